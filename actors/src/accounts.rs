@@ -1,0 +1,111 @@
+//! The accounts actor owns global identity: registering a tenant with its first user, and
+//! verifying email addresses. Passwords arrive already hashed (hashing is slow and runs
+//! off the runtime in the HTTP layer), so this actor never blocks on argon2.
+
+use std::sync::Arc;
+
+use certwatch_store::accounts::{Registration, Tenant, User};
+use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use chrono::Utc;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
+use crate::context::Context;
+use crate::mail;
+use crate::tenant_supervisor::start_tenant;
+
+pub enum AccountsMsg {
+    Register {
+        email: String,
+        password_hash: String,
+        organization_name: String,
+        reply: Reply<(Tenant, User)>,
+    },
+    VerifyEmail {
+        token: KeyHash,
+        reply: Reply<User>,
+    },
+    /// Sends a fresh verification mail if `email` belongs to an unverified user; answers
+    /// the same either way so the API does not reveal which addresses exist.
+    ResendVerification {
+        email: String,
+        reply: Reply<()>,
+    },
+}
+
+pub(crate) struct Accounts;
+
+impl Actor for Accounts {
+    type Msg = AccountsMsg;
+    type State = Arc<Context>;
+    type Arguments = Arc<Context>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<AccountsMsg>,
+        ctx: Arc<Context>,
+    ) -> Result<Arc<Context>, ActorProcessingErr> {
+        Ok(ctx)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<AccountsMsg>,
+        msg: AccountsMsg,
+        ctx: &mut Arc<Context>,
+    ) -> Result<(), ActorProcessingErr> {
+        let store = &ctx.store;
+        let now = Utc::now();
+        match msg {
+            AccountsMsg::Register {
+                email,
+                password_hash,
+                organization_name,
+                reply,
+            } => {
+                let key = new_token_key();
+                let registration = Registration {
+                    email,
+                    password_hash,
+                    organization_name,
+                    verification: key_hash(&key),
+                };
+                let result = crash_on_store_error(store.register(registration, now))?;
+                let ctx = ctx.clone();
+                reply_when_durable_then(store, reply, result, move |(tenant, user)| {
+                    ctx.send_mail(mail::verification(
+                        &ctx.config.public_url(),
+                        &user.email,
+                        &key,
+                    ));
+                    start_tenant(&ctx, tenant.id);
+                });
+            }
+            AccountsMsg::VerifyEmail { token, reply } => {
+                let result = crash_on_store_error(store.verify_email(&token, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            AccountsMsg::ResendVerification { email, reply } => {
+                let user = store.user_by_email(&email)?.filter(|u| !u.is_active);
+                match user {
+                    Some(user) => {
+                        let key = new_token_key();
+                        store.add_verification(user.id, &key_hash(&key), now)?;
+                        let ctx = ctx.clone();
+                        reply_when_durable_then(store, reply, Ok(()), move |_| {
+                            ctx.send_mail(mail::verification(
+                                &ctx.config.public_url(),
+                                &user.email,
+                                &key,
+                            ));
+                        });
+                    }
+                    None => {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Request-reply with actors, and replying only after a write is durable.
+
+use std::time::Duration;
+
+use certwatch_store::Store;
+use certwatch_store::accounts::AccountError;
+use ractor::rpc::CallResult;
+use ractor::{ActorRef, Message, RpcReplyPort};
+
+/// How long a caller waits for an actor's answer (argon2 and fsync included).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActorError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// The actor is not running or failed while handling the request.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+pub type Reply<T> = RpcReplyPort<Result<T, ActorError>>;
+
+/// Sends a request and waits for its answer.
+pub(crate) async fn ask<M: Message, T: Send + 'static>(
+    actor: &ActorRef<M>,
+    build: impl FnOnce(Reply<T>) -> M,
+) -> Result<T, ActorError> {
+    match actor.call(build, Some(CALL_TIMEOUT)).await {
+        Ok(CallResult::Success(result)) => result,
+        Ok(CallResult::Timeout) => Err(ActorError::Unavailable("the request timed out".into())),
+        Ok(CallResult::SenderError) => Err(ActorError::Unavailable(
+            "the actor failed while handling the request".into(),
+        )),
+        Err(e) => Err(ActorError::Unavailable(e.to_string())),
+    }
+}
+
+/// Replies with `result` once every write made so far is on disk.
+///
+/// The wait happens in its own task, so the actor goes on with its next message and
+/// concurrent writes share one flush (group commit) instead of paying one fsync each.
+pub fn reply_when_durable<T: Send + 'static>(
+    store: &Store,
+    reply: Reply<T>,
+    result: Result<T, ActorError>,
+) {
+    reply_when_durable_then(store, reply, result, |_| {});
+}
+
+/// Like [`reply_when_durable`], and runs `effect` (sending mail, starting an actor) once the
+/// write is durable, so nothing announces a write that a crash could still undo.
+pub fn reply_when_durable_then<T: Send + 'static>(
+    store: &Store,
+    reply: Reply<T>,
+    result: Result<T, ActorError>,
+    effect: impl FnOnce(&T) + Send + 'static,
+) {
+    let store = store.clone();
+    tokio::spawn(async move {
+        let result = match result {
+            Ok(value) => match store.commit().await {
+                Ok(()) => {
+                    effect(&value);
+                    Ok(value)
+                }
+                Err(e) => Err(ActorError::Account(AccountError::Store(e))),
+            },
+            Err(e) => Err(e),
+        };
+        let _ = reply.send(result);
+    });
+}
+
+/// Separates errors that mean "the store is broken" (the actor must fail and be restarted)
+/// from answers for the caller.
+pub(crate) fn crash_on_store_error<T>(
+    result: Result<T, AccountError>,
+) -> Result<Result<T, ActorError>, ractor::ActorProcessingErr> {
+    match result {
+        Err(AccountError::Store(e)) => Err(Box::new(e)),
+        other => Ok(other.map_err(ActorError::from)),
+    }
+}

@@ -1,0 +1,65 @@
+//! What every actor of one running instance shares.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+use certwatch_config::Config;
+use certwatch_store::Store;
+use ractor::ActorRef;
+use uuid::Uuid;
+
+use crate::mail::Mail;
+use crate::mailer::MailerMsg;
+
+pub(crate) const MAILER: &str = "mailer";
+pub(crate) const ACCOUNTS: &str = "accounts";
+pub(crate) const TENANT_SUPERVISOR: &str = "tenant-supervisor";
+
+pub(crate) struct Context {
+    pub store: Store,
+    pub config: Arc<Config>,
+    /// ractor names are process-global; the prefix keeps two instances (tests) apart.
+    pub instance: Uuid,
+    /// Set at shutdown so supervisors stop restarting the children they are told to stop.
+    pub stopping: AtomicBool,
+    /// Children restarted by a supervisor since start.
+    pub restarts: AtomicU64,
+}
+
+impl Context {
+    pub fn new(store: Store, config: Arc<Config>) -> Arc<Context> {
+        Arc::new(Context {
+            store,
+            config,
+            instance: Uuid::new_v4(),
+            stopping: AtomicBool::new(false),
+            restarts: AtomicU64::new(0),
+        })
+    }
+
+    pub fn name(&self, role: &str) -> String {
+        format!("{}:{role}", self.instance)
+    }
+
+    pub fn tenant_name(&self, tenant: Uuid) -> String {
+        self.name(&format!("tenant:{tenant}"))
+    }
+
+    /// Hands a mail to the mailer; mail is best effort, so a missing mailer is only logged.
+    pub fn send_mail(&self, mail: Mail) {
+        match ractor::registry::where_is(self.name(MAILER)) {
+            Some(cell) => {
+                let mailer: ActorRef<MailerMsg> = cell.into();
+                if let Err(e) = mailer.cast(MailerMsg::Send { mail, attempt: 0 }) {
+                    tracing::error!(error = %e, "mailer refused a mail");
+                }
+            }
+            None => tracing::error!(to = %mail.to, "no mailer running; mail dropped"),
+        }
+    }
+
+    /// The tenant id in a tenant actor's name, if `name` is one.
+    pub fn tenant_of_name(&self, name: &str) -> Option<Uuid> {
+        name.strip_prefix(&self.name("tenant:"))?.parse().ok()
+    }
+}

@@ -1,0 +1,151 @@
+//! The ractor supervision tree and the work each actor owns.
+//!
+//! ```text
+//! root ─┬─ mailer              sends mail (file outbox or SMTP)
+//!       ├─ accounts            global identity: registration, email verification
+//!       └─ tenant supervisor ── tenant:<id> …   everything inside one tenant
+//! ```
+//!
+//! Writes are messages to the owning actor, which validates, writes the store and replies
+//! only once the write is durable (see [`reply_when_durable`]). Reads go to the store
+//! directly. A store error inside an actor fails that actor; its supervisor starts it again
+//! from the store, and no other actor notices.
+
+mod accounts;
+mod call;
+mod context;
+pub mod mail;
+mod mailer;
+mod root;
+mod tenant;
+mod tenant_supervisor;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use certwatch_config::Config;
+use certwatch_store::Store;
+use certwatch_store::accounts::AccountError;
+use ractor::{Actor, ActorCell, ActorRef, ActorStatus};
+use uuid::Uuid;
+
+pub use accounts::AccountsMsg;
+pub use call::{ActorError, Reply, reply_when_durable};
+use context::{ACCOUNTS, Context, MAILER, TENANT_SUPERVISOR};
+pub use tenant::{IssuedToken, TenantMsg};
+use tenant_supervisor::TenantSupervisorMsg;
+
+/// How long shutdown waits for actors to finish what they hold.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Handle to the running actor tree, shared by the HTTP layer.
+#[derive(Clone)]
+pub struct Actors {
+    ctx: Arc<Context>,
+    root: ActorRef<root::RootMsg>,
+}
+
+/// What `/api/health/` reports about the actor tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActorHealth {
+    pub root: bool,
+    pub mailer: bool,
+    pub accounts: bool,
+    pub tenant_supervisor: bool,
+    pub tenants_running: usize,
+    pub restarts: u64,
+}
+
+impl ActorHealth {
+    pub fn ok(&self) -> bool {
+        self.root && self.mailer && self.accounts && self.tenant_supervisor
+    }
+}
+
+impl Actors {
+    /// Starts the supervision tree: mailer, accounts, and one actor per stored tenant.
+    pub async fn start(store: Store, config: Arc<Config>) -> Result<Actors, ActorError> {
+        let ctx = Context::new(store, config);
+        let (root, _) = Actor::spawn(Some(ctx.name("root")), root::Root, ctx.clone())
+            .await
+            .map_err(|e| ActorError::Unavailable(format!("actor tree did not start: {e}")))?;
+        Ok(Actors { ctx, root })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.ctx.config
+    }
+
+    fn named<M: ractor::Message>(&self, role: &str) -> Result<ActorRef<M>, ActorError> {
+        ractor::registry::where_is(self.ctx.name(role))
+            .map(ActorRef::from)
+            .ok_or_else(|| ActorError::Unavailable(format!("the {role} actor is not running")))
+    }
+
+    /// Asks the accounts actor.
+    pub async fn accounts<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(Reply<T>) -> AccountsMsg,
+    ) -> Result<T, ActorError> {
+        call::ask(&self.named(ACCOUNTS)?, build).await
+    }
+
+    /// Asks the actor of `tenant`, starting it if it is not running (after a failure, the
+    /// moment before its supervisor has restarted it).
+    pub async fn tenant<T: Send + 'static>(
+        &self,
+        tenant: Uuid,
+        build: impl FnOnce(Reply<T>) -> TenantMsg,
+    ) -> Result<T, ActorError> {
+        let actor = match ractor::registry::where_is(self.ctx.tenant_name(tenant)) {
+            Some(cell) => ActorRef::from(cell),
+            None => {
+                let sup = self.named::<TenantSupervisorMsg>(TENANT_SUPERVISOR)?;
+                let found =
+                    call::ask(&sup, |reply| TenantSupervisorMsg::Ensure { tenant, reply }).await?;
+                found.ok_or(ActorError::Account(AccountError::NotFound))?
+            }
+        };
+        call::ask(&actor, build).await
+    }
+
+    pub async fn health(&self) -> ActorHealth {
+        let running = |role: &str| {
+            ractor::registry::where_is(self.ctx.name(role))
+                .is_some_and(|c: ActorCell| c.get_status() == ActorStatus::Running)
+        };
+        let tenants_running = match self.named::<TenantSupervisorMsg>(TENANT_SUPERVISOR) {
+            Ok(sup) => call::ask(&sup, TenantSupervisorMsg::CountRunning)
+                .await
+                .unwrap_or(0),
+            Err(_) => 0,
+        };
+        ActorHealth {
+            root: self.root.get_status() == ActorStatus::Running,
+            mailer: running(MAILER),
+            accounts: running(ACCOUNTS),
+            tenant_supervisor: running(TENANT_SUPERVISOR),
+            tenants_running,
+            restarts: self.ctx.restarts.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Stops the tree: tenants first (their in-flight writes finish), then the mailer
+    /// drains its queue, then the root.
+    pub async fn shutdown(&self) {
+        self.ctx.stopping.store(true, Ordering::SeqCst);
+        if let Some(sup) = ractor::registry::where_is(self.ctx.name(TENANT_SUPERVISOR)) {
+            sup.drain_children_and_wait(Some(SHUTDOWN_TIMEOUT)).await;
+        }
+        self.root
+            .get_cell()
+            .drain_children_and_wait(Some(SHUTDOWN_TIMEOUT))
+            .await;
+        let _ = self.root.stop_and_wait(None, Some(SHUTDOWN_TIMEOUT)).await;
+    }
+}

@@ -1,0 +1,75 @@
+//! The mails the service sends, composed from plain data.
+//!
+//! Long lines (links) are sent quoted-printable, which escapes and wraps them in the raw
+//! message; every token therefore also stands alone on a short line, where it stays
+//! verbatim and can be copied from an outbox file.
+
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+pub fn verification(public_url: &str, to: &str, token: &str) -> Mail {
+    Mail {
+        to: to.to_string(),
+        subject: "Verify your CertWatch email address".to_string(),
+        body: format!(
+            "Welcome to CertWatch.\n\n\
+             Open this link to verify your email address (valid for 24 hours):\n\n\
+             {public_url}/api/auth/verify-email/?token={token}\n\n\
+             Verification token: {token}\n\n\
+             If you did not register, ignore this mail.\n"
+        ),
+    }
+}
+
+pub fn invitation(
+    public_url: &str,
+    to: &str,
+    tenant_name: &str,
+    role: &str,
+    token: &str,
+    expires_at: DateTime<Utc>,
+) -> Mail {
+    Mail {
+        to: to.to_string(),
+        subject: format!("You are invited to {tenant_name} on CertWatch"),
+        body: format!(
+            "You have been invited to join {tenant_name} on CertWatch as {role}.\n\n\
+             Invitation token: {token}\n\n\
+             Accept it by choosing a password:\n\n\
+             curl -X POST {public_url}/api/auth/invite/accept/ \\\n  \
+             -H 'Content-Type: application/json' \\\n  \
+             -d '{{\"token\": \"{token}\", \"password\": \"<your password>\"}}'\n\n\
+             The invitation expires at {}.\n",
+            expires_at.to_rfc3339()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verification_mail_links_to_the_api() {
+        let m = verification("https://cw.example.com", "a@b.de", "TOKEN123");
+        assert_eq!(m.to, "a@b.de");
+        assert!(
+            m.body
+                .contains("https://cw.example.com/api/auth/verify-email/?token=TOKEN123")
+        );
+    }
+
+    #[test]
+    fn invitation_mail_names_tenant_role_and_token() {
+        let m = invitation("http://h", "x@y.de", "Acme", "member", "TOK", Utc::now());
+        assert!(m.subject.contains("Acme"));
+        assert!(m.body.contains("as member"));
+        assert!(m.body.contains("\"token\": \"TOK\""));
+    }
+}

@@ -1,0 +1,104 @@
+//! The mailer actor: turns [`Mail`] into RFC 5322 messages and sends them through lettre,
+//! either as `.eml` files in `<data dir>/outbox/` or over SMTP when `CERTWATCH_SMTP_URL` is
+//! set. A failed SMTP send is retried a few times with growing delays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+use crate::context::Context;
+use crate::mail::Mail;
+
+/// Delays before the 2nd, 3rd and 4th attempt of a failed send.
+const RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_secs(2),
+    Duration::from_secs(30),
+    Duration::from_secs(300),
+];
+
+pub enum MailerMsg {
+    Send { mail: Mail, attempt: usize },
+}
+
+enum Transport {
+    Outbox(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+pub(crate) struct Mailer;
+
+pub(crate) struct MailerState {
+    ctx: Arc<Context>,
+    transport: Transport,
+}
+
+impl Actor for Mailer {
+    type Msg = MailerMsg;
+    type State = MailerState;
+    type Arguments = Arc<Context>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<MailerMsg>,
+        ctx: Arc<Context>,
+    ) -> Result<MailerState, ActorProcessingErr> {
+        let transport = match &ctx.config.smtp_url {
+            Some(url) => {
+                Transport::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build())
+            }
+            None => {
+                let dir = ctx.config.data_dir.join("outbox");
+                std::fs::create_dir_all(&dir)?;
+                Transport::Outbox(AsyncFileTransport::new(dir))
+            }
+        };
+        Ok(MailerState { ctx, transport })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<MailerMsg>,
+        msg: MailerMsg,
+        state: &mut MailerState,
+    ) -> Result<(), ActorProcessingErr> {
+        let MailerMsg::Send { mail, attempt } = msg;
+        let message = match build_message(&state.ctx.config.mail_from, &mail) {
+            Ok(m) => m,
+            Err(e) => {
+                // An address the API accepted but lettre does not: nothing a retry fixes.
+                tracing::error!(to = %mail.to, error = %e, "mail not sendable; dropped");
+                return Ok(());
+            }
+        };
+        let sent = match &state.transport {
+            Transport::Outbox(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+        };
+        match sent {
+            Ok(()) => tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent"),
+            Err(error) => match RETRY_DELAYS.get(attempt) {
+                Some(delay) => {
+                    tracing::warn!(to = %mail.to, %error, ?delay, "mail send failed; will retry");
+                    myself.send_after(*delay, move || MailerMsg::Send {
+                        mail,
+                        attempt: attempt + 1,
+                    });
+                }
+                None => tracing::error!(to = %mail.to, %error, "mail send failed; giving up"),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn build_message(from: &str, mail: &Mail) -> Result<Message, Box<dyn std::error::Error>> {
+    Ok(Message::builder()
+        .from(from.parse()?)
+        .to(mail.to.parse()?)
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())?)
+}

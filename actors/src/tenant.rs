@@ -1,0 +1,248 @@
+//! The tenant actor: the one writer of everything inside its tenant (memberships, tokens,
+//! invitations; later suppliers and certificates). One owner per tenant means no lost
+//! updates without locks, and the "last admin" rule cannot race with itself.
+
+use std::sync::Arc;
+
+use certwatch_store::accounts::{
+    Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus,
+    LOGIN_TOKEN_TTL_DAYS, Membership, Role, Token, TokenKind, User, key_prefix,
+};
+use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use chrono::{DateTime, Duration, Utc};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use uuid::Uuid;
+
+use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
+use crate::context::Context;
+use crate::mail;
+
+/// A new credential: the key (shown once) and what is stored about it.
+pub type IssuedToken = (String, Token);
+
+pub enum TenantMsg {
+    IssueLoginToken {
+        user_id: Uuid,
+        reply: Reply<IssuedToken>,
+    },
+    CreateApiToken {
+        user_id: Uuid,
+        name: String,
+        expires_at: Option<DateTime<Utc>>,
+        reply: Reply<IssuedToken>,
+    },
+    /// Replaces the token `current` with a new key of the same name and a fresh 30 days.
+    RefreshToken {
+        current: KeyHash,
+        reply: Reply<IssuedToken>,
+    },
+    /// Deletes one of `user_id`'s tokens, named by its key or by its id.
+    RevokeToken {
+        user_id: Uuid,
+        key_or_id: String,
+        reply: Reply<()>,
+    },
+    CreateInvitation {
+        invited_by: Uuid,
+        email: String,
+        role: Role,
+        reply: Reply<Invitation>,
+    },
+    AcceptInvitation {
+        token: KeyHash,
+        acceptor: Acceptor,
+        reply: Reply<(User, IssuedToken)>,
+    },
+    SetRole {
+        user_id: Uuid,
+        role: Role,
+        reply: Reply<Membership>,
+    },
+    RemoveMember {
+        user_id: Uuid,
+        reply: Reply<()>,
+    },
+}
+
+pub(crate) struct TenantActor;
+
+pub(crate) struct TenantState {
+    ctx: Arc<Context>,
+    tenant: Uuid,
+}
+
+impl Actor for TenantActor {
+    type Msg = TenantMsg;
+    type State = TenantState;
+    type Arguments = (Arc<Context>, Uuid);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<TenantMsg>,
+        (ctx, tenant): (Arc<Context>, Uuid),
+    ) -> Result<TenantState, ActorProcessingErr> {
+        Ok(TenantState { ctx, tenant })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<TenantMsg>,
+        msg: TenantMsg,
+        state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        let store = &state.ctx.store;
+        let tenant = state.tenant;
+        let now = Utc::now();
+        match msg {
+            TenantMsg::IssueLoginToken { user_id, reply } => {
+                let key = new_token_key();
+                let token = Token::login(tenant, user_id, &key, now);
+                let result = crash_on_store_error(
+                    store
+                        .insert_token(&key_hash(&key), &token)
+                        .map(|_| (key, token)),
+                )?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::CreateApiToken {
+                user_id,
+                name,
+                expires_at,
+                reply,
+            } => {
+                let key = new_token_key();
+                let token = Token {
+                    id: Uuid::new_v4(),
+                    tenant_id: tenant,
+                    user_id,
+                    name,
+                    kind: TokenKind::Api,
+                    prefix: key_prefix(&key),
+                    created_at: now,
+                    expires_at,
+                };
+                let result = crash_on_store_error(
+                    store
+                        .insert_token(&key_hash(&key), &token)
+                        .map(|_| (key, token)),
+                )?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::RefreshToken { current, reply } => {
+                let result = match store.token(&current)? {
+                    Some(old) if old.tenant_id == tenant => {
+                        let key = new_token_key();
+                        let token = Token {
+                            id: Uuid::new_v4(),
+                            prefix: key_prefix(&key),
+                            created_at: now,
+                            expires_at: Some(now + Duration::days(LOGIN_TOKEN_TTL_DAYS)),
+                            ..old
+                        };
+                        store
+                            .replace_token(Some(&current), &key_hash(&key), &token)
+                            .map(|_| (key, token))
+                    }
+                    _ => Err(AccountError::NotFound),
+                };
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::RevokeToken {
+                user_id,
+                key_or_id,
+                reply,
+            } => {
+                let result = match find_own_token(state, user_id, &key_or_id)? {
+                    Some(hash) => store.remove_token(&hash).map(|_| ()),
+                    None => Err(AccountError::NotFound),
+                };
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::CreateInvitation {
+                invited_by,
+                email,
+                role,
+                reply,
+            } => {
+                let key = new_token_key();
+                let invitation = Invitation {
+                    id: Uuid::new_v4(),
+                    tenant_id: tenant,
+                    email,
+                    role,
+                    status: InvitationStatus::Pending,
+                    invited_by,
+                    created_at: now,
+                    expires_at: now + Duration::days(INVITATION_TTL_DAYS),
+                };
+                let tenant_name = store.tenant(tenant)?.map(|t| t.name).unwrap_or_default();
+                let result = crash_on_store_error(
+                    store
+                        .create_invitation(&invitation, &key_hash(&key))
+                        .map(|_| invitation),
+                )?;
+                let ctx = state.ctx.clone();
+                reply_when_durable_then(store, reply, result, move |inv| {
+                    ctx.send_mail(mail::invitation(
+                        &ctx.config.public_url(),
+                        &inv.email,
+                        &tenant_name,
+                        inv.role.as_str(),
+                        &key,
+                        inv.expires_at,
+                    ));
+                });
+            }
+            TenantMsg::AcceptInvitation {
+                token,
+                acceptor,
+                reply,
+            } => {
+                let key = new_token_key();
+                let result = store
+                    .accept_invitation(&token, acceptor, &key, now)
+                    .and_then(|(inv, user, token)| {
+                        // The invitation index is global; this actor only accepts its own.
+                        if inv.tenant_id == tenant {
+                            Ok((user, (key, token)))
+                        } else {
+                            Err(AccountError::InvalidToken)
+                        }
+                    });
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::SetRole {
+                user_id,
+                role,
+                reply,
+            } => {
+                let result = crash_on_store_error(store.set_role(tenant, user_id, role))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::RemoveMember { user_id, reply } => {
+                let result = crash_on_store_error(store.remove_member(tenant, user_id))?;
+                reply_when_durable(store, reply, result);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The hash of `user_id`'s token in this tenant named by `key_or_id`: the key itself, or
+/// the token's id as the token list shows it.
+fn find_own_token(
+    state: &TenantState,
+    user_id: Uuid,
+    key_or_id: &str,
+) -> Result<Option<KeyHash>, certwatch_store::StoreError> {
+    let store = &state.ctx.store;
+    let owned = |t: &Token| t.tenant_id == state.tenant && t.user_id == user_id;
+    let by_key = key_hash(key_or_id);
+    if store.token(&by_key)?.is_some_and(|t| owned(&t)) {
+        return Ok(Some(by_key));
+    }
+    let Ok(id) = key_or_id.parse::<Uuid>() else {
+        return Ok(None);
+    };
+    store.owned_token_hash(state.tenant, user_id, id)
+}

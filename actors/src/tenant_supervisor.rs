@@ -1,0 +1,154 @@
+//! The tenant supervisor: one tenant actor per stored tenant, started at boot and on
+//! registration, and started again from the store whenever one fails.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use uuid::Uuid;
+
+use crate::call::Reply;
+use crate::context::{Context, TENANT_SUPERVISOR};
+use crate::tenant::{TenantActor, TenantMsg};
+
+pub enum TenantSupervisorMsg {
+    /// Starts the tenant's actor if the tenant exists and it is not running; replies with it.
+    Ensure {
+        tenant: Uuid,
+        reply: Reply<Option<ActorRef<TenantMsg>>>,
+    },
+    Start(Uuid),
+    CountRunning(Reply<usize>),
+}
+
+pub(crate) struct TenantSupervisor;
+
+pub(crate) struct SupervisorState {
+    ctx: Arc<Context>,
+    tenants: HashMap<Uuid, ActorRef<TenantMsg>>,
+}
+
+/// Asks the tenant supervisor (without waiting) to start a tenant's actor.
+pub(crate) fn start_tenant(ctx: &Context, tenant: Uuid) {
+    if let Some(cell) = ractor::registry::where_is(ctx.name(TENANT_SUPERVISOR)) {
+        let sup: ActorRef<TenantSupervisorMsg> = cell.into();
+        let _ = sup.cast(TenantSupervisorMsg::Start(tenant));
+    }
+}
+
+impl TenantSupervisor {
+    async fn spawn_tenant(
+        myself: &ActorRef<TenantSupervisorMsg>,
+        state: &mut SupervisorState,
+        tenant: Uuid,
+    ) -> Result<Option<ActorRef<TenantMsg>>, ActorProcessingErr> {
+        if let Some(actor) = state.tenants.get(&tenant) {
+            return Ok(Some(actor.clone()));
+        }
+        if state.ctx.store.tenant(tenant)?.is_none() {
+            return Ok(None);
+        }
+        let name = state.ctx.tenant_name(tenant);
+        match Actor::spawn_linked(
+            Some(name),
+            TenantActor,
+            (state.ctx.clone(), tenant),
+            myself.get_cell(),
+        )
+        .await
+        {
+            Ok((actor, _)) => {
+                state.tenants.insert(tenant, actor.clone());
+                Ok(Some(actor))
+            }
+            Err(e) => match ractor::registry::where_is(state.ctx.tenant_name(tenant)) {
+                // A live actor of an earlier supervisor (this one was restarted): adopt it.
+                Some(cell) => {
+                    cell.link(myself.get_cell());
+                    let actor: ActorRef<TenantMsg> = cell.into();
+                    state.tenants.insert(tenant, actor.clone());
+                    Ok(Some(actor))
+                }
+                None => {
+                    tracing::error!(%tenant, error = %e, "tenant actor did not start");
+                    Ok(None)
+                }
+            },
+        }
+    }
+}
+
+impl Actor for TenantSupervisor {
+    type Msg = TenantSupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = Arc<Context>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<TenantSupervisorMsg>,
+        ctx: Arc<Context>,
+    ) -> Result<SupervisorState, ActorProcessingErr> {
+        Ok(SupervisorState {
+            ctx,
+            tenants: HashMap::new(),
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<TenantSupervisorMsg>,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        for tenant in state.ctx.store.tenant_ids()? {
+            Self::spawn_tenant(&myself, state, tenant).await?;
+        }
+        tracing::info!(tenants = state.tenants.len(), "tenant actors started");
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<TenantSupervisorMsg>,
+        msg: TenantSupervisorMsg,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            TenantSupervisorMsg::Ensure { tenant, reply } => {
+                let actor = Self::spawn_tenant(&myself, state, tenant).await?;
+                let _ = reply.send(Ok(actor));
+            }
+            TenantSupervisorMsg::Start(tenant) => {
+                Self::spawn_tenant(&myself, state, tenant).await?;
+            }
+            TenantSupervisorMsg::CountRunning(reply) => {
+                let _ = reply.send(Ok(state.tenants.len()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<TenantSupervisorMsg>,
+        event: SupervisionEvent,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, failure) = match &event {
+            SupervisionEvent::ActorFailed(cell, err) => (cell, Some(err.to_string())),
+            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, None),
+            _ => return Ok(()),
+        };
+        let Some(tenant) = cell.get_name().and_then(|n| state.ctx.tenant_of_name(&n)) else {
+            return Ok(());
+        };
+        state.tenants.remove(&tenant);
+        if state.ctx.stopping.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        tracing::error!(%tenant, ?failure, "tenant actor stopped; restarting it from the store");
+        state.ctx.restarts.fetch_add(1, Ordering::SeqCst);
+        Self::spawn_tenant(&myself, state, tenant).await?;
+        Ok(())
+    }
+}

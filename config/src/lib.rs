@@ -1,0 +1,320 @@
+//! Typed configuration for CertWatch.
+//!
+//! Sources, later ones winning: built-in defaults, an optional TOML file, `CERTWATCH_*`
+//! environment variables. Every error names the setting it is about, so a bad value stops
+//! start-up with a message an operator can act on.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// The complete, validated configuration the service runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Address the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// Directory holding the sled store, uploaded files and the mail outbox.
+    pub data_dir: PathBuf,
+    /// Base URL used in links in mail and in pagination `next`/`previous`, without a
+    /// trailing `/`; unset means `http://<listen>` (see [`Config::public_url`]).
+    pub public_url: Option<String>,
+    /// When set, mail goes over SMTP to this URL instead of into the outbox directory.
+    pub smtp_url: Option<String>,
+    /// `From:` header of outgoing mail.
+    pub mail_from: String,
+    /// Allow outbound fetches to loopback, private, link-local and metadata addresses.
+    pub allow_private_targets: bool,
+    /// Peers whose `X-Forwarded-For` header is believed when finding a client's IP.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Requests per minute per client IP on register, login, invite-accept and resend.
+    pub auth_rate_per_minute: u32,
+}
+
+/// A configuration value that could not be used, with the setting it belongs to.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid {setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The shape of `certwatch.toml`. Every key is optional; unknown keys are an error so a
+/// typo does not silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    allow_private_targets: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    auth_rate_per_minute: Option<u32>,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./certwatch-data";
+pub const DEFAULT_MAIL_FROM: &str = "CertWatch <certwatch@localhost>";
+pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 5;
+
+impl Config {
+    /// Loads the configuration from an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, |name| std::env::var(name).ok())
+    }
+
+    /// Loads the configuration with an injected environment, so tests need not touch the
+    /// process environment.
+    pub fn load_with(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file_cfg = match file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        // Each setting: the environment wins over the file, the file over the default.
+        let pick = |env_name: &str, from_file: Option<String>| env(env_name).or(from_file);
+
+        let listen_raw =
+            pick("CERTWATCH_LISTEN", file_cfg.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_raw.trim().parse().map_err(|_| {
+            ConfigError::new(
+                "CERTWATCH_LISTEN",
+                format!("'{listen_raw}' is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+
+        let data_dir = env("CERTWATCH_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file_cfg.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("CERTWATCH_DATA_DIR", "must not be empty"));
+        }
+
+        let public_url = pick("CERTWATCH_PUBLIC_URL", file_cfg.public_url)
+            .map(|url| parse_public_url(&url))
+            .transpose()?;
+
+        let smtp_url = pick("CERTWATCH_SMTP_URL", file_cfg.smtp_url)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(ConfigError::new(
+                "CERTWATCH_SMTP_URL",
+                format!("'{url}' must start with smtp:// or smtps://"),
+            ));
+        }
+
+        let mail_from = pick("CERTWATCH_MAIL_FROM", file_cfg.mail_from)
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string());
+        if !mail_from.contains('@') {
+            return Err(ConfigError::new(
+                "CERTWATCH_MAIL_FROM",
+                format!("'{mail_from}' is not a mail address"),
+            ));
+        }
+
+        let allow_private_targets = match env("CERTWATCH_ALLOW_PRIVATE_TARGETS") {
+            Some(raw) => parse_bool("CERTWATCH_ALLOW_PRIVATE_TARGETS", &raw)?,
+            None => file_cfg.allow_private_targets.unwrap_or(false),
+        };
+
+        let proxies_raw: Vec<String> = match env("CERTWATCH_TRUSTED_PROXIES") {
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            None => file_cfg.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies_raw
+            .iter()
+            .map(|p| parse_net(p))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let auth_rate_per_minute = match env("CERTWATCH_AUTH_RATE_PER_MINUTE") {
+            Some(raw) => raw.trim().parse::<u32>().map_err(|_| {
+                ConfigError::new(
+                    "CERTWATCH_AUTH_RATE_PER_MINUTE",
+                    format!("'{raw}' is not a whole number"),
+                )
+            })?,
+            None => file_cfg
+                .auth_rate_per_minute
+                .unwrap_or(DEFAULT_AUTH_RATE_PER_MINUTE),
+        };
+        if auth_rate_per_minute == 0 {
+            return Err(ConfigError::new(
+                "CERTWATCH_AUTH_RATE_PER_MINUTE",
+                "must be at least 1",
+            ));
+        }
+
+        Ok(Config {
+            listen,
+            data_dir,
+            public_url,
+            smtp_url,
+            mail_from,
+            allow_private_targets,
+            trusted_proxies,
+            auth_rate_per_minute,
+        })
+    }
+
+    /// The base URL for links: the configured one, else the address the server listens on.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// Whether `peer` is a proxy whose `X-Forwarded-For` header may be believed.
+    pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let setting = format!("config file {}", path.display());
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError::new(&setting, e.to_string()))?;
+    toml::from_str(&text).map_err(|e| ConfigError::new(&setting, e.message().to_string()))
+}
+
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(url.to_string())
+        }
+        _ => Err(ConfigError::new(
+            "CERTWATCH_PUBLIC_URL",
+            format!("'{raw}' is not an http(s) URL like https://certwatch.example.com"),
+        )),
+    }
+}
+
+fn parse_bool(setting: &str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(ConfigError::new(
+            setting,
+            format!("'{raw}' is not a boolean (true/false)"),
+        )),
+    }
+}
+
+/// A trusted proxy is an address (`10.0.0.1`) or a network (`10.0.0.0/8`).
+fn parse_net(raw: &str) -> Result<IpNet, ConfigError> {
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            ConfigError::new(
+                "CERTWATCH_TRUSTED_PROXIES",
+                format!("'{raw}' is not an IP address or CIDR network"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_with(None, |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let cfg = load(&[]).unwrap();
+        assert_eq!(cfg.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(cfg.data_dir, PathBuf::from("./certwatch-data"));
+        assert_eq!(cfg.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(cfg.smtp_url, None);
+        assert!(!cfg.allow_private_targets);
+        assert!(cfg.trusted_proxies.is_empty());
+        assert_eq!(cfg.auth_rate_per_minute, 5);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("certwatch.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/cw\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let env: HashMap<&str, &str> = [("CERTWATCH_LISTEN", "0.0.0.0:7000")].into();
+        let cfg = Config::load_with(Some(&path), |n| env.get(n).map(|s| s.to_string())).unwrap();
+        assert_eq!(cfg.listen, "0.0.0.0:7000".parse().unwrap());
+        assert_eq!(cfg.data_dir, PathBuf::from("/srv/cw"));
+        assert!(cfg.is_trusted_proxy("10.1.2.3".parse().unwrap()));
+        assert!(!cfg.is_trusted_proxy("11.1.2.3".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let cases = [
+            ("CERTWATCH_LISTEN", "not-an-address"),
+            ("CERTWATCH_PUBLIC_URL", "ftp://x"),
+            ("CERTWATCH_SMTP_URL", "mail.example.com"),
+            ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "maybe"),
+            ("CERTWATCH_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("CERTWATCH_AUTH_RATE_PER_MINUTE", "0"),
+        ];
+        for (name, value) in cases {
+            let err = load(&[(name, value)]).unwrap_err();
+            assert_eq!(err.setting, name, "{value}");
+            assert!(err.to_string().contains(name));
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("certwatch.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Config::load_with(Some(&path), |_| None).unwrap_err();
+        assert!(err.setting.contains("certwatch.toml"), "{err}");
+    }
+
+    #[test]
+    fn public_url_loses_trailing_slash_and_trusted_proxy_takes_plain_address() {
+        let cfg = load(&[
+            ("CERTWATCH_PUBLIC_URL", "https://cw.example.com/"),
+            ("CERTWATCH_TRUSTED_PROXIES", "192.168.1.1, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.public_url(), "https://cw.example.com");
+        assert!(cfg.is_trusted_proxy("192.168.1.1".parse().unwrap()));
+        assert!(cfg.is_trusted_proxy("::1".parse().unwrap()));
+    }
+}

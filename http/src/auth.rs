@@ -1,0 +1,64 @@
+//! `Authorization: Token <key>`: who is calling, in which tenant, with which role.
+
+use certwatch_store::Store;
+use certwatch_store::accounts::Role;
+use certwatch_store::secrets::{KeyHash, key_hash};
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// An authenticated caller. Every tenant-scoped handler works inside `tenant_id`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub token_hash: KeyHash,
+}
+
+impl Caller {
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Member => Err(ApiError::Forbidden(
+                "You do not have permission to perform this action.".into(),
+            )),
+        }
+    }
+}
+
+/// Checks the token in `header`: it must exist, be unexpired, and its user must still be an
+/// active member of its tenant (the role is read fresh, so a role change applies at once).
+pub fn authenticate(store: &Store, header: Option<&str>) -> Result<Caller, ApiError> {
+    let header = header.ok_or_else(|| {
+        ApiError::Unauthorized("Authentication credentials were not provided.".into())
+    })?;
+    let key = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("token"))
+        .map(|(_, key)| key.trim())
+        .filter(|key| !key.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("Use the header 'Authorization: Token <key>'.".into())
+        })?;
+    let hash = key_hash(key);
+    let invalid = || ApiError::Unauthorized("Invalid token.".into());
+    let token = store.token(&hash)?.ok_or_else(invalid)?;
+    if token.is_expired(Utc::now()) {
+        return Err(ApiError::Unauthorized("Token has expired.".into()));
+    }
+    let membership = store
+        .membership(token.tenant_id, token.user_id)?
+        .ok_or_else(invalid)?;
+    let user = store.user(token.user_id)?.ok_or_else(invalid)?;
+    if !user.is_active {
+        return Err(invalid());
+    }
+    Ok(Caller {
+        tenant_id: token.tenant_id,
+        user_id: token.user_id,
+        role: membership.role,
+        token_hash: hash,
+    })
+}

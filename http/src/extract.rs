@@ -1,0 +1,132 @@
+//! Pieces of a request every handler needs: the JSON body, the query string, the caller's
+//! IP address.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use bytes::Bytes;
+use certwatch_config::Config;
+use serde::de::DeserializeOwned;
+use warp::{Filter, Rejection};
+
+use crate::error::ApiError;
+
+/// Largest JSON body accepted (file uploads have their own limits).
+pub const MAX_JSON_BODY: u64 = 1 << 20;
+
+/// The raw body of a JSON request, refused with 413 when over [`MAX_JSON_BODY`].
+pub fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(MAX_JSON_BODY).and(warp::body::bytes())
+}
+
+/// Parses a JSON body; malformed JSON and wrong types are a 400 naming the problem.
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("A JSON body is required.".into()));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+}
+
+/// The decoded query string, keeping the raw form for building `next`/`previous` links.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub pairs: HashMap<String, String>,
+    pub raw: String,
+}
+
+impl Query {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.get(name).map(String::as_str)
+    }
+}
+
+pub fn query() -> impl Filter<Extract = (Query,), Error = Rejection> + Clone {
+    warp::query::<HashMap<String, String>>()
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .map(|pairs, raw| Query { pairs, raw })
+}
+
+/// The `Authorization` header, if any; handlers authenticate it themselves so that a
+/// failure is a plain 401 rather than a rejection that lets warp try other routes.
+pub fn authorization() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("authorization")
+}
+
+/// The caller's address: the peer, or — when the peer is a trusted proxy — the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(config: &Config, peer: Option<SocketAddr>, forwarded_for: Option<&str>) -> IpAddr {
+    let peer_ip = peer
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if !config.is_trusted_proxy(peer_ip) {
+        return peer_ip;
+    }
+    let Some(header) = forwarded_for else {
+        return peer_ip;
+    };
+    let hops: Vec<IpAddr> = header
+        .split(',')
+        .filter_map(|h| h.trim().parse().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|ip| !config.is_trusted_proxy(**ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer_ip)
+}
+
+pub fn client_addr()
+-> impl Filter<Extract = (Option<SocketAddr>, Option<String>), Error = Rejection> + Clone {
+    warp::addr::remote().and(warp::header::optional::<String>("x-forwarded-for"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(proxies: &str) -> Config {
+        Config::load_with(None, |n| {
+            (n == "CERTWATCH_TRUSTED_PROXIES").then(|| proxies.to_string())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer: SocketAddr = "10.0.0.5:4000".parse().unwrap();
+        let untrusted = config("");
+        assert_eq!(
+            client_ip(&untrusted, Some(peer), Some("1.2.3.4")),
+            "10.0.0.5".parse::<IpAddr>().unwrap()
+        );
+        let trusted = config("10.0.0.0/8");
+        assert_eq!(
+            client_ip(&trusted, Some(peer), Some("1.2.3.4, 10.0.0.9")),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        // A client cannot spoof by prepending: the rightmost untrusted hop wins.
+        assert_eq!(
+            client_ip(&trusted, Some(peer), Some("9.9.9.9, 1.2.3.4")),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_ip(&trusted, Some(peer), None),
+            "10.0.0.5".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn json_errors_are_bad_requests() {
+        #[derive(serde::Deserialize, Debug)]
+        struct B {
+            #[allow(dead_code)]
+            n: u32,
+        }
+        for body in ["", "{", "{\"n\": \"x\"}", "[]"] {
+            let err = parse_json::<B>(&Bytes::from(body)).unwrap_err();
+            assert!(matches!(err, ApiError::BadRequest(_)), "{body}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The HTTP layer: warp filters that authenticate, validate and turn requests into actor
+//! messages (writes) or store reads (queries). One module per resource under `routes/`.
+
+mod auth;
+mod error;
+mod extract;
+mod openapi;
+mod pagination;
+mod rate_limit;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use certwatch_actors::Actors;
+use certwatch_config::Config;
+use certwatch_store::Store;
+use serde::Serialize;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+pub use error::ApiError;
+use rate_limit::AuthLimiter;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub actors: Actors,
+    pub config: Arc<Config>,
+    auth_limiter: AuthLimiter,
+}
+
+pub type State = Arc<AppState>;
+
+impl AppState {
+    pub fn new(actors: Actors, config: Arc<Config>) -> State {
+        let auth_limiter = AuthLimiter::per_minute(config.auth_rate_per_minute);
+        Arc::new(AppState {
+            actors,
+            config,
+            auth_limiter,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        self.actors.store()
+    }
+
+    pub fn public_url(&self) -> String {
+        self.config.public_url()
+    }
+
+    /// Counts a request to a throttled auth endpoint against the caller's IP.
+    fn throttle(
+        &self,
+        endpoint: &'static str,
+        peer: Option<SocketAddr>,
+        forwarded_for: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let ip = extract::client_ip(&self.config, peer, forwarded_for);
+        self.auth_limiter.check(endpoint, ip)
+    }
+}
+
+/// Every route of the API, with warp's own rejections mapped to JSON errors.
+pub fn routes(state: State) -> BoxedFilter<(Response,)> {
+    routes::all(&state)
+        .or(openapi::route())
+        .unify()
+        .recover(error::recover)
+        .unify()
+        .boxed()
+}
+
+fn with_state(
+    state: &State,
+) -> impl Filter<Extract = (State,), Error = std::convert::Infallible> + Clone + use<> {
+    let state = state.clone();
+    warp::any().map(move || state.clone())
+}
+
+/// Turns a handler's result into the response.
+fn done(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+fn json_reply<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Runs CPU-heavy work (argon2) on the blocking pool, off the async runtime.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))
+}

@@ -1,0 +1,58 @@
+//! `GET /api/openapi.json`: the OpenAPI 3 document, derived from the handlers' own
+//! annotations and the request/response types, so it lists exactly the routes that exist.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::{Reply, Response};
+
+use crate::routes::{accounts, health, invitations, members, tokens};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CertWatch API", description = "Supplier compliance certificates: registry, monitoring, webhooks."),
+    paths(
+        health::health,
+        accounts::register,
+        accounts::login,
+        accounts::verify_email,
+        accounts::resend_verification,
+        invitations::create_invitation,
+        invitations::accept_invitation,
+        members::list_members,
+        members::get_member,
+        members::update_member,
+        members::delete_member,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::refresh_token,
+        tokens::revoke_token,
+    ),
+    modifiers(&TokenAuth),
+)]
+pub struct ApiDoc;
+
+/// Declares the `Authorization: Token <key>` scheme the paths refer to as "token".
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "'Token <key>' with a key from login, invite-accept or /api/auth/tokens/",
+            ))),
+        );
+    }
+}
+
+pub fn route() -> BoxedFilter<(Response,)> {
+    let doc = ApiDoc::openapi();
+    warp::path!("api" / "openapi.json")
+        .and(warp::get())
+        .map(move || warp::reply::json(&doc).into_response())
+        .boxed()
+}

@@ -1,0 +1,76 @@
+//! Per-client-IP throttling of the public auth endpoints (register, login, invite-accept,
+//! resend-verification): each endpoint has its own budget per IP.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::ApiError;
+
+#[derive(Clone)]
+pub struct AuthLimiter {
+    limiter: Arc<DefaultKeyedRateLimiter<(&'static str, IpAddr)>>,
+    clock: DefaultClock,
+}
+
+impl AuthLimiter {
+    pub fn per_minute(n: u32) -> AuthLimiter {
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        let limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(n)));
+        // Forget idle clients now and then, so the key map does not grow for ever.
+        let weak = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let Some(limiter) = weak.upgrade() else {
+                    return;
+                };
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        });
+        AuthLimiter {
+            limiter,
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one request of `endpoint` from `ip`; 429 with the wait when over budget.
+    pub fn check(&self, endpoint: &'static str, ip: IpAddr) -> Result<(), ApiError> {
+        self.limiter
+            .check_key(&(endpoint, ip))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                ApiError::TooManyRequests {
+                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                }
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn budget_is_per_endpoint_and_ip() {
+        let l = AuthLimiter::per_minute(2);
+        let a: IpAddr = "1.1.1.1".parse().unwrap();
+        let b: IpAddr = "2.2.2.2".parse().unwrap();
+        assert!(l.check("login", a).is_ok());
+        assert!(l.check("login", a).is_ok());
+        match l.check("login", a) {
+            Err(ApiError::TooManyRequests { retry_after_secs }) => {
+                assert!((1..=30).contains(&retry_after_secs))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(l.check("login", b).is_ok());
+        assert!(l.check("register", a).is_ok());
+    }
+}

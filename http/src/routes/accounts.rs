@@ -1,0 +1,323 @@
+//! Public account endpoints: register, verify-email, resend-verification, login.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use certwatch_actors::{AccountsMsg, TenantMsg};
+use certwatch_store::accounts::normalize_email;
+use certwatch_store::password_policy::password_errors;
+use certwatch_store::secrets::{hash_password, key_hash, verify_password};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::Detail;
+use crate::error::FieldErrors;
+use crate::extract::{Query, body, client_addr, parse_json, query};
+use crate::{ApiError, State, blocking, done, json_reply, with_state};
+
+const MAX_ORGANIZATION_NAME: usize = 200;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub organization_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub detail: String,
+    pub email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// Which tenant to log in to; omitted: the most recently joined one.
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub email: String,
+    pub tenant_id: Uuid,
+    pub tenant_name: String,
+    pub role: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResendRequest {
+    pub email: Option<String>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let register = warp::path!("api" / "auth" / "register")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(client_addr())
+        .and(body())
+        .then(register)
+        .map(done);
+    let login = warp::path!("api" / "auth" / "login")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(client_addr())
+        .and(body())
+        .then(login)
+        .map(done);
+    let verify = warp::path!("api" / "auth" / "verify-email")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(query())
+        .then(verify_email)
+        .map(done);
+    let resend = warp::path!("api" / "auth" / "resend-verification")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(client_addr())
+        .and(body())
+        .then(resend_verification)
+        .map(done);
+    register
+        .or(login)
+        .unify()
+        .or(verify)
+        .unify()
+        .or(resend)
+        .unify()
+        .boxed()
+}
+
+/// Checks an email field: required, and shaped like an address. Returns it normalized.
+pub(crate) fn email_field(errors: &mut FieldErrors, raw: Option<String>) -> String {
+    let raw = errors.required("email", raw);
+    if raw.is_empty() {
+        return raw;
+    }
+    normalize_email(&raw).unwrap_or_else(|| {
+        errors.add("email", "Enter a valid email address.");
+        String::new()
+    })
+}
+
+/// Checks a new password against the policy. Returns it untrimmed: spaces may be part of it.
+pub(crate) fn new_password_field(
+    errors: &mut FieldErrors,
+    raw: Option<String>,
+    email: &str,
+) -> String {
+    match raw {
+        Some(p) if !p.is_empty() => {
+            for e in password_errors(&p, email) {
+                errors.add("password", e);
+            }
+            p
+        }
+        _ => {
+            errors.add("password", "This field is required.");
+            String::new()
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/auth/register/", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Tenant and inactive user created; verification mail sent", body = RegisterResponse),
+        (status = 400, description = "Field errors"),
+        (status = 429, description = "More than the allowed requests per minute from this IP"),
+    ))]
+pub async fn register(
+    state: State,
+    peer: Option<SocketAddr>,
+    forwarded_for: Option<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.throttle("register", peer, forwarded_for.as_deref())?;
+    let req: RegisterRequest = parse_json(&body)?;
+    let mut errors = FieldErrors::default();
+    let email = email_field(&mut errors, req.email);
+    let password = new_password_field(&mut errors, req.password, &email);
+    let organization_name = errors.required("organization_name", req.organization_name);
+    if organization_name.chars().count() > MAX_ORGANIZATION_NAME {
+        errors.add(
+            "organization_name",
+            format!("Ensure this field has no more than {MAX_ORGANIZATION_NAME} characters."),
+        );
+    }
+    if !email.is_empty() && state.store().user_by_email(&email)?.is_some() {
+        errors.add("email", "A user with this email already exists.");
+    }
+    errors.finish()?;
+
+    let password_hash = blocking(move || hash_password(&password)).await?;
+    let (_, user) = state
+        .actors
+        .accounts(|reply| AccountsMsg::Register {
+            email,
+            password_hash,
+            organization_name,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::CREATED,
+        &RegisterResponse {
+            detail: "Verification email sent.".into(),
+            email: user.email,
+        },
+    ))
+}
+
+#[utoipa::path(get, path = "/api/auth/verify-email/", tag = "auth",
+    params(("token" = String, Query, description = "The token from the verification mail")),
+    responses(
+        (status = 200, description = "The account is active", body = Detail),
+        (status = 400, description = "Invalid or expired token"),
+    ))]
+pub async fn verify_email(state: State, q: Query) -> Result<Response, ApiError> {
+    let token = q
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::field("token", "This field is required."))?;
+    let token = key_hash(token);
+    state
+        .actors
+        .accounts(|reply| AccountsMsg::VerifyEmail { token, reply })
+        .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &Detail::new("Email verified successfully."),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/auth/resend-verification/", tag = "auth",
+    request_body = ResendRequest,
+    responses(
+        (status = 200, description = "The same answer whether or not the address exists", body = Detail),
+        (status = 400, description = "Field errors"),
+        (status = 429, description = "Rate limited"),
+    ))]
+pub async fn resend_verification(
+    state: State,
+    peer: Option<SocketAddr>,
+    forwarded_for: Option<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.throttle("resend-verification", peer, forwarded_for.as_deref())?;
+    let req: ResendRequest = parse_json(&body)?;
+    let mut errors = FieldErrors::default();
+    let email = email_field(&mut errors, req.email);
+    errors.finish()?;
+    state
+        .actors
+        .accounts(|reply| AccountsMsg::ResendVerification { email, reply })
+        .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &Detail::new("Verification email sent."),
+    ))
+}
+
+/// A hash to verify against when the email is unknown, so that a login for an unknown
+/// address costs as much time as one with a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password nobody has"))
+}
+
+#[utoipa::path(post, path = "/api/auth/login/", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A 30-day token for the chosen tenant", body = LoginResponse),
+        (status = 400, description = "Wrong credentials or field errors"),
+        (status = 403, description = "Email address not verified yet"),
+        (status = 429, description = "Rate limited"),
+    ))]
+pub async fn login(
+    state: State,
+    peer: Option<SocketAddr>,
+    forwarded_for: Option<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.throttle("login", peer, forwarded_for.as_deref())?;
+    let req: LoginRequest = parse_json(&body)?;
+    let mut errors = FieldErrors::default();
+    let email = errors.required("email", req.email).to_lowercase();
+    let password = req.password.unwrap_or_default();
+    if password.is_empty() {
+        errors.add("password", "This field is required.");
+    }
+    let tenant_id = match req.tenant_id.filter(|t| !t.is_empty()) {
+        Some(raw) => match raw.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("tenant_id", "Must be a valid UUID.");
+                None
+            }
+        },
+        None => None,
+    };
+    errors.finish()?;
+
+    let user = state.store().user_by_email(&email)?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let password_ok = blocking(move || verify_password(&password, &hash)).await?;
+    let user = match user {
+        Some(user) if password_ok => user,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "Unable to log in with provided credentials.".into(),
+            ));
+        }
+    };
+    if !user.is_active {
+        return Err(ApiError::Forbidden(
+            "Email address is not verified yet. Use the link in the verification mail.".into(),
+        ));
+    }
+    let memberships = state.store().memberships_of_user(user.id)?;
+    let membership = match tenant_id {
+        Some(id) => memberships
+            .into_iter()
+            .find(|m| m.tenant_id == id)
+            .ok_or_else(|| ApiError::field("tenant_id", "You are not a member of this tenant."))?,
+        None => memberships
+            .into_iter()
+            .max_by_key(|m| m.created_at)
+            .ok_or_else(|| ApiError::BadRequest("This account belongs to no tenant.".into()))?,
+    };
+    let user_id = user.id;
+    let (key, _) = state
+        .actors
+        .tenant(membership.tenant_id, |reply| TenantMsg::IssueLoginToken {
+            user_id,
+            reply,
+        })
+        .await?;
+    let tenant = state
+        .store()
+        .tenant(membership.tenant_id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &LoginResponse {
+            token: key,
+            email: user.email,
+            tenant_id: tenant.id,
+            tenant_name: tenant.name,
+            role: membership.role.as_str().to_string(),
+        },
+    ))
+}

@@ -1,0 +1,90 @@
+//! `GET /api/health/` (public): the store and the actor tree.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::{ApiError, State, done, json_reply, with_state};
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// "ok", or "degraded" (answered with 503) when a part is down.
+    pub status: String,
+    pub version: String,
+    pub store: StoreHealth,
+    pub actors: ActorsHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreHealth {
+    pub ok: bool,
+    pub schema_version: Option<u32>,
+    pub size_on_disk_bytes: Option<u64>,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActorsHealth {
+    pub ok: bool,
+    pub root: bool,
+    pub mailer: bool,
+    pub accounts: bool,
+    pub tenant_supervisor: bool,
+    pub tenants_running: usize,
+    /// Actors restarted by their supervisor since the service started.
+    pub restarts: u64,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    warp::path!("api" / "health")
+        .and(warp::get())
+        .and(with_state(state))
+        .then(health)
+        .map(done)
+        .boxed()
+}
+
+#[utoipa::path(get, path = "/api/health/", tag = "health",
+    responses(
+        (status = 200, description = "Everything is running", body = Health),
+        (status = 503, description = "A part is down", body = Health),
+    ))]
+pub async fn health(state: State) -> Result<Response, ApiError> {
+    let store = state.store();
+    let (schema_version, size, error) = match (store.schema_version(), store.size_on_disk()) {
+        (Ok(v), Ok(size)) => (Some(v), Some(size), None),
+        (Err(e), _) | (_, Err(e)) => (None, None, Some(e.to_string())),
+    };
+    let store_health = StoreHealth {
+        ok: error.is_none(),
+        schema_version,
+        size_on_disk_bytes: size,
+        error,
+    };
+    let a = state.actors.health().await;
+    let actors = ActorsHealth {
+        ok: a.ok(),
+        root: a.root,
+        mailer: a.mailer,
+        accounts: a.accounts,
+        tenant_supervisor: a.tenant_supervisor,
+        tenants_running: a.tenants_running,
+        restarts: a.restarts,
+    };
+    let ok = store_health.ok && actors.ok;
+    let body = Health {
+        status: if ok { "ok" } else { "degraded" }.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        store: store_health,
+        actors,
+    };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok(json_reply(status, &body))
+}

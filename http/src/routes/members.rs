@@ -1,0 +1,191 @@
+//! Members of the caller's tenant (admin only). A member's id is their user id.
+
+use bytes::Bytes;
+use certwatch_actors::TenantMsg;
+use certwatch_store::accounts::Membership;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::invitations::parse_role;
+use crate::auth::{Caller, authenticate};
+use crate::extract::{Query, authorization, body, parse_json, query};
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    /// The member's user id.
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub is_active: bool,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MemberUpdate {
+    /// "admin" or "member".
+    pub role: Option<String>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let list = warp::path!("api" / "auth" / "members")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_members)
+        .map(done);
+    let detail = warp::path!("api" / "auth" / "members" / Uuid)
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .then(get_member)
+        .map(done);
+    let update = warp::path!("api" / "auth" / "members" / Uuid)
+        .and(warp::patch())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(update_member)
+        .map(done);
+    let delete = warp::path!("api" / "auth" / "members" / Uuid)
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(delete_member)
+        .map(done);
+    list.or(detail)
+        .unify()
+        .or(update)
+        .unify()
+        .or(delete)
+        .unify()
+        .boxed()
+}
+
+fn admin(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    caller.require_admin()?;
+    Ok(caller)
+}
+
+fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
+    let user = state.store().user(m.user_id)?.ok_or(ApiError::NotFound)?;
+    Ok(MemberView {
+        id: user.id,
+        email: user.email,
+        role: m.role.as_str().to_string(),
+        is_active: user.is_active,
+        joined_at: m.created_at,
+    })
+}
+
+#[utoipa::path(get, path = "/api/auth/members/", tag = "auth",
+    params(
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Members, oldest first", body = Page<MemberView>),
+        (status = 401, description = "No or bad token"),
+        (status = 403, description = "Not an admin"),
+    ))]
+pub async fn list_members(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    let mut members = state.store().members(caller.tenant_id)?;
+    members.sort_by_key(|m| (m.created_at, m.user_id));
+    let views = members
+        .into_iter()
+        .map(|m| view(&state, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = paginate_vec(views, &q, &state.public_url(), "/api/auth/members/")?;
+    Ok(json_reply(StatusCode::OK, &page))
+}
+
+#[utoipa::path(get, path = "/api/auth/members/{id}/", tag = "auth",
+    params(("id" = Uuid, Path, description = "The member's user id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The member", body = MemberView),
+        (status = 404, description = "No such member in this tenant"),
+    ))]
+pub async fn get_member(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    let m = state
+        .store()
+        .membership(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &view(&state, m)?))
+}
+
+#[utoipa::path(patch, path = "/api/auth/members/{id}/", tag = "auth",
+    params(("id" = Uuid, Path, description = "The member's user id")),
+    request_body = MemberUpdate,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The updated member", body = MemberView),
+        (status = 400, description = "Bad role, or the last admin would be demoted"),
+        (status = 404, description = "No such member in this tenant"),
+    ))]
+pub async fn update_member(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    let req: MemberUpdate = parse_json(&body)?;
+    let raw = req
+        .role
+        .ok_or_else(|| ApiError::field("role", "This field is required."))?;
+    let role = parse_role(&raw)?;
+    let m = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::SetRole {
+            user_id: id,
+            role,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &view(&state, m)?))
+}
+
+#[utoipa::path(delete, path = "/api/auth/members/{id}/", tag = "auth",
+    params(("id" = Uuid, Path, description = "The member's user id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Removed, with every token they held in this tenant"),
+        (status = 400, description = "The last admin cannot be removed"),
+        (status = 404, description = "No such member in this tenant"),
+    ))]
+pub async fn delete_member(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::RemoveMember {
+            user_id: id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}

@@ -1,0 +1,42 @@
+//! One module per API resource; each exposes `routes(&State)`.
+
+pub mod accounts;
+pub mod health;
+pub mod invitations;
+pub mod members;
+pub mod tokens;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use crate::State;
+
+pub fn all(state: &State) -> BoxedFilter<(Response,)> {
+    health::routes(state)
+        .or(accounts::routes(state))
+        .unify()
+        .or(invitations::routes(state))
+        .unify()
+        .or(members::routes(state))
+        .unify()
+        .or(tokens::routes(state))
+        .unify()
+        .boxed()
+}
+
+/// `{"detail": "..."}`, the answer of actions that create nothing to show.
+#[derive(Serialize, ToSchema)]
+pub struct Detail {
+    pub detail: String,
+}
+
+impl Detail {
+    pub fn new(detail: &str) -> Detail {
+        Detail {
+            detail: detail.to_string(),
+        }
+    }
+}

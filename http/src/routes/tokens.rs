@@ -1,0 +1,243 @@
+//! API tokens of the caller in the caller's tenant: list, create, refresh, revoke.
+
+use bytes::Bytes;
+use certwatch_actors::{IssuedToken, TenantMsg};
+use certwatch_store::accounts::{Token, TokenKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::authenticate;
+use crate::error::FieldErrors;
+use crate::extract::{Query, authorization, body, parse_json, query};
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+const MAX_TOKEN_NAME: usize = 100;
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub name: Option<String>,
+    /// RFC 3339 time; null or absent: never expires.
+    pub expires_at: Option<String>,
+}
+
+/// A new token; `key` is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<IssuedToken> for TokenCreated {
+    fn from((key, t): IssuedToken) -> Self {
+        TokenCreated {
+            id: t.id,
+            key,
+            name: t.name,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+/// A token as listed: never the key, only its first characters.
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    /// "login" (from login, invite-accept, refresh) or "api" (created here).
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<Token> for TokenView {
+    fn from(t: Token) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            kind: match t.kind {
+                TokenKind::Login => "login",
+                TokenKind::Api => "api",
+            }
+            .to_string(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let list = warp::path!("api" / "auth" / "tokens")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_tokens)
+        .map(done);
+    let create = warp::path!("api" / "auth" / "tokens")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(create_token)
+        .map(done);
+    let refresh = warp::path!("api" / "auth" / "tokens" / "refresh")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .then(refresh_token)
+        .map(done);
+    let revoke = warp::path!("api" / "auth" / "tokens" / String)
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(revoke_token)
+        .map(done);
+    list.or(create)
+        .unify()
+        .or(refresh)
+        .unify()
+        .or(revoke)
+        .unify()
+        .boxed()
+}
+
+#[utoipa::path(get, path = "/api/auth/tokens/", tag = "auth",
+    params(
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The caller's tokens in this tenant, oldest first", body = Page<TokenView>),
+        (status = 401, description = "No or bad token"),
+    ))]
+pub async fn list_tokens(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let tokens: Vec<TokenView> = state
+        .store()
+        .tokens_of(caller.tenant_id, caller.user_id)?
+        .into_iter()
+        .map(TokenView::from)
+        .collect();
+    let page = paginate_vec(tokens, &q, &state.public_url(), "/api/auth/tokens/")?;
+    Ok(json_reply(StatusCode::OK, &page))
+}
+
+#[utoipa::path(post, path = "/api/auth/tokens/", tag = "auth",
+    request_body = TokenRequest,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The new token; its key is shown only now", body = TokenCreated),
+        (status = 400, description = "Field errors"),
+        (status = 401, description = "No or bad token"),
+    ))]
+pub async fn create_token(
+    state: State,
+    authorization: Option<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let req: TokenRequest = parse_json(&body)?;
+    let mut errors = FieldErrors::default();
+    let name = errors.required("name", req.name);
+    if name.chars().count() > MAX_TOKEN_NAME {
+        errors.add(
+            "name",
+            format!("Ensure this field has no more than {MAX_TOKEN_NAME} characters."),
+        );
+    }
+    let expires_at = match req.expires_at.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match DateTime::parse_from_rfc3339(&raw) {
+            Ok(at) if at.with_timezone(&Utc) > Utc::now() => Some(at.with_timezone(&Utc)),
+            Ok(_) => {
+                errors.add("expires_at", "Must be in the future.");
+                None
+            }
+            Err(_) => {
+                errors.add(
+                    "expires_at",
+                    "Use an RFC 3339 time like 2026-01-01T00:00:00Z.",
+                );
+                None
+            }
+        },
+    };
+    errors.finish()?;
+    let user_id = caller.user_id;
+    let issued = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::CreateApiToken {
+            user_id,
+            name,
+            expires_at,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::CREATED, &TokenCreated::from(issued)))
+}
+
+#[utoipa::path(post, path = "/api/auth/tokens/refresh/", tag = "auth",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "A new key replacing the one used for this request, valid 30 days; the old key no longer works", body = TokenCreated),
+        (status = 401, description = "No or bad token"),
+    ))]
+pub async fn refresh_token(
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let current = caller.token_hash;
+    let issued = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::RefreshToken {
+            current,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &TokenCreated::from(issued)))
+}
+
+#[utoipa::path(delete, path = "/api/auth/tokens/{key}/", tag = "auth",
+    params(("key" = String, Path, description = "The token's key, or its id as listed")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad token"),
+        (status = 404, description = "No such token of the caller"),
+    ))]
+pub async fn revoke_token(
+    key_or_id: String,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let user_id = caller.user_id;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::RevokeToken {
+            user_id,
+            key_or_id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}

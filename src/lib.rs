@@ -1,0 +1,66 @@
+//! Wiring: configuration → store → actors → HTTP server, and an orderly shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use certwatch_actors::Actors;
+use certwatch_config::Config;
+use certwatch_http::AppState;
+use certwatch_store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running service. Dropping it does not stop it; call [`RunningServer::shutdown`].
+pub struct RunningServer {
+    /// Where the server accepts connections (the real port when configured with port 0).
+    pub addr: SocketAddr,
+    pub config: Arc<Config>,
+    pub actors: Actors,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+/// Binds the listener, opens the store, starts the actor tree and serves the API.
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    // With port 0 the OS picks one; links in mail and pagination must name the real one.
+    config.listen = listener.local_addr()?;
+    let config = Arc::new(config);
+
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let actors = Actors::start(store, config.clone()).await?;
+    let routes = certwatch_http::routes(AppState::new(actors.clone(), config.clone()));
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(
+        warp::serve(routes)
+            .incoming(listener)
+            .graceful(async move {
+                let _ = stopped.await;
+            })
+            .run(),
+    );
+    Ok(RunningServer {
+        addr: config.listen,
+        config,
+        actors,
+        stop,
+        server,
+    })
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, stops the actors (which finish
+    /// their queued writes), and flushes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await.context("HTTP server task failed")?;
+        self.actors.shutdown().await;
+        self.actors.store().flush()?;
+        Ok(())
+    }
+}

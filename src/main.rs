@@ -1,0 +1,106 @@
+//! `certwatch`: the service binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use certwatch_config::Config;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "certwatch",
+    version,
+    about = "Keeps supplier compliance certificates current"
+)]
+struct Cli {
+    /// TOML configuration file; CERTWATCH_* environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API and the monitoring actors until SIGTERM or Ctrl-C.
+    Serve,
+    /// Print the effective configuration and exit.
+    Config,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("certwatch: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Command::Config => {
+            println!("{config:#?}");
+            ExitCode::SUCCESS
+        }
+        Command::Serve => serve(config),
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CERTWATCH_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("certwatch: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let server = match certwatch::start(config).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("certwatch: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("CertWatch listening on http://{}", server.addr);
+        println!("data directory: {}", server.config.data_dir.display());
+        match &server.config.smtp_url {
+            Some(url) => println!("mail: SMTP via {url}"),
+            None => println!(
+                "mail: outbox {}",
+                server.config.data_dir.join("outbox").display()
+            ),
+        }
+        wait_for_stop_signal().await;
+        eprintln!("certwatch: stopping");
+        match server.shutdown().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("certwatch: shutdown failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

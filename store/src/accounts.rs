@@ -1,0 +1,758 @@
+//! Accounts and tenants: users, memberships, tokens, verifications, invitations.
+//!
+//! Users are global (one email, one password, many tenants); everything else here belongs to
+//! a tenant. Operations that touch several trees run as one sled transaction, so a crash
+//! never leaves a user without its index or a membership without its reverse entry.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree, abort};
+use uuid::Uuid;
+
+use crate::secrets::KeyHash;
+use crate::{Store, StoreError, decode, encode, get, keys, scan};
+
+pub const LOGIN_TOKEN_TTL_DAYS: i64 = 30;
+pub const VERIFICATION_TTL_HOURS: i64 = 24;
+pub const INVITATION_TTL_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// Whether the public certificate search may list this tenant's suppliers.
+    pub public_listing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    /// False until the email address is verified (or an invitation to it is accepted).
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Issued by login, invite-accept and refresh; expires after 30 days.
+    Login,
+    /// Created by the user under /api/auth/tokens/ with an optional expiry.
+    Api,
+}
+
+/// A `Authorization: Token <key>` credential. Stored under the SHA-256 of its key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Token {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub kind: TokenKind,
+    /// The first characters of the key, so a person can tell tokens apart in a list.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Token {
+    /// A 30-day session token for `user` in `tenant`, for the key `key`.
+    pub fn login(tenant_id: Uuid, user_id: Uuid, key: &str, now: DateTime<Utc>) -> Token {
+        Token {
+            id: Uuid::new_v4(),
+            tenant_id,
+            user_id,
+            name: "login".to_string(),
+            kind: TokenKind::Login,
+            prefix: key_prefix(key),
+            created_at: now,
+            expires_at: Some(now + Duration::days(LOGIN_TOKEN_TTL_DAYS)),
+        }
+    }
+
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+pub fn key_prefix(key: &str) -> String {
+    key.chars().take(8).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub user_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "pending",
+            InvitationStatus::Accepted => "accepted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub status: InvitationStatus,
+    pub invited_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Who accepts an invitation: a new account, or a user who already has one.
+pub enum Acceptor {
+    New {
+        user_id: Uuid,
+        password_hash: String,
+    },
+    Existing(Uuid),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error("the token is invalid or expired")]
+    InvalidToken,
+    #[error("the user is already a member of this tenant")]
+    AlreadyMember,
+    #[error("the last admin of a tenant cannot be removed or demoted")]
+    LastAdmin,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<AccountError>>;
+
+fn tx_get<T: serde::de::DeserializeOwned>(
+    t: &TransactionalTree,
+    key: &[u8],
+) -> TxResult<Option<T>> {
+    match t.get(key)? {
+        Some(v) => decode(&v)
+            .map(Some)
+            .map_err(|e| ConflictableTransactionError::Abort(AccountError::Store(e))),
+        None => Ok(None),
+    }
+}
+
+fn finish<T>(result: Result<T, TransactionError<AccountError>>) -> Result<T, AccountError> {
+    result.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => AccountError::Store(StoreError::Sled(e)),
+    })
+}
+
+/// Lower-cases and trims an email address; `None` when it does not look like one.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let valid = !local.is_empty()
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    valid.then_some(email)
+}
+
+/// What registration writes, besides the ids it makes up.
+pub struct Registration {
+    pub email: String,
+    pub password_hash: String,
+    pub organization_name: String,
+    pub verification: KeyHash,
+}
+
+impl Store {
+    /// Creates a tenant, its first (inactive) user as admin, and a verification token.
+    pub fn register(
+        &self,
+        reg: Registration,
+        now: DateTime<Utc>,
+    ) -> Result<(Tenant, User), AccountError> {
+        let tenant = Tenant {
+            id: Uuid::new_v4(),
+            name: reg.organization_name,
+            created_at: now,
+            public_listing: false,
+        };
+        let user = User {
+            id: Uuid::new_v4(),
+            email: reg.email,
+            password_hash: reg.password_hash,
+            is_active: false,
+            created_at: now,
+        };
+        let membership = Membership {
+            tenant_id: tenant.id,
+            user_id: user.id,
+            role: Role::Admin,
+            created_at: now,
+        };
+        let verification = Verification {
+            user_id: user.id,
+            expires_at: now + Duration::hours(VERIFICATION_TTL_HOURS),
+        };
+        let t = self.trees();
+        finish(
+            (
+                &t.tenants,
+                &t.users,
+                &t.users_by_email,
+                &t.memberships,
+                &t.memberships_by_user,
+                &t.verifications,
+            )
+                .transaction(
+                    |(tenants, users, by_email, members, members_by_user, verifs)| {
+                        if by_email.get(user.email.as_bytes())?.is_some() {
+                            return abort(AccountError::EmailTaken);
+                        }
+                        tenants.insert(&keys::id(tenant.id), encode(&tenant))?;
+                        users.insert(&keys::id(user.id), encode(&user))?;
+                        by_email.insert(user.email.as_bytes(), &keys::id(user.id))?;
+                        members.insert(&keys::pair(tenant.id, user.id), encode(&membership))?;
+                        members_by_user.insert(&keys::pair(user.id, tenant.id), &[])?;
+                        verifs.insert(&reg.verification, encode(&verification))?;
+                        Ok(())
+                    },
+                ),
+        )?;
+        Ok((tenant, user))
+    }
+
+    /// Consumes a verification token and activates its user.
+    pub fn verify_email(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<User, AccountError> {
+        let t = self.trees();
+        finish((&t.verifications, &t.users).transaction(|(verifs, users)| {
+            let Some(v) = tx_get::<Verification>(verifs, token)? else {
+                return abort(AccountError::InvalidToken);
+            };
+            if v.expires_at <= now {
+                return abort(AccountError::InvalidToken);
+            }
+            let Some(mut user) = tx_get::<User>(users, &keys::id(v.user_id))? else {
+                return abort(AccountError::InvalidToken);
+            };
+            verifs.remove(token)?;
+            user.is_active = true;
+            users.insert(&keys::id(user.id), encode(&user))?;
+            Ok(user)
+        }))
+    }
+
+    pub fn add_verification(
+        &self,
+        user_id: Uuid,
+        token: &KeyHash,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let v = Verification {
+            user_id,
+            expires_at: now + Duration::hours(VERIFICATION_TTL_HOURS),
+        };
+        self.trees().verifications.insert(token, encode(&v))?;
+        Ok(())
+    }
+
+    pub fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+        get(&self.trees().tenants, &keys::id(id))
+    }
+
+    pub fn tenant_ids(&self) -> Result<Vec<Uuid>, StoreError> {
+        self.trees()
+            .tenants
+            .iter()
+            .keys()
+            .map(|k| {
+                let k = k?;
+                keys::uuid_at(&k, 0).ok_or_else(|| StoreError::Corrupt("tenant key".into()))
+            })
+            .collect()
+    }
+
+    pub fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        get(&self.trees().users, &keys::id(id))
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        match self.trees().users_by_email.get(email.as_bytes())? {
+            Some(id) => match keys::uuid_at(&id, 0) {
+                Some(id) => self.user(id),
+                None => Err(StoreError::Corrupt("email index".into())),
+            },
+            None => Ok(None),
+        }
+    }
+
+    pub fn membership(&self, tenant: Uuid, user: Uuid) -> Result<Option<Membership>, StoreError> {
+        get(&self.trees().memberships, &keys::pair(tenant, user))
+    }
+
+    /// The members of a tenant, in user-id order.
+    pub fn members(&self, tenant: Uuid) -> Result<Vec<Membership>, StoreError> {
+        scan(&self.trees().memberships, &keys::id(tenant))
+    }
+
+    /// Every tenant `user` belongs to.
+    pub fn memberships_of_user(&self, user: Uuid) -> Result<Vec<Membership>, StoreError> {
+        let mut out = Vec::new();
+        for key in self
+            .trees()
+            .memberships_by_user
+            .scan_prefix(keys::id(user))
+            .keys()
+        {
+            let key = key?;
+            let tenant = keys::uuid_at(&key, 16)
+                .ok_or_else(|| StoreError::Corrupt("membership index".into()))?;
+            if let Some(m) = self.membership(tenant, user)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Changes a member's role; refuses to demote the tenant's last admin.
+    pub fn set_role(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        role: Role,
+    ) -> Result<Membership, AccountError> {
+        let mut m = self
+            .membership(tenant, user)?
+            .ok_or(AccountError::NotFound)?;
+        if m.role == Role::Admin && role != Role::Admin && self.admin_count(tenant)? <= 1 {
+            return Err(AccountError::LastAdmin);
+        }
+        m.role = role;
+        self.trees()
+            .memberships
+            .insert(keys::pair(tenant, user), encode(&m))
+            .map_err(StoreError::from)?;
+        Ok(m)
+    }
+
+    /// Removes a member and every token they hold in the tenant; never the last admin.
+    pub fn remove_member(&self, tenant: Uuid, user: Uuid) -> Result<(), AccountError> {
+        let m = self
+            .membership(tenant, user)?
+            .ok_or(AccountError::NotFound)?;
+        if m.role == Role::Admin && self.admin_count(tenant)? <= 1 {
+            return Err(AccountError::LastAdmin);
+        }
+        let owned = self.owned_token_keys(tenant, user)?;
+        let t = self.trees();
+        finish(
+            (
+                &t.memberships,
+                &t.memberships_by_user,
+                &t.tokens,
+                &t.tokens_by_owner,
+            )
+                .transaction(|(members, members_by_user, tokens, by_owner)| {
+                    members.remove(&keys::pair(tenant, user))?;
+                    members_by_user.remove(&keys::pair(user, tenant))?;
+                    for (owner_key, hash) in &owned {
+                        by_owner.remove(owner_key.as_slice())?;
+                        tokens.remove(hash.as_slice())?;
+                    }
+                    Ok(())
+                }),
+        )
+    }
+
+    fn admin_count(&self, tenant: Uuid) -> Result<usize, StoreError> {
+        Ok(self
+            .members(tenant)?
+            .iter()
+            .filter(|m| m.role == Role::Admin)
+            .count())
+    }
+
+    /// (owner-index key, token hash) of every token `user` holds in `tenant`.
+    fn owned_token_keys(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.trees()
+            .tokens_by_owner
+            .scan_prefix(keys::pair(tenant, user))
+            .map(|e| {
+                let (k, v) = e?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    pub fn token(&self, hash: &KeyHash) -> Result<Option<Token>, StoreError> {
+        get(&self.trees().tokens, hash)
+    }
+
+    /// Tokens `user` holds in `tenant`, oldest first.
+    pub fn tokens_of(&self, tenant: Uuid, user: Uuid) -> Result<Vec<Token>, StoreError> {
+        let mut out = Vec::new();
+        for (_, hash) in self.owned_token_keys(tenant, user)? {
+            if let Some(t) = get::<Token>(&self.trees().tokens, &hash)? {
+                out.push(t);
+            }
+        }
+        out.sort_by_key(|t| t.created_at);
+        Ok(out)
+    }
+
+    /// The key hash of token `id` held by `user` in `tenant`.
+    pub fn owned_token_hash(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+    ) -> Result<Option<KeyHash>, StoreError> {
+        match self
+            .trees()
+            .tokens_by_owner
+            .get(keys::triple(tenant, user, id))?
+        {
+            Some(hash) => hash
+                .as_ref()
+                .try_into()
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("token owner index".into())),
+            None => Ok(None),
+        }
+    }
+
+    pub fn insert_token(&self, hash: &KeyHash, token: &Token) -> Result<(), AccountError> {
+        self.replace_token(None, hash, token)
+    }
+
+    /// Stores `token` under `hash` and, in the same transaction, deletes `old` if given.
+    pub fn replace_token(
+        &self,
+        old: Option<&KeyHash>,
+        hash: &KeyHash,
+        token: &Token,
+    ) -> Result<(), AccountError> {
+        let t = self.trees();
+        finish(
+            (&t.tokens, &t.tokens_by_owner).transaction(|(tokens, by_owner)| {
+                if let Some(old) = old {
+                    remove_token_tx(tokens, by_owner, old)?;
+                }
+                tokens.insert(hash.as_slice(), encode(token))?;
+                by_owner.insert(
+                    keys::triple(token.tenant_id, token.user_id, token.id),
+                    hash.as_slice(),
+                )?;
+                Ok(())
+            }),
+        )
+    }
+
+    /// Deletes a token; `NotFound` when there is none under `hash`.
+    pub fn remove_token(&self, hash: &KeyHash) -> Result<Token, AccountError> {
+        let t = self.trees();
+        finish(
+            (&t.tokens, &t.tokens_by_owner).transaction(
+                |(tokens, by_owner)| match remove_token_tx(tokens, by_owner, hash)? {
+                    Some(token) => Ok(token),
+                    None => abort(AccountError::NotFound),
+                },
+            ),
+        )
+    }
+
+    /// Stores an invitation; refuses an email that is already a member of the tenant.
+    pub fn create_invitation(&self, inv: &Invitation, token: &KeyHash) -> Result<(), AccountError> {
+        if let Some(user) = self.user_by_email(&inv.email)?
+            && self.membership(inv.tenant_id, user.id)?.is_some()
+        {
+            return Err(AccountError::AlreadyMember);
+        }
+        let t = self.trees();
+        finish(
+            (&t.invitations, &t.invitations_by_token).transaction(|(invs, by_token)| {
+                let key = keys::pair(inv.tenant_id, inv.id);
+                invs.insert(&key, encode(inv))?;
+                by_token.insert(token.as_slice(), &key)?;
+                Ok(())
+            }),
+        )
+    }
+
+    /// The pending, unexpired invitation for `token`, if any.
+    pub fn pending_invitation(
+        &self,
+        token: &KeyHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let Some(key) = self.trees().invitations_by_token.get(token)? else {
+            return Ok(None);
+        };
+        let inv: Option<Invitation> = get(&self.trees().invitations, &key)?;
+        Ok(inv.filter(|i| i.status == InvitationStatus::Pending && i.expires_at > now))
+    }
+
+    /// Accepts an invitation: creates or activates the user, adds the membership, marks the
+    /// invitation used and issues a login token under `token_hash` — all or nothing.
+    pub fn accept_invitation(
+        &self,
+        invitation_token: &KeyHash,
+        acceptor: Acceptor,
+        login_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Invitation, User, Token), AccountError> {
+        let token_hash = crate::secrets::key_hash(login_key);
+        let t = self.trees();
+        finish(
+            (
+                &t.invitations,
+                &t.invitations_by_token,
+                &t.users,
+                &t.users_by_email,
+                &t.memberships,
+                &t.memberships_by_user,
+                &t.tokens,
+                &t.tokens_by_owner,
+            )
+                .transaction(
+                    |(
+                        invs,
+                        invs_by_token,
+                        users,
+                        by_email,
+                        members,
+                        members_by_user,
+                        tokens,
+                        by_owner,
+                    )| {
+                        let Some(inv_key) = invs_by_token.get(invitation_token.as_slice())? else {
+                            return abort(AccountError::InvalidToken);
+                        };
+                        let Some(mut inv) = tx_get::<Invitation>(invs, &inv_key)? else {
+                            return abort(AccountError::InvalidToken);
+                        };
+                        if inv.status != InvitationStatus::Pending || inv.expires_at <= now {
+                            return abort(AccountError::InvalidToken);
+                        }
+                        let user = match &acceptor {
+                            Acceptor::New {
+                                user_id,
+                                password_hash,
+                            } => {
+                                if by_email.get(inv.email.as_bytes())?.is_some() {
+                                    return abort(AccountError::EmailTaken);
+                                }
+                                let user = User {
+                                    id: *user_id,
+                                    email: inv.email.clone(),
+                                    password_hash: password_hash.clone(),
+                                    is_active: true,
+                                    created_at: now,
+                                };
+                                by_email.insert(inv.email.as_bytes(), &keys::id(user.id))?;
+                                user
+                            }
+                            Acceptor::Existing(id) => {
+                                let Some(mut user) = tx_get::<User>(users, &keys::id(*id))? else {
+                                    return abort(AccountError::InvalidToken);
+                                };
+                                if members.get(&keys::pair(inv.tenant_id, user.id))?.is_some() {
+                                    return abort(AccountError::AlreadyMember);
+                                }
+                                // The invitation reached this mailbox, which proves it.
+                                user.is_active = true;
+                                user
+                            }
+                        };
+                        users.insert(&keys::id(user.id), encode(&user))?;
+                        let membership = Membership {
+                            tenant_id: inv.tenant_id,
+                            user_id: user.id,
+                            role: inv.role,
+                            created_at: now,
+                        };
+                        members.insert(&keys::pair(inv.tenant_id, user.id), encode(&membership))?;
+                        members_by_user.insert(&keys::pair(user.id, inv.tenant_id), &[])?;
+                        inv.status = InvitationStatus::Accepted;
+                        invs.insert(inv_key.clone(), encode(&inv))?;
+                        invs_by_token.remove(invitation_token.as_slice())?;
+                        let token = Token::login(inv.tenant_id, user.id, login_key, now);
+                        tokens.insert(token_hash.as_slice(), encode(&token))?;
+                        by_owner.insert(
+                            keys::triple(token.tenant_id, token.user_id, token.id),
+                            token_hash.as_slice(),
+                        )?;
+                        Ok((inv, user, token))
+                    },
+                ),
+        )
+    }
+}
+
+fn remove_token_tx(
+    tokens: &TransactionalTree,
+    by_owner: &TransactionalTree,
+    hash: &KeyHash,
+) -> TxResult<Option<Token>> {
+    let Some(token) = tx_get::<Token>(tokens, hash)? else {
+        return Ok(None);
+    };
+    tokens.remove(hash.as_slice())?;
+    by_owner.remove(keys::triple(token.tenant_id, token.user_id, token.id))?;
+    Ok(Some(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{key_hash, new_token_key};
+
+    fn registration(email: &str) -> Registration {
+        Registration {
+            email: email.into(),
+            password_hash: "x".into(),
+            organization_name: "Acme".into(),
+            verification: key_hash(&new_token_key()),
+        }
+    }
+
+    #[test]
+    fn email_normalization() {
+        assert_eq!(
+            normalize_email(" User@Example.COM ").as_deref(),
+            Some("user@example.com")
+        );
+        for bad in [
+            "", "nobody", "a@b", "@x.de", "a b@x.de", "a@x.de.", "a@@x.de",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn registration_is_unique_per_email_and_verification_is_single_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let reg = registration("a@x.de");
+        let verification = reg.verification;
+        let (tenant, user) = store.register(reg, now).unwrap();
+        assert!(!user.is_active);
+        assert!(matches!(
+            store.register(registration("a@x.de"), now),
+            Err(AccountError::EmailTaken)
+        ));
+        assert_eq!(store.members(tenant.id).unwrap()[0].role, Role::Admin);
+        assert!(matches!(
+            store.verify_email(&verification, now + Duration::hours(25)),
+            Err(AccountError::InvalidToken)
+        ));
+        assert!(store.verify_email(&verification, now).unwrap().is_active);
+        assert!(matches!(
+            store.verify_email(&verification, now),
+            Err(AccountError::InvalidToken)
+        ));
+    }
+
+    #[tokio::test]
+    async fn last_admin_stays_and_removal_drops_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let (tenant, admin) = store.register(registration("a@x.de"), now).unwrap();
+        assert!(matches!(
+            store.set_role(tenant.id, admin.id, Role::Member),
+            Err(AccountError::LastAdmin)
+        ));
+        assert!(matches!(
+            store.remove_member(tenant.id, admin.id),
+            Err(AccountError::LastAdmin)
+        ));
+
+        let inv = Invitation {
+            id: Uuid::new_v4(),
+            tenant_id: tenant.id,
+            email: "b@x.de".into(),
+            role: Role::Admin,
+            status: InvitationStatus::Pending,
+            invited_by: admin.id,
+            created_at: now,
+            expires_at: now + Duration::days(7),
+        };
+        let inv_token = key_hash("invite");
+        store.create_invitation(&inv, &inv_token).unwrap();
+        let key = new_token_key();
+        let acceptor = Acceptor::New {
+            user_id: Uuid::new_v4(),
+            password_hash: "h".into(),
+        };
+        let (_, second, _) = store
+            .accept_invitation(&inv_token, acceptor, &key, now)
+            .unwrap();
+        assert!(store.pending_invitation(&inv_token, now).unwrap().is_none());
+        assert_eq!(store.tokens_of(tenant.id, second.id).unwrap().len(), 1);
+
+        // Two admins now: either may go, and the leaver's tokens go too.
+        store.remove_member(tenant.id, second.id).unwrap();
+        assert!(store.token(&key_hash(&key)).unwrap().is_none());
+        assert!(store.tokens_of(tenant.id, second.id).unwrap().is_empty());
+        assert!(store.memberships_of_user(second.id).unwrap().is_empty());
+    }
+}

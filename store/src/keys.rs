@@ -1,0 +1,40 @@
+//! Key layouts. Tenant-owned keys start with the tenant id's 16 bytes, so "all X of tenant
+//! T" is a prefix scan and no query can cross tenants by accident.
+//!
+//! | tree                 | key                         | value        |
+//! |----------------------|-----------------------------|--------------|
+//! | tenants              | tenant                      | Tenant       |
+//! | users                | user                        | User         |
+//! | users_by_email       | lower-case email            | user id      |
+//! | memberships          | tenant ‖ user               | Membership   |
+//! | memberships_by_user  | user ‖ tenant               | (empty)      |
+//! | tokens               | sha256(key)                 | Token        |
+//! | tokens_by_owner      | tenant ‖ user ‖ token id    | sha256(key)  |
+//! | verifications        | sha256(token)               | Verification |
+//! | invitations          | tenant ‖ invitation         | Invitation   |
+//! | invitations_by_token | sha256(token)               | tenant ‖ invitation |
+
+use uuid::Uuid;
+
+pub fn id(a: Uuid) -> [u8; 16] {
+    *a.as_bytes()
+}
+
+pub fn pair(a: Uuid, b: Uuid) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    k[..16].copy_from_slice(a.as_bytes());
+    k[16..].copy_from_slice(b.as_bytes());
+    k
+}
+
+pub fn triple(a: Uuid, b: Uuid, c: Uuid) -> Vec<u8> {
+    let mut k = pair(a, b).to_vec();
+    k.extend_from_slice(c.as_bytes());
+    k
+}
+
+/// The uuid stored at `offset` of a composite key.
+pub fn uuid_at(key: &[u8], offset: usize) -> Option<Uuid> {
+    key.get(offset..offset + 16)
+        .and_then(|b| Uuid::from_slice(b).ok())
+}

@@ -1,0 +1,71 @@
+//! Secret material: random keys, their SHA-256 digests, and password hashes.
+//!
+//! Keys (login and API tokens, verification and invitation tokens) are shown once and
+//! stored only as SHA-256, so the store never holds a usable credential. Passwords are
+//! argon2id; hashing is slow on purpose and callers run it off the async runtime.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use rand::RngExt;
+use rand::distr::Alphanumeric;
+use sha2::{Digest, Sha256};
+
+pub type KeyHash = [u8; 32];
+
+/// A fresh random key of `len` alphanumeric characters (62 symbols: ~5.95 bits each).
+pub fn random_key(len: usize) -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// A login or API token key: 40 alphanumeric characters, about 238 bits.
+pub fn new_token_key() -> String {
+    random_key(40)
+}
+
+pub fn key_hash(key: &str) -> KeyHash {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+pub fn hash_password(password: &str) -> String {
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 with default parameters hashes any password");
+    hash.to_string()
+}
+
+/// False for a wrong password and for a stored hash that does not parse.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_random_alphanumeric() {
+        let a = new_token_key();
+        let b = new_token_key();
+        assert_eq!(a.len(), 40);
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(key_hash(&a), key_hash(&b));
+        assert_eq!(key_hash(&a), key_hash(&a));
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let phc = hash_password("correct horse battery");
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &phc));
+        assert!(!verify_password("correct horse batterY", &phc));
+        assert!(!verify_password("anything", "not a phc string"));
+    }
+}

@@ -1,0 +1,325 @@
+//! Test harness: runs the real `certwatch serve` binary on a loopback port with its own
+//! data directory, talks HTTP to it, and reads the mail it writes into its outbox.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "securePassword123";
+
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    env: Vec<(String, String)>,
+    _tmp: Option<tempfile::TempDir>,
+    pub http: reqwest::Client,
+}
+
+/// An HTTP answer: status, headers and the JSON body (Null when there is none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Server {
+    /// Starts a server with a fresh data directory. The auth rate limit is raised so tests
+    /// can log in often; tests of the limit pass their own value.
+    pub fn start(env: &[(&str, &str)]) -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let data_dir = tmp.path().join("data");
+        let mut env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if !env
+            .iter()
+            .any(|(k, _)| k == "CERTWATCH_AUTH_RATE_PER_MINUTE")
+        {
+            env.push(("CERTWATCH_AUTH_RATE_PER_MINUTE".into(), "10000".into()));
+        }
+        let mut server = Server {
+            child: None,
+            base: String::new(),
+            data_dir,
+            env,
+            _tmp: Some(tmp),
+            http: reqwest::Client::new(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+            .arg("serve")
+            .env("CERTWATCH_LISTEN", "127.0.0.1:0")
+            .env("CERTWATCH_DATA_DIR", &self.data_dir)
+            .env("CERTWATCH_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the certwatch binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("server printed its address before exiting")
+                .unwrap();
+            if let Some(url) = line.strip_prefix("CertWatch listening on ") {
+                break url.to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.base = addr;
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown code runs at all.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM, then waits for the process to end.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("server is running");
+        let pid = child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the binary again on the same data directory.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.header("Authorization", format!("Token {token}"));
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        answer(req.send().await.expect("request reached the server")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Sends raw bytes as a JSON body.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: &'static [u8]) -> Answer {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            req = req.header("Authorization", format!("Token {token}"));
+        }
+        answer(req.send().await.unwrap()).await
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// Waits for a mail to `to` whose body contains `marker`, and returns the word that
+    /// follows the marker (a token).
+    pub async fn mailed_token(&self, to: &str, marker: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            for mail in read_mails(&self.outbox()) {
+                if mail.contains(&format!("To: {to}")) {
+                    if let Some(rest) = mail.split(marker).nth(1) {
+                        let token: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric())
+                            .collect();
+                        return token;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "no mail to {to} with {marker:?}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub fn mails_to(&self, to: &str) -> usize {
+        read_mails(&self.outbox())
+            .iter()
+            .filter(|m| m.contains(&format!("To: {to}")))
+            .count()
+    }
+
+    /// Registers, verifies through the mailed link and logs in. Returns (token, tenant id).
+    pub async fn signup(&self, email: &str, org: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/api/auth/register/",
+                None,
+                json!({"email": email, "password": PASSWORD, "organization_name": org}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let token = self.mailed_token(email, "verify-email/?token=").await;
+        let v = self
+            .get(&format!("/api/auth/verify-email/?token={token}"), None)
+            .await;
+        assert_eq!(v.status, 200, "{:?}", v.body);
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/api/auth/login/",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        (
+            r.body["token"].as_str().unwrap().to_string(),
+            r.body["tenant_id"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Invites `email` into the admin's tenant as `role` and accepts. Returns (token, user id).
+    pub async fn invite_and_accept(
+        &self,
+        admin: &str,
+        email: &str,
+        role: &str,
+    ) -> (String, String) {
+        let r = self
+            .post(
+                "/api/auth/invitations/",
+                Some(admin),
+                json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let token = self.mailed_token(email, "Invitation token: ").await;
+        let a = self
+            .post(
+                "/api/auth/invite/accept/",
+                None,
+                json!({"token": token, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        (
+            a.body["auth_token"].as_str().unwrap().to_string(),
+            a.body["user_id"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub async fn answer(resp: reqwest::Response) -> Answer {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)))
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn read_mails(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|raw| decode_quoted_printable(&raw))
+        .collect()
+}
+
+/// Undoes quoted-printable (soft line breaks and `=XX` escapes), as a mail client would.
+fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
