@@ -63,3 +63,21 @@ impl Context {
         name.strip_prefix(&self.name("tenant:"))?.parse().ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tenant_names_round_trip_and_stay_per_instance() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let config = Arc::new(certwatch_config::Config::load_with(None, |_| None).unwrap());
+        let a = Context::new(store.clone(), config.clone());
+        let b = Context::new(store, config);
+        let tenant = Uuid::new_v4();
+        assert_eq!(a.tenant_of_name(&a.tenant_name(tenant)), Some(tenant));
+        assert_eq!(b.tenant_of_name(&a.tenant_name(tenant)), None);
+        assert_eq!(a.tenant_of_name(&a.name(MAILER)), None);
+    }
+}

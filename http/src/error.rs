@@ -25,6 +25,8 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     Unavailable(String),
+    /// Any other status with its message (body too large, length required).
+    Status(StatusCode, String),
     /// The store is broken; the details go to the log, not to the client.
     Internal(String),
 }
@@ -56,6 +58,7 @@ impl ApiError {
                     .insert("retry-after", retry_after_secs.into());
                 return resp;
             }
+            ApiError::Status(status, msg) => (status, json!({ "error": msg })),
             ApiError::Unavailable(msg) => {
                 (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": msg }))
             }

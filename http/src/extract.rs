@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use bytes::Bytes;
 use certwatch_config::Config;
 use serde::de::DeserializeOwned;
+use warp::http::StatusCode;
 use warp::{Filter, Rejection};
 
 use crate::error::ApiError;
@@ -14,17 +15,37 @@ use crate::error::ApiError;
 /// Largest JSON body accepted (file uploads have their own limits).
 pub const MAX_JSON_BODY: u64 = 1 << 20;
 
-/// The raw body of a JSON request, refused with 413 when over [`MAX_JSON_BODY`].
-pub fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
-    warp::body::content_length_limit(MAX_JSON_BODY).and(warp::body::bytes())
+/// A request body, or why it could not be read.
+pub type Body = Result<Bytes, ApiError>;
+
+/// The raw body of a JSON request. It never rejects: once path and method have matched, a
+/// body that is too large must be answered 413 by this route, not make warp try others.
+pub fn body() -> impl Filter<Extract = (Body,), Error = std::convert::Infallible> + Clone {
+    warp::body::content_length_limit(MAX_JSON_BODY)
+        .and(warp::body::bytes())
+        .map(Ok)
+        .or_else(|rejection: Rejection| async move {
+            let status = if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
+                StatusCode::LENGTH_REQUIRED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let reason = status.canonical_reason().unwrap_or("Bad request");
+            Ok::<_, std::convert::Infallible>(
+                (Err(ApiError::Status(status, format!("{reason}."))),),
+            )
+        })
 }
 
 /// Parses a JSON body; malformed JSON and wrong types are a 400 naming the problem.
-pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let body = body?;
     if body.is_empty() {
         return Err(ApiError::BadRequest("A JSON body is required.".into()));
     }
-    serde_json::from_slice(body)
+    serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
 }
 
@@ -125,7 +146,7 @@ mod tests {
             n: u32,
         }
         for body in ["", "{", "{\"n\": \"x\"}", "[]"] {
-            let err = parse_json::<B>(&Bytes::from(body)).unwrap_err();
+            let err = parse_json::<B>(Ok(Bytes::from(body))).unwrap_err();
             assert!(matches!(err, ApiError::BadRequest(_)), "{body}");
         }
     }

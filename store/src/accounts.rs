@@ -174,6 +174,9 @@ pub enum AccountError {
     Store(#[from] StoreError),
 }
 
+/// An entry of `tokens_by_owner`: (its key, the token's key hash).
+type OwnedTokenKey = (Vec<u8>, Vec<u8>);
+
 type TxResult<T> = Result<T, ConflictableTransactionError<AccountError>>;
 
 fn tx_get<T: serde::de::DeserializeOwned>(
@@ -430,7 +433,7 @@ impl Store {
         &self,
         tenant: Uuid,
         user: Uuid,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<OwnedTokenKey>, StoreError> {
         self.trees()
             .tokens_by_owner
             .scan_prefix(keys::pair(tenant, user))
@@ -613,7 +616,7 @@ impl Store {
                                 let Some(mut user) = tx_get::<User>(users, &keys::id(*id))? else {
                                     return abort(AccountError::InvalidToken);
                                 };
-                                if members.get(&keys::pair(inv.tenant_id, user.id))?.is_some() {
+                                if members.get(keys::pair(inv.tenant_id, user.id))?.is_some() {
                                     return abort(AccountError::AlreadyMember);
                                 }
                                 // The invitation reached this mailbox, which proves it.
@@ -738,6 +741,23 @@ mod tests {
         };
         let inv_token = key_hash("invite");
         store.create_invitation(&inv, &inv_token).unwrap();
+        assert!(store.pending_invitation(&inv_token, now).unwrap().is_some());
+        let late = now + Duration::days(7);
+        assert!(
+            store
+                .pending_invitation(&inv_token, late)
+                .unwrap()
+                .is_none()
+        );
+        let key = new_token_key();
+        let acceptor = Acceptor::New {
+            user_id: Uuid::new_v4(),
+            password_hash: "h".into(),
+        };
+        assert!(matches!(
+            store.accept_invitation(&inv_token, acceptor, &key, late),
+            Err(AccountError::InvalidToken)
+        ));
         let key = new_token_key();
         let acceptor = Acceptor::New {
             user_id: Uuid::new_v4(),

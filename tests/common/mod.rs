@@ -58,6 +58,18 @@ impl Server {
         server
     }
 
+    /// A handle on a server started some other way (in-process), for its HTTP helpers.
+    pub fn attach(base: &str, data_dir: &Path) -> Server {
+        Server {
+            child: None,
+            base: base.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            env: Vec::new(),
+            _tmp: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
     fn spawn(&mut self) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
             .arg("serve")
@@ -179,14 +191,13 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             for mail in read_mails(&self.outbox()) {
-                if mail.contains(&format!("To: {to}")) {
-                    if let Some(rest) = mail.split(marker).nth(1) {
-                        let token: String = rest
-                            .chars()
-                            .take_while(|c| c.is_ascii_alphanumeric())
-                            .collect();
-                        return token;
-                    }
+                if mail.contains(&format!("To: {to}"))
+                    && let Some(rest) = mail.split(marker).nth(1)
+                {
+                    return rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric())
+                        .collect();
                 }
             }
             assert!(Instant::now() < deadline, "no mail to {to} with {marker:?}");

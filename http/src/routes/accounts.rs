@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use bytes::Bytes;
 use certwatch_actors::{AccountsMsg, TenantMsg};
 use certwatch_store::accounts::normalize_email;
 use certwatch_store::password_policy::password_errors;
@@ -18,7 +17,7 @@ use warp::reply::Response;
 
 use super::Detail;
 use crate::error::FieldErrors;
-use crate::extract::{Query, body, client_addr, parse_json, query};
+use crate::extract::{Body, Query, body, client_addr, parse_json, query};
 use crate::{ApiError, State, blocking, done, json_reply, with_state};
 
 const MAX_ORGANIZATION_NAME: usize = 200;
@@ -139,10 +138,10 @@ pub async fn register(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     state.throttle("register", peer, forwarded_for.as_deref())?;
-    let req: RegisterRequest = parse_json(&body)?;
+    let req: RegisterRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
     let password = new_password_field(&mut errors, req.password, &email);
@@ -210,10 +209,10 @@ pub async fn resend_verification(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     state.throttle("resend-verification", peer, forwarded_for.as_deref())?;
-    let req: ResendRequest = parse_json(&body)?;
+    let req: ResendRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
     errors.finish()?;
@@ -246,10 +245,10 @@ pub async fn login(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     state.throttle("login", peer, forwarded_for.as_deref())?;
-    let req: LoginRequest = parse_json(&body)?;
+    let req: LoginRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let email = errors.required("email", req.email).to_lowercase();
     let password = req.password.unwrap_or_default();

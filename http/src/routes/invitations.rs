@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use certwatch_actors::TenantMsg;
 use certwatch_store::accounts::{Acceptor, Role};
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
@@ -19,7 +18,7 @@ use warp::reply::Response;
 use super::accounts::{email_field, new_password_field};
 use crate::auth::authenticate;
 use crate::error::FieldErrors;
-use crate::extract::{authorization, body, client_addr, parse_json};
+use crate::extract::{Body, authorization, body, client_addr, parse_json};
 use crate::{ApiError, State, blocking, done, json_reply, with_state};
 
 #[derive(Deserialize, ToSchema)]
@@ -90,11 +89,11 @@ pub(crate) fn parse_role(raw: &str) -> Result<Role, ApiError> {
 pub async fn create_invitation(
     state: State,
     authorization: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let caller = authenticate(state.store(), authorization.as_deref())?;
     caller.require_admin()?;
-    let req: InvitationRequest = parse_json(&body)?;
+    let req: InvitationRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
     errors.finish()?;
@@ -135,10 +134,10 @@ pub async fn accept_invitation(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     state.throttle("invite-accept", peer, forwarded_for.as_deref())?;
-    let req: AcceptRequest = parse_json(&body)?;
+    let req: AcceptRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let token = errors.required("token", req.token);
     let password = req.password.unwrap_or_default();

@@ -1,6 +1,5 @@
 //! Members of the caller's tenant (admin only). A member's id is their user id.
 
-use bytes::Bytes;
 use certwatch_actors::TenantMsg;
 use certwatch_store::accounts::Membership;
 use chrono::{DateTime, Utc};
@@ -14,7 +13,7 @@ use warp::reply::Response;
 
 use super::invitations::parse_role;
 use crate::auth::{Caller, authenticate};
-use crate::extract::{Query, authorization, body, parse_json, query};
+use crate::extract::{Body, Query, authorization, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::{ApiError, State, done, json_reply, no_content, with_state};
 
@@ -147,10 +146,10 @@ pub async fn update_member(
     id: Uuid,
     state: State,
     authorization: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let caller = admin(&state, authorization)?;
-    let req: MemberUpdate = parse_json(&body)?;
+    let req: MemberUpdate = parse_json(body)?;
     let raw = req
         .role
         .ok_or_else(|| ApiError::field("role", "This field is required."))?;

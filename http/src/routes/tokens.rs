@@ -1,6 +1,5 @@
 //! API tokens of the caller in the caller's tenant: list, create, refresh, revoke.
 
-use bytes::Bytes;
 use certwatch_actors::{IssuedToken, TenantMsg};
 use certwatch_store::accounts::{Token, TokenKind};
 use chrono::{DateTime, Utc};
@@ -14,7 +13,7 @@ use warp::reply::Response;
 
 use crate::auth::authenticate;
 use crate::error::FieldErrors;
-use crate::extract::{Query, authorization, body, parse_json, query};
+use crate::extract::{Body, Query, authorization, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::{ApiError, State, done, json_reply, no_content, with_state};
 
@@ -151,10 +150,10 @@ pub async fn list_tokens(
 pub async fn create_token(
     state: State,
     authorization: Option<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let caller = authenticate(state.store(), authorization.as_deref())?;
-    let req: TokenRequest = parse_json(&body)?;
+    let req: TokenRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let name = errors.required("name", req.name);
     if name.chars().count() > MAX_TOKEN_NAME {
