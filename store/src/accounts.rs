@@ -429,11 +429,7 @@ impl Store {
     }
 
     /// (owner-index key, token hash) of every token `user` holds in `tenant`.
-    fn owned_token_keys(
-        &self,
-        tenant: Uuid,
-        user: Uuid,
-    ) -> Result<Vec<OwnedTokenKey>, StoreError> {
+    fn owned_token_keys(&self, tenant: Uuid, user: Uuid) -> Result<Vec<OwnedTokenKey>, StoreError> {
         self.trees()
             .tokens_by_owner
             .scan_prefix(keys::pair(tenant, user))
