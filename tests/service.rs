@@ -54,8 +54,9 @@ async fn openapi_document_lists_routes_that_exist() {
             );
         }
     }
-    // Every /api/auth/ operation, health and nothing else yet.
-    assert_eq!(operations, 15);
+    // auth (16 with the tenant settings), health, organizations and sites (12), certificate
+    // types (6), certificates (8 with expiring and search).
+    assert_eq!(operations, 43);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -69,6 +70,17 @@ async fn openapi_document_lists_routes_that_exist() {
         "/api/auth/tokens/",
         "/api/auth/tokens/refresh/",
         "/api/auth/tokens/{key}/",
+        "/api/auth/tenant/",
+        "/api/organizations/",
+        "/api/organizations/{id}/",
+        "/api/organizations/sites/",
+        "/api/organizations/sites/{id}/",
+        "/api/certificates/",
+        "/api/certificates/{id}/",
+        "/api/certificates/types/",
+        "/api/certificates/types/{id}/",
+        "/api/certificates/expiring/",
+        "/api/certificates/search/",
     ] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }

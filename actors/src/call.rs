@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use certwatch_store::Store;
 use certwatch_store::accounts::AccountError;
+use certwatch_store::registry::RegistryError;
+use certwatch_store::{Store, StoreError};
 use ractor::rpc::CallResult;
 use ractor::{ActorRef, Message, RpcReplyPort};
 
@@ -14,6 +15,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum ActorError {
     #[error(transparent)]
     Account(#[from] AccountError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
     /// The actor is not running or failed while handling the request.
     #[error("{0}")]
     Unavailable(String),
@@ -74,11 +77,37 @@ pub fn reply_when_durable_then<T: Send + 'static>(
 
 /// Separates errors that mean "the store is broken" (the actor must fail and be restarted)
 /// from answers for the caller.
-pub(crate) fn crash_on_store_error<T>(
-    result: Result<T, AccountError>,
+pub(crate) fn crash_on_store_error<T, E: DomainError>(
+    result: Result<T, E>,
 ) -> Result<Result<T, ActorError>, ractor::ActorProcessingErr> {
     match result {
-        Err(AccountError::Store(e)) => Err(Box::new(e)),
-        other => Ok(other.map_err(ActorError::from)),
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => match e.into_store_error() {
+            Ok(store) => Err(Box::new(store)),
+            Err(answer) => Ok(Err(answer)),
+        },
+    }
+}
+
+/// A domain operation's error: either the store failed, or an answer for the caller.
+pub(crate) trait DomainError {
+    fn into_store_error(self) -> Result<StoreError, ActorError>;
+}
+
+impl DomainError for AccountError {
+    fn into_store_error(self) -> Result<StoreError, ActorError> {
+        match self {
+            AccountError::Store(e) => Ok(e),
+            other => Err(other.into()),
+        }
+    }
+}
+
+impl DomainError for RegistryError {
+    fn into_store_error(self) -> Result<StoreError, ActorError> {
+        match self {
+            RegistryError::Store(e) => Ok(e),
+            other => Err(other.into()),
+        }
     }
 }

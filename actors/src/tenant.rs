@@ -4,10 +4,13 @@
 
 use std::sync::Arc;
 
+use certwatch_store::accounts::Tenant;
 use certwatch_store::accounts::{
     Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus,
     LOGIN_TOKEN_TTL_DAYS, Membership, Role, Token, TokenKind, User, key_prefix,
 };
+use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
+use certwatch_store::registry::{Certificate, CertificateType, Organization, Site};
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
 use chrono::{DateTime, Duration, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -62,6 +65,50 @@ pub enum TenantMsg {
         user_id: Uuid,
         reply: Reply<()>,
     },
+    /// Creates (`id` None) or edits an organization.
+    EditOrganization {
+        id: Option<Uuid>,
+        patch: OrgPatch,
+        reply: Reply<Organization>,
+    },
+    /// Deletes an organization with its sites and certificates.
+    DeleteOrganization {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    EditSite {
+        id: Option<Uuid>,
+        patch: SitePatch,
+        reply: Reply<Site>,
+    },
+    DeleteSite {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    EditCertificateType {
+        id: Option<Uuid>,
+        patch: TypePatch,
+        reply: Reply<CertificateType>,
+    },
+    DeleteCertificateType {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    EditCertificate {
+        id: Option<Uuid>,
+        patch: CertPatch,
+        reply: Reply<Certificate>,
+    },
+    DeleteCertificate {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    SetPublicListing {
+        on: bool,
+        reply: Reply<Tenant>,
+    },
+    /// Marks ACTIVE certificates past their expiry EXPIRED; runs at start and daily.
+    SweepExpired,
 }
 
 pub(crate) struct TenantActor;
@@ -84,9 +131,18 @@ impl Actor for TenantActor {
         Ok(TenantState { ctx, tenant })
     }
 
+    async fn post_start(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        _state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.cast(TenantMsg::SweepExpired)?;
+        Ok(())
+    }
+
     async fn handle(
         &self,
-        _myself: ActorRef<TenantMsg>,
+        myself: ActorRef<TenantMsg>,
         msg: TenantMsg,
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
@@ -223,9 +279,70 @@ impl Actor for TenantActor {
                 let result = crash_on_store_error(store.remove_member(tenant, user_id))?;
                 reply_when_durable(store, reply, result);
             }
+            TenantMsg::EditOrganization { id, patch, reply } => {
+                let result = crash_on_store_error(store.edit_organization(tenant, id, patch, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::DeleteOrganization { id, reply } => {
+                let result = store.delete_organization(tenant, id, now).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::EditSite { id, patch, reply } => {
+                let result = crash_on_store_error(store.edit_site(tenant, id, patch, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::DeleteSite { id, reply } => {
+                let result = store.delete_site(tenant, id).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::EditCertificateType { id, patch, reply } => {
+                let result =
+                    crash_on_store_error(store.edit_certificate_type(tenant, id, patch, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::DeleteCertificateType { id, reply } => {
+                let result = crash_on_store_error(store.delete_certificate_type(tenant, id))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::EditCertificate { id, patch, reply } => {
+                let result = crash_on_store_error(store.edit_certificate(tenant, id, patch, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::DeleteCertificate { id, reply } => {
+                let result = store.delete_certificate(tenant, id, now).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::SetPublicListing { on, reply } => {
+                let result = crash_on_store_error(store.set_public_listing(tenant, on))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::SweepExpired => {
+                let changed = store.sweep_expired(tenant, now.date_naive(), now);
+                match crash_on_store_error(changed)? {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(%tenant, expired = n, "expiry sweep");
+                        let store = store.clone();
+                        tokio::spawn(async move { store.commit().await });
+                    }
+                    Err(e) => tracing::error!(%tenant, error = %e, "expiry sweep failed"),
+                }
+                myself.send_after(until_next_sweep(now), || TenantMsg::SweepExpired);
+            }
         }
         Ok(())
     }
+}
+
+/// Time from `now` to the next sweep: five minutes past the next midnight UTC.
+fn until_next_sweep(now: DateTime<Utc>) -> std::time::Duration {
+    let next = (now.date_naive() + Duration::days(1))
+        .and_hms_opt(0, 5, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now + Duration::days(1));
+    (next - now)
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(86_400))
 }
 
 /// The hash of `user_id`'s token in this tenant named by `key_or_id`: the key itself, or
@@ -245,4 +362,17 @@ fn find_own_token(
         return Ok(None);
     };
     store.owned_token_hash(state.tenant, user_id, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_sweep_is_just_after_midnight() {
+        let now: DateTime<Utc> = "2026-11-22T17:00:00Z".parse().unwrap();
+        assert_eq!(until_next_sweep(now).as_secs(), 7 * 3600 + 5 * 60);
+        let late: DateTime<Utc> = "2026-11-22T23:59:00Z".parse().unwrap();
+        assert_eq!(until_next_sweep(late).as_secs(), 6 * 60);
+    }
 }

@@ -30,6 +30,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Requests per minute per client IP on register, login, invite-accept and resend.
     pub auth_rate_per_minute: u32,
+    /// Requests per minute per client IP on the public certificate search.
+    pub public_search_rate_per_minute: u32,
 }
 
 /// A configuration value that could not be used, with the setting it belongs to.
@@ -62,12 +64,14 @@ struct FileConfig {
     allow_private_targets: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
     auth_rate_per_minute: Option<u32>,
+    public_search_rate_per_minute: Option<u32>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./certwatch-data";
 pub const DEFAULT_MAIL_FROM: &str = "CertWatch <certwatch@localhost>";
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 5;
+pub const DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE: u32 = 30;
 
 impl Config {
     /// Loads the configuration from an optional file and the process environment.
@@ -149,23 +153,18 @@ impl Config {
             .map(|p| parse_net(p))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let auth_rate_per_minute = match env("CERTWATCH_AUTH_RATE_PER_MINUTE") {
-            Some(raw) => raw.trim().parse::<u32>().map_err(|_| {
-                ConfigError::new(
-                    "CERTWATCH_AUTH_RATE_PER_MINUTE",
-                    format!("'{raw}' is not a whole number"),
-                )
-            })?,
-            None => file_cfg
-                .auth_rate_per_minute
-                .unwrap_or(DEFAULT_AUTH_RATE_PER_MINUTE),
-        };
-        if auth_rate_per_minute == 0 {
-            return Err(ConfigError::new(
-                "CERTWATCH_AUTH_RATE_PER_MINUTE",
-                "must be at least 1",
-            ));
-        }
+        let auth_rate_per_minute = rate(
+            "CERTWATCH_AUTH_RATE_PER_MINUTE",
+            env("CERTWATCH_AUTH_RATE_PER_MINUTE"),
+            file_cfg.auth_rate_per_minute,
+            DEFAULT_AUTH_RATE_PER_MINUTE,
+        )?;
+        let public_search_rate_per_minute = rate(
+            "CERTWATCH_PUBLIC_SEARCH_RATE_PER_MINUTE",
+            env("CERTWATCH_PUBLIC_SEARCH_RATE_PER_MINUTE"),
+            file_cfg.public_search_rate_per_minute,
+            DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE,
+        )?;
 
         Ok(Config {
             listen,
@@ -176,6 +175,7 @@ impl Config {
             allow_private_targets,
             trusted_proxies,
             auth_rate_per_minute,
+            public_search_rate_per_minute,
         })
     }
 
@@ -190,6 +190,26 @@ impl Config {
     pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&peer))
     }
+}
+
+/// A per-minute rate: a whole number of at least 1.
+fn rate(
+    setting: &str,
+    from_env: Option<String>,
+    from_file: Option<u32>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let value = match from_env {
+        Some(raw) => raw
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| ConfigError::new(setting, format!("'{raw}' is not a whole number")))?,
+        None => from_file.unwrap_or(default),
+    };
+    if value == 0 {
+        return Err(ConfigError::new(setting, "must be at least 1"));
+    }
+    Ok(value)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

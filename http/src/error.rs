@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use certwatch_actors::ActorError;
 use certwatch_store::StoreError;
 use certwatch_store::accounts::AccountError;
+use certwatch_store::registry::RegistryError;
 use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -99,10 +100,22 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Field { field, message } => ApiError::field(field, message),
+            RegistryError::InUse(message) => ApiError::BadRequest(message),
+            RegistryError::NotFound => ApiError::NotFound,
+            RegistryError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<ActorError> for ApiError {
     fn from(e: ActorError) -> Self {
         match e {
             ActorError::Account(e) => e.into(),
+            ActorError::Registry(e) => e.into(),
             ActorError::Unavailable(msg) => ApiError::Unavailable(msg),
         }
     }

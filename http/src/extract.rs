@@ -58,7 +58,55 @@ pub struct Query {
 
 impl Query {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.get(name).map(String::as_str)
+        self.pairs
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A parameter parsed by `parse`; present but unparsable is a 400 naming it.
+    pub fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        message: &str,
+    ) -> Result<Option<T>, ApiError> {
+        self.get(name)
+            .map(|v| parse(v).ok_or_else(|| ApiError::field(name, message)))
+            .transpose()
+    }
+
+    pub fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ApiError> {
+        self.parsed(name, |v| v.parse().ok(), "Must be a valid UUID.")
+    }
+
+    pub fn date(&self, name: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
+        self.parsed(
+            name,
+            certwatch_store::rules::date,
+            "Use a date like 2027-01-14.",
+        )
+    }
+
+    /// `ordering`: one of `keys`, optionally prefixed with `-` for descending.
+    pub fn ordering<K: Copy>(&self, keys: &[(&str, K)]) -> Result<Option<(K, bool)>, ApiError> {
+        let Some(raw) = self.get("ordering") else {
+            return Ok(None);
+        };
+        let (name, desc) = match raw.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (raw, false),
+        };
+        keys.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, key)| Some((*key, desc)))
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+                ApiError::field(
+                    "ordering",
+                    format!("Order by one of: {}.", allowed.join(", ")),
+                )
+            })
     }
 }
 

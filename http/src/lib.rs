@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod extract;
+mod input;
 mod openapi;
 mod pagination;
 mod rate_limit;
@@ -22,24 +23,25 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 pub use error::ApiError;
-use rate_limit::AuthLimiter;
+use rate_limit::IpLimiter;
 
 /// What every handler can reach.
 pub struct AppState {
     pub actors: Actors,
     pub config: Arc<Config>,
-    auth_limiter: AuthLimiter,
+    auth_limiter: IpLimiter,
+    search_limiter: IpLimiter,
 }
 
 pub type State = Arc<AppState>;
 
 impl AppState {
     pub fn new(actors: Actors, config: Arc<Config>) -> State {
-        let auth_limiter = AuthLimiter::per_minute(config.auth_rate_per_minute);
         Arc::new(AppState {
+            auth_limiter: IpLimiter::per_minute(config.auth_rate_per_minute),
+            search_limiter: IpLimiter::per_minute(config.public_search_rate_per_minute),
             actors,
             config,
-            auth_limiter,
         })
     }
 
@@ -60,6 +62,16 @@ impl AppState {
     ) -> Result<(), ApiError> {
         let ip = extract::client_ip(&self.config, peer, forwarded_for);
         self.auth_limiter.check(endpoint, ip)
+    }
+
+    /// Counts a public certificate search against the caller's IP.
+    fn throttle_search(
+        &self,
+        peer: Option<SocketAddr>,
+        forwarded_for: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let ip = extract::client_ip(&self.config, peer, forwarded_for);
+        self.search_limiter.check("certificate-search", ip)
     }
 }
 

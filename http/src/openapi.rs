@@ -7,7 +7,10 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
-use crate::routes::{accounts, health, invitations, members, tokens};
+use crate::routes::{
+    accounts, certificate_types, certificates, health, invitations, members, organizations, tenant,
+    tokens,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +31,34 @@ use crate::routes::{accounts, health, invitations, members, tokens};
         tokens::create_token,
         tokens::refresh_token,
         tokens::revoke_token,
+        tenant::get_tenant,
+        tenant::patch_tenant,
+        organizations::list_organizations,
+        organizations::create_organization,
+        organizations::get_organization,
+        organizations::put_organization,
+        organizations::patch_organization,
+        organizations::delete_organization,
+        organizations::list_sites,
+        organizations::create_site,
+        organizations::get_site,
+        organizations::put_site,
+        organizations::patch_site,
+        organizations::delete_site,
+        certificate_types::list_types,
+        certificate_types::create_type,
+        certificate_types::get_type,
+        certificate_types::put_type,
+        certificate_types::patch_type,
+        certificate_types::delete_type,
+        certificates::list_certificates,
+        certificates::create_certificate,
+        certificates::get_certificate,
+        certificates::put_certificate,
+        certificates::patch_certificate,
+        certificates::delete_certificate,
+        certificates::expiring_certificates,
+        certificates::public_search,
     ),
     modifiers(&TokenAuth),
 )]

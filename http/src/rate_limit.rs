@@ -1,5 +1,5 @@
-//! Per-client-IP throttling of the public auth endpoints (register, login, invite-accept,
-//! resend-verification): each endpoint has its own budget per IP.
+//! Per-client-IP throttling of the public endpoints (register, login, invite-accept,
+//! resend-verification, certificate search): each endpoint has its own budget per IP.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -12,13 +12,13 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::error::ApiError;
 
 #[derive(Clone)]
-pub struct AuthLimiter {
+pub struct IpLimiter {
     limiter: Arc<DefaultKeyedRateLimiter<(&'static str, IpAddr)>>,
     clock: DefaultClock,
 }
 
-impl AuthLimiter {
-    pub fn per_minute(n: u32) -> AuthLimiter {
+impl IpLimiter {
+    pub fn per_minute(n: u32) -> IpLimiter {
         let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(n)));
         // Forget idle clients now and then, so the key map does not grow for ever.
@@ -34,7 +34,7 @@ impl AuthLimiter {
                 limiter.shrink_to_fit();
             }
         });
-        AuthLimiter {
+        IpLimiter {
             limiter,
             clock: DefaultClock::default(),
         }
@@ -59,7 +59,7 @@ mod tests {
 
     #[tokio::test]
     async fn budget_is_per_endpoint_and_ip() {
-        let l = AuthLimiter::per_minute(2);
+        let l = IpLimiter::per_minute(2);
         let a: IpAddr = "1.1.1.1".parse().unwrap();
         let b: IpAddr = "2.2.2.2".parse().unwrap();
         assert!(l.check("login", a).is_ok());

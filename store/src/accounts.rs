@@ -10,6 +10,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree, abort};
 use uuid::Uuid;
 
+use crate::registry::{default_types, text_key};
 use crate::secrets::KeyHash;
 use crate::{Store, StoreError, decode, encode, get, keys, scan};
 
@@ -250,6 +251,7 @@ impl Store {
             user_id: user.id,
             expires_at: now + Duration::hours(VERIFICATION_TTL_HOURS),
         };
+        let types = default_types(tenant.id, now);
         let t = self.trees();
         finish(
             (
@@ -259,9 +261,20 @@ impl Store {
                 &t.memberships,
                 &t.memberships_by_user,
                 &t.verifications,
+                &t.cert_types,
+                &t.cert_type_by_code,
             )
                 .transaction(
-                    |(tenants, users, by_email, members, members_by_user, verifs)| {
+                    |(
+                        tenants,
+                        users,
+                        by_email,
+                        members,
+                        members_by_user,
+                        verifs,
+                        types_t,
+                        by_code,
+                    )| {
                         if by_email.get(user.email.as_bytes())?.is_some() {
                             return abort(AccountError::EmailTaken);
                         }
@@ -271,6 +284,11 @@ impl Store {
                         members.insert(&keys::pair(tenant.id, user.id), encode(&membership))?;
                         members_by_user.insert(&keys::pair(user.id, tenant.id), &[])?;
                         verifs.insert(&reg.verification, encode(&verification))?;
+                        // A new tenant starts with the common certificate types.
+                        for ty in &types {
+                            types_t.insert(&keys::pair(tenant.id, ty.id), encode(ty))?;
+                            by_code.insert(text_key(tenant.id, &ty.code), &keys::id(ty.id))?;
+                        }
                         Ok(())
                     },
                 ),

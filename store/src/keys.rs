@@ -13,6 +13,16 @@
 //! | verifications        | sha256(token)               | Verification |
 //! | invitations          | tenant ‖ invitation         | Invitation   |
 //! | invitations_by_token | sha256(token)               | tenant ‖ invitation |
+//! | organizations        | tenant ‖ organization       | Organization |
+//! | org_by_external_id   | tenant ‖ lower(external_id) | organization id |
+//! | sites                | tenant ‖ site               | Site         |
+//! | sites_by_org         | tenant ‖ organization ‖ site | (empty)     |
+//! | cert_types           | tenant ‖ type               | CertificateType |
+//! | cert_type_by_code    | tenant ‖ code               | type id      |
+//! | certificates         | tenant ‖ certificate        | Certificate  |
+//! | certs_by_org         | tenant ‖ organization ‖ certificate | (empty) |
+//! | certs_by_number      | tenant ‖ lower(number) ‖ 0 ‖ certificate | (empty) |
+//! | events               | tenant ‖ micros ‖ event id  | Event        |
 
 use uuid::Uuid;
 

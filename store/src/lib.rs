@@ -5,16 +5,24 @@
 //! then call [`Store::commit`] before acknowledging; readers use the same modules' queries.
 
 pub mod accounts;
+pub mod catalog;
 mod codec;
 mod durability;
+pub mod edits;
 pub mod keys;
 pub mod password_policy;
+pub mod registry;
+pub mod rules;
 pub mod secrets;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use catalog::SharedCatalog;
 
 pub use codec::{decode, encode};
 use durability::GroupCommit;
@@ -50,6 +58,16 @@ pub struct Trees {
     pub verifications: sled::Tree,
     pub invitations: sled::Tree,
     pub invitations_by_token: sled::Tree,
+    pub organizations: sled::Tree,
+    pub org_by_external_id: sled::Tree,
+    pub sites: sled::Tree,
+    pub sites_by_org: sled::Tree,
+    pub cert_types: sled::Tree,
+    pub cert_type_by_code: sled::Tree,
+    pub certificates: sled::Tree,
+    pub certs_by_org: sled::Tree,
+    pub certs_by_number: sled::Tree,
+    pub events: sled::Tree,
 }
 
 struct Inner {
@@ -57,6 +75,7 @@ struct Inner {
     trees: Trees,
     group_commit: GroupCommit,
     data_dir: PathBuf,
+    catalogs: Mutex<HashMap<Uuid, Arc<SharedCatalog>>>,
 }
 
 /// A cheap, cloneable handle to the open store.
@@ -87,6 +106,16 @@ impl Store {
             verifications: tree("verifications")?,
             invitations: tree("invitations")?,
             invitations_by_token: tree("invitations_by_token")?,
+            organizations: tree("organizations")?,
+            org_by_external_id: tree("org_by_external_id")?,
+            sites: tree("sites")?,
+            sites_by_org: tree("sites_by_org")?,
+            cert_types: tree("cert_types")?,
+            cert_type_by_code: tree("cert_type_by_code")?,
+            certificates: tree("certificates")?,
+            certs_by_org: tree("certs_by_org")?,
+            certs_by_number: tree("certs_by_number")?,
+            events: tree("events")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());
@@ -96,12 +125,17 @@ impl Store {
                 trees,
                 group_commit,
                 data_dir: data_dir.to_path_buf(),
+                catalogs: Mutex::new(HashMap::new()),
             }),
         })
     }
 
     pub fn trees(&self) -> &Trees {
         &self.inner.trees
+    }
+
+    fn catalogs(&self) -> &Mutex<HashMap<Uuid, Arc<SharedCatalog>>> {
+        &self.inner.catalogs
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -111,6 +145,11 @@ impl Store {
     /// Makes every write done before this call durable. Concurrent callers share flushes.
     pub async fn commit(&self) -> Result<(), StoreError> {
         self.inner.group_commit.commit().await
+    }
+
+    /// A process-wide monotonic number (sled's id generator), for ordered keys.
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.generate_id()?)
     }
 
     /// Flushes synchronously; used at shutdown.

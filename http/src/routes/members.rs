@@ -149,6 +149,11 @@ pub async fn update_member(
     body: Body,
 ) -> Result<Response, ApiError> {
     let caller = admin(&state, authorization)?;
+    // Another tenant's (or no) member is 404 whatever the body says.
+    state
+        .store()
+        .membership(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
     let req: MemberUpdate = parse_json(body)?;
     let raw = req
         .role

@@ -1,9 +1,13 @@
 //! One module per API resource; each exposes `routes(&State)`.
 
 pub mod accounts;
+pub mod certificate_types;
+pub mod certificates;
 pub mod health;
 pub mod invitations;
 pub mod members;
+pub mod organizations;
+pub mod tenant;
 pub mod tokens;
 
 use serde::Serialize;
@@ -23,6 +27,14 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(members::routes(state))
         .unify()
         .or(tokens::routes(state))
+        .unify()
+        .or(tenant::routes(state))
+        .unify()
+        .or(organizations::routes(state))
+        .unify()
+        .or(certificate_types::routes(state))
+        .unify()
+        .or(certificates::routes(state))
         .unify()
         .boxed()
 }

@@ -1,0 +1,198 @@
+//! Reading a JSON object field by field, for create (POST), replace (PUT) and partial update
+//! (PATCH) alike. Each reader returns the field's change — `None` when the field is to stay
+//! as it is — and records a field error for a wrong type or value, so one answer lists every
+//! problem of the request.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::error::{ApiError, FieldErrors};
+use crate::extract::{Body, parse_json};
+
+const REQUIRED: &str = "This field is required.";
+
+pub struct Input {
+    map: Map<String, Value>,
+    /// PATCH: absent fields stay. POST/PUT: absent fields are empty (and required ones fail).
+    partial: bool,
+    errors: FieldErrors,
+}
+
+impl Input {
+    pub fn parse(body: Body, partial: bool) -> Result<Input, ApiError> {
+        match parse_json::<Value>(body)? {
+            Value::Object(map) => Ok(Input {
+                map,
+                partial,
+                errors: FieldErrors::default(),
+            }),
+            _ => Err(ApiError::BadRequest(
+                "The body must be a JSON object.".into(),
+            )),
+        }
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.add(field, message);
+    }
+
+    /// `None`: leave as is; `Some(None)`: absent/null/blank; `Some(Some(text))`: trimmed text.
+    fn raw(&mut self, name: &str) -> Option<Option<String>> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                Some((!s.is_empty()).then(|| s.to_string()))
+            }
+            Some(_) => {
+                self.error(name, "Must be a string.");
+                None
+            }
+        }
+    }
+
+    fn check_len(&mut self, name: &str, value: &str, max: usize) -> bool {
+        let ok = value.chars().count() <= max;
+        if !ok {
+            self.error(
+                name,
+                format!("Ensure this field has no more than {max} characters."),
+            );
+        }
+        ok
+    }
+
+    /// Free text that may be empty.
+    pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
+        let value = self.raw(name)?.unwrap_or_default();
+        self.check_len(name, &value, max).then_some(value)
+    }
+
+    /// Text that must not be empty.
+    pub fn required_text(&mut self, name: &str, max: usize) -> Option<String> {
+        match self.raw(name)? {
+            Some(v) => self.check_len(name, &v, max).then_some(v),
+            None => {
+                self.error(name, REQUIRED);
+                None
+            }
+        }
+    }
+
+    /// Optional text; null or blank clears it.
+    pub fn optional_text(&mut self, name: &str, max: usize) -> Option<Option<String>> {
+        match self.raw(name)? {
+            Some(v) => self.check_len(name, &v, max).then_some(Some(v)),
+            None => Some(None),
+        }
+    }
+
+    /// Optional value in a format `parse` accepts (a date, a URL, a country code, …).
+    pub fn optional_parsed<T>(
+        &mut self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        message: &str,
+    ) -> Option<Option<T>> {
+        match self.raw(name)? {
+            Some(v) => match parse(&v) {
+                Some(t) => Some(Some(t)),
+                None => {
+                    self.error(name, message);
+                    None
+                }
+            },
+            None => Some(None),
+        }
+    }
+
+    /// Required value in a format `parse` accepts.
+    pub fn required_parsed<T>(
+        &mut self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        message: &str,
+    ) -> Option<T> {
+        match self.optional_parsed(name, parse, message)? {
+            Some(v) => Some(v),
+            None => {
+                self.error(name, REQUIRED);
+                None
+            }
+        }
+    }
+
+    pub fn required_uuid(&mut self, name: &str) -> Option<Uuid> {
+        self.required_parsed(name, |s| s.parse().ok(), "Must be a valid UUID.")
+    }
+
+    pub fn boolean(&mut self, name: &str) -> Option<bool> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            Some(Value::Bool(b)) => Some(*b),
+            None | Some(Value::Null) => {
+                self.error(name, REQUIRED);
+                None
+            }
+            Some(_) => {
+                self.error(name, "Must be true or false.");
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.errors.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn input(json: &str, partial: bool) -> Input {
+        Input::parse(Ok(Bytes::from(json.to_string())), partial).unwrap()
+    }
+
+    #[test]
+    fn absent_null_and_values_per_mode() {
+        let mut put = input(r#"{"name": " Acme ", "website": null, "n": 5}"#, false);
+        assert_eq!(put.required_text("name", 10), Some("Acme".into()));
+        assert_eq!(put.optional_text("website", 10), Some(None));
+        assert_eq!(
+            put.optional_text("vat", 10),
+            Some(None),
+            "absent clears on PUT"
+        );
+        assert_eq!(put.required_text("n", 10), None);
+        assert_eq!(put.required_text("missing", 10), None);
+        let Err(ApiError::Fields(errors)) = put.finish() else {
+            panic!()
+        };
+        assert_eq!(errors["n"], vec!["Must be a string."]);
+        assert_eq!(errors["missing"], vec![REQUIRED]);
+
+        let mut patch = input(
+            r#"{"website": "https://a.de", "issue_date": "2024-13-01"}"#,
+            true,
+        );
+        assert_eq!(
+            patch.required_text("name", 10),
+            None,
+            "absent stays on PATCH"
+        );
+        assert_eq!(
+            patch.optional_text("website", 100),
+            Some(Some("https://a.de".into()))
+        );
+        assert_eq!(
+            patch.optional_parsed("issue_date", certwatch_store::rules::date, "bad"),
+            None
+        );
+        assert!(patch.finish().is_err());
+
+        assert!(Input::parse(Ok(Bytes::from("[1]")), false).is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! Certificate types: ISO_9001 and friends. Codes are unique per tenant.
+
+use certwatch_actors::TenantMsg;
+use certwatch_store::edits::TypePatch;
+use certwatch_store::registry::CertificateType;
+use certwatch_store::rules;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::authenticate;
+use crate::extract::{Body, Query, authorization, body, query};
+use crate::input::Input;
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+#[derive(Serialize, ToSchema)]
+pub struct CertificateTypeView {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CertificateType> for CertificateTypeView {
+    fn from(t: CertificateType) -> Self {
+        CertificateTypeView {
+            id: t.id,
+            code: t.code,
+            name: t.name,
+            description: t.description,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// Request body of type writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct CertificateTypeWrite {
+    /// Upper-case letters, digits and `_`, e.g. ISO_9001.
+    code: String,
+    name: String,
+    description: Option<String>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("api" / "certificates" / "types" / ..);
+    let list = base
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_types)
+        .map(done);
+    let create = base
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(create_type)
+        .map(done);
+    let detail = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .then(get_type)
+        .map(done);
+    let replace = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::put())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(put_type)
+        .map(done);
+    let update = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::patch())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(patch_type)
+        .map(done);
+    let delete = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(delete_type)
+        .map(done);
+    list.or(create)
+        .unify()
+        .or(detail)
+        .unify()
+        .or(replace)
+        .unify()
+        .or(update)
+        .unify()
+        .or(delete)
+        .unify()
+        .boxed()
+}
+
+fn type_patch(body: Body, partial: bool) -> Result<TypePatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let patch = TypePatch {
+        code: input.required_parsed(
+            "code",
+            rules::type_code,
+            "Use 2 to 50 upper-case letters, digits or underscores, like ISO_9001.",
+        ),
+        name: input.required_text("name", 200),
+        description: input.text("description", 2000),
+    };
+    input.finish()?;
+    Ok(patch)
+}
+
+#[utoipa::path(get, path = "/api/certificates/types/", tag = "certificates",
+    params(
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Types by code", body = Page<CertificateTypeView>)))]
+pub async fn list_types(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let types: Vec<CertificateTypeView> = state
+        .store()
+        .certificate_types(caller.tenant_id)?
+        .into_iter()
+        .map(CertificateTypeView::from)
+        .collect();
+    let page = paginate_vec(types, &q, &state.public_url(), "/api/certificates/types/")?;
+    Ok(json_reply(StatusCode::OK, &page))
+}
+
+#[utoipa::path(post, path = "/api/certificates/types/", tag = "certificates",
+    request_body = CertificateTypeWrite,
+    security(("token" = [])),
+    responses((status = 201, description = "Created", body = CertificateTypeView), (status = 400, description = "Field errors, e.g. code taken")))]
+pub async fn create_type(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let patch = type_patch(body, false)?;
+    let ty = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificateType {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::CREATED,
+        &CertificateTypeView::from(ty),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/certificates/types/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Type id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The type", body = CertificateTypeView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_type(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let ty = state
+        .store()
+        .certificate_type(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &CertificateTypeView::from(ty)))
+}
+
+async fn edit_type(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    // Another tenant's (or no) type is 404 whatever the body says.
+    state
+        .store()
+        .certificate_type(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let patch = type_patch(body, partial)?;
+    let ty = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificateType {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &CertificateTypeView::from(ty)))
+}
+
+#[utoipa::path(put, path = "/api/certificates/types/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Type id")),
+    request_body = CertificateTypeWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Replaced", body = CertificateTypeView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn put_type(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_type(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/certificates/types/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Type id")),
+    request_body = CertificateTypeWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Updated", body = CertificateTypeView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn patch_type(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_type(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/certificates/types/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Type id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted"), (status = 400, description = "Certificates still use it"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_type(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificateType {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}

@@ -1,0 +1,615 @@
+//! Certificates: CRUD with filters and orderings, `/expiring/`, and the public `/search/`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use certwatch_actors::TenantMsg;
+use certwatch_store::catalog::{CertOrder, CertQuery};
+use certwatch_store::edits::CertPatch;
+use certwatch_store::registry::{CertStatus, Certificate};
+use certwatch_store::rules;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::authenticate;
+use crate::extract::{Body, Query, authorization, body, client_addr, query};
+use crate::input::Input;
+use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+pub const MAX_EXPIRING_DAYS: i64 = 365;
+/// Organizations a public search returns at most.
+const MAX_PUBLIC_MATCHES: usize = 200;
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct TypeRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct OrganizationRef {
+    pub id: Uuid,
+    pub external_id: Option<String>,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CertificateView {
+    pub id: Uuid,
+    pub certificate_number: String,
+    pub certificate_type: TypeRef,
+    pub organization: OrganizationRef,
+    pub issuing_body: String,
+    pub scope: String,
+    pub issue_date: Option<NaiveDate>,
+    pub expiry_date: Option<NaiveDate>,
+    /// ACTIVE, EXPIRED, REVOKED or PENDING.
+    pub status: String,
+    pub document_url: Option<String>,
+    /// Where monitoring found it; null when entered by hand or imported.
+    pub source_url: Option<String>,
+    /// SHA-256 of the certificate document monitoring fetched.
+    pub document_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Request body of certificate writes (all fields optional on PATCH). `document_hash` and
+/// `source_url` are set by monitoring and ignored here.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct CertificateWrite {
+    organization: Uuid,
+    certificate_type_id: Uuid,
+    certificate_number: String,
+    issuing_body: Option<String>,
+    scope: Option<String>,
+    issue_date: Option<NaiveDate>,
+    expiry_date: Option<NaiveDate>,
+    /// ACTIVE (default), EXPIRED, REVOKED or PENDING.
+    status: Option<String>,
+    document_url: Option<String>,
+}
+
+/// What the public search shows of a certificate.
+#[derive(Serialize, ToSchema)]
+pub struct PublicCertificate {
+    pub certificate_number: String,
+    pub certificate_type: TypeRef,
+    pub issuing_body: String,
+    pub status: String,
+    pub issue_date: Option<NaiveDate>,
+    pub expiry_date: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicOrganization {
+    pub name: String,
+    pub website: Option<String>,
+    pub certificates: Vec<PublicCertificate>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let base = warp::path("api").and(warp::path("certificates"));
+    let list = base
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_certificates)
+        .map(done);
+    let create = base
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(create_certificate)
+        .map(done);
+    let expiring = warp::path!("api" / "certificates" / "expiring")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(expiring_certificates)
+        .map(done);
+    let search = warp::path!("api" / "certificates" / "search")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(client_addr())
+        .and(query())
+        .then(public_search)
+        .map(done);
+    let detail = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .then(get_certificate)
+        .map(done);
+    let replace = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::put())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(put_certificate)
+        .map(done);
+    let update = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::patch())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(patch_certificate)
+        .map(done);
+    let delete = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(delete_certificate)
+        .map(done);
+    list.or(create)
+        .unify()
+        .or(expiring)
+        .unify()
+        .or(search)
+        .unify()
+        .or(detail)
+        .unify()
+        .or(replace)
+        .unify()
+        .or(update)
+        .unify()
+        .or(delete)
+        .unify()
+        .boxed()
+}
+
+/// Builds certificate views, reading each type and organization once per request.
+struct Views<'a> {
+    state: &'a State,
+    tenant: Uuid,
+    types: HashMap<Uuid, TypeRef>,
+    orgs: HashMap<Uuid, OrganizationRef>,
+}
+
+impl<'a> Views<'a> {
+    fn new(state: &'a State, tenant: Uuid) -> Self {
+        Views {
+            state,
+            tenant,
+            types: HashMap::new(),
+            orgs: HashMap::new(),
+        }
+    }
+
+    fn type_ref(&mut self, id: Uuid) -> Result<TypeRef, ApiError> {
+        if let Some(t) = self.types.get(&id) {
+            return Ok(t.clone());
+        }
+        let ty = self
+            .state
+            .store()
+            .certificate_type(self.tenant, id)?
+            .ok_or_else(|| ApiError::Internal(format!("certificate type {id} is missing")))?;
+        let r = TypeRef {
+            code: ty.code,
+            name: ty.name,
+        };
+        self.types.insert(id, r.clone());
+        Ok(r)
+    }
+
+    fn view(&mut self, c: Certificate) -> Result<CertificateView, ApiError> {
+        let certificate_type = self.type_ref(c.certificate_type_id)?;
+        let organization = match self.orgs.get(&c.organization_id) {
+            Some(o) => o.clone(),
+            None => {
+                let org = self
+                    .state
+                    .store()
+                    .organization(self.tenant, c.organization_id)?
+                    .ok_or_else(|| {
+                        ApiError::Internal(format!("organization {} is missing", c.organization_id))
+                    })?;
+                let r = OrganizationRef {
+                    id: org.id,
+                    external_id: org.external_id,
+                    name: org.name,
+                };
+                self.orgs.insert(org.id, r.clone());
+                r
+            }
+        };
+        Ok(CertificateView {
+            id: c.id,
+            certificate_number: c.certificate_number,
+            certificate_type,
+            organization,
+            issuing_body: c.issuing_body,
+            scope: c.scope,
+            issue_date: c.issue_date,
+            expiry_date: c.expiry_date,
+            status: c.status.as_str().to_string(),
+            document_url: c.document_url,
+            source_url: c.source_url,
+            document_hash: c.document_hash,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        })
+    }
+
+    /// Views of the certificates `ids`, in that order.
+    fn page(&mut self, ids: Vec<Uuid>) -> Result<Vec<CertificateView>, ApiError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(c) = self.state.store().certificate(self.tenant, id)? {
+                out.push(self.view(c)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn parse_status(raw: &str) -> Option<CertStatus> {
+    CertStatus::parse(&raw.trim().to_ascii_uppercase())
+}
+
+const STATUS_MESSAGE: &str = "Must be one of ACTIVE, EXPIRED, REVOKED, PENDING.";
+
+fn certificate_patch(body: Body, partial: bool) -> Result<CertPatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let date_message = "Use a date like 2027-01-14.";
+    let patch = CertPatch {
+        organization_id: input.required_uuid("organization"),
+        certificate_type_id: input.required_uuid("certificate_type_id"),
+        certificate_number: input.required_text("certificate_number", 200),
+        issuing_body: input.text("issuing_body", 300),
+        scope: input.text("scope", 5000),
+        issue_date: input.optional_parsed("issue_date", rules::date, date_message),
+        expiry_date: input.optional_parsed("expiry_date", rules::date, date_message),
+        // Absent on create or PUT means ACTIVE.
+        status: input
+            .optional_parsed("status", parse_status, STATUS_MESSAGE)
+            .map(|s| s.unwrap_or(CertStatus::Active)),
+        document_url: input.optional_parsed(
+            "document_url",
+            rules::http_url,
+            "Enter a valid http(s) URL.",
+        ),
+    };
+    if let (Some(Some(issue)), Some(Some(expiry))) = (patch.issue_date, patch.expiry_date)
+        && expiry < issue
+    {
+        input.error(
+            "expiry_date",
+            "The expiry date must not be before the issue date.",
+        );
+    }
+    input.finish()?;
+    Ok(patch)
+}
+
+#[utoipa::path(get, path = "/api/certificates/", tag = "certificates",
+    params(
+        ("organization" = Option<Uuid>, Query, description = "Organization id"),
+        ("certificate_type" = Option<Uuid>, Query, description = "Certificate type id"),
+        ("type_code" = Option<String>, Query, description = "Certificate type code, e.g. ISO_9001"),
+        ("status" = Option<String>, Query, description = "ACTIVE, EXPIRED, REVOKED or PENDING"),
+        ("expiry_date" = Option<NaiveDate>, Query, description = "Exact expiry date"),
+        ("expiry_date_before" = Option<NaiveDate>, Query, description = "Expiring on or before"),
+        ("expiry_date_after" = Option<NaiveDate>, Query, description = "Expiring on or after"),
+        ("search" = Option<String>, Query, description = "Part of certificate_number, issuing_body or scope, any case"),
+        ("ordering" = Option<String>, Query, description = "expiry_date, issue_date, status or created_at; '-' for descending (default -created_at)"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Certificates", body = Page<CertificateView>), (status = 400, description = "A malformed filter")))]
+pub async fn list_certificates(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let page = PageRequest::from_query(&q)?;
+    let mut query = CertQuery {
+        organization: q.uuid("organization")?,
+        cert_type: q.uuid("certificate_type")?,
+        status: q.parsed("status", parse_status, STATUS_MESSAGE)?,
+        expiry_date: q.date("expiry_date")?,
+        expiry_before: q.date("expiry_date_before")?,
+        expiry_after: q.date("expiry_date_after")?,
+        search: q.get("search").map(|s| s.trim().to_lowercase()),
+        order: q.ordering(&[
+            ("expiry_date", CertOrder::ExpiryDate),
+            ("issue_date", CertOrder::IssueDate),
+            ("status", CertOrder::Status),
+            ("created_at", CertOrder::CreatedAt),
+        ])?,
+    };
+    if let Some(code) = q.get("type_code") {
+        let ty = state
+            .store()
+            .certificate_type_by_code(caller.tenant_id, &code.trim().to_ascii_uppercase())?;
+        match (ty, query.cert_type) {
+            (Some(ty), None) => query.cert_type = Some(ty.id),
+            (Some(ty), Some(id)) if ty.id == id => {}
+            // An unknown code, or one that contradicts certificate_type, matches nothing.
+            _ => {
+                let body = envelope(
+                    page,
+                    0,
+                    Vec::<CertificateView>::new(),
+                    &state.public_url(),
+                    "/api/certificates/",
+                    &q,
+                );
+                return Ok(json_reply(StatusCode::OK, &body));
+            }
+        }
+    }
+    let ids = state.store().catalog(caller.tenant_id)?.read().query_certs(
+        &query,
+        page.offset(),
+        page.page_size,
+    );
+    page.check(ids.count)?;
+    let results = Views::new(&state, caller.tenant_id).page(ids.ids)?;
+    let body = envelope(
+        page,
+        ids.count,
+        results,
+        &state.public_url(),
+        "/api/certificates/",
+        &q,
+    );
+    Ok(json_reply(StatusCode::OK, &body))
+}
+
+#[utoipa::path(post, path = "/api/certificates/", tag = "certificates",
+    request_body = CertificateWrite,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Created", body = CertificateView),
+        (status = 400, description = "Field errors, or an organization or type not in this tenant"),
+    ))]
+pub async fn create_certificate(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let patch = certificate_patch(body, false)?;
+    let cert = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificate {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    let view = Views::new(&state, caller.tenant_id).view(cert)?;
+    Ok(json_reply(StatusCode::CREATED, &view))
+}
+
+#[utoipa::path(get, path = "/api/certificates/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The certificate", body = CertificateView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_certificate(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let cert = state
+        .store()
+        .certificate(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let view = Views::new(&state, caller.tenant_id).view(cert)?;
+    Ok(json_reply(StatusCode::OK, &view))
+}
+
+async fn edit_certificate(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    // Another tenant's (or no) certificate is 404 whatever the body says.
+    state
+        .store()
+        .certificate(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let patch = certificate_patch(body, partial)?;
+    let cert = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificate {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    let view = Views::new(&state, caller.tenant_id).view(cert)?;
+    Ok(json_reply(StatusCode::OK, &view))
+}
+
+#[utoipa::path(put, path = "/api/certificates/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    request_body = CertificateWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Replaced", body = CertificateView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn put_certificate(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_certificate(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/certificates/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    request_body = CertificateWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Updated", body = CertificateView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn patch_certificate(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_certificate(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/certificates/{id}/", tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_certificate(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificate {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(get, path = "/api/certificates/expiring/", tag = "certificates",
+    params(
+        ("days" = Option<i64>, Query, description = "Window in days from today (default 30, max 365)"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "ACTIVE certificates expiring within the window, soonest first", body = Page<CertificateView>), (status = 400, description = "days is not a whole number from 0 to 365")))]
+pub async fn expiring_certificates(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let days = q
+        .parsed(
+            "days",
+            |v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|d| (0..=MAX_EXPIRING_DAYS).contains(d))
+            },
+            "A whole number of days from 0 to 365.",
+        )?
+        .unwrap_or(30);
+    let page = PageRequest::from_query(&q)?;
+    let today = Utc::now().date_naive();
+    let ids = state.store().catalog(caller.tenant_id)?.read().expiring(
+        today,
+        today + Duration::days(days),
+        page.offset(),
+        page.page_size,
+    );
+    page.check(ids.count)?;
+    let results = Views::new(&state, caller.tenant_id).page(ids.ids)?;
+    let body = envelope(
+        page,
+        ids.count,
+        results,
+        &state.public_url(),
+        "/api/certificates/expiring/",
+        &q,
+    );
+    Ok(json_reply(StatusCode::OK, &body))
+}
+
+#[utoipa::path(get, path = "/api/certificates/search/", tag = "certificates",
+    params(
+        ("q" = String, Query, description = "Part of an organization's name or website, at least 2 characters"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    responses(
+        (status = 200, description = "Public: organizations of tenants that enabled public listing, with their certificates' public facts", body = Page<PublicOrganization>),
+        (status = 400, description = "q missing or too short"),
+        (status = 429, description = "Rate limited"),
+    ))]
+pub async fn public_search(
+    state: State,
+    peer: Option<SocketAddr>,
+    forwarded_for: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    state.throttle_search(peer, forwarded_for.as_deref())?;
+    let needle = q
+        .get("q")
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| s.chars().count() >= 2)
+        .ok_or_else(|| ApiError::field("q", "Search for at least 2 characters."))?;
+    let store = state.store();
+    let mut results = Vec::new();
+    for tenant in store.tenant_ids()? {
+        if results.len() >= MAX_PUBLIC_MATCHES {
+            break;
+        }
+        if !store.tenant(tenant)?.is_some_and(|t| t.public_listing) {
+            continue;
+        }
+        let orgs = store
+            .catalog(tenant)?
+            .read()
+            .search_orgs_by_name_or_website(&needle, MAX_PUBLIC_MATCHES - results.len());
+        let mut views = Views::new(&state, tenant);
+        for id in orgs {
+            let Some(org) = store.organization(tenant, id)? else {
+                continue;
+            };
+            let mut certificates = Vec::new();
+            for c in store.certificates_of(tenant, id)? {
+                certificates.push(PublicCertificate {
+                    certificate_type: views.type_ref(c.certificate_type_id)?,
+                    certificate_number: c.certificate_number,
+                    issuing_body: c.issuing_body,
+                    status: c.status.as_str().to_string(),
+                    issue_date: c.issue_date,
+                    expiry_date: c.expiry_date,
+                });
+            }
+            certificates.sort_by(|a, b| a.certificate_number.cmp(&b.certificate_number));
+            results.push(PublicOrganization {
+                name: org.name,
+                website: org.website,
+                certificates,
+            });
+        }
+    }
+    let page = paginate_vec(
+        results,
+        &q,
+        &state.public_url(),
+        "/api/certificates/search/",
+    )?;
+    Ok(json_reply(StatusCode::OK, &page))
+}

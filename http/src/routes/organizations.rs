@@ -1,0 +1,617 @@
+//! Organizations (the suppliers) and their sites.
+
+use certwatch_actors::TenantMsg;
+use certwatch_store::catalog::{OrgOrder, OrgQuery};
+use certwatch_store::edits::{OrgPatch, SitePatch};
+use certwatch_store::registry::{Organization, Site};
+use certwatch_store::rules;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::{Caller, authenticate};
+use crate::extract::{Body, Query, authorization, body, query};
+use crate::input::Input;
+use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+const MAX_NAME: usize = 300;
+const MAX_SHORT: usize = 100;
+const MAX_URL: usize = 2000;
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: Uuid,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub website: Option<String>,
+    pub lei: Option<String>,
+    pub vat: Option<String>,
+    pub country: Option<String>,
+    /// ACTIVE certificates.
+    pub active_certificates: usize,
+    /// ACTIVE certificates expiring within 30 days.
+    pub expiring_certificates: usize,
+    pub expired_certificates: usize,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// On the detail only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sites: Option<Vec<SiteView>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteView {
+    pub id: Uuid,
+    pub organization: Uuid,
+    pub name: String,
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Site> for SiteView {
+    fn from(s: Site) -> Self {
+        SiteView {
+            id: s.id,
+            organization: s.organization_id,
+            name: s.name,
+            address: s.address,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Request body of organization writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct OrganizationWrite {
+    external_id: Option<String>,
+    name: String,
+    website: Option<String>,
+    lei: Option<String>,
+    vat: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    country: Option<String>,
+}
+
+/// Request body of site writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct SiteWrite {
+    organization: Uuid,
+    name: String,
+    address: Option<String>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let base = warp::path("api").and(warp::path("organizations"));
+    let list = base
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_organizations)
+        .map(done);
+    let create = base
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(create_organization)
+        .map(done);
+    let detail = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .then(get_organization)
+        .map(done);
+    let replace = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::put())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(put_organization)
+        .map(done);
+    let update = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::patch())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(patch_organization)
+        .map(done);
+    let delete = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(delete_organization)
+        .map(done);
+    list.or(create)
+        .unify()
+        .or(detail)
+        .unify()
+        .or(replace)
+        .unify()
+        .or(update)
+        .unify()
+        .or(delete)
+        .unify()
+        .or(site_routes(state))
+        .unify()
+        .boxed()
+}
+
+fn site_routes(state: &State) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("api" / "organizations" / "sites" / ..);
+    let list = base
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_sites)
+        .map(done);
+    let create = base
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(create_site)
+        .map(done);
+    let detail = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .then(get_site)
+        .map(done);
+    let replace = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::put())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(put_site)
+        .map(done);
+    let update = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::patch())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(patch_site)
+        .map(done);
+    let delete = base
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(delete_site)
+        .map(done);
+    list.or(create)
+        .unify()
+        .or(detail)
+        .unify()
+        .or(replace)
+        .unify()
+        .or(update)
+        .unify()
+        .or(delete)
+        .unify()
+        .boxed()
+}
+
+fn caller(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
+    authenticate(state.store(), authorization.as_deref())
+}
+
+pub(crate) fn organization_view(
+    state: &State,
+    org: Organization,
+    with_sites: bool,
+) -> Result<OrganizationView, ApiError> {
+    let counts = state
+        .store()
+        .catalog(org.tenant_id)?
+        .read()
+        .org_counts(org.id, Utc::now().date_naive());
+    let sites = if with_sites {
+        let sites = state.store().sites_of(org.tenant_id, org.id)?;
+        Some(sites.into_iter().map(SiteView::from).collect())
+    } else {
+        None
+    };
+    Ok(OrganizationView {
+        id: org.id,
+        external_id: org.external_id,
+        name: org.name,
+        website: org.website,
+        lei: org.lei,
+        vat: org.vat,
+        country: org.country,
+        active_certificates: counts.active,
+        expiring_certificates: counts.expiring,
+        expired_certificates: counts.expired,
+        created_at: org.created_at,
+        updated_at: org.updated_at,
+        sites,
+    })
+}
+
+/// Reads an organization body; `partial` for PATCH.
+fn organization_patch(body: Body, partial: bool) -> Result<OrgPatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let patch = OrgPatch {
+        external_id: input.optional_text("external_id", MAX_SHORT),
+        name: input.required_text("name", MAX_NAME),
+        website: input.optional_parsed("website", rules::http_url, "Enter a valid http(s) URL."),
+        lei: input.optional_parsed(
+            "lei",
+            rules::lei,
+            "Enter a valid LEI: 20 characters with ISO 17442 check digits.",
+        ),
+        vat: input.optional_text("vat", MAX_SHORT),
+        country: input.optional_parsed(
+            "country",
+            rules::country,
+            "Enter an ISO 3166-1 alpha-2 country code like DE.",
+        ),
+    };
+    input.finish()?;
+    Ok(patch)
+}
+
+#[utoipa::path(get, path = "/api/organizations/", tag = "organizations",
+    params(
+        ("country" = Option<String>, Query, description = "ISO country code"),
+        ("search" = Option<String>, Query, description = "Part of the name or external_id, any case"),
+        ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Organizations with certificate counts", body = Page<OrganizationView>)))]
+pub async fn list_organizations(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    let page = PageRequest::from_query(&q)?;
+    let query = OrgQuery {
+        country: q.get("country").map(|c| c.trim().to_ascii_uppercase()),
+        search: q.get("search").map(|s| s.trim().to_lowercase()),
+        order: q.ordering(&[
+            ("name", OrgOrder::Name),
+            ("external_id", OrgOrder::ExternalId),
+            ("country", OrgOrder::Country),
+            ("created_at", OrgOrder::CreatedAt),
+        ])?,
+    };
+    let ids = state.store().catalog(caller.tenant_id)?.read().query_orgs(
+        &query,
+        page.offset(),
+        page.page_size,
+    );
+    page.check(ids.count)?;
+    let mut rows = Vec::with_capacity(ids.ids.len());
+    for id in ids.ids {
+        if let Some(org) = state.store().organization(caller.tenant_id, id)? {
+            rows.push(organization_view(&state, org, false)?);
+        }
+    }
+    let body = envelope(
+        page,
+        ids.count,
+        rows,
+        &state.public_url(),
+        "/api/organizations/",
+        &q,
+    );
+    Ok(json_reply(StatusCode::OK, &body))
+}
+
+#[utoipa::path(post, path = "/api/organizations/", tag = "organizations",
+    request_body = OrganizationWrite,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Created", body = OrganizationView),
+        (status = 400, description = "Field errors, e.g. external_id taken"),
+    ))]
+pub async fn create_organization(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    let patch = organization_patch(body, false)?;
+    let org = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditOrganization {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::CREATED,
+        &organization_view(&state, org, true)?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "With its sites", body = OrganizationView),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn get_organization(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    let org = state
+        .store()
+        .organization(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &organization_view(&state, org, true)?,
+    ))
+}
+
+async fn edit_organization(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    // Another tenant's (or no) object is 404 whatever the body says.
+    state
+        .store()
+        .organization(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let patch = organization_patch(body, partial)?;
+    let org = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditOrganization {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &organization_view(&state, org, true)?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/organizations/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    request_body = OrganizationWrite,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced; absent optional fields are cleared", body = OrganizationView),
+        (status = 400, description = "Field errors"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn put_organization(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_organization(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/organizations/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    request_body = OrganizationWrite,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Updated", body = OrganizationView),
+        (status = 400, description = "Field errors"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn patch_organization(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_organization(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/organizations/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Deleted with its sites and certificates"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn delete_organization(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteOrganization {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
+
+fn site_patch(body: Body, partial: bool) -> Result<SitePatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let patch = SitePatch {
+        organization_id: input.required_uuid("organization"),
+        name: input.required_text("name", MAX_NAME),
+        address: input.text("address", MAX_URL),
+    };
+    input.finish()?;
+    Ok(patch)
+}
+
+#[utoipa::path(get, path = "/api/organizations/sites/", tag = "organizations",
+    params(
+        ("organization" = Option<Uuid>, Query, description = "Only this organization's sites"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Sites, oldest first", body = Page<SiteView>)))]
+pub async fn list_sites(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    let mut sites = match q.uuid("organization")? {
+        Some(org) => state.store().sites_of(caller.tenant_id, org)?,
+        None => state.store().sites(caller.tenant_id)?,
+    };
+    sites.sort_by_key(|s| (s.created_at, s.id));
+    let views: Vec<SiteView> = sites.into_iter().map(SiteView::from).collect();
+    let page = paginate_vec(views, &q, &state.public_url(), "/api/organizations/sites/")?;
+    Ok(json_reply(StatusCode::OK, &page))
+}
+
+#[utoipa::path(post, path = "/api/organizations/sites/", tag = "organizations",
+    request_body = SiteWrite,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Created", body = SiteView),
+        (status = 400, description = "Field errors, or an organization not in this tenant"),
+    ))]
+pub async fn create_site(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    let patch = site_patch(body, false)?;
+    let site = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditSite {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::CREATED, &SiteView::from(site)))
+}
+
+#[utoipa::path(get, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The site", body = SiteView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    let site = state
+        .store()
+        .site(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
+}
+
+async fn edit_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    state.store().site(caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let patch = site_patch(body, partial)?;
+    let site = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditSite {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
+}
+
+#[utoipa::path(put, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    request_body = SiteWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Replaced", body = SiteView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn put_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_site(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    request_body = SiteWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Updated", body = SiteView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn patch_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_site(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&state, authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSite {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}

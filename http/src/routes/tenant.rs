@@ -1,0 +1,108 @@
+//! The caller's tenant and its settings (`public_listing` opts into the public search).
+
+use certwatch_actors::TenantMsg;
+use certwatch_store::accounts::Tenant;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::authenticate;
+use crate::extract::{Body, authorization, body};
+use crate::input::Input;
+use crate::{ApiError, State, done, json_reply, with_state};
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantView {
+    pub id: Uuid,
+    pub name: String,
+    /// Whether `GET /api/certificates/search/` may list this tenant's suppliers (default off).
+    pub public_listing: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Tenant> for TenantView {
+    fn from(t: Tenant) -> Self {
+        TenantView {
+            id: t.id,
+            name: t.name,
+            public_listing: t.public_listing,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// Request body of the settings update.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
+pub struct TenantSettings {
+    public_listing: bool,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let get = warp::path!("api" / "auth" / "tenant")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .then(get_tenant)
+        .map(done);
+    let patch = warp::path!("api" / "auth" / "tenant")
+        .and(warp::patch())
+        .and(with_state(state))
+        .and(authorization())
+        .and(body())
+        .then(patch_tenant)
+        .map(done);
+    get.or(patch).unify().boxed()
+}
+
+#[utoipa::path(get, path = "/api/auth/tenant/", tag = "auth",
+    security(("token" = [])),
+    responses((status = 200, description = "The caller's tenant", body = TenantView)))]
+pub async fn get_tenant(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let tenant = state
+        .store()
+        .tenant(caller.tenant_id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
+}
+
+#[utoipa::path(patch, path = "/api/auth/tenant/", tag = "auth",
+    request_body = TenantSettings,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Updated", body = TenantView),
+        (status = 403, description = "Not an admin"),
+    ))]
+pub async fn patch_tenant(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    caller.require_admin()?;
+    let mut input = Input::parse(body, true)?;
+    let on = input.boolean("public_listing");
+    input.finish()?;
+    let tenant = match on {
+        Some(on) => {
+            state
+                .actors
+                .tenant(caller.tenant_id, |reply| TenantMsg::SetPublicListing {
+                    on,
+                    reply,
+                })
+                .await?
+        }
+        None => state
+            .store()
+            .tenant(caller.tenant_id)?
+            .ok_or(ApiError::NotFound)?,
+    };
+    Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
+}

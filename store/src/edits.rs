@@ -1,0 +1,459 @@
+//! Edits of registry records: a patch is merged into the stored record (or a new one) and
+//! the result checked against the rest of the tenant, all by the tenant's single writer, so
+//! two concurrent PATCHes of different fields cannot lose one another.
+//!
+//! Field formats (dates, URLs, LEI, …) are checked before a patch is built; what is checked
+//! here needs the stored data: references, uniqueness, and rules across fields.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::registry::{
+    CertStatus, Certificate, CertificateType, Event, Organization, RegistryError, Site,
+    cert_event_data,
+};
+
+/// A field that is absent from the patch, set to a value, or (for optional fields) cleared.
+/// `None` = leave as is.
+pub type Change<T> = Option<T>;
+
+fn invalid(field: &'static str, message: &str) -> RegistryError {
+    RegistryError::Field {
+        field,
+        message: message.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub external_id: Change<Option<String>>,
+    pub name: Change<String>,
+    pub website: Change<Option<String>>,
+    pub lei: Change<Option<String>>,
+    pub vat: Change<Option<String>>,
+    pub country: Change<Option<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SitePatch {
+    pub organization_id: Change<Uuid>,
+    pub name: Change<String>,
+    pub address: Change<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TypePatch {
+    pub code: Change<String>,
+    pub name: Change<String>,
+    pub description: Change<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CertPatch {
+    pub organization_id: Change<Uuid>,
+    pub certificate_type_id: Change<Uuid>,
+    pub certificate_number: Change<String>,
+    pub issuing_body: Change<String>,
+    pub scope: Change<String>,
+    pub issue_date: Change<Option<NaiveDate>>,
+    pub expiry_date: Change<Option<NaiveDate>>,
+    pub status: Change<CertStatus>,
+    pub document_url: Change<Option<String>>,
+}
+
+fn set<T>(target: &mut T, change: Change<T>) {
+    if let Some(v) = change {
+        *target = v;
+    }
+}
+
+/// Expiry must not come before issue.
+pub fn check_dates(
+    issue: Option<NaiveDate>,
+    expiry: Option<NaiveDate>,
+) -> Result<(), RegistryError> {
+    match (issue, expiry) {
+        (Some(i), Some(e)) if e < i => Err(invalid(
+            "expiry_date",
+            "The expiry date must not be before the issue date.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The events a certificate change produces.
+pub fn certificate_events(
+    old: Option<&Certificate>,
+    new: &Certificate,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let tenant = new.tenant_id;
+    let data = cert_event_data(new);
+    let Some(old) = old else {
+        return vec![Event::new(tenant, "certificate.created", data, now)];
+    };
+    let mut events = vec![Event::new(tenant, "certificate.updated", data.clone(), now)];
+    if old.status != new.status {
+        let mut changed = data.clone();
+        changed["previous_status"] = old.status.as_str().into();
+        events.push(Event::new(
+            tenant,
+            "certificate.status_changed",
+            changed,
+            now,
+        ));
+        if new.status == CertStatus::Expired {
+            events.push(Event::new(tenant, "certificate.expired", data.clone(), now));
+        }
+    }
+    if old.document_hash != new.document_hash && new.document_hash.is_some() {
+        let mut changed = data;
+        changed["previous_document_hash"] = old.document_hash.clone().into();
+        events.push(Event::new(
+            tenant,
+            "certificate.document_changed",
+            changed,
+            now,
+        ));
+    }
+    events
+}
+
+impl Store {
+    /// Creates (`id` None) or edits an organization.
+    pub fn edit_organization(
+        &self,
+        tenant: Uuid,
+        id: Option<Uuid>,
+        patch: OrgPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, RegistryError> {
+        let mut org = match id {
+            Some(id) => self
+                .organization(tenant, id)?
+                .ok_or(RegistryError::NotFound)?,
+            None => Organization {
+                id: Uuid::new_v4(),
+                tenant_id: tenant,
+                external_id: None,
+                name: String::new(),
+                website: None,
+                lei: None,
+                vat: None,
+                country: None,
+                created_at: now,
+                updated_at: now,
+            },
+        };
+        set(&mut org.external_id, patch.external_id);
+        set(&mut org.name, patch.name);
+        set(&mut org.website, patch.website);
+        set(&mut org.lei, patch.lei);
+        set(&mut org.vat, patch.vat);
+        set(&mut org.country, patch.country);
+        if org.name.trim().is_empty() {
+            return Err(invalid("name", "This field is required."));
+        }
+        org.updated_at = now;
+        self.save_organization(&org)?;
+        Ok(org)
+    }
+
+    pub fn edit_site(
+        &self,
+        tenant: Uuid,
+        id: Option<Uuid>,
+        patch: SitePatch,
+        now: DateTime<Utc>,
+    ) -> Result<Site, RegistryError> {
+        let (mut site, previous_org) = match id {
+            Some(id) => {
+                let site = self.site(tenant, id)?.ok_or(RegistryError::NotFound)?;
+                let org = site.organization_id;
+                (site, Some(org))
+            }
+            None => (
+                Site {
+                    id: Uuid::new_v4(),
+                    tenant_id: tenant,
+                    organization_id: Uuid::nil(),
+                    name: String::new(),
+                    address: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                },
+                None,
+            ),
+        };
+        set(&mut site.organization_id, patch.organization_id);
+        set(&mut site.name, patch.name);
+        set(&mut site.address, patch.address);
+        if self.organization(tenant, site.organization_id)?.is_none() {
+            return Err(invalid("organization", "No such organization."));
+        }
+        if site.name.trim().is_empty() {
+            return Err(invalid("name", "This field is required."));
+        }
+        site.updated_at = now;
+        self.save_site(&site, previous_org)?;
+        Ok(site)
+    }
+
+    pub fn edit_certificate_type(
+        &self,
+        tenant: Uuid,
+        id: Option<Uuid>,
+        patch: TypePatch,
+        now: DateTime<Utc>,
+    ) -> Result<CertificateType, RegistryError> {
+        let mut ty = match id {
+            Some(id) => self
+                .certificate_type(tenant, id)?
+                .ok_or(RegistryError::NotFound)?,
+            None => CertificateType {
+                id: Uuid::new_v4(),
+                tenant_id: tenant,
+                code: String::new(),
+                name: String::new(),
+                description: String::new(),
+                created_at: now,
+                updated_at: now,
+            },
+        };
+        set(&mut ty.code, patch.code);
+        set(&mut ty.name, patch.name);
+        set(&mut ty.description, patch.description);
+        if ty.code.is_empty() {
+            return Err(invalid("code", "This field is required."));
+        }
+        if ty.name.trim().is_empty() {
+            return Err(invalid("name", "This field is required."));
+        }
+        ty.updated_at = now;
+        self.save_certificate_type(&ty)?;
+        Ok(ty)
+    }
+
+    /// Creates or edits a certificate by hand (the API); monitoring and imports have their
+    /// own entry points that also set `source_url`, `document_hash` and `last_checked`.
+    pub fn edit_certificate(
+        &self,
+        tenant: Uuid,
+        id: Option<Uuid>,
+        patch: CertPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Certificate, RegistryError> {
+        let old = match id {
+            Some(id) => Some(
+                self.certificate(tenant, id)?
+                    .ok_or(RegistryError::NotFound)?,
+            ),
+            None => None,
+        };
+        let mut cert = old.clone().unwrap_or_else(|| Certificate {
+            id: Uuid::new_v4(),
+            tenant_id: tenant,
+            organization_id: Uuid::nil(),
+            certificate_type_id: Uuid::nil(),
+            certificate_number: String::new(),
+            issuing_body: String::new(),
+            scope: String::new(),
+            issue_date: None,
+            expiry_date: None,
+            status: CertStatus::Active,
+            document_url: None,
+            source_url: None,
+            document_hash: None,
+            last_checked: None,
+            created_at: now,
+            updated_at: now,
+        });
+        set(&mut cert.organization_id, patch.organization_id);
+        set(&mut cert.certificate_type_id, patch.certificate_type_id);
+        set(&mut cert.certificate_number, patch.certificate_number);
+        set(&mut cert.issuing_body, patch.issuing_body);
+        set(&mut cert.scope, patch.scope);
+        set(&mut cert.issue_date, patch.issue_date);
+        set(&mut cert.expiry_date, patch.expiry_date);
+        set(&mut cert.status, patch.status);
+        set(&mut cert.document_url, patch.document_url);
+        if self.organization(tenant, cert.organization_id)?.is_none() {
+            return Err(invalid("organization", "No such organization."));
+        }
+        if self
+            .certificate_type(tenant, cert.certificate_type_id)?
+            .is_none()
+        {
+            return Err(invalid("certificate_type_id", "No such certificate type."));
+        }
+        if cert.certificate_number.trim().is_empty() {
+            return Err(invalid("certificate_number", "This field is required."));
+        }
+        check_dates(cert.issue_date, cert.expiry_date)?;
+        cert.updated_at = now;
+        let events = certificate_events(old.as_ref(), &cert, now);
+        self.save_certificate(&cert, old.as_ref(), &events)?;
+        Ok(cert)
+    }
+
+    /// The daily sweep: ACTIVE certificates past their expiry date become EXPIRED, each
+    /// with its events. Returns how many changed.
+    pub fn sweep_expired(
+        &self,
+        tenant: Uuid,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<usize, RegistryError> {
+        let overdue = self.catalog(tenant)?.read().overdue(today);
+        let mut changed = 0;
+        for id in overdue {
+            let Some(old) = self.certificate(tenant, id)? else {
+                continue;
+            };
+            if !old.is_overdue(today) {
+                continue;
+            }
+            let mut cert = old.clone();
+            cert.status = CertStatus::Expired;
+            cert.updated_at = now;
+            let events = certificate_events(Some(&old), &cert, now);
+            self.save_certificate(&cert, Some(&old), &events)?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Registration;
+    use crate::secrets::key_hash;
+
+    #[tokio::test]
+    async fn patches_merge_check_references_and_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let reg = Registration {
+            email: "a@b.de".into(),
+            password_hash: "x".into(),
+            organization_name: "T".into(),
+            verification: key_hash("v"),
+        };
+        let (tenant, _) = store.register(reg, now).unwrap();
+        let t = tenant.id;
+        let iso = store
+            .certificate_type_by_code(t, "ISO_9001")
+            .unwrap()
+            .unwrap();
+
+        let org = store
+            .edit_organization(
+                t,
+                None,
+                OrgPatch {
+                    name: Some("Acme".into()),
+                    external_id: Some(Some("ORG-1".into())),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+        let dup = store.edit_organization(
+            t,
+            None,
+            OrgPatch {
+                name: Some("B".into()),
+                external_id: Some(Some("org-1".into())),
+                ..Default::default()
+            },
+            now,
+        );
+        assert!(matches!(
+            dup,
+            Err(RegistryError::Field {
+                field: "external_id",
+                ..
+            })
+        ));
+
+        let base = CertPatch {
+            organization_id: Some(org.id),
+            certificate_type_id: Some(iso.id),
+            certificate_number: Some("C-1".into()),
+            issue_date: Some(Some("2024-01-15".parse().unwrap())),
+            expiry_date: Some(Some("2025-01-14".parse().unwrap())),
+            ..Default::default()
+        };
+        let cert = store.edit_certificate(t, None, base.clone(), now).unwrap();
+        assert_eq!(cert.status, CertStatus::Active);
+
+        // A patch of one date is checked against the stored other date.
+        let early = CertPatch {
+            expiry_date: Some(Some("2023-01-01".parse().unwrap())),
+            ..Default::default()
+        };
+        assert!(matches!(
+            store.edit_certificate(t, Some(cert.id), early, now),
+            Err(RegistryError::Field {
+                field: "expiry_date",
+                ..
+            })
+        ));
+        let foreign = CertPatch {
+            organization_id: Some(Uuid::new_v4()),
+            ..base
+        };
+        assert!(matches!(
+            store.edit_certificate(t, None, foreign, now),
+            Err(RegistryError::Field {
+                field: "organization",
+                ..
+            })
+        ));
+
+        assert_eq!(
+            store
+                .sweep_expired(t, "2025-01-15".parse().unwrap(), now)
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.certificate(t, cert.id).unwrap().unwrap().status,
+            CertStatus::Expired
+        );
+        assert_eq!(
+            store
+                .sweep_expired(t, "2025-01-16".parse().unwrap(), now)
+                .unwrap(),
+            0
+        );
+        let kinds: Vec<String> = store
+            .events(t)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "certificate.created",
+                "certificate.updated",
+                "certificate.status_changed",
+                "certificate.expired"
+            ]
+        );
+
+        // The type is in use; deleting the organization takes its certificate along.
+        assert!(matches!(
+            store.delete_certificate_type(t, iso.id),
+            Err(RegistryError::InUse(_))
+        ));
+        store.delete_organization(t, org.id, now).unwrap();
+        assert!(store.certificate(t, cert.id).unwrap().is_none());
+        assert!(store.certificates_by_number(t, "c-1").unwrap().is_empty());
+        store.delete_certificate_type(t, iso.id).unwrap();
+    }
+}

@@ -1,0 +1,133 @@
+//! Field rules of the supplier registry, as plain functions.
+
+use chrono::NaiveDate;
+
+/// ISO 3166-1 alpha-2 codes (officially assigned).
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL \
+BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM \
+DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY \
+HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC \
+LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE \
+NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD \
+SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA \
+UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// The upper-cased code when `raw` is an ISO 3166-1 alpha-2 country code.
+pub fn country(raw: &str) -> Option<String> {
+    let code = raw.trim().to_ascii_uppercase();
+    (code.len() == 2 && COUNTRIES.split_whitespace().any(|c| c == code)).then_some(code)
+}
+
+/// The upper-cased LEI when `raw` is 20 alphanumerics passing the ISO 17442 check
+/// (ISO 7064 MOD 97-10: letters as 10..35, the whole number mod 97 is 1).
+pub fn lei(raw: &str) -> Option<String> {
+    let lei = raw.trim().to_ascii_uppercase();
+    if lei.len() != 20 || !lei.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut rem: u32 = 0;
+    for c in lei.chars() {
+        let v = c.to_digit(36)?;
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    (rem == 1).then_some(lei)
+}
+
+/// `raw` when it is an absolute http(s) URL with a host.
+pub fn http_url(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let url = url::Url::parse(raw).ok()?;
+    let ok =
+        matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty());
+    ok.then(|| raw.to_string())
+}
+
+/// An ISO 8601 calendar date (`2027-01-14`).
+pub fn date(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
+}
+
+/// A certificate type code: upper-case letters, digits and `_`, 2 to 50 characters.
+pub fn type_code(raw: &str) -> Option<String> {
+    let code = raw.trim().to_ascii_uppercase();
+    let ok = (2..=50).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    ok.then_some(code)
+}
+
+/// The host of a website URL without `www.`, lower-case, for matching by domain.
+pub fn website_host(url: &str) -> Option<String> {
+    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+    Some(host.strip_prefix("www.").unwrap_or(&host).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries() {
+        assert_eq!(country("de").as_deref(), Some("DE"));
+        assert_eq!(country(" US ").as_deref(), Some("US"));
+        for bad in ["", "D", "DEU", "XX", "UK", "12"] {
+            assert_eq!(country(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn lei_check_digits() {
+        // Real LEIs.
+        for ok in [
+            "5493001KJTIIGC8Y1R12",
+            "529900T8BM49AURSDO55",
+            "7LTWFZYICNSX8D621K86",
+        ] {
+            assert_eq!(lei(ok).as_deref(), Some(ok), "{ok}");
+        }
+        assert_eq!(
+            lei("5493001kjtiigc8y1r12").as_deref(),
+            Some("5493001KJTIIGC8Y1R12")
+        );
+        for bad in [
+            "5493001KJTIIGC8Y1R13",
+            "5493001KJTIIGC8Y1R1",
+            "5493001KJTIIGC8Y1R1!",
+            "",
+        ] {
+            assert_eq!(lei(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_dates_codes() {
+        assert!(http_url("https://acme.com/certs?x=1").is_some());
+        assert!(http_url("http://acme.com").is_some());
+        for bad in [
+            "ftp://acme.com",
+            "acme.com",
+            "https://",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(http_url(bad), None, "{bad}");
+        }
+        assert_eq!(date("2027-01-14"), NaiveDate::from_ymd_opt(2027, 1, 14));
+        for bad in ["14.01.2027", "2027-02-30", "2027-1-14x", ""] {
+            assert_eq!(date(bad), None, "{bad}");
+        }
+        assert_eq!(type_code("iso_9001").as_deref(), Some("ISO_9001"));
+        for bad in ["I", "ISO 9001", "ISO-9001", &"A".repeat(51)] {
+            assert_eq!(type_code(bad), None, "{bad}");
+        }
+        assert_eq!(
+            website_host("https://www.Acme.com/x").as_deref(),
+            Some("acme.com")
+        );
+    }
+}
