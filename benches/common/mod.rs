@@ -1,0 +1,151 @@
+//! What the benchmarks share: an in-process server on a loopback port, an account on it,
+//! and a load loop that reports throughput and latency percentiles.
+
+#![allow(dead_code)] // each bench uses a different part
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const RUN_FOR: Duration = Duration::from_secs(4);
+const PASSWORD: &str = "loadTestSecret42";
+
+pub struct Stats {
+    pub name: String,
+    pub count: usize,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+}
+
+impl Stats {
+    pub fn print(mut self) {
+        self.latencies.sort();
+        let pct = |p: f64| {
+            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+            self.latencies[i].as_secs_f64() * 1000.0
+        };
+        println!(
+            "{:<60} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+            self.name,
+            self.count as f64 / self.elapsed.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            self.count
+        );
+    }
+}
+
+/// Runs `clients` loops of `request` for [`RUN_FOR`], each checking its own status.
+pub async fn load<F, Fut>(name: &str, clients: usize, request: F) -> Stats
+where
+    F: Fn(reqwest::Client, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = reqwest::StatusCode> + Send,
+{
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut latencies = Vec::new();
+                let mut i = 0;
+                while start.elapsed() < RUN_FOR {
+                    let t = Instant::now();
+                    let status = request(http.clone(), c * 1_000_000 + i).await;
+                    assert!(status.is_success(), "{status}");
+                    latencies.push(t.elapsed());
+                    i += 1;
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    Stats {
+        name: name.to_string(),
+        count: latencies.len(),
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+/// GETs `path` with the token from `clients` concurrent clients.
+pub async fn load_get(name: &str, clients: usize, base: &str, path: &str, key: &str) -> Stats {
+    let url = format!("{base}{path}");
+    let auth = format!("Token {key}");
+    load(name, clients, move |http, _| {
+        let (url, auth) = (url.clone(), auth.clone());
+        async move { http.get(url).header("Authorization", auth).send().await.unwrap().status() }
+    })
+    .await
+}
+
+pub struct Bench {
+    pub server: certwatch::RunningServer,
+    pub base: String,
+    /// Login token of the bench account (an admin of its tenant).
+    pub key: String,
+    pub tenant: uuid::Uuid,
+    pub login: Value,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a server on a fresh data directory and signs up one account through the API.
+pub async fn start() -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let config = certwatch_config::Config::load_with(None, |name| match name {
+        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
+        "CERTWATCH_DATA_DIR" => Some(data.clone()),
+        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("1000000".into()),
+        _ => None,
+    })
+    .unwrap();
+    let server = certwatch::start(config).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let register = json!({"email": "bench@example.com", "password": PASSWORD, "organization_name": "Bench"});
+    let r = http.post(format!("{base}/api/auth/register/")).json(&register).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let token = verification_token(&dir.path().join("outbox"));
+    let r = http
+        .get(format!("{base}/api/auth/verify-email/?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let login = json!({"email": "bench@example.com", "password": PASSWORD});
+    let body: Value = http
+        .post(format!("{base}/api/auth/login/"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Bench {
+        server,
+        base,
+        key: body["token"].as_str().unwrap().to_string(),
+        tenant: body["tenant_id"].as_str().unwrap().parse().unwrap(),
+        login,
+        _dir: dir,
+    }
+}
+
+fn verification_token(outbox: &std::path::Path) -> String {
+    for _ in 0..400 {
+        for entry in std::fs::read_dir(outbox).into_iter().flatten().flatten() {
+            let mail = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if let Some(rest) = mail.split("Verification token: ").nth(1) {
+                return rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("no verification mail in {}", outbox.display());
+}
