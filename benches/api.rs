@@ -14,7 +14,10 @@ use serde_json::json;
 #[tokio::main]
 async fn main() {
     let b = common::start().await;
-    println!("CertWatch foundation benchmark ({} s per run, loopback)", common::RUN_FOR.as_secs());
+    println!(
+        "CertWatch foundation benchmark ({} s per run, loopback)",
+        common::RUN_FOR.as_secs()
+    );
 
     let url = format!("{}/api/health/", b.base);
     common::load("GET /api/health/ (public), 8 clients", 8, move |http, _| {
@@ -24,28 +27,48 @@ async fn main() {
     .await
     .print();
 
-    common::load_get("GET /api/auth/tokens/ (authenticated), 8 clients", 8, &b.base, "/api/auth/tokens/", &b.key)
-        .await
-        .print();
+    common::load_get(
+        "GET /api/auth/tokens/ (authenticated), 8 clients",
+        8,
+        &b.base,
+        "/api/auth/tokens/",
+        &b.key,
+    )
+    .await
+    .print();
 
     let url = format!("{}/api/auth/tokens/", b.base);
     let auth = format!("Token {}", b.key);
-    common::load("POST /api/auth/tokens/ (durable write), 32 clients", 32, move |http, i| {
-        let (url, auth) = (url.clone(), auth.clone());
-        async move {
-            let body = json!({"name": format!("bench {i}")});
-            http.post(url).header("Authorization", auth).json(&body).send().await.unwrap().status()
-        }
-    })
+    common::load(
+        "POST /api/auth/tokens/ (durable write), 32 clients",
+        32,
+        move |http, i| {
+            let (url, auth) = (url.clone(), auth.clone());
+            async move {
+                let body = json!({"name": format!("bench {i}")});
+                http.post(url)
+                    .header("Authorization", auth)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        },
+    )
     .await
     .print();
 
     let url = format!("{}/api/auth/login/", b.base);
     let login = b.login.clone();
-    common::load("POST /api/auth/login/ (argon2id + durable write), 1 client", 1, move |http, _| {
-        let (url, login) = (url.clone(), login.clone());
-        async move { http.post(url).json(&login).send().await.unwrap().status() }
-    })
+    common::load(
+        "POST /api/auth/login/ (argon2id + durable write), 1 client",
+        1,
+        move |http, _| {
+            let (url, login) = (url.clone(), login.clone());
+            async move { http.post(url).json(&login).send().await.unwrap().status() }
+        },
+    )
     .await
     .print();
 

@@ -15,7 +15,13 @@ const ORGS: usize = 10_000;
 const CERTS_PER_ORG: usize = 10;
 const BODIES: &[&str] = &["TÜV SÜD", "TÜV NORD", "DEKRA", "Bureau Veritas", "DNV"];
 const COUNTRIES: &[&str] = &["DE", "AT", "FR", "IT", "PL", "CZ", "NL"];
-const CODES: &[&str] = &["ISO_9001", "ISO_14001", "ISO_45001", "IATF_16949", "ISCC_EU"];
+const CODES: &[&str] = &[
+    "ISO_9001",
+    "ISO_14001",
+    "ISO_45001",
+    "IATF_16949",
+    "ISCC_EU",
+];
 
 #[tokio::main]
 async fn main() {
@@ -28,7 +34,13 @@ async fn main() {
     let started = Instant::now();
     let types: Vec<_> = CODES
         .iter()
-        .map(|c| store.certificate_type_by_code(tenant, c).unwrap().unwrap().id)
+        .map(|c| {
+            store
+                .certificate_type_by_code(tenant, c)
+                .unwrap()
+                .unwrap()
+                .id
+        })
         .collect();
     for o in 0..ORGS {
         let org = store
@@ -56,7 +68,11 @@ async fn main() {
                 scope: Some(format!("Manufacturing of part family {}", n % 97)),
                 issue_date: Some(Some(expiry - Duration::days(1095))),
                 expiry_date: Some(Some(expiry)),
-                status: Some(if expiry < today { CertStatus::Expired } else { CertStatus::Active }),
+                status: Some(if expiry < today {
+                    CertStatus::Expired
+                } else {
+                    CertStatus::Active
+                }),
                 document_url: None,
             };
             store.edit_certificate(tenant, None, patch, now).unwrap();
@@ -73,18 +89,35 @@ async fn main() {
 
     let before = today + Duration::days(180);
     let runs = [
-        ("certificates, unfiltered first page", "/api/certificates/".to_string()),
+        (
+            "certificates, unfiltered first page",
+            "/api/certificates/".to_string(),
+        ),
         (
             "certificates, expiry_date_before + ordering=expiry_date",
             format!("/api/certificates/?expiry_date_before={before}&ordering=expiry_date"),
         ),
-        ("certificates, search=nord (20% match)", "/api/certificates/?search=nord".to_string()),
-        ("certificates, search=cert-01234 (10 match)", "/api/certificates/?search=cert-01234".to_string()),
-        ("organizations with certificate counts", "/api/organizations/".to_string()),
-        ("certificates/expiring/ (30 days)", "/api/certificates/expiring/".to_string()),
+        (
+            "certificates, search=nord (20% match)",
+            "/api/certificates/?search=nord".to_string(),
+        ),
+        (
+            "certificates, search=cert-01234 (10 match)",
+            "/api/certificates/?search=cert-01234".to_string(),
+        ),
+        (
+            "organizations with certificate counts",
+            "/api/organizations/".to_string(),
+        ),
+        (
+            "certificates/expiring/ (30 days)",
+            "/api/certificates/expiring/".to_string(),
+        ),
     ];
     for (name, path) in runs {
-        common::load_get(name, 8, &b.base, &path, &b.key).await.print();
+        common::load_get(name, 8, &b.base, &path, &b.key)
+            .await
+            .print();
     }
     b.server.shutdown().await.unwrap();
 }

@@ -11,7 +11,12 @@ fn days(n: i64) -> String {
 }
 
 fn ids(v: &Value) -> Vec<String> {
-    v["results"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 struct Tenant<'a> {
@@ -21,13 +26,19 @@ struct Tenant<'a> {
 
 impl Tenant<'_> {
     async fn org(&self, body: Value) -> String {
-        let r = self.s.post("/api/organizations/", Some(&self.key), body).await;
+        let r = self
+            .s
+            .post("/api/organizations/", Some(&self.key), body)
+            .await;
         assert_eq!(r.status, 201, "{:?}", r.body);
         r.body["id"].as_str().unwrap().to_string()
     }
 
     async fn type_id(&self, code: &str) -> String {
-        let r = self.s.get("/api/certificates/types/?page_size=500", Some(&self.key)).await;
+        let r = self
+            .s
+            .get("/api/certificates/types/?page_size=500", Some(&self.key))
+            .await;
         r.body["results"]
             .as_array()
             .unwrap()
@@ -71,11 +82,17 @@ async fn organizations_crud_filters_ordering_and_counts() {
     let s = Server::start(&[]);
     let t = tenant(&s, "a@one.example").await;
     let acme = t
-        .org(json!({"external_id": "ORG-001", "name": "Acme Corp", "website": "https://acme.com",
-                    "lei": "5493001KJTIIGC8Y1R12", "vat": "DE123456789", "country": "de"}))
+        .org(
+            json!({"external_id": "ORG-001", "name": "Acme Corp", "website": "https://acme.com",
+                    "lei": "5493001KJTIIGC8Y1R12", "vat": "DE123456789", "country": "de"}),
+        )
         .await;
-    let bolt = t.org(json!({"external_id": "ORG-002", "name": "bolt & nut AG", "country": "AT"})).await;
-    let zeta = t.org(json!({"external_id": "X-9", "name": "Zeta Ltd", "country": "DE"})).await;
+    let bolt = t
+        .org(json!({"external_id": "ORG-002", "name": "bolt & nut AG", "country": "AT"}))
+        .await;
+    let zeta = t
+        .org(json!({"external_id": "X-9", "name": "Zeta Ltd", "country": "DE"}))
+        .await;
 
     let created = t.get(&format!("/api/organizations/{acme}/")).await;
     assert_eq!(created["country"], "DE");
@@ -93,23 +110,57 @@ async fn organizations_crud_filters_ordering_and_counts() {
     for field in ["name", "website", "lei", "country"] {
         assert!(bad.body[field].is_array(), "{field}: {:?}", bad.body);
     }
-    let dup = s.post("/api/organizations/", Some(&t.key), json!({"external_id": "org-001", "name": "Dup"})).await;
+    let dup = s
+        .post(
+            "/api/organizations/",
+            Some(&t.key),
+            json!({"external_id": "org-001", "name": "Dup"}),
+        )
+        .await;
     assert_eq!(dup.status, 400);
     assert!(dup.body["external_id"].is_array());
-    let wrong_type = s.post("/api/organizations/", Some(&t.key), json!({"name": 5})).await;
+    let wrong_type = s
+        .post("/api/organizations/", Some(&t.key), json!({"name": 5}))
+        .await;
     assert_eq!(wrong_type.body["name"], json!(["Must be a string."]));
     assert_eq!(t.get("/api/organizations/").await["count"], 3);
 
     // Filters and orderings.
     assert_eq!(ids(&t.get("/api/organizations/?country=de").await).len(), 2);
-    assert_eq!(ids(&t.get("/api/organizations/?search=BOLT").await), vec![bolt.clone()]);
-    assert_eq!(ids(&t.get("/api/organizations/?search=x-9").await), vec![zeta.clone()]);
-    assert_eq!(ids(&t.get("/api/organizations/").await), vec![acme.clone(), bolt.clone(), zeta.clone()]);
-    assert_eq!(ids(&t.get("/api/organizations/?ordering=-name").await), vec![zeta.clone(), bolt.clone(), acme.clone()]);
-    assert_eq!(ids(&t.get("/api/organizations/?ordering=-external_id").await), vec![zeta.clone(), bolt.clone(), acme.clone()]);
-    assert_eq!(ids(&t.get("/api/organizations/?ordering=country").await)[0], bolt);
-    assert_eq!(ids(&t.get("/api/organizations/?ordering=-created_at").await)[0], zeta);
-    assert_eq!(s.get("/api/organizations/?ordering=vat", Some(&t.key)).await.status, 400);
+    assert_eq!(
+        ids(&t.get("/api/organizations/?search=BOLT").await),
+        vec![bolt.clone()]
+    );
+    assert_eq!(
+        ids(&t.get("/api/organizations/?search=x-9").await),
+        vec![zeta.clone()]
+    );
+    assert_eq!(
+        ids(&t.get("/api/organizations/").await),
+        vec![acme.clone(), bolt.clone(), zeta.clone()]
+    );
+    assert_eq!(
+        ids(&t.get("/api/organizations/?ordering=-name").await),
+        vec![zeta.clone(), bolt.clone(), acme.clone()]
+    );
+    assert_eq!(
+        ids(&t.get("/api/organizations/?ordering=-external_id").await),
+        vec![zeta.clone(), bolt.clone(), acme.clone()]
+    );
+    assert_eq!(
+        ids(&t.get("/api/organizations/?ordering=country").await)[0],
+        bolt
+    );
+    assert_eq!(
+        ids(&t.get("/api/organizations/?ordering=-created_at").await)[0],
+        zeta
+    );
+    assert_eq!(
+        s.get("/api/organizations/?ordering=vat", Some(&t.key))
+            .await
+            .status,
+        400
+    );
 
     // Counts: active, expiring within 30 days (active), expired.
     let iso = t.type_id("ISO_9001").await;
@@ -118,18 +169,41 @@ async fn organizations_crud_filters_ordering_and_counts() {
     t.cert(&acme, &iso, "A-3", &days(-10), "EXPIRED").await;
     t.cert(&acme, &iso, "A-4", &days(5), "REVOKED").await;
     let row = &t.get("/api/organizations/?search=acme").await["results"][0];
-    assert_eq!((row["active_certificates"].clone(), row["expiring_certificates"].clone(), row["expired_certificates"].clone()),
-               (json!(2), json!(1), json!(1)));
+    assert_eq!(
+        (
+            row["active_certificates"].clone(),
+            row["expiring_certificates"].clone(),
+            row["expired_certificates"].clone()
+        ),
+        (json!(2), json!(1), json!(1))
+    );
 
     // PATCH changes one field; PUT replaces and clears absent optional fields.
-    let patched = s.patch(&format!("/api/organizations/{acme}/"), Some(&t.key), json!({"vat": "DE999"})).await;
+    let patched = s
+        .patch(
+            &format!("/api/organizations/{acme}/"),
+            Some(&t.key),
+            json!({"vat": "DE999"}),
+        )
+        .await;
     assert_eq!(patched.status, 200);
-    assert_eq!((patched.body["vat"].clone(), patched.body["website"].clone()), (json!("DE999"), json!("https://acme.com")));
-    let put = s.call(reqwest::Method::PUT, &format!("/api/organizations/{acme}/"), Some(&t.key), Some(json!({"name": "Acme Corporation"}))).await;
+    assert_eq!(
+        (patched.body["vat"].clone(), patched.body["website"].clone()),
+        (json!("DE999"), json!("https://acme.com"))
+    );
+    let put = s
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/organizations/{acme}/"),
+            Some(&t.key),
+            Some(json!({"name": "Acme Corporation"})),
+        )
+        .await;
     assert_eq!(put.status, 200, "{:?}", put.body);
     assert!(put.body["website"].is_null() && put.body["external_id"].is_null());
     // Its external id is free again.
-    t.org(json!({"external_id": "ORG-001", "name": "New owner"})).await;
+    t.org(json!({"external_id": "ORG-001", "name": "New owner"}))
+        .await;
 
     // Sites belong to an organization; deleting the organization takes sites and certificates.
     let site = s
@@ -137,12 +211,38 @@ async fn organizations_crud_filters_ordering_and_counts() {
         .await;
     assert_eq!(site.status, 201, "{:?}", site.body);
     let site_id = site.body["id"].as_str().unwrap().to_string();
-    assert_eq!(t.get(&format!("/api/organizations/{acme}/")).await["sites"][0]["name"], "Main Factory");
-    assert_eq!(s.delete(&format!("/api/organizations/{acme}/"), Some(&t.key)).await.status, 204);
-    assert_eq!(s.get(&format!("/api/organizations/{acme}/"), Some(&t.key)).await.status, 404);
-    assert_eq!(s.get(&format!("/api/organizations/sites/{site_id}/"), Some(&t.key)).await.status, 404);
+    assert_eq!(
+        t.get(&format!("/api/organizations/{acme}/")).await["sites"][0]["name"],
+        "Main Factory"
+    );
+    assert_eq!(
+        s.delete(&format!("/api/organizations/{acme}/"), Some(&t.key))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.get(&format!("/api/organizations/{acme}/"), Some(&t.key))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        s.get(
+            &format!("/api/organizations/sites/{site_id}/"),
+            Some(&t.key)
+        )
+        .await
+        .status,
+        404
+    );
     assert_eq!(t.get("/api/certificates/").await["count"], 0);
-    assert_eq!(s.delete(&format!("/api/organizations/{acme}/"), Some(&t.key)).await.status, 404);
+    assert_eq!(
+        s.delete(&format!("/api/organizations/{acme}/"), Some(&t.key))
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -151,30 +251,81 @@ async fn sites_crud() {
     let t = tenant(&s, "a@one.example").await;
     let a = t.org(json!({"name": "A"})).await;
     let b = t.org(json!({"name": "B"})).await;
-    let missing = s.post("/api/organizations/sites/", Some(&t.key), json!({"name": "X"})).await;
+    let missing = s
+        .post(
+            "/api/organizations/sites/",
+            Some(&t.key),
+            json!({"name": "X"}),
+        )
+        .await;
     assert_eq!(missing.status, 400);
     assert!(missing.body["organization"].is_array());
     let ghost = s
-        .post("/api/organizations/sites/", Some(&t.key), json!({"organization": uuid::Uuid::new_v4(), "name": "X"}))
+        .post(
+            "/api/organizations/sites/",
+            Some(&t.key),
+            json!({"organization": uuid::Uuid::new_v4(), "name": "X"}),
+        )
         .await;
     assert_eq!(ghost.status, 400);
 
-    let site = s.post("/api/organizations/sites/", Some(&t.key), json!({"organization": a, "name": "Plant 1"})).await;
+    let site = s
+        .post(
+            "/api/organizations/sites/",
+            Some(&t.key),
+            json!({"organization": a, "name": "Plant 1"}),
+        )
+        .await;
     let id = site.body["id"].as_str().unwrap().to_string();
-    s.post("/api/organizations/sites/", Some(&t.key), json!({"organization": b, "name": "Plant 2"})).await;
+    s.post(
+        "/api/organizations/sites/",
+        Some(&t.key),
+        json!({"organization": b, "name": "Plant 2"}),
+    )
+    .await;
     assert_eq!(t.get("/api/organizations/sites/").await["count"], 2);
-    assert_eq!(t.get(&format!("/api/organizations/sites/?organization={a}")).await["count"], 1);
+    assert_eq!(
+        t.get(&format!("/api/organizations/sites/?organization={a}"))
+            .await["count"],
+        1
+    );
 
-    let moved = s.patch(&format!("/api/organizations/sites/{id}/"), Some(&t.key), json!({"organization": b})).await;
+    let moved = s
+        .patch(
+            &format!("/api/organizations/sites/{id}/"),
+            Some(&t.key),
+            json!({"organization": b}),
+        )
+        .await;
     assert_eq!(moved.status, 200);
     assert_eq!(moved.body["name"], "Plant 1");
-    assert_eq!(t.get(&format!("/api/organizations/sites/?organization={a}")).await["count"], 0);
-    assert_eq!(t.get(&format!("/api/organizations/{b}/")).await["sites"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        t.get(&format!("/api/organizations/sites/?organization={a}"))
+            .await["count"],
+        0
+    );
+    assert_eq!(
+        t.get(&format!("/api/organizations/{b}/")).await["sites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let put = s
-        .call(reqwest::Method::PUT, &format!("/api/organizations/sites/{id}/"), Some(&t.key), Some(json!({"organization": b, "name": "Renamed"})))
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/organizations/sites/{id}/"),
+            Some(&t.key),
+            Some(json!({"organization": b, "name": "Renamed"})),
+        )
         .await;
     assert_eq!(put.body["address"], "");
-    assert_eq!(s.delete(&format!("/api/organizations/sites/{id}/"), Some(&t.key)).await.status, 204);
+    assert_eq!(
+        s.delete(&format!("/api/organizations/sites/{id}/"), Some(&t.key))
+            .await
+            .status,
+        204
+    );
     assert_eq!(t.get("/api/organizations/sites/").await["count"], 1);
 }
 
@@ -183,59 +334,156 @@ async fn certificate_types_start_with_the_common_ones() {
     let s = Server::start(&[]);
     let t = tenant(&s, "a@one.example").await;
     let all = t.get("/api/certificates/types/").await;
-    let codes: Vec<&str> = all["results"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
-    for code in ["ISO_9001", "ISO_14001", "ISO_45001", "ISO_27001", "ISO_50001", "IATF_16949", "ISCC_EU", "ISCC_PLUS"] {
+    let codes: Vec<&str> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "ISO_9001",
+        "ISO_14001",
+        "ISO_45001",
+        "ISO_27001",
+        "ISO_50001",
+        "IATF_16949",
+        "ISCC_EU",
+        "ISCC_PLUS",
+    ] {
         assert!(codes.contains(&code), "{code}");
     }
-    let custom = s.post("/api/certificates/types/", Some(&t.key), json!({"code": "fssc_22000", "name": "FSSC 22000"})).await;
+    let custom = s
+        .post(
+            "/api/certificates/types/",
+            Some(&t.key),
+            json!({"code": "fssc_22000", "name": "FSSC 22000"}),
+        )
+        .await;
     assert_eq!(custom.status, 201);
     assert_eq!(custom.body["code"], "FSSC_22000");
     let custom_id = custom.body["id"].as_str().unwrap().to_string();
-    let dup = s.post("/api/certificates/types/", Some(&t.key), json!({"code": "FSSC_22000", "name": "Again"})).await;
+    let dup = s
+        .post(
+            "/api/certificates/types/",
+            Some(&t.key),
+            json!({"code": "FSSC_22000", "name": "Again"}),
+        )
+        .await;
     assert_eq!(dup.status, 400);
     assert!(dup.body["code"].is_array());
-    let bad = s.post("/api/certificates/types/", Some(&t.key), json!({"code": "ISO 9001", "name": "x"})).await;
+    let bad = s
+        .post(
+            "/api/certificates/types/",
+            Some(&t.key),
+            json!({"code": "ISO 9001", "name": "x"}),
+        )
+        .await;
     assert_eq!(bad.status, 400);
 
-    let renamed = s.patch(&format!("/api/certificates/types/{custom_id}/"), Some(&t.key), json!({"name": "FSSC 22000 v6"})).await;
+    let renamed = s
+        .patch(
+            &format!("/api/certificates/types/{custom_id}/"),
+            Some(&t.key),
+            json!({"name": "FSSC 22000 v6"}),
+        )
+        .await;
     assert_eq!(renamed.body["name"], "FSSC 22000 v6");
-    let recoded = s.patch(&format!("/api/certificates/types/{custom_id}/"), Some(&t.key), json!({"code": "FSSC"})).await;
+    let recoded = s
+        .patch(
+            &format!("/api/certificates/types/{custom_id}/"),
+            Some(&t.key),
+            json!({"code": "FSSC"}),
+        )
+        .await;
     assert_eq!(recoded.status, 200);
     // The old code is free once changed.
-    assert_eq!(s.post("/api/certificates/types/", Some(&t.key), json!({"code": "FSSC_22000", "name": "x"})).await.status, 201);
+    assert_eq!(
+        s.post(
+            "/api/certificates/types/",
+            Some(&t.key),
+            json!({"code": "FSSC_22000", "name": "x"})
+        )
+        .await
+        .status,
+        201
+    );
 
     let org = t.org(json!({"name": "A"})).await;
     t.cert(&org, &custom_id, "F-1", &days(100), "ACTIVE").await;
-    let in_use = s.delete(&format!("/api/certificates/types/{custom_id}/"), Some(&t.key)).await;
+    let in_use = s
+        .delete(
+            &format!("/api/certificates/types/{custom_id}/"),
+            Some(&t.key),
+        )
+        .await;
     assert_eq!(in_use.status, 400);
     let iso = t.type_id("ISO_50001").await;
-    assert_eq!(s.delete(&format!("/api/certificates/types/{iso}/"), Some(&t.key)).await.status, 204);
-    assert_eq!(s.get(&format!("/api/certificates/types/{iso}/"), Some(&t.key)).await.status, 404);
+    assert_eq!(
+        s.delete(&format!("/api/certificates/types/{iso}/"), Some(&t.key))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.get(&format!("/api/certificates/types/{iso}/"), Some(&t.key))
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test]
 async fn certificate_crud_filters_and_orderings() {
     let s = Server::start(&[]);
     let t = tenant(&s, "a@one.example").await;
-    let acme = t.org(json!({"external_id": "ORG-001", "name": "Acme Corp"})).await;
+    let acme = t
+        .org(json!({"external_id": "ORG-001", "name": "Acme Corp"}))
+        .await;
     let bolt = t.org(json!({"name": "Bolt"})).await;
     let iso = t.type_id("ISO_9001").await;
     let iatf = t.type_id("IATF_16949").await;
 
-    let c1 = t.cert(&acme, &iso, "ISO-9001-2024-12345", &days(20), "ACTIVE").await;
+    let c1 = t
+        .cert(&acme, &iso, "ISO-9001-2024-12345", &days(20), "ACTIVE")
+        .await;
     let c2 = t.cert(&acme, &iatf, "IATF-777", &days(400), "ACTIVE").await;
     let c3 = t.cert(&bolt, &iso, "Q-3", &days(-5), "EXPIRED").await;
     let c4 = t.cert(&bolt, &iatf, "Q-4", &days(60), "PENDING").await;
 
     let detail = t.get(&format!("/api/certificates/{c1}/")).await;
-    assert_eq!(detail["certificate_type"], json!({"code": "ISO_9001", "name": "ISO 9001:2015 Quality management"}));
-    assert_eq!(detail["organization"], json!({"id": acme, "external_id": "ORG-001", "name": "Acme Corp"}));
-    let mut keys: Vec<&str> = detail.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        detail["certificate_type"],
+        json!({"code": "ISO_9001", "name": "ISO 9001:2015 Quality management"})
+    );
+    assert_eq!(
+        detail["organization"],
+        json!({"id": acme, "external_id": "ORG-001", "name": "Acme Corp"})
+    );
+    let mut keys: Vec<&str> = detail
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort();
     assert_eq!(
         keys,
-        ["certificate_number", "certificate_type", "created_at", "document_hash", "document_url", "expiry_date", "id",
-         "issue_date", "issuing_body", "organization", "scope", "source_url", "status", "updated_at"],
+        [
+            "certificate_number",
+            "certificate_type",
+            "created_at",
+            "document_hash",
+            "document_url",
+            "expiry_date",
+            "id",
+            "issue_date",
+            "issuing_body",
+            "organization",
+            "scope",
+            "source_url",
+            "status",
+            "updated_at"
+        ],
         "exactly the seed's fields"
     );
     assert!(detail["source_url"].is_null() && detail["document_hash"].is_null());
@@ -245,27 +493,82 @@ async fn certificate_crud_filters_and_orderings() {
         let t = &t;
         async move { ids(&t.get(&path).await) }
     };
-    assert_eq!(q("").await, vec![c4.clone(), c3.clone(), c2.clone(), c1.clone()], "newest first");
-    assert_eq!(q(&format!("organization={bolt}")).await, vec![c4.clone(), c3.clone()]);
-    assert_eq!(q(&format!("certificate_type={iatf}")).await, vec![c4.clone(), c2.clone()]);
-    assert_eq!(q("type_code=iso_9001&ordering=created_at").await, vec![c1.clone(), c3.clone()]);
+    assert_eq!(
+        q("").await,
+        vec![c4.clone(), c3.clone(), c2.clone(), c1.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        q(&format!("organization={bolt}")).await,
+        vec![c4.clone(), c3.clone()]
+    );
+    assert_eq!(
+        q(&format!("certificate_type={iatf}")).await,
+        vec![c4.clone(), c2.clone()]
+    );
+    assert_eq!(
+        q("type_code=iso_9001&ordering=created_at").await,
+        vec![c1.clone(), c3.clone()]
+    );
     assert!(q("type_code=NOPE").await.is_empty());
     assert_eq!(q("status=EXPIRED").await, vec![c3.clone()]);
-    assert_eq!(q(&format!("expiry_date={}", days(60))).await, vec![c4.clone()]);
-    assert_eq!(q(&format!("expiry_date_before={}&ordering=expiry_date", days(60))).await, vec![c3.clone(), c1.clone(), c4.clone()]);
-    assert_eq!(q(&format!("expiry_date_after={}&ordering=-expiry_date", days(20))).await, vec![c2.clone(), c4.clone(), c1.clone()]);
+    assert_eq!(
+        q(&format!("expiry_date={}", days(60))).await,
+        vec![c4.clone()]
+    );
+    assert_eq!(
+        q(&format!(
+            "expiry_date_before={}&ordering=expiry_date",
+            days(60)
+        ))
+        .await,
+        vec![c3.clone(), c1.clone(), c4.clone()]
+    );
+    assert_eq!(
+        q(&format!(
+            "expiry_date_after={}&ordering=-expiry_date",
+            days(20)
+        ))
+        .await,
+        vec![c2.clone(), c4.clone(), c1.clone()]
+    );
     assert_eq!(q("search=iatf").await, vec![c2.clone()]);
-    assert_eq!(q("search=t%C3%9CV&status=PENDING").await, vec![c4.clone()], "issuing body, any case");
+    assert_eq!(
+        q("search=t%C3%9CV&status=PENDING").await,
+        vec![c4.clone()],
+        "issuing body, any case"
+    );
     assert_eq!(q("search=scope%20of%20q-3").await, vec![c3.clone()]);
     let by_status = q("ordering=status").await;
-    let mut active = vec![c1.clone(), c2.clone()];
-    active.sort();
-    assert_eq!(by_status[..2].iter().cloned().collect::<std::collections::BTreeSet<_>>(), active.iter().cloned().collect());
-    assert_eq!(by_status[2..], [c3.clone(), c4.clone()], "ACTIVE < EXPIRED < PENDING");
+    let active = [c1.clone(), c2.clone()];
+    assert_eq!(
+        by_status[..2]
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        active.into_iter().collect()
+    );
+    assert_eq!(
+        by_status[2..],
+        [c3.clone(), c4.clone()],
+        "ACTIVE < EXPIRED < PENDING"
+    );
     assert_eq!(q("ordering=-status").await[..2], [c4.clone(), c3.clone()]);
     assert_eq!(q("ordering=issue_date").await.len(), 4);
-    for bad in ["status=VALID", "expiry_date=14.01.2027", "organization=nope", "ordering=number", "page_size=0"] {
-        assert_eq!(s.get(&format!("/api/certificates/?{bad}"), Some(&t.key)).await.status, 400, "{bad}");
+    for bad in [
+        "status=VALID",
+        "expiry_date=14.01.2027",
+        "organization=nope",
+        "ordering=number",
+        "page_size=0",
+    ] {
+        assert_eq!(
+            s.get(&format!("/api/certificates/?{bad}"), Some(&t.key))
+                .await
+                .status,
+            400,
+            "{bad}"
+        );
     }
 
     // Validation on write.
@@ -282,12 +585,22 @@ async fn certificate_crud_filters_and_orderings() {
         assert!(missing.body[field].is_array(), "{field}");
     }
     // A PATCH of one date is checked against the stored other one.
-    let early = s.patch(&format!("/api/certificates/{c1}/"), Some(&t.key), json!({"expiry_date": "2020-01-01"})).await;
+    let early = s
+        .patch(
+            &format!("/api/certificates/{c1}/"),
+            Some(&t.key),
+            json!({"expiry_date": "2020-01-01"}),
+        )
+        .await;
     assert_eq!(early.status, 400);
     assert!(early.body["expiry_date"].is_array());
     // document_hash and source_url belong to monitoring: ignored here.
     let patched = s
-        .patch(&format!("/api/certificates/{c1}/"), Some(&t.key), json!({"status": "REVOKED", "document_hash": "x", "source_url": "https://x.example"}))
+        .patch(
+            &format!("/api/certificates/{c1}/"),
+            Some(&t.key),
+            json!({"status": "REVOKED", "document_hash": "x", "source_url": "https://x.example"}),
+        )
         .await;
     assert_eq!(patched.status, 200);
     assert_eq!(patched.body["status"], "REVOKED");
@@ -298,10 +611,23 @@ async fn certificate_crud_filters_and_orderings() {
               Some(json!({"organization": bolt, "certificate_type_id": iso, "certificate_number": "NEW-1"})))
         .await;
     assert_eq!(put.status, 200);
-    assert_eq!((put.body["status"].clone(), put.body["expiry_date"].clone()), (json!("ACTIVE"), Value::Null));
+    assert_eq!(
+        (put.body["status"].clone(), put.body["expiry_date"].clone()),
+        (json!("ACTIVE"), Value::Null)
+    );
     assert_eq!(q(&format!("organization={bolt}")).await.len(), 3);
-    assert_eq!(s.delete(&format!("/api/certificates/{c1}/"), Some(&t.key)).await.status, 204);
-    assert_eq!(s.get(&format!("/api/certificates/{c1}/"), Some(&t.key)).await.status, 404);
+    assert_eq!(
+        s.delete(&format!("/api/certificates/{c1}/"), Some(&t.key))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.get(&format!("/api/certificates/{c1}/"), Some(&t.key))
+            .await
+            .status,
+        404
+    );
     assert_eq!(q("").await.len(), 3);
 }
 
@@ -317,11 +643,26 @@ async fn expiring_lists_active_certificates_soonest_first() {
     t.cert(&org, &iso, "D", &days(5), "REVOKED").await;
     t.cert(&org, &iso, "E", &days(-1), "ACTIVE").await;
 
-    assert_eq!(ids(&t.get("/api/certificates/expiring/").await), vec![in_3.clone(), in_20.clone()]);
-    assert_eq!(ids(&t.get("/api/certificates/expiring/?days=365").await), vec![in_3.clone(), in_20, in_90]);
-    assert_eq!(ids(&t.get("/api/certificates/expiring/?days=3").await), vec![in_3]);
+    assert_eq!(
+        ids(&t.get("/api/certificates/expiring/").await),
+        vec![in_3.clone(), in_20.clone()]
+    );
+    assert_eq!(
+        ids(&t.get("/api/certificates/expiring/?days=365").await),
+        vec![in_3.clone(), in_20, in_90]
+    );
+    assert_eq!(
+        ids(&t.get("/api/certificates/expiring/?days=3").await),
+        vec![in_3]
+    );
     for bad in ["days=366", "days=-1", "days=soon"] {
-        assert_eq!(s.get(&format!("/api/certificates/expiring/?{bad}"), Some(&t.key)).await.status, 400, "{bad}");
+        assert_eq!(
+            s.get(&format!("/api/certificates/expiring/?{bad}"), Some(&t.key))
+                .await
+                .status,
+            400,
+            "{bad}"
+        );
     }
 }
 
@@ -333,13 +674,36 @@ async fn public_search_is_opt_in_and_shows_only_public_facts() {
     let org = a.org(json!({"name": "Acme Widgets", "website": "https://acme-widgets.example", "vat": "DE1"})).await;
     let iso = a.type_id("ISO_9001").await;
     a.cert(&org, &iso, "ISO-1", &days(100), "ACTIVE").await;
-    b.org(json!({"name": "Acme Rival", "website": "https://rival.example"})).await;
+    b.org(json!({"name": "Acme Rival", "website": "https://rival.example"}))
+        .await;
 
-    assert_eq!(s.get("/api/certificates/search/?q=acme", None).await.body["count"], 0, "off by default");
-    assert_eq!(s.get("/api/auth/tenant/", Some(&a.key)).await.body["public_listing"], false);
+    assert_eq!(
+        s.get("/api/certificates/search/?q=acme", None).await.body["count"],
+        0,
+        "off by default"
+    );
+    assert_eq!(
+        s.get("/api/auth/tenant/", Some(&a.key)).await.body["public_listing"],
+        false
+    );
     let (member, _) = s.invite_and_accept(&a.key, "m@one.example", "member").await;
-    assert_eq!(s.patch("/api/auth/tenant/", Some(&member), json!({"public_listing": true})).await.status, 403);
-    let on = s.patch("/api/auth/tenant/", Some(&a.key), json!({"public_listing": true})).await;
+    assert_eq!(
+        s.patch(
+            "/api/auth/tenant/",
+            Some(&member),
+            json!({"public_listing": true})
+        )
+        .await
+        .status,
+        403
+    );
+    let on = s
+        .patch(
+            "/api/auth/tenant/",
+            Some(&a.key),
+            json!({"public_listing": true}),
+        )
+        .await;
     assert_eq!(on.status, 200);
     assert_eq!(on.body["public_listing"], true);
 
@@ -354,12 +718,26 @@ async fn public_search_is_opt_in_and_shows_only_public_facts() {
             "certificate_type": {"code": "ISO_9001", "name": "ISO 9001:2015 Quality management"},
             "issuing_body": "TÜV SÜD", "status": "ACTIVE", "issue_date": "2024-01-15", "expiry_date": days(100)}]})
     );
-    assert_eq!(s.get("/api/certificates/search/?q=acme-widgets.example", None).await.body["count"], 1);
-    assert_eq!(s.get("/api/certificates/search/?q=rival", None).await.body["count"], 0);
-    assert_eq!(s.get("/api/certificates/search/?q=a", None).await.status, 400);
+    assert_eq!(
+        s.get("/api/certificates/search/?q=acme-widgets.example", None)
+            .await
+            .body["count"],
+        1
+    );
+    assert_eq!(
+        s.get("/api/certificates/search/?q=rival", None).await.body["count"],
+        0
+    );
+    assert_eq!(
+        s.get("/api/certificates/search/?q=a", None).await.status,
+        400
+    );
     assert_eq!(s.get("/api/certificates/search/", None).await.status, 400);
     // 7 per minute per IP: the calls above used 6 (refused ones count too).
-    assert_eq!(s.get("/api/certificates/search/?q=acme", None).await.status, 200);
+    assert_eq!(
+        s.get("/api/certificates/search/?q=acme", None).await.status,
+        200
+    );
     let limited = s.get("/api/certificates/search/?q=acme", None).await;
     assert_eq!(limited.status, 429);
     assert!(limited.headers.contains_key("retry-after"));
@@ -373,7 +751,14 @@ async fn another_tenants_registry_objects_are_not_found() {
     let b_org = b.org(json!({"name": "B org", "external_id": "SAME"})).await;
     let b_type = b.type_id("ISO_9001").await;
     let b_cert = b.cert(&b_org, &b_type, "B-1", &days(10), "ACTIVE").await;
-    let b_site = s.post("/api/organizations/sites/", Some(&b.key), json!({"organization": b_org, "name": "S"})).await.body["id"]
+    let b_site = s
+        .post(
+            "/api/organizations/sites/",
+            Some(&b.key),
+            json!({"organization": b_org, "name": "S"}),
+        )
+        .await
+        .body["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -385,16 +770,45 @@ async fn another_tenants_registry_objects_are_not_found() {
         format!("/api/certificates/{b_cert}/"),
     ] {
         assert_eq!(s.get(&path, Some(&a.key)).await.status, 404, "GET {path}");
-        assert_eq!(s.call(reqwest::Method::PUT, &path, Some(&a.key), Some(json!({"name": "x"}))).await.status, 404, "PUT {path}");
-        assert_eq!(s.patch(&path, Some(&a.key), json!({})).await.status, 404, "PATCH {path}");
-        assert_eq!(s.delete(&path, Some(&a.key)).await.status, 404, "DELETE {path}");
-        assert_eq!(s.get(&path, Some(&b.key)).await.status, 200, "B still has {path}");
+        assert_eq!(
+            s.call(
+                reqwest::Method::PUT,
+                &path,
+                Some(&a.key),
+                Some(json!({"name": "x"}))
+            )
+            .await
+            .status,
+            404,
+            "PUT {path}"
+        );
+        assert_eq!(
+            s.patch(&path, Some(&a.key), json!({})).await.status,
+            404,
+            "PATCH {path}"
+        );
+        assert_eq!(
+            s.delete(&path, Some(&a.key)).await.status,
+            404,
+            "DELETE {path}"
+        );
+        assert_eq!(
+            s.get(&path, Some(&b.key)).await.status,
+            200,
+            "B still has {path}"
+        );
     }
 
     // As references in A's writes: a field error, never a cross-tenant link.
     let a_org = a.org(json!({"name": "A org", "external_id": "SAME"})).await;
     let a_type = a.type_id("ISO_9001").await;
-    let site = s.post("/api/organizations/sites/", Some(&a.key), json!({"organization": b_org, "name": "S"})).await;
+    let site = s
+        .post(
+            "/api/organizations/sites/",
+            Some(&a.key),
+            json!({"organization": b_org, "name": "S"}),
+        )
+        .await;
     assert_eq!(site.status, 400);
     let cert = s
         .post("/api/certificates/", Some(&a.key), json!({"organization": b_org, "certificate_type_id": a_type, "certificate_number": "X"}))
@@ -410,7 +824,11 @@ async fn another_tenants_registry_objects_are_not_found() {
     // Lists and filters never show B's objects.
     assert_eq!(a.get("/api/organizations/").await["count"], 1);
     assert_eq!(a.get("/api/certificates/").await["count"], 0);
-    assert_eq!(a.get(&format!("/api/certificates/?organization={b_org}")).await["count"], 0);
+    assert_eq!(
+        a.get(&format!("/api/certificates/?organization={b_org}"))
+            .await["count"],
+        0
+    );
     assert_eq!(a.get("/api/organizations/sites/").await["count"], 0);
     assert_eq!(a.get("/api/certificates/expiring/").await["count"], 0);
 }
@@ -419,7 +837,10 @@ async fn another_tenants_registry_objects_are_not_found() {
 async fn start_up_sweep_expires_overdue_certificates() {
     let mut s = Server::start(&[]);
     let (key, _) = s.signup("a@one.example", "One").await;
-    let t = Tenant { s: &s, key: key.clone() };
+    let t = Tenant {
+        s: &s,
+        key: key.clone(),
+    };
     let org = t.org(json!({"name": "A"})).await;
     let iso = t.type_id("ISO_9001").await;
     let overdue = t.cert(&org, &iso, "OLD", &days(-1), "ACTIVE").await;
@@ -430,15 +851,29 @@ async fn start_up_sweep_expires_overdue_certificates() {
     let status = |id: String| {
         let s = &s;
         let key = key.clone();
-        async move { s.get(&format!("/api/certificates/{id}/"), Some(&key)).await.body["status"].clone() }
+        async move {
+            s.get(&format!("/api/certificates/{id}/"), Some(&key))
+                .await
+                .body["status"]
+                .clone()
+        }
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while status(overdue.clone()).await != "EXPIRED" {
-        assert!(std::time::Instant::now() < deadline, "the sweep did not run");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweep did not run"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(status(current).await, "ACTIVE");
     assert_eq!(status(revoked).await, "REVOKED");
     let row = &s.get("/api/organizations/", Some(&key)).await.body["results"][0];
-    assert_eq!((row["active_certificates"].clone(), row["expired_certificates"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (
+            row["active_certificates"].clone(),
+            row["expired_certificates"].clone()
+        ),
+        (json!(1), json!(1))
+    );
 }

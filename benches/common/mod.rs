@@ -78,7 +78,14 @@ pub async fn load_get(name: &str, clients: usize, base: &str, path: &str, key: &
     let auth = format!("Token {key}");
     load(name, clients, move |http, _| {
         let (url, auth) = (url.clone(), auth.clone());
-        async move { http.get(url).header("Authorization", auth).send().await.unwrap().status() }
+        async move {
+            http.get(url)
+                .header("Authorization", auth)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
     })
     .await
 }
@@ -107,8 +114,14 @@ pub async fn start() -> Bench {
     let server = certwatch::start(config).await.unwrap();
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
-    let register = json!({"email": "bench@example.com", "password": PASSWORD, "organization_name": "Bench"});
-    let r = http.post(format!("{base}/api/auth/register/")).json(&register).send().await.unwrap();
+    let register =
+        json!({"email": "bench@example.com", "password": PASSWORD, "organization_name": "Bench"});
+    let r = http
+        .post(format!("{base}/api/auth/register/"))
+        .json(&register)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let token = verification_token(&dir.path().join("outbox"));
     let r = http
@@ -142,7 +155,10 @@ fn verification_token(outbox: &std::path::Path) -> String {
         for entry in std::fs::read_dir(outbox).into_iter().flatten().flatten() {
             let mail = std::fs::read_to_string(entry.path()).unwrap_or_default();
             if let Some(rest) = mail.split("Verification token: ").nth(1) {
-                return rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                return rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
             }
         }
         std::thread::sleep(Duration::from_millis(25));

@@ -28,14 +28,18 @@ struct OrgRow {
     created_at: DateTime<Utc>,
 }
 
+/// Position of a certificate in the catalog's slab. Slots are handed out in creation order
+/// (the catalog is loaded sorted by `created_at`), so slot order is "oldest first".
+type Slot = u32;
+
 #[derive(Debug, Clone)]
 struct CertRow {
+    id: Uuid,
     org: Uuid,
     cert_type: Uuid,
     status: CertStatus,
     expiry: Option<NaiveDate>,
     issue: Option<NaiveDate>,
-    created_at: DateTime<Utc>,
     /// Number, issuing body and scope, lower-case, for `search`.
     text_lc: String,
 }
@@ -43,10 +47,17 @@ struct CertRow {
 #[derive(Debug, Default)]
 pub struct Catalog {
     orgs: HashMap<Uuid, OrgRow>,
-    certs: HashMap<Uuid, CertRow>,
-    by_org: HashMap<Uuid, BTreeSet<Uuid>>,
-    by_type: HashMap<Uuid, BTreeSet<Uuid>>,
-    by_expiry: BTreeSet<(NaiveDate, Uuid)>,
+    rows: Vec<Option<CertRow>>,
+    slots: HashMap<Uuid, Slot>,
+    by_org: HashMap<Uuid, BTreeSet<Slot>>,
+    by_type: HashMap<Uuid, BTreeSet<Slot>>,
+    by_expiry: BTreeSet<(NaiveDate, Slot)>,
+    no_expiry: BTreeSet<Slot>,
+    by_issue: BTreeSet<(NaiveDate, Slot)>,
+    no_issue: BTreeSet<Slot>,
+    by_status: BTreeSet<(&'static str, Slot)>,
+    /// Every three-byte window of a row's search text → the rows that contain it, sorted.
+    trigrams: HashMap<[u8; 3], Vec<Slot>>,
 }
 
 /// Sort keys of the certificate list.
@@ -119,6 +130,15 @@ fn cmp_opt<T: Ord>(a: &Option<T>, b: &Option<T>, desc: bool) -> Ordering {
     }
 }
 
+/// The distinct three-byte windows of `text` (bytes of lower-case UTF-8, so a substring
+/// match implies every window of the needle is present).
+fn trigrams(text: &str) -> BTreeSet<[u8; 3]> {
+    text.as_bytes()
+        .windows(3)
+        .map(|w| [w[0], w[1], w[2]])
+        .collect()
+}
+
 /// Sorts just enough of `items` to return the page `[offset, offset + limit)`.
 fn page_of<T: Copy>(
     mut items: Vec<T>,
@@ -145,8 +165,11 @@ impl Catalog {
         for org in scan::<Organization>(&store.trees().organizations, &prefix)? {
             catalog.upsert_org(&org);
         }
-        for cert in scan::<Certificate>(&store.trees().certificates, &prefix)? {
-            catalog.upsert_cert(&cert);
+        let mut certs = scan::<Certificate>(&store.trees().certificates, &prefix)?;
+        // Slots in creation order make "newest first" a walk of the slab backwards.
+        certs.sort_by_key(|c| (c.created_at, c.id));
+        for cert in &certs {
+            catalog.upsert_cert(cert);
         }
         Ok(catalog)
     }
@@ -167,38 +190,86 @@ impl Catalog {
         self.by_org.remove(&id);
     }
 
+    fn row(&self, slot: Slot) -> Option<&CertRow> {
+        self.rows.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Adds or replaces a certificate; an update keeps its slot (its creation order).
     pub fn upsert_cert(&mut self, c: &Certificate) {
-        self.remove_cert(c.id);
+        let slot = match self.slots.get(&c.id) {
+            Some(&slot) => {
+                self.unindex(slot);
+                slot
+            }
+            None => {
+                let slot = self.rows.len() as Slot;
+                self.rows.push(None);
+                self.slots.insert(c.id, slot);
+                slot
+            }
+        };
         let row = CertRow {
+            id: c.id,
             org: c.organization_id,
             cert_type: c.certificate_type_id,
             status: c.status,
             expiry: c.expiry_date,
             issue: c.issue_date,
-            created_at: c.created_at,
             text_lc: format!("{}\n{}\n{}", c.certificate_number, c.issuing_body, c.scope)
                 .to_lowercase(),
         };
-        self.by_org.entry(row.org).or_default().insert(c.id);
-        self.by_type.entry(row.cert_type).or_default().insert(c.id);
-        if let Some(d) = row.expiry {
-            self.by_expiry.insert((d, c.id));
+        self.by_org.entry(row.org).or_default().insert(slot);
+        self.by_type.entry(row.cert_type).or_default().insert(slot);
+        match row.expiry {
+            Some(d) => self.by_expiry.insert((d, slot)),
+            None => self.no_expiry.insert(slot),
+        };
+        match row.issue {
+            Some(d) => self.by_issue.insert((d, slot)),
+            None => self.no_issue.insert(slot),
+        };
+        self.by_status.insert((row.status.as_str(), slot));
+        for tri in trigrams(&row.text_lc) {
+            let list = self.trigrams.entry(tri).or_default();
+            if let Err(at) = list.binary_search(&slot) {
+                list.insert(at, slot);
+            }
         }
-        self.certs.insert(c.id, row);
+        self.rows[slot as usize] = Some(row);
     }
 
-    pub fn remove_cert(&mut self, id: Uuid) {
-        let Some(row) = self.certs.remove(&id) else {
+    /// Takes a row out of every index, leaving its slot empty.
+    fn unindex(&mut self, slot: Slot) {
+        let Some(row) = self.rows[slot as usize].take() else {
             return;
         };
         if let Some(set) = self.by_org.get_mut(&row.org) {
-            set.remove(&id);
+            set.remove(&slot);
         }
         if let Some(set) = self.by_type.get_mut(&row.cert_type) {
-            set.remove(&id);
+            set.remove(&slot);
         }
-        if let Some(d) = row.expiry {
-            self.by_expiry.remove(&(d, id));
+        match row.expiry {
+            Some(d) => self.by_expiry.remove(&(d, slot)),
+            None => self.no_expiry.remove(&slot),
+        };
+        match row.issue {
+            Some(d) => self.by_issue.remove(&(d, slot)),
+            None => self.no_issue.remove(&slot),
+        };
+        self.by_status.remove(&(row.status.as_str(), slot));
+        for tri in trigrams(&row.text_lc) {
+            if let Some(list) = self.trigrams.get_mut(&tri)
+                && let Ok(at) = list.binary_search(&slot)
+            {
+                list.remove(at);
+            }
+        }
+    }
+
+    pub fn remove_cert(&mut self, id: Uuid) {
+        if let Some(slot) = self.slots.remove(&id) {
+            self.unindex(slot);
         }
     }
 
@@ -207,35 +278,28 @@ impl Catalog {
     }
 
     pub fn cert_count(&self) -> usize {
-        self.certs.len()
+        self.slots.len()
     }
 
-    /// Candidate ids from the most selective index the query can use.
-    fn candidates(&self, q: &CertQuery) -> Vec<Uuid> {
-        let from_set = |set: Option<&BTreeSet<Uuid>>| {
-            set.map(|s| s.iter().copied().collect()).unwrap_or_default()
-        };
-        if let Some(org) = q.organization {
-            return from_set(self.by_org.get(&org));
-        }
-        if let Some(ty) = q.cert_type {
-            return from_set(self.by_type.get(&ty));
-        }
-        let low = q.expiry_date.or(q.expiry_after);
-        let high = q.expiry_date.or(q.expiry_before);
-        if low.is_some() || high.is_some() {
-            let low = (low.unwrap_or(NaiveDate::MIN), Uuid::nil());
-            let high = (high.unwrap_or(NaiveDate::MAX), Uuid::max());
-            if low > high {
-                return Vec::new();
+    /// The rows containing every trigram of `needle` (a superset of the rows containing
+    /// `needle`), in slot order; `None` when the needle is too short to have trigrams.
+    fn search_candidates(&self, needle: &str) -> Option<Vec<Slot>> {
+        let mut lists: Vec<&Vec<Slot>> = Vec::new();
+        for tri in trigrams(needle) {
+            match self.trigrams.get(&tri) {
+                Some(list) => lists.push(list),
+                None => return Some(Vec::new()),
             }
-            return self
-                .by_expiry
-                .range(low..=high)
-                .map(|(_, id)| *id)
-                .collect();
         }
-        self.certs.keys().copied().collect()
+        lists.sort_by_key(|l| l.len());
+        let (first, rest) = lists.split_first()?;
+        Some(
+            first
+                .iter()
+                .copied()
+                .filter(|slot| rest.iter().all(|l| l.binary_search(slot).is_ok()))
+                .collect(),
+        )
     }
 
     fn matches(&self, row: &CertRow, q: &CertQuery) -> bool {
@@ -250,29 +314,153 @@ impl Catalog {
             && q.search.as_deref().is_none_or(|s| row.text_lc.contains(s))
     }
 
+    /// A page of certificates: the narrowest index the filters allow supplies candidates
+    /// (in slot order), or — when nothing narrower applies — the index of the requested
+    /// ordering is walked in order, so only the rows before the page end are ordered.
     pub fn query_certs(&self, q: &CertQuery, offset: usize, limit: usize) -> IdPage {
-        let matched: Vec<(Uuid, &CertRow)> = self
-            .candidates(q)
+        let (order, desc) = q.order.unwrap_or((CertOrder::CreatedAt, true));
+        let search = q.search.as_deref().and_then(|s| self.search_candidates(s));
+        let narrow: Option<Vec<Slot>> = [
+            q.organization.map(|o| {
+                self.by_org
+                    .get(&o)
+                    .map(|s| s.iter().copied().collect())
+                    .unwrap_or_default()
+            }),
+            q.cert_type.map(|t| {
+                self.by_type
+                    .get(&t)
+                    .map(|s| s.iter().copied().collect())
+                    .unwrap_or_default()
+            }),
+            search,
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|v: &Vec<Slot>| v.len());
+
+        let Some(candidates) = narrow else {
+            return self.walk_ordered(q, order, desc, offset, limit);
+        };
+        let mut matched: Vec<Slot> = candidates
             .into_iter()
-            .filter_map(|id| self.certs.get(&id).map(|row| (id, row)))
-            .filter(|(_, row)| self.matches(row, q))
+            .filter(|&slot| self.row(slot).is_some_and(|row| self.matches(row, q)))
             .collect();
         let count = matched.len();
-        let (order, desc) = q.order.unwrap_or((CertOrder::CreatedAt, true));
-        let cmp = |a: &(Uuid, &CertRow), b: &(Uuid, &CertRow)| {
-            let (ra, rb) = (a.1, b.1);
-            let key = match order {
-                CertOrder::ExpiryDate => cmp_opt(&ra.expiry, &rb.expiry, desc),
-                CertOrder::IssueDate => cmp_opt(&ra.issue, &rb.issue, desc),
-                CertOrder::Status => directed(&ra.status.as_str(), &rb.status.as_str(), desc),
-                CertOrder::CreatedAt => directed(&ra.created_at, &rb.created_at, desc),
+        if order == CertOrder::CreatedAt {
+            // Candidates are in slot order already.
+            if desc {
+                matched.reverse();
+            }
+        } else {
+            let key = |slot: &Slot| {
+                self.row(*slot).map(|r| match order {
+                    CertOrder::ExpiryDate => (r.expiry, ""),
+                    CertOrder::IssueDate => (r.issue, ""),
+                    _ => (None, r.status.as_str()),
+                })
             };
-            key.then(a.0.cmp(&b.0))
-        };
-        let ids = page_of(matched, offset, limit, cmp)
+            matched.sort_by(|a, b| {
+                let (ka, kb) = (key(a), key(b));
+                let by_key = match order {
+                    CertOrder::Status => directed(&ka.map(|k| k.1), &kb.map(|k| k.1), desc),
+                    _ => cmp_opt(&ka.and_then(|k| k.0), &kb.and_then(|k| k.0), desc),
+                };
+                by_key.then(directed(a, b, desc))
+            });
+        }
+        let ids = matched
             .into_iter()
-            .map(|(id, _)| id)
+            .skip(offset)
+            .take(limit)
+            .filter_map(|slot| self.row(slot).map(|r| r.id))
             .collect();
+        IdPage { count, ids }
+    }
+
+    /// Walks the index of `order` in order. When the walk's own index already applies every
+    /// filter, rows are only read for the page and the count is the index's.
+    fn walk_ordered(
+        &self,
+        q: &CertQuery,
+        order: CertOrder,
+        desc: bool,
+        offset: usize,
+        limit: usize,
+    ) -> IdPage {
+        // Every expiry filter narrows the same range: the bounds intersect.
+        let low = q.expiry_date.into_iter().chain(q.expiry_after).max();
+        let high = q.expiry_date.into_iter().chain(q.expiry_before).min();
+        let ranged = low.is_some() || high.is_some();
+        let lo = (low.unwrap_or(NaiveDate::MIN), 0);
+        let hi = (high.unwrap_or(NaiveDate::MAX), Slot::MAX);
+        if ranged && lo > hi {
+            return IdPage {
+                count: 0,
+                ids: Vec::new(),
+            };
+        }
+        // Ties are broken by slot (creation order) in the ordering's direction; missing
+        // dates come last either way.
+        let walk: Box<dyn Iterator<Item = Slot> + '_> = match order {
+            CertOrder::ExpiryDate => {
+                let dated = self.by_expiry.range(lo..=hi).map(|(_, s)| *s);
+                // Missing dates last either way; a range filter excludes them.
+                let undated = self.no_expiry.iter().copied().filter(move |_| !ranged);
+                if desc {
+                    Box::new(dated.rev().chain(undated.rev()))
+                } else {
+                    Box::new(dated.chain(undated))
+                }
+            }
+            CertOrder::IssueDate => {
+                let dated = self.by_issue.iter().map(|(_, s)| *s);
+                let undated = self.no_issue.iter().copied();
+                if desc {
+                    Box::new(dated.rev().chain(undated.rev()))
+                } else {
+                    Box::new(dated.chain(undated))
+                }
+            }
+            CertOrder::Status => {
+                if desc {
+                    Box::new(self.by_status.iter().rev().map(|(_, s)| *s))
+                } else {
+                    Box::new(self.by_status.iter().map(|(_, s)| *s))
+                }
+            }
+            CertOrder::CreatedAt => {
+                let live =
+                    (0..self.rows.len() as Slot).filter(|s| self.rows[*s as usize].is_some());
+                if desc {
+                    Box::new(live.rev())
+                } else {
+                    Box::new(live)
+                }
+            }
+        };
+        let residual =
+            q.status.is_some() || q.search.is_some() || (ranged && order != CertOrder::ExpiryDate);
+        let mut count = 0;
+        let mut ids = Vec::new();
+        for slot in walk {
+            if residual && !self.row(slot).is_some_and(|row| self.matches(row, q)) {
+                continue;
+            }
+            if count >= offset && ids.len() < limit {
+                if let Some(row) = self.row(slot) {
+                    ids.push(row.id);
+                }
+            } else if !residual && ids.len() == limit {
+                // Nothing left to filter: the rest only needs counting, which the index knows.
+                count = match (order, ranged) {
+                    (CertOrder::ExpiryDate, true) => self.by_expiry.range(lo..=hi).count(),
+                    _ => self.slots.len(),
+                };
+                return IdPage { count, ids };
+            }
+            count += 1;
+        }
         IdPage { count, ids }
     }
 
@@ -284,20 +472,14 @@ impl Catalog {
         offset: usize,
         limit: usize,
     ) -> IdPage {
-        let ids: Vec<Uuid> = self
-            .by_expiry
-            .range((from, Uuid::nil())..=(until, Uuid::max()))
-            .map(|(_, id)| *id)
-            .filter(|id| {
-                self.certs
-                    .get(id)
-                    .is_some_and(|r| r.status == CertStatus::Active)
-            })
-            .collect();
-        IdPage {
-            count: ids.len(),
-            ids: ids.into_iter().skip(offset).take(limit).collect(),
-        }
+        let q = CertQuery {
+            status: Some(CertStatus::Active),
+            expiry_after: Some(from),
+            expiry_before: Some(until),
+            order: Some((CertOrder::ExpiryDate, false)),
+            ..Default::default()
+        };
+        self.query_certs(&q, offset, limit)
     }
 
     /// Active certificates whose expiry date is before `today`: the sweep's work.
@@ -306,13 +488,10 @@ impl Catalog {
             return Vec::new();
         };
         self.by_expiry
-            .range(..=(yesterday, Uuid::max()))
-            .map(|(_, id)| *id)
-            .filter(|id| {
-                self.certs
-                    .get(id)
-                    .is_some_and(|r| r.status == CertStatus::Active)
-            })
+            .range(..=(yesterday, Slot::MAX))
+            .filter_map(|(_, slot)| self.row(*slot))
+            .filter(|r| r.status == CertStatus::Active)
+            .map(|r| r.id)
             .collect()
     }
 
@@ -379,7 +558,7 @@ impl Catalog {
             .get(&org)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.certs.get(id))
+            .filter_map(|slot| self.row(*slot))
         {
             match row.status {
                 CertStatus::Active => {
@@ -550,6 +729,152 @@ mod tests {
             let page = page_of(items.clone(), offset, limit, |a, b| a.cmp(b));
             let expected: Vec<u32> = sorted.iter().copied().skip(offset).take(limit).collect();
             assert_eq!(page, expected, "{offset} {limit}");
+        }
+    }
+
+    /// A small deterministic generator, so failures reproduce.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// What `query_certs` must return, computed the slow and obvious way.
+    fn reference(certs: &[Certificate], q: &CertQuery, offset: usize, limit: usize) -> IdPage {
+        let matches = |c: &Certificate| {
+            q.organization.is_none_or(|o| c.organization_id == o)
+                && q.cert_type.is_none_or(|t| c.certificate_type_id == t)
+                && q.status.is_none_or(|s| c.status == s)
+                && q.expiry_date.is_none_or(|d| c.expiry_date == Some(d))
+                && q.expiry_before
+                    .is_none_or(|d| c.expiry_date.is_some_and(|e| e <= d))
+                && q.expiry_after
+                    .is_none_or(|d| c.expiry_date.is_some_and(|e| e >= d))
+                && q.search.as_deref().is_none_or(|s| {
+                    format!("{}\n{}\n{}", c.certificate_number, c.issuing_body, c.scope)
+                        .to_lowercase()
+                        .contains(s)
+                })
+        };
+        // `certs` is in creation order: the index is the tie-breaker.
+        let mut hits: Vec<(usize, &Certificate)> = certs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches(c))
+            .collect();
+        let (order, desc) = q.order.unwrap_or((CertOrder::CreatedAt, true));
+        hits.sort_by(|(ia, a), (ib, b)| {
+            let key = match order {
+                CertOrder::ExpiryDate => cmp_opt(&a.expiry_date, &b.expiry_date, desc),
+                CertOrder::IssueDate => cmp_opt(&a.issue_date, &b.issue_date, desc),
+                CertOrder::Status => directed(&a.status.as_str(), &b.status.as_str(), desc),
+                CertOrder::CreatedAt => Ordering::Equal,
+            };
+            key.then(directed(ia, ib, desc))
+        });
+        IdPage {
+            count: hits.len(),
+            ids: hits
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(_, c)| c.id)
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn queries_agree_with_a_brute_force_reference() {
+        let mut rng = Lcg(42);
+        let orgs: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let types: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let statuses = [
+            CertStatus::Active,
+            CertStatus::Expired,
+            CertStatus::Revoked,
+            CertStatus::Pending,
+        ];
+        let base: NaiveDate = "2026-11-22".parse().unwrap();
+        let words = ["nord", "süd", "dekra", "iso", "plant", "ab", "cd"];
+        let date = |rng: &mut Lcg| {
+            (rng.next(10) > 0).then(|| base + Duration::days(rng.next(200) as i64 - 100))
+        };
+        let random_cert = |rng: &mut Lcg, i: usize| {
+            let mut c = cert(
+                orgs[rng.next(3) as usize],
+                types[rng.next(3) as usize],
+                statuses[rng.next(4) as usize],
+                None,
+                &format!("N-{}-{}", rng.next(50), words[rng.next(7) as usize]),
+                i as i64,
+            );
+            c.expiry_date = date(rng);
+            c.issue_date = date(rng);
+            c.issuing_body = words[rng.next(7) as usize].to_string();
+            c.scope = format!(
+                "{} {}",
+                words[rng.next(7) as usize],
+                words[rng.next(7) as usize]
+            );
+            c
+        };
+
+        let mut catalog = Catalog::default();
+        let mut certs: Vec<Certificate> = Vec::new();
+        for i in 0..300 {
+            let c = random_cert(&mut rng, i);
+            catalog.upsert_cert(&c);
+            certs.push(c);
+        }
+        for round in 0..3000 {
+            // Now and then an update (same slot, new values) or a removal.
+            if round % 5 == 0 && !certs.is_empty() {
+                let at = rng.next(certs.len() as u64) as usize;
+                if rng.next(3) == 0 {
+                    catalog.remove_cert(certs.remove(at).id);
+                } else {
+                    let mut c = random_cert(&mut rng, 0);
+                    c.id = certs[at].id;
+                    c.created_at = certs[at].created_at;
+                    catalog.upsert_cert(&c);
+                    certs[at] = c;
+                }
+            }
+            let pick = |rng: &mut Lcg| rng.next(4) == 0;
+            let q = CertQuery {
+                organization: pick(&mut rng).then(|| orgs[rng.next(3) as usize]),
+                cert_type: pick(&mut rng).then(|| types[rng.next(3) as usize]),
+                status: pick(&mut rng).then(|| statuses[rng.next(4) as usize]),
+                expiry_date: (rng.next(8) == 0)
+                    .then(|| base + Duration::days(rng.next(200) as i64 - 100)),
+                expiry_before: pick(&mut rng)
+                    .then(|| base + Duration::days(rng.next(200) as i64 - 100)),
+                expiry_after: pick(&mut rng)
+                    .then(|| base + Duration::days(rng.next(200) as i64 - 100)),
+                search: pick(&mut rng).then(|| words[rng.next(7) as usize].to_string()),
+                order: (rng.next(5) > 0).then(|| {
+                    let order = [
+                        CertOrder::ExpiryDate,
+                        CertOrder::IssueDate,
+                        CertOrder::Status,
+                        CertOrder::CreatedAt,
+                    ][rng.next(4) as usize];
+                    (order, rng.next(2) == 0)
+                }),
+            };
+            // Pages anywhere, often reaching the end where undated rows sort.
+            let (offset, limit) = (rng.next(300) as usize, 1 + rng.next(80) as usize);
+            assert_eq!(
+                catalog.query_certs(&q, offset, limit),
+                reference(&certs, &q, offset, limit),
+                "round {round}: {q:?} {offset} {limit}"
+            );
         }
     }
 }

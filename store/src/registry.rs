@@ -200,9 +200,12 @@ fn number_key(tenant: Uuid, number: &str, cert: Uuid) -> Vec<u8> {
     k
 }
 
+/// An encoded entry, ready to insert.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// `tenant ‖ sequence`: sled's monotonic ids keep a tenant's events in the order they
 /// were recorded, also within one transaction.
-fn event_keys(store: &Store, events: &[Event]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+fn event_keys(store: &Store, events: &[Event]) -> Result<Vec<KeyValue>, StoreError> {
     events
         .iter()
         .map(|e| {

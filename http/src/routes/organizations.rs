@@ -555,7 +555,10 @@ async fn edit_site(
     partial: bool,
 ) -> Result<Response, ApiError> {
     let caller = caller(&state, authorization)?;
-    state.store().site(caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    state
+        .store()
+        .site(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
     let patch = site_patch(body, partial)?;
     let site = state
         .actors
