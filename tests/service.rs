@@ -17,7 +17,14 @@ async fn health_reports_store_and_actor_tree() {
     assert_eq!(h.body["status"], "ok");
     assert_eq!(h.body["store"]["ok"], true);
     assert_eq!(h.body["store"]["schema_version"], 1);
-    for part in ["root", "mailer", "accounts", "tenant_supervisor", "ok"] {
+    for part in [
+        "root",
+        "mailer",
+        "accounts",
+        "delivery_supervisor",
+        "tenant_supervisor",
+        "ok",
+    ] {
         assert_eq!(h.body["actors"][part], true, "{part}");
     }
     assert_eq!(h.body["actors"]["tenants_running"], 0);
@@ -55,8 +62,8 @@ async fn openapi_document_lists_routes_that_exist() {
         }
     }
     // auth (16 with the tenant settings), health, organizations and sites (12), certificate
-    // types (6), certificates (8 with expiring and search).
-    assert_eq!(operations, 43);
+    // types (6), certificates (8 with expiring and search), webhooks (17).
+    assert_eq!(operations, 60);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -81,6 +88,15 @@ async fn openapi_document_lists_routes_that_exist() {
         "/api/certificates/types/{id}/",
         "/api/certificates/expiring/",
         "/api/certificates/search/",
+        "/api/webhooks/subscribers/",
+        "/api/webhooks/subscribers/{id}/",
+        "/api/webhooks/subscribers/{id}/rotate-key/",
+        "/api/webhooks/subscribers/{id}/rotate-signing-secret/",
+        "/api/webhooks/subscriptions/",
+        "/api/webhooks/subscriptions/{id}/",
+        "/api/webhooks/deliveries/",
+        "/api/webhooks/deliveries/{id}/",
+        "/api/webhooks/deliveries/{id}/retry/",
     ] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }

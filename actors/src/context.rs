@@ -14,6 +14,10 @@ use crate::mailer::MailerMsg;
 pub(crate) const MAILER: &str = "mailer";
 pub(crate) const ACCOUNTS: &str = "accounts";
 pub(crate) const TENANT_SUPERVISOR: &str = "tenant-supervisor";
+pub(crate) const DELIVERY_SUPERVISOR: &str = "delivery-supervisor";
+
+/// How long one webhook attempt may take.
+const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub(crate) struct Context {
     pub store: Store,
@@ -24,11 +28,16 @@ pub(crate) struct Context {
     pub stopping: AtomicBool,
     /// Children restarted by a supervisor since start.
     pub restarts: AtomicU64,
+    /// Sends webhooks: guarded against internal addresses, no redirects, 15 s per attempt.
+    pub webhook_client: reqwest::Client,
 }
 
 impl Context {
     pub fn new(store: Store, config: Arc<Config>) -> Arc<Context> {
+        let webhook_client =
+            crate::outbound::client(config.allow_private_targets, WEBHOOK_TIMEOUT, 0);
         Arc::new(Context {
+            webhook_client,
             store,
             config,
             instance: Uuid::new_v4(),

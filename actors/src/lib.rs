@@ -1,9 +1,10 @@
 //! The ractor supervision tree and the work each actor owns.
 //!
 //! ```text
-//! root ─┬─ mailer              sends mail (file outbox or SMTP)
-//!       ├─ accounts            global identity: registration, email verification
-//!       └─ tenant supervisor ── tenant:<id> …   everything inside one tenant
+//! root ─┬─ mailer               sends mail (file outbox or SMTP)
+//!       ├─ accounts             global identity: registration, email verification
+//!       ├─ delivery supervisor ── subscriber:<id> …   webhook deliveries, one queue each
+//!       └─ tenant supervisor ──── tenant:<id> …       everything inside one tenant
 //! ```
 //!
 //! Writes are messages to the owning actor, which validates, writes the store and replies
@@ -14,9 +15,12 @@
 mod accounts;
 mod call;
 mod context;
+mod delivery_supervisor;
 pub mod mail;
 mod mailer;
+pub mod outbound;
 mod root;
+mod subscriber;
 mod tenant;
 mod tenant_supervisor;
 
@@ -32,7 +36,8 @@ use uuid::Uuid;
 
 pub use accounts::AccountsMsg;
 pub use call::{ActorError, Reply, reply_when_durable};
-use context::{ACCOUNTS, Context, MAILER, TENANT_SUPERVISOR};
+use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, MAILER, TENANT_SUPERVISOR};
+use delivery_supervisor::DeliverySupervisorMsg;
 pub use tenant::{IssuedToken, TenantMsg};
 use tenant_supervisor::TenantSupervisorMsg;
 
@@ -52,6 +57,7 @@ pub struct ActorHealth {
     pub root: bool,
     pub mailer: bool,
     pub accounts: bool,
+    pub delivery_supervisor: bool,
     pub tenant_supervisor: bool,
     pub tenants_running: usize,
     pub restarts: u64,
@@ -59,7 +65,11 @@ pub struct ActorHealth {
 
 impl ActorHealth {
     pub fn ok(&self) -> bool {
-        self.root && self.mailer && self.accounts && self.tenant_supervisor
+        self.root
+            && self.mailer
+            && self.accounts
+            && self.delivery_supervisor
+            && self.tenant_supervisor
     }
 }
 
@@ -114,6 +124,23 @@ impl Actors {
         call::ask(&actor, build).await
     }
 
+    /// Puts a FAILED delivery back in its subscriber's queue.
+    pub async fn retry_delivery(
+        &self,
+        tenant: Uuid,
+        subscriber: Uuid,
+        delivery: Uuid,
+    ) -> Result<(), ActorError> {
+        let sup = self.named::<DeliverySupervisorMsg>(DELIVERY_SUPERVISOR)?;
+        call::ask(&sup, |reply| DeliverySupervisorMsg::Retry {
+            tenant,
+            subscriber,
+            delivery,
+            reply,
+        })
+        .await
+    }
+
     pub async fn health(&self) -> ActorHealth {
         let running = |role: &str| {
             ractor::registry::where_is(self.ctx.name(role))
@@ -129,6 +156,7 @@ impl Actors {
             root: self.root.get_status() == ActorStatus::Running,
             mailer: running(MAILER),
             accounts: running(ACCOUNTS),
+            delivery_supervisor: running(DELIVERY_SUPERVISOR),
             tenant_supervisor: running(TENANT_SUPERVISOR),
             tenants_running,
             restarts: self.ctx.restarts.load(Ordering::SeqCst),

@@ -7,9 +7,13 @@ use std::sync::atomic::Ordering;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use crate::accounts::Accounts;
-use crate::context::{ACCOUNTS, Context, MAILER, TENANT_SUPERVISOR};
+use crate::context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, MAILER, TENANT_SUPERVISOR};
+use crate::delivery_supervisor::DeliverySupervisor;
 use crate::mailer::Mailer;
 use crate::tenant_supervisor::TenantSupervisor;
+
+/// The root's children, started in this order.
+const ROLES: [&str; 4] = [MAILER, ACCOUNTS, DELIVERY_SUPERVISOR, TENANT_SUPERVISOR];
 
 /// The root takes no requests; it only supervises.
 pub enum RootMsg {}
@@ -30,6 +34,9 @@ async fn spawn_child(
         ACCOUNTS => Actor::spawn_linked(name, Accounts, ctx.clone(), sup)
             .await
             .map(|_| ())?,
+        DELIVERY_SUPERVISOR => Actor::spawn_linked(name, DeliverySupervisor, ctx.clone(), sup)
+            .await
+            .map(|_| ())?,
         _ => Actor::spawn_linked(name, TenantSupervisor, ctx.clone(), sup)
             .await
             .map(|_| ())?,
@@ -47,7 +54,7 @@ impl Actor for Root {
         myself: ActorRef<RootMsg>,
         ctx: Arc<Context>,
     ) -> Result<Arc<Context>, ActorProcessingErr> {
-        for role in [MAILER, ACCOUNTS, TENANT_SUPERVISOR] {
+        for role in ROLES {
             spawn_child(&ctx, role, &myself).await?;
         }
         Ok(ctx)
@@ -70,10 +77,7 @@ impl Actor for Root {
         let Some(name) = cell.get_name() else {
             return Ok(());
         };
-        let Some(role) = [MAILER, ACCOUNTS, TENANT_SUPERVISOR]
-            .into_iter()
-            .find(|role| name == ctx.name(role))
-        else {
+        let Some(role) = ROLES.into_iter().find(|role| name == ctx.name(role)) else {
             return Ok(());
         };
         tracing::error!(role, ?event, "actor stopped; restarting it");

@@ -12,12 +12,14 @@ use certwatch_store::accounts::{
 use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
 use certwatch_store::registry::{Certificate, CertificateType, Organization, Site};
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use certwatch_store::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
 use chrono::{DateTime, Duration, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
 use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
 use crate::context::Context;
+use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
 use crate::mail;
 
 /// A new credential: the key (shown once) and what is stored about it.
@@ -109,6 +111,36 @@ pub enum TenantMsg {
     },
     /// Marks ACTIVE certificates past their expiry EXPIRED; runs at start and daily.
     SweepExpired,
+    EditSubscriber {
+        id: Option<Uuid>,
+        patch: SubscriberPatch,
+        reply: Reply<Subscriber>,
+    },
+    DeleteSubscriber {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    RotateSubscriberKey {
+        id: Uuid,
+        reply: Reply<Subscriber>,
+    },
+    RotateSubscriberSecret {
+        id: Uuid,
+        reply: Reply<Subscriber>,
+    },
+    /// A receiver answered 410 Gone: stop sending to it.
+    DeactivateSubscriber {
+        id: Uuid,
+    },
+    EditSubscription {
+        id: Option<Uuid>,
+        patch: SubscriptionPatch,
+        reply: Reply<Subscription>,
+    },
+    DeleteSubscription {
+        id: Uuid,
+        reply: Reply<()>,
+    },
 }
 
 pub(crate) struct TenantActor;
@@ -329,8 +361,93 @@ impl Actor for TenantActor {
                 }
                 myself.send_after(until_next_sweep(now), || TenantMsg::SweepExpired);
             }
+            TenantMsg::EditSubscriber { id, patch, reply } => {
+                let result = crash_on_store_error(store.edit_subscriber(tenant, id, patch, now))?;
+                self.reload_subscriber_then_reply(state, result, reply);
+            }
+            TenantMsg::DeleteSubscriber { id, reply } => {
+                let result = crash_on_store_error(store.delete_subscriber(tenant, id, now))?;
+                let ctx = state.ctx.clone();
+                reply_when_durable_then(store, reply, result, move |_| {
+                    tell(
+                        &ctx,
+                        DeliverySupervisorMsg::Reload {
+                            tenant,
+                            subscriber: id,
+                        },
+                    );
+                });
+            }
+            TenantMsg::RotateSubscriberKey { id, reply } => {
+                let result = crash_on_store_error(store.rotate_api_key(tenant, id, now))?;
+                self.reload_subscriber_then_reply(state, result, reply);
+            }
+            TenantMsg::RotateSubscriberSecret { id, reply } => {
+                let result = crash_on_store_error(store.rotate_signing_secret(tenant, id, now))?;
+                self.reload_subscriber_then_reply(state, result, reply);
+            }
+            TenantMsg::DeactivateSubscriber { id } => {
+                let patch = SubscriberPatch {
+                    is_active: Some(false),
+                    ..Default::default()
+                };
+                if let Ok(Err(e)) =
+                    crash_on_store_error(store.edit_subscriber(tenant, Some(id), patch, now))
+                {
+                    tracing::warn!(%id, error = %e, "could not deactivate subscriber");
+                }
+                tracing::info!(%tenant, subscriber = %id, "receiver answered 410 Gone; subscriber deactivated");
+                let store = store.clone();
+                tokio::spawn(async move { store.commit().await });
+            }
+            TenantMsg::EditSubscription { id, patch, reply } => {
+                let result = crash_on_store_error(store.edit_subscription(tenant, id, patch, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::DeleteSubscription { id, reply } => {
+                let result = crash_on_store_error(store.delete_subscription(tenant, id))?;
+                reply_when_durable(store, reply, result);
+            }
+        }
+        // Writes above may have stored deliveries: once durable, wake their subscribers.
+        let wakes = store.take_wakes(tenant);
+        if !wakes.is_empty() {
+            let (store, ctx) = (store.clone(), state.ctx.clone());
+            tokio::spawn(async move {
+                if store.commit().await.is_ok() {
+                    let subscribers = wakes.into_iter().collect();
+                    tell(
+                        &ctx,
+                        DeliverySupervisorMsg::Wake {
+                            tenant,
+                            subscribers,
+                        },
+                    );
+                }
+            });
         }
         Ok(())
+    }
+}
+
+impl TenantActor {
+    /// Replies once the subscriber change is durable, then has its actor read it again.
+    fn reload_subscriber_then_reply(
+        &self,
+        state: &TenantState,
+        result: Result<Subscriber, crate::ActorError>,
+        reply: Reply<Subscriber>,
+    ) {
+        let (ctx, tenant) = (state.ctx.clone(), state.tenant);
+        reply_when_durable_then(&state.ctx.store, reply, result, move |sub| {
+            tell(
+                &ctx,
+                DeliverySupervisorMsg::Reload {
+                    tenant,
+                    subscriber: sub.id,
+                },
+            );
+        });
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -32,6 +33,9 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     /// Requests per minute per client IP on the public certificate search.
     pub public_search_rate_per_minute: u32,
+    /// Delay before each webhook delivery attempt: the first is the initial attempt's, the
+    /// rest are the retries'; after the last failed attempt a delivery is FAILED.
+    pub webhook_retry_schedule: Vec<Duration>,
 }
 
 /// A configuration value that could not be used, with the setting it belongs to.
@@ -65,6 +69,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     auth_rate_per_minute: Option<u32>,
     public_search_rate_per_minute: Option<u32>,
+    webhook_retry_schedule: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -72,6 +77,8 @@ pub const DEFAULT_DATA_DIR: &str = "./certwatch-data";
 pub const DEFAULT_MAIL_FROM: &str = "CertWatch <certwatch@localhost>";
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 5;
 pub const DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE: u32 = 30;
+/// Immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+pub const DEFAULT_WEBHOOK_RETRY_SCHEDULE: &str = "0,5,300,1800,7200,18000,36000,36000";
 
 impl Config {
     /// Loads the configuration from an optional file and the process environment.
@@ -166,6 +173,13 @@ impl Config {
             DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE,
         )?;
 
+        let schedule_raw = pick(
+            "CERTWATCH_WEBHOOK_RETRY_SCHEDULE",
+            file_cfg.webhook_retry_schedule,
+        )
+        .unwrap_or_else(|| DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_string());
+        let webhook_retry_schedule = parse_schedule(&schedule_raw)?;
+
         Ok(Config {
             listen,
             data_dir,
@@ -176,6 +190,7 @@ impl Config {
             trusted_proxies,
             auth_rate_per_minute,
             public_search_rate_per_minute,
+            webhook_retry_schedule,
         })
     }
 
@@ -190,6 +205,31 @@ impl Config {
     pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&peer))
     }
+}
+
+/// Comma-separated seconds, at least one, each at most a week.
+fn parse_schedule(raw: &str) -> Result<Vec<Duration>, ConfigError> {
+    let setting = "CERTWATCH_WEBHOOK_RETRY_SCHEDULE";
+    let delays = raw
+        .split(',')
+        .map(|part| {
+            part.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= 7 * 86_400)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        setting,
+                        format!("'{part}' is not a number of seconds up to a week"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if delays.is_empty() {
+        return Err(ConfigError::new(setting, "needs at least one delay"));
+    }
+    Ok(delays)
 }
 
 /// A per-minute rate: a whole number of at least 1.
@@ -281,6 +321,8 @@ mod tests {
         assert!(!cfg.allow_private_targets);
         assert!(cfg.trusted_proxies.is_empty());
         assert_eq!(cfg.auth_rate_per_minute, 5);
+        assert_eq!(cfg.webhook_retry_schedule.len(), 8);
+        assert_eq!(cfg.webhook_retry_schedule[2], Duration::from_secs(300));
     }
 
     #[test]
@@ -309,6 +351,8 @@ mod tests {
             ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "maybe"),
             ("CERTWATCH_TRUSTED_PROXIES", "10.0.0.0/99"),
             ("CERTWATCH_AUTH_RATE_PER_MINUTE", "0"),
+            ("CERTWATCH_WEBHOOK_RETRY_SCHEDULE", "0,5,soon"),
+            ("CERTWATCH_WEBHOOK_RETRY_SCHEDULE", ""),
         ];
         for (name, value) in cases {
             let err = load(&[(name, value)]).unwrap_err();

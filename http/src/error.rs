@@ -104,7 +104,7 @@ impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
         match e {
             RegistryError::Field { field, message } => ApiError::field(field, message),
-            RegistryError::InUse(message) => ApiError::BadRequest(message),
+            RegistryError::Refused(message) => ApiError::BadRequest(message),
             RegistryError::NotFound => ApiError::NotFound,
             RegistryError::Store(e) => e.into(),
         }

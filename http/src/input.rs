@@ -127,6 +127,39 @@ impl Input {
         self.required_parsed(name, |s| s.parse().ok(), "Must be a valid UUID.")
     }
 
+    /// An optional boolean: absent stays (PATCH) or is left to the default (POST/PUT).
+    pub fn optional_bool(&mut self, name: &str) -> Option<bool> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.error(name, "Must be true or false.");
+                None
+            }
+        }
+    }
+
+    /// A required list of strings.
+    pub fn string_list(&mut self, name: &str) -> Option<Vec<String>> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Some(
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
+                    .collect(),
+            ),
+            None | Some(Value::Null) => {
+                self.error(name, REQUIRED);
+                None
+            }
+            Some(_) => {
+                self.error(name, "Must be a list of strings.");
+                None
+            }
+        }
+    }
+
     pub fn boolean(&mut self, name: &str) -> Option<bool> {
         match self.map.get(name) {
             None if self.partial => None,

@@ -9,7 +9,7 @@ use warp::reply::{Reply, Response};
 
 use crate::routes::{
     accounts, certificate_types, certificates, health, invitations, members, organizations, tenant,
-    tokens,
+    tokens, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -59,6 +59,23 @@ use crate::routes::{
         certificates::delete_certificate,
         certificates::expiring_certificates,
         certificates::public_search,
+        webhooks::list_subscribers,
+        webhooks::create_subscriber,
+        webhooks::get_subscriber,
+        webhooks::put_subscriber,
+        webhooks::patch_subscriber,
+        webhooks::delete_subscriber,
+        webhooks::rotate_key,
+        webhooks::rotate_secret,
+        webhooks::list_subscriptions,
+        webhooks::create_subscription,
+        webhooks::get_subscription,
+        webhooks::put_subscription,
+        webhooks::patch_subscription,
+        webhooks::delete_subscription,
+        webhooks::list_deliveries,
+        webhooks::get_delivery,
+        webhooks::retry_delivery,
     ),
     modifiers(&TokenAuth),
 )]

@@ -89,22 +89,36 @@ pub fn certificate_events(
     now: DateTime<Utc>,
 ) -> Vec<Event> {
     let tenant = new.tenant_id;
+    let org = Some(new.organization_id);
     let data = cert_event_data(new);
     let Some(old) = old else {
-        return vec![Event::new(tenant, "certificate.created", data, now)];
+        return vec![Event::new(tenant, org, "certificate.created", data, now)];
     };
-    let mut events = vec![Event::new(tenant, "certificate.updated", data.clone(), now)];
+    let mut events = vec![Event::new(
+        tenant,
+        org,
+        "certificate.updated",
+        data.clone(),
+        now,
+    )];
     if old.status != new.status {
         let mut changed = data.clone();
         changed["previous_status"] = old.status.as_str().into();
         events.push(Event::new(
             tenant,
+            org,
             "certificate.status_changed",
             changed,
             now,
         ));
         if new.status == CertStatus::Expired {
-            events.push(Event::new(tenant, "certificate.expired", data.clone(), now));
+            events.push(Event::new(
+                tenant,
+                org,
+                "certificate.expired",
+                data.clone(),
+                now,
+            ));
         }
     }
     if old.document_hash != new.document_hash && new.document_hash.is_some() {
@@ -112,6 +126,7 @@ pub fn certificate_events(
         changed["previous_document_hash"] = old.document_hash.clone().into();
         events.push(Event::new(
             tenant,
+            org,
             "certificate.document_changed",
             changed,
             now,
@@ -120,7 +135,75 @@ pub fn certificate_events(
     events
 }
 
+/// Days before expiry at which `certificate.expiring` is announced, widest first.
+pub const EXPIRING_THRESHOLDS: [i64; 3] = [30, 7, 1];
+
+/// The `certificate.expiring` event due for `cert` on `today`, given the tightest threshold
+/// already announced, with the threshold it announces. Each threshold is announced once.
+pub fn expiring_event(
+    cert: &Certificate,
+    today: NaiveDate,
+    announced: Option<i64>,
+    now: DateTime<Utc>,
+) -> Option<(Event, i64)> {
+    if cert.status != CertStatus::Active {
+        return None;
+    }
+    let days_left = (cert.expiry_date? - today).num_days();
+    let threshold = EXPIRING_THRESHOLDS
+        .iter()
+        .rev()
+        .copied()
+        .find(|t| (0..=*t).contains(&days_left))?;
+    if announced.is_some_and(|a| a <= threshold) {
+        return None;
+    }
+    let mut data = cert_event_data(cert);
+    data["days_left"] = days_left.into();
+    data["threshold_days"] = threshold.into();
+    let event = Event::new(
+        cert.tenant_id,
+        Some(cert.organization_id),
+        "certificate.expiring",
+        data,
+        now,
+    );
+    Some((event, threshold))
+}
+
 impl Store {
+    fn expiry_notice(&self, tenant: Uuid, cert: Uuid) -> Result<Option<i64>, RegistryError> {
+        let key = crate::keys::pair(tenant, cert);
+        Ok(self
+            .trees()
+            .expiry_notices
+            .get(key)
+            .map_err(crate::StoreError::from)?
+            .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
+    }
+
+    /// Announces `cert`'s expiry threshold if one is due and not yet announced.
+    fn announce_expiry(
+        &self,
+        cert: &Certificate,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(), RegistryError> {
+        let announced = self.expiry_notice(cert.tenant_id, cert.id)?;
+        if let Some((event, threshold)) = expiring_event(cert, today, announced, now) {
+            self.save_certificate(cert, Some(cert), &[event])?;
+            // Written after the event: a crash in between repeats the event (at least once).
+            self.trees()
+                .expiry_notices
+                .insert(
+                    crate::keys::pair(cert.tenant_id, cert.id),
+                    &threshold.to_be_bytes(),
+                )
+                .map_err(crate::StoreError::from)?;
+        }
+        Ok(())
+    }
+
     /// Creates (`id` None) or edits an organization.
     pub fn edit_organization(
         &self,
@@ -294,6 +377,17 @@ impl Store {
         cert.updated_at = now;
         let events = certificate_events(old.as_ref(), &cert, now);
         self.save_certificate(&cert, old.as_ref(), &events)?;
+        if old
+            .as_ref()
+            .is_some_and(|o| o.expiry_date != cert.expiry_date)
+        {
+            // A renewed certificate is announced afresh as its new date approaches.
+            self.trees()
+                .expiry_notices
+                .remove(crate::keys::pair(tenant, cert.id))
+                .map_err(crate::StoreError::from)?;
+        }
+        self.announce_expiry(&cert, now.date_naive(), now)?;
         Ok(cert)
     }
 
@@ -449,7 +543,7 @@ mod tests {
         // The type is in use; deleting the organization takes its certificate along.
         assert!(matches!(
             store.delete_certificate_type(t, iso.id),
-            Err(RegistryError::InUse(_))
+            Err(RegistryError::Refused(_))
         ));
         store.delete_organization(t, org.id, now).unwrap();
         assert!(store.certificate(t, cert.id).unwrap().is_none());

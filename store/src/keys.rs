@@ -22,7 +22,13 @@
 //! | certificates         | tenant ‖ certificate        | Certificate  |
 //! | certs_by_org         | tenant ‖ organization ‖ certificate | (empty) |
 //! | certs_by_number      | tenant ‖ lower(number) ‖ 0 ‖ certificate | (empty) |
-//! | events               | tenant ‖ micros ‖ event id  | Event        |
+//! | events               | tenant ‖ sequence           | Event        |
+//! | subscribers          | tenant ‖ subscriber         | Subscriber   |
+//! | subscriptions        | tenant ‖ subscription       | Subscription |
+//! | deliveries           | tenant ‖ delivery           | Delivery     |
+//! | deliveries_by_time   | tenant ‖ micros ‖ delivery  | (empty)      |
+//! | deliveries_due       | subscriber ‖ micros ‖ delivery | tenant    |
+//! | expiry_notices       | tenant ‖ certificate        | days threshold last announced |
 
 use uuid::Uuid;
 

@@ -14,8 +14,9 @@ pub mod password_policy;
 pub mod registry;
 pub mod rules;
 pub mod secrets;
+pub mod webhooks;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -68,6 +69,12 @@ pub struct Trees {
     pub certs_by_org: sled::Tree,
     pub certs_by_number: sled::Tree,
     pub events: sled::Tree,
+    pub subscribers: sled::Tree,
+    pub subscriptions: sled::Tree,
+    pub deliveries: sled::Tree,
+    pub deliveries_by_time: sled::Tree,
+    pub deliveries_due: sled::Tree,
+    pub expiry_notices: sled::Tree,
 }
 
 struct Inner {
@@ -76,6 +83,8 @@ struct Inner {
     group_commit: GroupCommit,
     data_dir: PathBuf,
     catalogs: Mutex<HashMap<Uuid, Arc<SharedCatalog>>>,
+    /// Per tenant, subscribers that got new deliveries not yet announced to their actors.
+    wakes: Mutex<HashMap<Uuid, HashSet<Uuid>>>,
 }
 
 /// A cheap, cloneable handle to the open store.
@@ -116,6 +125,12 @@ impl Store {
             certs_by_org: tree("certs_by_org")?,
             certs_by_number: tree("certs_by_number")?,
             events: tree("events")?,
+            subscribers: tree("subscribers")?,
+            subscriptions: tree("subscriptions")?,
+            deliveries: tree("deliveries")?,
+            deliveries_by_time: tree("deliveries_by_time")?,
+            deliveries_due: tree("deliveries_due")?,
+            expiry_notices: tree("expiry_notices")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());
@@ -126,6 +141,7 @@ impl Store {
                 group_commit,
                 data_dir: data_dir.to_path_buf(),
                 catalogs: Mutex::new(HashMap::new()),
+                wakes: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -136,6 +152,10 @@ impl Store {
 
     fn catalogs(&self) -> &Mutex<HashMap<Uuid, Arc<SharedCatalog>>> {
         &self.inner.catalogs
+    }
+
+    fn inner_wakes(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, HashSet<Uuid>>> {
+        self.inner.wakes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -112,6 +112,8 @@ impl Certificate {
 pub struct Event {
     pub id: Uuid,
     pub tenant_id: Uuid,
+    /// The organization the event is about, for subscriptions narrowed to one supplier.
+    pub organization_id: Option<Uuid>,
     /// `certificate.created`, `certificate.status_changed`, …
     pub kind: String,
     /// The event's `data` object, as JSON text.
@@ -120,10 +122,17 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(tenant_id: Uuid, kind: &str, data: serde_json::Value, now: DateTime<Utc>) -> Event {
+    pub fn new(
+        tenant_id: Uuid,
+        organization_id: Option<Uuid>,
+        kind: &str,
+        data: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Event {
         Event {
             id: Uuid::new_v4(),
             tenant_id,
+            organization_id,
             kind: kind.to_string(),
             data: data.to_string(),
             created_at: now,
@@ -169,9 +178,10 @@ pub enum RegistryError {
         field: &'static str,
         message: String,
     },
-    /// The record is still referenced and cannot be deleted.
+    /// The request does not fit the state of things (a type still in use, a delivery that
+    /// has not failed); the message says why.
     #[error("{0}")]
-    InUse(String),
+    Refused(String),
     #[error("not found")]
     NotFound,
     #[error(transparent)]
@@ -288,8 +298,17 @@ impl Store {
         let certs = self.certificates_of(tenant, id)?;
         let deleted: Vec<Event> = certs
             .iter()
-            .map(|c| Event::new(tenant, "certificate.deleted", cert_event_data(c), now))
+            .map(|c| {
+                Event::new(
+                    tenant,
+                    Some(c.organization_id),
+                    "certificate.deleted",
+                    cert_event_data(c),
+                    now,
+                )
+            })
             .collect();
+        let fan_out = self.fan_out(tenant, &deleted)?;
         let deleted = event_keys(self, &deleted)?;
         let t = self.trees();
         finish(
@@ -302,6 +321,9 @@ impl Store {
                 &t.certs_by_org,
                 &t.certs_by_number,
                 &t.events,
+                &t.deliveries,
+                &t.deliveries_by_time,
+                &t.deliveries_due,
             )
                 .transaction(
                     |(
@@ -313,7 +335,11 @@ impl Store {
                         certs_by_org,
                         by_number,
                         events,
+                        deliveries,
+                        by_time,
+                        due,
                     )| {
+                        fan_out.apply(deliveries, by_time, due)?;
                         orgs.remove(&keys::pair(tenant, id))?;
                         if let Some(ext) = &org.external_id {
                             by_ext.remove(text_key(tenant, &ext.to_lowercase()))?;
@@ -462,7 +488,7 @@ impl Store {
             .ok_or(RegistryError::NotFound)?;
         let in_use = self.catalog(tenant)?.read().type_in_use(id);
         if in_use {
-            return Err(RegistryError::InUse(format!(
+            return Err(RegistryError::Refused(format!(
                 "Certificates of type {} exist; delete or retype them first.",
                 ty.code
             )));
@@ -531,6 +557,7 @@ impl Store {
     ) -> Result<(), RegistryError> {
         let t = self.trees();
         let tenant = cert.tenant_id;
+        let fan_out = self.fan_out(tenant, events)?;
         let events = event_keys(self, events)?;
         finish(
             (
@@ -538,20 +565,31 @@ impl Store {
                 &t.certs_by_org,
                 &t.certs_by_number,
                 &t.events,
+                &t.deliveries,
+                &t.deliveries_by_time,
+                &t.deliveries_due,
             )
-                .transaction(|(certs, by_org, by_number, events_t)| -> Tx<()> {
-                    if let Some(old) = previous {
-                        by_org.remove(keys::triple(tenant, old.organization_id, old.id))?;
-                        by_number.remove(number_key(tenant, &old.certificate_number, old.id))?;
-                    }
-                    certs.insert(&keys::pair(tenant, cert.id), encode(cert))?;
-                    by_org.insert(keys::triple(tenant, cert.organization_id, cert.id), &[])?;
-                    by_number.insert(number_key(tenant, &cert.certificate_number, cert.id), &[])?;
-                    for (k, v) in &events {
-                        events_t.insert(k.as_slice(), v.as_slice())?;
-                    }
-                    Ok(())
-                }),
+                .transaction(
+                    |(certs, by_org, by_number, events_t, deliveries, by_time, due)| -> Tx<()> {
+                        fan_out.apply(deliveries, by_time, due)?;
+                        if let Some(old) = previous {
+                            by_org.remove(keys::triple(tenant, old.organization_id, old.id))?;
+                            by_number.remove(number_key(
+                                tenant,
+                                &old.certificate_number,
+                                old.id,
+                            ))?;
+                        }
+                        certs.insert(&keys::pair(tenant, cert.id), encode(cert))?;
+                        by_org.insert(keys::triple(tenant, cert.organization_id, cert.id), &[])?;
+                        by_number
+                            .insert(number_key(tenant, &cert.certificate_number, cert.id), &[])?;
+                        for (k, v) in &events {
+                            events_t.insert(k.as_slice(), v.as_slice())?;
+                        }
+                        Ok(())
+                    },
+                ),
         )?;
         self.catalog(tenant)?.write().upsert_cert(cert);
         Ok(())
@@ -566,7 +604,14 @@ impl Store {
         let cert = self
             .certificate(tenant, id)?
             .ok_or(RegistryError::NotFound)?;
-        let event = Event::new(tenant, "certificate.deleted", cert_event_data(&cert), now);
+        let event = Event::new(
+            tenant,
+            Some(cert.organization_id),
+            "certificate.deleted",
+            cert_event_data(&cert),
+            now,
+        );
+        let fan_out = self.fan_out(tenant, std::slice::from_ref(&event))?;
         let event = event_keys(self, &[event])?;
         let t = self.trees();
         finish(
@@ -575,16 +620,22 @@ impl Store {
                 &t.certs_by_org,
                 &t.certs_by_number,
                 &t.events,
+                &t.deliveries,
+                &t.deliveries_by_time,
+                &t.deliveries_due,
             )
-                .transaction(|(certs, by_org, by_number, events)| -> Tx<()> {
-                    certs.remove(&keys::pair(tenant, id))?;
-                    by_org.remove(keys::triple(tenant, cert.organization_id, id))?;
-                    by_number.remove(number_key(tenant, &cert.certificate_number, id))?;
-                    for (k, v) in &event {
-                        events.insert(k.as_slice(), v.as_slice())?;
-                    }
-                    Ok(())
-                }),
+                .transaction(
+                    |(certs, by_org, by_number, events, deliveries, by_time, due)| -> Tx<()> {
+                        fan_out.apply(deliveries, by_time, due)?;
+                        certs.remove(&keys::pair(tenant, id))?;
+                        by_org.remove(keys::triple(tenant, cert.organization_id, id))?;
+                        by_number.remove(number_key(tenant, &cert.certificate_number, id))?;
+                        for (k, v) in &event {
+                            events.insert(k.as_slice(), v.as_slice())?;
+                        }
+                        Ok(())
+                    },
+                ),
         )?;
         self.catalog(tenant)?.write().remove_cert(id);
         Ok(cert)

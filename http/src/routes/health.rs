@@ -32,6 +32,7 @@ pub struct ActorsHealth {
     pub root: bool,
     pub mailer: bool,
     pub accounts: bool,
+    pub delivery_supervisor: bool,
     pub tenant_supervisor: bool,
     pub tenants_running: usize,
     /// Actors restarted by their supervisor since the service started.
@@ -70,6 +71,7 @@ pub async fn health(state: State) -> Result<Response, ApiError> {
         root: a.root,
         mailer: a.mailer,
         accounts: a.accounts,
+        delivery_supervisor: a.delivery_supervisor,
         tenant_supervisor: a.tenant_supervisor,
         tenants_running: a.tenants_running,
         restarts: a.restarts,

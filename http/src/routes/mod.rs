@@ -9,6 +9,7 @@ pub mod members;
 pub mod organizations;
 pub mod tenant;
 pub mod tokens;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -35,6 +36,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(certificate_types::routes(state))
         .unify()
         .or(certificates::routes(state))
+        .unify()
+        .or(webhooks::routes(state))
         .unify()
         .boxed()
 }

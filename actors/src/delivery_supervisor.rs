@@ -1,0 +1,192 @@
+//! The delivery supervisor: one subscriber actor per webhook subscriber, started at boot
+//! (so pending deliveries resume after a restart), on demand when deliveries are stored,
+//! and again from the store whenever one fails.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use uuid::Uuid;
+
+use crate::call::Reply;
+use crate::context::{Context, DELIVERY_SUPERVISOR};
+use crate::subscriber::{SubscriberActor, SubscriberMsg};
+
+pub enum DeliverySupervisorMsg {
+    /// These subscribers of a tenant have new deliveries.
+    Wake {
+        tenant: Uuid,
+        subscribers: Vec<Uuid>,
+    },
+    /// A subscriber was created or changed (or deleted: its actor stops itself).
+    Reload { tenant: Uuid, subscriber: Uuid },
+    /// The API's manual retry of a FAILED delivery, for the subscriber's actor.
+    Retry {
+        tenant: Uuid,
+        subscriber: Uuid,
+        delivery: Uuid,
+        reply: Reply<()>,
+    },
+}
+
+pub(crate) struct DeliverySupervisor;
+
+pub(crate) struct DeliveryState {
+    ctx: Arc<Context>,
+    /// subscriber → (tenant, actor)
+    actors: HashMap<Uuid, (Uuid, ActorRef<SubscriberMsg>)>,
+}
+
+/// Tells the delivery supervisor (without waiting).
+pub(crate) fn tell(ctx: &Context, msg: DeliverySupervisorMsg) {
+    match ractor::registry::where_is(ctx.name(DELIVERY_SUPERVISOR)) {
+        Some(cell) => {
+            let sup: ActorRef<DeliverySupervisorMsg> = cell.into();
+            let _ = sup.cast(msg);
+        }
+        None => tracing::error!("no delivery supervisor; deliveries resume at its restart"),
+    }
+}
+
+impl DeliverySupervisor {
+    /// The subscriber's actor, started if need be; `None` if the subscriber is gone.
+    async fn ensure(
+        myself: &ActorRef<DeliverySupervisorMsg>,
+        state: &mut DeliveryState,
+        tenant: Uuid,
+        subscriber: Uuid,
+    ) -> Option<ActorRef<SubscriberMsg>> {
+        if let Some((_, actor)) = state.actors.get(&subscriber) {
+            return Some(actor.clone());
+        }
+        let name = state.ctx.name(&format!("subscriber:{subscriber}"));
+        match Actor::spawn_linked(
+            Some(name.clone()),
+            SubscriberActor,
+            (state.ctx.clone(), tenant, subscriber),
+            myself.get_cell(),
+        )
+        .await
+        {
+            Ok((actor, _)) => {
+                state.actors.insert(subscriber, (tenant, actor.clone()));
+                Some(actor)
+            }
+            Err(e) => match ractor::registry::where_is(name) {
+                // A live actor of an earlier supervisor (this one was restarted): adopt it.
+                Some(cell) => {
+                    cell.link(myself.get_cell());
+                    let actor: ActorRef<SubscriberMsg> = cell.into();
+                    state.actors.insert(subscriber, (tenant, actor.clone()));
+                    Some(actor)
+                }
+                None => {
+                    tracing::debug!(%subscriber, error = %e, "subscriber actor not started");
+                    None
+                }
+            },
+        }
+    }
+}
+
+impl Actor for DeliverySupervisor {
+    type Msg = DeliverySupervisorMsg;
+    type State = DeliveryState;
+    type Arguments = Arc<Context>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<DeliverySupervisorMsg>,
+        ctx: Arc<Context>,
+    ) -> Result<DeliveryState, ActorProcessingErr> {
+        Ok(DeliveryState {
+            ctx,
+            actors: HashMap::new(),
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<DeliverySupervisorMsg>,
+        state: &mut DeliveryState,
+    ) -> Result<(), ActorProcessingErr> {
+        for sub in state.ctx.store.all_subscribers()? {
+            Self::ensure(&myself, state, sub.tenant_id, sub.id).await;
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<DeliverySupervisorMsg>,
+        msg: DeliverySupervisorMsg,
+        state: &mut DeliveryState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            DeliverySupervisorMsg::Wake {
+                tenant,
+                subscribers,
+            } => {
+                for subscriber in subscribers {
+                    if let Some(actor) = Self::ensure(&myself, state, tenant, subscriber).await {
+                        let _ = actor.cast(SubscriberMsg::Wake);
+                    }
+                }
+            }
+            DeliverySupervisorMsg::Reload { tenant, subscriber } => {
+                if let Some(actor) = Self::ensure(&myself, state, tenant, subscriber).await {
+                    let _ = actor.cast(SubscriberMsg::Reload);
+                }
+            }
+            DeliverySupervisorMsg::Retry {
+                tenant,
+                subscriber,
+                delivery,
+                reply,
+            } => match Self::ensure(&myself, state, tenant, subscriber).await {
+                Some(actor) => {
+                    let _ = actor.cast(SubscriberMsg::Retry { delivery, reply });
+                }
+                None => {
+                    let _ = reply.send(Err(certwatch_store::registry::RegistryError::Refused(
+                        "The delivery's subscriber no longer exists.".into(),
+                    )
+                    .into()));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<DeliverySupervisorMsg>,
+        event: SupervisionEvent,
+        state: &mut DeliveryState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, failed) = match &event {
+            SupervisionEvent::ActorFailed(cell, _) => (cell, true),
+            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, false),
+            _ => return Ok(()),
+        };
+        let Some(subscriber) = state
+            .actors
+            .iter()
+            .find(|(_, (_, a))| a.get_id() == cell.get_id())
+            .map(|(id, _)| *id)
+        else {
+            return Ok(());
+        };
+        let Some((tenant, _)) = state.actors.remove(&subscriber) else {
+            return Ok(());
+        };
+        // A clean stop means the subscriber was deleted; a failure is restarted from the store.
+        if failed && !state.ctx.stopping.load(Ordering::SeqCst) {
+            tracing::error!(%subscriber, ?event, "subscriber actor failed; restarting it");
+            state.ctx.restarts.fetch_add(1, Ordering::SeqCst);
+            Self::ensure(&myself, state, tenant, subscriber).await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! Outbound HTTP that cannot be pointed at the service's own network.
+//!
+//! Supplier websites and webhook URLs come from users. Unless the configuration allows it,
+//! requests to loopback, private, link-local (which includes cloud metadata at
+//! 169.254.169.254), carrier-grade NAT, unique-local and unspecified addresses are refused —
+//! for addresses written in the URL and for every address a name resolves to, on every
+//! request the client makes (so a redirect or a DNS change cannot get around it).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+pub const USER_AGENT: &str = concat!(
+    "CertWatch/",
+    env!("CARGO_PKG_VERSION"),
+    " (+certificate monitoring)"
+);
+
+/// Whether an address is one outbound requests must not reach.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_internal_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal_v4(v4),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                    || (first & 0xffc0) == 0xfe80 // link local fe80::/10
+                    || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) // AWS metadata
+            }
+        },
+    }
+}
+
+fn is_internal_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT 100.64.0.0/10
+        || a == 0
+}
+
+/// Checks a URL before it is stored or fetched: http(s), a host, and no internal address
+/// literal (names are checked when they are resolved).
+pub fn check_url(raw: &str, allow_internal: bool) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(raw).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https URLs are allowed".into());
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("the URL has no host")?;
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .ok();
+    if let Some(ip) = ip
+        && !allow_internal
+        && is_internal(ip)
+    {
+        return Err(format!("{ip} is an internal address"));
+    }
+    Ok(url)
+}
+
+/// [`check_url`], and — for a name — that it does not resolve only to internal addresses.
+/// A name that does not resolve (yet) passes; every request checks again.
+pub async fn check_url_resolved(raw: &str, allow_internal: bool) -> Result<reqwest::Url, String> {
+    let url = check_url(raw, allow_internal)?;
+    if allow_internal {
+        return Ok(url);
+    }
+    let host = url.host_str().unwrap_or_default().to_string();
+    if let Ok(addrs) = tokio::net::lookup_host((host.as_str(), 0)).await {
+        let addrs: Vec<SocketAddr> = addrs.collect();
+        if !addrs.is_empty() && addrs.iter().all(|a| is_internal(a.ip())) {
+            return Err(format!("{host} resolves only to internal addresses"));
+        }
+    }
+    Ok(url)
+}
+
+/// A resolver that drops internal addresses, failing when nothing else is left.
+struct GuardedResolver;
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> =
+                all.into_iter().filter(|a| !is_internal(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} resolves only to internal addresses").into());
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// An HTTP client with the guard in place (unless internal targets are allowed), a clear
+/// User-Agent and the given limits.
+pub fn client(allow_internal: bool, timeout: Duration, redirects: usize) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .redirect(reqwest::redirect::Policy::limited(redirects));
+    if redirects == 0 {
+        builder = builder.redirect(reqwest::redirect::Policy::none());
+    }
+    if !allow_internal {
+        builder = builder.dns_resolver(Arc::new(GuardedResolver));
+    }
+    builder
+        .build()
+        .expect("a client with rustls and these settings builds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "93.184.216.34", "2606:4700::1111", "172.32.0.1"] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn url_checks() {
+        assert!(check_url("https://example.com/hook", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080/x", false).is_err());
+        assert!(check_url("http://[::1]/x", false).is_err());
+        assert!(check_url("http://169.254.169.254/latest/meta-data", false).is_err());
+        assert!(check_url("http://127.0.0.1:8080/x", true).is_ok());
+        assert!(check_url("ftp://example.com", true).is_err());
+        assert!(check_url("not a url", true).is_err());
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_internal_addresses_are_refused() {
+        let err = GuardedResolver
+            .resolve("localhost".parse::<Name>().unwrap())
+            .await
+            .err()
+            .expect("localhost is refused");
+        assert!(err.to_string().contains("internal"), "{err}");
+    }
+}
