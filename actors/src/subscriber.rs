@@ -31,7 +31,7 @@ pub enum SubscriberMsg {
     Reload,
     /// An attempt finished.
     Done {
-        delivery: Delivery,
+        delivery: Box<Delivery>,
         outcome: Outcome,
     },
     /// Puts a FAILED delivery back in the queue (the API's manual retry).
@@ -87,10 +87,8 @@ impl Actor for SubscriberActor {
                     return Ok(());
                 }
             },
-            SubscriberMsg::Done {
-                mut delivery,
-                outcome,
-            } => {
+            SubscriberMsg::Done { delivery, outcome } => {
+                let mut delivery = *delivery;
                 state.in_flight.remove(&delivery.id);
                 let previous_due = delivery.next_attempt_at;
                 let gone = outcome.gone();
@@ -160,7 +158,10 @@ fn pump(
         let allow_internal = state.ctx.config.allow_private_targets;
         tokio::spawn(async move {
             let outcome = attempt(&client, &sub, &delivery, allow_internal).await;
-            let _ = me.cast(SubscriberMsg::Done { delivery, outcome });
+            let _ = me.cast(SubscriberMsg::Done {
+                delivery: Box::new(delivery),
+                outcome,
+            });
         });
     }
     if let Some(at) = next

@@ -102,13 +102,21 @@ pub struct Bench {
 
 /// Starts a server on a fresh data directory and signs up one account through the API.
 pub async fn start() -> Bench {
+    start_with(&[]).await
+}
+
+/// [`start`] with more settings, as `CERTWATCH_*` name and value.
+pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
     let config = certwatch_config::Config::load_with(None, |name| match name {
         "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("1000000".into()),
-        _ => None,
+        _ => settings
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string()),
     })
     .unwrap();
     let server = certwatch::start(config).await.unwrap();

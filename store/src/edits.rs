@@ -425,6 +425,99 @@ mod tests {
     use crate::accounts::Registration;
     use crate::secrets::key_hash;
 
+    fn sample(expiry: &str) -> Certificate {
+        let now = Utc::now();
+        Certificate {
+            id: Uuid::new_v4(),
+            tenant_id: Uuid::new_v4(),
+            organization_id: Uuid::new_v4(),
+            certificate_type_id: Uuid::new_v4(),
+            certificate_number: "C".into(),
+            issuing_body: String::new(),
+            scope: String::new(),
+            issue_date: None,
+            expiry_date: Some(expiry.parse().unwrap()),
+            status: CertStatus::Active,
+            document_url: None,
+            source_url: None,
+            document_hash: None,
+            last_checked: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn change_events_name_what_changed() {
+        let now = Utc::now();
+        let old = sample("2027-01-14");
+        let kinds = |events: Vec<Event>| events.into_iter().map(|e| e.kind).collect::<Vec<_>>();
+        assert_eq!(
+            kinds(certificate_events(None, &old, now)),
+            ["certificate.created"]
+        );
+        let mut new = old.clone();
+        new.document_hash = Some("abc".into());
+        let events = certificate_events(Some(&old), &new, now);
+        assert_eq!(events[1].kind, "certificate.document_changed");
+        assert_eq!(events[0].organization_id, Some(old.organization_id));
+        let data: serde_json::Value = serde_json::from_str(&events[1].data).unwrap();
+        assert_eq!(
+            (
+                data["document_hash"].as_str(),
+                data["previous_document_hash"].is_null()
+            ),
+            (Some("abc"), true)
+        );
+        new.status = CertStatus::Revoked;
+        let k = kinds(certificate_events(Some(&old), &new, now));
+        assert_eq!(
+            k,
+            [
+                "certificate.updated",
+                "certificate.status_changed",
+                "certificate.document_changed"
+            ]
+        );
+    }
+
+    #[test]
+    fn expiry_is_announced_once_per_threshold() {
+        let now = Utc::now();
+        let cert = sample("2027-01-31");
+        let on = |d: &str| d.parse::<NaiveDate>().unwrap();
+        assert!(
+            expiring_event(&cert, on("2026-12-31"), None, now).is_none(),
+            "31 days left"
+        );
+        let (e, t) = expiring_event(&cert, on("2027-01-01"), None, now).unwrap();
+        assert_eq!((e.kind.as_str(), t), ("certificate.expiring", 30));
+        assert!(
+            expiring_event(&cert, on("2027-01-10"), Some(30), now).is_none(),
+            "30 already announced"
+        );
+        assert_eq!(
+            expiring_event(&cert, on("2027-01-24"), Some(30), now)
+                .unwrap()
+                .1,
+            7
+        );
+        assert_eq!(
+            expiring_event(&cert, on("2027-01-30"), Some(7), now)
+                .unwrap()
+                .1,
+            1
+        );
+        assert!(expiring_event(&cert, on("2027-01-31"), Some(1), now).is_none());
+        assert!(
+            expiring_event(&cert, on("2027-02-01"), None, now).is_none(),
+            "expired, not expiring"
+        );
+        let mut revoked = cert.clone();
+        revoked.status = CertStatus::Revoked;
+        assert!(expiring_event(&revoked, on("2027-01-30"), None, now).is_none());
+    }
+
     #[tokio::test]
     async fn patches_merge_check_references_and_sweep() {
         let dir = tempfile::tempdir().unwrap();

@@ -8,16 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::authenticate;
-use crate::extract::{Body, Query, authorization, body, query};
+use crate::extract::{Body, Query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::{ApiError, State, json_reply, no_content};
 
 #[derive(Serialize, ToSchema)]
 pub struct CertificateTypeView {
@@ -53,68 +52,16 @@ pub struct CertificateTypeWrite {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = warp::path!("api" / "certificates" / "types" / ..);
-    let list = base
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .and(query())
-        .then(list_types)
-        .map(done);
-    let create = base
-        .and(warp::path::end())
-        .and(warp::post())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(create_type)
-        .map(done);
-    let detail = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .then(get_type)
-        .map(done);
-    let replace = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::put())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(put_type)
-        .map(done);
-    let update = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::patch())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(patch_type)
-        .map(done);
-    let delete = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(authorization())
-        .then(delete_type)
-        .map(done);
-    list.or(create)
-        .unify()
-        .or(detail)
-        .unify()
-        .or(replace)
-        .unify()
-        .or(update)
-        .unify()
-        .or(delete)
-        .unify()
-        .boxed()
+    crud_routes!(
+        warp::path!("api" / "certificates" / "types" / ..),
+        state,
+        list_types,
+        create_type,
+        get_type,
+        put_type,
+        patch_type,
+        delete_type
+    )
 }
 
 fn type_patch(body: Body, partial: bool) -> Result<TypePatch, ApiError> {

@@ -18,7 +18,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::authenticate;
-use crate::extract::{Body, Query, authorization, body, client_addr, query};
+use crate::extract::{Body, Query, authorization, client_addr, query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
 use crate::{ApiError, State, done, json_reply, no_content, with_state};
@@ -97,23 +97,6 @@ pub struct PublicOrganization {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = warp::path("api").and(warp::path("certificates"));
-    let list = base
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .and(query())
-        .then(list_certificates)
-        .map(done);
-    let create = base
-        .and(warp::path::end())
-        .and(warp::post())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(create_certificate)
-        .map(done);
     let expiring = warp::path!("api" / "certificates" / "expiring")
         .and(warp::get())
         .and(with_state(state))
@@ -128,53 +111,19 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .and(query())
         .then(public_search)
         .map(done);
-    let detail = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .then(get_certificate)
-        .map(done);
-    let replace = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::put())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(put_certificate)
-        .map(done);
-    let update = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::patch())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(patch_certificate)
-        .map(done);
-    let delete = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(authorization())
-        .then(delete_certificate)
-        .map(done);
-    list.or(create)
-        .unify()
-        .or(expiring)
-        .unify()
+    expiring
         .or(search)
         .unify()
-        .or(detail)
-        .unify()
-        .or(replace)
-        .unify()
-        .or(update)
-        .unify()
-        .or(delete)
+        .or(crud_routes!(
+            warp::path!("api" / "certificates" / ..),
+            state,
+            list_certificates,
+            create_certificate,
+            get_certificate,
+            put_certificate,
+            patch_certificate,
+            delete_certificate
+        ))
         .unify()
         .boxed()
 }

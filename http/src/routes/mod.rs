@@ -1,5 +1,59 @@
 //! One module per API resource; each exposes `routes(&State)`.
 
+/// The six routes of a collection resource under `base` (a path-prefix filter):
+/// `GET /` list, `POST /` create, and `GET`/`PUT`/`PATCH`/`DELETE /{id}/`. Handlers take
+/// (`State`, authorization, query-or-body), item handlers the id first.
+macro_rules! crud_routes {
+    ($base:expr, $state:expr, $list:expr, $create:expr, $get:expr, $put:expr, $patch:expr, $delete:expr) => {{
+        use crate::extract::{authorization, body, query};
+        use crate::{done, with_state};
+        use warp::Filter;
+        let base = $base;
+        let item = || {
+            base.and(warp::path::param::<uuid::Uuid>())
+                .and(warp::path::end())
+        };
+        let collection = || base.and(warp::path::end());
+        let auth = || with_state($state).and(authorization());
+        collection()
+            .and(warp::get())
+            .and(auth())
+            .and(query())
+            .then($list)
+            .map(done)
+            .or(collection()
+                .and(warp::post())
+                .and(auth())
+                .and(body())
+                .then($create)
+                .map(done))
+            .unify()
+            .or(item().and(warp::get()).and(auth()).then($get).map(done))
+            .unify()
+            .or(item()
+                .and(warp::put())
+                .and(auth())
+                .and(body())
+                .then($put)
+                .map(done))
+            .unify()
+            .or(item()
+                .and(warp::patch())
+                .and(auth())
+                .and(body())
+                .then($patch)
+                .map(done))
+            .unify()
+            .or(item()
+                .and(warp::delete())
+                .and(auth())
+                .then($delete)
+                .map(done))
+            .unify()
+            .boxed()
+    }};
+}
+
 pub mod accounts;
 pub mod certificate_types;
 pub mod certificates;

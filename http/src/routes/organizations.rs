@@ -15,10 +15,10 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::{Caller, authenticate};
-use crate::extract::{Body, Query, authorization, body, query};
+use crate::extract::{Body, Query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::{ApiError, State, json_reply, no_content};
 
 const MAX_NAME: usize = 300;
 const MAX_SHORT: usize = 100;
@@ -91,135 +91,29 @@ pub struct SiteWrite {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = warp::path("api").and(warp::path("organizations"));
-    let list = base
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .and(query())
-        .then(list_organizations)
-        .map(done);
-    let create = base
-        .and(warp::path::end())
-        .and(warp::post())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(create_organization)
-        .map(done);
-    let detail = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .then(get_organization)
-        .map(done);
-    let replace = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::put())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(put_organization)
-        .map(done);
-    let update = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::patch())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(patch_organization)
-        .map(done);
-    let delete = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(authorization())
-        .then(delete_organization)
-        .map(done);
-    list.or(create)
-        .unify()
-        .or(detail)
-        .unify()
-        .or(replace)
-        .unify()
-        .or(update)
-        .unify()
-        .or(delete)
-        .unify()
-        .or(site_routes(state))
-        .unify()
-        .boxed()
-}
-
-fn site_routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = warp::path!("api" / "organizations" / "sites" / ..);
-    let list = base
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .and(query())
-        .then(list_sites)
-        .map(done);
-    let create = base
-        .and(warp::path::end())
-        .and(warp::post())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(create_site)
-        .map(done);
-    let detail = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(with_state(state))
-        .and(authorization())
-        .then(get_site)
-        .map(done);
-    let replace = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::put())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(put_site)
-        .map(done);
-    let update = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::patch())
-        .and(with_state(state))
-        .and(authorization())
-        .and(body())
-        .then(patch_site)
-        .map(done);
-    let delete = base
-        .and(warp::path::param::<Uuid>())
-        .and(warp::path::end())
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(authorization())
-        .then(delete_site)
-        .map(done);
-    list.or(create)
-        .unify()
-        .or(detail)
-        .unify()
-        .or(replace)
-        .unify()
-        .or(update)
-        .unify()
-        .or(delete)
-        .unify()
-        .boxed()
+    // Sites first: `/api/organizations/sites/` is not an organization id.
+    crud_routes!(
+        warp::path!("api" / "organizations" / "sites" / ..),
+        state,
+        list_sites,
+        create_site,
+        get_site,
+        put_site,
+        patch_site,
+        delete_site
+    )
+    .or(crud_routes!(
+        warp::path!("api" / "organizations" / ..),
+        state,
+        list_organizations,
+        create_organization,
+        get_organization,
+        put_organization,
+        patch_organization,
+        delete_organization
+    ))
+    .unify()
+    .boxed()
 }
 
 fn caller(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {

@@ -18,7 +18,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::{Caller, authenticate};
-use crate::extract::{Body, Query, authorization, body, query};
+use crate::extract::{Body, Query, authorization, query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
 use crate::{ApiError, State, done, json_reply, no_content, with_state};
@@ -173,153 +173,75 @@ pub struct RotatedSecret {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let subs = warp::path!("api" / "webhooks" / "subscribers" / ..);
-    let subscriptions = warp::path!("api" / "webhooks" / "subscriptions" / ..);
+    let subscribers = warp::path!("api" / "webhooks" / "subscribers" / ..);
     let deliveries = warp::path!("api" / "webhooks" / "deliveries" / ..);
     let auth = || with_state(state).and(authorization());
-    let routes = subs
+    // `POST …/{id}/<name>/`
+    let action = |name: &'static str| {
+        warp::path::param::<Uuid>()
+            .and(warp::path(name))
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(auth())
+    };
+    let rotate_key = subscribers
+        .and(action("rotate-key"))
+        .then(rotate_key)
+        .map(done);
+    let rotate_secret = subscribers
+        .and(action("rotate-signing-secret"))
+        .then(rotate_secret)
+        .map(done);
+    let list_deliveries = deliveries
         .and(warp::path::end())
         .and(warp::get())
         .and(auth())
         .and(query())
-        .then(list_subscribers)
-        .map(done)
-        .or(subs
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(auth())
-            .and(body())
-            .then(create_subscriber)
-            .map(done))
+        .then(list_deliveries)
+        .map(done);
+    let get_delivery = deliveries
+        .and(warp::path::param::<Uuid>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(auth())
+        .then(get_delivery)
+        .map(done);
+    let retry = deliveries
+        .and(action("retry"))
+        .then(retry_delivery)
+        .map(done);
+    rotate_key
+        .or(rotate_secret)
         .unify()
-        .or(subs
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(auth())
-            .then(get_subscriber)
-            .map(done))
+        .or(list_deliveries)
         .unify()
-        .or(subs
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::put())
-            .and(auth())
-            .and(body())
-            .then(put_subscriber)
-            .map(done))
+        .or(get_delivery)
         .unify()
-        .or(subs
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::patch())
-            .and(auth())
-            .and(body())
-            .then(patch_subscriber)
-            .map(done))
+        .or(retry)
         .unify()
-        .or(subs
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::delete())
-            .and(auth())
-            .then(delete_subscriber)
-            .map(done))
+        .or(crud_routes!(
+            subscribers,
+            state,
+            list_subscribers,
+            create_subscriber,
+            get_subscriber,
+            put_subscriber,
+            patch_subscriber,
+            delete_subscriber
+        ))
         .unify()
-        .or(subs
-            .and(warp::path::param())
-            .and(warp::path("rotate-key"))
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(auth())
-            .then(rotate_key)
-            .map(done))
+        .or(crud_routes!(
+            warp::path!("api" / "webhooks" / "subscriptions" / ..),
+            state,
+            list_subscriptions,
+            create_subscription,
+            get_subscription,
+            put_subscription,
+            patch_subscription,
+            delete_subscription
+        ))
         .unify()
-        .or(subs
-            .and(warp::path::param())
-            .and(warp::path("rotate-signing-secret"))
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(auth())
-            .then(rotate_secret)
-            .map(done))
-        .unify()
-        .or(subscriptions
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(auth())
-            .and(query())
-            .then(list_subscriptions)
-            .map(done))
-        .unify()
-        .or(subscriptions
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(auth())
-            .and(body())
-            .then(create_subscription)
-            .map(done))
-        .unify()
-        .or(subscriptions
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(auth())
-            .then(get_subscription)
-            .map(done))
-        .unify()
-        .or(subscriptions
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::put())
-            .and(auth())
-            .and(body())
-            .then(put_subscription)
-            .map(done))
-        .unify()
-        .or(subscriptions
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::patch())
-            .and(auth())
-            .and(body())
-            .then(patch_subscription)
-            .map(done))
-        .unify()
-        .or(subscriptions
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::delete())
-            .and(auth())
-            .then(delete_subscription)
-            .map(done))
-        .unify()
-        .or(deliveries
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(auth())
-            .and(query())
-            .then(list_deliveries)
-            .map(done))
-        .unify()
-        .or(deliveries
-            .and(warp::path::param())
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(auth())
-            .then(get_delivery)
-            .map(done))
-        .unify()
-        .or(deliveries
-            .and(warp::path::param())
-            .and(warp::path("retry"))
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(auth())
-            .then(retry_delivery)
-            .map(done))
-        .unify();
-    routes.boxed()
+        .boxed()
 }
 
 fn admin(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
