@@ -5,7 +5,9 @@
 //!   public `/api/health/` as a baseline;
 //! - durable writes/s with 32 concurrent clients (`POST /api/auth/tokens/`, each answered
 //!   only after its write is flushed);
-//! - login latency (argon2id verification plus a durable token write), one at a time.
+//! - login latency (argon2id verification plus a durable token write), one at a time;
+//! - integration API lookups/s (`/api/v1/certificate/{number}` with a `cw_` key, the
+//!   per-tenant limit raised for the run), next to `/api/health/`.
 
 mod common;
 
@@ -13,7 +15,7 @@ use serde_json::json;
 
 #[tokio::main]
 async fn main() {
-    let b = common::start().await;
+    let b = common::start_with(&[("CERTWATCH_API_RATE_PER_MINUTE", "100000000")]).await;
     println!(
         "CertWatch foundation benchmark ({} s per run, loopback)",
         common::RUN_FOR.as_secs()
@@ -67,6 +69,73 @@ async fn main() {
         move |http, _| {
             let (url, login) = (url.clone(), login.clone());
             async move { http.post(url).json(&login).send().await.unwrap().status() }
+        },
+    )
+    .await
+    .print();
+
+    let http = reqwest::Client::new();
+    let auth = format!("Token {}", b.key);
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{}{path}", b.base))
+            .header("Authorization", &auth)
+            .json(&body)
+            .send()
+    };
+    let key: serde_json::Value = post("/api/auth/api-keys/", json!({"name": "bench"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org: serde_json::Value = post("/api/organizations/", json!({"name": "Acme"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ty = b
+        .server
+        .actors
+        .store()
+        .certificate_type_by_code(b.tenant, "ISCC_EU")
+        .unwrap()
+        .unwrap()
+        .id;
+    let cert = json!({"organization": org["id"], "certificate_type_id": ty, "certificate_number": "ISCC-EU-1234", "expiry_date": "2030-12-31"});
+    assert!(
+        post("/api/certificates/", cert)
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let url = format!("{}/api/v1/certificate/ISCC-EU-1234", b.base);
+    let bearer = format!("Bearer {}", key["key"].as_str().unwrap());
+    common::load(
+        "GET /api/v1/certificate/{number} (cw_ key), 8 clients",
+        8,
+        move |http, _| {
+            let (url, bearer) = (url.clone(), bearer.clone());
+            async move {
+                http.get(url)
+                    .header("Authorization", bearer)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        },
+    )
+    .await
+    .print();
+    let url = format!("{}/api/health/", b.base);
+    common::load(
+        "GET /api/health/ (same run), 8 clients",
+        8,
+        move |http, _| {
+            let url = url.clone();
+            async move { http.get(url).send().await.unwrap().status() }
         },
     )
     .await

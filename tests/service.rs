@@ -51,7 +51,8 @@ async fn openapi_document_lists_routes_that_exist() {
             operations += 1;
             let concrete = path
                 .replace("{id}", &uuid::Uuid::new_v4().to_string())
-                .replace("{key}", "some-key");
+                .replace("{key}", "some-key")
+                .replace("{number}", "SOME-NUMBER");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = s.call(m, &concrete, None, Some(json!({}))).await;
             assert_ne!(r.status, 405, "{method} {path}");
@@ -62,8 +63,8 @@ async fn openapi_document_lists_routes_that_exist() {
         }
     }
     // auth (16 with the tenant settings), health, organizations and sites (12), certificate
-    // types (6), certificates (8 with expiring and search), webhooks (17).
-    assert_eq!(operations, 60);
+    // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1).
+    assert_eq!(operations, 64);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -97,10 +98,14 @@ async fn openapi_document_lists_routes_that_exist() {
         "/api/webhooks/deliveries/",
         "/api/webhooks/deliveries/{id}/",
         "/api/webhooks/deliveries/{id}/retry/",
+        "/api/auth/api-keys/",
+        "/api/auth/api-keys/{id}/",
+        "/api/v1/certificate/{number}",
     ] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }
     assert!(doc.body["components"]["securitySchemes"]["token"].is_object());
+    assert!(doc.body["components"]["securitySchemes"]["cw_key"].is_object());
 }
 
 #[tokio::test]

@@ -124,6 +124,15 @@ impl Actors {
         call::ask(&actor, build).await
     }
 
+    /// Sends a tenant actor a message that needs no answer; dropped if the actor is not
+    /// running (it is only ever used for notes whose loss is harmless).
+    pub fn tell_tenant(&self, tenant: Uuid, msg: TenantMsg) {
+        if let Some(cell) = ractor::registry::where_is(self.ctx.tenant_name(tenant)) {
+            let actor: ActorRef<TenantMsg> = cell.into();
+            let _ = actor.cast(msg);
+        }
+    }
+
     /// Puts a FAILED delivery back in its subscriber's queue.
     pub async fn retry_delivery(
         &self,

@@ -9,6 +9,7 @@ use certwatch_store::accounts::{
     Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus,
     LOGIN_TOKEN_TTL_DAYS, Membership, Role, Token, TokenKind, User, key_prefix,
 };
+use certwatch_store::api_keys::ApiKey;
 use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
 use certwatch_store::registry::{Certificate, CertificateType, Organization, Site};
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
@@ -140,6 +141,19 @@ pub enum TenantMsg {
     DeleteSubscription {
         id: Uuid,
         reply: Reply<()>,
+    },
+    /// A new `cw_` key: the key (shown once) and its record.
+    CreateApiKey {
+        name: String,
+        reply: Reply<(String, ApiKey)>,
+    },
+    DeleteApiKey {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Notes that a key was used (no reply; a lost note only makes `last_used_at` older).
+    TouchApiKey {
+        hash: KeyHash,
     },
 }
 
@@ -408,6 +422,15 @@ impl Actor for TenantActor {
                 let result = crash_on_store_error(store.delete_subscription(tenant, id))?;
                 reply_when_durable(store, reply, result);
             }
+            TenantMsg::CreateApiKey { name, reply } => {
+                let created = store.create_api_key(tenant, name, now)?;
+                reply_when_durable(store, reply, Ok(created));
+            }
+            TenantMsg::DeleteApiKey { id, reply } => {
+                let result = crash_on_store_error(store.delete_api_key(tenant, id))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::TouchApiKey { hash } => store.touch_api_key(&hash, now)?,
         }
         // Writes above may have stored deliveries: once durable, wake their subscribers.
         let wakes = store.take_wakes(tenant);

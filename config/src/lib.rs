@@ -33,6 +33,8 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     /// Requests per minute per client IP on the public certificate search.
     pub public_search_rate_per_minute: u32,
+    /// Requests per minute per tenant on the integration API `/api/v1/`.
+    pub api_rate_per_minute: u32,
     /// Delay before each webhook delivery attempt: the first is the initial attempt's, the
     /// rest are the retries'; after the last failed attempt a delivery is FAILED.
     pub webhook_retry_schedule: Vec<Duration>,
@@ -70,6 +72,7 @@ struct FileConfig {
     auth_rate_per_minute: Option<u32>,
     public_search_rate_per_minute: Option<u32>,
     webhook_retry_schedule: Option<String>,
+    api_rate_per_minute: Option<u32>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -77,6 +80,7 @@ pub const DEFAULT_DATA_DIR: &str = "./certwatch-data";
 pub const DEFAULT_MAIL_FROM: &str = "CertWatch <certwatch@localhost>";
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 5;
 pub const DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE: u32 = 30;
+pub const DEFAULT_API_RATE_PER_MINUTE: u32 = 100;
 /// Immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 pub const DEFAULT_WEBHOOK_RETRY_SCHEDULE: &str = "0,5,300,1800,7200,18000,36000,36000";
 
@@ -173,6 +177,12 @@ impl Config {
             DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE,
         )?;
 
+        let api_rate_per_minute = rate(
+            "CERTWATCH_API_RATE_PER_MINUTE",
+            env("CERTWATCH_API_RATE_PER_MINUTE"),
+            file_cfg.api_rate_per_minute,
+            DEFAULT_API_RATE_PER_MINUTE,
+        )?;
         let schedule_raw = pick(
             "CERTWATCH_WEBHOOK_RETRY_SCHEDULE",
             file_cfg.webhook_retry_schedule,
@@ -190,6 +200,7 @@ impl Config {
             trusted_proxies,
             auth_rate_per_minute,
             public_search_rate_per_minute,
+            api_rate_per_minute,
             webhook_retry_schedule,
         })
     }

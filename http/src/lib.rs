@@ -23,7 +23,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 pub use error::ApiError;
-use rate_limit::IpLimiter;
+use rate_limit::{IpLimiter, TenantLimiter};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -31,6 +31,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     auth_limiter: IpLimiter,
     search_limiter: IpLimiter,
+    api_limiter: TenantLimiter,
 }
 
 pub type State = Arc<AppState>;
@@ -40,6 +41,7 @@ impl AppState {
         Arc::new(AppState {
             auth_limiter: IpLimiter::per_minute(config.auth_rate_per_minute),
             search_limiter: IpLimiter::per_minute(config.public_search_rate_per_minute),
+            api_limiter: TenantLimiter::per_minute(config.api_rate_per_minute),
             actors,
             config,
         })

@@ -1,15 +1,15 @@
 //! `GET /api/openapi.json`: the OpenAPI 3 document, derived from the handlers' own
 //! annotations and the request/response types, so it lists exactly the routes that exist.
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
 use crate::routes::{
-    accounts, certificate_types, certificates, health, invitations, members, organizations, tenant,
-    tokens, webhooks,
+    accounts, api_keys, certificate_types, certificates, health, invitations, members,
+    organizations, tenant, tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -76,12 +76,17 @@ use crate::routes::{
         webhooks::list_deliveries,
         webhooks::get_delivery,
         webhooks::retry_delivery,
+        api_keys::list_api_keys,
+        api_keys::create_api_key,
+        api_keys::delete_api_key,
+        v1::certificate,
     ),
     modifiers(&TokenAuth),
 )]
 pub struct ApiDoc;
 
-/// Declares the `Authorization: Token <key>` scheme the paths refer to as "token".
+/// Declares the two schemes: `Authorization: Token <key>` ("token") for the REST API, and a
+/// `cw_` key as bearer ("cw_key"; `X-API-Key: cw_…` works too) for `/api/v1/`.
 struct TokenAuth;
 
 impl Modify for TokenAuth {
@@ -93,6 +98,17 @@ impl Modify for TokenAuth {
                 "Authorization",
                 "'Token <key>' with a key from login, invite-accept or /api/auth/tokens/",
             ))),
+        );
+        components.add_security_scheme(
+            "cw_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A cw_ key from /api/auth/api-keys/; X-API-Key: cw_… works too",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

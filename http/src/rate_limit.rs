@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -53,6 +56,46 @@ impl IpLimiter {
     }
 }
 
+/// The integration API's budget: requests per minute per tenant, with what is left.
+#[derive(Clone)]
+pub struct TenantLimiter {
+    limiter: Arc<
+        RateLimiter<Uuid, DefaultKeyedStateStore<Uuid>, DefaultClock, StateInformationMiddleware>,
+    >,
+    clock: DefaultClock,
+    pub per_minute: u32,
+}
+
+/// What a tenant has left after a request, or how long to wait.
+#[derive(Debug, PartialEq)]
+pub enum Budget {
+    Remaining(u32),
+    Exhausted { retry_after_secs: u64 },
+}
+
+impl TenantLimiter {
+    pub fn per_minute(n: u32) -> TenantLimiter {
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        TenantLimiter {
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(n)).with_middleware()),
+            clock: DefaultClock::default(),
+            per_minute: n.get(),
+        }
+    }
+
+    pub fn check(&self, tenant: Uuid) -> Budget {
+        match self.limiter.check_key(&tenant) {
+            Ok(snapshot) => Budget::Remaining(snapshot.remaining_burst_capacity()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Budget::Exhausted {
+                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +115,21 @@ mod tests {
         }
         assert!(l.check("login", b).is_ok());
         assert!(l.check("register", a).is_ok());
+    }
+
+    #[test]
+    fn tenant_budget_counts_down_per_tenant() {
+        let l = TenantLimiter::per_minute(3);
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(l.check(a), Budget::Remaining(2));
+        assert_eq!(l.check(a), Budget::Remaining(1));
+        assert_eq!(l.check(a), Budget::Remaining(0));
+        assert!(matches!(
+            l.check(a),
+            Budget::Exhausted {
+                retry_after_secs: 1..=20
+            }
+        ));
+        assert_eq!(l.check(b), Budget::Remaining(2));
     }
 }

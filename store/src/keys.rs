@@ -29,6 +29,8 @@
 //! | deliveries_by_time   | tenant ‖ micros ‖ delivery  | (empty)      |
 //! | deliveries_due       | subscriber ‖ micros ‖ delivery | tenant    |
 //! | expiry_notices       | tenant ‖ certificate        | days threshold last announced |
+//! | api_keys             | sha256(cw_ key)             | ApiKey       |
+//! | api_keys_by_tenant   | tenant ‖ key id             | sha256(cw_ key) |
 
 use uuid::Uuid;
 

@@ -5,6 +5,7 @@
 //! then call [`Store::commit`] before acknowledging; readers use the same modules' queries.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod catalog;
 mod codec;
 mod durability;
@@ -75,6 +76,8 @@ pub struct Trees {
     pub deliveries_by_time: sled::Tree,
     pub deliveries_due: sled::Tree,
     pub expiry_notices: sled::Tree,
+    pub api_keys: sled::Tree,
+    pub api_keys_by_tenant: sled::Tree,
 }
 
 struct Inner {
@@ -131,6 +134,8 @@ impl Store {
             deliveries_by_time: tree("deliveries_by_time")?,
             deliveries_due: tree("deliveries_due")?,
             expiry_notices: tree("expiry_notices")?,
+            api_keys: tree("api_keys")?,
+            api_keys_by_tenant: tree("api_keys_by_tenant")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());

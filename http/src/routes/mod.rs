@@ -55,6 +55,7 @@ macro_rules! crud_routes {
 }
 
 pub mod accounts;
+pub mod api_keys;
 pub mod certificate_types;
 pub mod certificates;
 pub mod health;
@@ -63,6 +64,7 @@ pub mod members;
 pub mod organizations;
 pub mod tenant;
 pub mod tokens;
+pub mod v1;
 pub mod webhooks;
 
 use serde::Serialize;
@@ -92,6 +94,10 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(certificates::routes(state))
         .unify()
         .or(webhooks::routes(state))
+        .unify()
+        .or(api_keys::routes(state))
+        .unify()
+        .or(v1::routes(state))
         .unify()
         .boxed()
 }

@@ -1,0 +1,164 @@
+//! `cw_` keys for the integration API, managed by tenant admins.
+
+use certwatch_actors::TenantMsg;
+use certwatch_store::api_keys::ApiKey;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::{Caller, authenticate};
+use crate::extract::{Body, Query, authorization, body, query};
+use crate::input::Input;
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    /// `cw_` and the key's first characters.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(k: ApiKey) -> Self {
+        ApiKeyView {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+        }
+    }
+}
+
+/// A new key; `key` is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyCreated {
+    pub id: Uuid,
+    pub name: String,
+    pub key: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Request body of key creation.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
+pub struct ApiKeyWrite {
+    name: String,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("api" / "auth" / "api-keys" / ..);
+    let auth = || with_state(state).and(authorization());
+    base.and(warp::path::end())
+        .and(warp::get())
+        .and(auth())
+        .and(query())
+        .then(list_api_keys)
+        .map(done)
+        .or(base
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(auth())
+            .and(body())
+            .then(create_api_key)
+            .map(done))
+        .unify()
+        .or(base
+            .and(warp::path::param::<Uuid>())
+            .and(warp::path::end())
+            .and(warp::delete())
+            .and(auth())
+            .then(delete_api_key)
+            .map(done))
+        .unify()
+        .boxed()
+}
+
+fn admin(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    caller.require_admin()?;
+    Ok(caller)
+}
+
+#[utoipa::path(get, path = "/api/auth/api-keys/", tag = "integration",
+    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    security(("token" = [])),
+    responses((status = 200, description = "The tenant's keys, never the keys themselves", body = Page<ApiKeyView>), (status = 403, description = "Not an admin")))]
+pub async fn list_api_keys(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    let views: Vec<ApiKeyView> = state
+        .store()
+        .api_keys(caller.tenant_id)?
+        .into_iter()
+        .map(ApiKeyView::from)
+        .collect();
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), "/api/auth/api-keys/")?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/auth/api-keys/", tag = "integration",
+    request_body = ApiKeyWrite,
+    security(("token" = [])),
+    responses((status = 201, description = "The new key, shown only now", body = ApiKeyCreated), (status = 400, description = "Field errors"), (status = 403, description = "Not an admin")))]
+pub async fn create_api_key(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    let mut input = Input::parse(body, false)?;
+    let name = input.required_text("name", 100);
+    input.finish()?;
+    let name = name.unwrap_or_default();
+    let (key, record) = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::CreateApiKey {
+            name,
+            reply,
+        })
+        .await?;
+    let created = ApiKeyCreated {
+        id: record.id,
+        name: record.name,
+        key,
+        prefix: record.prefix,
+        created_at: record.created_at,
+    };
+    Ok(json_reply(StatusCode::CREATED, &created))
+}
+
+#[utoipa::path(delete, path = "/api/auth/api-keys/{id}/", tag = "integration",
+    params(("id" = Uuid, Path, description = "Key id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Revoked: the key stops working at once"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_api_key(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = admin(&state, authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteApiKey {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
