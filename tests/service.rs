@@ -63,8 +63,9 @@ async fn openapi_document_lists_routes_that_exist() {
         }
     }
     // auth (16 with the tenant settings), health, organizations and sites (12), certificate
-    // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1).
-    assert_eq!(operations, 64);
+    // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
+    // imports (1).
+    assert_eq!(operations, 65);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -101,6 +102,7 @@ async fn openapi_document_lists_routes_that_exist() {
         "/api/auth/api-keys/",
         "/api/auth/api-keys/{id}/",
         "/api/v1/certificate/{number}",
+        "/api/imports/upload/",
     ] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }

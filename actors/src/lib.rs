@@ -16,6 +16,7 @@ mod accounts;
 mod call;
 mod context;
 mod delivery_supervisor;
+pub mod import;
 pub mod mail;
 mod mailer;
 pub mod outbound;

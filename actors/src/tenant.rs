@@ -11,7 +11,8 @@ use certwatch_store::accounts::{
 };
 use certwatch_store::api_keys::ApiKey;
 use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
-use certwatch_store::registry::{Certificate, CertificateType, Organization, Site};
+use certwatch_store::import::{ImportCounts, ImportRow};
+use certwatch_store::registry::{Certificate, CertificateType, Event, Organization, Site};
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
 use certwatch_store::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
 use chrono::{DateTime, Duration, Utc};
@@ -149,6 +150,16 @@ pub enum TenantMsg {
     },
     DeleteApiKey {
         id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Upserts one batch of an import's valid rows.
+    ImportBatch {
+        rows: Vec<ImportRow>,
+        reply: Reply<ImportCounts>,
+    },
+    /// Records an event that is not part of another write (`import.completed`).
+    RecordEvent {
+        event: Event,
         reply: Reply<()>,
     },
     /// Notes that a key was used (no reply; a lost note only makes `last_used_at` older).
@@ -431,6 +442,14 @@ impl Actor for TenantActor {
                 reply_when_durable(store, reply, result);
             }
             TenantMsg::TouchApiKey { hash } => store.touch_api_key(&hash, now)?,
+            TenantMsg::ImportBatch { rows, reply } => {
+                let result = crash_on_store_error(store.import_batch(tenant, &rows, now))?;
+                reply_when_durable(store, reply, result);
+            }
+            TenantMsg::RecordEvent { event, reply } => {
+                let result = crash_on_store_error(store.record_events(tenant, &[event]))?;
+                reply_when_durable(store, reply, result);
+            }
         }
         // Writes above may have stored deliveries: once durable, wake their subscribers.
         let wakes = store.take_wakes(tenant);

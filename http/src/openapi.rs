@@ -8,7 +8,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
 use crate::routes::{
-    accounts, api_keys, certificate_types, certificates, health, invitations, members,
+    accounts, api_keys, certificate_types, certificates, health, imports, invitations, members,
     organizations, tenant, tokens, v1, webhooks,
 };
 
@@ -80,6 +80,7 @@ use crate::routes::{
         api_keys::create_api_key,
         api_keys::delete_api_key,
         v1::certificate,
+        imports::upload,
     ),
     modifiers(&TokenAuth),
 )]

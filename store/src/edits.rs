@@ -216,18 +216,7 @@ impl Store {
             Some(id) => self
                 .organization(tenant, id)?
                 .ok_or(RegistryError::NotFound)?,
-            None => Organization {
-                id: Uuid::new_v4(),
-                tenant_id: tenant,
-                external_id: None,
-                name: String::new(),
-                website: None,
-                lei: None,
-                vat: None,
-                country: None,
-                created_at: now,
-                updated_at: now,
-            },
+            None => Organization::new(tenant, now),
         };
         set(&mut org.external_id, patch.external_id);
         set(&mut org.name, patch.name);
@@ -294,15 +283,7 @@ impl Store {
             Some(id) => self
                 .certificate_type(tenant, id)?
                 .ok_or(RegistryError::NotFound)?,
-            None => CertificateType {
-                id: Uuid::new_v4(),
-                tenant_id: tenant,
-                code: String::new(),
-                name: String::new(),
-                description: String::new(),
-                created_at: now,
-                updated_at: now,
-            },
+            None => CertificateType::new(tenant, String::new(), String::new(), now),
         };
         set(&mut ty.code, patch.code);
         set(&mut ty.name, patch.name);

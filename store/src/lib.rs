@@ -10,6 +10,7 @@ pub mod catalog;
 mod codec;
 mod durability;
 pub mod edits;
+pub mod import;
 pub mod keys;
 pub mod password_policy;
 pub mod registry;

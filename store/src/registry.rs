@@ -27,6 +27,24 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Organization {
+    /// A new, empty organization of `tenant`; the caller fills in its fields.
+    pub fn new(tenant_id: Uuid, now: DateTime<Utc>) -> Organization {
+        Organization {
+            id: Uuid::new_v4(),
+            tenant_id,
+            external_id: None,
+            name: String::new(),
+            website: None,
+            lei: None,
+            vat: None,
+            country: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     pub id: Uuid,
@@ -47,6 +65,20 @@ pub struct CertificateType {
     pub description: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl CertificateType {
+    pub fn new(tenant_id: Uuid, code: String, name: String, now: DateTime<Utc>) -> CertificateType {
+        CertificateType {
+            id: Uuid::new_v4(),
+            tenant_id,
+            code,
+            name,
+            description: String::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -158,14 +190,8 @@ pub const DEFAULT_TYPES: &[(&str, &str)] = &[
 pub fn default_types(tenant_id: Uuid, now: DateTime<Utc>) -> Vec<CertificateType> {
     DEFAULT_TYPES
         .iter()
-        .map(|(code, name)| CertificateType {
-            id: Uuid::new_v4(),
-            tenant_id,
-            code: code.to_string(),
-            name: name.to_string(),
-            description: String::new(),
-            created_at: now,
-            updated_at: now,
+        .map(|(code, name)| {
+            CertificateType::new(tenant_id, code.to_string(), name.to_string(), now)
         })
         .collect()
 }
@@ -639,6 +665,28 @@ impl Store {
         )?;
         self.catalog(tenant)?.write().remove_cert(id);
         Ok(cert)
+    }
+
+    /// Records events that belong to no other write, with their webhook deliveries.
+    pub fn record_events(&self, tenant: Uuid, events: &[Event]) -> Result<(), RegistryError> {
+        let fan_out = self.fan_out(tenant, events)?;
+        let encoded = event_keys(self, events)?;
+        let t = self.trees();
+        finish(
+            (
+                &t.events,
+                &t.deliveries,
+                &t.deliveries_by_time,
+                &t.deliveries_due,
+            )
+                .transaction(|(events_t, deliveries, by_time, due)| -> Tx<()> {
+                    fan_out.apply(deliveries, by_time, due)?;
+                    for (k, v) in &encoded {
+                        events_t.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    Ok(())
+                }),
+        )
     }
 
     /// The tenant's recorded events, oldest first.

@@ -59,6 +59,7 @@ pub mod api_keys;
 pub mod certificate_types;
 pub mod certificates;
 pub mod health;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod organizations;
@@ -98,6 +99,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(api_keys::routes(state))
         .unify()
         .or(v1::routes(state))
+        .unify()
+        .or(imports::routes(state))
         .unify()
         .boxed()
 }

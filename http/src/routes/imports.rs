@@ -1,0 +1,127 @@
+//! `POST /api/imports/upload/`: organizations and certificate types from a spreadsheet.
+
+use bytes::Buf;
+use certwatch_actors::import::{self, ImportError};
+use certwatch_store::import::RowError;
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use utoipa::ToSchema;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::filters::multipart::FormData;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::auth::authenticate;
+use crate::extract::authorization;
+use crate::{ApiError, State, done, json_reply, with_state};
+
+/// Largest spreadsheet accepted (a 100,000-row CSV is about 10 MB).
+pub const MAX_IMPORT_BYTES: u64 = 64 << 20;
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    pub organizations_created: usize,
+    pub organizations_updated: usize,
+    pub certificate_types_created: usize,
+    pub certificate_types_updated: usize,
+    /// Certificate discovery runs started for new organizations with a website.
+    pub discovery_triggered: usize,
+    /// One entry per problem: `{row, column, error}`; rows are the file's row numbers.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<RowError>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let form = warp::multipart::form()
+        .max_length(MAX_IMPORT_BYTES)
+        .map(Ok)
+        .or_else(|rejection: warp::Rejection| async move {
+            let error = if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+                ApiError::Status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("The file is larger than {} MiB.", MAX_IMPORT_BYTES >> 20),
+                )
+            } else {
+                ApiError::BadRequest(
+                    "Send the spreadsheet as multipart/form-data in a field named 'file'.".into(),
+                )
+            };
+            Ok::<_, std::convert::Infallible>((Err(error),))
+        });
+    warp::path!("api" / "imports" / "upload")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(authorization())
+        .and(form)
+        .then(upload)
+        .map(done)
+        .boxed()
+}
+
+/// The `file` part's name and bytes; every part is read to its end before the next.
+async fn file_part(mut form: FormData) -> Result<(String, Vec<u8>), ApiError> {
+    let bad = |e: warp::Error| ApiError::BadRequest(format!("The upload could not be read: {e}"));
+    let mut found = None;
+    while let Some(part) = form.try_next().await.map_err(bad)? {
+        let is_file = part.name() == "file";
+        let filename = part.filename().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        let mut stream = part.stream();
+        while let Some(mut chunk) = stream.try_next().await.map_err(bad)? {
+            while chunk.has_remaining() {
+                let piece = chunk.chunk();
+                bytes.extend_from_slice(piece);
+                let n = piece.len();
+                chunk.advance(n);
+            }
+        }
+        if is_file && found.is_none() {
+            found = Some((filename, bytes));
+        }
+    }
+    found.ok_or_else(|| ApiError::field("file", "No file was uploaded in a field named 'file'."))
+}
+
+#[utoipa::path(post, path = "/api/imports/upload/", tag = "imports",
+    request_body(content_type = "multipart/form-data", description = "A field `file` with a .csv (UTF-8, comma or semicolon), .xlsx or .xls file; first row the header"),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Every row imported", body = ImportResult),
+        (status = 207, description = "Some rows imported; `errors` lists the others", body = ImportResult),
+        (status = 400, description = "Not a readable spreadsheet of that kind, or no row could be imported"),
+        (status = 413, description = "File too large"),
+    ))]
+pub async fn upload(
+    state: State,
+    authorization: Option<String>,
+    form: Result<FormData, ApiError>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let (filename, bytes) = file_part(form?).await?;
+    let kind = import::detect(&filename, &bytes).map_err(|e| ApiError::field("file", e))?;
+    let report = match import::run(&state.actors, caller.tenant_id, kind, bytes).await {
+        Ok(report) => report,
+        Err(ImportError::Unreadable(e)) => return Err(ApiError::field("file", e)),
+        Err(ImportError::Actor(e)) => return Err(e.into()),
+    };
+    let c = report.counts;
+    let result = ImportResult {
+        organizations_created: c.organizations_created,
+        organizations_updated: c.organizations_updated,
+        certificate_types_created: c.certificate_types_created,
+        certificate_types_updated: c.certificate_types_updated,
+        discovery_triggered: 0,
+        errors: report.errors,
+    };
+    let status = match (report.rows_imported, result.errors.is_empty()) {
+        (0, _) => {
+            let body =
+                serde_json::json!({"error": "No row could be imported.", "errors": result.errors});
+            return Ok(json_reply(StatusCode::BAD_REQUEST, &body));
+        }
+        (_, true) => StatusCode::OK,
+        (_, false) => StatusCode::MULTI_STATUS,
+    };
+    Ok(json_reply(status, &result))
+}
