@@ -287,4 +287,45 @@ mod tests {
                 .unwrap();
         }
     }
+
+    /// sled 0.34 is known to deadlock under heavy concurrent flushing (spacejam/sled#1308,
+    /// #1412): many writers, each waiting for its own commit, must all finish, and every
+    /// acknowledged write must be there after the store is reopened.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn soak_many_writers_every_acknowledged_write_survives() {
+        const WRITERS: u32 = 32;
+        const WRITES: u32 = 150;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let tasks: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        for i in 0..WRITES {
+                            let key = [w.to_be_bytes(), i.to_be_bytes()].concat();
+                            store.trees().events.insert(key, vec![7u8; 200]).unwrap();
+                            store.commit().await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                tokio::time::timeout(std::time::Duration::from_secs(60), t)
+                    .await
+                    .expect("no writer may hang")
+                    .unwrap();
+            }
+        }
+        let mut reopened = Store::open(dir.path());
+        for _ in 0..100 {
+            if reopened.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            reopened = Store::open(dir.path());
+        }
+        let store = reopened.unwrap();
+        assert_eq!(store.trees().events.len(), (WRITERS * WRITES) as usize);
+    }
 }
