@@ -858,14 +858,10 @@ async fn start_up_sweep_expires_overdue_certificates() {
                 .clone()
         }
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while status(overdue.clone()).await != "EXPIRED" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the sweep did not run"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    common::eventually("the sweep did not run", async || {
+        (status(overdue.clone()).await == "EXPIRED").then_some(())
+    })
+    .await;
     assert_eq!(status(current).await, "ACTIVE");
     assert_eq!(status(revoked).await, "REVOKED");
     let row = &s.get("/api/organizations/", Some(&key)).await.body["results"][0];

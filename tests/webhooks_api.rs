@@ -349,15 +349,11 @@ async fn failing_receivers_are_retried_then_failed_and_retried_by_hand() {
     );
     // Always failing: the whole schedule (3 attempts), then FAILED with each attempt kept.
     dead.wait_for(3).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let failed = loop {
+    let failed = common::eventually("no FAILED delivery", async || {
         let failed = t.deliveries("status=FAILED").await;
-        if failed["count"] == 1 {
-            break failed["results"][0].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "no FAILED delivery");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (failed["count"] == 1).then(|| failed["results"][0].clone())
+    })
+    .await;
     assert_eq!(failed["attempt_count"], 3);
     assert!(
         failed["attempts"]
@@ -399,22 +395,15 @@ async fn failing_receivers_are_retried_then_failed_and_retried_by_hand() {
         json!({"status": "retry_queued", "delivery_id": id})
     );
     dead.wait_for(4).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let d = common::eventually("retried delivery never succeeded", async || {
         let d = s
             .get(&format!("/api/webhooks/deliveries/{id}/"), Some(&t.key))
             .await
             .body;
-        if d["status"] == "SUCCESS" {
-            assert_eq!(d["attempt_count"], 4);
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "retried delivery never succeeded: {d:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (d["status"] == "SUCCESS").then_some(d)
+    })
+    .await;
+    assert_eq!(d["attempt_count"], 4);
 }
 
 #[tokio::test]
@@ -428,14 +417,10 @@ async fn gone_receivers_are_deactivated() {
     t.cert(&t.org, "G-1", &days(100)).await;
     rx.wait_for(1).await;
     let path = format!("/api/webhooks/subscribers/{}/", sub["id"].as_str().unwrap());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while s.get(&path, Some(&t.key)).await.body["is_active"] != false {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "410 did not deactivate the subscriber"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::eventually("410 did not deactivate the subscriber", async || {
+        (s.get(&path, Some(&t.key)).await.body["is_active"] == false).then_some(())
+    })
+    .await;
     assert_eq!(
         t.deliveries("status=FAILED").await["count"],
         1,
@@ -492,19 +477,14 @@ async fn a_pending_delivery_survives_sigkill() {
         again[1].id, first.id,
         "the same event, delivered after the restart"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while s
-        .get("/api/webhooks/deliveries/?status=SUCCESS", Some(&key))
-        .await
-        .body["count"]
-        != 1
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "delivery not recorded as SUCCESS"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::eventually("delivery not recorded as SUCCESS", async || {
+        let done = s
+            .get("/api/webhooks/deliveries/?status=SUCCESS", Some(&key))
+            .await
+            .body;
+        (done["count"] == 1).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -416,14 +416,16 @@ impl Actor for TenantActor {
                     is_active: Some(false),
                     ..Default::default()
                 };
-                if let Ok(Err(e)) =
-                    crash_on_store_error(store.edit_subscriber(tenant, Some(id), patch, now))
-                {
-                    tracing::warn!(%id, error = %e, "could not deactivate subscriber");
+                // A store failure fails the actor like any other write; a subscriber deleted
+                // meanwhile is simply gone.
+                match crash_on_store_error(store.edit_subscriber(tenant, Some(id), patch, now))? {
+                    Ok(_) => {
+                        tracing::info!(%tenant, subscriber = %id, "receiver answered 410 Gone; subscriber deactivated");
+                        let store = store.clone();
+                        tokio::spawn(async move { store.commit().await });
+                    }
+                    Err(e) => tracing::warn!(%id, error = %e, "could not deactivate subscriber"),
                 }
-                tracing::info!(%tenant, subscriber = %id, "receiver answered 410 Gone; subscriber deactivated");
-                let store = store.clone();
-                tokio::spawn(async move { store.commit().await });
             }
             TenantMsg::EditSubscription { id, patch, reply } => {
                 let result = crash_on_store_error(store.edit_subscription(tenant, id, patch, now))?;

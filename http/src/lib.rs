@@ -51,6 +51,18 @@ impl AppState {
         self.actors.store()
     }
 
+    /// The caller behind an `Authorization: Token` header.
+    fn caller(&self, authorization: Option<String>) -> Result<auth::Caller, ApiError> {
+        auth::authenticate(self.store(), authorization.as_deref())
+    }
+
+    /// The caller, who must be an admin of their tenant.
+    fn admin(&self, authorization: Option<String>) -> Result<auth::Caller, ApiError> {
+        let caller = self.caller(authorization)?;
+        caller.require_admin()?;
+        Ok(caller)
+    }
+
     pub fn public_url(&self) -> String {
         self.config.public_url()
     }

@@ -7,12 +7,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree, abort};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree, abort};
 use uuid::Uuid;
 
 use crate::registry::{default_types, text_key};
 use crate::secrets::KeyHash;
-use crate::{Store, StoreError, decode, encode, get, keys, scan};
+use crate::{Store, StoreError, decode, encode, finish, get, keys, scan};
 
 pub const LOGIN_TOKEN_TTL_DAYS: i64 = 30;
 pub const VERIFICATION_TTL_HOURS: i64 = 24;
@@ -192,13 +192,6 @@ fn tx_get<T: serde::de::DeserializeOwned>(
     }
 }
 
-fn finish<T>(result: Result<T, TransactionError<AccountError>>) -> Result<T, AccountError> {
-    result.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => AccountError::Store(StoreError::Sled(e)),
-    })
-}
-
 /// Lower-cases and trims an email address; `None` when it does not look like one.
 pub fn normalize_email(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
@@ -253,7 +246,7 @@ impl Store {
         };
         let types = default_types(tenant.id, now);
         let t = self.trees();
-        finish(
+        finish::<_, AccountError>(
             (
                 &t.tenants,
                 &t.users,
@@ -299,7 +292,7 @@ impl Store {
     /// Consumes a verification token and activates its user.
     pub fn verify_email(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<User, AccountError> {
         let t = self.trees();
-        finish((&t.verifications, &t.users).transaction(|(verifs, users)| {
+        finish::<_, AccountError>((&t.verifications, &t.users).transaction(|(verifs, users)| {
             let Some(v) = tx_get::<Verification>(verifs, token)? else {
                 return abort(AccountError::InvalidToken);
             };
@@ -419,7 +412,7 @@ impl Store {
         }
         let owned = self.owned_token_keys(tenant, user)?;
         let t = self.trees();
-        finish(
+        finish::<_, AccountError>(
             (
                 &t.memberships,
                 &t.memberships_by_user,
@@ -507,8 +500,8 @@ impl Store {
         token: &Token,
     ) -> Result<(), AccountError> {
         let t = self.trees();
-        finish(
-            (&t.tokens, &t.tokens_by_owner).transaction(|(tokens, by_owner)| {
+        finish::<_, AccountError>((&t.tokens, &t.tokens_by_owner).transaction(
+            |(tokens, by_owner)| {
                 if let Some(old) = old {
                     remove_token_tx(tokens, by_owner, old)?;
                 }
@@ -518,21 +511,19 @@ impl Store {
                     hash.as_slice(),
                 )?;
                 Ok(())
-            }),
-        )
+            },
+        ))
     }
 
     /// Deletes a token; `NotFound` when there is none under `hash`.
     pub fn remove_token(&self, hash: &KeyHash) -> Result<Token, AccountError> {
         let t = self.trees();
-        finish(
-            (&t.tokens, &t.tokens_by_owner).transaction(
-                |(tokens, by_owner)| match remove_token_tx(tokens, by_owner, hash)? {
-                    Some(token) => Ok(token),
-                    None => abort(AccountError::NotFound),
-                },
-            ),
-        )
+        finish::<_, AccountError>((&t.tokens, &t.tokens_by_owner).transaction(
+            |(tokens, by_owner)| match remove_token_tx(tokens, by_owner, hash)? {
+                Some(token) => Ok(token),
+                None => abort(AccountError::NotFound),
+            },
+        ))
     }
 
     /// Stores an invitation; refuses an email that is already a member of the tenant.
@@ -543,14 +534,14 @@ impl Store {
             return Err(AccountError::AlreadyMember);
         }
         let t = self.trees();
-        finish(
-            (&t.invitations, &t.invitations_by_token).transaction(|(invs, by_token)| {
+        finish::<_, AccountError>((&t.invitations, &t.invitations_by_token).transaction(
+            |(invs, by_token)| {
                 let key = keys::pair(inv.tenant_id, inv.id);
                 invs.insert(&key, encode(inv))?;
                 by_token.insert(token.as_slice(), &key)?;
                 Ok(())
-            }),
-        )
+            },
+        ))
     }
 
     /// The pending, unexpired invitation for `token`, if any.
@@ -577,7 +568,7 @@ impl Store {
     ) -> Result<(Invitation, User, Token), AccountError> {
         let token_hash = crate::secrets::key_hash(login_key);
         let t = self.trees();
-        finish(
+        finish::<_, AccountError>(
             (
                 &t.invitations,
                 &t.invitations_by_token,

@@ -3,12 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::TransactionError;
 use uuid::Uuid;
 
 use crate::registry::RegistryError;
 use crate::secrets::{KeyHash, key_hash, random_key};
-use crate::{Store, StoreError, encode, get, keys};
+use crate::{Store, StoreError, encode, finish, get, keys};
 
 pub const API_KEY_PREFIX: &str = "cw_";
 
@@ -26,13 +25,6 @@ pub struct ApiKey {
 /// A new key: `cw_` and 40 random alphanumeric characters.
 pub fn new_api_key() -> String {
     format!("{API_KEY_PREFIX}{}", random_key(40))
-}
-
-fn finish<T>(r: Result<T, TransactionError<()>>) -> Result<T, StoreError> {
-    r.map_err(|e| match e {
-        TransactionError::Storage(e) => StoreError::Sled(e),
-        TransactionError::Abort(()) => StoreError::Corrupt("api key transaction aborted".into()),
-    })
 }
 
 impl Store {
@@ -54,13 +46,13 @@ impl Store {
         };
         let hash = key_hash(&key);
         let t = self.trees();
-        finish(
-            (&t.api_keys, &t.api_keys_by_tenant).transaction(|(by_hash, by_tenant)| {
+        finish::<_, StoreError>((&t.api_keys, &t.api_keys_by_tenant).transaction(
+            |(by_hash, by_tenant)| {
                 by_hash.insert(hash.as_slice(), encode(&record))?;
                 by_tenant.insert(keys::pair(tenant, record.id).to_vec(), hash.as_slice())?;
                 Ok(())
-            }),
-        )?;
+            },
+        ))?;
         Ok((key, record))
     }
 
@@ -96,13 +88,13 @@ impl Store {
             .map_err(StoreError::from)?
             .ok_or(RegistryError::NotFound)?;
         let t = self.trees();
-        finish(
-            (&t.api_keys, &t.api_keys_by_tenant).transaction(|(by_hash, by_tenant)| {
+        finish::<_, StoreError>((&t.api_keys, &t.api_keys_by_tenant).transaction(
+            |(by_hash, by_tenant)| {
                 by_hash.remove(&hash)?;
                 by_tenant.remove(index.to_vec())?;
                 Ok(())
-            }),
-        )?;
+            },
+        ))?;
         Ok(())
     }
 

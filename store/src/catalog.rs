@@ -277,10 +277,6 @@ impl Catalog {
         self.by_type.get(&cert_type).is_some_and(|s| !s.is_empty())
     }
 
-    pub fn cert_count(&self) -> usize {
-        self.slots.len()
-    }
-
     /// The rows containing every trigram of `needle` (a superset of the rows containing
     /// `needle`), in slot order; `None` when the needle is too short to have trigrams.
     fn search_candidates(&self, needle: &str) -> Option<Vec<Slot>> {

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use std::collections::HashMap;
 
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::ConflictableTransactionError;
 
 use crate::registry::{CertificateType, Organization, RegistryError, text_key};
-use crate::{Store, StoreError, encode, keys, rules};
+use crate::{Store, encode, finish, keys, rules};
 
 /// The columns an import understands, each with the header names it accepts (compared
 /// ignoring case, spaces, `-` and `_`).
@@ -298,34 +298,30 @@ impl Store {
             changed_types.push(ty);
         }
         let t = self.trees();
-        (
-            &t.organizations,
-            &t.org_by_external_id,
-            &t.cert_types,
-            &t.cert_type_by_code,
-        )
-            .transaction(|(orgs_t, by_ext, types_t, by_code)| {
-                for org in &changed_orgs {
-                    orgs_t.insert(&keys::pair(tenant, org.id), encode(org))?;
-                    let ext = org
-                        .external_id
-                        .as_deref()
-                        .unwrap_or_default()
-                        .to_lowercase();
-                    by_ext.insert(text_key(tenant, &ext), &keys::id(org.id))?;
-                }
-                for ty in &changed_types {
-                    types_t.insert(&keys::pair(tenant, ty.id), encode(ty))?;
-                    by_code.insert(text_key(tenant, &ty.code), &keys::id(ty.id))?;
-                }
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => RegistryError::Store(StoreError::Sled(e)),
-                TransactionError::Abort(()) => {
-                    RegistryError::Store(StoreError::Corrupt("import batch aborted".into()))
-                }
-            })?;
+        finish::<_, RegistryError>(
+            (
+                &t.organizations,
+                &t.org_by_external_id,
+                &t.cert_types,
+                &t.cert_type_by_code,
+            )
+                .transaction(|(orgs_t, by_ext, types_t, by_code)| {
+                    for org in &changed_orgs {
+                        orgs_t.insert(&keys::pair(tenant, org.id), encode(org))?;
+                        let ext = org
+                            .external_id
+                            .as_deref()
+                            .unwrap_or_default()
+                            .to_lowercase();
+                        by_ext.insert(text_key(tenant, &ext), &keys::id(org.id))?;
+                    }
+                    for ty in &changed_types {
+                        types_t.insert(&keys::pair(tenant, ty.id), encode(ty))?;
+                        by_code.insert(text_key(tenant, &ty.code), &keys::id(ty.id))?;
+                    }
+                    Ok::<_, ConflictableTransactionError<RegistryError>>(())
+                }),
+        )?;
         let catalog = self.catalog(tenant)?;
         let mut catalog = catalog.write();
         for org in &changed_orgs {

@@ -223,6 +223,17 @@ fn migrate(meta: &sled::Tree) -> Result<(), StoreError> {
     }
 }
 
+/// The result of a multi-tree transaction as the operation's own error: an abort is the
+/// error the closure chose, a storage failure a [`StoreError`].
+pub(crate) fn finish<T, E: From<StoreError>>(
+    result: Result<T, sled::transaction::TransactionError<E>>,
+) -> Result<T, E> {
+    result.map_err(|e| match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e).into(),
+    })
+}
+
 /// Reads and decodes one record.
 pub fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
     tree.get(key)?.map(|v| decode(&v)).transpose()

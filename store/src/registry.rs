@@ -8,10 +8,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, abort};
+use sled::transaction::{ConflictableTransactionError, abort};
 use uuid::Uuid;
 
-use crate::{Store, StoreError, encode, get, keys, scan};
+use crate::{Store, StoreError, encode, finish, get, keys, scan};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
@@ -214,13 +214,6 @@ pub enum RegistryError {
     Store(#[from] StoreError),
 }
 
-fn finish<T>(r: Result<T, TransactionError<RegistryError>>) -> Result<T, RegistryError> {
-    r.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => RegistryError::Store(StoreError::Sled(e)),
-    })
-}
-
 /// `tenant ‖ text` as an index key (text is lower-cased where lookups are case-insensitive).
 pub(crate) fn text_key(tenant: Uuid, text: &str) -> Vec<u8> {
     let mut k = keys::id(tenant).to_vec();
@@ -278,8 +271,8 @@ impl Store {
     pub fn save_organization(&self, org: &Organization) -> Result<(), RegistryError> {
         let t = self.trees();
         let key = keys::pair(org.tenant_id, org.id);
-        finish(
-            (&t.organizations, &t.org_by_external_id).transaction(|(orgs, by_ext)| {
+        finish::<_, RegistryError>((&t.organizations, &t.org_by_external_id).transaction(
+            |(orgs, by_ext)| {
                 if let Some(ext) = &org.external_id {
                     let ext_key = text_key(org.tenant_id, &ext.to_lowercase());
                     if let Some(owner) = by_ext.get(&ext_key)?
@@ -304,8 +297,8 @@ impl Store {
                 }
                 orgs.insert(&key, encode(org))?;
                 Ok(())
-            }),
-        )?;
+            },
+        ))?;
         self.catalog(org.tenant_id)?.write().upsert_org(org);
         Ok(())
     }
@@ -337,7 +330,7 @@ impl Store {
         let fan_out = self.fan_out(tenant, &deleted)?;
         let deleted = event_keys(self, &deleted)?;
         let t = self.trees();
-        finish(
+        finish::<_, RegistryError>(
             (
                 &t.organizations,
                 &t.org_by_external_id,
@@ -426,7 +419,7 @@ impl Store {
 
     pub fn save_site(&self, site: &Site, previous_org: Option<Uuid>) -> Result<(), RegistryError> {
         let t = self.trees();
-        finish((&t.sites, &t.sites_by_org).transaction(|(sites, by_org)| {
+        finish::<_, RegistryError>((&t.sites, &t.sites_by_org).transaction(|(sites, by_org)| {
             if let Some(old) = previous_org {
                 by_org.remove(keys::triple(site.tenant_id, old, site.id))?;
             }
@@ -442,7 +435,7 @@ impl Store {
     pub fn delete_site(&self, tenant: Uuid, id: Uuid) -> Result<Site, RegistryError> {
         let site = self.site(tenant, id)?.ok_or(RegistryError::NotFound)?;
         let t = self.trees();
-        finish((&t.sites, &t.sites_by_org).transaction(|(sites, by_org)| {
+        finish::<_, RegistryError>((&t.sites, &t.sites_by_org).transaction(|(sites, by_org)| {
             sites.remove(&keys::pair(tenant, id))?;
             by_org.remove(keys::triple(tenant, site.organization_id, id))?;
             Ok(())
@@ -482,8 +475,8 @@ impl Store {
     pub fn save_certificate_type(&self, ty: &CertificateType) -> Result<(), RegistryError> {
         let t = self.trees();
         let key = keys::pair(ty.tenant_id, ty.id);
-        finish(
-            (&t.cert_types, &t.cert_type_by_code).transaction(|(types, by_code)| -> Tx<()> {
+        finish::<_, RegistryError>((&t.cert_types, &t.cert_type_by_code).transaction(
+            |(types, by_code)| -> Tx<()> {
                 let code_key = text_key(ty.tenant_id, &ty.code);
                 if let Some(owner) = by_code.get(&code_key)?
                     && owner.as_ref() != ty.id.as_bytes()
@@ -503,8 +496,8 @@ impl Store {
                 by_code.insert(code_key, &keys::id(ty.id))?;
                 types.insert(&key, encode(ty))?;
                 Ok(())
-            }),
-        )
+            },
+        ))
     }
 
     /// Deletes a certificate type that no certificate uses.
@@ -520,13 +513,13 @@ impl Store {
             )));
         }
         let t = self.trees();
-        finish(
-            (&t.cert_types, &t.cert_type_by_code).transaction(|(types, by_code)| {
+        finish::<_, RegistryError>((&t.cert_types, &t.cert_type_by_code).transaction(
+            |(types, by_code)| {
                 types.remove(&keys::pair(tenant, id))?;
                 by_code.remove(text_key(tenant, &ty.code))?;
                 Ok(())
-            }),
-        )
+            },
+        ))
     }
 
     pub fn certificate(&self, tenant: Uuid, id: Uuid) -> Result<Option<Certificate>, StoreError> {
@@ -585,7 +578,7 @@ impl Store {
         let tenant = cert.tenant_id;
         let fan_out = self.fan_out(tenant, events)?;
         let events = event_keys(self, events)?;
-        finish(
+        finish::<_, RegistryError>(
             (
                 &t.certificates,
                 &t.certs_by_org,
@@ -640,7 +633,7 @@ impl Store {
         let fan_out = self.fan_out(tenant, std::slice::from_ref(&event))?;
         let event = event_keys(self, &[event])?;
         let t = self.trees();
-        finish(
+        finish::<_, RegistryError>(
             (
                 &t.certificates,
                 &t.certs_by_org,
@@ -672,7 +665,7 @@ impl Store {
         let fan_out = self.fan_out(tenant, events)?;
         let encoded = event_keys(self, events)?;
         let t = self.trees();
-        finish(
+        finish::<_, RegistryError>(
             (
                 &t.events,
                 &t.deliveries,

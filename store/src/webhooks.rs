@@ -16,11 +16,11 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use sled::Transactional;
-use sled::transaction::{TransactionError, TransactionalTree};
+use sled::transaction::TransactionalTree;
 use uuid::Uuid;
 
 use crate::registry::{Event, RegistryError};
-use crate::{Store, StoreError, encode, get, keys, scan};
+use crate::{Store, StoreError, encode, finish, get, keys, scan};
 
 /// How long deliveries stay signed with the previous secret after a rotation.
 pub const SECRET_GRACE: Duration = Duration::hours(24);
@@ -321,13 +321,6 @@ impl FanOut {
     }
 }
 
-fn finish<T>(r: Result<T, TransactionError<RegistryError>>) -> Result<T, RegistryError> {
-    r.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => RegistryError::Store(StoreError::Sled(e)),
-    })
-}
-
 impl Store {
     /// The deliveries `events` cause: one per matching subscription of an active subscriber
     /// (one per subscriber even if several of its subscriptions match).
@@ -414,7 +407,7 @@ impl Store {
             .collect();
         let pending = self.due_entries(id)?;
         let t = self.trees();
-        finish(
+        finish::<_, RegistryError>(
             (
                 &t.subscribers,
                 &t.subscriptions,
@@ -713,8 +706,8 @@ impl Store {
         previous_due: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let t = self.trees();
-        (&t.deliveries, &t.deliveries_due)
-            .transaction(|(deliveries, due)| {
+        finish::<_, StoreError>((&t.deliveries, &t.deliveries_due).transaction(
+            |(deliveries, due)| {
                 if let Some(at) = previous_due {
                     due.remove(due_key(d.subscriber_id, at, d.id))?;
                 }
@@ -722,14 +715,9 @@ impl Store {
                     due.insert(due_key(d.subscriber_id, at, d.id), &keys::id(d.tenant_id))?;
                 }
                 deliveries.insert(keys::pair(d.tenant_id, d.id).to_vec(), encode(d))?;
-                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => {
-                    StoreError::Corrupt("delivery update aborted".into())
-                }
-            })
+                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+            },
+        ))
     }
 }
 

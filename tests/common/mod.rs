@@ -190,21 +190,21 @@ impl Server {
     /// Waits for a mail to `to` whose body contains `marker`, and returns the word that
     /// follows the marker (a token).
     pub async fn mailed_token(&self, to: &str, marker: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            for mail in read_mails(&self.outbox()) {
-                if mail.contains(&format!("To: {to}"))
-                    && let Some(rest) = mail.split(marker).nth(1)
-                {
-                    return rest
-                        .chars()
+        let what = format!("a mail to {to} with {marker:?}");
+        eventually(&what, async || {
+            read_mails(&self.outbox()).iter().find_map(|mail| {
+                let rest = mail
+                    .split(marker)
+                    .nth(1)
+                    .filter(|_| mail.contains(&format!("To: {to}")))?;
+                Some(
+                    rest.chars()
                         .take_while(|c| c.is_ascii_alphanumeric())
-                        .collect();
-                }
-            }
-            assert!(Instant::now() < deadline, "no mail to {to} with {marker:?}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+                        .collect(),
+                )
+            })
+        })
+        .await
     }
 
     pub fn mails_to(&self, to: &str) -> usize {
@@ -281,6 +281,18 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// Polls `probe` until it yields a value; fails naming `what` after 10 seconds.
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 

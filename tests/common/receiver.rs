@@ -129,18 +129,10 @@ impl Receiver {
 
     /// Waits until at least `n` requests have arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let got = self.received();
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} webhooks arrived: {got:?}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("{n} webhooks to arrive (got {:?})", self.received().len());
+        super::eventually(&what, async || {
+            Some(self.received()).filter(|got| got.len() >= n)
+        })
+        .await
     }
 }

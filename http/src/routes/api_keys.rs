@@ -11,7 +11,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, authenticate};
 use crate::extract::{Body, Query, authorization, body, query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
@@ -84,12 +83,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-fn admin(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
-    caller.require_admin()?;
-    Ok(caller)
-}
-
 #[utoipa::path(get, path = "/api/auth/api-keys/", tag = "integration",
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
@@ -99,7 +92,7 @@ pub async fn list_api_keys(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let views: Vec<ApiKeyView> = state
         .store()
         .api_keys(caller.tenant_id)?
@@ -121,7 +114,7 @@ pub async fn create_api_key(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let mut input = Input::parse(body, false)?;
     let name = input.required_text("name", 100);
     input.finish()?;
@@ -152,7 +145,7 @@ pub async fn delete_api_key(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteApiKey {

@@ -12,7 +12,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::authenticate;
 use crate::extract::{Body, Query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
@@ -91,7 +90,7 @@ pub async fn list_types(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let types: Vec<CertificateTypeView> = state
         .store()
         .certificate_types(caller.tenant_id)?
@@ -111,7 +110,7 @@ pub async fn create_type(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let patch = type_patch(body, false)?;
     let ty = state
         .actors
@@ -136,7 +135,7 @@ pub async fn get_type(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let ty = state
         .store()
         .certificate_type(caller.tenant_id, id)?
@@ -151,7 +150,7 @@ async fn edit_type(
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     // Another tenant's (or no) type is 404 whatever the body says.
     state
         .store()
@@ -206,7 +205,7 @@ pub async fn delete_type(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificateType {

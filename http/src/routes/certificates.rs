@@ -17,7 +17,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::authenticate;
 use crate::extract::{Body, Query, authorization, client_addr, query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
@@ -274,7 +273,7 @@ pub async fn list_certificates(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let page = PageRequest::from_query(&q)?;
     let mut query = CertQuery {
         organization: q.uuid("organization")?,
@@ -342,7 +341,7 @@ pub async fn create_certificate(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let patch = certificate_patch(body, false)?;
     let cert = state
         .actors
@@ -365,7 +364,7 @@ pub async fn get_certificate(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let cert = state
         .store()
         .certificate(caller.tenant_id, id)?
@@ -381,7 +380,7 @@ async fn edit_certificate(
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     // Another tenant's (or no) certificate is 404 whatever the body says.
     state
         .store()
@@ -437,7 +436,7 @@ pub async fn delete_certificate(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificate {
@@ -461,7 +460,7 @@ pub async fn expiring_certificates(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let days = q
         .parsed(
             "days",

@@ -12,7 +12,6 @@ use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::authenticate;
 use crate::extract::authorization;
 use crate::{ApiError, State, done, json_reply, with_state};
 
@@ -97,7 +96,7 @@ pub async fn upload(
     authorization: Option<String>,
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let (filename, bytes) = file_part(form?).await?;
     let kind = import::detect(&filename, &bytes).map_err(|e| ApiError::field("file", e))?;
     let report = match import::run(&state.actors, caller.tenant_id, kind, bytes).await {

@@ -16,7 +16,6 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::accounts::{email_field, new_password_field};
-use crate::auth::authenticate;
 use crate::error::FieldErrors;
 use crate::extract::{Body, authorization, body, client_addr, parse_json};
 use crate::{ApiError, State, blocking, done, json_reply, with_state};
@@ -91,8 +90,7 @@ pub async fn create_invitation(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
-    caller.require_admin()?;
+    let caller = state.admin(authorization)?;
     let req: InvitationRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);

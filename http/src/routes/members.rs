@@ -12,7 +12,6 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::invitations::parse_role;
-use crate::auth::{Caller, authenticate};
 use crate::extract::{Body, Query, authorization, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::{ApiError, State, done, json_reply, no_content, with_state};
@@ -69,12 +68,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-fn admin(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
-    caller.require_admin()?;
-    Ok(caller)
-}
-
 fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
     let user = state.store().user(m.user_id)?.ok_or(ApiError::NotFound)?;
     Ok(MemberView {
@@ -102,7 +95,7 @@ pub async fn list_members(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let mut members = state.store().members(caller.tenant_id)?;
     members.sort_by_key(|m| (m.created_at, m.user_id));
     let views = members
@@ -125,7 +118,7 @@ pub async fn get_member(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let m = state
         .store()
         .membership(caller.tenant_id, id)?
@@ -148,7 +141,7 @@ pub async fn update_member(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     // Another tenant's (or no) member is 404 whatever the body says.
     state
         .store()
@@ -183,7 +176,7 @@ pub async fn delete_member(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::RemoveMember {

@@ -14,7 +14,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, authenticate};
 use crate::extract::{Body, Query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
@@ -116,10 +115,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     .boxed()
 }
 
-fn caller(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
-    authenticate(state.store(), authorization.as_deref())
-}
-
 pub(crate) fn organization_view(
     state: &State,
     org: Organization,
@@ -191,7 +186,7 @@ pub async fn list_organizations(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     let page = PageRequest::from_query(&q)?;
     let query = OrgQuery {
         country: q.get("country").map(|c| c.trim().to_ascii_uppercase()),
@@ -238,7 +233,7 @@ pub async fn create_organization(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     let patch = organization_patch(body, false)?;
     let org = state
         .actors
@@ -266,7 +261,7 @@ pub async fn get_organization(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     let org = state
         .store()
         .organization(caller.tenant_id, id)?
@@ -284,7 +279,7 @@ async fn edit_organization(
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     // Another tenant's (or no) object is 404 whatever the body says.
     state
         .store()
@@ -353,7 +348,7 @@ pub async fn delete_organization(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteOrganization {
@@ -388,7 +383,7 @@ pub async fn list_sites(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     let mut sites = match q.uuid("organization")? {
         Some(org) => state.store().sites_of(caller.tenant_id, org)?,
         None => state.store().sites(caller.tenant_id)?,
@@ -411,7 +406,7 @@ pub async fn create_site(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     let patch = site_patch(body, false)?;
     let site = state
         .actors
@@ -433,7 +428,7 @@ pub async fn get_site(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     let site = state
         .store()
         .site(caller.tenant_id, id)?
@@ -448,7 +443,7 @@ async fn edit_site(
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     state
         .store()
         .site(caller.tenant_id, id)?
@@ -502,7 +497,7 @@ pub async fn delete_site(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&state, authorization)?;
+    let caller = state.caller(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSite {

@@ -11,7 +11,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::authenticate;
 use crate::extract::{Body, authorization, body};
 use crate::input::Input;
 use crate::{ApiError, State, done, json_reply, with_state};
@@ -64,7 +63,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     security(("token" = [])),
     responses((status = 200, description = "The caller's tenant", body = TenantView)))]
 pub async fn get_tenant(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let tenant = state
         .store()
         .tenant(caller.tenant_id)?
@@ -84,8 +83,7 @@ pub async fn patch_tenant(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
-    caller.require_admin()?;
+    let caller = state.admin(authorization)?;
     let mut input = Input::parse(body, true)?;
     let on = input.boolean("public_listing");
     input.finish()?;

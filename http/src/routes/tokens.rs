@@ -11,7 +11,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::authenticate;
 use crate::error::FieldErrors;
 use crate::extract::{Body, Query, authorization, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
@@ -128,7 +127,7 @@ pub async fn list_tokens(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let tokens: Vec<TokenView> = state
         .store()
         .tokens_of(caller.tenant_id, caller.user_id)?
@@ -152,7 +151,7 @@ pub async fn create_token(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let req: TokenRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let name = errors.required("name", req.name);
@@ -203,7 +202,7 @@ pub async fn refresh_token(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let current = caller.token_hash;
     let issued = state
         .actors
@@ -228,7 +227,7 @@ pub async fn revoke_token(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
+    let caller = state.caller(authorization)?;
     let user_id = caller.user_id;
     state
         .actors

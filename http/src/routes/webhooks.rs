@@ -17,7 +17,6 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, authenticate};
 use crate::extract::{Body, Query, authorization, query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
@@ -244,12 +243,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-fn admin(state: &State, authorization: Option<String>) -> Result<Caller, ApiError> {
-    let caller = authenticate(state.store(), authorization.as_deref())?;
-    caller.require_admin()?;
-    Ok(caller)
-}
-
 /// Reads a subscriber body; the URL must pass the outbound address check.
 async fn subscriber_patch(
     state: &State,
@@ -284,7 +277,7 @@ pub async fn list_subscribers(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let views: Vec<SubscriberView> = state
         .store()
         .subscribers(caller.tenant_id)?
@@ -306,7 +299,7 @@ pub async fn create_subscriber(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let patch = subscriber_patch(&state, body, false).await?;
     let sub = state
         .actors
@@ -328,7 +321,7 @@ pub async fn get_subscriber(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let sub = state
         .store()
         .subscriber(caller.tenant_id, id)?
@@ -343,7 +336,7 @@ async fn edit_subscriber(
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     state
         .store()
         .subscriber(caller.tenant_id, id)?
@@ -397,7 +390,7 @@ pub async fn delete_subscriber(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSubscriber {
@@ -417,7 +410,7 @@ pub async fn rotate_key(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let sub = state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::RotateSubscriberKey {
@@ -442,7 +435,7 @@ pub async fn rotate_secret(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let sub = state
         .actors
         .tenant(caller.tenant_id, |reply| {
@@ -483,7 +476,7 @@ pub async fn list_subscriptions(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let views: Vec<SubscriptionView> = state
         .store()
         .subscriptions(caller.tenant_id)?
@@ -510,7 +503,7 @@ pub async fn create_subscription(
     authorization: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let patch = subscription_patch(body, false)?;
     let s = state
         .actors
@@ -532,7 +525,7 @@ pub async fn get_subscription(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let s = state
         .store()
         .subscription(caller.tenant_id, id)?
@@ -547,7 +540,7 @@ async fn edit_subscription(
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     state
         .store()
         .subscription(caller.tenant_id, id)?
@@ -601,7 +594,7 @@ pub async fn delete_subscription(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSubscription {
@@ -627,7 +620,7 @@ pub async fn list_deliveries(
     authorization: Option<String>,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let subscriber = q.uuid("subscriber")?;
     let status = q.parsed(
         "status",
@@ -660,7 +653,7 @@ pub async fn get_delivery(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let d = state
         .store()
         .delivery(caller.tenant_id, id)?
@@ -677,7 +670,7 @@ pub async fn retry_delivery(
     state: State,
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
-    let caller = admin(&state, authorization)?;
+    let caller = state.admin(authorization)?;
     let d = state
         .store()
         .delivery(caller.tenant_id, id)?
