@@ -52,7 +52,10 @@ async fn csv_rows_are_upserted_with_row_errors_and_reimport_changes_nothing() {
         [3, 0, 1, 0],
         "ISO_9001 exists with that name; FSSC_22000 is new"
     );
-    assert_eq!(r.body["discovery_triggered"], 0);
+    assert_eq!(
+        r.body["discovery_triggered"], 2,
+        "the two new organizations with a website"
+    );
     assert_eq!(
         r.body["errors"],
         json!([
@@ -82,6 +85,7 @@ async fn csv_rows_are_upserted_with_row_errors_and_reimport_changes_nothing() {
     // The same file again: nothing changes, nothing is counted.
     let again = upload(&s, &token, "suppliers.csv", CSV.as_bytes().to_vec()).await;
     assert_eq!(counts(&again.body), [0, 0, 0, 0]);
+    assert_eq!(again.body["discovery_triggered"], 0);
     assert_eq!(
         s.get("/api/organizations/", Some(&token)).await.body["count"],
         3
@@ -92,6 +96,39 @@ async fn csv_rows_are_upserted_with_row_errors_and_reimport_changes_nothing() {
         .replace("FSSC 22000\n", "FSSC 22000 v6\n");
     let r = upload(&s, &token, "suppliers.csv", changed.into_bytes()).await;
     assert_eq!(counts(&r.body), [0, 1, 0, 1]);
+}
+
+/// Discovery started by an import really crawls the new supplier's website.
+#[tokio::test]
+async fn imported_websites_are_crawled_for_certificate_pages() {
+    use common::site::{Resource, Site};
+    let site = Site::start().await;
+    site.serve(
+        "/",
+        Resource::html(r#"<a href="/zertifikate">Zertifikate</a>"#),
+    );
+    site.serve(
+        "/zertifikate",
+        Resource::html("<h1>Zertifikate</h1><p>ISO 9001:2015 Zertifikat-Nr. Q-1, gültig bis 01.02.2099</p><p>IATF 16949 Zertifikat-Nr. A-2</p>"),
+    );
+    let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
+    let (token, _) = s.signup("a@one.example", "One").await;
+    let csv = format!(
+        "external_id,name,website\nS-1,Supplier,{}/\nS-2,No Site,\n",
+        site.base
+    );
+    let r = upload(&s, &token, "s.csv", csv.into_bytes()).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["discovery_triggered"]),
+        (200, &json!(1))
+    );
+    let found = common::eventually("the discovered endpoint", async || {
+        let list = s.get("/api/monitoring/endpoints/", Some(&token)).await.body;
+        (list["count"] == 1).then_some(list)
+    })
+    .await;
+    assert_eq!(found["results"][0]["url"], site.url("/zertifikate"));
+    assert_eq!(found["results"][0]["organization_name"], "Supplier");
 }
 
 #[tokio::test]

@@ -301,22 +301,20 @@ async fn the_rate_limit_is_per_tenant() {
     );
 }
 
-/// In-process: monitoring (not built yet) will be what sets `last_checked` and
-/// `source_url`; here the test writes such a certificate through the store.
+/// A certificate found by monitoring carries `last_checked`: the time of the scrape that
+/// last saw it, with milliseconds.
 #[tokio::test]
 async fn a_monitored_certificate_shows_when_it_was_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
-    let config = certwatch_config::Config::load_with(None, |name| match name {
-        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
-        "CERTWATCH_DATA_DIR" => Some(data.clone()),
-        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
-        _ => None,
-    })
-    .unwrap();
-    let server = certwatch::start(config).await.unwrap();
-    let s = Server::attach(&format!("http://{}", server.addr), dir.path());
-    let (admin, tenant) = s.signup("a@one.example", "One").await;
+    let site = common::site::Site::start().await;
+    site.serve(
+        "/certificates",
+        common::site::Resource::html(
+            "<table><tr><th>Scheme</th><th>Certificate No.</th><th>Valid until</th></tr>\
+             <tr><td>ISCC EU</td><td>EU-ISCC-Cert-DE105-12345678</td><td>31.12.2099</td></tr></table>",
+        ),
+    );
+    let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
+    let (admin, _) = s.signup("a@one.example", "One").await;
     let key = s
         .post("/api/auth/api-keys/", Some(&admin), json!({"name": "ERP"}))
         .await
@@ -324,21 +322,38 @@ async fn a_monitored_certificate_shows_when_it_was_checked() {
         .as_str()
         .unwrap()
         .to_string();
-    let created = certificate(&s, &admin, "ISCC-EU-1234", "2099-12-31", "ACTIVE").await;
-
-    let store = server.actors.store();
-    let tenant: uuid::Uuid = tenant.parse().unwrap();
-    let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
-    let old = store.certificate(tenant, id).unwrap().unwrap();
-    let mut monitored = old.clone();
-    monitored.last_checked = Some("2026-02-12T08:30:00Z".parse().unwrap());
-    monitored.source_url = Some("https://supplier.example/certificates".into());
-    store.save_certificate(&monitored, Some(&old), &[]).unwrap();
-
-    let r = v1(&s, "ISCC-EU-1234", bearer(&key)).await;
+    let org = s
+        .post(
+            "/api/organizations/",
+            Some(&admin),
+            json!({"name": "Biofuel AG"}),
+        )
+        .await
+        .body["id"]
+        .clone();
+    let r = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&admin),
+            json!({"organization_id": org, "url": site.url("/certificates")}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let number = "EU-ISCC-Cert-DE105-12345678";
+    let log = common::eventually("the scrape", async || {
+        let logs = s.get("/api/monitoring/logs/", Some(&admin)).await.body;
+        (logs["count"] == 1).then(|| logs["results"][0].clone())
+    })
+    .await;
+    let found = v1(&s, number, bearer(&key)).await.body;
+    let finished: chrono::DateTime<Utc> = log["finished_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(
-        r.body,
-        json!({"cert_number": "ISCC-EU-1234", "status": "valid", "valid_until": "31.12.2099", "last_checked": "2026-02-12T08:30:00.000Z"})
+        found,
+        json!({
+            "cert_number": number,
+            "status": "valid",
+            "valid_until": "31.12.2099",
+            "last_checked": finished.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        })
     );
-    server.shutdown().await.unwrap();
 }

@@ -51,6 +51,7 @@ async fn openapi_document_lists_routes_that_exist() {
             operations += 1;
             let concrete = path
                 .replace("{id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{organization_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{key}", "some-key")
                 .replace("{number}", "SOME-NUMBER");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -64,8 +65,8 @@ async fn openapi_document_lists_routes_that_exist() {
     }
     // auth (16 with the tenant settings), health, organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
-    // imports (1).
-    assert_eq!(operations, 65);
+    // imports (1), monitoring (12).
+    assert_eq!(operations, 77);
     for path in [
         "/api/health/",
         "/api/auth/register/",

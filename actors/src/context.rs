@@ -1,15 +1,21 @@
 //! What every actor of one running instance shares.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
 
 use certwatch_config::Config;
 use certwatch_store::Store;
 use ractor::ActorRef;
 use uuid::Uuid;
 
+use certwatch_store::monitoring::catch_up_slot;
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
 use crate::mail::Mail;
 use crate::mailer::MailerMsg;
+use crate::monitoring::fetch::Fetcher;
 
 pub(crate) const MAILER: &str = "mailer";
 pub(crate) const ACCOUNTS: &str = "accounts";
@@ -30,6 +36,35 @@ pub(crate) struct Context {
     pub restarts: AtomicU64,
     /// Sends webhooks: guarded against internal addresses, no redirects, 15 s per attempt.
     pub webhook_client: reqwest::Client,
+    /// Fetches supplier pages and documents for monitoring and discovery.
+    pub fetcher: Fetcher,
+    pub discovery_slots: Semaphore,
+    /// Per tenant, discovery runs not yet finished.
+    discoveries: Mutex<HashMap<Uuid, usize>>,
+    /// The slot of the last overdue check scheduled, to spread catch-up checks.
+    catch_up: Mutex<Option<DateTime<Utc>>>,
+}
+
+/// One discovery run under way; dropping it marks the run finished.
+pub struct DiscoveryRunning {
+    ctx: Arc<Context>,
+    tenant: Uuid,
+}
+
+impl Drop for DiscoveryRunning {
+    fn drop(&mut self) {
+        let mut runs = self
+            .ctx
+            .discoveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = runs.get_mut(&self.tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                runs.remove(&self.tenant);
+            }
+        }
+    }
 }
 
 impl Context {
@@ -38,6 +73,10 @@ impl Context {
             crate::outbound::client(config.allow_private_targets, WEBHOOK_TIMEOUT, 0);
         Arc::new(Context {
             webhook_client,
+            fetcher: Fetcher::new(config.allow_private_targets, config.fetch_timeout),
+            discovery_slots: Semaphore::new(crate::monitoring::DISCOVERY_SLOTS),
+            discoveries: Mutex::new(HashMap::new()),
+            catch_up: Mutex::new(None),
             store,
             config,
             instance: Uuid::new_v4(),
@@ -65,6 +104,37 @@ impl Context {
             }
             None => tracing::error!(to = %mail.to, "no mailer running; mail dropped"),
         }
+    }
+
+    /// Counts a discovery run of `tenant` until the returned value is dropped.
+    pub fn discovery_running(self: &Arc<Self>, tenant: Uuid) -> DiscoveryRunning {
+        *self
+            .discoveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(tenant)
+            .or_default() += 1;
+        DiscoveryRunning {
+            ctx: self.clone(),
+            tenant,
+        }
+    }
+
+    pub fn discoveries_running(&self, tenant: Uuid) -> usize {
+        self.discoveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&tenant)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// When the next overdue check may start (see [`catch_up_slot`]).
+    pub fn next_catch_up_slot(&self, per_second: u32) -> DateTime<Utc> {
+        let mut last = self.catch_up.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = catch_up_slot(*last, Utc::now(), per_second);
+        *last = Some(slot);
+        slot
     }
 
     /// The tenant id in a tenant actor's name, if `name` is one.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::call::Reply;
 use crate::context::{Context, DELIVERY_SUPERVISOR};
+use crate::spawn::{spawn_or_adopt, take_stopped};
 use crate::subscriber::{SubscriberActor, SubscriberMsg};
 
 pub enum DeliverySupervisorMsg {
@@ -61,31 +62,16 @@ impl DeliverySupervisor {
             return Some(actor.clone());
         }
         let name = state.ctx.name(&format!("subscriber:{subscriber}"));
-        match Actor::spawn_linked(
-            Some(name.clone()),
-            SubscriberActor,
-            (state.ctx.clone(), tenant, subscriber),
-            myself.get_cell(),
-        )
-        .await
-        {
-            Ok((actor, _)) => {
+        let args = (state.ctx.clone(), tenant, subscriber);
+        match spawn_or_adopt(name, SubscriberActor, args, myself.get_cell()).await {
+            Ok(actor) => {
                 state.actors.insert(subscriber, (tenant, actor.clone()));
                 Some(actor)
             }
-            Err(e) => match ractor::registry::where_is(name) {
-                // A live actor of an earlier supervisor (this one was restarted): adopt it.
-                Some(cell) => {
-                    cell.link(myself.get_cell());
-                    let actor: ActorRef<SubscriberMsg> = cell.into();
-                    state.actors.insert(subscriber, (tenant, actor.clone()));
-                    Some(actor)
-                }
-                None => {
-                    tracing::debug!(%subscriber, error = %e, "subscriber actor not started");
-                    None
-                }
-            },
+            Err(e) => {
+                tracing::debug!(%subscriber, error = %e, "subscriber actor not started");
+                None
+            }
         }
     }
 }
@@ -165,20 +151,9 @@ impl Actor for DeliverySupervisor {
         event: SupervisionEvent,
         state: &mut DeliveryState,
     ) -> Result<(), ActorProcessingErr> {
-        let (cell, failed) = match &event {
-            SupervisionEvent::ActorFailed(cell, _) => (cell, true),
-            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, false),
-            _ => return Ok(()),
-        };
-        let Some(subscriber) = state
-            .actors
-            .iter()
-            .find(|(_, (_, a))| a.get_id() == cell.get_id())
-            .map(|(id, _)| *id)
+        let Some((subscriber, (tenant, _), failed)) =
+            take_stopped(&mut state.actors, &event, |(_, a)| a.get_cell())
         else {
-            return Ok(());
-        };
-        let Some((tenant, _)) = state.actors.remove(&subscriber) else {
             return Ok(());
         };
         // A clean stop means the subscriber was deleted; a failure is restarted from the store.

@@ -19,8 +19,10 @@ mod delivery_supervisor;
 pub mod import;
 pub mod mail;
 mod mailer;
+pub mod monitoring;
 pub mod outbound;
 mod root;
+mod spawn;
 mod subscriber;
 mod tenant;
 mod tenant_supervisor;
@@ -62,6 +64,13 @@ pub struct ActorHealth {
     pub tenant_supervisor: bool,
     pub tenants_running: usize,
     pub restarts: u64,
+}
+
+/// What `/api/monitoring/health/` reports about a tenant's actors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitoringRuntime {
+    pub endpoint_actors: usize,
+    pub discoveries_running: usize,
 }
 
 impl ActorHealth {
@@ -149,6 +158,30 @@ impl Actors {
             reply,
         })
         .await
+    }
+
+    /// Starts discovery for these organizations of `tenant` (those with a website); returns
+    /// how many runs started.
+    pub async fn discover(
+        &self,
+        tenant: Uuid,
+        organizations: Vec<Uuid>,
+    ) -> Result<usize, ActorError> {
+        self.tenant(tenant, |reply| TenantMsg::Discover {
+            organizations,
+            reply,
+        })
+        .await
+    }
+
+    /// The live side of a tenant's monitoring: endpoint actors running and discovery runs
+    /// under way.
+    pub async fn monitoring(&self, tenant: Uuid) -> Result<MonitoringRuntime, ActorError> {
+        let endpoint_actors = self.tenant(tenant, TenantMsg::CountEndpointActors).await?;
+        Ok(MonitoringRuntime {
+            endpoint_actors,
+            discoveries_running: self.ctx.discoveries_running(tenant),
+        })
     }
 
     pub async fn health(&self) -> ActorHealth {

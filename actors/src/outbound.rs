@@ -89,6 +89,18 @@ pub async fn check_url_resolved(raw: &str, allow_internal: bool) -> Result<reqwe
     Ok(url)
 }
 
+/// An error with its causes, which is where reqwest keeps the useful part.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// A resolver that drops internal addresses, failing when nothing else is left.
 struct GuardedResolver;
 
@@ -111,11 +123,22 @@ impl Resolve for GuardedResolver {
 /// An HTTP client with the guard in place (unless internal targets are allowed), a clear
 /// User-Agent and the given limits.
 pub fn client(allow_internal: bool, timeout: Duration, redirects: usize) -> reqwest::Client {
+    // Every hop is checked like the first URL: a redirect to an internal address literal
+    // never reaches the resolver, so the resolver's guard alone would not catch it.
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > redirects {
+            return attempt.error(format!("more than {redirects} redirects"));
+        }
+        match check_url(attempt.url().as_str(), allow_internal) {
+            Ok(_) => attempt.follow(),
+            Err(e) => attempt.error(format!("redirect refused: {e}")),
+        }
+    });
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10).min(timeout))
-        .redirect(reqwest::redirect::Policy::limited(redirects));
+        .redirect(policy);
     if redirects == 0 {
         builder = builder.redirect(reqwest::redirect::Policy::none());
     }

@@ -213,7 +213,7 @@ async fn attempt(
         .await;
     let mut resp = match sent {
         Ok(resp) => resp,
-        Err(e) => return failed(error_chain(&e)),
+        Err(e) => return failed(outbound::error_chain(&e)),
     };
     let status = resp.status().as_u16();
     let retry_after = resp
@@ -240,16 +240,4 @@ async fn attempt(
         },
         retry_after,
     }
-}
-
-/// An error with its causes, which is where reqwest keeps the useful part.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -2,7 +2,9 @@
 //! invitations; later suppliers and certificates). One owner per tenant means no lost
 //! updates without locks, and the "last admin" rule cannot race with itself.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use certwatch_store::accounts::Tenant;
 use certwatch_store::accounts::{
@@ -12,17 +14,23 @@ use certwatch_store::accounts::{
 use certwatch_store::api_keys::ApiKey;
 use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
 use certwatch_store::import::{ImportCounts, ImportRow};
-use certwatch_store::registry::{Certificate, CertificateType, Event, Organization, Site};
+use certwatch_store::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
+use certwatch_store::registry::{
+    Certificate, CertificateType, Event, Organization, RegistryError, Site,
+};
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
 use certwatch_store::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
 use chrono::{DateTime, Duration, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
 use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
-use crate::context::Context;
+use crate::context::{Context, DiscoveryRunning};
 use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
 use crate::mail;
+use crate::monitoring::endpoint::{EndpointActor, EndpointMsg};
+use crate::monitoring::start_discovery;
+use crate::spawn::{spawn_or_adopt, take_stopped};
 
 /// A new credential: the key (shown once) and what is stored about it.
 pub type IssuedToken = (String, Token);
@@ -166,13 +174,54 @@ pub enum TenantMsg {
     TouchApiKey {
         hash: KeyHash,
     },
+    /// Creates (`id` None) or edits a monitored endpoint, and starts, reschedules or stops
+    /// its actor to match.
+    EditEndpoint {
+        id: Option<Uuid>,
+        patch: EndpointPatch,
+        reply: Reply<Endpoint>,
+    },
+    DeleteEndpoint {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Queues a scrape of an active endpoint now.
+    TriggerScrape {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// An endpoint actor's finished attempt, to apply and log; replies with the endpoint
+    /// and its next check.
+    RecordScrape {
+        endpoint: Uuid,
+        report: Box<ScrapeReport>,
+        reply: Reply<Endpoint>,
+    },
+    /// Pages a discovery run found for an organization; new ones become endpoints.
+    AddDiscovered {
+        organization: Uuid,
+        urls: Vec<String>,
+        running: DiscoveryRunning,
+    },
+    /// Starts discovery for these organizations (those with a website); replies how many.
+    Discover {
+        organizations: Vec<Uuid>,
+        reply: Reply<usize>,
+    },
+    /// How many endpoint actors are running.
+    CountEndpointActors(Reply<usize>),
 }
+
+/// Overdue checks started per second after a (re)start, across all tenants.
+const CATCH_UP_PER_SECOND: u32 = 50;
 
 pub(crate) struct TenantActor;
 
 pub(crate) struct TenantState {
     ctx: Arc<Context>,
     tenant: Uuid,
+    /// The actors of the tenant's active endpoints (children of this actor).
+    endpoints: HashMap<Uuid, ActorRef<EndpointMsg>>,
 }
 
 impl Actor for TenantActor {
@@ -185,15 +234,72 @@ impl Actor for TenantActor {
         _myself: ActorRef<TenantMsg>,
         (ctx, tenant): (Arc<Context>, Uuid),
     ) -> Result<TenantState, ActorProcessingErr> {
-        Ok(TenantState { ctx, tenant })
+        Ok(TenantState {
+            ctx,
+            tenant,
+            endpoints: HashMap::new(),
+        })
     }
 
     async fn post_start(
         &self,
         myself: ActorRef<TenantMsg>,
-        _state: &mut TenantState,
+        state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
         myself.cast(TenantMsg::SweepExpired)?;
+        // Every active endpoint resumes its schedule; overdue ones are spread out, in the
+        // order they fell due, so a restart does not fire them all at once.
+        let now = Utc::now();
+        let mut active: Vec<Endpoint> = state
+            .ctx
+            .store
+            .endpoints(state.tenant)?
+            .into_iter()
+            .filter(|e| e.is_active)
+            .collect();
+        active.sort_by_key(|e| e.next_check_at);
+        for ep in active {
+            let delay = if ep.next_check_at.is_none_or(|at| at <= now) {
+                let slot = state.ctx.next_catch_up_slot(CATCH_UP_PER_SECOND);
+                (slot - Utc::now()).to_std().unwrap_or_default()
+            } else {
+                StdDuration::ZERO
+            };
+            self.ensure_endpoint(&myself, state, ep.id, delay).await;
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        _state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.stop_children(None);
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        event: SupervisionEvent,
+        state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some((id, _, failed)) = take_stopped(&mut state.endpoints, &event, |a| a.get_cell())
+        else {
+            return Ok(());
+        };
+        // A clean stop means the endpoint was paused or deleted; a failure (a panic while
+        // parsing a page) restarts only that endpoint's actor, from the store.
+        if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            tracing::error!(endpoint = %id, ?event, "endpoint actor failed; restarting it");
+            state
+                .ctx
+                .restarts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.ensure_endpoint(&myself, state, id, StdDuration::ZERO)
+                .await;
+        }
         Ok(())
     }
 
@@ -203,7 +309,7 @@ impl Actor for TenantActor {
         msg: TenantMsg,
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
-        let store = &state.ctx.store;
+        let store = &state.ctx.store.clone();
         let tenant = state.tenant;
         let now = Utc::now();
         match msg {
@@ -337,12 +443,30 @@ impl Actor for TenantActor {
                 reply_when_durable(store, reply, result);
             }
             TenantMsg::EditOrganization { id, patch, reply } => {
+                let before = match id {
+                    Some(id) => store.organization(tenant, id)?.map(|o| o.website),
+                    None => None,
+                };
                 let result = crash_on_store_error(store.edit_organization(tenant, id, patch, now))?;
-                reply_when_durable(store, reply, result);
+                let ctx = state.ctx.clone();
+                // A new website (on a new organization or a changed one) is crawled for
+                // certificate pages once the change is durable.
+                reply_when_durable_then(store, reply, result, move |org| {
+                    if org.website.is_some() && before.as_ref() != Some(&org.website) {
+                        start_discovery(&ctx, tenant, org.id);
+                    }
+                });
             }
             TenantMsg::DeleteOrganization { id, reply } => {
+                let endpoints = store.endpoints_of(tenant, id)?;
                 let result = store.delete_organization(tenant, id, now).map(|_| ());
-                reply_when_durable(store, reply, crash_on_store_error(result)?);
+                let result = crash_on_store_error(result)?;
+                if result.is_ok() {
+                    for ep in endpoints {
+                        Self::stop_endpoint(state, ep);
+                    }
+                }
+                reply_when_durable(store, reply, result);
             }
             TenantMsg::EditSite { id, patch, reply } => {
                 let result = crash_on_store_error(store.edit_site(tenant, id, patch, now))?;
@@ -445,12 +569,117 @@ impl Actor for TenantActor {
             }
             TenantMsg::TouchApiKey { hash } => store.touch_api_key(&hash, now)?,
             TenantMsg::ImportBatch { rows, reply } => {
-                let result = crash_on_store_error(store.import_batch(tenant, &rows, now))?;
-                reply_when_durable(store, reply, result);
+                let mut result = crash_on_store_error(store.import_batch(tenant, &rows, now))?;
+                let mut discover = Vec::new();
+                if let Ok(counts) = &mut result {
+                    discover = std::mem::take(&mut counts.new_with_website);
+                    counts.discovery_triggered = discover.len();
+                }
+                let ctx = state.ctx.clone();
+                reply_when_durable_then(store, reply, result, move |_| {
+                    for org in discover {
+                        start_discovery(&ctx, tenant, org);
+                    }
+                });
             }
             TenantMsg::RecordEvent { event, reply } => {
                 let result = crash_on_store_error(store.record_events(tenant, &[event]))?;
                 reply_when_durable(store, reply, result);
+            }
+            TenantMsg::EditEndpoint { id, patch, reply } => {
+                let result =
+                    crash_on_store_error(store.edit_endpoint(tenant, id, patch, false, now))?;
+                if let Ok(ep) = &result {
+                    self.sync_endpoint(&myself, state, ep).await;
+                }
+                reply_when_durable(&state.ctx.store, reply, result);
+            }
+            TenantMsg::DeleteEndpoint { id, reply } => {
+                let result = crash_on_store_error(store.delete_endpoint(tenant, id))?;
+                if result.is_ok() {
+                    Self::stop_endpoint(state, id);
+                }
+                reply_when_durable(&state.ctx.store, reply, result.map(|_| ()));
+            }
+            TenantMsg::TriggerScrape { id, reply } => {
+                let result = match store.endpoint(tenant, id)? {
+                    None => Err(RegistryError::NotFound.into()),
+                    Some(ep) if !ep.is_active => Err(RegistryError::Refused(
+                        "The endpoint is inactive; set is_active to true to scrape it.".into(),
+                    )
+                    .into()),
+                    Some(ep) => match self
+                        .ensure_endpoint(&myself, state, ep.id, StdDuration::ZERO)
+                        .await
+                    {
+                        Some(actor) => {
+                            let _ = actor.cast(EndpointMsg::Trigger);
+                            Ok(())
+                        }
+                        None => Err(crate::ActorError::Unavailable(
+                            "the endpoint's actor could not be started".into(),
+                        )),
+                    },
+                };
+                let _ = reply.send(result);
+            }
+            TenantMsg::RecordScrape {
+                endpoint,
+                report,
+                reply,
+            } => {
+                let result = store
+                    .record_scrape(tenant, endpoint, *report, now)
+                    .map(|(ep, _)| ep);
+                reply_when_durable(&state.ctx.store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::AddDiscovered {
+                organization,
+                urls,
+                running,
+            } => {
+                for url in urls {
+                    if store.endpoint_by_url(tenant, &url)?.is_some() {
+                        continue;
+                    }
+                    let patch = EndpointPatch {
+                        organization_id: Some(organization),
+                        url: Some(url),
+                        ..Default::default()
+                    };
+                    // The organization may have been deleted while it was crawled.
+                    match crash_on_store_error(store.edit_endpoint(tenant, None, patch, true, now))?
+                    {
+                        Ok(ep) => self.sync_endpoint(&myself, state, &ep).await,
+                        Err(e) => {
+                            tracing::info!(%organization, error = %e, "discovered page not added")
+                        }
+                    }
+                }
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _ = store.commit().await;
+                    drop(running);
+                });
+            }
+            TenantMsg::Discover {
+                organizations,
+                reply,
+            } => {
+                let mut started = 0;
+                for id in organizations {
+                    if store
+                        .organization(tenant, id)?
+                        .is_some_and(|o| o.website.is_some())
+                    {
+                        start_discovery(&state.ctx, tenant, id);
+                        started += 1;
+                    }
+                }
+                let _ = reply.send(Ok(started));
+            }
+            TenantMsg::CountEndpointActors(reply) => {
+                let _ = reply.send(Ok(state.endpoints.len()));
             }
         }
         // Writes above may have stored deliveries: once durable, wake their subscribers.
@@ -475,6 +704,56 @@ impl Actor for TenantActor {
 }
 
 impl TenantActor {
+    /// The endpoint's actor, started if need be (at least `delay` before its first check);
+    /// `None` if the endpoint is gone or paused.
+    async fn ensure_endpoint(
+        &self,
+        myself: &ActorRef<TenantMsg>,
+        state: &mut TenantState,
+        id: Uuid,
+        delay: StdDuration,
+    ) -> Option<ActorRef<EndpointMsg>> {
+        if let Some(actor) = state.endpoints.get(&id) {
+            return Some(actor.clone());
+        }
+        let name = state.ctx.name(&format!("endpoint:{id}"));
+        let args = (state.ctx.clone(), state.tenant, id, delay);
+        match spawn_or_adopt(name, EndpointActor, args, myself.get_cell()).await {
+            Ok(actor) => {
+                state.endpoints.insert(id, actor.clone());
+                Some(actor)
+            }
+            Err(e) => {
+                tracing::debug!(endpoint = %id, error = %e, "endpoint actor not started");
+                None
+            }
+        }
+    }
+
+    fn stop_endpoint(state: &mut TenantState, id: Uuid) {
+        if let Some(actor) = state.endpoints.remove(&id) {
+            actor.stop(Some("endpoint deleted or paused".into()));
+        }
+    }
+
+    /// Makes the endpoint's actor match its record: running and rescheduled when active,
+    /// stopped when paused.
+    async fn sync_endpoint(
+        &self,
+        myself: &ActorRef<TenantMsg>,
+        state: &mut TenantState,
+        ep: &Endpoint,
+    ) {
+        if !ep.is_active {
+            Self::stop_endpoint(state, ep.id);
+        } else if let Some(actor) = self
+            .ensure_endpoint(myself, state, ep.id, StdDuration::ZERO)
+            .await
+        {
+            let _ = actor.cast(EndpointMsg::Reload);
+        }
+    }
+
     /// Replies once the subscriber change is durable, then has its actor read it again.
     fn reload_subscriber_then_reply(
         &self,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::call::Reply;
 use crate::context::{Context, TENANT_SUPERVISOR};
+use crate::spawn::spawn_or_adopt;
 use crate::tenant::{TenantActor, TenantMsg};
 
 pub enum TenantSupervisorMsg {
@@ -50,31 +51,16 @@ impl TenantSupervisor {
             return Ok(None);
         }
         let name = state.ctx.tenant_name(tenant);
-        match Actor::spawn_linked(
-            Some(name),
-            TenantActor,
-            (state.ctx.clone(), tenant),
-            myself.get_cell(),
-        )
-        .await
-        {
-            Ok((actor, _)) => {
+        let args = (state.ctx.clone(), tenant);
+        match spawn_or_adopt(name, TenantActor, args, myself.get_cell()).await {
+            Ok(actor) => {
                 state.tenants.insert(tenant, actor.clone());
                 Ok(Some(actor))
             }
-            Err(e) => match ractor::registry::where_is(state.ctx.tenant_name(tenant)) {
-                // A live actor of an earlier supervisor (this one was restarted): adopt it.
-                Some(cell) => {
-                    cell.link(myself.get_cell());
-                    let actor: ActorRef<TenantMsg> = cell.into();
-                    state.tenants.insert(tenant, actor.clone());
-                    Ok(Some(actor))
-                }
-                None => {
-                    tracing::error!(%tenant, error = %e, "tenant actor did not start");
-                    Ok(None)
-                }
-            },
+            Err(e) => {
+                tracing::error!(%tenant, error = %e, "tenant actor did not start");
+                Ok(None)
+            }
         }
     }
 }

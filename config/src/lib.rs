@@ -38,6 +38,8 @@ pub struct Config {
     /// Delay before each webhook delivery attempt: the first is the initial attempt's, the
     /// rest are the retries'; after the last failed attempt a delivery is FAILED.
     pub webhook_retry_schedule: Vec<Duration>,
+    /// Longest a monitoring fetch (a page, robots.txt or a document) may take.
+    pub fetch_timeout: Duration,
 }
 
 /// A configuration value that could not be used, with the setting it belongs to.
@@ -73,6 +75,7 @@ struct FileConfig {
     public_search_rate_per_minute: Option<u32>,
     webhook_retry_schedule: Option<String>,
     api_rate_per_minute: Option<u32>,
+    fetch_timeout_secs: Option<u32>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -81,6 +84,7 @@ pub const DEFAULT_MAIL_FROM: &str = "CertWatch <certwatch@localhost>";
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 5;
 pub const DEFAULT_PUBLIC_SEARCH_RATE_PER_MINUTE: u32 = 30;
 pub const DEFAULT_API_RATE_PER_MINUTE: u32 = 100;
+pub const DEFAULT_FETCH_TIMEOUT_SECS: u32 = 30;
 /// Immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 pub const DEFAULT_WEBHOOK_RETRY_SCHEDULE: &str = "0,5,300,1800,7200,18000,36000,36000";
 
@@ -189,6 +193,13 @@ impl Config {
         )
         .unwrap_or_else(|| DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_string());
         let webhook_retry_schedule = parse_schedule(&schedule_raw)?;
+        let fetch_timeout = rate(
+            "CERTWATCH_FETCH_TIMEOUT_SECS",
+            env("CERTWATCH_FETCH_TIMEOUT_SECS"),
+            file_cfg.fetch_timeout_secs,
+            DEFAULT_FETCH_TIMEOUT_SECS,
+        )?;
+        let fetch_timeout = Duration::from_secs(u64::from(fetch_timeout));
 
         Ok(Config {
             listen,
@@ -202,6 +213,7 @@ impl Config {
             public_search_rate_per_minute,
             api_rate_per_minute,
             webhook_retry_schedule,
+            fetch_timeout,
         })
     }
 

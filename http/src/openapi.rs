@@ -9,7 +9,7 @@ use warp::reply::{Reply, Response};
 
 use crate::routes::{
     accounts, api_keys, certificate_types, certificates, health, imports, invitations, members,
-    organizations, tenant, tokens, v1, webhooks,
+    monitoring, organizations, tenant, tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -81,6 +81,18 @@ use crate::routes::{
         api_keys::delete_api_key,
         v1::certificate,
         imports::upload,
+        monitoring::list_endpoints,
+        monitoring::create_endpoint,
+        monitoring::get_endpoint,
+        monitoring::put_endpoint,
+        monitoring::patch_endpoint,
+        monitoring::delete_endpoint,
+        monitoring::trigger_scrape,
+        monitoring::list_logs,
+        monitoring::get_log,
+        monitoring::discover_all,
+        monitoring::discover_one,
+        monitoring::health,
     ),
     modifiers(&TokenAuth),
 )]

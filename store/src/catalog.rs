@@ -527,6 +527,18 @@ impl Catalog {
         IdPage { count, ids }
     }
 
+    /// Organizations that have a website (for discovery), oldest first.
+    pub fn organizations_with_website(&self) -> Vec<Uuid> {
+        let mut found: Vec<(DateTime<Utc>, Uuid)> = self
+            .orgs
+            .iter()
+            .filter(|(_, r)| r.website_lc.is_some())
+            .map(|(id, r)| (r.created_at, *id))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+
     /// Organizations whose name or website contains `q_lc` (lower-case), by name.
     pub fn search_orgs_by_name_or_website(&self, q_lc: &str, limit: usize) -> Vec<Uuid> {
         let matched: Vec<(Uuid, &OrgRow)> = self

@@ -358,18 +358,25 @@ impl Store {
         cert.updated_at = now;
         let events = certificate_events(old.as_ref(), &cert, now);
         self.save_certificate(&cert, old.as_ref(), &events)?;
-        if old
-            .as_ref()
-            .is_some_and(|o| o.expiry_date != cert.expiry_date)
-        {
-            // A renewed certificate is announced afresh as its new date approaches.
+        self.after_certificate_saved(old.as_ref(), &cert, now)?;
+        Ok(cert)
+    }
+
+    /// Expiry notices after a certificate was saved: a new expiry date is announced afresh
+    /// as it approaches, and a threshold already reached is announced now.
+    pub(crate) fn after_certificate_saved(
+        &self,
+        old: Option<&Certificate>,
+        cert: &Certificate,
+        now: DateTime<Utc>,
+    ) -> Result<(), RegistryError> {
+        if old.is_some_and(|o| o.expiry_date != cert.expiry_date) {
             self.trees()
                 .expiry_notices
-                .remove(crate::keys::pair(tenant, cert.id))
+                .remove(crate::keys::pair(cert.tenant_id, cert.id))
                 .map_err(crate::StoreError::from)?;
         }
-        self.announce_expiry(&cert, now.date_naive(), now)?;
-        Ok(cert)
+        self.announce_expiry(cert, now.date_naive(), now)
     }
 
     /// The daily sweep: ACTIVE certificates past their expiry date become EXPIRED, each

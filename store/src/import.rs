@@ -221,10 +221,17 @@ pub struct ImportCounts {
     pub organizations_updated: usize,
     pub certificate_types_created: usize,
     pub certificate_types_updated: usize,
+    /// New organizations with a website, for discovery.
+    #[serde(skip)]
+    pub new_with_website: Vec<Uuid>,
+    /// Discovery runs started for them.
+    pub discovery_triggered: usize,
 }
 
 impl ImportCounts {
     pub fn add(&mut self, other: ImportCounts) {
+        self.new_with_website.extend(other.new_with_website);
+        self.discovery_triggered += other.discovery_triggered;
         self.organizations_created += other.organizations_created;
         self.organizations_updated += other.organizations_updated;
         self.certificate_types_created += other.certificate_types_created;
@@ -280,7 +287,12 @@ impl Store {
         let mut changed_orgs = Vec::new();
         for (mut org, stored) in orgs.into_values() {
             match stored {
-                None => counts.organizations_created += 1,
+                None => {
+                    counts.organizations_created += 1;
+                    if org.website.is_some() {
+                        counts.new_with_website.push(org.id);
+                    }
+                }
                 Some(old) if org != old => counts.organizations_updated += 1,
                 Some(_) => continue,
             }

@@ -31,6 +31,12 @@
 //! | expiry_notices       | tenant ‖ certificate        | days threshold last announced |
 //! | api_keys             | sha256(cw_ key)             | ApiKey       |
 //! | api_keys_by_tenant   | tenant ‖ key id             | sha256(cw_ key) |
+//! | endpoints            | tenant ‖ endpoint           | Endpoint     |
+//! | endpoints_by_org     | tenant ‖ organization ‖ endpoint | (empty) |
+//! | endpoint_by_url      | tenant ‖ normalized url     | endpoint id  |
+//! | scrape_logs          | tenant ‖ log                | ScrapeLog    |
+//! | scrape_logs_by_time  | tenant ‖ micros ‖ log       | (empty)      |
+//! | scrape_logs_by_endpoint | tenant ‖ endpoint ‖ micros ‖ log | (empty) |
 
 use uuid::Uuid;
 

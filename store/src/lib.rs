@@ -12,6 +12,7 @@ mod durability;
 pub mod edits;
 pub mod import;
 pub mod keys;
+pub mod monitoring;
 pub mod password_policy;
 pub mod registry;
 pub mod rules;
@@ -29,6 +30,11 @@ use catalog::SharedCatalog;
 
 pub use codec::{decode, encode};
 use durability::GroupCommit;
+
+/// sled's page cache. Its default (1 GiB) would let a long-running appliance grow far past
+/// what it needs: list queries run on the in-memory catalogs, and the OS page cache keeps
+/// hot pages of the file anyway.
+const CACHE_BYTES: u64 = 32 << 20;
 
 /// Version of the store layout this release reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -79,6 +85,12 @@ pub struct Trees {
     pub expiry_notices: sled::Tree,
     pub api_keys: sled::Tree,
     pub api_keys_by_tenant: sled::Tree,
+    pub endpoints: sled::Tree,
+    pub endpoints_by_org: sled::Tree,
+    pub endpoint_by_url: sled::Tree,
+    pub scrape_logs: sled::Tree,
+    pub scrape_logs_by_time: sled::Tree,
+    pub scrape_logs_by_endpoint: sled::Tree,
 }
 
 struct Inner {
@@ -104,6 +116,7 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
         let db = sled::Config::new()
             .path(data_dir.join("store"))
+            .cache_capacity(CACHE_BYTES)
             .flush_every_ms(Some(500))
             .open()?;
         let tree = |name: &str| db.open_tree(name);
@@ -137,6 +150,12 @@ impl Store {
             expiry_notices: tree("expiry_notices")?,
             api_keys: tree("api_keys")?,
             api_keys_by_tenant: tree("api_keys_by_tenant")?,
+            endpoints: tree("endpoints")?,
+            endpoints_by_org: tree("endpoints_by_org")?,
+            endpoint_by_url: tree("endpoint_by_url")?,
+            scrape_logs: tree("scrape_logs")?,
+            scrape_logs_by_time: tree("scrape_logs_by_time")?,
+            scrape_logs_by_endpoint: tree("scrape_logs_by_endpoint")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());

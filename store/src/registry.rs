@@ -234,7 +234,7 @@ type KeyValue = (Vec<u8>, Vec<u8>);
 
 /// `tenant ‖ sequence`: sled's monotonic ids keep a tenant's events in the order they
 /// were recorded, also within one transaction.
-fn event_keys(store: &Store, events: &[Event]) -> Result<Vec<KeyValue>, StoreError> {
+pub(crate) fn event_keys(store: &Store, events: &[Event]) -> Result<Vec<KeyValue>, StoreError> {
     events
         .iter()
         .map(|e| {
@@ -303,7 +303,7 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an organization with its sites and certificates.
+    /// Deletes an organization with its sites, certificates and monitored endpoints.
     pub fn delete_organization(
         &self,
         tenant: Uuid,
@@ -315,6 +315,10 @@ impl Store {
             .ok_or(RegistryError::NotFound)?;
         let sites = self.sites_of(tenant, id)?;
         let certs = self.certificates_of(tenant, id)?;
+        let mut endpoints = Vec::new();
+        for ep in self.endpoints_of(tenant, id)? {
+            endpoints.extend(self.endpoint(tenant, ep)?);
+        }
         let deleted: Vec<Event> = certs
             .iter()
             .map(|c| {
@@ -343,6 +347,9 @@ impl Store {
                 &t.deliveries,
                 &t.deliveries_by_time,
                 &t.deliveries_due,
+                &t.endpoints,
+                &t.endpoints_by_org,
+                &t.endpoint_by_url,
             )
                 .transaction(
                     |(
@@ -357,9 +364,17 @@ impl Store {
                         deliveries,
                         by_time,
                         due,
+                        eps,
+                        eps_by_org,
+                        eps_by_url,
                     )| {
                         fan_out.apply(deliveries, by_time, due)?;
                         orgs.remove(&keys::pair(tenant, id))?;
+                        for ep in &endpoints {
+                            eps.remove(&keys::pair(tenant, ep.id))?;
+                            eps_by_org.remove(keys::triple(tenant, id, ep.id))?;
+                            eps_by_url.remove(crate::monitoring::url_key(tenant, &ep.url))?;
+                        }
                         if let Some(ext) = &org.external_id {
                             by_ext.remove(text_key(tenant, &ext.to_lowercase()))?;
                         }

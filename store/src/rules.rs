@@ -67,9 +67,62 @@ pub fn website_host(url: &str) -> Option<String> {
     Some(host.strip_prefix("www.").unwrap_or(&host).to_string())
 }
 
+/// A duration as `[DD ]HH:MM:SS` (how the API writes check frequencies) or plain seconds,
+/// in seconds.
+pub fn duration(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(secs);
+    }
+    let (days, clock) = match raw.split_once(' ') {
+        Some((d, rest)) => (d.trim().parse::<u64>().ok()?, rest.trim()),
+        None => (0, raw),
+    };
+    let parts: Vec<u64> = clock
+        .split(':')
+        .map(|p| p.parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, s] = parts.as_slice() else {
+        return None;
+    };
+    (*m < 60 && *s < 60).then(|| days * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// Seconds as `[DD ]HH:MM:SS`: `12:00:00`, `1 00:00:00`.
+pub fn format_duration(secs: u64) -> String {
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let clock = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    );
+    if days > 0 {
+        format!("{days} {clock}")
+    } else {
+        clock
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_round_trip() {
+        assert_eq!(duration("12:00:00"), Some(43_200));
+        assert_eq!(duration("04:30:15"), Some(16_215));
+        assert_eq!(duration("1 00:00:00"), Some(86_400));
+        assert_eq!(duration("3600"), Some(3600));
+        for bad in ["", "12:00", "1:60:00", "a:b:c", "-1", "1 x"] {
+            assert_eq!(duration(bad), None, "{bad}");
+        }
+        for secs in [60, 14_400, 43_200, 86_400, 90_061] {
+            assert_eq!(duration(&format_duration(secs)), Some(secs));
+        }
+        assert_eq!(format_duration(86_400), "1 00:00:00");
+        assert_eq!(format_duration(14_400), "04:00:00");
+    }
 
     #[test]
     fn countries() {

@@ -31,6 +31,14 @@ pub fn key_hash(key: &str) -> KeyHash {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// SHA-256 of content as lower-case hex (document hashes, content addresses).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn hash_password(password: &str) -> String {
     let hash: PasswordHash = Argon2::default()
         .hash_password(password.as_bytes())

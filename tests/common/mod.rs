@@ -3,7 +3,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod pdf;
 pub mod receiver;
+pub mod site;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -110,7 +110,7 @@ pub async fn upload(
         organizations_updated: c.organizations_updated,
         certificate_types_created: c.certificate_types_created,
         certificate_types_updated: c.certificate_types_updated,
-        discovery_triggered: 0,
+        discovery_triggered: c.discovery_triggered,
         errors: report.errors,
     };
     let status = match (report.rows_imported, result.errors.is_empty()) {

@@ -62,6 +62,7 @@ pub mod health;
 pub mod imports;
 pub mod invitations;
 pub mod members;
+pub mod monitoring;
 pub mod organizations;
 pub mod tenant;
 pub mod tokens;
@@ -101,6 +102,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(v1::routes(state))
         .unify()
         .or(imports::routes(state))
+        .unify()
+        .or(monitoring::routes(state))
         .unify()
         .boxed()
 }

@@ -1,0 +1,263 @@
+//! Discovery: crawl an organization's website (same site, bounded depth and page count,
+//! robots.txt honoured, one request at a time with a pause) and score each page for
+//! certificate content. The best pages become monitored endpoints.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use certwatch_store::monitoring::normalize_url;
+use reqwest::Url;
+use texting_robots::Robot;
+
+use super::extract::standard_codes;
+use super::fetch::{FetchError, Fetcher, MAX_PAGE_BYTES};
+use super::page::{self, Page};
+
+/// Pages fetched per crawl at most.
+pub const MAX_PAGES: usize = 30;
+/// Links followed from the start page at most this deep.
+pub const MAX_DEPTH: usize = 3;
+/// Score a page needs to be monitored.
+pub const MIN_SCORE: u32 = 6;
+/// Endpoints one crawl creates at most (the best scored).
+pub const MAX_ENDPOINTS: usize = 5;
+/// Pause between two requests to the site, unless robots.txt asks for more.
+const PAUSE: Duration = Duration::from_millis(200);
+/// Longest crawl delay from robots.txt that is honoured (a longer one is capped).
+const MAX_PAUSE: Duration = Duration::from_secs(10);
+const ROBOTS_BYTES: usize = 512 << 10;
+/// The product token robots.txt rules are matched against.
+const ROBOTS_AGENT: &str = "CertWatch";
+
+/// Stems of "certificate" in the languages suppliers write.
+const CERT_STEMS: &[&str] = &["certif", "zertifi"];
+const QUALITY_WORDS: &[&str] = &[
+    "quality",
+    "qualität",
+    "qualitaet",
+    "qualité",
+    "calidad",
+    "qualità",
+];
+/// Link targets that are never pages.
+const NOT_PAGES: &[&str] = &[
+    ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".zip", ".doc", ".docx",
+    ".xls", ".xlsx", ".ppt", ".pptx", ".mp4", ".mp3", ".css", ".js", ".xml", ".tif", ".tiff",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovered {
+    pub url: String,
+    pub score: u32,
+}
+
+fn mentions_certificates(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    CERT_STEMS.iter().any(|s| lower.contains(s)) || !standard_codes(text).is_empty()
+}
+
+/// How much a page looks like a supplier's certificate page: standards named, words for
+/// certificates and quality, certificate documents linked, and what its address says.
+pub fn score(url: &Url, page: &Page) -> u32 {
+    let text = page.lines.join("\n");
+    let lower = text.to_lowercase();
+    let standards = standard_codes(&text).len().min(4) as u32;
+    let stems: usize = CERT_STEMS.iter().map(|s| lower.matches(s).count()).sum();
+    let quality = QUALITY_WORDS.iter().any(|w| lower.contains(w));
+    let documents = page
+        .links
+        .iter()
+        .filter(|l| {
+            l.is_pdf() && (mentions_certificates(&l.text) || mentions_certificates(l.url.path()))
+        })
+        .count()
+        .min(3) as u32;
+    let path = url.path().to_lowercase();
+    let telling_path = CERT_STEMS.iter().any(|s| path.contains(s))
+        || ["quality", "qualitaet", "qualitat", "iso"]
+            .iter()
+            .any(|w| path.contains(w));
+    3 * standards
+        + stems.min(4) as u32
+        + u32::from(quality)
+        + 2 * documents
+        + 2 * u32::from(telling_path)
+}
+
+/// A host without `www.`, for "same site".
+fn site_of(url: &Url) -> Option<String> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(host.strip_prefix("www.").unwrap_or(&host).to_string())
+}
+
+/// Whether a link is worth following from a page of `site`.
+fn followable(url: &Url, sites: &[String]) -> bool {
+    let path = url.path().to_ascii_lowercase();
+    site_of(url).is_some_and(|s| sites.contains(&s))
+        && !NOT_PAGES.iter().any(|ext| path.ends_with(ext))
+}
+
+/// What robots.txt allows: its rules when it answers 2xx, everything when it is missing
+/// (4xx), nothing when it cannot be read (5xx, network errors) — as RFC 9309 says.
+enum Robots {
+    Rules(Box<Robot>),
+    AllowAll,
+    DisallowAll(String),
+}
+
+impl Robots {
+    async fn fetch(fetcher: &Fetcher, start: &Url) -> Robots {
+        let Ok(url) = start.join("/robots.txt") else {
+            return Robots::AllowAll;
+        };
+        match fetcher.get(url.as_str(), ROBOTS_BYTES).await {
+            Ok(f) if (200..300).contains(&f.status) => match Robot::new(ROBOTS_AGENT, &f.body) {
+                Ok(robot) => Robots::Rules(Box::new(robot)),
+                Err(_) => Robots::AllowAll,
+            },
+            Ok(f) if (400..500).contains(&f.status) => Robots::AllowAll,
+            Ok(f) => Robots::DisallowAll(format!("robots.txt answered HTTP {}", f.status)),
+            Err(FetchError::TooLarge(_)) => Robots::AllowAll,
+            Err(e) => Robots::DisallowAll(format!("robots.txt could not be read: {e}")),
+        }
+    }
+
+    fn allows(&self, url: &Url) -> bool {
+        match self {
+            Robots::Rules(robot) => robot.allowed(url.as_str()),
+            Robots::AllowAll => true,
+            Robots::DisallowAll(_) => false,
+        }
+    }
+
+    fn pause(&self) -> Duration {
+        match self {
+            Robots::Rules(robot) => robot
+                .delay
+                .map(|d| Duration::from_secs_f32(d.clamp(0.0, MAX_PAUSE.as_secs_f32())))
+                .unwrap_or(PAUSE)
+                .max(PAUSE),
+            _ => PAUSE,
+        }
+    }
+}
+
+/// Crawls `website` and returns its certificate pages, best first.
+pub async fn crawl(fetcher: &Fetcher, website: &str) -> Result<Vec<Discovered>, String> {
+    let start = Url::parse(website).map_err(|e| format!("the website is not a URL: {e}"))?;
+    let mut sites: Vec<String> = site_of(&start).into_iter().collect();
+    let robots = Robots::fetch(fetcher, &start).await;
+    if let Robots::DisallowAll(why) = &robots {
+        return Err(why.clone());
+    }
+    let pause = robots.pause();
+    let mut queue: VecDeque<(Url, usize)> = VecDeque::from([(start, 0)]);
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut found = Vec::new();
+    let mut fetched = 0;
+    while let Some((url, depth)) = queue.pop_front() {
+        if fetched == MAX_PAGES {
+            break;
+        }
+        let Some(key) = normalize_url(url.as_str()) else {
+            continue;
+        };
+        if !seen.insert(key) || !robots.allows(&url) {
+            continue;
+        }
+        if fetched > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        fetched += 1;
+        let page = match fetcher.get(url.as_str(), MAX_PAGE_BYTES).await {
+            Ok(f) if (200..300).contains(&f.status) && f.is_html() => {
+                // A redirect (to https, to a language prefix) may land on another host
+                // name of the same site.
+                if let Some(site) = site_of(&f.url)
+                    && depth == 0
+                    && !sites.contains(&site)
+                {
+                    sites.push(site);
+                }
+                let html = String::from_utf8_lossy(&f.body).into_owned();
+                match page::parse_bounded(html, f.url.clone()).await {
+                    Ok(parsed) => (parsed, f.url),
+                    Err(_) => continue,
+                }
+            }
+            Ok(_) => continue,
+            Err(e) if fetched == 1 => return Err(format!("the website could not be read: {e}")),
+            Err(_) => continue,
+        };
+        let (page, landed) = page;
+        let points = score(&landed, &page);
+        if points >= MIN_SCORE {
+            found.push(Discovered {
+                url: landed.to_string(),
+                score: points,
+            });
+        }
+        if depth < MAX_DEPTH {
+            for link in &page.links {
+                let mut next = link.url.clone();
+                next.set_fragment(None);
+                if !followable(&next, &sites) {
+                    continue;
+                }
+                // Promising links first, so the page budget goes to them.
+                if mentions_certificates(&link.text)
+                    || mentions_certificates(next.path())
+                    || QUALITY_WORDS
+                        .iter()
+                        .any(|w| link.text.to_lowercase().contains(w))
+                {
+                    queue.push_front((next, depth + 1));
+                } else {
+                    queue.push_back((next, depth + 1));
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.url.cmp(&b.url)));
+    found.dedup_by(|a, b| normalize_url(&a.url) == normalize_url(&b.url));
+    found.truncate(MAX_ENDPOINTS);
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(url: &str, html: &str) -> u32 {
+        let url = Url::parse(url).unwrap();
+        score(&url, &page::parse(html, &url))
+    }
+
+    #[test]
+    fn certificate_pages_score_above_the_line_and_others_below() {
+        let certs = r#"<h1>Zertifikate</h1><table><tr><th>Norm</th><th>Nr.</th></tr>
+            <tr><td>ISO 9001:2015</td><td>Q-1</td></tr><tr><td>IATF 16949</td><td>A-2</td></tr></table>"#;
+        assert!(scored("https://s.example/unternehmen/zertifikate", certs) >= MIN_SCORE);
+        let downloads = r#"<p>Downloads</p><a href="/files/iso9001-certificate.pdf">ISO 9001 certificate (PDF)</a>
+            <a href="/files/iso14001.pdf">Environmental certificate</a>"#;
+        assert!(scored("https://s.example/downloads", downloads) >= MIN_SCORE);
+        let french = "<h2>Nos certifications</h2><p>Certificat ISO 14001 et ISO 45001 délivré par AFNOR.</p>";
+        assert!(scored("https://s.example/fr/qualite", french) >= MIN_SCORE);
+        let home = r#"<h1>Welcome</h1><p>Quality is our passion.</p><a href="/certificates">Certificates</a>"#;
+        assert!(scored("https://s.example/", home) < MIN_SCORE);
+        let footer = "<p>News: our new plant opened.</p><footer>ISO 9001 certified</footer>";
+        assert!(scored("https://s.example/news", footer) < MIN_SCORE);
+        assert_eq!(scored("https://s.example/contact", "<p>Call us.</p>"), 0);
+    }
+
+    #[test]
+    fn only_pages_of_the_same_site_are_followed() {
+        let sites = vec!["supplier.example".to_string()];
+        let ok = |u: &str| followable(&Url::parse(u).unwrap(), &sites);
+        assert!(ok("https://supplier.example/about"));
+        assert!(ok("https://www.supplier.example/about"));
+        assert!(!ok("https://other.example/about"));
+        assert!(!ok("https://supplier.example/cert.pdf"));
+        assert!(!ok("https://supplier.example/logo.PNG"));
+    }
+}

@@ -1,0 +1,276 @@
+//! An HTML page as the text a reader sees, line by line, and its links.
+//!
+//! Block elements end lines; a table row is one line whose cells are labelled with their
+//! column headers ("Certificate No.: Q-1 | Valid until: 14.01.2027"), so the extraction can
+//! read a table the way it reads a sentence. The walk is iterative: a page nested a
+//! hundred thousand levels deep must not overflow the stack.
+
+use std::sync::LazyLock;
+
+use ego_tree::iter::Edge;
+use reqwest::Url;
+use scraper::{ElementRef, Html, Node, Selector};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub url: Url,
+    pub text: String,
+}
+
+impl Link {
+    /// Whether the link points at a PDF, by its path or by what it says.
+    pub fn is_pdf(&self) -> bool {
+        self.url.path().to_ascii_lowercase().ends_with(".pdf")
+            || self.text.to_ascii_lowercase().contains("pdf")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub lines: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+/// Elements whose content is not text a reader sees.
+const HIDDEN: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "svg", "iframe",
+];
+
+/// Elements that start and end a line.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "ul",
+    "caption",
+    "body",
+];
+
+static ROWS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("tr").expect("selector"));
+static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("selector"));
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn text_of(el: ElementRef) -> String {
+    collapse(&el.text().collect::<Vec<_>>().join(" "))
+}
+
+/// The lines of a table, one per row, cells labelled with their column's header.
+fn table_lines(table: ElementRef) -> Vec<String> {
+    let mut header: Vec<String> = Vec::new();
+    let mut lines = Vec::new();
+    for row in table.select(&ROWS) {
+        let cells: Vec<(bool, String)> = row
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "td" | "th"))
+            .map(|c| (c.value().name() == "th", text_of(c)))
+            .collect();
+        if cells.is_empty() {
+            continue;
+        }
+        if cells.iter().all(|(th, _)| *th) && cells.len() > 1 {
+            header = cells.into_iter().map(|(_, t)| t).collect();
+            continue;
+        }
+        let line = match cells.as_slice() {
+            // A key/value row: <th>Certificate No.</th><td>Q-1</td>
+            [(true, key), (false, value)] => format!("{key}: {value}"),
+            _ => cells
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, text))| !text.is_empty())
+                .map(
+                    |(i, (_, text))| match header.get(i).filter(|h| !h.is_empty()) {
+                        Some(h) => format!("{h}: {text}"),
+                        None => text.clone(),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join(" | "),
+        };
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Longest a page may take to parse. html5ever is slow on pathological nesting; a page
+/// that takes longer fails its scrape instead of holding the scrape up.
+pub const PARSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Pages up to this size are parsed on the async runtime: it takes well under a
+/// millisecond, and sending them to the blocking pool would only grow its threads.
+const INLINE_PARSE_BYTES: usize = 64 << 10;
+
+/// Parses a page — a large one off the async runtime, within [`PARSE_TIMEOUT`]. A panic in
+/// the parser is passed on to the caller's task.
+pub async fn parse_bounded(html: String, base: Url) -> Result<Page, String> {
+    if html.len() <= INLINE_PARSE_BYTES {
+        return Ok(parse(&html, &base));
+    }
+    let work = tokio::task::spawn_blocking(move || parse(&html, &base));
+    match tokio::time::timeout(PARSE_TIMEOUT, work).await {
+        Err(_) => Err(format!(
+            "the page took longer than {PARSE_TIMEOUT:?} to parse"
+        )),
+        Ok(Ok(page)) => Ok(page),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(e)) => Err(format!("parsing was cancelled: {e}")),
+    }
+}
+
+/// Reads a page; links are resolved against `base` (the URL the page came from).
+pub fn parse(html: &str, base: &Url) -> Page {
+    let doc = Html::parse_document(html);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, lines: &mut Vec<String>| {
+        let line = collapse(current);
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        current.clear();
+    };
+    // Depth inside a hidden element or an already-read table.
+    let mut skipping = 0usize;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping > 0 {
+                    if matches!(node.value(), Node::Element(_)) {
+                        skipping += 1;
+                    }
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(t) => {
+                        current.push_str(t);
+                        current.push(' ');
+                    }
+                    Node::Element(e) => {
+                        let name = e.name();
+                        if HIDDEN.contains(&name) {
+                            skipping = 1;
+                        } else if name == "table" {
+                            flush(&mut current, &mut lines);
+                            if let Some(table) = ElementRef::wrap(node) {
+                                lines.extend(table_lines(table));
+                            }
+                            skipping = 1;
+                        } else if BLOCKS.contains(&name) {
+                            flush(&mut current, &mut lines);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if let Node::Element(e) = node.value() {
+                    if skipping > 0 {
+                        skipping -= 1;
+                    } else if BLOCKS.contains(&e.name()) {
+                        flush(&mut current, &mut lines);
+                    }
+                }
+            }
+        }
+    }
+    flush(&mut current, &mut lines);
+    let links = doc
+        .select(&LINKS)
+        .filter_map(|a| {
+            let href = a.value().attr("href")?.trim();
+            let url = base.join(href).ok()?;
+            matches!(url.scheme(), "http" | "https").then(|| Link {
+                url,
+                text: text_of(a),
+            })
+        })
+        .collect();
+    Page { lines, links }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_become_labelled_lines_and_hidden_text_is_dropped() {
+        let html = r#"<html><head><title>x</title><script>var iso = "ISO 9001";</script></head>
+        <body><h1>Zertifikate</h1><p>Unsere <b>Qualität</b> ist
+        zertifiziert.</p>
+        <table><thead><tr><th>Norm</th><th>Zertifikat-Nr.</th><th>Gültig bis</th></tr></thead>
+        <tbody><tr><td>ISO 9001:2015</td><td>Q-1</td><td>14.01.2027</td></tr>
+        <tr><td>ISO 14001</td><td></td><td>01.02.2028</td></tr></tbody></table>
+        <table><tr><th>Certificate No.</th><td>E-5</td></tr></table>
+        <ul><li>One</li><li>Two <a href="/docs/iso9001.pdf">Download</a></li></ul>
+        <a href="certs/q.PDF">Zertifikat</a><a href="mailto:x@y.z">mail</a>
+        </body></html>"#;
+        let base = Url::parse("https://supplier.example/de/quality/").unwrap();
+        let page = parse(html, &base);
+        assert_eq!(
+            page.lines,
+            [
+                "Zertifikate",
+                "Unsere Qualität ist zertifiziert.",
+                "Norm: ISO 9001:2015 | Zertifikat-Nr.: Q-1 | Gültig bis: 14.01.2027",
+                "Norm: ISO 14001 | Gültig bis: 01.02.2028",
+                "Certificate No.: E-5",
+                "One",
+                "Two Download",
+                "Zertifikat mail",
+            ]
+        );
+        let urls: Vec<String> = page.links.iter().map(|l| l.url.to_string()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://supplier.example/docs/iso9001.pdf",
+                "https://supplier.example/de/quality/certs/q.PDF"
+            ]
+        );
+        assert!(page.links.iter().all(Link::is_pdf));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let depth = 5_000;
+        let html = format!(
+            "{}ISO 9001{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let page = parse(&html, &Url::parse("https://s.example/").unwrap());
+        assert_eq!(page.lines, ["ISO 9001"]);
+    }
+}

@@ -1,0 +1,133 @@
+//! One scrape of one endpoint: fetch the page, read its certificate mentions, fetch and
+//! hash the certificate documents it links to and read theirs. The result is a report for
+//! the tenant actor to apply; nothing here writes.
+
+use certwatch_store::monitoring::{DocumentSeen, Finding, ScrapeReport};
+use certwatch_store::secrets::sha256_hex;
+use chrono::{DateTime, Utc};
+
+use super::extract;
+use super::fetch::{Fetcher, MAX_DOCUMENT_BYTES, MAX_PAGE_BYTES};
+use super::page::{self, Link};
+use super::pdf;
+
+/// Documents fetched from one page at most.
+pub const MAX_DOCUMENTS: usize = 10;
+
+/// Scrapes `url` (a check due at `scheduled_for`, or one triggered by hand). A panic while parsing the page propagates (the endpoint actor fails and
+/// is restarted); everything else ends up in the report.
+pub async fn scrape(
+    fetcher: &Fetcher,
+    url: &str,
+    scheduled_for: Option<DateTime<Utc>>,
+) -> ScrapeReport {
+    let started_at = Utc::now();
+    let mut report = ScrapeReport {
+        scheduled_for,
+        started_at,
+        finished_at: started_at,
+        http_status: None,
+        bytes: 0,
+        error: None,
+        findings: Vec::new(),
+        documents: Vec::new(),
+    };
+    match fetcher.get(url, MAX_PAGE_BYTES).await {
+        Err(e) => report.error = Some(e.to_string()),
+        Ok(fetched) => {
+            report.http_status = Some(fetched.status);
+            report.bytes = fetched.body.len() as u64;
+            if !(200..300).contains(&fetched.status) {
+                report.error = Some(format!("the page answered HTTP {}", fetched.status));
+            } else if pdf::is_pdf(&fetched.body) {
+                // The endpoint is a certificate document itself.
+                let (seen, findings) = read_document(fetched.url.as_str(), fetched.body).await;
+                report.documents.push(seen);
+                report.findings = findings;
+            } else if !fetched.is_html() {
+                report.error = Some(format!(
+                    "the page is {}, not HTML or PDF",
+                    fetched.content_type
+                ));
+            } else {
+                let html = String::from_utf8_lossy(&fetched.body).into_owned();
+                let page = match page::parse_bounded(html, fetched.url.clone()).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        report.error = Some(e);
+                        report.finished_at = Utc::now();
+                        return report;
+                    }
+                };
+                report.findings = extract::page_findings(&page.lines);
+                for link in document_links(&page.links) {
+                    let (seen, findings) = fetch_document(fetcher, link.url.as_str()).await;
+                    report.documents.push(seen);
+                    report.findings.extend(findings);
+                }
+            }
+        }
+    }
+    report.finished_at = Utc::now();
+    report
+}
+
+/// The distinct PDF links of a page, at most [`MAX_DOCUMENTS`].
+fn document_links(links: &[Link]) -> Vec<&Link> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for link in links.iter().filter(|l| l.is_pdf()) {
+        let mut url = link.url.clone();
+        url.set_fragment(None);
+        if !seen.contains(&url) {
+            seen.push(url);
+            out.push(link);
+        }
+        if out.len() == MAX_DOCUMENTS {
+            break;
+        }
+    }
+    out
+}
+
+async fn fetch_document(fetcher: &Fetcher, url: &str) -> (DocumentSeen, Vec<Finding>) {
+    let failed = |error: String, bytes: u64| DocumentSeen {
+        url: url.to_string(),
+        sha256: None,
+        bytes,
+        error: Some(error),
+    };
+    match fetcher.get(url, MAX_DOCUMENT_BYTES).await {
+        Err(e) => (failed(e.to_string(), 0), Vec::new()),
+        Ok(f) if !(200..300).contains(&f.status) => (
+            failed(format!("HTTP {}", f.status), f.body.len() as u64),
+            Vec::new(),
+        ),
+        Ok(f) => read_document(url, f.body).await,
+    }
+}
+
+/// Hashes a document and reads its findings, each pointing back at the document.
+async fn read_document(url: &str, body: Vec<u8>) -> (DocumentSeen, Vec<Finding>) {
+    let sha256 = sha256_hex(&body);
+    let bytes = body.len() as u64;
+    let (findings, error) = match pdf::text(body).await {
+        Ok(text) => (extract::document_findings(&text), None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let findings = findings
+        .into_iter()
+        .map(|f| Finding {
+            document_url: Some(url.to_string()),
+            document_hash: Some(sha256.clone()),
+            ..f
+        })
+        .collect();
+    let seen = DocumentSeen {
+        url: url.to_string(),
+        sha256: Some(sha256),
+        bytes,
+        error,
+    };
+    (seen, findings)
+}

@@ -1,0 +1,736 @@
+//! Monitoring: the endpoints whose pages are watched, their scrape logs, discovery, and
+//! the health of the scheduler.
+
+use std::collections::HashMap;
+
+use certwatch_actors::TenantMsg;
+use certwatch_actors::outbound;
+use certwatch_store::monitoring::{
+    CertChange, DocumentSeen, Endpoint, EndpointPatch, Finding, MAX_FREQUENCY, MIN_FREQUENCY,
+    ScrapeLog,
+};
+use certwatch_store::rules;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::organizations::{OrganizationView, organization_view};
+use crate::extract::{Body, Query, authorization, query};
+use crate::input::Input;
+use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
+use crate::{ApiError, State, done, json_reply, no_content, with_state};
+
+/// Scrape logs shown on an endpoint's detail.
+const RECENT_LOGS: usize = 5;
+
+#[derive(Serialize, ToSchema)]
+pub struct EndpointView {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub url: String,
+    /// `HH:MM:SS` or `D HH:MM:SS`; set by the adaptive tiers after every scrape.
+    pub check_frequency: String,
+    pub is_active: bool,
+    /// Created by discovery rather than by a person.
+    pub discovered: bool,
+    pub last_checked: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// On the detail only: the organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationView>,
+    /// On the detail only: the last 5 scrape logs, newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recent_scrape_logs: Option<Vec<ScrapeLogView>>,
+}
+
+/// Request body of endpoint writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct EndpointWrite {
+    organization_id: Uuid,
+    url: String,
+    /// `HH:MM:SS`, `D HH:MM:SS` or seconds; 1 minute to 30 days.
+    check_frequency: Option<String>,
+    is_active: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FindingView {
+    /// The certificate type code of the standard named (`ISO_9001`, …).
+    pub standard: String,
+    pub certificate_number: Option<String>,
+    pub issuing_body: Option<String>,
+    pub scope: Option<String>,
+    pub issue_date: Option<NaiveDate>,
+    pub expiry_date: Option<NaiveDate>,
+    pub document_url: Option<String>,
+    pub document_hash: Option<String>,
+}
+
+impl From<Finding> for FindingView {
+    fn from(f: Finding) -> Self {
+        FindingView {
+            standard: f.standard,
+            certificate_number: f.certificate_number,
+            issuing_body: f.issuing_body,
+            scope: f.scope,
+            issue_date: f.issue_date,
+            expiry_date: f.expiry_date,
+            document_url: f.document_url,
+            document_hash: f.document_hash,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentView {
+    pub url: String,
+    pub sha256: Option<String>,
+    pub bytes: u64,
+    pub error: Option<String>,
+}
+
+impl From<DocumentSeen> for DocumentView {
+    fn from(d: DocumentSeen) -> Self {
+        DocumentView {
+            url: d.url,
+            sha256: d.sha256,
+            bytes: d.bytes,
+            error: d.error,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChangeView {
+    pub certificate_id: Uuid,
+    pub certificate_number: String,
+    /// `created` or `updated`.
+    pub action: String,
+    pub fields: Vec<String>,
+}
+
+impl From<CertChange> for ChangeView {
+    fn from(c: CertChange) -> Self {
+        ChangeView {
+            certificate_id: c.certificate_id,
+            certificate_number: c.certificate_number,
+            action: c.action,
+            fields: c.fields,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScrapeLogView {
+    pub id: Uuid,
+    pub endpoint: Uuid,
+    pub organization: Uuid,
+    pub url: String,
+    /// SUCCESS or FAILED.
+    pub status: String,
+    /// When the check was due; null for a scrape triggered by hand.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub http_status: Option<u16>,
+    pub bytes: u64,
+    pub certificates_found: usize,
+    pub findings: Vec<FindingView>,
+    pub documents: Vec<DocumentView>,
+    pub changes: Vec<ChangeView>,
+    /// Findings that changed nothing, and why.
+    pub skipped: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl From<ScrapeLog> for ScrapeLogView {
+    fn from(l: ScrapeLog) -> Self {
+        ScrapeLogView {
+            duration_ms: l.duration_ms(),
+            id: l.id,
+            endpoint: l.endpoint_id,
+            organization: l.organization_id,
+            url: l.url,
+            status: l.status.as_str().to_string(),
+            scheduled_for: l.scheduled_for,
+            started_at: l.started_at,
+            finished_at: l.finished_at,
+            http_status: l.http_status,
+            bytes: l.bytes,
+            certificates_found: l.findings.len(),
+            findings: l.findings.into_iter().map(FindingView::from).collect(),
+            documents: l.documents.into_iter().map(DocumentView::from).collect(),
+            changes: l.changes.into_iter().map(ChangeView::from).collect(),
+            skipped: l.skipped,
+            error: l.error,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DiscoveryStarted {
+    pub status: String,
+    /// Organizations (with a website) whose crawl started.
+    pub organizations: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonitoringHealth {
+    /// "ok", or "degraded" when an active endpoint has no running actor.
+    pub status: String,
+    pub scheduler_alive: bool,
+    pub endpoints: usize,
+    pub active: usize,
+    /// Active endpoints whose actor is running (their checks are scheduled).
+    pub scheduled: usize,
+    /// Active endpoints whose next check is due now.
+    pub due: usize,
+    /// Active endpoints whose last check failed.
+    pub failing: usize,
+    /// Seconds the most overdue check is late; null when none is due.
+    pub oldest_overdue_seconds: Option<i64>,
+    pub discoveries_running: usize,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    let auth = || with_state(state).and(authorization());
+    let trigger = warp::path!("api" / "monitoring" / "endpoints" / Uuid / "trigger_scrape")
+        .and(warp::post())
+        .and(auth())
+        .then(trigger_scrape)
+        .map(done);
+    let logs = warp::path!("api" / "monitoring" / "logs")
+        .and(warp::get())
+        .and(auth())
+        .and(query())
+        .then(list_logs)
+        .map(done);
+    let log = warp::path!("api" / "monitoring" / "logs" / Uuid)
+        .and(warp::get())
+        .and(auth())
+        .then(get_log)
+        .map(done);
+    let discover_all = warp::path!("api" / "monitoring" / "discover")
+        .and(warp::post())
+        .and(auth())
+        .then(discover_all)
+        .map(done);
+    let discover_one = warp::path!("api" / "monitoring" / "discover" / Uuid)
+        .and(warp::post())
+        .and(auth())
+        .then(discover_one)
+        .map(done);
+    let health = warp::path!("api" / "monitoring" / "health")
+        .and(warp::get())
+        .and(auth())
+        .then(health)
+        .map(done);
+    trigger
+        .or(logs)
+        .unify()
+        .or(log)
+        .unify()
+        .or(discover_all)
+        .unify()
+        .or(discover_one)
+        .unify()
+        .or(health)
+        .unify()
+        .or(crud_routes!(
+            warp::path!("api" / "monitoring" / "endpoints" / ..),
+            state,
+            list_endpoints,
+            create_endpoint,
+            get_endpoint,
+            put_endpoint,
+            patch_endpoint,
+            delete_endpoint
+        ))
+        .unify()
+        .boxed()
+}
+
+fn endpoint_view(
+    state: &State,
+    ep: Endpoint,
+    org_name: String,
+    detail: bool,
+) -> Result<EndpointView, ApiError> {
+    let (organization, recent_scrape_logs) = if detail {
+        let org = match state
+            .store()
+            .organization(ep.tenant_id, ep.organization_id)?
+        {
+            Some(org) => Some(organization_view(state, org, false)?),
+            None => None,
+        };
+        let (logs, _) = state
+            .store()
+            .scrape_logs(ep.tenant_id, Some(ep.id), 0, RECENT_LOGS)?;
+        (
+            org,
+            Some(logs.into_iter().map(ScrapeLogView::from).collect()),
+        )
+    } else {
+        (None, None)
+    };
+    Ok(EndpointView {
+        id: ep.id,
+        organization_id: ep.organization_id,
+        organization_name: org_name,
+        url: ep.url,
+        check_frequency: rules::format_duration(ep.check_frequency),
+        is_active: ep.is_active,
+        discovered: ep.discovered,
+        last_checked: ep.last_checked,
+        next_check_at: ep.next_check_at,
+        consecutive_failures: ep.consecutive_failures,
+        last_error: ep.last_error,
+        created_at: ep.created_at,
+        updated_at: ep.updated_at,
+        organization,
+        recent_scrape_logs,
+    })
+}
+
+fn detail(state: &State, ep: Endpoint) -> Result<EndpointView, ApiError> {
+    let name = state
+        .store()
+        .organization(ep.tenant_id, ep.organization_id)?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    endpoint_view(state, ep, name, true)
+}
+
+/// Reads an endpoint body; the URL must be one monitoring may fetch.
+async fn endpoint_patch(
+    state: &State,
+    body: Body,
+    partial: bool,
+) -> Result<EndpointPatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let organization_id = input.required_uuid("organization_id");
+    let url = input.required_parsed("url", rules::http_url, "Enter a valid http(s) URL.");
+    let check_frequency = input
+        .optional_parsed(
+            "check_frequency",
+            |raw| {
+                rules::duration(raw)
+                    .filter(|s| (MIN_FREQUENCY.as_secs()..=MAX_FREQUENCY.as_secs()).contains(s))
+            },
+            "Use HH:MM:SS (or D HH:MM:SS) between 00:01:00 and 30 00:00:00.",
+        )
+        .flatten();
+    let is_active = input.optional_bool("is_active");
+    input.finish()?;
+    if let Some(url) = &url {
+        outbound::check_url_resolved(url, state.config.allow_private_targets)
+            .await
+            .map_err(|e| ApiError::field("url", format!("This URL cannot be monitored: {e}.")))?;
+    }
+    Ok(EndpointPatch {
+        organization_id,
+        url,
+        check_frequency,
+        is_active,
+    })
+}
+
+#[utoipa::path(get, path = "/api/monitoring/endpoints/", tag = "monitoring",
+    params(
+        ("organization" = Option<Uuid>, Query, description = "Only this organization's endpoints"),
+        ("is_active" = Option<bool>, Query, description = "true or false"),
+        ("search" = Option<String>, Query, description = "Part of the URL or the organization's name, any case"),
+        ("ordering" = Option<String>, Query, description = "url, last_checked, created_at or is_active; '-' for descending"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Endpoints, oldest first unless ordered", body = Page<EndpointView>)))]
+pub async fn list_endpoints(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let tenant = caller.tenant_id;
+    let organization = q.uuid("organization")?;
+    let is_active = q.parsed(
+        "is_active",
+        |v| match v {
+            "true" | "True" | "1" => Some(true),
+            "false" | "False" | "0" => Some(false),
+            _ => None,
+        },
+        "Use true or false.",
+    )?;
+    #[derive(Clone, Copy)]
+    enum Order {
+        Url,
+        LastChecked,
+        CreatedAt,
+        IsActive,
+    }
+    let order = q.ordering(&[
+        ("url", Order::Url),
+        ("last_checked", Order::LastChecked),
+        ("created_at", Order::CreatedAt),
+        ("is_active", Order::IsActive),
+    ])?;
+    let search = q.get("search").map(|s| s.trim().to_lowercase());
+    PageRequest::from_query(&q)?;
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let mut rows: Vec<(Endpoint, String)> = Vec::new();
+    for ep in state.store().endpoints(tenant)? {
+        if organization.is_some_and(|o| o != ep.organization_id)
+            || is_active.is_some_and(|a| a != ep.is_active)
+        {
+            continue;
+        }
+        let name = match names.get(&ep.organization_id) {
+            Some(n) => n.clone(),
+            None => {
+                let n = state
+                    .store()
+                    .organization(tenant, ep.organization_id)?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                names.insert(ep.organization_id, n.clone());
+                n
+            }
+        };
+        if let Some(s) = &search
+            && !ep.url.to_lowercase().contains(s)
+            && !name.to_lowercase().contains(s)
+        {
+            continue;
+        }
+        rows.push((ep, name));
+    }
+    if let Some((key, desc)) = order {
+        rows.sort_by(|(a, _), (b, _)| {
+            let ord = match key {
+                Order::Url => a.url.cmp(&b.url),
+                Order::LastChecked => a.last_checked.cmp(&b.last_checked),
+                Order::CreatedAt => a.created_at.cmp(&b.created_at),
+                Order::IsActive => a.is_active.cmp(&b.is_active),
+            };
+            if desc { ord.reverse() } else { ord }
+        });
+    }
+    let views = rows
+        .into_iter()
+        .map(|(ep, name)| endpoint_view(&state, ep, name, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), "/api/monitoring/endpoints/")?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/monitoring/endpoints/", tag = "monitoring",
+    request_body = EndpointWrite,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Created; its first check starts right away", body = EndpointView),
+        (status = 400, description = "Field errors: unknown organization, a URL already monitored or one that may not be fetched"),
+    ))]
+pub async fn create_endpoint(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let patch = endpoint_patch(&state, body, false).await?;
+    let ep = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditEndpoint {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::CREATED, &detail(&state, ep)?))
+}
+
+#[utoipa::path(get, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "With its organization and last 5 scrape logs", body = EndpointView),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn get_endpoint(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let ep = state
+        .store()
+        .endpoint(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &detail(&state, ep)?))
+}
+
+async fn edit_endpoint(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    state
+        .store()
+        .endpoint(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let patch = endpoint_patch(&state, body, partial).await?;
+    let ep = state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::EditEndpoint {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &detail(&state, ep)?))
+}
+
+#[utoipa::path(put, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    request_body = EndpointWrite,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = EndpointView),
+        (status = 400, description = "Field errors"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn put_endpoint(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_endpoint(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    request_body = EndpointWrite,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Updated; is_active=false pauses it, true resumes it with a check now", body = EndpointView),
+        (status = 400, description = "Field errors"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn patch_endpoint(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_endpoint(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Deleted; its actor stops (its scrape logs stay)"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn delete_endpoint(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteEndpoint {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(post, path = "/api/monitoring/endpoints/{id}/trigger_scrape/", tag = "monitoring",
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "A scrape is queued", body = super::Detail),
+        (status = 400, description = "The endpoint is inactive"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn trigger_scrape(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::TriggerScrape {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::ACCEPTED,
+        &super::Detail::new("Scrape queued."),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/monitoring/logs/", tag = "monitoring",
+    params(
+        ("endpoint" = Option<Uuid>, Query, description = "Only this endpoint's logs"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Scrape logs, newest first", body = Page<ScrapeLogView>)))]
+pub async fn list_logs(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let page = PageRequest::from_query(&q)?;
+    let endpoint = q.uuid("endpoint")?;
+    let (logs, count) =
+        state
+            .store()
+            .scrape_logs(caller.tenant_id, endpoint, page.offset(), page.page_size)?;
+    page.check(count)?;
+    let rows = logs.into_iter().map(ScrapeLogView::from).collect();
+    let body = envelope(
+        page,
+        count,
+        rows,
+        &state.public_url(),
+        "/api/monitoring/logs/",
+        &q,
+    );
+    Ok(json_reply(StatusCode::OK, &body))
+}
+
+#[utoipa::path(get, path = "/api/monitoring/logs/{id}/", tag = "monitoring",
+    params(("id" = Uuid, Path, description = "Scrape log id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The log", body = ScrapeLogView),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn get_log(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let log = state
+        .store()
+        .scrape_log(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &ScrapeLogView::from(log)))
+}
+
+#[utoipa::path(post, path = "/api/monitoring/discover/", tag = "monitoring",
+    security(("token" = [])),
+    responses((status = 202, description = "Crawls started for every organization with a website", body = DiscoveryStarted)))]
+pub async fn discover_all(
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let ids = state
+        .store()
+        .catalog(caller.tenant_id)?
+        .read()
+        .organizations_with_website();
+    start(&state, caller.tenant_id, ids).await
+}
+
+#[utoipa::path(post, path = "/api/monitoring/discover/{organization_id}/", tag = "monitoring",
+    params(("organization_id" = Uuid, Path, description = "Organization id")),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "The crawl started", body = DiscoveryStarted),
+        (status = 400, description = "The organization has no website"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn discover_one(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let org = state
+        .store()
+        .organization(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    if org.website.is_none() {
+        return Err(ApiError::BadRequest(
+            "The organization has no website to crawl.".into(),
+        ));
+    }
+    start(&state, caller.tenant_id, vec![id]).await
+}
+
+async fn start(
+    state: &State,
+    tenant: Uuid,
+    organizations: Vec<Uuid>,
+) -> Result<Response, ApiError> {
+    let started = state.actors.discover(tenant, organizations).await?;
+    Ok(json_reply(
+        StatusCode::ACCEPTED,
+        &DiscoveryStarted {
+            status: "queued".into(),
+            organizations: started,
+        },
+    ))
+}
+
+#[utoipa::path(get, path = "/api/monitoring/health/", tag = "monitoring",
+    security(("token" = [])),
+    responses((status = 200, description = "The caller's tenant's monitoring", body = MonitoringHealth)))]
+pub async fn health(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let counts = state
+        .store()
+        .monitoring_counts(caller.tenant_id, Utc::now())?;
+    let (scheduled, discoveries_running, alive) =
+        match state.actors.monitoring(caller.tenant_id).await {
+            Ok(rt) => (rt.endpoint_actors, rt.discoveries_running, true),
+            Err(_) => (0, 0, false),
+        };
+    let scheduler_alive = alive && scheduled >= counts.active;
+    Ok(json_reply(
+        StatusCode::OK,
+        &MonitoringHealth {
+            status: if scheduler_alive { "ok" } else { "degraded" }.into(),
+            scheduler_alive,
+            endpoints: counts.endpoints,
+            active: counts.active,
+            scheduled,
+            due: counts.due,
+            failing: counts.failing,
+            oldest_overdue_seconds: counts.oldest_overdue_seconds,
+            discoveries_running,
+        },
+    ))
+}
