@@ -715,3 +715,68 @@ async fn schedules_survive_a_restart() {
         "not due: not checked again"
     );
 }
+
+/// In-process: when a tenant's actor fails, the endpoint actors it supervises keep their
+/// schedules; the restarted tenant actor adopts them (no second actor per endpoint) and
+/// they go on reporting to it.
+#[tokio::test]
+async fn endpoint_actors_outlive_a_failure_of_their_tenant_actor() {
+    let site = Site::start().await;
+    site.serve(
+        "/c",
+        Resource::html("<p>ISO 9001 Certificate No. Q-77 valid until 2099-01-01</p>"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let config = certwatch_config::Config::load_with(None, |name| match name {
+        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
+        "CERTWATCH_DATA_DIR" => Some(data.clone()),
+        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
+        "CERTWATCH_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
+        _ => None,
+    })
+    .unwrap();
+    let server = certwatch::start(config).await.unwrap();
+    let s = Server::attach(&format!("http://{}", server.addr), dir.path());
+    let (key, tenant_id) = s.signup("a@one.example", "One").await;
+    let (_, member) = s.invite_and_accept(&key, "m@one.example", "member").await;
+    let t = Tenant { s: &s, key };
+    let org = t.org("Acme", None).await;
+    let id = t.endpoint(&org, &site.url("/c")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.logs(&id, 1).await;
+
+    // A corrupt member record makes the tenant actor fail when it reads it.
+    let (tenant_id, member): (uuid::Uuid, uuid::Uuid) =
+        (tenant_id.parse().unwrap(), member.parse().unwrap());
+    let mut record = tenant_id.as_bytes().to_vec();
+    record.extend_from_slice(member.as_bytes());
+    let store = server.actors.store();
+    store
+        .trees()
+        .memberships
+        .insert(record, vec![1u8, 0xff, 0xff])
+        .unwrap();
+    let failed = s
+        .delete(&format!("/api/auth/members/{member}/"), Some(&t.key))
+        .await;
+    assert_eq!(failed.status, 503, "{:?}", failed.body);
+
+    let h = s.get("/api/health/", None).await;
+    assert_eq!(
+        h.body["actors"]["restarts"], 1,
+        "only the tenant actor restarted"
+    );
+    let m = t.get("/api/monitoring/health/").await;
+    assert_eq!(
+        (m["scheduled"].as_u64(), m["scheduler_alive"].as_bool()),
+        (Some(1), Some(true)),
+        "{m}"
+    );
+    // The adopted endpoint actor reports to the new tenant actor.
+    assert_eq!(t.trigger(&id).await.status, 202);
+    assert_eq!(t.logs(&id, 2).await[0]["status"], "SUCCESS");
+    server.shutdown().await.unwrap();
+}

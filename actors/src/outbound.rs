@@ -187,6 +187,33 @@ mod tests {
         assert!(check_url("not a url", true).is_err());
     }
 
+    /// The first hop is an address literal (which never reaches the resolver); its redirect
+    /// to the metadata address must still be refused.
+    #[tokio::test]
+    async fn every_redirect_hop_is_checked() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = sock.read(&mut request).await;
+                let answer = "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\n\r\n";
+                let _ = sock.write_all(answer.as_bytes()).await;
+            }
+        });
+        let err = client(false, Duration::from_secs(5), 5)
+            .get(format!("http://{addr}/certificates"))
+            .send()
+            .await
+            .expect_err("the redirect is refused");
+        let text = error_chain(&err);
+        assert!(
+            text.contains("redirect refused") && text.contains("169.254.169.254"),
+            "{text}"
+        );
+    }
+
     #[tokio::test]
     async fn names_resolving_to_internal_addresses_are_refused() {
         let err = GuardedResolver
