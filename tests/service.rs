@@ -67,8 +67,8 @@ async fn openapi_document_lists_routes_that_exist() {
     }
     // auth (16 with the tenant settings), health, organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
-    // imports (1), monitoring (12).
-    assert_eq!(operations, 77);
+    // imports (1), monitoring (12), bulk upload (8).
+    assert_eq!(operations, 85);
     for path in [
         "/api/health/",
         "/api/auth/register/",

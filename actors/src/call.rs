@@ -39,6 +39,20 @@ pub(crate) async fn ask<M: Message, T: Send + 'static>(
     }
 }
 
+/// Asks the actor of `tenant` (from inside the tree, where [`crate::Actors`] is not at hand).
+pub(crate) async fn ask_tenant<T: Send + 'static>(
+    ctx: &crate::context::Context,
+    tenant: uuid::Uuid,
+    build: impl FnOnce(Reply<T>) -> crate::tenant::TenantMsg,
+) -> Result<T, ActorError> {
+    match ractor::registry::where_is(ctx.tenant_name(tenant)) {
+        Some(cell) => ask(&ActorRef::from(cell), build).await,
+        None => Err(ActorError::Unavailable(
+            "the tenant actor is not running".into(),
+        )),
+    }
+}
+
 /// Replies with `result` once every write made so far is on disk.
 ///
 /// The wait happens in its own task, so the actor goes on with its next message and

@@ -13,6 +13,7 @@
 //! from the store, and no other actor notices.
 
 mod accounts;
+pub mod bulk;
 mod call;
 mod context;
 mod delivery_supervisor;

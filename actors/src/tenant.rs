@@ -12,6 +12,7 @@ use certwatch_store::accounts::{
     LOGIN_TOKEN_TTL_DAYS, Membership, Role, Token, TokenKind, User, key_prefix,
 };
 use certwatch_store::api_keys::ApiKey;
+use certwatch_store::bulk::{Batch, Confirmation, Item, Read};
 use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
 use certwatch_store::import::{ImportCounts, ImportRow};
 use certwatch_store::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
@@ -24,6 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
+use crate::bulk::start_batch;
 use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
 use crate::context::{Context, DiscoveryRunning};
 use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
@@ -210,6 +212,32 @@ pub enum TenantMsg {
     },
     /// How many endpoint actors are running.
     CountEndpointActors(Reply<usize>),
+    /// Stores an uploaded batch with its items (files already stored), then starts it.
+    CreateBatch {
+        batch: Batch,
+        items: Vec<Item>,
+        reply: Reply<Batch>,
+    },
+    /// One bulk item was read: match, decide and file it.
+    BulkItemRead {
+        item: Uuid,
+        read: Read,
+        reply: Reply<()>,
+    },
+    /// Every item of a batch was read.
+    BulkBatchDone {
+        batch: Uuid,
+        reply: Reply<()>,
+    },
+    ConfirmItem {
+        item: Uuid,
+        confirmation: Confirmation,
+        reply: Reply<Item>,
+    },
+    SkipItem {
+        item: Uuid,
+        reply: Reply<Item>,
+    },
 }
 
 /// Overdue checks started per second after a (re)start, across all tenants.
@@ -258,6 +286,10 @@ impl Actor for TenantActor {
             .filter(|e| e.is_active)
             .collect();
         active.sort_by_key(|e| e.next_check_at);
+        // Bulk uploads the process stopped in the middle of go on.
+        for batch in state.ctx.store.unfinished_batches(state.tenant)? {
+            start_batch(&state.ctx, state.tenant, batch.id);
+        }
         for ep in active {
             let delay = if ep.next_check_at.is_none_or(|at| at <= now) {
                 let slot = state.ctx.next_catch_up_slot(CATCH_UP_PER_SECOND);
@@ -680,6 +712,37 @@ impl Actor for TenantActor {
             }
             TenantMsg::CountEndpointActors(reply) => {
                 let _ = reply.send(Ok(state.endpoints.len()));
+            }
+            TenantMsg::CreateBatch {
+                batch,
+                items,
+                reply,
+            } => {
+                store.create_batch(&batch, &items)?;
+                let ctx = state.ctx.clone();
+                reply_when_durable_then(store, reply, Ok(batch), move |b| {
+                    start_batch(&ctx, tenant, b.id);
+                });
+            }
+            TenantMsg::BulkItemRead { item, read, reply } => {
+                let result = store.apply_extraction(tenant, item, read, now).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::BulkBatchDone { batch, reply } => {
+                let result = store.finish_batch(tenant, batch, now).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::ConfirmItem {
+                item,
+                confirmation,
+                reply,
+            } => {
+                let result = store.confirm_item(tenant, item, confirmation, now);
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::SkipItem { item, reply } => {
+                let result = store.skip_item(tenant, item, now);
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
             }
         }
         // Writes above may have stored deliveries: once durable, wake their subscribers.

@@ -9,6 +9,7 @@ mod openapi;
 mod pagination;
 mod rate_limit;
 mod routes;
+mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

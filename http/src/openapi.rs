@@ -8,8 +8,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
 use crate::routes::{
-    accounts, api_keys, certificate_types, certificates, health, imports, invitations, members,
-    monitoring, organizations, tenant, tokens, v1, webhooks,
+    accounts, api_keys, bulk_upload, certificate_types, certificates, health, imports, invitations,
+    members, monitoring, organizations, tenant, tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -93,6 +93,14 @@ use crate::routes::{
         monitoring::discover_all,
         monitoring::discover_one,
         monitoring::health,
+        bulk_upload::create_batch,
+        bulk_upload::list_batches,
+        bulk_upload::get_batch,
+        bulk_upload::list_items,
+        bulk_upload::confirm_item,
+        bulk_upload::skip_item,
+        bulk_upload::serve_file,
+        bulk_upload::quality_metrics,
     ),
     modifiers(&TokenAuth),
 )]

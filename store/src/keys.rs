@@ -37,6 +37,9 @@
 //! | scrape_logs          | tenant ‖ log                | ScrapeLog    |
 //! | scrape_logs_by_time  | tenant ‖ micros ‖ log       | (empty)      |
 //! | scrape_logs_by_endpoint | tenant ‖ endpoint ‖ micros ‖ log | (empty) |
+//! | bulk_batches         | tenant ‖ batch              | Batch        |
+//! | bulk_items           | tenant ‖ item               | Item         |
+//! | bulk_items_by_batch  | tenant ‖ batch ‖ position ‖ item | (empty) |
 
 use uuid::Uuid;
 

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod bulk;
 pub mod catalog;
 mod codec;
 mod durability;
@@ -91,6 +92,9 @@ pub struct Trees {
     pub scrape_logs: sled::Tree,
     pub scrape_logs_by_time: sled::Tree,
     pub scrape_logs_by_endpoint: sled::Tree,
+    pub bulk_batches: sled::Tree,
+    pub bulk_items: sled::Tree,
+    pub bulk_items_by_batch: sled::Tree,
 }
 
 struct Inner {
@@ -156,6 +160,9 @@ impl Store {
             scrape_logs: tree("scrape_logs")?,
             scrape_logs_by_time: tree("scrape_logs_by_time")?,
             scrape_logs_by_endpoint: tree("scrape_logs_by_endpoint")?,
+            bulk_batches: tree("bulk_batches")?,
+            bulk_items: tree("bulk_items")?,
+            bulk_items_by_batch: tree("bulk_items_by_batch")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());

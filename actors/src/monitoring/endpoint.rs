@@ -93,18 +93,13 @@ impl EndpointState {
 
     /// Hands a report to the tenant actor; `None` when the endpoint is gone.
     async fn record(&self, report: ScrapeReport) -> Result<Option<Endpoint>, ActorError> {
-        let tenant = self.ep.tenant_id;
-        let Some(cell) = ractor::registry::where_is(self.ctx.tenant_name(tenant)) else {
-            return Err(ActorError::Unavailable(
-                "the tenant actor is not running".into(),
-            ));
-        };
-        let owner: ActorRef<TenantMsg> = cell.into();
         let endpoint = self.ep.id;
-        match call::ask(&owner, |reply| TenantMsg::RecordScrape {
-            endpoint,
-            report: Box::new(report),
-            reply,
+        match call::ask_tenant(&self.ctx, self.ep.tenant_id, |reply| {
+            TenantMsg::RecordScrape {
+                endpoint,
+                report: Box::new(report),
+                reply,
+            }
         })
         .await
         {

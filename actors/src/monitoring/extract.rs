@@ -200,6 +200,7 @@ const ROLE_WORDS: &[(&str, DateRole)] = &[
     ("valable à partir", DateRole::Issue),
     ("emitido", DateRole::Issue),
     ("emisión", DateRole::Issue),
+    ("emision", DateRole::Issue),
     ("válido desde", DateRole::Issue),
     ("emissione", DateRole::Issue),
     ("emesso", DateRole::Issue),

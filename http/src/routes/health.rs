@@ -16,6 +16,14 @@ pub struct Health {
     pub version: String,
     pub store: StoreHealth,
     pub actors: ActorsHealth,
+    pub ocr: OcrHealth,
+}
+
+/// OCR of scans in bulk uploads: without the `tesseract` program, images and PDFs without a
+/// text layer go to review. Its absence does not make the service degraded.
+#[derive(Serialize, ToSchema)]
+pub struct OcrHealth {
+    pub available: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -82,6 +90,9 @@ pub async fn health(state: State) -> Result<Response, ApiError> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         store: store_health,
         actors,
+        ocr: OcrHealth {
+            available: certwatch_actors::bulk::ocr_available(),
+        },
     };
     let status = if ok {
         StatusCode::OK

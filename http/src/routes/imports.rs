@@ -1,9 +1,7 @@
 //! `POST /api/imports/upload/`: organizations and certificate types from a spreadsheet.
 
-use bytes::Buf;
 use certwatch_actors::import::{self, ImportError};
 use certwatch_store::import::RowError;
-use futures_util::TryStreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 use warp::Filter;
@@ -13,7 +11,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::extract::authorization;
-use crate::{ApiError, State, done, json_reply, with_state};
+use crate::{ApiError, State, done, json_reply, upload, with_state};
 
 /// Largest spreadsheet accepted (a 100,000-row CSV is about 10 MB).
 pub const MAX_IMPORT_BYTES: u64 = 64 << 20;
@@ -32,22 +30,10 @@ pub struct ImportResult {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let form = warp::multipart::form()
-        .max_length(MAX_IMPORT_BYTES)
-        .map(Ok)
-        .or_else(|rejection: warp::Rejection| async move {
-            let error = if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
-                ApiError::Status(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("The file is larger than {} MiB.", MAX_IMPORT_BYTES >> 20),
-                )
-            } else {
-                ApiError::BadRequest(
-                    "Send the spreadsheet as multipart/form-data in a field named 'file'.".into(),
-                )
-            };
-            Ok::<_, std::convert::Infallible>((Err(error),))
-        });
+    let form = upload::form(
+        MAX_IMPORT_BYTES,
+        "Send the spreadsheet as multipart/form-data in a field named 'file'.",
+    );
     warp::path!("api" / "imports" / "upload")
         .and(warp::post())
         .and(with_state(state))
@@ -56,30 +42,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .then(upload)
         .map(done)
         .boxed()
-}
-
-/// The `file` part's name and bytes; every part is read to its end before the next.
-async fn file_part(mut form: FormData) -> Result<(String, Vec<u8>), ApiError> {
-    let bad = |e: warp::Error| ApiError::BadRequest(format!("The upload could not be read: {e}"));
-    let mut found = None;
-    while let Some(part) = form.try_next().await.map_err(bad)? {
-        let is_file = part.name() == "file";
-        let filename = part.filename().unwrap_or_default().to_string();
-        let mut bytes = Vec::new();
-        let mut stream = part.stream();
-        while let Some(mut chunk) = stream.try_next().await.map_err(bad)? {
-            while chunk.has_remaining() {
-                let piece = chunk.chunk();
-                bytes.extend_from_slice(piece);
-                let n = piece.len();
-                chunk.advance(n);
-            }
-        }
-        if is_file && found.is_none() {
-            found = Some((filename, bytes));
-        }
-    }
-    found.ok_or_else(|| ApiError::field("file", "No file was uploaded in a field named 'file'."))
 }
 
 #[utoipa::path(post, path = "/api/imports/upload/", tag = "imports",
@@ -97,7 +59,17 @@ pub async fn upload(
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let (filename, bytes) = file_part(form?).await?;
+    let (filename, bytes) = upload::files(form?, "file", MAX_IMPORT_BYTES as usize)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::field("file", "No file was uploaded in a field named 'file'."))?;
+    let bytes = bytes.ok_or_else(|| {
+        ApiError::Status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The upload is larger than {} MiB.", MAX_IMPORT_BYTES >> 20),
+        )
+    })?;
     let kind = import::detect(&filename, &bytes).map_err(|e| ApiError::field("file", e))?;
     let report = match import::run(&state.actors, caller.tenant_id, kind, bytes).await {
         Ok(report) => report,

@@ -56,6 +56,7 @@ macro_rules! crud_routes {
 
 pub mod accounts;
 pub mod api_keys;
+pub mod bulk_upload;
 pub mod certificate_types;
 pub mod certificates;
 pub mod health;
@@ -104,6 +105,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(imports::routes(state))
         .unify()
         .or(monitoring::routes(state))
+        .unify()
+        .or(bulk_upload::routes(state))
         .unify()
         .boxed()
 }

@@ -1,0 +1,791 @@
+//! Bulk upload: batches of certificate documents, one item per distinct file, and the rules
+//! that decide what becomes of each — which organization a document belongs to, whether it
+//! can be filed by itself, and what people corrected.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+use uuid::Uuid;
+
+use crate::registry::{Organization, RegistryError};
+use crate::{Store, StoreError, encode, finish, get, keys, scan};
+
+/// Name similarity an organization needs to be matched by name alone.
+pub const NAME_THRESHOLD: f64 = 0.88;
+/// How far the best name must be ahead of the runner-up.
+pub const NAME_MARGIN: f64 = 0.08;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BatchStatus {
+    Pending,
+    Processing,
+    Completed,
+}
+
+impl BatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Pending => "pending",
+            BatchStatus::Processing => "processing",
+            BatchStatus::Completed => "completed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ItemStatus {
+    Pending,
+    Matched,
+    NeedsReview,
+    Failed,
+    Skipped,
+}
+
+impl ItemStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Pending => "pending",
+            ItemStatus::Matched => "matched",
+            ItemStatus::NeedsReview => "needs_review",
+            ItemStatus::Failed => "failed",
+            ItemStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// An extracted value and how sure the extraction is of it (0 to 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field<T> {
+    pub value: T,
+    pub confidence: f32,
+}
+
+/// What was read from a document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extracted {
+    pub certificate_type_code: Option<Field<String>>,
+    pub certificate_number: Option<Field<String>>,
+    pub issuing_body: Option<Field<String>>,
+    pub scope: Option<Field<String>>,
+    pub issue_date: Option<Field<NaiveDate>>,
+    pub expiry_date: Option<Field<NaiveDate>>,
+    pub company_name: Option<Field<String>>,
+    pub address: Option<Field<String>>,
+    pub vat: Option<Field<String>>,
+    pub lei: Option<Field<String>>,
+    /// Web domains printed on the document (`supplier.example`).
+    pub domains: Vec<String>,
+    /// How the text was read: `pdf-text` or `ocr`.
+    pub method: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub status: BatchStatus,
+    pub file_errors: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub batch_id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    /// SHA-256 of the file: its name in the content-addressed file store.
+    pub sha256: String,
+    pub size: u64,
+    pub status: ItemStatus,
+    pub extracted: Extracted,
+    pub organization_id: Option<Uuid>,
+    /// Why the organization was matched (`vat`, `lei`, `domain`, `name 0.93`).
+    pub match_reason: Option<String>,
+    pub certificate_id: Option<Uuid>,
+    /// Why the item needs review or failed.
+    pub reason: Option<String>,
+    /// Fields a person changed against the extraction when confirming.
+    pub corrections: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What reading one file came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    Fields(Box<Extracted>),
+    /// Nothing could be read automatically (no OCR here): a person must look.
+    Review(String),
+    Failed(String),
+}
+
+/// A batch's live counts, as the API shows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchCounts {
+    pub total: usize,
+    pub processed: usize,
+    pub matched: usize,
+    pub needs_review: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub pending: usize,
+}
+
+impl BatchCounts {
+    pub fn of(items: &[Item]) -> BatchCounts {
+        let mut c = BatchCounts {
+            total: items.len(),
+            ..BatchCounts::default()
+        };
+        for item in items {
+            match item.status {
+                ItemStatus::Pending => c.pending += 1,
+                ItemStatus::Matched => c.matched += 1,
+                ItemStatus::NeedsReview => c.needs_review += 1,
+                ItemStatus::Failed => c.failed += 1,
+                ItemStatus::Skipped => c.skipped += 1,
+            }
+        }
+        c.processed = c.total - c.pending;
+        c
+    }
+
+    /// Matched items per processed item (0 when nothing is processed yet).
+    pub fn auto_match_rate(&self) -> f64 {
+        ratio(self.matched, self.processed)
+    }
+
+    pub fn failure_rate(&self) -> f64 {
+        ratio(self.failed, self.processed)
+    }
+}
+
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        ((part as f64 / whole as f64) * 1000.0).round() / 1000.0
+    }
+}
+
+/// A company name compared without case, punctuation and legal form.
+pub fn normalize_company(name: &str) -> String {
+    const LEGAL_FORMS: &[&str] = &[
+        "gmbh",
+        "ag",
+        "kg",
+        "co",
+        "ohg",
+        "ug",
+        "se",
+        "ltd",
+        "limited",
+        "inc",
+        "llc",
+        "plc",
+        "corp",
+        "corporation",
+        "sa",
+        "sas",
+        "sarl",
+        "spa",
+        "srl",
+        "bv",
+        "nv",
+        "ab",
+        "as",
+        "oy",
+        "kgaa",
+        "mbh",
+        "company",
+    ];
+    // "S.A." is "sa", "Co." is "co".
+    let lower = name
+        .to_lowercase()
+        .replace('.', "")
+        .replace([',', '&', '(', ')', '-', '/'], " ");
+    lower
+        .split_whitespace()
+        .filter(|w| !LEGAL_FORMS.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The organization a document belongs to, and why: VAT or LEI equal, else a web domain
+/// the document prints, else a name similar enough and clearly ahead of the next one.
+pub fn match_organization(ex: &Extracted, orgs: &[Organization]) -> Option<(Uuid, String)> {
+    let clean = |s: &str| s.replace([' ', '.', '-'], "").to_ascii_uppercase();
+    if let Some(vat) = &ex.vat
+        && let Some(o) = orgs.iter().find(|o| {
+            o.vat
+                .as_deref()
+                .is_some_and(|v| clean(v) == clean(&vat.value))
+        })
+    {
+        return Some((o.id, "vat".into()));
+    }
+    if let Some(lei) = &ex.lei
+        && let Some(o) = orgs.iter().find(|o| {
+            o.lei
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(&lei.value))
+        })
+    {
+        return Some((o.id, "lei".into()));
+    }
+    for domain in &ex.domains {
+        let owners: Vec<&Organization> = orgs
+            .iter()
+            .filter(|o| {
+                o.website
+                    .as_deref()
+                    .and_then(crate::rules::website_host)
+                    .is_some_and(|h| h == *domain)
+            })
+            .collect();
+        if let [only] = owners.as_slice() {
+            return Some((only.id, "domain".into()));
+        }
+    }
+    let name = normalize_company(&ex.company_name.as_ref()?.value);
+    if name.is_empty() {
+        return None;
+    }
+    let mut scored: Vec<(f64, Uuid)> = orgs
+        .iter()
+        .map(|o| {
+            (
+                strsim::jaro_winkler(&name, &normalize_company(&o.name)),
+                o.id,
+            )
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let best = scored.first()?;
+    let runner_up = scored.get(1).map_or(0.0, |s| s.0);
+    (best.0 >= NAME_THRESHOLD && best.0 - runner_up >= NAME_MARGIN)
+        .then(|| (best.1, format!("name {:.2}", best.0)))
+}
+
+/// Extraction fields a person can correct on confirm, by name.
+pub fn corrected_fields(ex: &Extracted, confirmed: &Confirmation) -> Vec<String> {
+    let text = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
+    let date = |f: &Option<Field<NaiveDate>>| f.as_ref().map(|f| f.value);
+    let mut out = Vec::new();
+    let mut check = |name: &str, changed: bool| {
+        if changed {
+            out.push(name.to_string());
+        }
+    };
+    check(
+        "certificate_type_code",
+        text(&ex.certificate_type_code).as_deref() != Some(&confirmed.certificate_type_code),
+    );
+    check(
+        "certificate_number",
+        text(&ex.certificate_number).as_deref() != Some(&confirmed.certificate_number),
+    );
+    check(
+        "issuing_body",
+        text(&ex.issuing_body).unwrap_or_default() != confirmed.issuing_body,
+    );
+    check(
+        "scope",
+        text(&ex.scope).unwrap_or_default() != confirmed.scope,
+    );
+    check("issue_date", date(&ex.issue_date) != confirmed.issue_date);
+    check(
+        "expiry_date",
+        date(&ex.expiry_date) != Some(confirmed.expiry_date),
+    );
+    out
+}
+
+/// What a person confirms for a needs_review item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirmation {
+    pub organization_id: Uuid,
+    pub certificate_type_code: String,
+    pub certificate_number: String,
+    pub issuing_body: String,
+    pub scope: String,
+    pub issue_date: Option<NaiveDate>,
+    pub expiry_date: NaiveDate,
+}
+
+/// Totals across a tenant's batches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QualityMetrics {
+    pub batches: usize,
+    pub counts: BatchCounts,
+    /// Fields people corrected on confirm, most corrected first.
+    pub corrections: Vec<(String, usize)>,
+}
+
+/// What becomes of a processed document: matched when an organization matched confidently
+/// and the type, number and expiry were read; failed when nothing of a certificate was
+/// read; otherwise a person reviews it, told what is missing.
+pub fn decide(ex: &Extracted, organization: Option<Uuid>) -> (ItemStatus, Option<String>) {
+    let usable = ex.certificate_type_code.is_some()
+        || ex.certificate_number.is_some()
+        || ex.expiry_date.is_some()
+        || ex.company_name.is_some();
+    if !usable {
+        return (
+            ItemStatus::Failed,
+            Some("No certificate information was found in the document.".into()),
+        );
+    }
+    let mut missing = Vec::new();
+    if organization.is_none() {
+        missing.push("no confident organization match");
+    }
+    if ex.certificate_type_code.is_none() {
+        missing.push("no certificate type");
+    }
+    if ex.certificate_number.is_none() {
+        missing.push("no certificate number");
+    }
+    if ex.expiry_date.is_none() {
+        missing.push("no expiry date");
+    }
+    if missing.is_empty() {
+        (ItemStatus::Matched, None)
+    } else {
+        (ItemStatus::NeedsReview, Some(missing.join("; ")))
+    }
+}
+
+fn batch_key(tenant: Uuid, batch: Uuid) -> [u8; 32] {
+    keys::pair(tenant, batch)
+}
+
+impl Store {
+    /// Stores a new batch with its items in one transaction.
+    pub fn create_batch(&self, batch: &Batch, items: &[Item]) -> Result<(), StoreError> {
+        let t = self.trees();
+        let result = (&t.bulk_batches, &t.bulk_items, &t.bulk_items_by_batch).transaction(
+            |(batches, items_t, by_batch)| {
+                batches.insert(&batch_key(batch.tenant_id, batch.id), encode(batch))?;
+                for (position, item) in items.iter().enumerate() {
+                    items_t.insert(&keys::pair(item.tenant_id, item.id), encode(item))?;
+                    let mut key = keys::pair(item.tenant_id, batch.id).to_vec();
+                    key.extend_from_slice(&(position as u32).to_be_bytes());
+                    key.extend_from_slice(item.id.as_bytes());
+                    by_batch.insert(key, &[])?;
+                }
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            },
+        );
+        finish(result)
+    }
+
+    pub fn batch(&self, tenant: Uuid, id: Uuid) -> Result<Option<Batch>, StoreError> {
+        get(&self.trees().bulk_batches, &batch_key(tenant, id))
+    }
+
+    /// The tenant's batches, newest first.
+    pub fn batches(&self, tenant: Uuid) -> Result<Vec<Batch>, StoreError> {
+        let mut all: Vec<Batch> = scan(&self.trees().bulk_batches, &keys::id(tenant))?;
+        all.sort_by_key(|b| std::cmp::Reverse((b.created_at, b.id)));
+        Ok(all)
+    }
+
+    pub fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        self.trees()
+            .bulk_batches
+            .insert(batch_key(batch.tenant_id, batch.id), encode(batch))?;
+        Ok(())
+    }
+
+    pub fn item(&self, tenant: Uuid, id: Uuid) -> Result<Option<Item>, StoreError> {
+        get(&self.trees().bulk_items, &keys::pair(tenant, id))
+    }
+
+    /// A batch's items, in upload order (the index key holds each item's position).
+    pub fn items_of(&self, tenant: Uuid, batch: Uuid) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        for key in self
+            .trees()
+            .bulk_items_by_batch
+            .scan_prefix(keys::pair(tenant, batch))
+            .keys()
+        {
+            let id = keys::uuid_at(&key?, 36)
+                .ok_or_else(|| StoreError::Corrupt("bulk item index".into()))?;
+            out.extend(self.item(tenant, id)?);
+        }
+        Ok(out)
+    }
+
+    pub fn save_item(&self, item: &Item) -> Result<(), StoreError> {
+        self.trees()
+            .bulk_items
+            .insert(keys::pair(item.tenant_id, item.id), encode(item))?;
+        Ok(())
+    }
+
+    /// The tenant's batches that did not finish (to resume at start).
+    pub fn unfinished_batches(&self, tenant: Uuid) -> Result<Vec<Batch>, StoreError> {
+        Ok(self
+            .batches(tenant)?
+            .into_iter()
+            .filter(|b| b.status != BatchStatus::Completed)
+            .collect())
+    }
+
+    pub fn quality_metrics(&self, tenant: Uuid) -> Result<QualityMetrics, StoreError> {
+        let items: Vec<Item> = scan(&self.trees().bulk_items, &keys::id(tenant))?;
+        let mut corrections: BTreeMap<String, usize> = BTreeMap::new();
+        for field in items.iter().flat_map(|i| &i.corrections) {
+            *corrections.entry(field.clone()).or_default() += 1;
+        }
+        let mut corrections: Vec<(String, usize)> = corrections.into_iter().collect();
+        corrections.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(QualityMetrics {
+            batches: self.batches(tenant)?.len(),
+            counts: BatchCounts::of(&items),
+            corrections,
+        })
+    }
+
+    /// Applies a processed document to its item: matches the organization, decides, and
+    /// for a match files the certificate (the organization's one with that number is
+    /// updated). The batch is processing from its first item on.
+    pub fn apply_extraction(
+        &self,
+        tenant: Uuid,
+        item: Uuid,
+        read: Read,
+        now: DateTime<Utc>,
+    ) -> Result<Item, RegistryError> {
+        let mut item = self.item(tenant, item)?.ok_or(RegistryError::NotFound)?;
+        if item.status != ItemStatus::Pending {
+            return Ok(item);
+        }
+        if let Some(mut batch) = self.batch(tenant, item.batch_id)?
+            && batch.status == BatchStatus::Pending
+        {
+            batch.status = BatchStatus::Processing;
+            batch.updated_at = now;
+            self.save_batch(&batch)?;
+        }
+        item.updated_at = now;
+        let (status, reason) = match read {
+            Read::Fields(ex) => {
+                item.extracted = *ex;
+                (None, None)
+            }
+            Read::Review(reason) => (Some(ItemStatus::NeedsReview), Some(reason)),
+            Read::Failed(reason) => (Some(ItemStatus::Failed), Some(reason)),
+        };
+        if let Some(status) = status {
+            item.status = status;
+            item.reason = reason;
+            self.save_item(&item)?;
+            return Ok(item);
+        }
+        let ex = item.extracted.clone();
+        let matched = match_organization(&ex, &self.organizations(tenant)?);
+        let (mut status, mut reason) = decide(&ex, matched.as_ref().map(|m| m.0));
+        item.organization_id = matched.as_ref().map(|m| m.0);
+        item.match_reason = matched.map(|m| m.1);
+        if status == ItemStatus::Matched {
+            let value = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
+            let filing = Confirmation {
+                organization_id: item.organization_id.unwrap_or_default(),
+                certificate_type_code: value(&ex.certificate_type_code).unwrap_or_default(),
+                certificate_number: value(&ex.certificate_number).unwrap_or_default(),
+                issuing_body: value(&ex.issuing_body).unwrap_or_default(),
+                scope: value(&ex.scope).unwrap_or_default(),
+                issue_date: ex.issue_date.as_ref().map(|f| f.value),
+                expiry_date: ex.expiry_date.as_ref().map(|f| f.value).unwrap_or_default(),
+            };
+            match self.file_certificate(tenant, &filing, now) {
+                Ok(cert) => item.certificate_id = Some(cert),
+                Err(RegistryError::Field { message, .. }) => {
+                    status = ItemStatus::NeedsReview;
+                    reason = Some(message);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        item.status = status;
+        item.reason = reason;
+        self.save_item(&item)?;
+        Ok(item)
+    }
+
+    /// Creates the certificate a document shows, or updates the organization's certificate
+    /// with that number. Returns its id.
+    fn file_certificate(
+        &self,
+        tenant: Uuid,
+        c: &Confirmation,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, RegistryError> {
+        let ty = self
+            .certificate_type_by_code(tenant, &c.certificate_type_code)?
+            .ok_or_else(|| RegistryError::Field {
+                field: "certificate_type_code",
+                message: format!("No certificate type with code {}.", c.certificate_type_code),
+            })?;
+        let existing = self
+            .certificates_by_number(tenant, &c.certificate_number)?
+            .into_iter()
+            .find(|cert| cert.organization_id == c.organization_id)
+            .map(|cert| cert.id);
+        let patch = crate::edits::CertPatch {
+            organization_id: Some(c.organization_id),
+            certificate_type_id: Some(ty.id),
+            certificate_number: Some(c.certificate_number.clone()),
+            issuing_body: Some(c.issuing_body.clone()),
+            scope: Some(c.scope.clone()),
+            issue_date: Some(c.issue_date),
+            expiry_date: Some(Some(c.expiry_date)),
+            ..Default::default()
+        };
+        Ok(self.edit_certificate(tenant, existing, patch, now)?.id)
+    }
+
+    /// A person's values for a needs_review item: files the certificate and records which
+    /// fields differ from the extraction.
+    pub fn confirm_item(
+        &self,
+        tenant: Uuid,
+        item: Uuid,
+        c: Confirmation,
+        now: DateTime<Utc>,
+    ) -> Result<Item, RegistryError> {
+        let mut item = self.item(tenant, item)?.ok_or(RegistryError::NotFound)?;
+        if item.status != ItemStatus::NeedsReview {
+            return Err(RegistryError::Refused(
+                "Only items that need review can be confirmed.".into(),
+            ));
+        }
+        if self.organization(tenant, c.organization_id)?.is_none() {
+            return Err(RegistryError::Field {
+                field: "organization_id",
+                message: "No such organization.".into(),
+            });
+        }
+        item.certificate_id = Some(self.file_certificate(tenant, &c, now)?);
+        item.corrections = corrected_fields(&item.extracted, &c);
+        if item.organization_id != Some(c.organization_id) {
+            item.corrections.insert(0, "organization".into());
+        }
+        item.organization_id = Some(c.organization_id);
+        item.match_reason = Some("confirmed".into());
+        item.status = ItemStatus::Matched;
+        item.reason = None;
+        item.updated_at = now;
+        self.save_item(&item)?;
+        Ok(item)
+    }
+
+    pub fn skip_item(
+        &self,
+        tenant: Uuid,
+        item: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Item, RegistryError> {
+        let mut item = self.item(tenant, item)?.ok_or(RegistryError::NotFound)?;
+        if item.status != ItemStatus::NeedsReview {
+            return Err(RegistryError::Refused(
+                "Only items that need review can be skipped.".into(),
+            ));
+        }
+        item.status = ItemStatus::Skipped;
+        item.updated_at = now;
+        self.save_item(&item)?;
+        Ok(item)
+    }
+
+    /// Marks a batch completed and records `bulk_upload.completed` with its counts.
+    pub fn finish_batch(
+        &self,
+        tenant: Uuid,
+        batch: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Batch, RegistryError> {
+        let mut b = self.batch(tenant, batch)?.ok_or(RegistryError::NotFound)?;
+        if b.status == BatchStatus::Completed {
+            return Ok(b);
+        }
+        let c = BatchCounts::of(&self.items_of(tenant, batch)?);
+        b.status = BatchStatus::Completed;
+        b.updated_at = now;
+        self.save_batch(&b)?;
+        let data = serde_json::json!({
+            "batch_id": b.id,
+            "total_items": c.total,
+            "matched": c.matched,
+            "needs_review": c.needs_review,
+            "failed": c.failed,
+            "auto_match_rate": c.auto_match_rate(),
+            "failure_rate": c.failure_rate(),
+        });
+        let event = crate::registry::Event::new(tenant, None, "bulk_upload.completed", data, now);
+        self.record_events(tenant, &[event])?;
+        Ok(b)
+    }
+
+    /// The tenant's organizations (for matching documents to them).
+    pub fn organizations(&self, tenant: Uuid) -> Result<Vec<Organization>, RegistryError> {
+        Ok(scan(&self.trees().organizations, &keys::id(tenant))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(name: &str, vat: Option<&str>, website: Option<&str>) -> Organization {
+        let mut o = Organization::new(Uuid::nil(), Utc::now());
+        o.name = name.into();
+        o.vat = vat.map(String::from);
+        o.website = website.map(String::from);
+        o
+    }
+
+    fn field<T>(value: T) -> Option<Field<T>> {
+        Some(Field {
+            value,
+            confidence: 0.9,
+        })
+    }
+
+    #[test]
+    fn legal_forms_and_punctuation_do_not_count() {
+        assert_eq!(
+            normalize_company("Muster Metall GmbH & Co. KG"),
+            "muster metall"
+        );
+        assert_eq!(normalize_company("ACME, Inc."), "acme");
+        assert_eq!(
+            normalize_company("Société Générale S.A."),
+            "société générale"
+        );
+    }
+
+    #[test]
+    fn organizations_match_by_vat_then_domain_then_a_clear_name() {
+        let orgs = vec![
+            org(
+                "Muster Metall GmbH",
+                Some("DE 123 456 789"),
+                Some("https://www.muster-metall.example"),
+            ),
+            org("Muster Plastik GmbH", None, None),
+            org("Acme Corporation", None, Some("https://acme.example")),
+        ];
+        let mut ex = Extracted {
+            vat: field("DE123456789".into()),
+            ..Extracted::default()
+        };
+        assert_eq!(
+            match_organization(&ex, &orgs),
+            Some((orgs[0].id, "vat".into()))
+        );
+        ex.vat = None;
+        ex.domains = vec!["acme.example".into()];
+        assert_eq!(
+            match_organization(&ex, &orgs),
+            Some((orgs[2].id, "domain".into()))
+        );
+        ex.domains.clear();
+        ex.company_name = field("ACME Corp.".into());
+        assert_eq!(
+            match_organization(&ex, &orgs).map(|m| m.0),
+            Some(orgs[2].id)
+        );
+        // Two similar names: not clearly one of them, so no match.
+        ex.company_name = field("Muster GmbH".into());
+        assert_eq!(match_organization(&ex, &orgs), None);
+        ex.company_name = field("Unknown Widgets Ltd".into());
+        assert_eq!(match_organization(&ex, &orgs), None);
+    }
+
+    #[test]
+    fn decisions() {
+        let mut ex = Extracted::default();
+        assert_eq!(decide(&ex, None).0, ItemStatus::Failed);
+        ex.certificate_number = field("Q-1".into());
+        let (status, reason) = decide(&ex, Some(Uuid::nil()));
+        assert_eq!(status, ItemStatus::NeedsReview);
+        assert_eq!(
+            reason.as_deref(),
+            Some("no certificate type; no expiry date")
+        );
+        ex.certificate_type_code = field("ISO_9001".into());
+        ex.expiry_date = field("2027-01-14".parse().unwrap());
+        assert_eq!(decide(&ex, Some(Uuid::nil())), (ItemStatus::Matched, None));
+        assert_eq!(
+            decide(&ex, None),
+            (
+                ItemStatus::NeedsReview,
+                Some("no confident organization match".into())
+            )
+        );
+    }
+
+    #[test]
+    fn corrections_name_the_fields_a_person_changed() {
+        let ex = Extracted {
+            certificate_type_code: field("ISO_9001".into()),
+            certificate_number: field("Q-1".into()),
+            expiry_date: field("2027-01-14".parse().unwrap()),
+            ..Extracted::default()
+        };
+        let c = Confirmation {
+            organization_id: Uuid::nil(),
+            certificate_type_code: "ISO_9001".into(),
+            certificate_number: "Q-1-A".into(),
+            issuing_body: "DEKRA".into(),
+            scope: String::new(),
+            issue_date: None,
+            expiry_date: "2027-01-14".parse().unwrap(),
+        };
+        assert_eq!(
+            corrected_fields(&ex, &c),
+            ["certificate_number", "issuing_body"]
+        );
+    }
+
+    #[test]
+    fn counts_and_rates() {
+        let mk = |status| Item {
+            id: Uuid::new_v4(),
+            tenant_id: Uuid::nil(),
+            batch_id: Uuid::nil(),
+            filename: String::new(),
+            content_type: String::new(),
+            sha256: String::new(),
+            size: 0,
+            status,
+            extracted: Extracted::default(),
+            organization_id: None,
+            match_reason: None,
+            certificate_id: None,
+            reason: None,
+            corrections: Vec::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        use ItemStatus::*;
+        let items: Vec<Item> = [Matched, Matched, NeedsReview, Failed, Pending]
+            .into_iter()
+            .map(mk)
+            .collect();
+        let c = BatchCounts::of(&items);
+        assert_eq!((c.total, c.processed, c.pending), (5, 4, 1));
+        assert_eq!((c.auto_match_rate(), c.failure_rate()), (0.5, 0.25));
+        assert_eq!(BatchCounts::default().auto_match_rate(), 0.0);
+    }
+}
