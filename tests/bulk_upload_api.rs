@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::receiver::{Answer, Receiver};
+use common::receiver;
 use common::{Server, eventually, pdf};
 use serde_json::{Value, json};
 
@@ -40,22 +40,7 @@ async fn org(s: &Server, token: &str, body: Value) -> String {
 async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
     let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
     let (token, _) = s.signup("q@buyer.example", "Buyer").await;
-    let rx = Receiver::start().await;
-    rx.script(&[], Answer::Status(200));
-    let sub = s
-        .post(
-            "/api/webhooks/subscribers/",
-            Some(&token),
-            json!({"name": "ERP", "url": rx.url}),
-        )
-        .await
-        .body;
-    s.post(
-        "/api/webhooks/subscriptions/",
-        Some(&token),
-        json!({"subscriber": sub["id"], "event_types": ["bulk_upload.completed"]}),
-    )
-    .await;
+    let rx = receiver::subscribed(&s, &token, json!(["bulk_upload.completed"])).await;
     let muster = org(
         &s,
         &token,
@@ -417,6 +402,7 @@ async fn scans_are_read_with_ocr() {
         vec![
             ("scan.png", scan(&doc, "png")),
             ("scan.jpg", scan(&doc, "jpeg")),
+            ("scanned.pdf", pdf::image_only(&scan(&doc, "jpeg"), 200)),
         ],
     )
     .await;
@@ -435,7 +421,11 @@ async fn scans_are_read_with_ocr() {
         .await
         .body;
     let items = items["results"].as_array().unwrap();
-    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items.len(),
+        3,
+        "a PNG, a JPEG and a PDF without a text layer"
+    );
     for item in items {
         let ex = &item["extracted_data"];
         assert_eq!(ex["method"], "ocr", "{item}");
@@ -443,9 +433,13 @@ async fn scans_are_read_with_ocr() {
         assert_eq!(ex["expiry_date"]["value"], "2027-01-14", "{item}");
         assert_eq!(item["organization"], muster.as_str(), "{item}");
     }
-    // Both scans show one certificate: the first files it, the second updates it.
+    // The scans show one certificate: the first files it, the others update it.
     assert!(items.iter().all(|i| i["status"] == "matched"));
-    assert_eq!(items[0]["certificate"], items[1]["certificate"]);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["certificate"] == items[0]["certificate"])
+    );
 }
 
 /// A batch the process stopped in the middle of is finished after the restart.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::Server;
-use common::receiver::Receiver;
+use common::receiver;
 use serde_json::{Value, json};
 
 async fn upload(s: &Server, token: &str, filename: &str, bytes: Vec<u8>) -> common::Answer {
@@ -312,21 +312,7 @@ async fn unusable_uploads_are_refused() {
 async fn an_import_announces_itself_by_webhook() {
     let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
     let (token, _) = s.signup("a@one.example", "One").await;
-    let rx = Receiver::start().await;
-    let sub = s
-        .post(
-            "/api/webhooks/subscribers/",
-            Some(&token),
-            json!({"name": "ERP", "url": rx.url}),
-        )
-        .await
-        .body;
-    s.post(
-        "/api/webhooks/subscriptions/",
-        Some(&token),
-        json!({"subscriber": sub["id"], "event_types": ["import.completed"]}),
-    )
-    .await;
+    let rx = receiver::subscribed(&s, &token, json!(["import.completed"])).await;
     upload(&s, &token, "suppliers.csv", CSV.as_bytes().to_vec()).await;
     let got = rx.wait_for(1).await;
     assert_eq!(got[0].body["type"], "import.completed");

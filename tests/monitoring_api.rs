@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
-use common::receiver::{Answer, Receiver};
+use common::receiver::{self, Receiver};
 use common::site::{Resource, Site};
 use common::{Server, eventually, pdf};
 use serde_json::{Value, json};
@@ -114,27 +114,7 @@ impl Tenant<'_> {
 
     /// A webhook receiver subscribed to `event_types`, answering 200.
     async fn receiver(&self, event_types: Value) -> Receiver {
-        let rx = Receiver::start().await;
-        rx.script(&[], Answer::Status(200));
-        let sub = self
-            .s
-            .post(
-                "/api/webhooks/subscribers/",
-                Some(&self.key),
-                json!({"name": "ERP", "url": rx.url}),
-            )
-            .await
-            .body;
-        let r = self
-            .s
-            .post(
-                "/api/webhooks/subscriptions/",
-                Some(&self.key),
-                json!({"subscriber": sub["id"], "event_types": event_types}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        rx
+        receiver::subscribed(self.s, &self.key, event_types).await
     }
 
     async fn trigger(&self, endpoint: &str) -> common::Answer {

@@ -1,15 +1,15 @@
 //! Bulk upload processing: files checked and stored content-addressed, their text read
 //! (PDF text layer; Tesseract OCR for images and scanned PDFs), certificate fields
 //! extracted, and each item handed to the tenant actor to match and file. A batch is worked
-//! through by one task with bounded concurrency; unfinished batches resume at start.
+//! through by its own actor with bounded concurrency; unfinished batches resume at start.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
-use certwatch_store::bulk::{Extracted, Field, ItemStatus, Read};
+use certwatch_store::bulk::{Extracted, Field, Item, ItemStatus, Read};
 use certwatch_store::rules;
-use futures_util::StreamExt;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use regex::Regex;
 use uuid::Uuid;
 
@@ -349,52 +349,93 @@ async fn read_item(ctx: &Context, sha256: &str, content_type: &str) -> Read {
     read
 }
 
-/// Works through a batch's pending items in the background, then completes it.
-pub(crate) fn start_batch(ctx: &Arc<Context>, tenant: Uuid, batch: Uuid) {
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
-        let items = match ctx.store.items_of(tenant, batch) {
-            Ok(items) => items,
-            Err(e) => return tracing::error!(%batch, error = %e, "batch not readable"),
-        };
-        let pending = items
+pub(crate) enum BatchMsg {
+    /// Start reading files while there is room.
+    Pump,
+    /// A file was read.
+    Read { item: Uuid, read: Read },
+}
+
+/// One actor per batch being processed, a child of its tenant's actor: it reads the
+/// batch's pending files [`CONCURRENCY`] at a time, hands each result to the tenant actor
+/// (which files it), completes the batch and stops. Started again for unfinished batches
+/// when the tenant's actor starts (adopted if it is still running).
+pub(crate) struct BatchActor;
+
+pub(crate) struct BatchState {
+    ctx: Arc<Context>,
+    tenant: Uuid,
+    batch: Uuid,
+    queue: std::collections::VecDeque<Item>,
+    in_flight: usize,
+}
+
+impl Actor for BatchActor {
+    type Msg = BatchMsg;
+    type State = BatchState;
+    type Arguments = (Arc<Context>, Uuid, Uuid);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<BatchMsg>,
+        (ctx, tenant, batch): (Arc<Context>, Uuid, Uuid),
+    ) -> Result<BatchState, ActorProcessingErr> {
+        let queue = ctx
+            .store
+            .items_of(tenant, batch)?
             .into_iter()
-            .filter(|i| i.status == ItemStatus::Pending);
-        futures_util::stream::iter(pending)
-            .map(|item| {
-                let ctx = ctx.clone();
-                async move {
-                    (
-                        item.id,
-                        read_item(&ctx, &item.sha256, &item.content_type).await,
-                    )
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .for_each(|(item, read)| {
-                let ctx = ctx.clone();
-                async move {
-                    let done = call::ask_tenant(&ctx, tenant, |reply| TenantMsg::BulkItemRead {
-                        item,
-                        read,
-                        reply,
-                    })
-                    .await;
-                    if let Err(e) = done {
-                        tracing::error!(%item, error = %e, "bulk item not recorded");
-                    }
-                }
-            })
-            .await;
-        let done = call::ask_tenant(&ctx, tenant, |reply| TenantMsg::BulkBatchDone {
+            .filter(|i| i.status == ItemStatus::Pending)
+            .collect();
+        myself.cast(BatchMsg::Pump)?;
+        Ok(BatchState {
+            ctx,
+            tenant,
             batch,
-            reply,
+            queue,
+            in_flight: 0,
         })
-        .await;
-        if let Err(e) = done {
-            tracing::error!(%batch, error = %e, "batch not completed; it resumes at the next start");
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<BatchMsg>,
+        msg: BatchMsg,
+        state: &mut BatchState,
+    ) -> Result<(), ActorProcessingErr> {
+        let tenant = state.tenant;
+        if let BatchMsg::Read { item, read } = msg {
+            state.in_flight -= 1;
+            call::ask_tenant(&state.ctx, tenant, |reply| TenantMsg::BulkItemRead {
+                item,
+                read,
+                reply,
+            })
+            .await?;
         }
-    });
+        while state.in_flight < CONCURRENCY
+            && let Some(item) = state.queue.pop_front()
+        {
+            state.in_flight += 1;
+            let (ctx, me) = (state.ctx.clone(), myself.clone());
+            tokio::spawn(async move {
+                let read = read_item(&ctx, &item.sha256, &item.content_type).await;
+                let _ = me.cast(BatchMsg::Read {
+                    item: item.id,
+                    read,
+                });
+            });
+        }
+        if state.in_flight == 0 {
+            let batch = state.batch;
+            call::ask_tenant(&state.ctx, tenant, |reply| TenantMsg::BulkBatchDone {
+                batch,
+                reply,
+            })
+            .await?;
+            myself.stop(Some("batch completed".into()));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

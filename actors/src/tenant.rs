@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
-use crate::bulk::start_batch;
+use crate::bulk::{BatchActor, BatchMsg};
 use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
 use crate::context::{Context, DiscoveryRunning};
 use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
@@ -250,6 +250,8 @@ pub(crate) struct TenantState {
     tenant: Uuid,
     /// The actors of the tenant's active endpoints (children of this actor).
     endpoints: HashMap<Uuid, ActorRef<EndpointMsg>>,
+    /// The actors of bulk-upload batches being processed (children of this actor).
+    batches: HashMap<Uuid, ActorRef<BatchMsg>>,
 }
 
 impl Actor for TenantActor {
@@ -266,6 +268,7 @@ impl Actor for TenantActor {
             ctx,
             tenant,
             endpoints: HashMap::new(),
+            batches: HashMap::new(),
         })
     }
 
@@ -288,7 +291,7 @@ impl Actor for TenantActor {
         active.sort_by_key(|e| e.next_check_at);
         // Bulk uploads the process stopped in the middle of go on.
         for batch in state.ctx.store.unfinished_batches(state.tenant)? {
-            start_batch(&state.ctx, state.tenant, batch.id);
+            Self::start_batch(&myself, state, batch.id).await;
         }
         for ep in active {
             let delay = if ep.next_check_at.is_none_or(|at| at <= now) {
@@ -317,6 +320,15 @@ impl Actor for TenantActor {
         event: SupervisionEvent,
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
+        if let Some((batch, _, failed)) = take_stopped(&mut state.batches, &event, |a| a.get_cell())
+        {
+            // A completed batch stops cleanly; a failed one starts again from the store.
+            if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                tracing::error!(%batch, ?event, "batch actor failed; restarting it");
+                Self::start_batch(&myself, state, batch).await;
+            }
+            return Ok(());
+        }
         let Some((id, _, failed)) = take_stopped(&mut state.endpoints, &event, |a| a.get_cell())
         else {
             return Ok(());
@@ -719,10 +731,11 @@ impl Actor for TenantActor {
                 reply,
             } => {
                 store.create_batch(&batch, &items)?;
-                let ctx = state.ctx.clone();
-                reply_when_durable_then(store, reply, Ok(batch), move |b| {
-                    start_batch(&ctx, tenant, b.id);
-                });
+                let id = batch.id;
+                // Its items are read once they are durable; the actor waits for its Pump.
+                reply_when_durable(store, reply, Ok(batch));
+                store.commit().await?;
+                Self::start_batch(&myself, state, id).await;
             }
             TenantMsg::BulkItemRead { item, read, reply } => {
                 let result = store.apply_extraction(tenant, item, read, now).map(|_| ());
@@ -790,6 +803,18 @@ impl TenantActor {
                 tracing::debug!(endpoint = %id, error = %e, "endpoint actor not started");
                 None
             }
+        }
+    }
+
+    /// Starts (or adopts) the actor that processes a batch.
+    async fn start_batch(myself: &ActorRef<TenantMsg>, state: &mut TenantState, batch: Uuid) {
+        let name = state.ctx.name(&format!("batch:{batch}"));
+        let args = (state.ctx.clone(), state.tenant, batch);
+        match spawn_or_adopt(name, BatchActor, args, myself.get_cell()).await {
+            Ok(actor) => {
+                state.batches.insert(batch, actor);
+            }
+            Err(e) => tracing::error!(%batch, error = %e, "batch actor did not start"),
         }
     }
 

@@ -136,3 +136,31 @@ impl Receiver {
         .await
     }
 }
+
+/// A receiver answering 200, registered as a subscriber of the token's tenant and subscribed
+/// to `event_types`.
+pub async fn subscribed(
+    s: &super::Server,
+    token: &str,
+    event_types: serde_json::Value,
+) -> Receiver {
+    let rx = Receiver::start().await;
+    rx.script(&[], Answer::Status(200));
+    let sub = s
+        .post(
+            "/api/webhooks/subscribers/",
+            Some(token),
+            serde_json::json!({"name": "ERP", "url": rx.url}),
+        )
+        .await;
+    assert_eq!(sub.status, 201, "{:?}", sub.body);
+    let r = s
+        .post(
+            "/api/webhooks/subscriptions/",
+            Some(token),
+            serde_json::json!({"subscriber": sub.body["id"], "event_types": event_types}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    rx
+}

@@ -108,6 +108,16 @@ pub struct QualityMetricsView {
     pub most_corrected_fields: Vec<CorrectedField>,
 }
 
+/// File system work on the blocking pool; a failure is a 500 naming what was done.
+async fn file_io<T: Send + 'static>(
+    doing: &str,
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    crate::blocking(work)
+        .await?
+        .map_err(|e| ApiError::Internal(format!("{doing} the file failed: {e}")))
+}
+
 fn batch_view(batch: Batch, items: &[Item]) -> BatchView {
     let c = BatchCounts::of(items);
     BatchView {
@@ -286,10 +296,7 @@ pub async fn create_batch(
         }
         let dir = state.store().data_dir().to_path_buf();
         let (sha, size) = (sha256.clone(), bytes.len() as u64);
-        tokio::task::spawn_blocking(move || bulk::store_file(&dir, &sha, &bytes))
-            .await
-            .map_err(|e| ApiError::Internal(format!("storing the file failed: {e}")))?
-            .map_err(|e| ApiError::Internal(format!("storing the file failed: {e}")))?;
+        file_io("storing", move || bulk::store_file(&dir, &sha, &bytes)).await?;
         items.push(Item {
             id: Uuid::new_v4(),
             tenant_id: caller.tenant_id,
@@ -499,10 +506,7 @@ pub async fn serve_file(
         .ok_or(ApiError::NotFound)?;
     let dir = state.store().data_dir().to_path_buf();
     let sha = item.sha256.clone();
-    let bytes = tokio::task::spawn_blocking(move || bulk::read_stored(&dir, &sha))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading the file failed: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("reading the file failed: {e}")))?;
+    let bytes = file_io("reading", move || bulk::read_stored(&dir, &sha)).await?;
     let mut response = Response::new(bytes.into());
     let headers = response.headers_mut();
     let value = |v: &str| {
