@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use certwatch_actors::bulk::{check_file, read_document};
+use certwatch_actors::bulk::{Ocr, check_file, read_document};
 use certwatch_store::bulk::{Extracted, Field, ItemStatus, Read, decide, match_organization};
 use certwatch_store::registry::Organization;
 use chrono::Utc;
@@ -74,6 +74,7 @@ async fn main() {
             org
         })
         .collect();
+    let ocr = Ocr::probe("tesseract");
     let name_of = |id: Uuid| orgs.iter().find(|o| o.id == id).map(|o| o.name.clone());
     let (mut text_pdfs, mut scans) = (Tally::default(), Tally::default());
     for doc in labels["documents"].as_array().unwrap() {
@@ -81,7 +82,7 @@ async fn main() {
         let bytes = std::fs::read(dir.join(file)).unwrap();
         let content_type = check_file(file, &bytes).unwrap();
         let scratch = tempfile::tempdir().unwrap();
-        let read = read_document(bytes, content_type, scratch.path()).await;
+        let read = read_document(bytes, content_type, scratch.path(), &ocr).await;
         let tally = if file.ends_with(".pdf") {
             &mut text_pdfs
         } else {

@@ -505,3 +505,58 @@ async fn an_unfinished_batch_resumes_after_a_restart() {
     let want: Vec<String> = (0..6).map(|i| format!("R-2024-{i:04}")).collect();
     assert_eq!(numbers, want);
 }
+
+/// Without a Tesseract that runs, scans wait for a person and health says so; text PDFs
+/// are still filed.
+#[tokio::test]
+async fn without_ocr_scans_need_review() {
+    let s = Server::start(&[("CERTWATCH_TESSERACT", "/nonexistent/tesseract")]);
+    let health = s.get("/api/health/", None).await;
+    assert_eq!(
+        health.status, 200,
+        "missing OCR does not degrade the service"
+    );
+    assert_eq!(health.body["ocr"]["available"], false);
+    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
+    let doc = certificate(&["CERTIFICATE", "ISO 9001:2015", "Certificate No.: Z-2024-9"]);
+    let r = upload(
+        &s,
+        &token,
+        vec![
+            ("scan.png", scan(&doc, "png")),
+            ("scanned.pdf", pdf::image_only(&scan(&doc, "jpeg"), 200)),
+            ("text.pdf", doc),
+        ],
+    )
+    .await;
+    let batch = r.body["id"].as_str().unwrap().to_string();
+    eventually("the batch to complete", async || {
+        let d = s
+            .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
+            .await
+            .body;
+        (d["status"] == "completed").then_some(())
+    })
+    .await;
+    let items = s
+        .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
+        .await
+        .body;
+    let items = items["results"].as_array().unwrap();
+    for scan in &items[..2] {
+        assert_eq!(scan["status"], "needs_review", "{scan}");
+        assert!(scan["reason"].as_str().unwrap().contains("not"), "{scan}");
+    }
+    assert!(
+        items[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("OCR is not available")
+    );
+    let text = &items[2];
+    assert_eq!(text["extracted_data"]["method"], "pdf-text", "{text}");
+    assert_eq!(
+        text["extracted_data"]["certificate_number"]["value"],
+        "Z-2024-9"
+    );
+}

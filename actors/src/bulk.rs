@@ -4,7 +4,7 @@
 //! through by its own actor with bounded concurrency; unfinished batches resume at start.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use certwatch_store::bulk::{Extracted, Field, Item, ItemStatus, Read};
@@ -96,47 +96,60 @@ pub fn read_stored(data_dir: &Path, sha256: &str) -> std::io::Result<Vec<u8>> {
     std::fs::read(file_path(data_dir, sha256))
 }
 
-/// Whether a program can be run here (checked once per program).
-fn installed(program: &'static str, flag: &'static str) -> bool {
-    static TESSERACT: OnceLock<bool> = OnceLock::new();
-    static PDFTOPPM: OnceLock<bool> = OnceLock::new();
-    let cell = if program == "tesseract" {
-        &TESSERACT
-    } else {
-        &PDFTOPPM
-    };
-    *cell.get_or_init(|| {
-        std::process::Command::new(program)
-            .arg(flag)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok()
-    })
+/// The OCR programs: `tesseract` (its path is configurable) and `pdftoppm` (for PDFs
+/// without a text layer), probed once when the service starts.
+#[derive(Debug, Clone)]
+pub struct Ocr {
+    tesseract: String,
+    tesseract_runs: bool,
+    pdftoppm_runs: bool,
+    /// English, plus German, French and Spanish when installed (`eng+deu`).
+    languages: String,
 }
 
-/// Whether OCR is available (the `tesseract` program is installed).
-pub fn ocr_available() -> bool {
-    installed("tesseract", "--version")
+fn runs(program: &str, flag: &str) -> bool {
+    std::process::Command::new(program)
+        .arg(flag)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
-/// The languages to read with: English and, when installed, German, French and Spanish.
-fn ocr_languages() -> &'static str {
-    static LANGS: OnceLock<String> = OnceLock::new();
-    LANGS.get_or_init(|| {
-        let listed = std::process::Command::new("tesseract")
+impl Ocr {
+    pub fn probe(tesseract: &str) -> Ocr {
+        let listed = std::process::Command::new(tesseract)
             .arg("--list-langs")
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
-        let mut langs = vec!["eng"];
+        let mut languages = vec!["eng"];
         for l in ["deu", "fra", "spa"] {
             if listed.lines().any(|line| line.trim() == l) {
-                langs.push(l);
+                languages.push(l);
             }
         }
-        langs.join("+")
-    })
+        Ocr {
+            tesseract: tesseract.to_string(),
+            tesseract_runs: runs(tesseract, "--version"),
+            pdftoppm_runs: runs("pdftoppm", "-v"),
+            languages: languages.join("+"),
+        }
+    }
+
+    /// Whether images can be read (`/api/health/` reports it).
+    pub fn available(&self) -> bool {
+        self.tesseract_runs
+    }
+
+    /// OCR of an image file.
+    async fn read(&self, image: &Path) -> Result<String, Unread> {
+        let path = image.to_string_lossy();
+        run(&self.tesseract, &[&path, "stdout", "-l", &self.languages])
+            .await
+            .map(|out| String::from_utf8_lossy(&out).into_owned())
+            .map_err(Unread::Failed)
+    }
 }
 
 /// Runs a program with a time limit; its standard output, or why it failed.
@@ -162,20 +175,12 @@ enum Unread {
     Failed(String),
 }
 
-/// OCR of an image file.
-async fn ocr(image: &Path) -> Result<String, Unread> {
-    let path = image.to_string_lossy();
-    run("tesseract", &[&path, "stdout", "-l", ocr_languages()])
-        .await
-        .map(|out| String::from_utf8_lossy(&out).into_owned())
-        .map_err(Unread::Failed)
-}
-
 /// The text of a file and how it was read.
 async fn read_text(
     bytes: Vec<u8>,
     content_type: &str,
     work: &Path,
+    ocr: &Ocr,
 ) -> Result<(String, &'static str), Unread> {
     if content_type == "application/pdf" {
         let copy = bytes.clone();
@@ -184,7 +189,7 @@ async fn read_text(
             return Ok((text, "pdf-text"));
         }
         // No text layer: a scan. Its pages become images for OCR.
-        if !ocr_available() || !installed("pdftoppm", "-v") {
+        if !ocr.tesseract_runs || !ocr.pdftoppm_runs {
             return Err(Unread::Review(
                 "The PDF has no text layer and OCR (tesseract, pdftoppm) is not installed.".into(),
             ));
@@ -212,12 +217,12 @@ async fn read_text(
         pages.sort();
         let mut text = String::new();
         for page in pages {
-            text.push_str(&ocr(&page).await?);
+            text.push_str(&ocr.read(&page).await?);
             text.push('\n');
         }
         return Ok((text, "ocr"));
     }
-    if !ocr_available() {
+    if !ocr.available() {
         return Err(Unread::Review(
             "OCR is not available here (the tesseract program is not installed).".into(),
         ));
@@ -225,7 +230,7 @@ async fn read_text(
     let ext = content_type.rsplit('/').next().unwrap_or("img");
     let file = work.join(format!("image.{ext}"));
     std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
-    Ok((ocr(&file).await?, "ocr"))
+    Ok((ocr.read(&file).await?, "ocr"))
 }
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
@@ -319,8 +324,8 @@ pub fn fields(text: &str, method: &str) -> Extracted {
 
 /// Reads a document's certificate fields within the time limit, using `scratch` (an empty
 /// directory) for the files OCR needs.
-pub async fn read_document(bytes: Vec<u8>, content_type: &str, scratch: &Path) -> Read {
-    match tokio::time::timeout(READ_TIMEOUT, read_text(bytes, content_type, scratch)).await {
+pub async fn read_document(bytes: Vec<u8>, content_type: &str, scratch: &Path, ocr: &Ocr) -> Read {
+    match tokio::time::timeout(READ_TIMEOUT, read_text(bytes, content_type, scratch, ocr)).await {
         Err(_) => Read::Failed(format!(
             "Reading the file took longer than {READ_TIMEOUT:?}."
         )),
@@ -344,7 +349,7 @@ async fn read_item(ctx: &Context, sha256: &str, content_type: &str) -> Read {
     if let Err(e) = std::fs::create_dir_all(&scratch) {
         return Read::Failed(format!("No room to work: {e}"));
     }
-    let read = read_document(bytes, content_type, &scratch).await;
+    let read = read_document(bytes, content_type, &scratch, &ctx.ocr).await;
     let _ = std::fs::remove_dir_all(&scratch);
     read
 }

@@ -41,6 +41,8 @@ pub(crate) struct Context {
     pub discovery_slots: Semaphore,
     /// Per tenant, discovery runs not yet finished.
     discoveries: Mutex<HashMap<Uuid, usize>>,
+    /// The OCR programs for bulk upload, as probed at start.
+    pub ocr: crate::bulk::Ocr,
     /// The slot of the last overdue check scheduled, to spread catch-up checks.
     catch_up: Mutex<Option<DateTime<Utc>>>,
 }
@@ -77,6 +79,7 @@ impl Context {
             discovery_slots: Semaphore::new(crate::monitoring::DISCOVERY_SLOTS),
             discoveries: Mutex::new(HashMap::new()),
             catch_up: Mutex::new(None),
+            ocr: crate::bulk::Ocr::probe(&config.tesseract),
             store,
             config,
             instance: Uuid::new_v4(),

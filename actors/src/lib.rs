@@ -102,6 +102,11 @@ impl Actors {
         &self.ctx.config
     }
 
+    /// Whether bulk upload can read images (the `tesseract` program runs).
+    pub fn ocr_available(&self) -> bool {
+        self.ctx.ocr.available()
+    }
+
     fn named<M: ractor::Message>(&self, role: &str) -> Result<ActorRef<M>, ActorError> {
         ractor::registry::where_is(self.ctx.name(role))
             .map(ActorRef::from)

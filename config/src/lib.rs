@@ -40,6 +40,8 @@ pub struct Config {
     pub webhook_retry_schedule: Vec<Duration>,
     /// Longest a monitoring fetch (a page, robots.txt or a document) may take.
     pub fetch_timeout: Duration,
+    /// The Tesseract program bulk upload reads scans with (a name on PATH or a path).
+    pub tesseract: String,
 }
 
 /// A configuration value that could not be used, with the setting it belongs to.
@@ -76,6 +78,7 @@ struct FileConfig {
     webhook_retry_schedule: Option<String>,
     api_rate_per_minute: Option<u32>,
     fetch_timeout_secs: Option<u32>,
+    tesseract: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -200,6 +203,10 @@ impl Config {
             DEFAULT_FETCH_TIMEOUT_SECS,
         )?;
         let fetch_timeout = Duration::from_secs(u64::from(fetch_timeout));
+        let tesseract = pick("CERTWATCH_TESSERACT", file_cfg.tesseract)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "tesseract".to_string());
 
         Ok(Config {
             listen,
@@ -214,6 +221,7 @@ impl Config {
             api_rate_per_minute,
             webhook_retry_schedule,
             fetch_timeout,
+            tesseract,
         })
     }
 

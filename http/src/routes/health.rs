@@ -91,7 +91,7 @@ pub async fn health(state: State) -> Result<Response, ApiError> {
         store: store_health,
         actors,
         ocr: OcrHealth {
-            available: certwatch_actors::bulk::ocr_available(),
+            available: state.actors.ocr_available(),
         },
     };
     let status = if ok {
