@@ -277,6 +277,10 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
         ),
         (Some(4), Some(0))
     );
+    assert_eq!(
+        detail["auto_match_rate"], 0.6,
+        "a confirmed item was not matched automatically"
+    );
 
     let metrics = s
         .get("/api/bulk-upload/quality-metrics/", Some(&token))

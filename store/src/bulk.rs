@@ -13,6 +13,9 @@ use uuid::Uuid;
 use crate::registry::{Organization, RegistryError};
 use crate::{Store, StoreError, encode, finish, get, keys, scan};
 
+/// The match reason of an item a person confirmed.
+pub const CONFIRMED: &str = "confirmed";
+
 /// Name similarity an organization needs to be matched by name alone.
 pub const NAME_THRESHOLD: f64 = 0.88;
 /// How far the best name must be ahead of the runner-up.
@@ -131,6 +134,8 @@ pub struct BatchCounts {
     pub total: usize,
     pub processed: usize,
     pub matched: usize,
+    /// Matched without a person (not by a confirm).
+    pub auto_matched: usize,
     pub needs_review: usize,
     pub failed: usize,
     pub skipped: usize,
@@ -146,7 +151,12 @@ impl BatchCounts {
         for item in items {
             match item.status {
                 ItemStatus::Pending => c.pending += 1,
-                ItemStatus::Matched => c.matched += 1,
+                ItemStatus::Matched => {
+                    c.matched += 1;
+                    if item.match_reason.as_deref() != Some(CONFIRMED) {
+                        c.auto_matched += 1;
+                    }
+                }
                 ItemStatus::NeedsReview => c.needs_review += 1,
                 ItemStatus::Failed => c.failed += 1,
                 ItemStatus::Skipped => c.skipped += 1,
@@ -156,9 +166,9 @@ impl BatchCounts {
         c
     }
 
-    /// Matched items per processed item (0 when nothing is processed yet).
+    /// Items matched without a person, per processed item (0 when nothing is processed).
     pub fn auto_match_rate(&self) -> f64 {
-        ratio(self.matched, self.processed)
+        ratio(self.auto_matched, self.processed)
     }
 
     pub fn failure_rate(&self) -> f64 {
@@ -581,7 +591,7 @@ impl Store {
             item.corrections.insert(0, "organization".into());
         }
         item.organization_id = Some(c.organization_id);
-        item.match_reason = Some("confirmed".into());
+        item.match_reason = Some(CONFIRMED.into());
         item.status = ItemStatus::Matched;
         item.reason = None;
         item.updated_at = now;
