@@ -17,6 +17,15 @@ async fn v1(s: &Server, number: &str, header: (&str, String)) -> common::Answer 
     common::answer(r).await
 }
 
+/// A new `cw_` key of the token's tenant.
+async fn new_key(s: &Server, token: &str, name: &str) -> String {
+    let r = s
+        .post("/api/auth/api-keys/", Some(token), json!({"name": name}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["key"].as_str().unwrap().to_string()
+}
+
 fn bearer(key: &str) -> (&'static str, String) {
     ("Authorization", format!("Bearer {key}"))
 }
@@ -125,13 +134,7 @@ async fn api_keys_are_managed_by_admins() {
 async fn certificate_status_by_number() {
     let s = Server::start(&[]);
     let (admin, _) = s.signup("a@one.example", "One").await;
-    let key = s
-        .post("/api/auth/api-keys/", Some(&admin), json!({"name": "ERP"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = new_key(&s, &admin, "ERP").await;
     let expiry = (Utc::now().date_naive() + Duration::days(400)).to_string();
     certificate(&s, &admin, "ISCC-EU-1234", &expiry, "ACTIVE").await;
     certificate(&s, &admin, "OLD-1", "2020-01-01", "ACTIVE").await;
@@ -209,20 +212,8 @@ async fn a_key_sees_only_its_own_tenant() {
     let s = Server::start(&[]);
     let (a, _) = s.signup("a@one.example", "One").await;
     let (b, _) = s.signup("b@two.example", "Two").await;
-    let key_a = s
-        .post("/api/auth/api-keys/", Some(&a), json!({"name": "A"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let key_b = s
-        .post("/api/auth/api-keys/", Some(&b), json!({"name": "B"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key_a = new_key(&s, &a, "A").await;
+    let key_b = new_key(&s, &b, "B").await;
     certificate(&s, &a, "ONLY-A", "2030-01-01", "ACTIVE").await;
     certificate(&s, &a, "SHARED-1", "2030-01-01", "ACTIVE").await;
     certificate(&s, &b, "SHARED-1", "2031-06-30", "PENDING").await;
@@ -244,27 +235,9 @@ async fn the_rate_limit_is_per_tenant() {
     let s = Server::start(&[("CERTWATCH_API_RATE_PER_MINUTE", "3")]);
     let (a, _) = s.signup("a@one.example", "One").await;
     let (b, _) = s.signup("b@two.example", "Two").await;
-    let key_a = s
-        .post("/api/auth/api-keys/", Some(&a), json!({"name": "A"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let key_a2 = s
-        .post("/api/auth/api-keys/", Some(&a), json!({"name": "A2"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let key_b = s
-        .post("/api/auth/api-keys/", Some(&b), json!({"name": "B"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key_a = new_key(&s, &a, "A").await;
+    let key_a2 = new_key(&s, &a, "A2").await;
+    let key_b = new_key(&s, &b, "B").await;
 
     let remaining: Vec<String> = {
         let mut out = Vec::new();
@@ -315,13 +288,7 @@ async fn a_monitored_certificate_shows_when_it_was_checked() {
     );
     let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
     let (admin, _) = s.signup("a@one.example", "One").await;
-    let key = s
-        .post("/api/auth/api-keys/", Some(&admin), json!({"name": "ERP"}))
-        .await
-        .body["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = new_key(&s, &admin, "ERP").await;
     let org = s
         .post(
             "/api/organizations/",

@@ -641,53 +641,57 @@ impl Store {
         let org = old.organization_id;
         let mut changes = Vec::new();
         let mut skipped = Vec::new();
+        let existing = self.certificates_of(tenant, org)?;
+        // The organization's certificates as the scrape leaves them (for the tier).
+        let mut current: HashMap<Uuid, Certificate> =
+            existing.iter().map(|c| (c.id, c.clone())).collect();
         if report.error.is_none() {
             let types: HashMap<String, Uuid> = self
                 .certificate_types(tenant)?
                 .into_iter()
                 .map(|t| (t.code, t.id))
                 .collect();
-            let existing = self.certificates_of(tenant, org)?;
             let findings = merge_findings(report.findings.clone());
             // Certificates were last seen when the page was read.
             let seen = report.finished_at;
             for plan in plan_findings((tenant, org), &existing, &types, &findings, &old.url, seen) {
-                match plan {
-                    Plan::Skip(why) => skipped.push(why),
-                    Plan::Create(cert) => {
-                        let events = certificate_events(None, &cert, now);
-                        self.save_certificate(&cert, None, &events)?;
-                        self.after_certificate_saved(None, &cert, now)?;
-                        changes.push(CertChange {
-                            certificate_id: cert.id,
-                            certificate_number: cert.certificate_number.clone(),
-                            action: "created".into(),
-                            fields: Vec::new(),
-                        });
+                // `fields` is None for a new certificate.
+                let (previous, cert, fields) = match plan {
+                    Plan::Skip(why) => {
+                        skipped.push(why);
+                        continue;
                     }
-                    Plan::Update(old_cert, cert, fields) => {
-                        let events = if fields.is_empty() {
-                            Vec::new()
+                    Plan::Create(cert) => (None, *cert, None),
+                    Plan::Update(old_cert, cert, fields) => (Some(*old_cert), *cert, Some(fields)),
+                };
+                let unchanged = fields.as_ref().is_some_and(Vec::is_empty);
+                let events = if unchanged {
+                    Vec::new()
+                } else {
+                    certificate_events(previous.as_ref(), &cert, now)
+                };
+                self.save_certificate(&cert, previous.as_ref(), &events)?;
+                self.after_certificate_saved(previous.as_ref(), &cert, now)?;
+                if !unchanged {
+                    changes.push(CertChange {
+                        certificate_id: cert.id,
+                        certificate_number: cert.certificate_number.clone(),
+                        action: if previous.is_none() {
+                            "created"
                         } else {
-                            certificate_events(Some(&old_cert), &cert, now)
-                        };
-                        self.save_certificate(&cert, Some(&old_cert), &events)?;
-                        self.after_certificate_saved(Some(&old_cert), &cert, now)?;
-                        if !fields.is_empty() {
-                            changes.push(CertChange {
-                                certificate_id: cert.id,
-                                certificate_number: cert.certificate_number.clone(),
-                                action: "updated".into(),
-                                fields,
-                            });
+                            "updated"
                         }
-                    }
+                        .into(),
+                        fields: fields.unwrap_or_default(),
+                    });
                 }
+                current.insert(cert.id, cert);
             }
         }
         let failed = report.error.is_some();
         let mut ep = old.clone();
-        let frequency = adaptive_frequency(&self.certificates_of(tenant, org)?, now.date_naive());
+        let current: Vec<Certificate> = current.into_values().collect();
+        let frequency = adaptive_frequency(&current, now.date_naive());
         ep.check_frequency = frequency.as_secs();
         ep.last_checked = Some(report.finished_at);
         ep.last_error = report.error.clone();
