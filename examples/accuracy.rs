@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use certwatch_actors::bulk::{Ocr, check_file, read_document};
+use certwatch_actors::bulk::check_file;
+use certwatch_ingest::Limits;
+use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_store::bulk::{Extracted, Field, ItemStatus, Read, decide, match_organization};
 use certwatch_store::registry::Organization;
 use chrono::Utc;
@@ -80,9 +82,16 @@ async fn main() {
     for doc in labels["documents"].as_array().unwrap() {
         let file = doc["file"].as_str().unwrap();
         let bytes = std::fs::read(dir.join(file)).unwrap();
-        let content_type = check_file(file, &bytes).unwrap();
+        let content_type = check_file(file, &bytes, bytes.len() as u64).unwrap();
         let scratch = tempfile::tempdir().unwrap();
-        let read = read_document(bytes, content_type, scratch.path(), &ocr).await;
+        // The reader in process: the accuracy of the reading, not its isolation, is measured.
+        let read = read_document(
+            &bytes,
+            content_type,
+            &scratch.path().join("work"),
+            &ocr,
+            &Limits::default(),
+        );
         let tally = if file.ends_with(".pdf") {
             &mut text_pdfs
         } else {

@@ -27,10 +27,17 @@ enum Command {
     Serve,
     /// Print the effective configuration and exit.
     Config,
+    /// Read untrusted files for a running server (started by it; speaks on stdin/stdout).
+    Worker,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Worker = cli.command {
+        // The server that started the worker has its configuration; every job brings
+        // the limits it runs under.
+        return certwatch_ingest::worker::serve();
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -44,6 +51,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        Command::Worker => unreachable!("handled before the configuration is read"),
     }
 }
 

@@ -713,6 +713,8 @@ async fn endpoint_actors_outlive_a_failure_of_their_tenant_actor() {
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
         "CERTWATCH_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
+        // In process, this executable is the test: workers are the real binary.
+        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
         _ => None,
     })
     .unwrap();

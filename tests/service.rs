@@ -344,6 +344,8 @@ async fn a_failed_tenant_actor_restarts_alone() {
         "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
+        // In process, this executable is the test: workers are the real binary.
+        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
         _ => None,
     })
     .unwrap();

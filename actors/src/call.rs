@@ -108,6 +108,12 @@ pub(crate) trait DomainError {
     fn into_store_error(self) -> Result<StoreError, ActorError>;
 }
 
+impl DomainError for StoreError {
+    fn into_store_error(self) -> Result<StoreError, ActorError> {
+        Ok(self)
+    }
+}
+
 impl DomainError for AccountError {
     fn into_store_error(self) -> Result<StoreError, ActorError> {
         match self {

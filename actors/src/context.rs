@@ -13,6 +13,9 @@ use certwatch_store::monitoring::catch_up_slot;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
+use certwatch_ingest::document::Ocr;
+use certwatch_ingest::pool::{Pool, PoolConfig};
+
 use crate::mail::Mail;
 use crate::mailer::MailerMsg;
 use crate::monitoring::fetch::Fetcher;
@@ -42,7 +45,9 @@ pub(crate) struct Context {
     /// Per tenant, discovery runs not yet finished.
     discoveries: Mutex<HashMap<Uuid, usize>>,
     /// The OCR programs for bulk upload, as probed at start.
-    pub ocr: crate::bulk::Ocr,
+    pub ocr: Ocr,
+    /// The worker processes every untrusted file and page is read in.
+    pub parsing: Pool,
     /// The slot of the last overdue check scheduled, to spread catch-up checks.
     catch_up: Mutex<Option<DateTime<Utc>>>,
 }
@@ -69,6 +74,30 @@ impl Drop for DiscoveryRunning {
     }
 }
 
+/// The worker pool as configured; the worker program defaults to this very binary.
+fn pool_config(config: &Config) -> PoolConfig {
+    let p = &config.parsing;
+    PoolConfig {
+        program: p
+            .worker_program
+            .clone()
+            .unwrap_or_else(|| std::env::current_exe().unwrap_or_else(|_| "certwatch".into())),
+        memory_bytes: p.memory_bytes,
+        timeout: p.timeout,
+        document_jobs: p.jobs,
+        page_jobs: p.page_jobs,
+        limits: certwatch_ingest::Limits {
+            max_text_chars: p.max_text_chars,
+            max_pdf_pages: p.max_pdf_pages,
+            max_image_pixels: p.max_image_pixels,
+            max_import_rows: p.max_import_rows,
+            max_import_errors: p.max_import_errors,
+            max_xlsx_part_bytes: p.max_xlsx_part_bytes,
+            cpu_seconds: p.cpu_seconds,
+        },
+    }
+}
+
 impl Context {
     pub fn new(store: Store, config: Arc<Config>) -> Arc<Context> {
         let webhook_client =
@@ -79,7 +108,8 @@ impl Context {
             discovery_slots: Semaphore::new(crate::monitoring::DISCOVERY_SLOTS),
             discoveries: Mutex::new(HashMap::new()),
             catch_up: Mutex::new(None),
-            ocr: crate::bulk::Ocr::probe(&config.tesseract),
+            ocr: Ocr::probe(&config.tesseract),
+            parsing: Pool::new(pool_config(&config)),
             store,
             config,
             instance: Uuid::new_v4(),

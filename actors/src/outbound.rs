@@ -22,18 +22,43 @@ pub const USER_AGENT: &str = concat!(
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_internal_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_internal_v4(v4),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                    || (first & 0xffc0) == 0xfe80 // link local fe80::/10
-                    || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) // AWS metadata
+        IpAddr::V6(v6) => {
+            if let Some(v4) = embedded_v4(v6) {
+                return is_internal_v4(v4);
             }
-        },
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link local fe80::/10
+                || (first & 0xffc0) == 0xfec0 // site local fec0::/10 (deprecated, still routed)
+                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) // AWS metadata
+        }
     }
+}
+
+/// The IPv4 address an IPv6 address carries to a v4 host, where the network would
+/// deliver it there: v4-mapped `::ffff:a.b.c.d`, v4-compatible `::a.b.c.d`, NAT64
+/// `64:ff9b::/96` (and the local-use `64:ff9b:1::/48`), 6to4 `2002:AABB:CCDD::/48`.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let o = v6.octets();
+    let low = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    // v4-compatible: 96 zero bits first (but not :: and ::1, handled as IPv6 themselves).
+    if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+        return Some(low);
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        return Some(low);
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    None
 }
 
 fn is_internal_v4(ip: Ipv4Addr) -> bool {
@@ -43,6 +68,7 @@ fn is_internal_v4(ip: Ipv4Addr) -> bool {
         || ip.is_link_local()
         || ip.is_unspecified()
         || ip.is_broadcast()
+        || ip.is_multicast()
         || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT 100.64.0.0/10
         || a == 0
 }
@@ -134,7 +160,10 @@ pub fn client(allow_internal: bool, timeout: Duration, redirects: usize) -> reqw
             Err(e) => attempt.error(format!("redirect refused: {e}")),
         }
     });
+    // No proxy from the environment: a proxy resolves names itself, so the guarded
+    // resolver would never see them (`http://localhost./` went out through one).
     let mut builder = reqwest::Client::builder()
+        .no_proxy()
         .user_agent(USER_AGENT)
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10).min(timeout))
@@ -168,10 +197,27 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::7f00:1",    // NAT64 of 127.0.0.1
+            "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
+            "64:ff9b:1::a00:1",   // local-use NAT64 of 10.0.0.1
+            "::127.0.0.1",        // v4-compatible
+            "::10.0.0.1",
+            "2002:7f00:1::1",  // 6to4 of 127.0.0.1
+            "2002:c0a8:101::", // 6to4 of 192.168.1.1
+            "fec0::1",         // site local
+            "ff02::1",
+            "224.0.0.1",
         ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "93.184.216.34", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "64:ff9b::808:808", // NAT64 of 8.8.8.8
+            "2002:808:808::1",  // 6to4 of 8.8.8.8
+        ] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -224,6 +224,12 @@ pub enum TenantMsg {
         read: Read,
         reply: Reply<()>,
     },
+    /// Reading an item starts: the attempt is counted durably first (see
+    /// `Store::start_item_attempt`); the reply is the number of attempts.
+    BulkItemStarted {
+        item: Uuid,
+        reply: Reply<u32>,
+    },
     /// Every item of a batch was read.
     BulkBatchDone {
         batch: Uuid,
@@ -739,6 +745,10 @@ impl Actor for TenantActor {
             }
             TenantMsg::BulkItemRead { item, read, reply } => {
                 let result = store.apply_extraction(tenant, item, read, now).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
+            }
+            TenantMsg::BulkItemStarted { item, reply } => {
+                let result = store.start_item_attempt(tenant, item);
                 reply_when_durable(store, reply, crash_on_store_error(result)?);
             }
             TenantMsg::BulkBatchDone { batch, reply } => {

@@ -113,6 +113,8 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
         "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("1000000".into()),
+        // In process, this executable is the bench: workers are the real binary.
+        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
         _ => settings
             .iter()
             .find(|(k, _)| *k == name)

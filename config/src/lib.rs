@@ -42,6 +42,33 @@ pub struct Config {
     pub fetch_timeout: Duration,
     /// The Tesseract program bulk upload reads scans with (a name on PATH or a path).
     pub tesseract: String,
+    /// How untrusted files and pages are read: worker processes and their limits.
+    pub parsing: Parsing,
+    /// Bytes of uploaded files one tenant may keep.
+    pub storage_quota_bytes: u64,
+}
+
+/// The worker processes that read uploaded files and fetched pages, and their bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsing {
+    /// The binary run as `<program> worker`; unset: this very binary.
+    pub worker_program: Option<PathBuf>,
+    /// Document, OCR and spreadsheet jobs at once in the whole process.
+    pub jobs: usize,
+    /// Page jobs at once (their own slots, so OCR never starves monitoring).
+    pub page_jobs: usize,
+    /// Address space of one worker, in bytes.
+    pub memory_bytes: u64,
+    /// CPU seconds one job may use.
+    pub cpu_seconds: u64,
+    /// Longest one job may take.
+    pub timeout: Duration,
+    pub max_text_chars: usize,
+    pub max_pdf_pages: u32,
+    pub max_image_pixels: u64,
+    pub max_import_rows: usize,
+    pub max_import_errors: usize,
+    pub max_xlsx_part_bytes: u64,
 }
 
 /// A configuration value that could not be used, with the setting it belongs to.
@@ -79,6 +106,19 @@ struct FileConfig {
     api_rate_per_minute: Option<u32>,
     fetch_timeout_secs: Option<u32>,
     tesseract: Option<String>,
+    worker_program: Option<PathBuf>,
+    parse_jobs: Option<u64>,
+    page_jobs: Option<u64>,
+    worker_memory_mb: Option<u64>,
+    worker_cpu_secs: Option<u64>,
+    worker_timeout_secs: Option<u64>,
+    max_text_chars: Option<u64>,
+    max_pdf_pages: Option<u64>,
+    max_image_megapixels: Option<u64>,
+    max_import_rows: Option<u64>,
+    max_import_errors: Option<u64>,
+    max_xlsx_part_mb: Option<u64>,
+    storage_quota_mb: Option<u64>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -208,7 +248,82 @@ impl Config {
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| "tesseract".to_string());
 
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+        let num = |setting: &str, from_file: Option<u64>, default: u64, max: u64| {
+            number(setting, env(setting), from_file, default, max)
+        };
+        let parsing = Parsing {
+            worker_program: env("CERTWATCH_WORKER_PROGRAM")
+                .map(PathBuf::from)
+                .or(file_cfg.worker_program)
+                .filter(|p| !p.as_os_str().is_empty()),
+            jobs: num("CERTWATCH_PARSE_JOBS", file_cfg.parse_jobs, cores, 256)? as usize,
+            page_jobs: num("CERTWATCH_PAGE_JOBS", file_cfg.page_jobs, cores, 256)? as usize,
+            memory_bytes: num(
+                "CERTWATCH_WORKER_MEMORY_MB",
+                file_cfg.worker_memory_mb,
+                1024,
+                1 << 20,
+            )? << 20,
+            cpu_seconds: num(
+                "CERTWATCH_WORKER_CPU_SECS",
+                file_cfg.worker_cpu_secs,
+                60,
+                86_400,
+            )?,
+            timeout: Duration::from_secs(num(
+                "CERTWATCH_WORKER_TIMEOUT_SECS",
+                file_cfg.worker_timeout_secs,
+                120,
+                86_400,
+            )?),
+            max_text_chars: num(
+                "CERTWATCH_MAX_TEXT_CHARS",
+                file_cfg.max_text_chars,
+                262_144,
+                1 << 30,
+            )? as usize,
+            max_pdf_pages: num(
+                "CERTWATCH_MAX_PDF_PAGES",
+                file_cfg.max_pdf_pages,
+                20,
+                10_000,
+            )? as u32,
+            max_image_pixels: num(
+                "CERTWATCH_MAX_IMAGE_MEGAPIXELS",
+                file_cfg.max_image_megapixels,
+                50,
+                10_000,
+            )? * 1_000_000,
+            max_import_rows: num(
+                "CERTWATCH_MAX_IMPORT_ROWS",
+                file_cfg.max_import_rows,
+                200_000,
+                100_000_000,
+            )? as usize,
+            max_import_errors: num(
+                "CERTWATCH_MAX_IMPORT_ERRORS",
+                file_cfg.max_import_errors,
+                1_000,
+                1_000_000,
+            )? as usize,
+            max_xlsx_part_bytes: num(
+                "CERTWATCH_MAX_XLSX_PART_MB",
+                file_cfg.max_xlsx_part_mb,
+                256,
+                1 << 20,
+            )? << 20,
+        };
+        let storage_quota_bytes = num(
+            "CERTWATCH_STORAGE_QUOTA_MB",
+            file_cfg.storage_quota_mb,
+            10_240,
+            1 << 40,
+        )? << 20;
+
         Ok(Config {
+            parsing,
+            storage_quota_bytes,
             listen,
             data_dir,
             public_url,
@@ -279,6 +394,30 @@ fn rate(
     };
     if value == 0 {
         return Err(ConfigError::new(setting, "must be at least 1"));
+    }
+    Ok(value)
+}
+
+/// A whole number from 1 to `max`.
+fn number(
+    setting: &str,
+    from_env: Option<String>,
+    from_file: Option<u64>,
+    default: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let value = match from_env {
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| ConfigError::new(setting, format!("'{raw}' is not a whole number")))?,
+        None => from_file.unwrap_or(default),
+    };
+    if !(1..=max).contains(&value) {
+        return Err(ConfigError::new(
+            setting,
+            format!("must be from 1 to {max}"),
+        ));
     }
     Ok(value)
 }

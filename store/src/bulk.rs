@@ -59,31 +59,7 @@ impl ItemStatus {
     }
 }
 
-/// An extracted value and how sure the extraction is of it (0 to 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Field<T> {
-    pub value: T,
-    pub confidence: f32,
-}
-
-/// What was read from a document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Extracted {
-    pub certificate_type_code: Option<Field<String>>,
-    pub certificate_number: Option<Field<String>>,
-    pub issuing_body: Option<Field<String>>,
-    pub scope: Option<Field<String>>,
-    pub issue_date: Option<Field<NaiveDate>>,
-    pub expiry_date: Option<Field<NaiveDate>>,
-    pub company_name: Option<Field<String>>,
-    pub address: Option<Field<String>>,
-    pub vat: Option<Field<String>>,
-    pub lei: Option<Field<String>>,
-    /// Web domains printed on the document (`supplier.example`).
-    pub domains: Vec<String>,
-    /// How the text was read: `pdf-text` or `ocr`.
-    pub method: String,
-}
+pub use certwatch_domain::reading::{Extracted, Field, Read};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
@@ -117,15 +93,6 @@ pub struct Item {
     pub corrections: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// What reading one file came to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Read {
-    Fields(Box<Extracted>),
-    /// Nothing could be read automatically (no OCR here): a person must look.
-    Review(String),
-    Failed(String),
 }
 
 /// A batch's live counts, as the API shows them.
@@ -439,6 +406,33 @@ impl Store {
             .bulk_items
             .insert(keys::pair(item.tenant_id, item.id), encode(item))?;
         Ok(())
+    }
+
+    /// Records that reading an item starts now; the number of starts so far, this one
+    /// included. Written before the worker gets the file, so a file whose reading never
+    /// ends (the process dies with it) is known when the batch resumes.
+    pub fn start_item_attempt(&self, tenant: Uuid, item: Uuid) -> Result<u32, StoreError> {
+        let key = keys::pair(tenant, item);
+        let next = self
+            .trees()
+            .bulk_attempts
+            .update_and_fetch(key, |old| {
+                let n = old
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(0);
+                Some((n + 1).to_be_bytes().to_vec())
+            })?
+            .and_then(|b| b.as_ref().try_into().ok())
+            .map(u32::from_be_bytes)
+            .unwrap_or(1);
+        Ok(next)
+    }
+
+    /// Bytes of uploaded files the tenant keeps (each item's file counted once per item).
+    pub fn stored_bytes(&self, tenant: Uuid) -> Result<u64, StoreError> {
+        let items: Vec<Item> = scan(&self.trees().bulk_items, &keys::id(tenant))?;
+        Ok(items.iter().map(|i| i.size).sum())
     }
 
     /// The tenant's batches that did not finish (to resume at start).

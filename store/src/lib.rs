@@ -16,7 +16,7 @@ pub mod keys;
 pub mod monitoring;
 pub mod password_policy;
 pub mod registry;
-pub mod rules;
+pub use certwatch_domain::rules;
 pub mod secrets;
 pub mod webhooks;
 
@@ -95,6 +95,8 @@ pub struct Trees {
     pub bulk_batches: sled::Tree,
     pub bulk_items: sled::Tree,
     pub bulk_items_by_batch: sled::Tree,
+    /// tenant ‖ item → times reading the item was started (u32, big-endian).
+    pub bulk_attempts: sled::Tree,
 }
 
 struct Inner {
@@ -159,6 +161,7 @@ impl Store {
             bulk_batches: tree("bulk_batches")?,
             bulk_items: tree("bulk_items")?,
             bulk_items_by_batch: tree("bulk_items_by_batch")?,
+            bulk_attempts: tree("bulk_attempts")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());

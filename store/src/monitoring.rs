@@ -62,20 +62,7 @@ pub struct EndpointPatch {
     pub is_active: Change<bool>,
 }
 
-/// A certificate mention found on a page or in a document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Certificate type code the standard maps to (`ISO_9001`, `IATF_16949`, …).
-    pub standard: String,
-    pub certificate_number: Option<String>,
-    pub issuing_body: Option<String>,
-    pub scope: Option<String>,
-    pub issue_date: Option<NaiveDate>,
-    pub expiry_date: Option<NaiveDate>,
-    /// The linked document the finding was read from, with its SHA-256.
-    pub document_url: Option<String>,
-    pub document_hash: Option<String>,
-}
+pub use certwatch_domain::reading::Finding;
 
 /// A linked document a scrape fetched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,10 +33,12 @@ pub fn key_hash(key: &str) -> KeyHash {
 
 /// SHA-256 of content as lower-case hex (document hashes, content addresses).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of bytes (a digest computed elsewhere, e.g. while streaming).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn hash_password(password: &str) -> String {

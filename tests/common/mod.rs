@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod pdf;
+pub mod procs;
 pub mod receiver;
 pub mod site;
 
@@ -287,8 +288,18 @@ impl Drop for Server {
 }
 
 /// Polls `probe` until it yields a value; fails naming `what` after 10 seconds.
-pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
+pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Option<T>) -> T {
+    eventually_within(Duration::from_secs(10), what, probe).await
+}
+
+/// [`eventually`] with a deadline of its own, for work that takes longer by nature
+/// (reading hostile files up to their limits on a busy machine).
+pub async fn eventually_within<T>(
+    within: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
     loop {
         if let Some(value) = probe().await {
             return value;

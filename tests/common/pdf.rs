@@ -40,6 +40,32 @@ pub fn with_lines(lines: &[&str]) -> Vec<u8> {
     finish(doc, pages_id, page_id, Some(resources_id))
 }
 
+/// A one-page PDF whose content stream is a Flate bomb: a few MB that inflate to
+/// `inflated` bytes (spaces), compressed by streaming, never held whole.
+pub fn flate_bomb(inflated: u64) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![b' '; 1 << 20];
+    let mut left = inflated;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        z.write_all(&block[..n]).unwrap();
+        left -= n as u64;
+    }
+    let data = z.finish().unwrap();
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let content_id = doc.add_object(
+        Stream::new(dictionary! { "Filter" => "FlateDecode" }, data).with_compression(false),
+    );
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => content_id,
+    });
+    finish(doc, pages_id, page_id, None)
+}
+
 /// Adds the page tree (one page) and the catalog, and writes the document.
 fn finish(
     mut doc: Document,

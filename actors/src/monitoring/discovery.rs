@@ -9,16 +9,17 @@ use certwatch_store::monitoring::normalize_url;
 use reqwest::Url;
 use texting_robots::Robot;
 
-use super::extract::standard_codes;
-use super::fetch::{FetchError, Fetcher, MAX_PAGE_BYTES};
-use super::page::{self, Page};
+use certwatch_ingest::score::{MIN_SCORE, QUALITY_WORDS, mentions_certificates};
+use uuid::Uuid;
+
+use super::fetch::{FetchError, MAX_PAGE_BYTES};
+use super::read;
+use crate::context::Context;
 
 /// Pages fetched per crawl at most.
 pub const MAX_PAGES: usize = 30;
 /// Links followed from the start page at most this deep.
 pub const MAX_DEPTH: usize = 3;
-/// Score a page needs to be monitored.
-pub const MIN_SCORE: u32 = 6;
 /// Endpoints one crawl creates at most (the best scored).
 pub const MAX_ENDPOINTS: usize = 5;
 /// Pause between two requests to the site, unless robots.txt asks for more.
@@ -29,16 +30,6 @@ const ROBOTS_BYTES: usize = 512 << 10;
 /// The product token robots.txt rules are matched against.
 const ROBOTS_AGENT: &str = "CertWatch";
 
-/// Stems of "certificate" in the languages suppliers write.
-const CERT_STEMS: &[&str] = &["certif", "zertifi"];
-const QUALITY_WORDS: &[&str] = &[
-    "quality",
-    "qualität",
-    "qualitaet",
-    "qualité",
-    "calidad",
-    "qualità",
-];
 /// Link targets that are never pages.
 const NOT_PAGES: &[&str] = &[
     ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".zip", ".doc", ".docx",
@@ -49,39 +40,6 @@ const NOT_PAGES: &[&str] = &[
 pub struct Discovered {
     pub url: String,
     pub score: u32,
-}
-
-fn mentions_certificates(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    CERT_STEMS.iter().any(|s| lower.contains(s)) || !standard_codes(text).is_empty()
-}
-
-/// How much a page looks like a supplier's certificate page: standards named, words for
-/// certificates and quality, certificate documents linked, and what its address says.
-pub fn score(url: &Url, page: &Page) -> u32 {
-    let text = page.lines.join("\n");
-    let lower = text.to_lowercase();
-    let standards = standard_codes(&text).len().min(4) as u32;
-    let stems: usize = CERT_STEMS.iter().map(|s| lower.matches(s).count()).sum();
-    let quality = QUALITY_WORDS.iter().any(|w| lower.contains(w));
-    let documents = page
-        .links
-        .iter()
-        .filter(|l| {
-            l.is_pdf() && (mentions_certificates(&l.text) || mentions_certificates(l.url.path()))
-        })
-        .count()
-        .min(3) as u32;
-    let path = url.path().to_lowercase();
-    let telling_path = CERT_STEMS.iter().any(|s| path.contains(s))
-        || ["quality", "qualitaet", "qualitat", "iso"]
-            .iter()
-            .any(|w| path.contains(w));
-    3 * standards
-        + stems.min(4) as u32
-        + u32::from(quality)
-        + 2 * documents
-        + 2 * u32::from(telling_path)
 }
 
 /// A host without `www.`, for "same site".
@@ -106,11 +64,11 @@ enum Robots {
 }
 
 impl Robots {
-    async fn fetch(fetcher: &Fetcher, start: &Url) -> Robots {
+    async fn fetch(ctx: &Context, tenant: Uuid, start: &Url) -> Robots {
         let Ok(url) = start.join("/robots.txt") else {
             return Robots::AllowAll;
         };
-        match fetcher.get(url.as_str(), ROBOTS_BYTES).await {
+        match ctx.fetcher.get(tenant, url.as_str(), ROBOTS_BYTES).await {
             Ok(f) if (200..300).contains(&f.status) => match Robot::new(ROBOTS_AGENT, &f.body) {
                 Ok(robot) => Robots::Rules(Box::new(robot)),
                 Err(_) => Robots::AllowAll,
@@ -142,11 +100,15 @@ impl Robots {
     }
 }
 
-/// Crawls `website` and returns its certificate pages, best first.
-pub async fn crawl(fetcher: &Fetcher, website: &str) -> Result<Vec<Discovered>, String> {
+/// Crawls `website` for `tenant` and returns its certificate pages, best first.
+pub(crate) async fn crawl(
+    ctx: &Context,
+    tenant: Uuid,
+    website: &str,
+) -> Result<Vec<Discovered>, String> {
     let start = Url::parse(website).map_err(|e| format!("the website is not a URL: {e}"))?;
     let mut sites: Vec<String> = site_of(&start).into_iter().collect();
-    let robots = Robots::fetch(fetcher, &start).await;
+    let robots = Robots::fetch(ctx, tenant, &start).await;
     if let Robots::DisallowAll(why) = &robots {
         return Err(why.clone());
     }
@@ -169,7 +131,7 @@ pub async fn crawl(fetcher: &Fetcher, website: &str) -> Result<Vec<Discovered>, 
             tokio::time::sleep(pause).await;
         }
         fetched += 1;
-        let page = match fetcher.get(url.as_str(), MAX_PAGE_BYTES).await {
+        let page = match ctx.fetcher.get(tenant, url.as_str(), MAX_PAGE_BYTES).await {
             Ok(f) if (200..300).contains(&f.status) && f.is_html() => {
                 // A redirect (to https, to a language prefix) may land on another host
                 // name of the same site.
@@ -179,8 +141,7 @@ pub async fn crawl(fetcher: &Fetcher, website: &str) -> Result<Vec<Discovered>, 
                 {
                     sites.push(site);
                 }
-                let html = String::from_utf8_lossy(&f.body).into_owned();
-                match page::parse_bounded(html, f.url.clone()).await {
+                match read::page(ctx, tenant, f.body, f.url.clone()).await {
                     Ok(parsed) => (parsed, f.url),
                     Err(_) => continue,
                 }
@@ -190,7 +151,7 @@ pub async fn crawl(fetcher: &Fetcher, website: &str) -> Result<Vec<Discovered>, 
             Err(_) => continue,
         };
         let (page, landed) = page;
-        let points = score(&landed, &page);
+        let points = page.score;
         if points >= MIN_SCORE {
             found.push(Discovered {
                 url: landed.to_string(),
@@ -227,28 +188,6 @@ pub async fn crawl(fetcher: &Fetcher, website: &str) -> Result<Vec<Discovered>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scored(url: &str, html: &str) -> u32 {
-        let url = Url::parse(url).unwrap();
-        score(&url, &page::parse(html, &url))
-    }
-
-    #[test]
-    fn certificate_pages_score_above_the_line_and_others_below() {
-        let certs = r#"<h1>Zertifikate</h1><table><tr><th>Norm</th><th>Nr.</th></tr>
-            <tr><td>ISO 9001:2015</td><td>Q-1</td></tr><tr><td>IATF 16949</td><td>A-2</td></tr></table>"#;
-        assert!(scored("https://s.example/unternehmen/zertifikate", certs) >= MIN_SCORE);
-        let downloads = r#"<p>Downloads</p><a href="/files/iso9001-certificate.pdf">ISO 9001 certificate (PDF)</a>
-            <a href="/files/iso14001.pdf">Environmental certificate</a>"#;
-        assert!(scored("https://s.example/downloads", downloads) >= MIN_SCORE);
-        let french = "<h2>Nos certifications</h2><p>Certificat ISO 14001 et ISO 45001 délivré par AFNOR.</p>";
-        assert!(scored("https://s.example/fr/qualite", french) >= MIN_SCORE);
-        let home = r#"<h1>Welcome</h1><p>Quality is our passion.</p><a href="/certificates">Certificates</a>"#;
-        assert!(scored("https://s.example/", home) < MIN_SCORE);
-        let footer = "<p>News: our new plant opened.</p><footer>ISO 9001 certified</footer>";
-        assert!(scored("https://s.example/news", footer) < MIN_SCORE);
-        assert_eq!(scored("https://s.example/contact", "<p>Call us.</p>"), 0);
-    }
 
     #[test]
     fn only_pages_of_the_same_site_are_followed() {

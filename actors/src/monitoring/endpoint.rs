@@ -80,8 +80,9 @@ impl EndpointState {
     ) {
         self.scraping = true;
         let (ctx, url, me) = (self.ctx.clone(), self.ep.url.clone(), myself.clone());
+        let tenant = self.ep.tenant_id;
         tokio::spawn(async move {
-            let work = tokio::spawn(async move { scrape(&ctx.fetcher, &url, scheduled_for).await });
+            let work = tokio::spawn(async move { scrape(&ctx, tenant, &url, scheduled_for).await });
             let msg = match work.await {
                 Ok(report) => EndpointMsg::Scraped(Box::new(report)),
                 Err(e) if e.is_panic() => EndpointMsg::Panicked(panic_text(e.into_panic())),

@@ -6,14 +6,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use certwatch_ingest::fair::FairSlots;
 use reqwest::Url;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
 
 use crate::outbound;
 
 /// Requests one host gets from this process at once.
 pub const PER_HOST: usize = 2;
-/// Fetches under way in the whole process at once (bounds memory: each holds a body).
+/// Fetches under way in the whole process at once (bounds memory: each holds a body),
+/// shared round-robin between tenants.
 pub const IN_FLIGHT: usize = 32;
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 5;
@@ -54,7 +57,7 @@ pub struct Fetcher {
     client: reqwest::Client,
     allow_internal: bool,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
-    in_flight: Arc<Semaphore>,
+    in_flight: Arc<FairSlots>,
 }
 
 impl Fetcher {
@@ -63,7 +66,7 @@ impl Fetcher {
             client: outbound::client(allow_internal, timeout, MAX_REDIRECTS),
             allow_internal,
             hosts: Mutex::new(HashMap::new()),
-            in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+            in_flight: FairSlots::new(IN_FLIGHT),
         }
     }
 
@@ -82,17 +85,12 @@ impl Fetcher {
             .expect("host semaphores are never closed")
     }
 
-    /// GETs `url`, reading at most `cap` bytes of body.
-    pub async fn get(&self, url: &str, cap: usize) -> Result<Fetched, FetchError> {
+    /// GETs `url` for `tenant`, reading at most `cap` bytes of body.
+    pub async fn get(&self, tenant: Uuid, url: &str, cap: usize) -> Result<Fetched, FetchError> {
         let url = outbound::check_url(url, self.allow_internal).map_err(FetchError::Refused)?;
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let _host = self.host_permit(&host).await;
-        let _slot = self
-            .in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the in-flight semaphore is never closed");
+        let _slot = self.in_flight.acquire(tenant).await;
         let mut resp = self
             .client
             .get(url)

@@ -4,10 +4,8 @@
 
 pub(crate) mod discovery;
 pub(crate) mod endpoint;
-pub mod extract;
 pub mod fetch;
-pub mod page;
-pub mod pdf;
+mod read;
 mod scrape;
 
 use std::sync::Arc;
@@ -39,7 +37,7 @@ pub(crate) fn start_discovery(ctx: &Arc<Context>, tenant: Uuid, organization: Uu
                 .map_err(|e| e.to_string())?
                 .and_then(|o| o.website)
                 .ok_or("the organization has no website")?;
-            discovery::crawl(&ctx.fetcher, &website).await
+            discovery::crawl(&ctx, tenant, &website).await
         }
         .await;
         match result {

@@ -2,22 +2,26 @@
 //! hash the certificate documents it links to and read theirs. The result is a report for
 //! the tenant actor to apply; nothing here writes.
 
+use certwatch_ingest::page::Link;
+use certwatch_ingest::pdf;
 use certwatch_store::monitoring::{DocumentSeen, Finding, ScrapeReport};
 use certwatch_store::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
-use super::extract;
-use super::fetch::{Fetcher, MAX_DOCUMENT_BYTES, MAX_PAGE_BYTES};
-use super::page::{self, Link};
-use super::pdf;
+use super::fetch::{MAX_DOCUMENT_BYTES, MAX_PAGE_BYTES};
+use super::read;
+use crate::context::Context;
 
 /// Documents fetched from one page at most.
 pub const MAX_DOCUMENTS: usize = 10;
 
-/// Scrapes `url` (a check due at `scheduled_for`, or one triggered by hand). A panic while parsing the page propagates (the endpoint actor fails and
-/// is restarted); everything else ends up in the report.
-pub async fn scrape(
-    fetcher: &Fetcher,
+/// Scrapes `url` for `tenant` (a check due at `scheduled_for`, or one triggered by hand).
+/// The page and its documents are read in worker processes; whatever happens ends up in
+/// the report.
+pub(crate) async fn scrape(
+    ctx: &Context,
+    tenant: Uuid,
     url: &str,
     scheduled_for: Option<DateTime<Utc>>,
 ) -> ScrapeReport {
@@ -32,7 +36,7 @@ pub async fn scrape(
         findings: Vec::new(),
         documents: Vec::new(),
     };
-    match fetcher.get(url, MAX_PAGE_BYTES).await {
+    match ctx.fetcher.get(tenant, url, MAX_PAGE_BYTES).await {
         Err(e) => report.error = Some(e.to_string()),
         Ok(fetched) => {
             report.http_status = Some(fetched.status);
@@ -41,7 +45,8 @@ pub async fn scrape(
                 report.error = Some(format!("the page answered HTTP {}", fetched.status));
             } else if pdf::is_pdf(&fetched.body) {
                 // The endpoint is a certificate document itself.
-                let (seen, findings) = read_document(fetched.url.as_str(), fetched.body).await;
+                let (seen, findings) =
+                    read_document(ctx, tenant, fetched.url.as_str(), fetched.body).await;
                 report.documents.push(seen);
                 report.findings = findings;
             } else if !fetched.is_html() {
@@ -50,8 +55,7 @@ pub async fn scrape(
                     fetched.content_type
                 ));
             } else {
-                let html = String::from_utf8_lossy(&fetched.body).into_owned();
-                let page = match page::parse_bounded(html, fetched.url.clone()).await {
+                let page = match read::page(ctx, tenant, fetched.body, fetched.url.clone()).await {
                     Ok(page) => page,
                     Err(e) => {
                         report.error = Some(e);
@@ -59,9 +63,9 @@ pub async fn scrape(
                         return report;
                     }
                 };
-                report.findings = extract::page_findings(&page.lines);
+                report.findings = page.findings;
                 for link in document_links(&page.links) {
-                    let (seen, findings) = fetch_document(fetcher, link.url.as_str()).await;
+                    let (seen, findings) = fetch_document(ctx, tenant, link.url.as_str()).await;
                     report.documents.push(seen);
                     report.findings.extend(findings);
                 }
@@ -90,29 +94,34 @@ fn document_links(links: &[Link]) -> Vec<&Link> {
     out
 }
 
-async fn fetch_document(fetcher: &Fetcher, url: &str) -> (DocumentSeen, Vec<Finding>) {
+async fn fetch_document(ctx: &Context, tenant: Uuid, url: &str) -> (DocumentSeen, Vec<Finding>) {
     let failed = |error: String, bytes: u64| DocumentSeen {
         url: url.to_string(),
         sha256: None,
         bytes,
         error: Some(error),
     };
-    match fetcher.get(url, MAX_DOCUMENT_BYTES).await {
+    match ctx.fetcher.get(tenant, url, MAX_DOCUMENT_BYTES).await {
         Err(e) => (failed(e.to_string(), 0), Vec::new()),
         Ok(f) if !(200..300).contains(&f.status) => (
             failed(format!("HTTP {}", f.status), f.body.len() as u64),
             Vec::new(),
         ),
-        Ok(f) => read_document(url, f.body).await,
+        Ok(f) => read_document(ctx, tenant, url, f.body).await,
     }
 }
 
 /// Hashes a document and reads its findings, each pointing back at the document.
-async fn read_document(url: &str, body: Vec<u8>) -> (DocumentSeen, Vec<Finding>) {
+async fn read_document(
+    ctx: &Context,
+    tenant: Uuid,
+    url: &str,
+    body: Vec<u8>,
+) -> (DocumentSeen, Vec<Finding>) {
     let sha256 = sha256_hex(&body);
     let bytes = body.len() as u64;
-    let (findings, error) = match pdf::text(body).await {
-        Ok(text) => (extract::document_findings(&text), None),
+    let (findings, error) = match read::pdf(ctx, tenant, body).await {
+        Ok(findings) => (findings, None),
         Err(e) => (Vec::new(), Some(e)),
     };
     let findings = findings

@@ -8,7 +8,6 @@ use certwatch_store::bulk::{
     Batch, BatchCounts, BatchStatus, Confirmation, Extracted, Field, Item, ItemStatus,
 };
 use certwatch_store::rules;
-use certwatch_store::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -257,7 +256,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     responses(
         (status = 201, description = "The batch; processing starts in the background. Refused files are in `file_errors`", body = BatchView),
         (status = 400, description = "No files sent"),
-        (status = 413, description = "The request is larger than 512 MiB"),
+        (status = 413, description = "The request is larger than 512 MiB, or the files would exceed the tenant's storage quota"),
     ))]
 pub async fn create_batch(
     state: State,
@@ -265,7 +264,25 @@ pub async fn create_batch(
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let files = upload::files(form?, "files", MAX_FILE_BYTES).await?;
+    let quota = state.config.storage_quota_bytes;
+    let store = state.store().clone();
+    let tenant = caller.tenant_id;
+    let used = crate::blocking(move || store.stored_bytes(tenant)).await??;
+    let files = upload::files(
+        form?,
+        "files",
+        MAX_FILE_BYTES as u64,
+        &state.store().data_dir().join("tmp"),
+        upload::Budget {
+            bytes: quota.saturating_sub(used),
+            exceeded: format!(
+                "These files would take the organization's stored documents past its quota of {} MiB ({} MiB used).",
+                quota >> 20,
+                used >> 20
+            ),
+        },
+    )
+    .await?;
     if files.is_empty() {
         return Err(ApiError::field(
             "files",
@@ -277,26 +294,31 @@ pub async fn create_batch(
     let mut file_errors = Vec::new();
     let mut items: Vec<Item> = Vec::new();
     let mut seen = HashSet::new();
-    for (name, bytes) in files {
-        let Some(bytes) = bytes else {
+    for upload::Upload {
+        filename: name,
+        file,
+    } in files
+    {
+        let Some(file) = file else {
             file_errors.push(format!("File '{name}' is larger than 20 MB."));
             continue;
         };
-        let content_type = match bulk::check_file(&name, &bytes) {
+        let content_type = match bulk::check_file(&name, &file.head, file.size) {
             Ok(ct) => ct,
             Err(e) => {
                 file_errors.push(e);
                 continue;
             }
         };
-        let sha256 = sha256_hex(&bytes);
+        let sha256 = file.sha256.clone();
         // The same file twice in a batch is one item.
         if !seen.insert(sha256.clone()) {
             continue;
         }
         let dir = state.store().data_dir().to_path_buf();
-        let (sha, size) = (sha256.clone(), bytes.len() as u64);
-        file_io("storing", move || bulk::store_file(&dir, &sha, &bytes)).await?;
+        let (sha, size, path) = (sha256.clone(), file.size, file.path.clone());
+        file_io("storing", move || bulk::store_file(&dir, &sha, &path)).await?;
+        drop(file);
         items.push(Item {
             id: Uuid::new_v4(),
             tenant_id: caller.tenant_id,

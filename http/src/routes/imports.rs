@@ -25,8 +25,11 @@ pub struct ImportResult {
     /// Certificate discovery runs started for new organizations with a website.
     pub discovery_triggered: usize,
     /// One entry per problem: `{row, column, error}`; rows are the file's row numbers.
+    /// At most `CERTWATCH_MAX_IMPORT_ERRORS` are listed.
     #[schema(value_type = Vec<Object>)]
     pub errors: Vec<RowError>,
+    /// Problems past those listed, counted only.
+    pub errors_not_listed: usize,
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -59,23 +62,35 @@ pub async fn upload(
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let (filename, bytes) = upload::files(form?, "file", MAX_IMPORT_BYTES as usize)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::field("file", "No file was uploaded in a field named 'file'."))?;
-    let bytes = bytes.ok_or_else(|| {
+    let upload = upload::files(
+        form?,
+        "file",
+        MAX_IMPORT_BYTES,
+        &state.store().data_dir().join("tmp"),
+        upload::Budget {
+            bytes: MAX_IMPORT_BYTES,
+            exceeded: format!("The upload is larger than {} MiB.", MAX_IMPORT_BYTES >> 20),
+        },
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| ApiError::field("file", "No file was uploaded in a field named 'file'."))?;
+    let file = upload.file.ok_or_else(|| {
         ApiError::Status(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("The upload is larger than {} MiB.", MAX_IMPORT_BYTES >> 20),
         )
     })?;
-    let kind = import::detect(&filename, &bytes).map_err(|e| ApiError::field("file", e))?;
-    let report = match import::run(&state.actors, caller.tenant_id, kind, bytes).await {
+    let kind =
+        import::detect(&upload.filename, &file.head).map_err(|e| ApiError::field("file", e))?;
+    // `file` stays alive (and on disk) until the worker has read it.
+    let report = match import::run(&state.actors, caller.tenant_id, kind, file.path.clone()).await {
         Ok(report) => report,
         Err(ImportError::Unreadable(e)) => return Err(ApiError::field("file", e)),
         Err(ImportError::Actor(e)) => return Err(e.into()),
     };
+    drop(file);
     let c = report.counts;
     let result = ImportResult {
         organizations_created: c.organizations_created,
@@ -84,11 +99,15 @@ pub async fn upload(
         certificate_types_updated: c.certificate_types_updated,
         discovery_triggered: c.discovery_triggered,
         errors: report.errors,
+        errors_not_listed: report.more_errors,
     };
     let status = match (report.rows_imported, result.errors.is_empty()) {
         (0, _) => {
-            let body =
-                serde_json::json!({"error": "No row could be imported.", "errors": result.errors});
+            let body = serde_json::json!({
+                "error": "No row could be imported.",
+                "errors": result.errors,
+                "errors_not_listed": result.errors_not_listed,
+            });
             return Ok(json_reply(StatusCode::BAD_REQUEST, &body));
         }
         (_, true) => StatusCode::OK,

@@ -8,10 +8,11 @@
 use std::sync::LazyLock;
 
 use ego_tree::iter::Edge;
-use reqwest::Url;
 use scraper::{ElementRef, Html, Node, Selector};
+use serde::{Deserialize, Serialize};
+use url::Url;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub url: Url,
     pub text: String,
@@ -25,7 +26,7 @@ impl Link {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     pub lines: Vec<String>,
     pub links: Vec<Link>,
@@ -72,22 +73,75 @@ const BLOCKS: &[&str] = &[
     "body",
 ];
 
-static ROWS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("tr").expect("selector"));
+/// Lines read from one page at most; the rest of a flood is not read.
+pub const MAX_LINES: usize = 10_000;
+/// Characters of one line (or table cell) kept at most.
+pub const MAX_LINE_CHARS: usize = 2_000;
+/// Links kept from one page at most.
+pub const MAX_LINKS: usize = 1_000;
+
 static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("selector"));
 
+/// Whitespace folded to single spaces, at most [`MAX_LINE_CHARS`] characters.
 fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::new();
+    for (n, word) in text.split_whitespace().enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() >= MAX_LINE_CHARS {
+            let mut end = MAX_LINE_CHARS;
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            break;
+        }
+    }
+    out
 }
 
+/// An element's text, reading no further than a line holds (a cell that wraps a whole
+/// nested page is not read whole for every row around it).
 fn text_of(el: ElementRef) -> String {
-    collapse(&el.text().collect::<Vec<_>>().join(" "))
+    let mut raw = String::new();
+    for t in el.text() {
+        raw.push_str(t);
+        raw.push(' ');
+        if raw.len() > 2 * MAX_LINE_CHARS {
+            break;
+        }
+    }
+    collapse(&raw)
+}
+
+/// The rows of this table itself: its `tr` children and those of its `thead`, `tbody`
+/// and `tfoot`, never the rows of a table nested in a cell (which would be read again for
+/// every level of nesting).
+fn own_rows(table: ElementRef) -> impl Iterator<Item = ElementRef> {
+    table
+        .children()
+        .filter_map(ElementRef::wrap)
+        .flat_map(|child| {
+            let rows: Vec<ElementRef> = match child.value().name() {
+                "tr" => vec![child],
+                "thead" | "tbody" | "tfoot" => child
+                    .children()
+                    .filter_map(ElementRef::wrap)
+                    .filter(|r| r.value().name() == "tr")
+                    .collect(),
+                _ => Vec::new(),
+            };
+            rows
+        })
 }
 
 /// The lines of a table, one per row, cells labelled with their column's header.
 fn table_lines(table: ElementRef) -> Vec<String> {
     let mut header: Vec<String> = Vec::new();
     let mut lines = Vec::new();
-    for row in table.select(&ROWS) {
+    for row in own_rows(table) {
         let cells: Vec<(bool, String)> = row
             .children()
             .filter_map(ElementRef::wrap)
@@ -124,31 +178,6 @@ fn table_lines(table: ElementRef) -> Vec<String> {
     lines
 }
 
-/// Longest a page may take to parse. html5ever is slow on pathological nesting; a page
-/// that takes longer fails its scrape instead of holding the scrape up.
-pub const PARSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// Pages up to this size are parsed on the async runtime: it takes well under a
-/// millisecond, and sending them to the blocking pool would only grow its threads.
-const INLINE_PARSE_BYTES: usize = 64 << 10;
-
-/// Parses a page — a large one off the async runtime, within [`PARSE_TIMEOUT`]. A panic in
-/// the parser is passed on to the caller's task.
-pub async fn parse_bounded(html: String, base: Url) -> Result<Page, String> {
-    if html.len() <= INLINE_PARSE_BYTES {
-        return Ok(parse(&html, &base));
-    }
-    let work = tokio::task::spawn_blocking(move || parse(&html, &base));
-    match tokio::time::timeout(PARSE_TIMEOUT, work).await {
-        Err(_) => Err(format!(
-            "the page took longer than {PARSE_TIMEOUT:?} to parse"
-        )),
-        Ok(Ok(page)) => Ok(page),
-        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Ok(Err(e)) => Err(format!("parsing was cancelled: {e}")),
-    }
-}
-
 /// Reads a page; links are resolved against `base` (the URL the page came from).
 pub fn parse(html: &str, base: &Url) -> Page {
     let doc = Html::parse_document(html);
@@ -156,7 +185,7 @@ pub fn parse(html: &str, base: &Url) -> Page {
     let mut current = String::new();
     let flush = |current: &mut String, lines: &mut Vec<String>| {
         let line = collapse(current);
-        if !line.is_empty() {
+        if !line.is_empty() && lines.len() < MAX_LINES {
             lines.push(line);
         }
         current.clear();
@@ -173,7 +202,9 @@ pub fn parse(html: &str, base: &Url) -> Page {
                     continue;
                 }
                 match node.value() {
-                    Node::Text(t) => {
+                    // A line is cut at MAX_LINE_CHARS anyway: a flood of inline text is
+                    // not gathered past twice that.
+                    Node::Text(t) if current.len() <= 2 * MAX_LINE_CHARS => {
                         current.push_str(t);
                         current.push(' ');
                     }
@@ -184,7 +215,8 @@ pub fn parse(html: &str, base: &Url) -> Page {
                         } else if name == "table" {
                             flush(&mut current, &mut lines);
                             if let Some(table) = ElementRef::wrap(node) {
-                                lines.extend(table_lines(table));
+                                let room = MAX_LINES.saturating_sub(lines.len());
+                                lines.extend(table_lines(table).into_iter().take(room));
                             }
                             skipping = 1;
                         } else if BLOCKS.contains(&name) {
@@ -216,6 +248,7 @@ pub fn parse(html: &str, base: &Url) -> Page {
                 text: text_of(a),
             })
         })
+        .take(MAX_LINKS)
         .collect();
     Page { lines, links }
 }

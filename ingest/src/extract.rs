@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use certwatch_store::monitoring::Finding;
+use certwatch_domain::reading::Finding;
 use chrono::NaiveDate;
 use regex::Regex;
 
@@ -408,6 +408,13 @@ fn finding(standard: &str, text: &str) -> Finding {
     }
 }
 
+/// Standards one document (or one line of a page) is read for at most. Each is searched
+/// for in the whole text, so without a cap a text naming thousands of standards costs
+/// thousands of passes over itself; a real certificate names one to three.
+pub const MAX_DOCUMENT_FINDINGS: usize = 20;
+/// Certificate mentions read from one page at most (a group's page lists a few dozen).
+pub const MAX_PAGE_FINDINGS: usize = 200;
+
 /// Lines after a standard's line that still belong to its mention (until the next
 /// standard named).
 const FOLLOWING_LINES: usize = 3;
@@ -417,6 +424,9 @@ const FOLLOWING_LINES: usize = 3;
 pub fn page_findings(lines: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
+        if out.len() >= MAX_PAGE_FINDINGS {
+            break;
+        }
         let found = standards(line);
         if found.is_empty() {
             continue;
@@ -429,6 +439,9 @@ pub fn page_findings(lines: &[String]) -> Vec<Finding> {
             .collect();
         let mut distinct: Vec<&StandardAt> = Vec::new();
         for s in &found {
+            if distinct.len() == MAX_DOCUMENT_FINDINGS {
+                break;
+            }
             if !distinct.iter().any(|d| d.code == s.code) {
                 distinct.push(s);
             }
@@ -455,6 +468,9 @@ pub fn page_findings(lines: &[String]) -> Vec<Finding> {
 pub fn document_findings(text: &str) -> Vec<Finding> {
     let mut codes: Vec<String> = Vec::new();
     for s in standards(text) {
+        if codes.len() == MAX_DOCUMENT_FINDINGS {
+            break;
+        }
         if !codes.contains(&s.code) {
             codes.push(s.code);
         }

@@ -1,0 +1,6 @@
+//! The domain: records and rules as plain data and functions, with no IO. Everything
+//! depends on it; it depends on nothing of ours.
+
+pub mod import;
+pub mod reading;
+pub mod rules;

@@ -1,0 +1,233 @@
+//! Reading a certificate document: the PDF text layer, or OCR with Tesseract for images
+//! and for PDFs without a text layer (their pages rendered by pdftoppm), then its fields.
+//! External programs run as children of the worker, so the worker's limits and its
+//! watchdog (which kills the worker's whole process group) bound them too.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use certwatch_domain::reading::Read;
+use serde::{Deserialize, Serialize};
+
+use crate::fields::fields;
+use crate::limits::Limits;
+use crate::pdf;
+
+/// Longest side, in pixels, a PDF page is rendered at for OCR (about 200 dpi on A4).
+/// pdftoppm scales every page to it, so a page declaring a huge size cannot make a huge
+/// image.
+const RENDER_PIXELS: u32 = 2400;
+
+/// The OCR programs, as the server probed them at start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ocr {
+    pub tesseract: String,
+    pub tesseract_runs: bool,
+    pub pdftoppm_runs: bool,
+    /// English, plus German, French and Spanish when installed (`eng+deu`).
+    pub languages: String,
+}
+
+fn runs(program: &str, flag: &str) -> bool {
+    Command::new(program)
+        .arg(flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl Ocr {
+    pub fn probe(tesseract: &str) -> Ocr {
+        let listed = Command::new(tesseract)
+            .arg("--list-langs")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let mut languages = vec!["eng"];
+        for l in ["deu", "fra", "spa"] {
+            if listed.lines().any(|line| line.trim() == l) {
+                languages.push(l);
+            }
+        }
+        Ocr {
+            tesseract: tesseract.to_string(),
+            tesseract_runs: runs(tesseract, "--version"),
+            pdftoppm_runs: runs("pdftoppm", "-v"),
+            languages: languages.join("+"),
+        }
+    }
+
+    /// Whether images can be read (`/api/health/` reports it).
+    pub fn available(&self) -> bool {
+        self.tesseract_runs
+    }
+
+    /// OCR of an image file.
+    fn read(&self, image: &Path) -> Result<String, Unread> {
+        let path = image.to_string_lossy();
+        run(&self.tesseract, &[&path, "stdout", "-l", &self.languages])
+            .map(|out| String::from_utf8_lossy(&out).into_owned())
+            .map_err(Unread::Failed)
+    }
+}
+
+/// Runs a program; its standard output, or why it failed. Tesseract is kept to one thread:
+/// the pool already runs as many jobs as there are cores.
+fn run(program: &str, args: &[&str]) -> Result<Vec<u8>, String> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdin(Stdio::null());
+    // The program dies with the worker (killed for overrunning a limit, or because the
+    // server went away), so no orphan keeps working on a file nobody waits for.
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let out = command
+        .output()
+        .map_err(|e| format!("{program} could not run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Why a file's text could not be read: it needs a person, or it failed outright.
+enum Unread {
+    Review(String),
+    Failed(String),
+}
+
+/// The pixel size an image declares in its header, checked before anything decodes it.
+fn check_image(bytes: &[u8], limits: &Limits) -> Result<(), Unread> {
+    let size = imagesize::blob_size(bytes)
+        .map_err(|_| Unread::Failed("The image is damaged: its size cannot be read.".into()))?;
+    let pixels = size.width as u64 * size.height as u64;
+    if pixels > limits.max_image_pixels {
+        return Err(Unread::Failed(format!(
+            "The image declares {}×{} pixels, more than the {} million read here.",
+            size.width,
+            size.height,
+            limits.max_image_pixels / 1_000_000
+        )));
+    }
+    Ok(())
+}
+
+/// The text of a file and how it was read.
+fn read_text(
+    bytes: &[u8],
+    content_type: &str,
+    work: &Path,
+    ocr: &Ocr,
+    limits: &Limits,
+) -> Result<(String, &'static str), Unread> {
+    if content_type == "application/pdf" {
+        let text = pdf::text(bytes, limits).map_err(Unread::Failed)?;
+        if text.split_whitespace().count() >= 5 {
+            return Ok((text, "pdf-text"));
+        }
+        // No text layer: a scan. Its pages become images for OCR.
+        if !ocr.tesseract_runs || !ocr.pdftoppm_runs {
+            return Err(Unread::Review(
+                "The PDF has no text layer and OCR (tesseract, pdftoppm) is not installed.".into(),
+            ));
+        }
+        let file = work.join("scan.pdf");
+        std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
+        let prefix = work.join("page");
+        let (last, size) = (limits.max_pdf_pages.to_string(), RENDER_PIXELS.to_string());
+        run(
+            "pdftoppm",
+            &[
+                "-l",
+                &last,
+                "-scale-to",
+                &size,
+                "-png",
+                &file.to_string_lossy(),
+                &prefix.to_string_lossy(),
+            ],
+        )
+        .map_err(Unread::Failed)?;
+        let mut pages: Vec<PathBuf> = std::fs::read_dir(work)
+            .map_err(|e| Unread::Failed(e.to_string()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+            .collect();
+        pages.sort();
+        let mut text = String::new();
+        for page in pages {
+            text.push_str(&ocr.read(&page)?);
+            text.push('\n');
+            if text.len() >= limits.max_text_chars {
+                break;
+            }
+        }
+        return Ok((pdf::truncate(text, limits.max_text_chars), "ocr"));
+    }
+    check_image(bytes, limits)?;
+    if !ocr.available() {
+        return Err(Unread::Review(
+            "OCR is not available here (the tesseract program is not installed).".into(),
+        ));
+    }
+    let ext = content_type.rsplit('/').next().unwrap_or("img");
+    let file = work.join(format!("image.{ext}"));
+    std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
+    let text = ocr.read(&file)?;
+    Ok((pdf::truncate(text, limits.max_text_chars), "ocr"))
+}
+
+/// Reads a document's certificate fields, using `scratch` (an empty directory, removed
+/// afterwards) for the files OCR needs.
+pub fn read_document(
+    bytes: &[u8],
+    content_type: &str,
+    scratch: &Path,
+    ocr: &Ocr,
+    limits: &Limits,
+) -> Read {
+    if let Err(e) = std::fs::create_dir_all(scratch) {
+        return Read::Failed(format!("No room to work: {e}"));
+    }
+    let read = match read_text(bytes, content_type, scratch, ocr, limits) {
+        Err(Unread::Failed(why)) => Read::Failed(why),
+        Err(Unread::Review(why)) => Read::Review(why),
+        Ok((text, method)) => Read::Fields(Box::new(fields(&text, method))),
+    };
+    let _ = std::fs::remove_dir_all(scratch);
+    read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_declaring_absurd_sizes_are_refused_before_decoding() {
+        // A PNG header declaring 100,000 × 100,000 pixels, and nothing after it.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        let limits = Limits::default();
+        match check_image(&png, &limits) {
+            Err(Unread::Failed(why)) => assert!(why.contains("100000×100000"), "{why}"),
+            _ => panic!("an absurd image was accepted"),
+        }
+        assert!(matches!(
+            check_image(b"\x89PNG\r\n", &limits),
+            Err(Unread::Failed(_))
+        ));
+    }
+}

@@ -1,0 +1,20 @@
+//! Reading untrusted bytes: certificate documents (PDF text layer, OCR), supplier pages
+//! (HTML), spreadsheets, and the certificate facts in their text. The readers are plain
+//! functions (bytes in, typed result out) with bounds on their output; the `worker`
+//! module runs them in a separate process under OS limits, and `pool` is the server's
+//! side of those processes.
+
+pub mod document;
+pub mod extract;
+pub mod fair;
+pub mod fields;
+pub mod limits;
+pub mod page;
+pub mod pdf;
+pub mod pool;
+pub mod protocol;
+pub mod score;
+pub mod spreadsheet;
+pub mod worker;
+
+pub use limits::Limits;
