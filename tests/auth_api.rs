@@ -184,6 +184,12 @@ async fn registration_validation_writes_nothing() {
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
+    // Once the address is verified, it cannot be registered again.
+    let token = s.mailed_token("a@b.example", "verify-email/?token=").await;
+    let v = s
+        .get(&format!("/api/auth/verify-email/?token={token}"), None)
+        .await;
+    assert_eq!(v.status, 200, "{:?}", v.body);
     let dup = s
         .post(
             "/api/auth/register/",
@@ -556,22 +562,50 @@ async fn api_tokens_create_expire_refresh_revoke() {
     assert_eq!(expired.status, 401);
     assert_eq!(expired.body["error"], "Token has expired.");
 
-    // Refresh replaces the token used for the call, keeping its name.
-    let refreshed = s
-        .call(
-            reqwest::Method::POST,
-            "/api/auth/tokens/refresh/",
-            Some(&ci),
-            None,
+    // Refresh replaces the token used for the call, keeping its name and its lifetime
+    // class: an API token without expiry stays without one.
+    let refresh = async |key: &str| {
+        let r = s
+            .call(
+                reqwest::Method::POST,
+                "/api/auth/tokens/refresh/",
+                Some(key),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r
+    };
+    let refreshed = refresh(&ci).await;
+    assert_eq!(refreshed.body["name"], "CI Pipeline Token");
+    assert!(
+        refreshed.body["expires_at"].is_null(),
+        "{:?}",
+        refreshed.body
+    );
+    let new_ci = refreshed.body["key"].as_str().unwrap().to_string();
+    // An API token with an expiry keeps it, however often it is refreshed.
+    let week = Utc::now() + Duration::days(7);
+    let limited = s
+        .post(
+            "/api/auth/tokens/",
+            Some(&login),
+            json!({"name": "limited", "expires_at": week.to_rfc3339()}),
         )
         .await;
-    assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
-    assert_eq!(refreshed.body["name"], "CI Pipeline Token");
+    let mut key = limited.body["key"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        let r = refresh(&key).await;
+        assert!(close_to(time(&r.body["expires_at"]), week), "{:?}", r.body);
+        key = r.body["key"].as_str().unwrap().to_string();
+    }
+    // A login token gets thirty fresh days.
+    let (session, _) = s.login("dev@acme.example", PASSWORD).await;
+    let r = refresh(&session).await;
     assert!(close_to(
-        time(&refreshed.body["expires_at"]),
+        time(&r.body["expires_at"]),
         Utc::now() + Duration::days(30)
     ));
-    let new_ci = refreshed.body["key"].as_str().unwrap().to_string();
     assert_eq!(s.get("/api/auth/tokens/", Some(&ci)).await.status, 401);
     assert_eq!(s.get("/api/auth/tokens/", Some(&new_ci)).await.status, 200);
 
@@ -705,4 +739,221 @@ async fn member_list_paginates_with_public_url_links() {
         .get("/api/auth/members/?page_size=100000", Some(&admin))
         .await;
     assert_eq!(all.body["results"].as_array().unwrap().len(), 4);
+}
+
+/// Every verification token mailed to `to`, oldest first.
+fn verification_tokens(s: &Server, to: &str) -> Vec<String> {
+    let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(s.outbox())
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let at = e.metadata().and_then(|m| m.modified()).unwrap();
+                    (at, std::fs::read_to_string(e.path()).unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    mails.sort();
+    mails
+        .iter()
+        .filter(|(_, m)| m.contains(&format!("To: {to}")))
+        .filter_map(|(_, m)| {
+            let rest = m.split("Verification token:").nth(1)?;
+            Some(rest.split_whitespace().next()?.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn registering_someone_elses_address_cannot_lock_its_owner_out() {
+    let s = Server::start(&[]);
+    let register = async |password: &str, org: &str| {
+        let r = s
+            .post(
+                "/api/auth/register/",
+                None,
+                json!({"email": "owner@victim.example", "password": password, "organization_name": org}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    };
+    // Somebody registers the owner's address first; the owner then registers it too.
+    register("squatHouse9981", "Squatter Ltd").await;
+    let first = common::eventually("the first verification mail", async || {
+        verification_tokens(&s, "owner@victim.example")
+            .first()
+            .cloned()
+    })
+    .await;
+    register("quietLake4512", "Victim GmbH").await;
+    let second = common::eventually("the second verification mail", async || {
+        verification_tokens(&s, "owner@victim.example")
+            .into_iter()
+            .find(|t| *t != first)
+    })
+    .await;
+    // The owner proves the mailbox with the link mailed for their registration.
+    let v = s
+        .get(&format!("/api/auth/verify-email/?token={second}"), None)
+        .await;
+    assert_eq!(v.status, 200, "{:?}", v.body);
+    let bad = s
+        .post(
+            "/api/auth/login/",
+            None,
+            json!({"email": "owner@victim.example", "password": "squatHouse9981"}),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let (token, _) = s.login("owner@victim.example", "quietLake4512").await;
+    let me = s.get("/api/auth/tenant/", Some(&token)).await;
+    assert_eq!(me.body["name"], "Victim GmbH", "{:?}", me.body);
+    // Only the owner's own tenant is theirs: the squatter's registration is dropped.
+    let other = s
+        .post(
+            "/api/auth/login/",
+            None,
+            json!({"email": "owner@victim.example", "password": "quietLake4512", "tenant_id": "00000000-0000-0000-0000-000000000000"}),
+        )
+        .await;
+    assert_eq!(other.status, 400);
+    let members = s.get("/api/auth/members/", Some(&token)).await;
+    assert_eq!(members.body["count"], 1);
+    // The squatter's link no longer activates anything with its password.
+    let late = s
+        .get(&format!("/api/auth/verify-email/?token={first}"), None)
+        .await;
+    assert_eq!(
+        late.status, 200,
+        "a link to the owner's mailbox still verifies it"
+    );
+    s.login("owner@victim.example", "quietLake4512").await;
+}
+
+#[tokio::test]
+async fn an_invitation_proves_the_mailbox_of_an_unverified_account() {
+    let s = Server::start(&[]);
+    let (admin, _) = s.signup("admin@corp.example", "Corp").await;
+    let r = s
+        .post(
+            "/api/auth/register/",
+            None,
+            json!({"email": "new@corp.example", "password": "squattersPass9", "organization_name": "Squat"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    // The invitee does not know the squatter's password and does not need it.
+    let (token, _) = s
+        .invite_and_accept(&admin, "new@corp.example", "member")
+        .await;
+    let me = s.get("/api/auth/tenant/", Some(&token)).await;
+    assert_eq!(me.body["name"], "Corp", "{:?}", me.body);
+    s.login("new@corp.example", PASSWORD).await;
+    let bad = s
+        .post(
+            "/api/auth/login/",
+            None,
+            json!({"email": "new@corp.example", "password": "squattersPass9"}),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn invitations_are_listed_revoked_and_die_with_their_inviters_rights() {
+    let s = Server::start(&[]);
+    let (admin, _) = s.signup("admin@corp.example", "Corp").await;
+    let (stranger, _) = s.signup("admin@other.example", "Other").await;
+    let invite = async |email: &str| {
+        let r = s
+            .post(
+                "/api/auth/invitations/",
+                Some(&admin),
+                json!({"email": email, "role": "member"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.body["invitation_id"].as_str().unwrap().to_string()
+    };
+    let revoked = invite("one@corp.example").await;
+    let kept = invite("two@corp.example").await;
+    let list = s.get("/api/auth/invitations/", Some(&admin)).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body["count"], 2);
+    assert_eq!(list.body["results"][0]["invitation_id"], kept.as_str());
+    assert_eq!(list.body["results"][0]["status"], "pending");
+
+    // Another tenant's admin neither sees nor revokes them.
+    let theirs = s.get("/api/auth/invitations/", Some(&stranger)).await;
+    assert_eq!(theirs.body["count"], 0);
+    let r = s
+        .delete(
+            &format!("/api/auth/invitations/{revoked}/"),
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+
+    let r = s
+        .delete(&format!("/api/auth/invitations/{revoked}/"), Some(&admin))
+        .await;
+    assert_eq!(r.status, 204);
+    let token = s
+        .mailed_token("one@corp.example", "Invitation token: ")
+        .await;
+    let accept = s
+        .post(
+            "/api/auth/invite/accept/",
+            None,
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accept.status, 400, "{:?}", accept.body);
+    let r = s
+        .delete(&format!("/api/auth/invitations/{revoked}/"), Some(&admin))
+        .await;
+    assert_eq!(r.status, 404, "revoked once");
+
+    // A second admin invites, then loses the admin role: the invitation dies with it.
+    let (second, second_id) = s
+        .invite_and_accept(&admin, "second@corp.example", "admin")
+        .await;
+    let r = s
+        .post(
+            "/api/auth/invitations/",
+            Some(&second),
+            json!({"email": "three@corp.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = s
+        .patch(
+            &format!("/api/auth/members/{second_id}/"),
+            Some(&admin),
+            json!({"role": "member"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let token = s
+        .mailed_token("three@corp.example", "Invitation token: ")
+        .await;
+    let accept = s
+        .post(
+            "/api/auth/invite/accept/",
+            None,
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accept.status, 400, "{:?}", accept.body);
+    let list = s.get("/api/auth/invitations/", Some(&admin)).await;
+    let emails: Vec<&str> = list.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["two@corp.example"]);
+    // Members do not manage invitations.
+    let member = s.get("/api/auth/invitations/", Some(&second)).await;
+    assert_eq!(member.status, 403);
 }

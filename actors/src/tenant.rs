@@ -8,8 +8,8 @@ use std::time::Duration as StdDuration;
 
 use certwatch_store::accounts::Tenant;
 use certwatch_store::accounts::{
-    Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus,
-    LOGIN_TOKEN_TTL_DAYS, Membership, Role, Token, TokenKind, User, key_prefix,
+    Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus, Membership, Role,
+    Token, TokenKind, User, key_prefix,
 };
 use certwatch_store::api_keys::ApiKey;
 use certwatch_store::bulk::{Batch, Confirmation, Item, Read};
@@ -64,6 +64,11 @@ pub enum TenantMsg {
         email: String,
         role: Role,
         reply: Reply<Invitation>,
+    },
+    /// Takes back a pending invitation.
+    RevokeInvitation {
+        id: Uuid,
+        reply: Reply<()>,
     },
     AcceptInvitation {
         token: KeyHash,
@@ -405,7 +410,7 @@ impl Actor for TenantActor {
                             id: Uuid::new_v4(),
                             prefix: key_prefix(&key),
                             created_at: now,
-                            expires_at: Some(now + Duration::days(LOGIN_TOKEN_TTL_DAYS)),
+                            expires_at: old.refreshed_expiry(now),
                             ..old
                         };
                         store
@@ -461,6 +466,10 @@ impl Actor for TenantActor {
                         inv.expires_at,
                     ));
                 });
+            }
+            TenantMsg::RevokeInvitation { id, reply } => {
+                let result = store.revoke_invitation(tenant, id).map(|_| ());
+                reply_when_durable(store, reply, crash_on_store_error(result)?);
             }
             TenantMsg::AcceptInvitation {
                 token,

@@ -146,9 +146,22 @@ pub fn client_ip(config: &Config, peer: Option<SocketAddr>, forwarded_for: Optio
         .unwrap_or(peer_ip)
 }
 
+/// The peer and its `X-Forwarded-For`: every line of that header, in order, as one list
+/// (a proxy chain may send one line per hop; reading only the first would let a client's
+/// own line decide its address).
 pub fn client_addr()
--> impl Filter<Extract = (Option<SocketAddr>, Option<String>), Error = Rejection> + Clone {
-    warp::addr::remote().and(warp::header::optional::<String>("x-forwarded-for"))
+-> impl Filter<Extract = (Option<SocketAddr>, Option<String>), Error = std::convert::Infallible> + Clone
+{
+    warp::addr::remote().and(warp::header::headers_cloned().map(
+        |headers: warp::http::HeaderMap| {
+            let lines: Vec<&str> = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!lines.is_empty()).then(|| lines.join(","))
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -183,6 +196,23 @@ mod tests {
         assert_eq!(
             client_ip(&trusted, Some(peer), None),
             "10.0.0.5".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn every_forwarded_for_line_is_read() {
+        let filter = client_addr();
+        let (_, forwarded) = warp::test::request()
+            .header("x-forwarded-for", "9.9.9.9")
+            .header("x-forwarded-for", "1.2.3.4, 10.0.0.9")
+            .filter(&filter)
+            .await
+            .unwrap();
+        let peer: SocketAddr = "10.0.0.5:4000".parse().unwrap();
+        // The client's own first line does not decide: the proxies' last entry does.
+        assert_eq!(
+            client_ip(&config("10.0.0.0/8"), Some(peer), forwarded.as_deref()),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
         );
     }
 

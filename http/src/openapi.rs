@@ -23,6 +23,8 @@ use crate::routes::{
         accounts::resend_verification,
         invitations::create_invitation,
         invitations::accept_invitation,
+        invitations::list_invitations,
+        invitations::revoke_invitation,
         members::list_members,
         members::get_member,
         members::update_member,

@@ -46,13 +46,29 @@ impl IpLimiter {
     /// Counts one request of `endpoint` from `ip`; 429 with the wait when over budget.
     pub fn check(&self, endpoint: &'static str, ip: IpAddr) -> Result<(), ApiError> {
         self.limiter
-            .check_key(&(endpoint, ip))
+            .check_key(&(endpoint, client_key(ip)))
             .map_err(|not_until| {
                 let wait = not_until.wait_time_from(self.clock.now());
                 ApiError::TooManyRequests {
                     retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
                 }
             })
+    }
+}
+
+/// Whose budget a request counts against: an IPv4 address, or an IPv6 client's /64 —
+/// one subscriber line gets a whole /64, so keying by full address would give a client
+/// 2^64 budgets.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(bits.into())
+            }
+        },
+        v4 => v4,
     }
 }
 
@@ -115,6 +131,19 @@ mod tests {
         }
         assert!(l.check("login", b).is_ok());
         assert!(l.check("register", a).is_ok());
+    }
+
+    #[tokio::test]
+    async fn ipv6_clients_share_their_64() {
+        let l = IpLimiter::per_minute(1);
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::99".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(l.check("login", one).is_ok());
+        assert!(l.check("login", same_64).is_err());
+        assert!(l.check("login", other_64).is_ok());
+        let mapped: IpAddr = "::ffff:1.2.3.4".parse().unwrap();
+        assert_eq!(client_key(mapped), "1.2.3.4".parse::<IpAddr>().unwrap());
     }
 
     #[test]

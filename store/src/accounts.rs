@@ -110,6 +110,17 @@ impl Token {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
     }
+
+    /// When the key that replaces this one on refresh expires. A refresh keeps the
+    /// token's lifetime class: a login token gets a fresh 30 days, an API token keeps the
+    /// expiry it was created with (none stays none), so refreshing again and again never
+    /// stretches a token its creator limited.
+    pub fn refreshed_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.kind {
+            TokenKind::Login => Some(now + Duration::days(LOGIN_TOKEN_TTL_DAYS)),
+            TokenKind::Api => self.expires_at,
+        }
+    }
 }
 
 pub fn key_prefix(key: &str) -> String {
@@ -127,6 +138,8 @@ pub struct Verification {
 pub enum InvitationStatus {
     Pending,
     Accepted,
+    /// Taken back by an admin before it was used.
+    Revoked,
 }
 
 impl InvitationStatus {
@@ -134,6 +147,7 @@ impl InvitationStatus {
         match self {
             InvitationStatus::Pending => "pending",
             InvitationStatus::Accepted => "accepted",
+            InvitationStatus::Revoked => "revoked",
         }
     }
 }
@@ -150,13 +164,28 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Who accepts an invitation: a new account, or a user who already has one.
+/// Who accepts an invitation: a new account, a user who already has one, or the owner of
+/// a mailbox whose account was registered but never verified (by them or by somebody
+/// else): the invitation proves the mailbox, so its password replaces the unproven one.
 pub enum Acceptor {
     New {
         user_id: Uuid,
         password_hash: String,
     },
     Existing(Uuid),
+    Claim {
+        user_id: Uuid,
+        password_hash: String,
+    },
+}
+
+/// A registration of an address whose account was never verified. Following its
+/// verification link proves the mailbox: the account takes this registration's password
+/// and keeps only this registration's tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationClaim {
+    pub tenant_id: Uuid,
+    pub password_hash: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,7 +244,9 @@ pub struct Registration {
 }
 
 impl Store {
-    /// Creates a tenant, its first (inactive) user as admin, and a verification token.
+    /// Creates a tenant, its first (inactive) user as admin, and a verification token. An
+    /// address whose account exists but was never verified registers again: the new tenant
+    /// and a claim wait for the mailbox to be proven (see [`RegistrationClaim`]).
     pub fn register(
         &self,
         reg: Registration,
@@ -227,13 +258,21 @@ impl Store {
             created_at: now,
             public_listing: false,
         };
-        let user = User {
+        let unverified = match self.user_by_email(&reg.email)? {
+            Some(u) if u.is_active => return Err(AccountError::EmailTaken),
+            other => other,
+        };
+        let claim = unverified.as_ref().map(|_| RegistrationClaim {
+            tenant_id: tenant.id,
+            password_hash: reg.password_hash.clone(),
+        });
+        let user = unverified.unwrap_or_else(|| User {
             id: Uuid::new_v4(),
             email: reg.email,
             password_hash: reg.password_hash,
             is_active: false,
             created_at: now,
-        };
+        });
         let membership = Membership {
             tenant_id: tenant.id,
             user_id: user.id,
@@ -256,6 +295,7 @@ impl Store {
                 &t.verifications,
                 &t.cert_types,
                 &t.cert_type_by_code,
+                &t.registration_claims,
             )
                 .transaction(
                     |(
@@ -267,13 +307,25 @@ impl Store {
                         verifs,
                         types_t,
                         by_code,
+                        claims,
                     )| {
-                        if by_email.get(user.email.as_bytes())?.is_some() {
-                            return abort(AccountError::EmailTaken);
+                        match (by_email.get(user.email.as_bytes())?, &claim) {
+                            (None, None) => {
+                                users.insert(&keys::id(user.id), encode(&user))?;
+                                by_email.insert(user.email.as_bytes(), &keys::id(user.id))?;
+                            }
+                            (Some(id), Some(claim)) if *id == keys::id(user.id)[..] => {
+                                // Still unverified (a verification in between would have
+                                // made this registration wrong): the claim waits for proof.
+                                match tx_get::<User>(users, &id)? {
+                                    Some(u) if !u.is_active => {}
+                                    _ => return abort(AccountError::EmailTaken),
+                                }
+                                claims.insert(&reg.verification, encode(claim))?;
+                            }
+                            _ => return abort(AccountError::EmailTaken),
                         }
                         tenants.insert(&keys::id(tenant.id), encode(&tenant))?;
-                        users.insert(&keys::id(user.id), encode(&user))?;
-                        by_email.insert(user.email.as_bytes(), &keys::id(user.id))?;
                         members.insert(&keys::pair(tenant.id, user.id), encode(&membership))?;
                         members_by_user.insert(&keys::pair(user.id, tenant.id), &[])?;
                         verifs.insert(&reg.verification, encode(&verification))?;
@@ -289,24 +341,65 @@ impl Store {
         Ok((tenant, user))
     }
 
-    /// Consumes a verification token and activates its user.
+    /// The tenants of an unverified user other than `keep`: what unproven registrations of
+    /// the address made, dropped when the mailbox is proven.
+    fn unproven_memberships(
+        &self,
+        user: Uuid,
+        keep: Option<Uuid>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(self
+            .memberships_of_user(user)?
+            .into_iter()
+            .map(|m| m.tenant_id)
+            .filter(|t| Some(*t) != keep)
+            .collect())
+    }
+
+    /// Consumes a verification token and activates its user. A token of a registration
+    /// claim also sets that registration's password and drops the memberships the other,
+    /// unproven registrations of the address made.
     pub fn verify_email(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<User, AccountError> {
+        let claim: Option<RegistrationClaim> = get(&self.trees().registration_claims, token)?;
+        let dropped = match (
+            &claim,
+            get::<Verification>(&self.trees().verifications, token)?,
+        ) {
+            (Some(c), Some(v)) => self.unproven_memberships(v.user_id, Some(c.tenant_id))?,
+            _ => Vec::new(),
+        };
         let t = self.trees();
-        finish::<_, AccountError>((&t.verifications, &t.users).transaction(|(verifs, users)| {
-            let Some(v) = tx_get::<Verification>(verifs, token)? else {
-                return abort(AccountError::InvalidToken);
-            };
-            if v.expires_at <= now {
-                return abort(AccountError::InvalidToken);
-            }
-            let Some(mut user) = tx_get::<User>(users, &keys::id(v.user_id))? else {
-                return abort(AccountError::InvalidToken);
-            };
-            verifs.remove(token)?;
-            user.is_active = true;
-            users.insert(&keys::id(user.id), encode(&user))?;
-            Ok(user)
-        }))
+        finish::<_, AccountError>(
+            (
+                &t.verifications,
+                &t.users,
+                &t.registration_claims,
+                &t.memberships,
+                &t.memberships_by_user,
+            )
+                .transaction(|(verifs, users, claims, members, members_by_user)| {
+                    let Some(v) = tx_get::<Verification>(verifs, token)? else {
+                        return abort(AccountError::InvalidToken);
+                    };
+                    if v.expires_at <= now {
+                        return abort(AccountError::InvalidToken);
+                    }
+                    let Some(mut user) = tx_get::<User>(users, &keys::id(v.user_id))? else {
+                        return abort(AccountError::InvalidToken);
+                    };
+                    verifs.remove(token)?;
+                    if let Some(claim) = &claim
+                        && !user.is_active
+                    {
+                        claims.remove(token)?;
+                        user.password_hash = claim.password_hash.clone();
+                        drop_memberships_tx(members, members_by_user, user.id, &dropped)?;
+                    }
+                    user.is_active = true;
+                    users.insert(&keys::id(user.id), encode(&user))?;
+                    Ok(user)
+                }),
+        )
     }
 
     pub fn add_verification(
@@ -554,7 +647,52 @@ impl Store {
             return Ok(None);
         };
         let inv: Option<Invitation> = get(&self.trees().invitations, &key)?;
-        Ok(inv.filter(|i| i.status == InvitationStatus::Pending && i.expires_at > now))
+        match inv {
+            Some(i) if self.invitation_is_live(&i, now)? => Ok(Some(i)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether an invitation can still be accepted: pending, unexpired, and its inviter
+    /// still an admin of the tenant (an invitation dies with its inviter's admin rights).
+    fn invitation_is_live(&self, inv: &Invitation, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(inv.status == InvitationStatus::Pending
+            && inv.expires_at > now
+            && self
+                .membership(inv.tenant_id, inv.invited_by)?
+                .is_some_and(|m| m.role == Role::Admin))
+    }
+
+    /// The tenant's invitations that can still be accepted, newest first.
+    pub fn live_invitations(
+        &self,
+        tenant: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let mut out = Vec::new();
+        for inv in scan::<Invitation>(&self.trees().invitations, &keys::id(tenant))? {
+            if self.invitation_is_live(&inv, now)? {
+                out.push(inv);
+            }
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// Takes back a pending invitation of the tenant; its link stops working at once.
+    pub fn revoke_invitation(&self, tenant: Uuid, id: Uuid) -> Result<Invitation, AccountError> {
+        let key = keys::pair(tenant, id);
+        finish::<_, AccountError>(self.trees().invitations.transaction(|invs| {
+            let Some(mut inv) = tx_get::<Invitation>(invs, &key)? else {
+                return abort(AccountError::NotFound);
+            };
+            if inv.status != InvitationStatus::Pending {
+                return abort(AccountError::NotFound);
+            }
+            inv.status = InvitationStatus::Revoked;
+            invs.insert(&key[..], encode(&inv))?;
+            Ok(inv)
+        }))
     }
 
     /// Accepts an invitation: creates or activates the user, adds the membership, marks the
@@ -567,6 +705,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(Invitation, User, Token), AccountError> {
         let token_hash = crate::secrets::key_hash(login_key);
+        let dropped = match &acceptor {
+            Acceptor::Claim { user_id, .. } => self.unproven_memberships(*user_id, None)?,
+            _ => Vec::new(),
+        };
         let t = self.trees();
         finish::<_, AccountError>(
             (
@@ -599,6 +741,13 @@ impl Store {
                         if inv.status != InvitationStatus::Pending || inv.expires_at <= now {
                             return abort(AccountError::InvalidToken);
                         }
+                        let inviter = tx_get::<Membership>(
+                            members,
+                            &keys::pair(inv.tenant_id, inv.invited_by),
+                        )?;
+                        if !inviter.is_some_and(|m| m.role == Role::Admin) {
+                            return abort(AccountError::InvalidToken);
+                        }
                         let user = match &acceptor {
                             Acceptor::New {
                                 user_id,
@@ -628,6 +777,23 @@ impl Store {
                                 user.is_active = true;
                                 user
                             }
+                            Acceptor::Claim {
+                                user_id,
+                                password_hash,
+                            } => {
+                                let Some(mut user) = tx_get::<User>(users, &keys::id(*user_id))?
+                                else {
+                                    return abort(AccountError::InvalidToken);
+                                };
+                                if user.is_active {
+                                    // Verified meanwhile: its own password is needed now.
+                                    return abort(AccountError::EmailTaken);
+                                }
+                                user.password_hash = password_hash.clone();
+                                user.is_active = true;
+                                drop_memberships_tx(members, members_by_user, user.id, &dropped)?;
+                                user
+                            }
                         };
                         users.insert(&keys::id(user.id), encode(&user))?;
                         let membership = Membership {
@@ -652,6 +818,20 @@ impl Store {
                 ),
         )
     }
+}
+
+/// Removes the user's memberships in `tenants`, inside a transaction.
+fn drop_memberships_tx(
+    members: &TransactionalTree,
+    members_by_user: &TransactionalTree,
+    user: Uuid,
+    tenants: &[Uuid],
+) -> TxResult<()> {
+    for tenant in tenants {
+        members.remove(&keys::pair(*tenant, user)[..])?;
+        members_by_user.remove(&keys::pair(user, *tenant)[..])?;
+    }
+    Ok(())
 }
 
 fn remove_token_tx(
@@ -679,6 +859,33 @@ mod tests {
             organization_name: "Acme".into(),
             verification: key_hash(&new_token_key()),
         }
+    }
+
+    #[test]
+    fn refresh_keeps_a_tokens_lifetime_class() {
+        let now = Utc::now();
+        let login = Token::login(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            "k",
+            now - Duration::days(20),
+        );
+        assert_eq!(
+            login.refreshed_expiry(now),
+            Some(now + Duration::days(LOGIN_TOKEN_TTL_DAYS))
+        );
+        let limited = Token {
+            kind: TokenKind::Api,
+            expires_at: Some(now + Duration::days(3)),
+            ..login.clone()
+        };
+        assert_eq!(limited.refreshed_expiry(now), Some(now + Duration::days(3)));
+        let forever = Token {
+            kind: TokenKind::Api,
+            expires_at: None,
+            ..login
+        };
+        assert_eq!(forever.refreshed_expiry(now), None);
     }
 
     #[test]

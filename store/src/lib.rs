@@ -97,6 +97,8 @@ pub struct Trees {
     pub bulk_items_by_batch: sled::Tree,
     /// tenant ‖ item → times reading the item was started (u32, big-endian).
     pub bulk_attempts: sled::Tree,
+    /// verification key hash → RegistrationClaim (a registration of an unverified address).
+    pub registration_claims: sled::Tree,
 }
 
 struct Inner {
@@ -162,6 +164,7 @@ impl Store {
             bulk_items: tree("bulk_items")?,
             bulk_items_by_batch: tree("bulk_items_by_batch")?,
             bulk_attempts: tree("bulk_attempts")?,
+            registration_claims: tree("registration_claims")?,
         };
         migrate(&trees.meta)?;
         let group_commit = GroupCommit::start(db.clone());

@@ -152,7 +152,14 @@ pub async fn register(
             format!("Ensure this field has no more than {MAX_ORGANIZATION_NAME} characters."),
         );
     }
-    if !email.is_empty() && state.store().user_by_email(&email)?.is_some() {
+    // An address whose account was never verified may be registered again: the mailbox's
+    // owner proves it with the new verification link (see `Store::register`).
+    if !email.is_empty()
+        && state
+            .store()
+            .user_by_email(&email)?
+            .is_some_and(|u| u.is_active)
+    {
         errors.add("email", "A user with this email already exists.");
     }
     errors.finish()?;

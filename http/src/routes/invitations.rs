@@ -1,10 +1,12 @@
-//! Invitations: an admin invites an address into the tenant; the invitee accepts with a
-//! password (a new account) or with the password of the account they already have.
+//! Invitations: an admin invites an address into the tenant, lists the pending ones and
+//! revokes them; the invitee accepts with a password (a new account, or an account that
+//! was registered but never verified: the invitation proves the mailbox) or with the
+//! password of the verified account they already have.
 
 use std::net::SocketAddr;
 
 use certwatch_actors::TenantMsg;
-use certwatch_store::accounts::{Acceptor, Role};
+use certwatch_store::accounts::{Acceptor, Invitation, Role};
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,8 +19,9 @@ use warp::reply::Response;
 
 use super::accounts::{email_field, new_password_field};
 use crate::error::FieldErrors;
-use crate::extract::{Body, authorization, body, client_addr, parse_json};
-use crate::{ApiError, State, blocking, done, json_reply, with_state};
+use crate::extract::{Body, Query, authorization, body, client_addr, parse_json, query};
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, blocking, done, json_reply, no_content, with_state};
 
 #[derive(Deserialize, ToSchema)]
 pub struct InvitationRequest {
@@ -34,6 +37,18 @@ pub struct InvitationResponse {
     pub role: String,
     pub status: String,
     pub expires_at: DateTime<Utc>,
+}
+
+impl From<Invitation> for InvitationResponse {
+    fn from(inv: Invitation) -> InvitationResponse {
+        InvitationResponse {
+            invitation_id: inv.id,
+            email: inv.email,
+            role: inv.role.as_str().to_string(),
+            status: inv.status.as_str().to_string(),
+            expires_at: inv.expires_at,
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,7 +79,27 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .and(body())
         .then(accept_invitation)
         .map(done);
-    create.or(accept).unify().boxed()
+    let list = warp::path!("api" / "auth" / "invitations")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(list_invitations)
+        .map(done);
+    let revoke = warp::path!("api" / "auth" / "invitations" / Uuid)
+        .and(warp::delete())
+        .and(with_state(state))
+        .and(authorization())
+        .then(revoke_invitation)
+        .map(done);
+    create
+        .or(accept)
+        .unify()
+        .or(list)
+        .unify()
+        .or(revoke)
+        .unify()
+        .boxed()
 }
 
 pub(crate) fn parse_role(raw: &str) -> Result<Role, ApiError> {
@@ -111,14 +146,59 @@ pub async fn create_invitation(
         .await?;
     Ok(json_reply(
         StatusCode::CREATED,
-        &InvitationResponse {
-            invitation_id: inv.id,
-            email: inv.email,
-            role: inv.role.as_str().to_string(),
-            status: inv.status.as_str().to_string(),
-            expires_at: inv.expires_at,
-        },
+        &InvitationResponse::from(inv),
     ))
+}
+
+#[utoipa::path(get, path = "/api/auth/invitations/", tag = "auth",
+    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Invitations that can still be accepted (pending, unexpired, inviter still an admin), newest first", body = Page<InvitationResponse>),
+        (status = 401, description = "No or bad token"),
+        (status = 403, description = "Not an admin"),
+    ))]
+pub async fn list_invitations(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let views: Vec<InvitationResponse> = state
+        .store()
+        .live_invitations(caller.tenant_id, Utc::now())?
+        .into_iter()
+        .map(InvitationResponse::from)
+        .collect();
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), "/api/auth/invitations/")?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/auth/invitations/{id}/", tag = "auth",
+    params(("id" = Uuid, Path, description = "The invitation's id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Revoked: its link no longer works"),
+        (status = 401, description = "No or bad token"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No pending invitation with this id in the tenant"),
+    ))]
+pub async fn revoke_invitation(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| TenantMsg::RevokeInvitation {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
 }
 
 #[utoipa::path(post, path = "/api/auth/invite/accept/", tag = "auth",
@@ -150,6 +230,18 @@ pub async fn accept_invitation(
         .pending_invitation(&token, Utc::now())?
         .ok_or_else(|| ApiError::BadRequest("Invalid or expired invitation token.".into()))?;
     let acceptor = match state.store().user_by_email(&invitation.email)? {
+        // Registered but never verified: whoever registered it did not prove the mailbox;
+        // the invitee just did, and chooses the password.
+        Some(user) if !user.is_active => {
+            let mut errors = FieldErrors::default();
+            let password = new_password_field(&mut errors, Some(password), &invitation.email);
+            errors.finish()?;
+            let password_hash = blocking(move || hash_password(&password)).await?;
+            Acceptor::Claim {
+                user_id: user.id,
+                password_hash,
+            }
+        }
         Some(user) => {
             let hash = user.password_hash.clone();
             if !blocking(move || verify_password(&password, &hash)).await? {

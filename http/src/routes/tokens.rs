@@ -195,7 +195,7 @@ pub async fn create_token(
 #[utoipa::path(post, path = "/api/auth/tokens/refresh/", tag = "auth",
     security(("token" = [])),
     responses(
-        (status = 200, description = "A new key replacing the one used for this request, valid 30 days; the old key no longer works", body = TokenCreated),
+        (status = 200, description = "A new key replacing the one used for this request; the old key no longer works. A login token gets 30 fresh days, an API token keeps its expiry", body = TokenCreated),
         (status = 401, description = "No or bad token"),
     ))]
 pub async fn refresh_token(
