@@ -564,3 +564,39 @@ async fn without_ocr_scans_need_review() {
         "Z-2024-9"
     );
 }
+
+#[tokio::test]
+async fn uploads_past_the_tenants_storage_quota_are_refused_whole() {
+    let s = Server::start(&[("CERTWATCH_STORAGE_QUOTA_MB", "1")]);
+    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
+    let (other, _) = s.signup("q@other.example", "Other").await;
+    // A real certificate padded to 600 KB (readers ignore what follows %%EOF).
+    let padded = |n: &str| {
+        let mut pdf = certificate(&[
+            "CERTIFICATE",
+            "ISO 9001:2015",
+            &format!("Certificate No.: {n}"),
+        ]);
+        pdf.extend(std::iter::repeat_n(b' ', 600 << 10));
+        pdf
+    };
+    let first = upload(&s, &token, vec![("a.pdf", padded("A-1"))]).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let second = upload(&s, &token, vec![("b.pdf", padded("B-1"))]).await;
+    assert_eq!(second.status, 413, "{:?}", second.body);
+    let error = second.body["error"].as_str().unwrap();
+    assert!(error.contains("quota of 1 MiB"), "{error}");
+    // Nothing of the refused request was kept; another tenant has its own quota.
+    assert_eq!(
+        s.get("/api/bulk-upload/", Some(&token)).await.body["count"],
+        1
+    );
+    let theirs = upload(&s, &other, vec![("b.pdf", padded("B-1"))]).await;
+    assert_eq!(theirs.status, 201, "{:?}", theirs.body);
+    let leftovers = std::fs::read_dir(s.data_dir.join("tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".upload"))
+        .count();
+    assert_eq!(leftovers, 0, "temporary upload files are removed");
+}

@@ -513,6 +513,50 @@ async fn private_targets_are_refused_unless_allowed() {
     }
 }
 
+/// A proxy resolves names itself, past the guard: the service must not use one from its
+/// environment. Deliveries to a name that does not resolve here fail on their own, and the
+/// "proxy" on loopback is never asked.
+#[tokio::test]
+async fn deliveries_never_go_through_a_proxy_from_the_environment() {
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((_sock, _)) = proxy.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let s = Server::start(&[
+        FAST_RETRIES,
+        ("HTTP_PROXY", &proxy_url),
+        ("HTTPS_PROXY", &proxy_url),
+        ("ALL_PROXY", &proxy_url),
+        ("http_proxy", &proxy_url),
+        ("https_proxy", &proxy_url),
+        ("all_proxy", &proxy_url),
+    ]);
+    let t = setup(&s, "a@one.example").await;
+    let sub = t.subscriber("http://hooks.certwatch-test.invalid/in").await;
+    t.subscribe(&sub, json!(["*"]), None).await;
+    t.cert(&t.org, "P-1", &days(100)).await;
+    // Every attempt of the schedule ends, each failing without the proxy.
+    let failed = common::eventually("the delivery fails without the proxy", async || {
+        let d = t.deliveries("status=FAILED").await;
+        (d["count"] == 1).then_some(d)
+    })
+    .await;
+    let attempts = failed["results"][0]["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 3, "{failed}");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["status_code"].is_null() && a["error"].is_string()),
+        "{failed}"
+    );
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn another_tenants_webhook_objects_are_not_found() {
     let s = server();

@@ -910,10 +910,6 @@ mod tests {
         let verification = reg.verification;
         let (tenant, user) = store.register(reg, now).unwrap();
         assert!(!user.is_active);
-        assert!(matches!(
-            store.register(registration("a@x.de"), now),
-            Err(AccountError::EmailTaken)
-        ));
         assert_eq!(store.members(tenant.id).unwrap()[0].role, Role::Admin);
         assert!(matches!(
             store.verify_email(&verification, now + Duration::hours(25)),
@@ -924,6 +920,41 @@ mod tests {
             store.verify_email(&verification, now),
             Err(AccountError::InvalidToken)
         ));
+        // Verified, the address cannot be registered again.
+        assert!(matches!(
+            store.register(registration("a@x.de"), now),
+            Err(AccountError::EmailTaken)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_proven_registration_of_an_unverified_address_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let squat = Registration {
+            password_hash: "squatter".into(),
+            ..registration("a@x.de")
+        };
+        let (squat_tenant, user) = store.register(squat, now).unwrap();
+        let owner = Registration {
+            password_hash: "owner".into(),
+            ..registration("a@x.de")
+        };
+        let proof = owner.verification;
+        let (owner_tenant, same) = store.register(owner, now).unwrap();
+        assert_eq!(same.id, user.id, "one account per address");
+        let verified = store.verify_email(&proof, now).unwrap();
+        assert!(verified.is_active);
+        assert_eq!(verified.password_hash, "owner");
+        let tenants: Vec<Uuid> = store
+            .memberships_of_user(user.id)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.tenant_id)
+            .collect();
+        assert_eq!(tenants, [owner_tenant.id]);
+        assert!(store.members(squat_tenant.id).unwrap().is_empty());
     }
 
     #[tokio::test]
