@@ -175,6 +175,19 @@ async fn hostile_documents_end_with_their_reason_and_hurt_nobody() {
     let amplifier = pdf::with_lines(&codes);
     let mut truncated = good.clone();
     truncated.truncate(good.len() / 2);
+    // A real scan cut short after its header: the size is plausible, the pixels are gone.
+    let mut cut_scan = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/22-scan-en-domain.jpg"),
+    )
+    .unwrap();
+    cut_scan.truncate(2048);
+    // A cross-reference table that declares four billion objects.
+    let lying_xref = {
+        let text = String::from_utf8_lossy(&good).into_owned();
+        let lying = text.replacen("/Size ", "/Size 4000000000 /Was ", 1);
+        assert_ne!(lying, text, "the trailer declares its size");
+        lying.into_bytes()
+    };
     let batch = bulk(
         &s,
         &token,
@@ -182,11 +195,25 @@ async fn hostile_documents_end_with_their_reason_and_hurt_nobody() {
             ("bomb.pdf", pdf::flate_bomb(2 << 30)),
             ("huge.png", png(100_000, 100_000, "huge")),
             ("truncated.pdf", truncated),
+            ("cut.jpg", cut_scan),
+            ("xref.pdf", lying_xref),
+            ("mislabelled.pdf", png(100, 100, "png")),
             ("amplifier.pdf", amplifier),
             ("good.pdf", good),
         ],
     )
     .await;
+    let refused = s
+        .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
+        .await;
+    assert!(
+        refused.body["file_errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("'mislabelled.pdf' is not a .pdf file"),
+        "{:?}",
+        refused.body
+    );
     // The bystander is answered while the attacker's files are read.
     still_fine(&s, &other).await;
     let items = completed(&s, &token, &batch).await;
@@ -205,6 +232,14 @@ async fn hostile_documents_end_with_their_reason_and_hurt_nobody() {
     );
     assert_eq!(item(&items, "truncated.pdf")["status"], "failed");
     assert!(!reason("truncated.pdf").is_empty());
+    assert_eq!(item(&items, "cut.jpg")["status"], "failed", "{items:?}");
+    assert!(
+        reason("cut.jpg").contains("tesseract"),
+        "{}",
+        reason("cut.jpg")
+    );
+    assert_ne!(item(&items, "xref.pdf")["status"], "pending");
+    assert!(!reason("xref.pdf").contains("took longer"));
     // Read within its bounds: no limit was needed.
     let amp = reason("amplifier.pdf");
     assert!(
@@ -549,6 +584,31 @@ async fn hostile_supplier_pages_and_documents_fail_their_scrape_not_the_server()
             .map_or(0, Vec::len)
             <= 200
     );
+
+    // Half a megabyte of robots.txt rules, each a pattern to compile: discovery reads them
+    // in a worker and ends.
+    site.serve(
+        "/robots.txt",
+        Resource::text(
+            &(0..20_000)
+                .map(|i| format!("Disallow: /{i}*a*b*$\n"))
+                .collect::<String>(),
+        ),
+    );
+    site.serve("/", Resource::html("<h1>Zertifikate</h1><p>ISO 9001</p>"));
+    let crawled = s
+        .post(
+            "/api/organizations/",
+            Some(&token),
+            json!({"name": "Robots AG", "website": site.url("/")}),
+        )
+        .await;
+    assert_eq!(crawled.status, 201, "{:?}", crawled.body);
+    eventually_within(LONG, "discovery reads robots.txt and ends", async || {
+        let h = s.get("/api/monitoring/health/", Some(&token)).await;
+        (h.body["discoveries_running"] == 0 && site.hits("/robots.txt") > 0).then_some(())
+    })
+    .await;
     still_fine(&s, &other).await;
     quiet(s.pid(), LONG).await;
 }

@@ -13,6 +13,7 @@ pub mod page;
 pub mod pdf;
 pub mod pool;
 pub mod protocol;
+pub mod robots;
 pub mod score;
 pub mod spreadsheet;
 pub mod worker;

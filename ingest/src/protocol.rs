@@ -12,6 +12,7 @@ use url::Url;
 use crate::document::Ocr;
 use crate::limits::Limits;
 use crate::page::Link;
+use crate::robots::RobotsReading;
 use crate::spreadsheet::{FileKind, RowBatch};
 
 /// Largest frame either side accepts: a 20 MiB document and its framing.
@@ -39,6 +40,8 @@ pub enum Job {
     Page { html: Vec<u8>, url: Url },
     /// An uploaded spreadsheet: its rows, batch by batch.
     Spreadsheet { path: PathBuf, kind: FileKind },
+    /// A site's robots.txt: whether it lets CertWatch fetch `url`.
+    Robots { body: Vec<u8>, url: Url },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +60,7 @@ pub enum Reply {
     Rows(RowBatch),
     /// The end of a spreadsheet: read to the end, or why not.
     SpreadsheetDone(Result<(), String>),
+    Robots(RobotsReading),
     /// The reader panicked on this input (the worker itself goes on).
     Panicked(String),
 }

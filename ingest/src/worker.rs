@@ -13,6 +13,7 @@ use crate::limits::Limits;
 use crate::page;
 use crate::pdf;
 use crate::protocol::{Job, PageReading, Reply, Request, read_frame, write_frame};
+use crate::robots;
 use crate::score::score;
 use crate::spreadsheet;
 
@@ -95,6 +96,7 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
                 links: page.links,
             }))
         }
+        Job::Robots { body, url } => send(Reply::Robots(robots::read(&body, &url))),
         Job::Spreadsheet { path, kind } => {
             // The whole file is read and checked before its first row is handed on: a file
             // refused halfway (past the row limit, truncated at its end) changes nothing.

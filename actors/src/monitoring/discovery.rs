@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use certwatch_store::monitoring::normalize_url;
 use reqwest::Url;
-use texting_robots::Robot;
 
 use certwatch_ingest::score::{MIN_SCORE, QUALITY_WORDS, mentions_certificates};
 use uuid::Uuid;
@@ -27,8 +26,6 @@ const PAUSE: Duration = Duration::from_millis(200);
 /// Longest crawl delay from robots.txt that is honoured (a longer one is capped).
 const MAX_PAUSE: Duration = Duration::from_secs(10);
 const ROBOTS_BYTES: usize = 512 << 10;
-/// The product token robots.txt rules are matched against.
-const ROBOTS_AGENT: &str = "CertWatch";
 
 /// Link targets that are never pages.
 const NOT_PAGES: &[&str] = &[
@@ -56,9 +53,10 @@ fn followable(url: &Url, sites: &[String]) -> bool {
 }
 
 /// What robots.txt allows: its rules when it answers 2xx, everything when it is missing
-/// (4xx), nothing when it cannot be read (5xx, network errors) — as RFC 9309 says.
+/// (4xx), nothing when it cannot be read (5xx, network errors) — as RFC 9309 says. The
+/// rules are read in a worker, for each URL the crawl wants to fetch.
 enum Robots {
-    Rules(Box<Robot>),
+    Rules { body: Vec<u8>, pause: Duration },
     AllowAll,
     DisallowAll(String),
 }
@@ -69,10 +67,20 @@ impl Robots {
             return Robots::AllowAll;
         };
         match ctx.fetcher.get(tenant, url.as_str(), ROBOTS_BYTES).await {
-            Ok(f) if (200..300).contains(&f.status) => match Robot::new(ROBOTS_AGENT, &f.body) {
-                Ok(robot) => Robots::Rules(Box::new(robot)),
-                Err(_) => Robots::AllowAll,
-            },
+            Ok(f) if (200..300).contains(&f.status) => {
+                match read::robots(ctx, tenant, f.body.clone(), start.clone()).await {
+                    Ok(r) if r.parsed => Robots::Rules {
+                        body: f.body,
+                        pause: r
+                            .delay_secs
+                            .map(|d| Duration::from_secs_f32(d.clamp(0.0, MAX_PAUSE.as_secs_f32())))
+                            .unwrap_or(PAUSE)
+                            .max(PAUSE),
+                    },
+                    Ok(_) => Robots::AllowAll,
+                    Err(e) => Robots::DisallowAll(e),
+                }
+            }
             Ok(f) if (400..500).contains(&f.status) => Robots::AllowAll,
             Ok(f) => Robots::DisallowAll(format!("robots.txt answered HTTP {}", f.status)),
             Err(FetchError::TooLarge(_)) => Robots::AllowAll,
@@ -80,9 +88,12 @@ impl Robots {
         }
     }
 
-    fn allows(&self, url: &Url) -> bool {
+    /// Whether `url` may be fetched; rules that cannot be read in time disallow it.
+    async fn allows(&self, ctx: &Context, tenant: Uuid, url: &Url) -> bool {
         match self {
-            Robots::Rules(robot) => robot.allowed(url.as_str()),
+            Robots::Rules { body, .. } => read::robots(ctx, tenant, body.clone(), url.clone())
+                .await
+                .is_ok_and(|r| r.allowed),
             Robots::AllowAll => true,
             Robots::DisallowAll(_) => false,
         }
@@ -90,11 +101,7 @@ impl Robots {
 
     fn pause(&self) -> Duration {
         match self {
-            Robots::Rules(robot) => robot
-                .delay
-                .map(|d| Duration::from_secs_f32(d.clamp(0.0, MAX_PAUSE.as_secs_f32())))
-                .unwrap_or(PAUSE)
-                .max(PAUSE),
+            Robots::Rules { pause, .. } => *pause,
             _ => PAUSE,
         }
     }
@@ -124,7 +131,7 @@ pub(crate) async fn crawl(
         let Some(key) = normalize_url(url.as_str()) else {
             continue;
         };
-        if !seen.insert(key) || !robots.allows(&url) {
+        if !seen.insert(key) || !robots.allows(ctx, tenant, &url).await {
             continue;
         }
         if fetched > 0 {

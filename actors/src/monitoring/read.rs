@@ -4,6 +4,7 @@
 
 use certwatch_ingest::pool::Lane;
 use certwatch_ingest::protocol::{Job, PageReading, Reply};
+use certwatch_ingest::robots::RobotsReading;
 use certwatch_store::monitoring::Finding;
 use reqwest::Url;
 use uuid::Uuid;
@@ -24,6 +25,23 @@ pub(crate) async fn page(
     {
         Ok(Reply::Page(reading)) => Ok(reading),
         other => Err(failure("the page", other)),
+    }
+}
+
+/// What a site's robots.txt says about fetching `url`.
+pub(crate) async fn robots(
+    ctx: &Context,
+    tenant: Uuid,
+    body: Vec<u8>,
+    url: Url,
+) -> Result<RobotsReading, String> {
+    match ctx
+        .parsing
+        .run(tenant, Lane::Pages, Job::Robots { body, url })
+        .await
+    {
+        Ok(Reply::Robots(reading)) => Ok(reading),
+        other => Err(failure("robots.txt", other)),
     }
 }
 
