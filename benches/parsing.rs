@@ -21,7 +21,7 @@ use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_ingest::pool::{Lane, Pool, PoolConfig};
 use certwatch_ingest::protocol::{Job, Reply};
 use harness::Server;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 const DOCUMENTS: usize = 200;
@@ -63,23 +63,9 @@ fn mb(pid: u32, field: &str) -> f64 {
 }
 
 async fn upload(s: &Server, token: &str, files: Vec<(String, Vec<u8>)>) -> String {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part(
-            "files",
-            reqwest::multipart::Part::bytes(bytes).file_name(name),
-        );
-    }
-    let r = s
-        .http
-        .post(format!("{}/api/bulk-upload/", s.base))
-        .header("Authorization", format!("Token {token}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = r.json().await.unwrap();
-    body["id"].as_str().unwrap().to_string()
+    let r = s.upload("/api/bulk-upload/", token, "files", files).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
 }
 
 async fn end_to_end() {
@@ -144,15 +130,22 @@ async fn end_to_end() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let took = started.elapsed().as_secs_f64();
-    let mut failed = 0;
+    let mut counts = [0u64; 3];
     for (token, batch) in tokens.iter().zip(&batches) {
         let b = s
             .get(&format!("/api/bulk-upload/{batch}/"), Some(token))
             .await;
-        failed += b.body["failed_count"].as_u64().unwrap_or(0);
+        for (n, field) in
+            counts
+                .iter_mut()
+                .zip(["matched_count", "needs_review_count", "failed_count"])
+        {
+            *n += b.body[field].as_u64().unwrap_or(0);
+        }
     }
+    let [matched, review, failed] = counts;
     println!(
-        "read in {took:.1} s: {:.0} documents/minute ({failed} failed)",
+        "read in {took:.1} s: {:.0} documents/minute ({matched} matched, {review} to review, {failed} failed)",
         DOCUMENTS as f64 / took * 60.0
     );
     println!(

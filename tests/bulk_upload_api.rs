@@ -8,22 +8,7 @@ use common::{Server, eventually, pdf};
 use serde_json::{Value, json};
 
 async fn upload(s: &Server, token: &str, files: Vec<(&str, Vec<u8>)>) -> common::Answer {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part(
-            "files",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
-        );
-    }
-    let r = s
-        .http
-        .post(format!("{}/api/bulk-upload/", s.base))
-        .header("Authorization", format!("Token {token}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    common::answer(r).await
+    s.upload("/api/bulk-upload/", token, "files", files).await
 }
 
 fn certificate(lines: &[&str]) -> Vec<u8> {

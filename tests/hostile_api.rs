@@ -34,46 +34,15 @@ fn server(extra: &[(&str, &str)]) -> Server {
     Server::start(&env)
 }
 
-async fn upload(
-    s: &Server,
-    token: &str,
-    field: &str,
-    path: &str,
-    files: Vec<(&str, Vec<u8>)>,
-) -> Answer {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part(
-            field.to_string(),
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
-        );
-    }
-    let r = s
-        .http
-        .post(format!("{}{path}", s.base))
-        .header("Authorization", format!("Token {token}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    common::answer(r).await
-}
-
 async fn bulk(s: &Server, token: &str, files: Vec<(&str, Vec<u8>)>) -> String {
-    let r = upload(s, token, "files", "/api/bulk-upload/", files).await;
+    let r = s.upload("/api/bulk-upload/", token, "files", files).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     r.body["id"].as_str().unwrap().to_string()
 }
 
 async fn import(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> Answer {
-    upload(
-        s,
-        token,
-        "file",
-        "/api/imports/upload/",
-        vec![(name, bytes)],
-    )
-    .await
+    s.upload("/api/imports/upload/", token, "file", vec![(name, bytes)])
+        .await
 }
 
 /// Waits for a batch to complete; its items by file name.
@@ -198,6 +167,16 @@ async fn hostile_documents_end_with_their_reason_and_hurt_nobody() {
             ("cut.jpg", cut_scan),
             ("xref.pdf", lying_xref),
             ("mislabelled.pdf", png(100, 100, "png")),
+            // Arrays nested two hundred thousand deep: a recursive parser's stack.
+            (
+                "nested.pdf",
+                [
+                    b"%PDF-1.4\n1 0 obj\n".as_slice(),
+                    &vec![b'['; 200_000],
+                    b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+                ]
+                .concat(),
+            ),
             ("amplifier.pdf", amplifier),
             ("good.pdf", good),
         ],
@@ -238,6 +217,8 @@ async fn hostile_documents_end_with_their_reason_and_hurt_nobody() {
         "{}",
         reason("cut.jpg")
     );
+    assert_eq!(item(&items, "nested.pdf")["status"], "failed", "{items:?}");
+    assert!(!reason("nested.pdf").is_empty());
     assert_ne!(item(&items, "xref.pdf")["status"], "pending");
     assert!(!reason("xref.pdf").contains("took longer"));
     // Read within its bounds: no limit was needed.

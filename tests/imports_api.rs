@@ -8,19 +8,13 @@ use common::receiver;
 use serde_json::{Value, json};
 
 async fn upload(s: &Server, token: &str, filename: &str, bytes: Vec<u8>) -> common::Answer {
-    let form = reqwest::multipart::Form::new().part(
+    s.upload(
+        "/api/imports/upload/",
+        token,
         "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()),
-    );
-    let r = s
-        .http
-        .post(format!("{}/api/imports/upload/", s.base))
-        .header("Authorization", format!("Token {token}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    common::answer(r).await
+        vec![(filename, bytes)],
+    )
+    .await
 }
 
 fn counts(body: &Value) -> [u64; 4] {

@@ -186,6 +186,32 @@ impl Server {
         answer(req.send().await.unwrap()).await
     }
 
+    /// Posts files as multipart parts named `field` (each with its file name).
+    pub async fn upload<N: AsRef<str>>(
+        &self,
+        path: &str,
+        token: &str,
+        field: &str,
+        files: Vec<(N, Vec<u8>)>,
+    ) -> Answer {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.as_ref().to_string()),
+            );
+        }
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Token {token}"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+
     pub fn outbox(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
