@@ -51,6 +51,15 @@ pub fn date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
 }
 
+/// Years a certificate's dates or a token's expiry may fall in: nothing was certified
+/// before 1950, and a date past 2200 is a typo (or year 0000 a placeholder), not a plan.
+pub const SANE_YEARS: std::ops::RangeInclusive<i32> = 1950..=2200;
+
+/// A real calendar date within [`SANE_YEARS`], as certificates carry them.
+pub fn certificate_date(raw: &str) -> Option<NaiveDate> {
+    date(raw).filter(|d| SANE_YEARS.contains(&chrono::Datelike::year(d)))
+}
+
 /// A certificate type code: upper-case letters, digits and `_`, 2 to 50 characters.
 pub fn type_code(raw: &str) -> Option<String> {
     let code = raw.trim().to_ascii_uppercase();
@@ -107,6 +116,23 @@ pub fn format_duration(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_dates_are_real_and_sane() {
+        assert!(certificate_date("2027-01-14").is_some());
+        assert!(certificate_date("1950-01-01").is_some());
+        assert!(certificate_date("2200-12-31").is_some());
+        for bad in [
+            "0000-01-01",
+            "1949-12-31",
+            "2201-01-01",
+            "2027-02-30",
+            "14.01.2027",
+            "",
+        ] {
+            assert_eq!(certificate_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn durations_round_trip() {

@@ -57,6 +57,7 @@ pub struct Query {
 }
 
 impl Query {
+    /// A free-text parameter (`search`, `country`, …); empty counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .get(name)
@@ -64,14 +65,25 @@ impl Query {
             .filter(|v| !v.is_empty())
     }
 
-    /// A parameter parsed by `parse`; present but unparsable is a 400 naming it.
+    /// A parameter that takes an id, a number or a choice: absent is `None`, but present
+    /// and empty (`?organization=`) is a 400 naming it, like any other malformed value.
+    pub fn strict(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        match self.pairs.get(name).map(String::as_str) {
+            Some(v) if v.trim().is_empty() => {
+                Err(ApiError::field(name, "This parameter may not be empty."))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// A parameter parsed by `parse`; present but empty or unparsable is a 400 naming it.
     pub fn parsed<T>(
         &self,
         name: &str,
         parse: impl Fn(&str) -> Option<T>,
         message: &str,
     ) -> Result<Option<T>, ApiError> {
-        self.get(name)
+        self.strict(name)?
             .map(|v| parse(v).ok_or_else(|| ApiError::field(name, message)))
             .transpose()
     }
@@ -90,7 +102,7 @@ impl Query {
 
     /// `ordering`: one of `keys`, optionally prefixed with `-` for descending.
     pub fn ordering<K: Copy>(&self, keys: &[(&str, K)]) -> Result<Option<(K, bool)>, ApiError> {
-        let Some(raw) = self.get("ordering") else {
+        let Some(raw) = self.strict("ordering")? else {
             return Ok(None);
         };
         let (name, desc) = match raw.strip_prefix('-') {

@@ -21,6 +21,9 @@ pub struct Input {
 impl Input {
     pub fn parse(body: Body, partial: bool) -> Result<Input, ApiError> {
         match parse_json::<Value>(body)? {
+            Value::Object(map) if partial && map.is_empty() => Err(ApiError::BadRequest(
+                "Send at least one field to change.".into(),
+            )),
             Value::Object(map) => Ok(Input {
                 map,
                 partial,

@@ -20,7 +20,7 @@ impl PageRequest {
     /// Reads `page` and `page_size`; a `page_size` above the maximum is clamped to it.
     pub fn from_query(q: &Query) -> Result<PageRequest, ApiError> {
         let positive = |name: &str, default: usize| -> Result<usize, ApiError> {
-            match q.get(name) {
+            match q.strict(name)? {
                 None => Ok(default),
                 Some(v) => v
                     .parse::<usize>()

@@ -459,9 +459,9 @@ pub async fn confirm_item(
     let number = input.required_text("certificate_number", 100);
     let issuing_body = input.text("issuing_body", 200);
     let scope = input.text("scope", 2000);
-    let date_message = "Use a date like 2027-01-14.";
-    let issue_date = input.optional_parsed("issue_date", rules::date, date_message);
-    let expiry_date = input.required_parsed("expiry_date", rules::date, date_message);
+    let date_message = super::certificates::DATE_MESSAGE;
+    let issue_date = input.optional_parsed("issue_date", rules::certificate_date, date_message);
+    let expiry_date = input.required_parsed("expiry_date", rules::certificate_date, date_message);
     input.finish()?;
     let (Some(organization_id), Some(code), Some(number), Some(expiry_date)) =
         (organization_id, code, number, expiry_date)

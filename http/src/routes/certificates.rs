@@ -217,19 +217,22 @@ fn parse_status(raw: &str) -> Option<CertStatus> {
     CertStatus::parse(&raw.trim().to_ascii_uppercase())
 }
 
+/// What a certificate date that is not one says.
+pub(crate) const DATE_MESSAGE: &str = "Use a real date from 1950 to 2200, like 2027-01-14.";
+
 const STATUS_MESSAGE: &str = "Must be one of ACTIVE, EXPIRED, REVOKED, PENDING.";
 
 fn certificate_patch(body: Body, partial: bool) -> Result<CertPatch, ApiError> {
     let mut input = Input::parse(body, partial)?;
-    let date_message = "Use a date like 2027-01-14.";
+    let date_message = DATE_MESSAGE;
     let patch = CertPatch {
         organization_id: input.required_uuid("organization"),
         certificate_type_id: input.required_uuid("certificate_type_id"),
         certificate_number: input.required_text("certificate_number", 200),
         issuing_body: input.text("issuing_body", 300),
         scope: input.text("scope", 5000),
-        issue_date: input.optional_parsed("issue_date", rules::date, date_message),
-        expiry_date: input.optional_parsed("expiry_date", rules::date, date_message),
+        issue_date: input.optional_parsed("issue_date", rules::certificate_date, date_message),
+        expiry_date: input.optional_parsed("expiry_date", rules::certificate_date, date_message),
         // Absent on create or PUT means ACTIVE.
         status: input
             .optional_parsed("status", parse_status, STATUS_MESSAGE)
@@ -290,7 +293,7 @@ pub async fn list_certificates(
             ("created_at", CertOrder::CreatedAt),
         ])?,
     };
-    if let Some(code) = q.get("type_code") {
+    if let Some(code) = q.strict("type_code")? {
         let ty = state
             .store()
             .certificate_type_by_code(caller.tenant_id, &code.trim().to_ascii_uppercase())?;

@@ -2,7 +2,8 @@
 
 use certwatch_actors::{IssuedToken, TenantMsg};
 use certwatch_store::accounts::{Token, TokenKind};
-use chrono::{DateTime, Utc};
+use certwatch_store::rules;
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -164,11 +165,15 @@ pub async fn create_token(
     let expires_at = match req.expires_at.filter(|s| !s.is_empty()) {
         None => None,
         Some(raw) => match DateTime::parse_from_rfc3339(&raw) {
-            Ok(at) if at.with_timezone(&Utc) > Utc::now() => Some(at.with_timezone(&Utc)),
-            Ok(_) => {
+            Ok(at) if at.with_timezone(&Utc) <= Utc::now() => {
                 errors.add("expires_at", "Must be in the future.");
                 None
             }
+            Ok(at) if !rules::SANE_YEARS.contains(&at.year()) => {
+                errors.add("expires_at", "Must be no later than the year 2200.");
+                None
+            }
+            Ok(at) => Some(at.with_timezone(&Utc)),
             Err(_) => {
                 errors.add(
                     "expires_at",
