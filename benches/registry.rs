@@ -75,7 +75,10 @@ async fn main() {
                 }),
                 document_url: None,
             };
-            store.edit_certificate(tenant, None, patch, now).unwrap();
+            let by = certwatch_store::history::ChangedBy::User(uuid::Uuid::nil());
+            store
+                .edit_certificate(tenant, None, patch, by, now)
+                .unwrap();
         }
     }
     store.commit().await.unwrap();

@@ -32,8 +32,19 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
 
     let store = Store::open(&config.data_dir)
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let duplicates: usize = store
+        .duplicate_certificates()?
+        .iter()
+        .map(|g| g.certificates.len() - 1)
+        .sum();
+    if duplicates > 0 {
+        tracing::warn!(
+            duplicates,
+            "certificates share a number and type; stop the service and run `certwatch doctor --merge`"
+        );
+    }
     let actors = Actors::start(store, config.clone()).await?;
-    let routes = certwatch_http::routes(AppState::new(actors.clone(), config.clone()));
+    let routes = certwatch_http::routes(AppState::new(actors.clone(), config.clone(), duplicates));
 
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(
@@ -63,4 +74,51 @@ impl RunningServer {
         self.actors.store().flush()?;
         Ok(())
     }
+}
+
+/// `certwatch doctor`: lists the groups of certificates that share a type and number and,
+/// with `merge`, folds each into its newest certificate. The store belongs to one process:
+/// opening it fails while the service runs.
+pub fn doctor(
+    data_dir: &std::path::Path,
+    merge: bool,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    let store = Store::open(data_dir).with_context(|| {
+        format!(
+            "cannot open the store in {} (stop the service first)",
+            data_dir.display()
+        )
+    })?;
+    let groups = store.duplicate_certificates()?;
+    writeln!(
+        out,
+        "{} group(s) of certificates share a type and number",
+        groups.len()
+    )?;
+    for group in &groups {
+        let first = &group.certificates[0];
+        writeln!(
+            out,
+            "tenant {} number {:?}:",
+            first.tenant_id, first.certificate_number
+        )?;
+        for c in &group.certificates {
+            writeln!(
+                out,
+                "  {} {:?} organization {} expires {} updated {}",
+                c.id,
+                c.certificate_number,
+                c.organization_id,
+                c.expiry_date.map_or("-".into(), |d| d.to_string()),
+                c.updated_at.to_rfc3339()
+            )?;
+        }
+        if merge {
+            let kept = store.merge_duplicates(group)?;
+            writeln!(out, "  merged into {}", kept.id)?;
+        }
+    }
+    store.flush()?;
+    Ok(())
 }

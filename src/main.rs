@@ -29,6 +29,14 @@ enum Command {
     Config,
     /// Read untrusted files for a running server (started by it; speaks on stdin/stdout).
     Worker,
+    /// With the service stopped: list certificates that share a type and number (written
+    /// before that was refused) and, with --merge, fold each group into its newest one.
+    Doctor {
+        /// Merge every group (one transaction each), keeping the newest values and every
+        /// value only an older duplicate has.
+        #[arg(long)]
+        merge: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +59,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        Command::Doctor { merge } => doctor(&config, merge),
         Command::Worker => unreachable!("handled before the configuration is read"),
     }
 }
@@ -98,6 +107,27 @@ fn serve(config: Config) -> ExitCode {
             }
         }
     })
+}
+
+fn doctor(config: &Config, merge: bool) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("certwatch: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _guard = runtime.enter();
+    match certwatch::doctor(&config.data_dir, merge, &mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("certwatch doctor: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn wait_for_stop_signal() {

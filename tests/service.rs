@@ -18,7 +18,8 @@ async fn health_reports_store_and_actor_tree() {
     assert_eq!(h.status, 200);
     assert_eq!(h.body["status"], "ok");
     assert_eq!(h.body["store"]["ok"], true);
-    assert_eq!(h.body["store"]["schema_version"], 1);
+    assert_eq!(h.body["store"]["schema_version"], 2);
+    assert_eq!(h.body["store"]["duplicate_certificates"], 0);
     for part in [
         "root",
         "mailer",
@@ -65,10 +66,11 @@ async fn openapi_document_lists_routes_that_exist() {
             );
         }
     }
-    // auth (18 with the tenant settings and listing and revoking invitations), health, organizations and sites (12), certificate
+    // auth (18 with the tenant settings and listing and revoking invitations), health,
+    // certificate history (1), organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
     // imports (1), monitoring (12), bulk upload (8).
-    assert_eq!(operations, 87);
+    assert_eq!(operations, 88);
     for path in [
         "/api/health/",
         "/api/auth/register/",

@@ -14,6 +14,7 @@ use certwatch_store::accounts::{
 use certwatch_store::api_keys::ApiKey;
 use certwatch_store::bulk::{Batch, Confirmation, Item, Read};
 use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
+use certwatch_store::history::ChangedBy;
 use certwatch_store::import::{ImportCounts, ImportRow};
 use certwatch_store::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
 use certwatch_store::registry::{
@@ -113,13 +114,16 @@ pub enum TenantMsg {
         id: Uuid,
         reply: Reply<()>,
     },
+    /// A person's edit: `user` is who, for the certificate's history.
     EditCertificate {
         id: Option<Uuid>,
         patch: CertPatch,
+        user: Uuid,
         reply: Reply<Certificate>,
     },
     DeleteCertificate {
         id: Uuid,
+        user: Uuid,
         reply: Reply<()>,
     },
     SetPublicListing {
@@ -544,12 +548,21 @@ impl Actor for TenantActor {
                 let result = crash_on_store_error(store.delete_certificate_type(tenant, id))?;
                 reply_when_durable(store, reply, result);
             }
-            TenantMsg::EditCertificate { id, patch, reply } => {
-                let result = crash_on_store_error(store.edit_certificate(tenant, id, patch, now))?;
+            TenantMsg::EditCertificate {
+                id,
+                patch,
+                user,
+                reply,
+            } => {
+                let by = ChangedBy::User(user);
+                let result =
+                    crash_on_store_error(store.edit_certificate(tenant, id, patch, by, now))?;
                 reply_when_durable(store, reply, result);
             }
-            TenantMsg::DeleteCertificate { id, reply } => {
-                let result = store.delete_certificate(tenant, id, now).map(|_| ());
+            TenantMsg::DeleteCertificate { id, user, reply } => {
+                let result = store
+                    .delete_certificate(tenant, id, ChangedBy::User(user), now)
+                    .map(|_| ());
                 reply_when_durable(store, reply, crash_on_store_error(result)?);
             }
             TenantMsg::SetPublicListing { on, reply } => {

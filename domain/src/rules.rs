@@ -51,6 +51,15 @@ pub fn date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
 }
 
+/// A certificate number as its identity: case, white space and dashes folded, so
+/// `Q-2024 0815` and `q20240815` are the same certificate body's number.
+pub fn number_identity(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}'))
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// Years a certificate's dates or a token's expiry may fall in: nothing was certified
 /// before 1950, and a date past 2200 is a typo (or year 0000 a placeholder), not a plan.
 pub const SANE_YEARS: std::ops::RangeInclusive<i32> = 1950..=2200;
@@ -116,6 +125,22 @@ pub fn format_duration(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_compared_without_case_spaces_or_dashes() {
+        assert_eq!(number_identity("Q-2024 0815"), "Q20240815");
+        assert_eq!(number_identity("q 2024\u{2013}0815"), "Q20240815");
+        assert_eq!(number_identity("12 100 45678 TMS"), "1210045678TMS");
+        assert_ne!(
+            number_identity("Q-2024-0815"),
+            number_identity("Q-2024-0816")
+        );
+        assert_eq!(
+            number_identity("Q/1.2"),
+            "Q/1.2",
+            "other punctuation counts"
+        );
+    }
 
     #[test]
     fn certificate_dates_are_real_and_sane() {

@@ -33,13 +33,17 @@ pub struct AppState {
     auth_limiter: IpLimiter,
     search_limiter: IpLimiter,
     api_limiter: TenantLimiter,
+    /// Certificates sharing an identity when the service started (written before the
+    /// identity rule; `certwatch doctor` merges them with the service stopped).
+    pub duplicates_at_start: usize,
 }
 
 pub type State = Arc<AppState>;
 
 impl AppState {
-    pub fn new(actors: Actors, config: Arc<Config>) -> State {
+    pub fn new(actors: Actors, config: Arc<Config>, duplicates_at_start: usize) -> State {
         Arc::new(AppState {
+            duplicates_at_start,
             auth_limiter: IpLimiter::per_minute(config.auth_rate_per_minute),
             search_limiter: IpLimiter::per_minute(config.public_search_rate_per_minute),
             api_limiter: TenantLimiter::per_minute(config.api_rate_per_minute),

@@ -8,8 +8,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
 use crate::routes::{
-    accounts, api_keys, bulk_upload, certificate_types, certificates, health, imports, invitations,
-    members, monitoring, organizations, tenant, tokens, v1, webhooks,
+    accounts, api_keys, bulk_upload, certificate_history, certificate_types, certificates, health,
+    imports, invitations, members, monitoring, organizations, tenant, tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -61,6 +61,7 @@ use crate::routes::{
         certificates::delete_certificate,
         certificates::expiring_certificates,
         certificates::public_search,
+        certificate_history::certificate_history,
         webhooks::list_subscribers,
         webhooks::create_subscriber,
         webhooks::get_subscriber,

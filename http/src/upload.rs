@@ -86,10 +86,13 @@ pub async fn files(
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
     let mut found = Vec::new();
     let mut total = 0u64;
+    // Past the budget the rest of the request is still read (and dropped) before the 413:
+    // answering mid-body would cut the client off while it sends.
+    let mut over_budget = false;
     while let Some(part) = form.try_next().await.map_err(bad)? {
         let wanted = part.name() == field;
         let filename = part.filename().unwrap_or_default().to_string();
-        let mut upload = if wanted {
+        let mut upload = if wanted && !over_budget {
             let path = dir.join(format!("{}.upload", Uuid::new_v4()));
             let file = tokio::fs::File::create(&path).await.map_err(io)?;
             let temp = TempUpload {
@@ -111,14 +114,11 @@ pub async fn files(
                     if temp.size + n as u64 > cap {
                         // Over the cap: the rest of the part is read and dropped.
                         upload = None;
+                    } else if total + n as u64 > budget.bytes {
+                        over_budget = true;
+                        upload = None;
                     } else {
                         total += n as u64;
-                        if total > budget.bytes {
-                            return Err(ApiError::Status(
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                budget.exceeded,
-                            ));
-                        }
                         if temp.head.len() < HEAD_BYTES {
                             let take = (HEAD_BYTES - temp.head.len()).min(n);
                             temp.head.extend_from_slice(&piece[..take]);
@@ -131,7 +131,7 @@ pub async fn files(
                 chunk.advance(n);
             }
         }
-        if wanted {
+        if wanted && !over_budget {
             let file = match upload {
                 Some((mut file, mut temp, hash)) => {
                     file.flush().await.map_err(io)?;
@@ -142,6 +142,12 @@ pub async fn files(
             };
             found.push(Upload { filename, file });
         }
+    }
+    if over_budget {
+        return Err(ApiError::Status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            budget.exceeded,
+        ));
     }
     Ok(found)
 }

@@ -343,6 +343,27 @@ fn batch_key(tenant: Uuid, batch: Uuid) -> [u8; 32] {
     keys::pair(tenant, batch)
 }
 
+/// What filing a document did: the certificate, and — when it was already on file — the
+/// fields the document changed.
+struct Filed {
+    id: Uuid,
+    changed: Option<Vec<&'static str>>,
+}
+
+impl Filed {
+    /// The note a matched item carries when it updated a certificate already on file.
+    fn note(&self) -> Option<String> {
+        match self.changed.as_deref() {
+            None => None,
+            Some([]) => Some("Already on file: the existing certificate is unchanged.".into()),
+            Some(fields) => Some(format!(
+                "Updated the existing certificate: {}.",
+                fields.join(", ")
+            )),
+        }
+    }
+}
+
 impl Store {
     /// Stores a new batch with its items in one transaction.
     pub fn create_batch(&self, batch: &Batch, items: &[Item]) -> Result<(), StoreError> {
@@ -511,8 +532,11 @@ impl Store {
                 issue_date: ex.issue_date.as_ref().map(|f| f.value),
                 expiry_date: ex.expiry_date.as_ref().map(|f| f.value).unwrap_or_default(),
             };
-            match self.file_certificate(tenant, &filing, now) {
-                Ok(cert) => item.certificate_id = Some(cert),
+            match self.file_certificate(tenant, item.id, &filing, now) {
+                Ok(filed) => {
+                    item.certificate_id = Some(filed.id);
+                    reason = filed.note();
+                }
                 Err(RegistryError::Field { message, .. }) => {
                     status = ItemStatus::NeedsReview;
                     reason = Some(message);
@@ -526,36 +550,64 @@ impl Store {
         Ok(item)
     }
 
-    /// Creates the certificate a document shows, or updates the organization's certificate
-    /// with that number. Returns its id.
+    /// Creates the certificate a document shows, or updates the one the tenant has with
+    /// its type and number (its identity). A number that belongs to another
+    /// organization's certificate is never filed: a field error, so a person decides.
     fn file_certificate(
         &self,
         tenant: Uuid,
+        item: Uuid,
         c: &Confirmation,
         now: DateTime<Utc>,
-    ) -> Result<Uuid, RegistryError> {
+    ) -> Result<Filed, RegistryError> {
         let ty = self
             .certificate_type_by_code(tenant, &c.certificate_type_code)?
             .ok_or_else(|| RegistryError::Field {
                 field: "certificate_type_code",
                 message: format!("No certificate type with code {}.", c.certificate_type_code),
             })?;
-        let existing = self
+        let holder = self
             .certificates_by_number(tenant, &c.certificate_number)?
             .into_iter()
-            .find(|cert| cert.organization_id == c.organization_id)
-            .map(|cert| cert.id);
+            .find(|cert| cert.certificate_type_id == ty.id);
+        if let Some(h) = &holder
+            && h.organization_id != c.organization_id
+        {
+            let owner = self
+                .organization(tenant, h.organization_id)?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            return Err(RegistryError::Field {
+                field: "certificate_number",
+                message: format!(
+                    "Certificate {} of this type belongs to another organization ({owner}, certificate {}).",
+                    c.certificate_number, h.id
+                ),
+            });
+        }
+        let existing = holder.as_ref().map(|h| h.id);
         let patch = crate::edits::CertPatch {
             organization_id: Some(c.organization_id),
             certificate_type_id: Some(ty.id),
-            certificate_number: Some(c.certificate_number.clone()),
+            // The same number written another way keeps the spelling on file.
+            certificate_number: Some(
+                holder
+                    .as_ref()
+                    .map_or(&c.certificate_number, |h| &h.certificate_number)
+                    .clone(),
+            ),
             issuing_body: Some(c.issuing_body.clone()),
             scope: Some(c.scope.clone()),
             issue_date: Some(c.issue_date),
             expiry_date: Some(Some(c.expiry_date)),
             ..Default::default()
         };
-        Ok(self.edit_certificate(tenant, existing, patch, now)?.id)
+        let by = crate::history::ChangedBy::BulkItem(item);
+        let cert = self.edit_certificate(tenant, existing, patch, by, now)?;
+        Ok(Filed {
+            id: cert.id,
+            changed: holder.map(|old| crate::registry::changed_fields(&old, &cert)),
+        })
     }
 
     /// A person's values for a needs_review item: files the certificate and records which
@@ -579,7 +631,8 @@ impl Store {
                 message: "No such organization.".into(),
             });
         }
-        item.certificate_id = Some(self.file_certificate(tenant, &c, now)?);
+        let filed = self.file_certificate(tenant, item.id, &c, now)?;
+        item.certificate_id = Some(filed.id);
         item.corrections = corrected_fields(&item.extracted, &c);
         if item.organization_id != Some(c.organization_id) {
             item.corrections.insert(0, "organization".into());
@@ -587,7 +640,7 @@ impl Store {
         item.organization_id = Some(c.organization_id);
         item.match_reason = Some(CONFIRMED.into());
         item.status = ItemStatus::Matched;
-        item.reason = None;
+        item.reason = filed.note();
         item.updated_at = now;
         self.save_item(&item)?;
         Ok(item)

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::Store;
+use crate::history::ChangedBy;
 use crate::registry::{
     CertStatus, Certificate, CertificateType, Event, Organization, RegistryError, Site,
     cert_event_data,
@@ -191,7 +192,8 @@ impl Store {
     ) -> Result<(), RegistryError> {
         let announced = self.expiry_notice(cert.tenant_id, cert.id)?;
         if let Some((event, threshold)) = expiring_event(cert, today, announced, now) {
-            self.save_certificate(cert, Some(cert), &[event])?;
+            // Nothing of the certificate changes here, so no history entry is written.
+            self.save_certificate(cert, Some(cert), &[event], ChangedBy::ExpirySweep)?;
             // Written after the event: a crash in between repeats the event (at least once).
             self.trees()
                 .expiry_notices
@@ -306,6 +308,7 @@ impl Store {
         tenant: Uuid,
         id: Option<Uuid>,
         patch: CertPatch,
+        by: ChangedBy,
         now: DateTime<Utc>,
     ) -> Result<Certificate, RegistryError> {
         let old = match id {
@@ -355,11 +358,49 @@ impl Store {
             return Err(invalid("certificate_number", "This field is required."));
         }
         check_dates(cert.issue_date, cert.expiry_date)?;
+        self.check_identity(old.as_ref(), &cert)?;
         cert.updated_at = now;
         let events = certificate_events(old.as_ref(), &cert, now);
-        self.save_certificate(&cert, old.as_ref(), &events)?;
+        self.save_certificate(&cert, old.as_ref(), &events, by)?;
         self.after_certificate_saved(old.as_ref(), &cert, now)?;
         Ok(cert)
+    }
+
+    /// A certificate is its certification body's number for its type: a new certificate,
+    /// or one whose number or type changes, may not take the identity of another one of
+    /// the tenant. (Duplicates written before this rule stay editable; `certwatch doctor`
+    /// merges them.)
+    pub(crate) fn check_identity(
+        &self,
+        old: Option<&Certificate>,
+        cert: &Certificate,
+    ) -> Result<(), RegistryError> {
+        let same = old.is_some_and(|o| {
+            o.certificate_type_id == cert.certificate_type_id
+                && crate::rules::number_identity(&o.certificate_number)
+                    == crate::rules::number_identity(&cert.certificate_number)
+        });
+        if same {
+            return Ok(());
+        }
+        if let Some(other) = self.holder_of(cert)? {
+            return Err(RegistryError::Field {
+                field: "certificate_number",
+                message: format!(
+                    "A certificate of this type with this number exists already: {}.",
+                    other.id
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Another certificate of the tenant with `cert`'s type and number, if there is one.
+    pub fn holder_of(&self, cert: &Certificate) -> Result<Option<Certificate>, crate::StoreError> {
+        Ok(self
+            .certificates_by_number(cert.tenant_id, &cert.certificate_number)?
+            .into_iter()
+            .find(|c| c.id != cert.id && c.certificate_type_id == cert.certificate_type_id))
     }
 
     /// Expiry notices after a certificate was saved: a new expiry date is announced afresh
@@ -400,7 +441,7 @@ impl Store {
             cert.status = CertStatus::Expired;
             cert.updated_at = now;
             let events = certificate_events(Some(&old), &cert, now);
-            self.save_certificate(&cert, Some(&old), &events)?;
+            self.save_certificate(&cert, Some(&old), &events, ChangedBy::ExpirySweep)?;
             changed += 1;
         }
         Ok(changed)
@@ -562,7 +603,9 @@ mod tests {
             expiry_date: Some(Some("2025-01-14".parse().unwrap())),
             ..Default::default()
         };
-        let cert = store.edit_certificate(t, None, base.clone(), now).unwrap();
+        let cert = store
+            .edit_certificate(t, None, base.clone(), ChangedBy::User(Uuid::nil()), now)
+            .unwrap();
         assert_eq!(cert.status, CertStatus::Active);
 
         // A patch of one date is checked against the stored other date.
@@ -571,7 +614,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            store.edit_certificate(t, Some(cert.id), early, now),
+            store.edit_certificate(t, Some(cert.id), early, ChangedBy::User(Uuid::nil()), now),
             Err(RegistryError::Field {
                 field: "expiry_date",
                 ..
@@ -582,7 +625,7 @@ mod tests {
             ..base
         };
         assert!(matches!(
-            store.edit_certificate(t, None, foreign, now),
+            store.edit_certificate(t, None, foreign, ChangedBy::User(Uuid::nil()), now),
             Err(RegistryError::Field {
                 field: "organization",
                 ..

@@ -21,7 +21,7 @@
 //! | cert_type_by_code    | tenant ‖ code               | type id      |
 //! | certificates         | tenant ‖ certificate        | Certificate  |
 //! | certs_by_org         | tenant ‖ organization ‖ certificate | (empty) |
-//! | certs_by_number      | tenant ‖ lower(number) ‖ 0 ‖ certificate | (empty) |
+//! | certs_by_number      | tenant ‖ number_identity(number) ‖ 0 ‖ certificate | (empty) |
 //! | events               | tenant ‖ sequence           | Event        |
 //! | subscribers          | tenant ‖ subscriber         | Subscriber   |
 //! | subscriptions        | tenant ‖ subscription       | Subscription |

@@ -9,8 +9,10 @@ pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
 mod codec;
+pub mod duplicates;
 mod durability;
 pub mod edits;
+pub mod history;
 pub mod import;
 pub mod keys;
 pub mod monitoring;
@@ -38,7 +40,9 @@ use durability::GroupCommit;
 const CACHE_BYTES: u64 = 32 << 20;
 
 /// Version of the store layout this release reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 1: the first layout. 2: `certs_by_number` keyed by the number's identity (case, spaces
+/// and dashes folded) instead of its lower case.
+pub const SCHEMA_VERSION: u32 = 2;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,8 @@ pub struct Trees {
     pub bulk_attempts: sled::Tree,
     /// verification key hash → RegistrationClaim (a registration of an unverified address).
     pub registration_claims: sled::Tree,
+    /// tenant ‖ certificate ‖ sequence → HistoryEntry.
+    pub cert_history: sled::Tree,
 }
 
 struct Inner {
@@ -165,8 +171,9 @@ impl Store {
             bulk_items_by_batch: tree("bulk_items_by_batch")?,
             bulk_attempts: tree("bulk_attempts")?,
             registration_claims: tree("registration_claims")?,
+            cert_history: tree("cert_history")?,
         };
-        migrate(&trees.meta)?;
+        migrate(&trees)?;
         let group_commit = GroupCommit::start(db.clone());
         Ok(Store {
             inner: Arc::new(Inner {
@@ -222,9 +229,10 @@ impl Store {
 }
 
 /// How long opening waits for the store's file lock. A process killed a moment ago can
-/// leave behind a child it had just forked (to run OCR) that holds the lock until the
-/// child's exec closes it; a restart right away must wait for that, not give up.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// leave behind a child it had just forked (a worker process) that holds the lock until
+/// the child's exec closes it — on a loaded machine that took more than 5 s once; a
+/// restart right away must wait for that, not give up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
@@ -235,8 +243,11 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
             .flush_every_ms(Some(500))
             .open();
         match opened {
+            // sled reports a held lock as an `Other` error whose text says so (the
+            // `WouldBlock` is only inside its message).
             Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock
+                if (e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock"))
                     && std::time::Instant::now() < deadline =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -259,21 +270,47 @@ fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
     }
 }
 
-/// Brings an older store up to [`SCHEMA_VERSION`]. Version 1 is the first layout, so a new
-/// store is stamped and a current one left alone; later releases add their steps here.
-fn migrate(meta: &sled::Tree) -> Result<(), StoreError> {
-    match read_schema(meta)? {
-        Some(found) if found > SCHEMA_VERSION => Err(StoreError::NewerSchema {
-            found,
-            supported: SCHEMA_VERSION,
-        }),
-        Some(_) => Ok(()),
-        None => {
-            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
-            meta.flush()?;
-            Ok(())
+/// Brings an older store up to [`SCHEMA_VERSION`], one step at a time; a new store is
+/// stamped. Each step is safe to run again: the version is written only after the step's
+/// writes are flushed, so a crash in the middle repeats the step at the next open.
+fn migrate(trees: &Trees) -> Result<(), StoreError> {
+    let meta = &trees.meta;
+    let mut version = match read_schema(meta)? {
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
+        Some(found) => found,
+        None if trees.tenants.is_empty() => SCHEMA_VERSION,
+        // Data without a stamp predates stamping: the first layout.
+        None => 1,
+    };
+    if version == 1 {
+        rebuild_number_index(trees)?;
+        version = 2;
     }
+    meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
+    meta.flush()?;
+    Ok(())
+}
+
+/// Schema 2: the certificate number index, keyed by each number's identity.
+fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
+    trees.certs_by_number.clear()?;
+    let mut batch = sled::Batch::default();
+    for entry in trees.certificates.iter() {
+        let (_, value) = entry?;
+        let cert: registry::Certificate = decode(&value)?;
+        batch.insert(
+            registry::number_key(cert.tenant_id, &cert.certificate_number, cert.id),
+            &[],
+        );
+    }
+    trees.certs_by_number.apply_batch(batch)?;
+    trees.certs_by_number.flush()?;
+    Ok(())
 }
 
 /// The result of a multi-tree transaction as the operation's own error: an abort is the

@@ -256,10 +256,16 @@ pub enum Plan {
 /// Decides, for each (merged) finding, which certificate of the organization it is about —
 /// by number, else by type among those no other finding claimed — and what changes.
 /// Nothing found is never a deletion. `types` maps type codes to the tenant's type ids.
+/// `held_elsewhere` are the identities (type, [`number_identity`]) that belong to other
+/// organizations' certificates: a finding with one of them is skipped, never filed under
+/// this organization.
+///
+/// [`number_identity`]: crate::rules::number_identity
 pub fn plan_findings(
     org: (Uuid, Uuid),
     existing: &[Certificate],
     types: &HashMap<String, Uuid>,
+    held_elsewhere: &HashSet<(Uuid, String)>,
     findings: &[Finding],
     source_url: &str,
     now: DateTime<Utc>,
@@ -267,11 +273,12 @@ pub fn plan_findings(
     let (tenant, org) = org;
     let today = now.date_naive();
     let mut claimed: HashSet<Uuid> = HashSet::new();
+    let identity = crate::rules::number_identity;
     let by_number = |f: &Finding| {
-        let n = f.certificate_number.as_deref()?;
+        let n = identity(f.certificate_number.as_deref()?);
         existing
             .iter()
-            .find(|c| c.certificate_number.eq_ignore_ascii_case(n))
+            .find(|c| identity(&c.certificate_number) == n)
     };
     for f in findings {
         if let Some(c) = by_number(f) {
@@ -287,6 +294,15 @@ pub fn plan_findings(
             )));
             continue;
         };
+        if let Some(n) = &f.certificate_number
+            && held_elsewhere.contains(&(type_id, identity(n)))
+        {
+            plans.push(Plan::Skip(format!(
+                "{} {n}: this number belongs to another organization's certificate",
+                f.standard
+            )));
+            continue;
+        }
         let matched = by_number(f).or_else(|| {
             // A certificate another page reports is that page's; only one entered by hand
             // or found here before can be renewed under a new number.
@@ -357,9 +373,10 @@ fn apply_finding(
             fields.push(name.to_string());
         }
     }
-    // The same number in another case is the same number.
+    // The same number written another way (case, spaces, dashes) is the same number.
     if let Some(n) = &f.certificate_number
-        && !n.eq_ignore_ascii_case(&new.certificate_number)
+        && crate::rules::number_identity(n)
+            != crate::rules::number_identity(&new.certificate_number)
     {
         put(
             &mut new.certificate_number,
@@ -639,9 +656,32 @@ impl Store {
                 .map(|t| (t.code, t.id))
                 .collect();
             let findings = merge_findings(report.findings.clone());
+            let mut held_elsewhere = HashSet::new();
+            for n in findings
+                .iter()
+                .filter_map(|f| f.certificate_number.as_deref())
+            {
+                for c in self.certificates_by_number(tenant, n)? {
+                    if c.organization_id != org {
+                        held_elsewhere.insert((
+                            c.certificate_type_id,
+                            crate::rules::number_identity(&c.certificate_number),
+                        ));
+                    }
+                }
+            }
             // Certificates were last seen when the page was read.
             let seen = report.finished_at;
-            for plan in plan_findings((tenant, org), &existing, &types, &findings, &old.url, seen) {
+            let plans = plan_findings(
+                (tenant, org),
+                &existing,
+                &types,
+                &held_elsewhere,
+                &findings,
+                &old.url,
+                seen,
+            );
+            for plan in plans {
                 // `fields` is None for a new certificate.
                 let (previous, cert, fields) = match plan {
                     Plan::Skip(why) => {
@@ -657,7 +697,12 @@ impl Store {
                 } else {
                     certificate_events(previous.as_ref(), &cert, now)
                 };
-                self.save_certificate(&cert, previous.as_ref(), &events)?;
+                self.save_certificate(
+                    &cert,
+                    previous.as_ref(),
+                    &events,
+                    crate::history::ChangedBy::Scrape(endpoint),
+                )?;
                 self.after_certificate_saved(previous.as_ref(), &cert, now)?;
                 if !unchanged {
                     changes.push(CertChange {
@@ -1004,6 +1049,7 @@ mod tests {
             (Uuid::nil(), Uuid::nil()),
             &existing,
             &types,
+            &HashSet::new(),
             &findings,
             "https://s/",
             now,
@@ -1037,6 +1083,7 @@ mod tests {
             (Uuid::nil(), Uuid::nil()),
             &[],
             &types,
+            &HashSet::new(),
             &[finding("ISO_9001", Some("Q-9"), Some("2020-01-01"))],
             "https://s/",
             now,
@@ -1051,11 +1098,38 @@ mod tests {
             (Uuid::nil(), Uuid::nil()),
             std::slice::from_ref(&same),
             &types,
+            &HashSet::new(),
             &[finding("ISO_9001", Some("Q-9"), Some("2027-01-01"))],
             "https://s/",
             now,
         );
         assert!(matches!(&plans[0], Plan::Update(_, _, f) if f.is_empty()));
+        // The same number written another way is the same certificate.
+        let plans = plan_findings(
+            (Uuid::nil(), Uuid::nil()),
+            std::slice::from_ref(&same),
+            &types,
+            &HashSet::new(),
+            &[finding("ISO_9001", Some("q 9"), Some("2027-01-01"))],
+            "https://s/",
+            now,
+        );
+        assert!(matches!(&plans[0], Plan::Update(_, _, f) if f.is_empty()));
+        // A number another organization holds is never filed here.
+        let theirs = HashSet::from([(iso9, "Q77".to_string())]);
+        let plans = plan_findings(
+            (Uuid::nil(), Uuid::nil()),
+            &[],
+            &types,
+            &theirs,
+            &[finding("ISO_9001", Some("Q-77"), Some("2027-01-01"))],
+            "https://s/",
+            now,
+        );
+        assert!(
+            matches!(&plans[0], Plan::Skip(why) if why.contains("another organization")),
+            "{plans:?}"
+        );
         // Another page's certificate of the same type is not taken over.
         let mut elsewhere = same.clone();
         elsewhere.source_url = Some("https://s/plant-2".into());
@@ -1063,6 +1137,7 @@ mod tests {
             (Uuid::nil(), Uuid::nil()),
             &[elsewhere],
             &types,
+            &HashSet::new(),
             &[finding("ISO_9001", Some("Q-10"), Some("2027-01-01"))],
             "https://s/plant-1",
             now,

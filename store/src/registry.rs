@@ -11,6 +11,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, abort};
 use uuid::Uuid;
 
+use crate::history::{ChangedBy, HistoryEntry, field_changes, history_key};
 use crate::{Store, StoreError, encode, finish, get, keys, scan};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,11 +223,46 @@ pub(crate) fn text_key(tenant: Uuid, text: &str) -> Vec<u8> {
 }
 
 /// `tenant ‖ number ‖ 0 ‖ certificate`: numbers need not be unique, so the id ends the key.
-fn number_key(tenant: Uuid, number: &str, cert: Uuid) -> Vec<u8> {
-    let mut k = text_key(tenant, &number.to_lowercase());
+pub(crate) fn number_key(tenant: Uuid, number: &str, cert: Uuid) -> Vec<u8> {
+    let mut k = text_key(tenant, &crate::rules::number_identity(number));
     k.push(0);
     k.extend_from_slice(cert.as_bytes());
     k
+}
+
+/// Which of the certificates sharing a number (several types can) an integration asking
+/// "is this certificate valid?" is answered with: the one valid longest, then the one
+/// changed last.
+pub fn current_certificate(found: &[Certificate]) -> Option<&Certificate> {
+    found.iter().max_by_key(|c| (c.expiry_date, c.updated_at))
+}
+
+/// The fields a person or a reading can change that differ between two versions of a
+/// certificate.
+pub fn changed_fields(old: &Certificate, new: &Certificate) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |differs: bool, name: &'static str| {
+        if differs {
+            out.push(name);
+        }
+    };
+    check(old.organization_id != new.organization_id, "organization");
+    check(
+        old.certificate_type_id != new.certificate_type_id,
+        "certificate_type",
+    );
+    check(
+        old.certificate_number != new.certificate_number,
+        "certificate_number",
+    );
+    check(old.issuing_body != new.issuing_body, "issuing_body");
+    check(old.scope != new.scope, "scope");
+    check(old.issue_date != new.issue_date, "issue_date");
+    check(old.expiry_date != new.expiry_date, "expiry_date");
+    check(old.status != new.status, "status");
+    check(old.document_url != new.document_url, "document_url");
+    check(old.document_hash != new.document_hash, "document_hash");
+    out
 }
 
 /// An encoded entry, ready to insert.
@@ -560,13 +596,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Certificates of the tenant with this number (case-insensitive), oldest first.
+    /// Certificates of the tenant with this number (compared as [`number_identity`]: case,
+    /// spaces and dashes folded), oldest first.
+    ///
+    /// [`number_identity`]: crate::rules::number_identity
     pub fn certificates_by_number(
         &self,
         tenant: Uuid,
         number: &str,
     ) -> Result<Vec<Certificate>, StoreError> {
-        let mut prefix = text_key(tenant, &number.to_lowercase());
+        let mut prefix = text_key(tenant, &crate::rules::number_identity(number));
         prefix.push(0);
         let mut out = Vec::new();
         for key in self.trees().certs_by_number.scan_prefix(&prefix).keys() {
@@ -582,17 +621,26 @@ impl Store {
     }
 
     /// Creates or replaces a certificate (`previous` is its stored version, if any) and
-    /// records `events`, all in one transaction.
+    /// records `events` and its history entry (when a field changed), all in one
+    /// transaction.
     pub fn save_certificate(
         &self,
         cert: &Certificate,
         previous: Option<&Certificate>,
         events: &[Event],
+        by: ChangedBy,
     ) -> Result<(), RegistryError> {
         let t = self.trees();
         let tenant = cert.tenant_id;
         let fan_out = self.fan_out(tenant, events)?;
         let events = event_keys(self, events)?;
+        let history = self.history_entry(
+            previous.map_or("created", |_| "updated"),
+            previous,
+            Some(cert),
+            by,
+            cert.updated_at,
+        )?;
         finish::<_, RegistryError>(
             (
                 &t.certificates,
@@ -602,9 +650,10 @@ impl Store {
                 &t.deliveries,
                 &t.deliveries_by_time,
                 &t.deliveries_due,
+                &t.cert_history,
             )
                 .transaction(
-                    |(certs, by_org, by_number, events_t, deliveries, by_time, due)| -> Tx<()> {
+                    |(certs, by_org, by_number, events_t, deliveries, by_time, due, hist)| -> Tx<()> {
                         fan_out.apply(deliveries, by_time, due)?;
                         if let Some(old) = previous {
                             by_org.remove(keys::triple(tenant, old.organization_id, old.id))?;
@@ -621,6 +670,9 @@ impl Store {
                         for (k, v) in &events {
                             events_t.insert(k.as_slice(), v.as_slice())?;
                         }
+                        if let Some((k, v)) = &history {
+                            hist.insert(k.as_slice(), v.as_slice())?;
+                        }
                         Ok(())
                     },
                 ),
@@ -629,10 +681,40 @@ impl Store {
         Ok(())
     }
 
+    /// The encoded history entry of a change, or `None` when no field changed.
+    pub(crate) fn history_entry(
+        &self,
+        action: &str,
+        old: Option<&Certificate>,
+        new: Option<&Certificate>,
+        by: ChangedBy,
+        at: DateTime<Utc>,
+    ) -> Result<Option<KeyValue>, StoreError> {
+        let changes = field_changes(old, new);
+        let Some(cert) = new.or(old) else {
+            return Ok(None);
+        };
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let entry = HistoryEntry {
+            certificate_id: cert.id,
+            at,
+            by,
+            action: action.to_string(),
+            changes,
+        };
+        Ok(Some((
+            history_key(cert.tenant_id, cert.id, self.next_id()?),
+            encode(&entry),
+        )))
+    }
+
     pub fn delete_certificate(
         &self,
         tenant: Uuid,
         id: Uuid,
+        by: ChangedBy,
         now: DateTime<Utc>,
     ) -> Result<Certificate, RegistryError> {
         let cert = self
@@ -647,6 +729,7 @@ impl Store {
         );
         let fan_out = self.fan_out(tenant, std::slice::from_ref(&event))?;
         let event = event_keys(self, &[event])?;
+        let history = self.history_entry("deleted", Some(&cert), None, by, now)?;
         let t = self.trees();
         finish::<_, RegistryError>(
             (
@@ -657,15 +740,19 @@ impl Store {
                 &t.deliveries,
                 &t.deliveries_by_time,
                 &t.deliveries_due,
+                &t.cert_history,
             )
                 .transaction(
-                    |(certs, by_org, by_number, events, deliveries, by_time, due)| -> Tx<()> {
+                    |(certs, by_org, by_number, events, deliveries, by_time, due, hist)| -> Tx<()> {
                         fan_out.apply(deliveries, by_time, due)?;
                         certs.remove(&keys::pair(tenant, id))?;
                         by_org.remove(keys::triple(tenant, cert.organization_id, id))?;
                         by_number.remove(number_key(tenant, &cert.certificate_number, id))?;
                         for (k, v) in &event {
                             events.insert(k.as_slice(), v.as_slice())?;
+                        }
+                        if let Some((k, v)) = &history {
+                            hist.insert(k.as_slice(), v.as_slice())?;
                         }
                         Ok(())
                     },
@@ -729,4 +816,53 @@ pub fn cert_event_data(c: &Certificate) -> serde_json::Value {
         "expiry_date": c.expiry_date,
         "document_hash": c.document_hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(number: &str, expiry: Option<&str>, updated: &str) -> Certificate {
+        let at: DateTime<Utc> = updated.parse().unwrap();
+        Certificate {
+            id: Uuid::new_v4(),
+            tenant_id: Uuid::nil(),
+            organization_id: Uuid::nil(),
+            certificate_type_id: Uuid::new_v4(),
+            certificate_number: number.into(),
+            issuing_body: String::new(),
+            scope: String::new(),
+            issue_date: None,
+            expiry_date: expiry.map(|d| d.parse().unwrap()),
+            status: CertStatus::Active,
+            document_url: None,
+            source_url: None,
+            document_hash: None,
+            last_checked: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn the_current_certificate_is_valid_longest_then_changed_last() {
+        let old = cert("Q-1", Some("2026-01-01"), "2026-11-01T00:00:00Z");
+        let renewed = cert("Q-1", Some("2029-01-01"), "2025-01-01T00:00:00Z");
+        let touched = cert("q 1", Some("2029-01-01"), "2026-06-01T00:00:00Z");
+        let undated = cert("Q1", None, "2026-11-20T00:00:00Z");
+        let all = [old, renewed, touched.clone(), undated];
+        assert_eq!(current_certificate(&all).map(|c| c.id), Some(touched.id));
+        assert!(current_certificate(&[]).is_none());
+    }
+
+    #[test]
+    fn changed_fields_name_what_differs() {
+        let a = cert("Q-1", Some("2026-01-01"), "2026-11-01T00:00:00Z");
+        let mut b = a.clone();
+        b.expiry_date = Some("2029-01-01".parse().unwrap());
+        b.scope = "Machining".into();
+        b.last_checked = Some(b.updated_at);
+        assert_eq!(changed_fields(&a, &b), ["scope", "expiry_date"]);
+        assert!(changed_fields(&a, &a).is_empty());
+    }
 }

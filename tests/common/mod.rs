@@ -39,8 +39,14 @@ impl Server {
     /// Starts a server with a fresh data directory. The auth rate limit is raised so tests
     /// can log in often; tests of the limit pass their own value.
     pub fn start(env: &[(&str, &str)]) -> Server {
+        Server::start_prepared(env, |_| {})
+    }
+
+    /// Starts a server on a data directory `prepare` fills first (a fixture).
+    pub fn start_prepared(env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let data_dir = tmp.path().join("data");
+        prepare(&data_dir);
         let mut env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -89,10 +95,13 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
-            let line = lines
-                .next()
-                .expect("server printed its address before exiting")
-                .unwrap();
+            let Some(line) = lines.next() else {
+                panic!(
+                    "the server exited before printing its address; processes holding its store: {:?}",
+                    procs::holding(&self.data_dir.join("store").join("db"))
+                );
+            };
+            let line = line.unwrap();
             if let Some(url) = line.strip_prefix("CertWatch listening on ") {
                 break url.to_string();
             }
@@ -128,6 +137,12 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Starts the binary again on the same data directory after a clean stop.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "stop the server first");
+        self.spawn();
     }
 
     /// Starts the binary again on the same data directory.

@@ -351,6 +351,7 @@ pub async fn create_certificate(
         .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificate {
             id: None,
             patch,
+            user: caller.user_id,
             reply,
         })
         .await?;
@@ -395,6 +396,7 @@ async fn edit_certificate(
         .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificate {
             id: Some(id),
             patch,
+            user: caller.user_id,
             reply,
         })
         .await?;
@@ -444,6 +446,7 @@ pub async fn delete_certificate(
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificate {
             id,
+            user: caller.user_id,
             reply,
         })
         .await?;

@@ -31,6 +31,9 @@ pub struct StoreHealth {
     pub ok: bool,
     pub schema_version: Option<u32>,
     pub size_on_disk_bytes: Option<u64>,
+    /// Certificates that shared a type and number with another one when the service
+    /// started (from before the identity rule): `certwatch doctor --merge` folds them.
+    pub duplicate_certificates: usize,
     pub error: Option<String>,
 }
 
@@ -71,6 +74,7 @@ pub async fn health(state: State) -> Result<Response, ApiError> {
         ok: error.is_none(),
         schema_version,
         size_on_disk_bytes: size,
+        duplicate_certificates: state.duplicates_at_start,
         error,
     };
     let a = state.actors.health().await;

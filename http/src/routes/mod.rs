@@ -57,6 +57,7 @@ macro_rules! crud_routes {
 pub mod accounts;
 pub mod api_keys;
 pub mod bulk_upload;
+pub mod certificate_history;
 pub mod certificate_types;
 pub mod certificates;
 pub mod health;
@@ -95,6 +96,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(certificate_types::routes(state))
         .unify()
         .or(certificates::routes(state))
+        .unify()
+        .or(certificate_history::routes(state))
         .unify()
         .or(webhooks::routes(state))
         .unify()

@@ -141,10 +141,7 @@ async fn lookup(
         .store()
         .certificates_by_number(tenant, number.trim())
         .map_err(|e| (ApiError::from(e), Some(remaining)))?;
-    // A renewed certificate keeps its number: the one valid longest is the current one.
-    let current = found
-        .iter()
-        .max_by_key(|c| (c.expiry_date, c.created_at))
+    let current = certwatch_store::registry::current_certificate(&found)
         .ok_or((ApiError::NotFound, Some(remaining)))?;
     Ok((certificate_status(current, now.date_naive()), remaining))
 }

@@ -1,0 +1,104 @@
+//! `GET /api/certificates/{id}/history/`: every change to a certificate — when, by whom,
+//! which fields from what to what — newest first.
+
+use certwatch_store::history::{FieldChange, HistoryEntry};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::extract::{Query, authorization, query};
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, done, json_reply, with_state};
+
+#[derive(Serialize, ToSchema)]
+pub struct ChangedByView {
+    /// `user`, `bulk_item`, `monitoring` (the endpoint), `expiry_sweep` or `merge`.
+    pub kind: String,
+    pub id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldChangeView {
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryView {
+    pub at: DateTime<Utc>,
+    /// `created`, `updated`, `deleted` or `merged`.
+    pub action: String,
+    pub by: ChangedByView,
+    pub changes: Vec<FieldChangeView>,
+}
+
+impl From<HistoryEntry> for HistoryView {
+    fn from(e: HistoryEntry) -> HistoryView {
+        let (kind, id) = e.by.parts();
+        HistoryView {
+            at: e.at,
+            action: e.action,
+            by: ChangedByView {
+                kind: kind.to_string(),
+                id,
+            },
+            changes: e
+                .changes
+                .into_iter()
+                .map(|FieldChange { field, from, to }| FieldChangeView { field, from, to })
+                .collect(),
+        }
+    }
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    warp::path!("api" / "certificates" / Uuid / "history")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(authorization())
+        .and(query())
+        .then(certificate_history)
+        .map(done)
+        .boxed()
+}
+
+#[utoipa::path(get, path = "/api/certificates/{id}/history/", tag = "certificates",
+    params(
+        ("id" = Uuid, Path, description = "The certificate's id"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The certificate's changes, newest first", body = Page<HistoryView>),
+        (status = 401, description = "No or bad token"),
+        (status = 404, description = "No such certificate in this tenant"),
+    ))]
+pub async fn certificate_history(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let store = state.store();
+    store
+        .certificate(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let views: Vec<HistoryView> = store
+        .certificate_history(caller.tenant_id, id)?
+        .into_iter()
+        .map(HistoryView::from)
+        .collect();
+    let path = format!("/api/certificates/{id}/history/");
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), &path)?,
+    ))
+}

@@ -1,0 +1,556 @@
+//! One certificate, one record: a certificate is its certification body's number for its
+//! type within a tenant. Over HTTP against the real binary — create, bulk upload and
+//! monitoring — and `certwatch doctor` on a data directory written by the release before
+//! the rule (`tests/fixtures/store-2026-11-23`), also when it is killed mid-merge.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use chrono::{Duration, Utc};
+use common::site::{Resource, Site};
+use common::{Server, eventually, pdf};
+use serde_json::{Value, json};
+
+const FIXTURE_EMAIL: &str = "fixture@release.example";
+const FIXTURE_PASSWORD: &str = "quietHarbour4921";
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Runs `work` on the store of `data` in a runtime of its own, which is gone (and with it
+/// the store's lock) when this returns.
+fn with_store<T: Send>(data: &Path, work: impl FnOnce(&certwatch_store::Store) -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let _entered = rt.enter();
+                let store = certwatch_store::Store::open(data).unwrap();
+                let out = work(&store);
+                store.flush().unwrap();
+                out
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+fn doctor(data_dir: &Path, merge: bool) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+    cmd.arg("doctor").env("CERTWATCH_DATA_DIR", data_dir);
+    if merge {
+        cmd.arg("--merge");
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn certificates(s: &Server, token: &str) -> Vec<Value> {
+    let r = s.get("/api/certificates/?page_size=500", Some(token)).await;
+    r.body["results"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-2026-11-23");
+    let mut s = Server::start_prepared(&[], |dir| copy_dir(&fixture, &dir.join("store")));
+    let (token, _) = s.login(FIXTURE_EMAIL, FIXTURE_PASSWORD).await;
+    let health = s.get("/api/health/", None).await;
+    assert_eq!(
+        health.body["store"]["schema_version"], 2,
+        "{:?}",
+        health.body
+    );
+    assert_eq!(health.body["store"]["duplicate_certificates"], 1);
+    let all = certificates(&s, &token).await;
+    assert_eq!(all.len(), 4, "every record of the old release is there");
+
+    // The integration API finds the number however it is written; of the two on file, the
+    // one valid longest answers.
+    let key = s
+        .post("/api/auth/api-keys/", Some(&token), json!({"name": "ERP"}))
+        .await
+        .body["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v1 = s
+        .http
+        .get(format!("{}/api/v1/certificate/q2024-0815", s.base))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    let v1 = common::answer(v1).await;
+    assert_eq!(v1.status, 200, "{:?}", v1.body);
+    assert_eq!(v1.body["valid_until"], "30.06.2027");
+
+    // A third one with the same identity is refused, naming one already on file.
+    let held = all
+        .iter()
+        .find(|c| c["certificate_number"] == "Q-2024-0815")
+        .unwrap();
+    let types = s
+        .get("/api/certificates/types/?page_size=500", Some(&token))
+        .await;
+    let iso = types.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "ISO_9001")
+        .unwrap()["id"]
+        .clone();
+    let again = s
+        .post(
+            "/api/certificates/",
+            Some(&token),
+            json!({"organization": held["organization"]["id"], "certificate_type_id": iso,
+                   "certificate_number": "Q 2024 0815", "expiry_date": "2028-01-01"}),
+        )
+        .await;
+    assert_eq!(again.status, 400, "{:?}", again.body);
+    let message = again.body["certificate_number"][0].as_str().unwrap();
+    assert!(
+        all.iter()
+            .any(|c| message.contains(c["id"].as_str().unwrap())),
+        "{message}"
+    );
+    // Editing one of the old duplicates without touching its identity still works.
+    let patched = s
+        .patch(
+            &format!("/api/certificates/{}/", held["id"].as_str().unwrap()),
+            Some(&token),
+            json!({"issuing_body": "DEKRA Certification"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+
+    // With the service stopped, doctor lists and merges.
+    assert!(s.terminate().success());
+    let listed = doctor(&s.data_dir, false);
+    assert!(listed.starts_with("1 group(s)"), "{listed}");
+    let merged = doctor(&s.data_dir, true);
+    assert!(merged.contains("merged into"), "{merged}");
+    assert!(doctor(&s.data_dir, false).starts_with("0 group(s)"));
+    s.start_again();
+    let health = s.get("/api/health/", None).await;
+    assert_eq!(health.body["store"]["duplicate_certificates"], 0);
+    let (token, _) = s.login(FIXTURE_EMAIL, FIXTURE_PASSWORD).await;
+    let all = certificates(&s, &token).await;
+    assert_eq!(all.len(), 3);
+    let kept: Vec<&Value> = all
+        .iter()
+        .filter(|c| {
+            c["certificate_number"]
+                .as_str()
+                .unwrap()
+                .to_uppercase()
+                .replace([' ', '-'], "")
+                == "Q20240815"
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    // The newest values win; what only the other one had is kept.
+    assert_eq!(kept[0]["issuing_body"], "DEKRA Certification");
+    assert_eq!(
+        kept[0]["expiry_date"], "2027-01-14",
+        "the one edited last is newest"
+    );
+    assert_eq!(kept[0]["scope"], "Machining");
+}
+
+#[test]
+fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    const GROUPS: usize = 300;
+    with_store(&data, |store| {
+        use certwatch_store::accounts::Registration;
+        use certwatch_store::registry::{CertStatus, Certificate};
+        let now = Utc::now();
+        let (tenant, _) = store
+            .register(
+                Registration {
+                    email: "q@old.example".into(),
+                    password_hash: "x".into(),
+                    organization_name: "Old".into(),
+                    verification: certwatch_store::secrets::key_hash("v"),
+                },
+                now,
+            )
+            .unwrap();
+        let org = store
+            .edit_organization(
+                tenant.id,
+                None,
+                certwatch_store::edits::OrgPatch {
+                    name: Some("Supplier".into()),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+        let iso = store
+            .certificate_type_by_code(tenant.id, "ISO_9001")
+            .unwrap()
+            .unwrap();
+        // What the release before the rule let through: the same number twice.
+        for g in 0..GROUPS {
+            for (k, number) in [format!("D-{g}"), format!("d {g}")].into_iter().enumerate() {
+                let at = now - Duration::minutes(k as i64);
+                let cert = Certificate {
+                    id: uuid::Uuid::new_v4(),
+                    tenant_id: tenant.id,
+                    organization_id: org.id,
+                    certificate_type_id: iso.id,
+                    certificate_number: number,
+                    issuing_body: String::new(),
+                    scope: if k == 1 {
+                        "older scope".into()
+                    } else {
+                        String::new()
+                    },
+                    issue_date: None,
+                    expiry_date: None,
+                    status: CertStatus::Active,
+                    document_url: None,
+                    source_url: None,
+                    document_hash: None,
+                    last_checked: None,
+                    created_at: at,
+                    updated_at: at,
+                };
+                let by = certwatch_store::history::ChangedBy::User(uuid::Uuid::nil());
+                store.save_certificate(&cert, None, &[], by).unwrap();
+            }
+        }
+    });
+    // Killed while it merges, then run again to the end.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+        .args(["doctor", "--merge"])
+        .env("CERTWATCH_DATA_DIR", &data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut merged = 0;
+    let mut line = String::new();
+    while merged < GROUPS / 3 && std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0 {
+        if line.contains("merged into") {
+            merged += 1;
+        }
+        line.clear();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    with_store(&data, |store| {
+        let left = store.duplicate_certificates().unwrap();
+        assert!(
+            left.len() < GROUPS,
+            "some groups were merged before the kill"
+        );
+        assert!(
+            left.iter().all(|g| g.certificates.len() == 2),
+            "no group is half merged"
+        );
+        let certs = store.trees().certificates.len();
+        assert_eq!(certs, GROUPS + left.len());
+        assert_eq!(
+            store.trees().certs_by_number.len(),
+            certs,
+            "the index matches"
+        );
+    });
+    assert!(doctor(&data, true).contains("merged into"));
+    with_store(&data, |store| {
+        assert!(store.duplicate_certificates().unwrap().is_empty());
+        assert_eq!(store.trees().certificates.len(), GROUPS);
+        assert_eq!(store.trees().certs_by_number.len(), GROUPS);
+    });
+}
+
+#[tokio::test]
+async fn bulk_upload_and_monitoring_update_the_certificate_on_file_and_never_take_anothers() {
+    let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
+    let site = Site::start().await;
+    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
+    let org = async |body: Value| {
+        let r = s.post("/api/organizations/", Some(&token), body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    };
+    let muster = org(json!({"name": "Muster Metall GmbH", "vat": "DE123456789"})).await;
+    let other = org(json!({"name": "Nordic Timber AB", "vat": "SE556677889901"})).await;
+    let types = s
+        .get("/api/certificates/types/?page_size=500", Some(&token))
+        .await;
+    let iso = types.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "ISO_9001")
+        .unwrap()["id"]
+        .clone();
+    let on_file = s
+        .post(
+            "/api/certificates/",
+            Some(&token),
+            json!({"organization": muster, "certificate_type_id": iso,
+                   "certificate_number": "Q-2024-0815", "expiry_date": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(on_file.status, 201);
+    let on_file = on_file.body["id"].as_str().unwrap().to_string();
+
+    let doc = |company: &str, vat: &str, number: &str| {
+        pdf::with_lines(&[
+            "CERTIFICATE",
+            "This is to certify that",
+            company,
+            &format!("VAT ID: {vat}"),
+            "has implemented a quality management system according to ISO 9001:2015",
+            &format!("Certificate No.: {number}"),
+            "Valid until: 14.01.2028",
+        ])
+    };
+    let batch = s
+        .upload(
+            "/api/bulk-upload/",
+            &token,
+            "files",
+            vec![
+                (
+                    "renewal.pdf",
+                    doc("Muster Metall GmbH", "DE123456789", "Q2024-0815"),
+                ),
+                (
+                    "theirs.pdf",
+                    doc("Nordic Timber AB", "SE556677889901", "Q-2024-0815"),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{:?}", batch.body);
+    let batch = batch.body["id"].as_str().unwrap().to_string();
+    let items = eventually("the batch completes", async || {
+        let b = s
+            .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
+            .await;
+        let items = b.body["results"].as_array()?.clone();
+        items
+            .iter()
+            .all(|i| i["status"] != "pending")
+            .then_some(items)
+    })
+    .await;
+    let item = |f: &str| items.iter().find(|i| i["filename"] == f).unwrap().clone();
+    let renewal = item("renewal.pdf");
+    assert_eq!(renewal["status"], "matched", "{renewal}");
+    assert_eq!(renewal["certificate"], on_file.as_str());
+    assert_eq!(
+        renewal["reason"],
+        "Updated the existing certificate: expiry_date."
+    );
+    let theirs = item("theirs.pdf");
+    assert_eq!(theirs["status"], "needs_review", "{theirs}");
+    assert!(
+        theirs["reason"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to another organization"),
+        "{theirs}"
+    );
+    let list = s.get("/api/certificates/", Some(&token)).await;
+    assert_eq!(list.body["count"], 1, "one certificate, one record");
+
+    // A page of the other supplier naming the number is skipped with the reason.
+    site.serve(
+        "/zertifikate",
+        Resource::html(
+            "<table><tr><th>Norm</th><th>Zertifikat-Nr.</th><th>Gültig bis</th></tr>\
+             <tr><td>ISO 9001:2015</td><td>Q-2024-0815</td><td>14.01.2028</td></tr></table>",
+        ),
+    );
+    let ep = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": other, "url": site.url("/zertifikate")}),
+        )
+        .await;
+    assert_eq!(ep.status, 201, "{:?}", ep.body);
+    let id = ep.body["id"].as_str().unwrap().to_string();
+    let log = eventually("the page is scraped", async || {
+        let r = s
+            .get(
+                &format!("/api/monitoring/logs/?endpoint={id}"),
+                Some(&token),
+            )
+            .await;
+        r.body["results"]
+            .as_array()
+            .and_then(|l| l.first().cloned())
+    })
+    .await;
+    assert_eq!(log["status"], "SUCCESS", "{log}");
+    assert!(
+        log["skipped"]
+            .to_string()
+            .contains("belongs to another organization"),
+        "{log}"
+    );
+    assert!(log["changes"].as_array().unwrap().is_empty(), "{log}");
+    let list = s.get("/api/certificates/", Some(&token)).await;
+    assert_eq!(list.body["count"], 1);
+}
+
+#[tokio::test]
+async fn a_certificates_history_names_every_change_and_who_made_it() {
+    let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
+    let site = Site::start().await;
+    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
+    let (other, _) = s.signup("q@other.example", "Other").await;
+    let muster = s
+        .post(
+            "/api/organizations/",
+            Some(&token),
+            json!({"name": "Muster Metall GmbH", "vat": "DE123456789"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let types = s
+        .get("/api/certificates/types/?page_size=500", Some(&token))
+        .await;
+    let iso = types.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "ISO_9001")
+        .unwrap()["id"]
+        .clone();
+    // A person creates and edits it.
+    let created = s
+        .post(
+            "/api/certificates/",
+            Some(&token),
+            json!({"organization": muster, "certificate_type_id": iso,
+                   "certificate_number": "Q-2024-5555", "expiry_date": "2026-12-31"}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let path = format!("/api/certificates/{id}/");
+    s.patch(&path, Some(&token), json!({"scope": "Machining"}))
+        .await;
+    // Bulk upload renews it.
+    let doc = pdf::with_lines(&[
+        "CERTIFICATE",
+        "This is to certify that",
+        "Muster Metall GmbH",
+        "VAT ID: DE123456789",
+        "has implemented a quality management system according to ISO 9001:2015",
+        "Certificate No.: Q-2024-5555",
+        "Valid until: 14.01.2028",
+    ]);
+    let batch = s
+        .upload("/api/bulk-upload/", &token, "files", vec![("q5.pdf", doc)])
+        .await;
+    let batch = batch.body["id"].as_str().unwrap().to_string();
+    let item = eventually("the document is filed", async || {
+        let b = s
+            .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
+            .await;
+        let item = b.body["results"][0].clone();
+        (item["status"] == "matched").then_some(item)
+    })
+    .await;
+    // Monitoring reads a later expiry on the supplier's page.
+    site.serve(
+        "/zertifikate",
+        Resource::html(
+            "<table><tr><th>Norm</th><th>Zertifikat-Nr.</th><th>Gültig bis</th></tr>\
+             <tr><td>ISO 9001:2015</td><td>Q-2024-5555</td><td>31.12.2029</td></tr></table>",
+        ),
+    );
+    let ep = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": muster, "url": site.url("/zertifikate")}),
+        )
+        .await;
+    let endpoint = ep.body["id"].as_str().unwrap().to_string();
+    eventually("the page is scraped", async || {
+        let r = s
+            .get(
+                &format!("/api/monitoring/logs/?endpoint={endpoint}"),
+                Some(&token),
+            )
+            .await;
+        (r.body["count"] == 1).then_some(())
+    })
+    .await;
+    let history = s.get(&format!("{path}history/"), Some(&token)).await.body;
+    assert_eq!(history["count"], 4, "{history}");
+    let entries = history["results"].as_array().unwrap();
+    let who: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["by"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("updated", "monitoring"),
+            ("updated", "bulk_item"),
+            ("updated", "user"),
+            ("created", "user")
+        ]
+    );
+    assert_eq!(entries[0]["by"]["id"], endpoint.as_str());
+    assert_eq!(entries[1]["by"]["id"], item["id"]);
+    let expiry = |e: &Value| {
+        e["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == "expiry_date")
+            .cloned()
+    };
+    assert_eq!(
+        expiry(&entries[0]).unwrap(),
+        json!({"field": "expiry_date", "from": "2028-01-14", "to": "2029-12-31"})
+    );
+    assert_eq!(
+        expiry(&entries[1]).unwrap(),
+        json!({"field": "expiry_date", "from": "2026-12-31", "to": "2028-01-14"})
+    );
+    assert_eq!(
+        entries[2]["changes"],
+        json!([{"field": "scope", "from": null, "to": "Machining"}])
+    );
+    // Another tenant does not see it.
+    let theirs = s.get(&format!("{path}history/"), Some(&other)).await;
+    assert_eq!(theirs.status, 404);
+}
