@@ -316,6 +316,43 @@ async fn bulk_upload_and_monitoring_update_the_certificate_on_file_and_never_tak
         .await;
     assert_eq!(on_file.status, 201);
     let on_file = on_file.body["id"].as_str().unwrap().to_string();
+    // Changing another certificate's number (PATCH or PUT) to this identity is refused too.
+    let second = s
+        .post(
+            "/api/certificates/",
+            Some(&token),
+            json!({"organization": other, "certificate_type_id": iso,
+                   "certificate_number": "N-1", "expiry_date": "2027-01-01"}),
+        )
+        .await;
+    let second_path = format!("/api/certificates/{}/", second.body["id"].as_str().unwrap());
+    let clash = s
+        .patch(
+            &second_path,
+            Some(&token),
+            json!({"certificate_number": "q-2024 0815"}),
+        )
+        .await;
+    assert_eq!(clash.status, 400, "{:?}", clash.body);
+    assert!(
+        clash.body["certificate_number"][0]
+            .as_str()
+            .unwrap()
+            .contains(&on_file),
+        "{:?}",
+        clash.body
+    );
+    let put = s
+        .call(
+            reqwest::Method::PUT,
+            &second_path,
+            Some(&token),
+            Some(json!({"organization": other, "certificate_type_id": iso,
+                        "certificate_number": "Q2024-0815"})),
+        )
+        .await;
+    assert_eq!(put.status, 400, "{:?}", put.body);
+    s.delete(&second_path, Some(&token)).await;
 
     let doc = |company: &str, vat: &str, number: &str| {
         pdf::with_lines(&[

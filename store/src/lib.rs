@@ -343,7 +343,9 @@ pub fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    // Multi-threaded: opening blocks its thread while it waits for the lock, and the old
+    // handle's flusher task must run elsewhere to let go of it.
+    #[tokio::test(flavor = "multi_thread")]
     async fn stamps_schema_and_refuses_newer_store() {
         let dir = tempfile::tempdir().unwrap();
         {
@@ -369,7 +371,7 @@ mod tests {
         assert!(matches!(result, Err(StoreError::NewerSchema { .. })));
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread")]
     async fn concurrent_commits_all_complete() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
