@@ -105,16 +105,7 @@ async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
         .iter()
         .find(|c| c["certificate_number"] == "Q-2024-0815")
         .unwrap();
-    let types = s
-        .get("/api/certificates/types/?page_size=500", Some(&token))
-        .await;
-    let iso = types.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == "ISO_9001")
-        .unwrap()["id"]
-        .clone();
+    let iso = s.type_id(&token, "ISO_9001").await;
     let again = s
         .post(
             "/api/certificates/",
@@ -296,16 +287,7 @@ async fn bulk_upload_and_monitoring_update_the_certificate_on_file_and_never_tak
     };
     let muster = org(json!({"name": "Muster Metall GmbH", "vat": "DE123456789"})).await;
     let other = org(json!({"name": "Nordic Timber AB", "vat": "SE556677889901"})).await;
-    let types = s
-        .get("/api/certificates/types/?page_size=500", Some(&token))
-        .await;
-    let iso = types.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == "ISO_9001")
-        .unwrap()["id"]
-        .clone();
+    let iso = s.type_id(&token, "ISO_9001").await;
     let on_file = s
         .post(
             "/api/certificates/",
@@ -473,16 +455,7 @@ async fn a_certificates_history_names_every_change_and_who_made_it() {
         .as_str()
         .unwrap()
         .to_string();
-    let types = s
-        .get("/api/certificates/types/?page_size=500", Some(&token))
-        .await;
-    let iso = types.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == "ISO_9001")
-        .unwrap()["id"]
-        .clone();
+    let iso = s.type_id(&token, "ISO_9001").await;
     // A person creates and edits it.
     let created = s
         .post(

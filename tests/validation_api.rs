@@ -8,21 +8,6 @@ mod common;
 use common::Server;
 use serde_json::{Value, json};
 
-async fn iso_9001(s: &Server, key: &str) -> String {
-    let types = s
-        .get("/api/certificates/types/?page_size=500", Some(key))
-        .await;
-    types.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == "ISO_9001")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn certificate_and_token_dates_must_be_real_and_sane() {
     let s = Server::start(&[]);
@@ -34,7 +19,7 @@ async fn certificate_and_token_dates_must_be_real_and_sane() {
         .as_str()
         .unwrap()
         .to_string();
-    let iso = iso_9001(&s, &key).await;
+    let iso = s.type_id(&key, "ISO_9001").await;
     let cert = |number: &str, issue: Value, expiry: Value| {
         json!({"organization": org, "certificate_type_id": iso, "certificate_number": number,
                "issue_date": issue, "expiry_date": expiry})

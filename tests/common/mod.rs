@@ -201,6 +201,23 @@ impl Server {
         answer(req.send().await.unwrap()).await
     }
 
+    /// The id of the tenant's certificate type with `code` (every tenant starts with the
+    /// common ones, like `ISO_9001`).
+    pub async fn type_id(&self, token: &str, code: &str) -> String {
+        let types = self
+            .get("/api/certificates/types/?page_size=500", Some(token))
+            .await;
+        types.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap_or_else(|| panic!("no type {code}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Posts files as multipart parts named `field` (each with its file name).
     pub async fn upload<N: AsRef<str>>(
         &self,
