@@ -524,15 +524,7 @@ async fn hostile_supplier_pages_and_documents_fail_their_scrape_not_the_server()
     let mut logs = std::collections::HashMap::new();
     for (path, id) in &endpoints {
         let log = eventually_within(LONG, &format!("{path} is scraped"), async || {
-            let r = s
-                .get(
-                    &format!("/api/monitoring/logs/?endpoint={id}"),
-                    Some(&token),
-                )
-                .await;
-            r.body["results"]
-                .as_array()
-                .and_then(|l| l.first().cloned())
+            s.newest_scrape_log(&token, id).await
         })
         .await;
         logs.insert(*path, log);

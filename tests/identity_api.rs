@@ -415,15 +415,7 @@ async fn bulk_upload_and_monitoring_update_the_certificate_on_file_and_never_tak
     assert_eq!(ep.status, 201, "{:?}", ep.body);
     let id = ep.body["id"].as_str().unwrap().to_string();
     let log = eventually("the page is scraped", async || {
-        let r = s
-            .get(
-                &format!("/api/monitoring/logs/?endpoint={id}"),
-                Some(&token),
-            )
-            .await;
-        r.body["results"]
-            .as_array()
-            .and_then(|l| l.first().cloned())
+        s.newest_scrape_log(&token, &id).await
     })
     .await;
     assert_eq!(log["status"], "SUCCESS", "{log}");

@@ -35,19 +35,7 @@ impl Tenant<'_> {
     }
 
     async fn type_id(&self, code: &str) -> String {
-        let r = self
-            .s
-            .get("/api/certificates/types/?page_size=500", Some(&self.key))
-            .await;
-        r.body["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["code"] == code)
-            .unwrap_or_else(|| panic!("no type {code}"))["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.s.type_id(&self.key, code).await
     }
 
     async fn cert(&self, org: &str, ty: &str, number: &str, expiry: &str, status: &str) -> String {

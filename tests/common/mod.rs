@@ -218,6 +218,19 @@ impl Server {
             .to_string()
     }
 
+    /// The newest scrape log of an endpoint, once there is one.
+    pub async fn newest_scrape_log(&self, token: &str, endpoint: &str) -> Option<Value> {
+        let r = self
+            .get(
+                &format!("/api/monitoring/logs/?endpoint={endpoint}"),
+                Some(token),
+            )
+            .await;
+        r.body["results"]
+            .as_array()
+            .and_then(|l| l.first().cloned())
+    }
+
     /// Posts files as multipart parts named `field` (each with its file name).
     pub async fn upload<N: AsRef<str>>(
         &self,
