@@ -172,7 +172,7 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
     const GROUPS: usize = 300;
     with_store(&data, |store| {
         use certwatch_store::accounts::Registration;
-        use certwatch_store::registry::{CertStatus, Certificate};
+        use certwatch_store::registry::Certificate;
         let now = Utc::now();
         let (tenant, _) = store
             .register(
@@ -205,26 +205,13 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
             for (k, number) in [format!("D-{g}"), format!("d {g}")].into_iter().enumerate() {
                 let at = now - Duration::minutes(k as i64);
                 let cert = Certificate {
-                    id: uuid::Uuid::new_v4(),
-                    tenant_id: tenant.id,
-                    organization_id: org.id,
-                    certificate_type_id: iso.id,
-                    certificate_number: number,
-                    issuing_body: String::new(),
                     scope: if k == 1 {
                         "older scope".into()
                     } else {
                         String::new()
                     },
-                    issue_date: None,
-                    expiry_date: None,
-                    status: CertStatus::Active,
-                    document_url: None,
-                    source_url: None,
-                    document_hash: None,
-                    last_checked: None,
-                    created_at: at,
                     updated_at: at,
+                    ..Certificate::new(tenant.id, org.id, iso.id, number, at)
                 };
                 let by = certwatch_store::history::ChangedBy::User(uuid::Uuid::nil());
                 store.save_certificate(&cert, None, &[], by).unwrap();

@@ -318,23 +318,8 @@ impl Store {
             ),
             None => None,
         };
-        let mut cert = old.clone().unwrap_or_else(|| Certificate {
-            id: Uuid::new_v4(),
-            tenant_id: tenant,
-            organization_id: Uuid::nil(),
-            certificate_type_id: Uuid::nil(),
-            certificate_number: String::new(),
-            issuing_body: String::new(),
-            scope: String::new(),
-            issue_date: None,
-            expiry_date: None,
-            status: CertStatus::Active,
-            document_url: None,
-            source_url: None,
-            document_hash: None,
-            last_checked: None,
-            created_at: now,
-            updated_at: now,
+        let mut cert = old.clone().unwrap_or_else(|| {
+            Certificate::new(tenant, Uuid::nil(), Uuid::nil(), String::new(), now)
         });
         set(&mut cert.organization_id, patch.organization_id);
         set(&mut cert.certificate_type_id, patch.certificate_type_id);

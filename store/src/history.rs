@@ -112,29 +112,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::CertStatus;
 
     #[test]
     fn changes_name_each_field_with_before_and_after() {
         let now = Utc::now();
-        let a = Certificate {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::nil(),
-            organization_id: Uuid::nil(),
-            certificate_type_id: Uuid::nil(),
-            certificate_number: "Q-1".into(),
-            issuing_body: String::new(),
-            scope: String::new(),
-            issue_date: None,
-            expiry_date: Some("2027-01-14".parse().unwrap()),
-            status: CertStatus::Active,
-            document_url: None,
-            source_url: None,
-            document_hash: None,
-            last_checked: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut a = Certificate::new(Uuid::nil(), Uuid::nil(), Uuid::nil(), "Q-1".into(), now);
+        a.expiry_date = Some("2027-01-14".parse().unwrap());
         let mut b = a.clone();
         b.expiry_date = Some("2030-01-14".parse().unwrap());
         b.issuing_body = "TÜV".into();

@@ -328,11 +328,6 @@ pub fn plan_findings(
                         _ => CertStatus::Active,
                     };
                     plans.push(Plan::Create(Box::new(Certificate {
-                        id: Uuid::new_v4(),
-                        tenant_id: tenant,
-                        organization_id: org,
-                        certificate_type_id: type_id,
-                        certificate_number: number.clone(),
                         issuing_body: f.issuing_body.clone().unwrap_or_default(),
                         scope: f.scope.clone().unwrap_or_default(),
                         issue_date: f.issue_date,
@@ -342,8 +337,7 @@ pub fn plan_findings(
                         source_url: Some(source_url.to_string()),
                         document_hash: f.document_hash.clone(),
                         last_checked: Some(now),
-                        created_at: now,
-                        updated_at: now,
+                        ..Certificate::new(tenant, org, type_id, number.clone(), now)
                     })));
                 }
                 None => plans.push(Plan::Skip(format!(
@@ -899,25 +893,9 @@ mod tests {
     use super::*;
 
     fn cert(number: &str, type_id: Uuid, expiry: Option<&str>) -> Certificate {
-        let now = Utc::now();
-        Certificate {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::nil(),
-            organization_id: Uuid::nil(),
-            certificate_type_id: type_id,
-            certificate_number: number.into(),
-            issuing_body: String::new(),
-            scope: String::new(),
-            issue_date: None,
-            expiry_date: expiry.map(|d| d.parse().unwrap()),
-            status: CertStatus::Active,
-            document_url: None,
-            source_url: None,
-            document_hash: None,
-            last_checked: None,
-            created_at: now,
-            updated_at: now,
-        }
+        let mut c = Certificate::new(Uuid::nil(), Uuid::nil(), type_id, number.into(), Utc::now());
+        c.expiry_date = expiry.map(|d| d.parse().unwrap());
+        c
     }
 
     fn day(d: &str) -> NaiveDate {

@@ -134,6 +134,34 @@ pub struct Certificate {
 }
 
 impl Certificate {
+    /// A new ACTIVE certificate with only its identity set; the other fields are empty.
+    pub fn new(
+        tenant_id: Uuid,
+        organization_id: Uuid,
+        certificate_type_id: Uuid,
+        certificate_number: String,
+        now: DateTime<Utc>,
+    ) -> Certificate {
+        Certificate {
+            id: Uuid::new_v4(),
+            tenant_id,
+            organization_id,
+            certificate_type_id,
+            certificate_number,
+            issuing_body: String::new(),
+            scope: String::new(),
+            issue_date: None,
+            expiry_date: None,
+            status: CertStatus::Active,
+            document_url: None,
+            source_url: None,
+            document_hash: None,
+            last_checked: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Whether the daily sweep should mark this certificate EXPIRED on `today`.
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status == CertStatus::Active && self.expiry_date.is_some_and(|d| d < today)
@@ -823,25 +851,15 @@ mod tests {
     use super::*;
 
     fn cert(number: &str, expiry: Option<&str>, updated: &str) -> Certificate {
-        let at: DateTime<Utc> = updated.parse().unwrap();
-        Certificate {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::nil(),
-            organization_id: Uuid::nil(),
-            certificate_type_id: Uuid::new_v4(),
-            certificate_number: number.into(),
-            issuing_body: String::new(),
-            scope: String::new(),
-            issue_date: None,
-            expiry_date: expiry.map(|d| d.parse().unwrap()),
-            status: CertStatus::Active,
-            document_url: None,
-            source_url: None,
-            document_hash: None,
-            last_checked: None,
-            created_at: at,
-            updated_at: at,
-        }
+        let mut c = Certificate::new(
+            Uuid::nil(),
+            Uuid::nil(),
+            Uuid::new_v4(),
+            number.into(),
+            updated.parse().unwrap(),
+        );
+        c.expiry_date = expiry.map(|d| d.parse().unwrap());
+        c
     }
 
     #[test]
