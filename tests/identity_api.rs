@@ -542,4 +542,19 @@ async fn a_certificates_history_names_every_change_and_who_made_it() {
     // Another tenant does not see it.
     let theirs = s.get(&format!("{path}history/"), Some(&other)).await;
     assert_eq!(theirs.status, 404);
+
+    // Deleting the organization deletes the certificate; its history says so, and who.
+    let deleted = s
+        .delete(&format!("/api/organizations/{muster}/"), Some(&token))
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(s.get(&path, Some(&token)).await.status, 404);
+    let history = s.get(&format!("{path}history/"), Some(&token)).await.body;
+    assert_eq!(history["count"], 5, "{history}");
+    assert_eq!(history["results"][0]["action"], "deleted");
+    assert_eq!(history["results"][0]["by"]["kind"], "user");
+    assert_eq!(
+        s.get(&format!("{path}history/"), Some(&other)).await.status,
+        404
+    );
 }

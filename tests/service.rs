@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::{PASSWORD, Server};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn health_reports_store_and_actor_tree() {
@@ -36,6 +36,144 @@ async fn health_reports_store_and_actor_tree() {
     let h = s.get("/api/health/", None).await;
     assert_eq!(h.body["actors"]["tenants_running"], 2);
     assert_eq!(h.body["actors"]["restarts"], 0);
+}
+
+/// The document says what the server enforces: each POST body's required fields are the
+/// ones an empty object is refused for, each PATCH body needs at least one property and an
+/// empty one is refused, and dates, ids, e-mails and URLs carry their formats.
+#[tokio::test]
+async fn openapi_schemas_state_required_fields_formats_and_non_empty_patches() {
+    let s = Server::start(&[]);
+    let (token, _) = s.signup("schema@buyer.example", "Buyer").await;
+    let doc = s.get("/api/openapi.json", None).await.body;
+    let schemas = &doc["components"]["schemas"];
+    let body_schema = |op: &Value| {
+        let name = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()?
+            .trim_start_matches("#/components/schemas/")
+            .to_string();
+        Some((name.clone(), schemas[name.as_str()].clone()))
+    };
+    let org = s
+        .post(
+            "/api/organizations/",
+            Some(&token),
+            json!({"name": "Muster"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let iso = s.type_id(&token, "ISO_9001").await;
+    let made = |r: common::Answer| r.body["id"].as_str().unwrap().to_string();
+    let site = made(
+        s.post(
+            "/api/organizations/sites/",
+            Some(&token),
+            json!({"organization": org, "name": "Werk 1"}),
+        )
+        .await,
+    );
+    let cert = made(
+        s.post(
+            "/api/certificates/",
+            Some(&token),
+            json!({"organization": org, "certificate_type_id": iso, "certificate_number": "Q-1"}),
+        )
+        .await,
+    );
+    let subscriber = made(
+        s.post(
+            "/api/webhooks/subscribers/",
+            Some(&token),
+            json!({"name": "ERP", "url": "https://erp.example/hook"}),
+        )
+        .await,
+    );
+    let member = s.get("/api/auth/members/", Some(&token)).await.body["results"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let real_ids: std::collections::HashMap<&str, String> = [
+        ("/api/organizations/{id}/", org),
+        ("/api/organizations/sites/{id}/", site),
+        ("/api/certificates/{id}/", cert),
+        ("/api/certificates/types/{id}/", iso),
+        ("/api/webhooks/subscribers/{id}/", subscriber),
+        ("/api/auth/members/{id}/", member),
+        ("/api/auth/tenant/", String::new()),
+    ]
+    .into();
+    let (mut posts, mut patches, mut refused_empty) = (0, 0, 0);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if let Some((name, schema)) = item.get("post").and_then(body_schema)
+            && !path.contains('{')
+        {
+            let required = schema["required"].as_array().cloned().unwrap_or_default();
+            if required.is_empty() {
+                continue;
+            }
+            posts += 1;
+            let r = s.post(path, Some(&token), json!({})).await;
+            assert_eq!(r.status, 400, "POST {path} {{}}: {}", r.body);
+            // A body refused before its fields are read (a bad invitation token) names no
+            // field; any that names fields names each required one.
+            if r.body.get("error").is_none() {
+                for field in &required {
+                    let field = field.as_str().unwrap();
+                    assert!(
+                        r.body.get(field).is_some(),
+                        "POST {path}: {name} requires {field}, the server did not: {}",
+                        r.body
+                    );
+                }
+            }
+        }
+        if let Some(op) = item.get("patch") {
+            let (name, schema) = body_schema(op).expect("a PATCH has a JSON body");
+            patches += 1;
+            assert!(name.ends_with("Patch"), "{path}: {name}");
+            assert_eq!(schema["minProperties"], 1, "{name}");
+            assert!(schema.get("required").is_none(), "{name}: {schema}");
+            // An object that exists, where the test made one: an unknown id is a 404 first.
+            let Some(id) = real_ids.get(path.as_str()) else {
+                continue;
+            };
+            let r = s
+                .patch(&path.replace("{id}", id), Some(&token), json!({}))
+                .await;
+            assert_eq!(r.status, 400, "PATCH {path} {{}}: {}", r.body);
+            refused_empty += 1;
+        }
+    }
+    assert!(posts >= 10, "{posts} POST bodies with required fields");
+    assert_eq!(patches, 9, "PATCH bodies");
+    assert_eq!(refused_empty, real_ids.len());
+    let cert = &schemas["CertificateWrite"];
+    assert_eq!(
+        cert["required"],
+        json!(["organization", "certificate_type_id", "certificate_number"])
+    );
+    assert_eq!(cert["properties"]["organization"]["format"], "uuid");
+    assert_eq!(cert["properties"]["certificate_number"]["minLength"], 1);
+    let expiry = cert["properties"]["expiry_date"].to_string();
+    assert!(expiry.contains("\"date\""), "{expiry}");
+    assert!(
+        cert["properties"]["document_url"]
+            .to_string()
+            .contains("\"uri\""),
+        "{}",
+        cert["properties"]["document_url"]
+    );
+    assert_eq!(
+        schemas["RegisterRequest"]["properties"]["email"]["format"],
+        "email"
+    );
+    assert_eq!(
+        schemas["ConfirmWrite"]["properties"]["expiry_date"]["format"],
+        "date"
+    );
 }
 
 #[tokio::test]

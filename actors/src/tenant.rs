@@ -94,6 +94,8 @@ pub enum TenantMsg {
     /// Deletes an organization with its sites and certificates.
     DeleteOrganization {
         id: Uuid,
+        /// Who deleted it: each certificate's history names them.
+        user: Uuid,
         reply: Reply<()>,
     },
     EditSite {
@@ -520,9 +522,11 @@ impl Actor for TenantActor {
                     }
                 });
             }
-            TenantMsg::DeleteOrganization { id, reply } => {
+            TenantMsg::DeleteOrganization { id, user, reply } => {
                 let endpoints = store.endpoints_of(tenant, id)?;
-                let result = store.delete_organization(tenant, id, now).map(|_| ());
+                let result = store
+                    .delete_organization(tenant, id, ChangedBy::User(user), now)
+                    .map(|_| ());
                 let result = crash_on_store_error(result)?;
                 if result.is_ok() {
                     for ep in endpoints {

@@ -1,7 +1,10 @@
 //! `GET /api/openapi.json`: the OpenAPI 3 document, derived from the handlers' own
 //! annotations and the request/response types, so it lists exactly the routes that exist.
 
+use std::collections::BTreeMap;
+
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 use warp::Filter;
 use warp::filters::BoxedFilter;
@@ -105,7 +108,7 @@ use crate::routes::{
         bulk_upload::serve_file,
         bulk_upload::quality_metrics,
     ),
-    modifiers(&TokenAuth),
+    modifiers(&TokenAuth, &PartialBodies),
 )]
 pub struct ApiDoc;
 
@@ -136,6 +139,49 @@ impl Modify for TokenAuth {
         );
     }
 }
+
+/// A PATCH takes any non-empty subset of its resource's write body: each PATCH body points
+/// to `<Write>Patch`, the same properties with none required and at least one present.
+struct PartialBodies;
+
+impl Modify for PartialBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut partial = BTreeMap::new();
+        for item in openapi.paths.paths.values_mut() {
+            let Some(RefOr::T(body)) = item.patch.as_mut().and_then(|op| op.request_body.as_mut())
+            else {
+                continue;
+            };
+            for content in body.content.values_mut() {
+                let RefOr::T(content) = content else { continue };
+                let Some(RefOr::Ref(schema)) = &content.schema else {
+                    continue;
+                };
+                let Some(name) = schema.ref_location.strip_prefix(SCHEMAS) else {
+                    continue;
+                };
+                let patch_name = format!("{name}Patch");
+                partial.insert(name.to_string(), patch_name.clone());
+                content.schema = Some(RefOr::Ref(Ref::from_schema_name(patch_name)));
+            }
+        }
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (name, patch_name) in partial {
+            if let Some(RefOr::T(Schema::Object(write))) = components.schemas.get(&name) {
+                let mut patch = write.clone();
+                patch.required.clear();
+                patch.min_properties = Some(1);
+                components
+                    .schemas
+                    .insert(patch_name, RefOr::T(Schema::Object(patch)));
+            }
+        }
+    }
+}
+
+const SCHEMAS: &str = "#/components/schemas/";
 
 pub fn route() -> BoxedFilter<(Response,)> {
     let doc = ApiDoc::openapi();

@@ -654,8 +654,14 @@ mod tests {
             store.delete_certificate_type(t, iso.id),
             Err(RegistryError::Refused(_))
         ));
-        store.delete_organization(t, org.id, now).unwrap();
+        let user = Uuid::new_v4();
+        store
+            .delete_organization(t, org.id, ChangedBy::User(user), now)
+            .unwrap();
         assert!(store.certificate(t, cert.id).unwrap().is_none());
+        let history = store.certificate_history(t, cert.id).unwrap();
+        assert_eq!(history[0].action, "deleted");
+        assert_eq!(history[0].by, ChangedBy::User(user));
         assert!(store.certificates_by_number(t, "c-1").unwrap().is_empty());
         store.delete_certificate_type(t, iso.id).unwrap();
     }

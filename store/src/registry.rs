@@ -367,11 +367,14 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an organization with its sites, certificates and monitored endpoints.
+    /// Deletes an organization with its sites, certificates and monitored endpoints. Each
+    /// certificate's history gets its `deleted` entry, as a certificate deleted on its own
+    /// does.
     pub fn delete_organization(
         &self,
         tenant: Uuid,
         id: Uuid,
+        by: ChangedBy,
         now: DateTime<Utc>,
     ) -> Result<Organization, RegistryError> {
         let org = self
@@ -397,67 +400,78 @@ impl Store {
             .collect();
         let fan_out = self.fan_out(tenant, &deleted)?;
         let deleted = event_keys(self, &deleted)?;
+        let mut histories = Vec::new();
+        for c in &certs {
+            histories.extend(self.history_entry("deleted", Some(c), None, by, now)?);
+        }
         let t = self.trees();
-        finish::<_, RegistryError>(
-            (
-                &t.organizations,
-                &t.org_by_external_id,
-                &t.sites,
-                &t.sites_by_org,
-                &t.certificates,
-                &t.certs_by_org,
-                &t.certs_by_number,
-                &t.events,
-                &t.deliveries,
-                &t.deliveries_by_time,
-                &t.deliveries_due,
-                &t.endpoints,
-                &t.endpoints_by_org,
-                &t.endpoint_by_url,
-            )
-                .transaction(
-                    |(
-                        orgs,
-                        by_ext,
-                        sites_t,
-                        sites_by_org,
-                        certs_t,
-                        certs_by_org,
-                        by_number,
-                        events,
-                        deliveries,
-                        by_time,
-                        due,
-                        eps,
-                        eps_by_org,
-                        eps_by_url,
-                    )| {
-                        fan_out.apply(deliveries, by_time, due)?;
-                        orgs.remove(&keys::pair(tenant, id))?;
-                        for ep in &endpoints {
-                            eps.remove(&keys::pair(tenant, ep.id))?;
-                            eps_by_org.remove(keys::triple(tenant, id, ep.id))?;
-                            eps_by_url.remove(crate::monitoring::url_key(tenant, &ep.url))?;
-                        }
-                        if let Some(ext) = &org.external_id {
-                            by_ext.remove(text_key(tenant, &ext.to_lowercase()))?;
-                        }
-                        for s in &sites {
-                            sites_t.remove(&keys::pair(tenant, s.id))?;
-                            sites_by_org.remove(keys::triple(tenant, id, s.id))?;
-                        }
-                        for c in &certs {
-                            certs_t.remove(&keys::pair(tenant, c.id))?;
-                            certs_by_org.remove(keys::triple(tenant, id, c.id))?;
-                            by_number.remove(number_key(tenant, &c.certificate_number, c.id))?;
-                        }
-                        for (k, v) in &deleted {
-                            events.insert(k.as_slice(), v.as_slice())?;
-                        }
-                        Ok(())
-                    },
-                ),
-        )?;
+        // Fifteen trees: one more than sled's tuples take, so a slice, unpacked below in
+        // this order.
+        let trees = [
+            &t.organizations,
+            &t.org_by_external_id,
+            &t.sites,
+            &t.sites_by_org,
+            &t.certificates,
+            &t.certs_by_org,
+            &t.certs_by_number,
+            &t.events,
+            &t.deliveries,
+            &t.deliveries_by_time,
+            &t.deliveries_due,
+            &t.endpoints,
+            &t.endpoints_by_org,
+            &t.endpoint_by_url,
+            &t.cert_history,
+        ];
+        finish::<_, RegistryError>(trees[..].transaction(|view| -> Tx<()> {
+            let [
+                orgs,
+                by_ext,
+                sites_t,
+                sites_by_org,
+                certs_t,
+                certs_by_org,
+                by_number,
+                events,
+                deliveries,
+                by_time,
+                due,
+                eps,
+                eps_by_org,
+                eps_by_url,
+                hist,
+            ] = view.as_slice()
+            else {
+                unreachable!("the view has one tree per tree given")
+            };
+            fan_out.apply(deliveries, by_time, due)?;
+            orgs.remove(&keys::pair(tenant, id))?;
+            for ep in &endpoints {
+                eps.remove(&keys::pair(tenant, ep.id))?;
+                eps_by_org.remove(keys::triple(tenant, id, ep.id))?;
+                eps_by_url.remove(crate::monitoring::url_key(tenant, &ep.url))?;
+            }
+            if let Some(ext) = &org.external_id {
+                by_ext.remove(text_key(tenant, &ext.to_lowercase()))?;
+            }
+            for s in &sites {
+                sites_t.remove(&keys::pair(tenant, s.id))?;
+                sites_by_org.remove(keys::triple(tenant, id, s.id))?;
+            }
+            for c in &certs {
+                certs_t.remove(&keys::pair(tenant, c.id))?;
+                certs_by_org.remove(keys::triple(tenant, id, c.id))?;
+                by_number.remove(number_key(tenant, &c.certificate_number, c.id))?;
+            }
+            for (k, v) in &deleted {
+                events.insert(k.as_slice(), v.as_slice())?;
+            }
+            for (k, v) in &histories {
+                hist.insert(k.as_slice(), v.as_slice())?;
+            }
+            Ok(())
+        }))?;
         let catalog = self.catalog(tenant)?;
         let mut catalog = catalog.write();
         for c in &certs {

@@ -24,8 +24,11 @@ const MAX_ORGANIZATION_NAME: usize = 200;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub password: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub organization_name: Option<String>,
 }
 
@@ -37,7 +40,9 @@ pub struct RegisterResponse {
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub password: Option<String>,
     /// Which tenant to log in to; omitted: the most recently joined one.
     pub tenant_id: Option<String>,
@@ -54,6 +59,7 @@ pub struct LoginResponse {
 
 #[derive(Deserialize, ToSchema)]
 pub struct ResendRequest {
+    #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
 }
 

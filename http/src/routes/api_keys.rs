@@ -52,6 +52,7 @@ pub struct ApiKeyCreated {
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
 pub struct ApiKeyWrite {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 

@@ -8,7 +8,7 @@ use certwatch_store::bulk::{
     Batch, BatchCounts, BatchStatus, Confirmation, Extracted, Field, Item, ItemStatus,
 };
 use certwatch_store::rules;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -78,11 +78,16 @@ pub struct ItemView {
 pub struct ConfirmWrite {
     organization_id: Uuid,
     certificate_type_code: String,
+    #[schema(min_length = 1, max_length = 100)]
     certificate_number: String,
+    #[schema(max_length = 200)]
     issuing_body: Option<String>,
+    #[schema(max_length = 2000)]
     scope: Option<String>,
-    issue_date: Option<String>,
-    expiry_date: String,
+    /// A calendar date in the years 1950 to 2200, not after `expiry_date`.
+    issue_date: Option<NaiveDate>,
+    /// A calendar date in the years 1950 to 2200.
+    expiry_date: NaiveDate,
 }
 
 #[derive(Serialize, ToSchema)]

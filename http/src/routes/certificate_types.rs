@@ -45,8 +45,11 @@ impl From<CertificateType> for CertificateTypeView {
 #[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct CertificateTypeWrite {
     /// Upper-case letters, digits and `_`, e.g. ISO_9001.
+    #[schema(min_length = 2, max_length = 50)]
     code: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    #[schema(max_length = 2000)]
     description: Option<String>,
 }
 

@@ -67,13 +67,20 @@ pub struct CertificateView {
 pub struct CertificateWrite {
     organization: Uuid,
     certificate_type_id: Uuid,
+    /// Unique per type within the tenant, compared without case, spaces and dashes.
+    #[schema(min_length = 1, max_length = 200)]
     certificate_number: String,
+    #[schema(max_length = 300)]
     issuing_body: Option<String>,
+    #[schema(max_length = 5000)]
     scope: Option<String>,
+    /// A calendar date in the years 1950 to 2200, not after `expiry_date`.
     issue_date: Option<NaiveDate>,
+    /// A calendar date in the years 1950 to 2200.
     expiry_date: Option<NaiveDate>,
     /// ACTIVE (default), EXPIRED, REVOKED or PENDING.
     status: Option<String>,
+    #[schema(format = "uri", max_length = 2000)]
     document_url: Option<String>,
 }
 

@@ -25,6 +25,7 @@ use crate::{ApiError, State, blocking, done, json_reply, no_content, with_state}
 
 #[derive(Deserialize, ToSchema)]
 pub struct InvitationRequest {
+    #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
     /// "admin" or "member" (default).
     pub role: Option<String>,
@@ -53,7 +54,9 @@ impl From<Invitation> for InvitationResponse {
 
 #[derive(Deserialize, ToSchema)]
 pub struct AcceptRequest {
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub token: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub password: Option<String>,
 }
 

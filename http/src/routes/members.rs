@@ -29,6 +29,7 @@ pub struct MemberView {
 #[derive(Deserialize, ToSchema)]
 pub struct MemberUpdate {
     /// "admin" or "member".
+    #[schema(value_type = String, required = true)]
     pub role: Option<String>,
 }
 

@@ -58,6 +58,8 @@ pub struct EndpointView {
 #[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct EndpointWrite {
     organization_id: Uuid,
+    /// An http(s) URL.
+    #[schema(format = "uri", max_length = 2000)]
     url: String,
     /// `HH:MM:SS`, `D HH:MM:SS` or seconds; 1 minute to 30 days.
     check_frequency: Option<String>,

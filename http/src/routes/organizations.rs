@@ -71,10 +71,16 @@ impl From<Site> for SiteView {
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct OrganizationWrite {
+    #[schema(max_length = 100)]
     external_id: Option<String>,
+    #[schema(min_length = 1, max_length = 300)]
     name: String,
+    /// An http(s) URL.
+    #[schema(format = "uri", max_length = 2000)]
     website: Option<String>,
+    /// 20 characters with ISO 17442 check digits.
     lei: Option<String>,
+    #[schema(max_length = 100)]
     vat: Option<String>,
     /// ISO 3166-1 alpha-2.
     country: Option<String>,
@@ -85,7 +91,9 @@ pub struct OrganizationWrite {
 #[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct SiteWrite {
     organization: Uuid,
+    #[schema(min_length = 1, max_length = 300)]
     name: String,
+    #[schema(max_length = 2000)]
     address: Option<String>,
 }
 
@@ -353,6 +361,7 @@ pub async fn delete_organization(
         .actors
         .tenant(caller.tenant_id, |reply| TenantMsg::DeleteOrganization {
             id,
+            user: caller.user_id,
             reply,
         })
         .await?;

@@ -22,7 +22,8 @@ const MAX_TOKEN_NAME: usize = 100;
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
     pub name: Option<String>,
-    /// RFC 3339 time; null or absent: never expires.
+    /// RFC 3339 time in the future, before the year 2200; null or absent: never expires.
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
 }
 

@@ -55,7 +55,10 @@ impl From<Subscriber> for SubscriberView {
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct SubscriberWrite {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// An http(s) URL.
+    #[schema(format = "uri", min_length = 1, max_length = 2000)]
     url: String,
     is_active: Option<bool>,
 }
@@ -89,6 +92,7 @@ impl From<Subscription> for SubscriptionView {
 pub struct SubscriptionWrite {
     subscriber: Uuid,
     /// Event types, or `["*"]` for all.
+    #[schema(min_items = 1)]
     event_types: Vec<String>,
     /// Only events about this organization.
     organization: Option<Uuid>,
