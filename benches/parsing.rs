@@ -1,6 +1,6 @@
 //! `cargo bench --bench parsing`: reading untrusted files in worker processes.
 //!
-//! Part 1: 200 real documents — the labelled corpus' text PDFs and scans, each copy made
+//! Part 1: 200 real documents — the labelled corpus' first text PDFs and scans, each copy made
 //! unique by a trailing comment so none is deduplicated — uploaded by three tenants at
 //! once to the real binary (its own process, so its memory is measured alone). Reported:
 //! documents per minute from the first upload to the last batch completed, and the server's
@@ -27,20 +27,12 @@ use uuid::Uuid;
 const DOCUMENTS: usize = 200;
 const TENANTS: usize = 3;
 
+/// The first 30 documents of the labelled corpus (text PDFs and scans, as generated).
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".json"))
-        .map(|n| {
-            let bytes = std::fs::read(dir.join(&n)).unwrap();
-            (n, bytes)
-        })
-        .collect();
-    files.sort();
-    files
+    certwatch_corpus::documents(certwatch_corpus::SEED, 0..30)
+        .into_iter()
+        .map(|d| (d.file, d.bytes))
+        .collect()
 }
 
 /// Copy `i` of a corpus file, unique by a trailing comment (readers ignore what follows

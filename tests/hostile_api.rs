@@ -145,10 +145,11 @@ async fn hostile_documents_end_with_their_reason_and_hurt_nobody() {
     let mut truncated = good.clone();
     truncated.truncate(good.len() / 2);
     // A real scan cut short after its header: the size is plausible, the pixels are gone.
-    let mut cut_scan = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/22-scan-en-domain.jpg"),
-    )
-    .unwrap();
+    let mut cut_scan = (0..)
+        .map(|i| certwatch_corpus::document(certwatch_corpus::SEED, i))
+        .find(|d| d.class.scan)
+        .unwrap()
+        .bytes;
     cut_scan.truncate(2048);
     // A cross-reference table that declares four billion objects.
     let lying_xref = {

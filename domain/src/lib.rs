@@ -2,5 +2,7 @@
 //! depends on it; it depends on nothing of ours.
 
 pub mod import;
+pub mod matching;
+pub mod names;
 pub mod reading;
 pub mod rules;

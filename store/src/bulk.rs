@@ -10,16 +10,13 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 use uuid::Uuid;
 
+use certwatch_domain::matching::{Evidence, Resolution};
+
 use crate::registry::{Organization, RegistryError};
 use crate::{Store, StoreError, encode, finish, get, keys, scan};
 
 /// The match reason of an item a person confirmed.
 pub const CONFIRMED: &str = "confirmed";
-
-/// Name similarity an organization needs to be matched by name alone.
-pub const NAME_THRESHOLD: f64 = 0.88;
-/// How far the best name must be ahead of the runner-up.
-pub const NAME_MARGIN: f64 = 0.08;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BatchStatus {
@@ -151,105 +148,6 @@ fn ratio(part: usize, whole: usize) -> f64 {
     }
 }
 
-/// A company name compared without case, punctuation and legal form.
-pub fn normalize_company(name: &str) -> String {
-    const LEGAL_FORMS: &[&str] = &[
-        "gmbh",
-        "ag",
-        "kg",
-        "co",
-        "ohg",
-        "ug",
-        "se",
-        "ltd",
-        "limited",
-        "inc",
-        "llc",
-        "plc",
-        "corp",
-        "corporation",
-        "sa",
-        "sas",
-        "sarl",
-        "spa",
-        "srl",
-        "bv",
-        "nv",
-        "ab",
-        "as",
-        "oy",
-        "kgaa",
-        "mbh",
-        "company",
-    ];
-    // "S.A." is "sa", "Co." is "co".
-    let lower = name
-        .to_lowercase()
-        .replace('.', "")
-        .replace([',', '&', '(', ')', '-', '/'], " ");
-    lower
-        .split_whitespace()
-        .filter(|w| !LEGAL_FORMS.contains(w))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The organization a document belongs to, and why: VAT or LEI equal, else a web domain
-/// the document prints, else a name similar enough and clearly ahead of the next one.
-pub fn match_organization(ex: &Extracted, orgs: &[Organization]) -> Option<(Uuid, String)> {
-    let clean = |s: &str| s.replace([' ', '.', '-'], "").to_ascii_uppercase();
-    if let Some(vat) = &ex.vat
-        && let Some(o) = orgs.iter().find(|o| {
-            o.vat
-                .as_deref()
-                .is_some_and(|v| clean(v) == clean(&vat.value))
-        })
-    {
-        return Some((o.id, "vat".into()));
-    }
-    if let Some(lei) = &ex.lei
-        && let Some(o) = orgs.iter().find(|o| {
-            o.lei
-                .as_deref()
-                .is_some_and(|l| l.eq_ignore_ascii_case(&lei.value))
-        })
-    {
-        return Some((o.id, "lei".into()));
-    }
-    for domain in &ex.domains {
-        let owners: Vec<&Organization> = orgs
-            .iter()
-            .filter(|o| {
-                o.website
-                    .as_deref()
-                    .and_then(crate::rules::website_host)
-                    .is_some_and(|h| h == *domain)
-            })
-            .collect();
-        if let [only] = owners.as_slice() {
-            return Some((only.id, "domain".into()));
-        }
-    }
-    let name = normalize_company(&ex.company_name.as_ref()?.value);
-    if name.is_empty() {
-        return None;
-    }
-    let mut scored: Vec<(f64, Uuid)> = orgs
-        .iter()
-        .map(|o| {
-            (
-                strsim::jaro_winkler(&name, &normalize_company(&o.name)),
-                o.id,
-            )
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let best = scored.first()?;
-    let runner_up = scored.get(1).map_or(0.0, |s| s.0);
-    (best.0 >= NAME_THRESHOLD && best.0 - runner_up >= NAME_MARGIN)
-        .then(|| (best.1, format!("name {:.2}", best.0)))
-}
-
 /// Extraction fields a person can correct on confirm, by name.
 pub fn corrected_fields(ex: &Extracted, confirmed: &Confirmation) -> Vec<String> {
     let text = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
@@ -308,7 +206,7 @@ pub struct QualityMetrics {
 /// What becomes of a processed document: matched when an organization matched confidently
 /// and the type, number and expiry were read; failed when nothing of a certificate was
 /// read; otherwise a person reviews it, told what is missing.
-pub fn decide(ex: &Extracted, organization: Option<Uuid>) -> (ItemStatus, Option<String>) {
+pub fn decide(ex: &Extracted, organization: &Resolution<Uuid>) -> (ItemStatus, Option<String>) {
     let usable = ex.certificate_type_code.is_some()
         || ex.certificate_number.is_some()
         || ex.expiry_date.is_some()
@@ -320,17 +218,17 @@ pub fn decide(ex: &Extracted, organization: Option<Uuid>) -> (ItemStatus, Option
         );
     }
     let mut missing = Vec::new();
-    if organization.is_none() {
-        missing.push("no confident organization match");
+    if let Resolution::Unmatched(why) = organization {
+        missing.push(format!("no automatic organization match: {why}"));
     }
     if ex.certificate_type_code.is_none() {
-        missing.push("no certificate type");
+        missing.push("no certificate type".into());
     }
     if ex.certificate_number.is_none() {
-        missing.push("no certificate number");
+        missing.push("no certificate number".into());
     }
     if ex.expiry_date.is_none() {
-        missing.push("no expiry date");
+        missing.push("no expiry date".into());
     }
     if missing.is_empty() {
         (ItemStatus::Matched, None)
@@ -517,10 +415,15 @@ impl Store {
             return Ok(item);
         }
         let ex = item.extracted.clone();
-        let matched = match_organization(&ex, &self.organizations(tenant)?);
-        let (mut status, mut reason) = decide(&ex, matched.as_ref().map(|m| m.0));
-        item.organization_id = matched.as_ref().map(|m| m.0);
-        item.match_reason = matched.map(|m| m.1);
+        let resolution = self
+            .catalog(tenant)?
+            .read()
+            .resolve_supplier(&Evidence::of(&ex));
+        let (mut status, mut reason) = decide(&ex, &resolution);
+        if let Resolution::Matched { id, by } = resolution {
+            item.organization_id = Some(id);
+            item.match_reason = Some(by);
+        }
         if status == ItemStatus::Matched {
             let value = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
             let filing = Confirmation {
@@ -718,22 +621,12 @@ mod tests {
         })
     }
 
-    #[test]
-    fn legal_forms_and_punctuation_do_not_count() {
-        assert_eq!(
-            normalize_company("Muster Metall GmbH & Co. KG"),
-            "muster metall"
-        );
-        assert_eq!(normalize_company("ACME, Inc."), "acme");
-        assert_eq!(
-            normalize_company("Société Générale S.A."),
-            "société générale"
-        );
-    }
-
-    #[test]
-    fn organizations_match_by_vat_then_domain_then_a_clear_name() {
-        let orgs = vec![
+    #[tokio::test]
+    async fn documents_are_matched_through_the_catalog_and_follow_its_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tenant = Uuid::new_v4();
+        let mut orgs = vec![
             org(
                 "Muster Metall GmbH",
                 Some("DE 123 456 789"),
@@ -742,39 +635,65 @@ mod tests {
             org("Muster Plastik GmbH", None, None),
             org("Acme Corporation", None, Some("https://acme.example")),
         ];
+        for o in &mut orgs {
+            o.tenant_id = tenant;
+            o.id = Uuid::new_v4();
+            store.save_organization(o).unwrap();
+        }
+        let resolve = |ex: &Extracted| {
+            store
+                .catalog(tenant)
+                .unwrap()
+                .read()
+                .resolve_supplier(&Evidence::of(ex))
+        };
+        let matched = |o: &Organization, by: &str| Resolution::Matched {
+            id: o.id,
+            by: by.into(),
+        };
         let mut ex = Extracted {
             vat: field("DE123456789".into()),
             ..Extracted::default()
         };
-        assert_eq!(
-            match_organization(&ex, &orgs),
-            Some((orgs[0].id, "vat".into()))
-        );
+        assert_eq!(resolve(&ex), matched(&orgs[0], "vat"));
         ex.vat = None;
         ex.domains = vec!["acme.example".into()];
-        assert_eq!(
-            match_organization(&ex, &orgs),
-            Some((orgs[2].id, "domain".into()))
-        );
+        assert_eq!(resolve(&ex), matched(&orgs[2], "domain"));
         ex.domains.clear();
         ex.company_name = field("ACME Corp.".into());
-        assert_eq!(
-            match_organization(&ex, &orgs).map(|m| m.0),
-            Some(orgs[2].id)
-        );
-        // Two similar names: not clearly one of them, so no match.
+        assert_eq!(resolve(&ex), matched(&orgs[2], "name"));
+        // A name short of a word of two suppliers' names is neither.
         ex.company_name = field("Muster GmbH".into());
-        assert_eq!(match_organization(&ex, &orgs), None);
+        assert!(matches!(resolve(&ex), Resolution::Unmatched(_)));
         ex.company_name = field("Unknown Widgets Ltd".into());
-        assert_eq!(match_organization(&ex, &orgs), None);
+        assert!(matches!(resolve(&ex), Resolution::Unmatched(_)));
+        // Renamed, the supplier is found by its new name; deleted, not at all.
+        ex.company_name = field("Muster Kunststoff GmbH".into());
+        orgs[1].name = "Muster Kunststoff GmbH".into();
+        store.save_organization(&orgs[1]).unwrap();
+        assert_eq!(resolve(&ex), matched(&orgs[1], "name"));
+        store
+            .delete_organization(
+                tenant,
+                orgs[1].id,
+                crate::history::ChangedBy::User(Uuid::nil()),
+                Utc::now(),
+            )
+            .unwrap();
+        assert!(matches!(resolve(&ex), Resolution::Unmatched(_)));
     }
 
     #[test]
     fn decisions() {
         let mut ex = Extracted::default();
-        assert_eq!(decide(&ex, None).0, ItemStatus::Failed);
+        let unmatched = Resolution::Unmatched("no registered supplier has this name".into());
+        let matched = Resolution::Matched {
+            id: Uuid::nil(),
+            by: "name".into(),
+        };
+        assert_eq!(decide(&ex, &unmatched).0, ItemStatus::Failed);
         ex.certificate_number = field("Q-1".into());
-        let (status, reason) = decide(&ex, Some(Uuid::nil()));
+        let (status, reason) = decide(&ex, &matched);
         assert_eq!(status, ItemStatus::NeedsReview);
         assert_eq!(
             reason.as_deref(),
@@ -782,12 +701,14 @@ mod tests {
         );
         ex.certificate_type_code = field("ISO_9001".into());
         ex.expiry_date = field("2027-01-14".parse().unwrap());
-        assert_eq!(decide(&ex, Some(Uuid::nil())), (ItemStatus::Matched, None));
+        assert_eq!(decide(&ex, &matched), (ItemStatus::Matched, None));
         assert_eq!(
-            decide(&ex, None),
+            decide(&ex, &unmatched),
             (
                 ItemStatus::NeedsReview,
-                Some("no confident organization match".into())
+                Some(
+                    "no automatic organization match: no registered supplier has this name".into()
+                )
             )
         );
     }

@@ -13,7 +13,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
+use certwatch_domain::matching::{Evidence, Resolution, resolve};
+
 use crate::registry::{CertStatus, Certificate, Organization};
+use crate::supplier_index::SupplierIndex;
 use crate::{Store, StoreError, keys, scan};
 
 /// Days ahead in which an active certificate counts as "expiring".
@@ -58,6 +61,8 @@ pub struct Catalog {
     by_status: BTreeSet<(&'static str, Slot)>,
     /// Every three-byte window of a row's search text → the rows that contain it, sorted.
     trigrams: HashMap<[u8; 3], Vec<Slot>>,
+    /// The organizations as bulk upload matches documents to them.
+    suppliers: SupplierIndex,
 }
 
 /// Sort keys of the certificate list.
@@ -183,11 +188,22 @@ impl Catalog {
             created_at: org.created_at,
         };
         self.orgs.insert(org.id, row);
+        self.suppliers.upsert(org);
     }
 
     pub fn remove_org(&mut self, id: Uuid) {
         self.orgs.remove(&id);
         self.by_org.remove(&id);
+        self.suppliers.remove(id);
+    }
+
+    /// The organization a document is of, or why none is certain.
+    pub fn resolve_supplier(&self, evidence: &Evidence) -> Resolution<Uuid> {
+        resolve(
+            evidence,
+            &self.suppliers.candidates(evidence),
+            &self.suppliers,
+        )
     }
 
     fn row(&self, slot: Slot) -> Option<&CertRow> {

@@ -20,6 +20,7 @@ pub mod password_policy;
 pub mod registry;
 pub use certwatch_domain::rules;
 pub mod secrets;
+mod supplier_index;
 pub mod webhooks;
 
 use std::collections::{HashMap, HashSet};

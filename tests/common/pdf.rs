@@ -5,39 +5,8 @@ use lopdf::{Document, Object, Stream, dictionary};
 
 /// A one-page PDF whose text layer holds `lines`, top to bottom.
 pub fn with_lines(lines: &[&str]) -> Vec<u8> {
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "Type1",
-        "BaseFont" => "Helvetica",
-        "Encoding" => "WinAnsiEncoding",
-    });
-    let resources_id = doc.add_object(dictionary! {
-        "Font" => dictionary! { "F1" => font_id },
-    });
-    let mut operations = vec![
-        Operation::new("BT", vec![]),
-        Operation::new("Tf", vec!["F1".into(), 12.into()]),
-        Operation::new("TL", vec![18.into()]),
-        Operation::new("Td", vec![50.into(), 780.into()]),
-    ];
-    for line in lines {
-        operations.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
-        operations.push(Operation::new("T*", vec![]));
-    }
-    operations.push(Operation::new("ET", vec![]));
-    let content = Content { operations };
-    let content_id = doc.add_object(Stream::new(
-        dictionary! {},
-        content.encode().expect("content encodes"),
-    ));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page",
-        "Parent" => pages_id,
-        "Contents" => content_id,
-    });
-    finish(doc, pages_id, page_id, Some(resources_id))
+    use certwatch_corpus::pdf::{A4, Page, write};
+    write(&[Page::lines(A4, lines)])
 }
 
 /// A one-page PDF whose content stream is a Flate bomb: a few MB that inflate to
@@ -63,25 +32,17 @@ pub fn flate_bomb(inflated: u64) -> Vec<u8> {
         "Parent" => pages_id,
         "Contents" => content_id,
     });
-    finish(doc, pages_id, page_id, None)
+    finish(doc, pages_id, page_id)
 }
 
 /// Adds the page tree (one page) and the catalog, and writes the document.
-fn finish(
-    mut doc: Document,
-    pages_id: lopdf::ObjectId,
-    page_id: lopdf::ObjectId,
-    resources: Option<lopdf::ObjectId>,
-) -> Vec<u8> {
-    let mut pages = dictionary! {
+fn finish(mut doc: Document, pages_id: lopdf::ObjectId, page_id: lopdf::ObjectId) -> Vec<u8> {
+    let pages = dictionary! {
         "Type" => "Pages",
         "Kids" => vec![page_id.into()],
         "Count" => 1,
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
     };
-    if let Some(resources) = resources {
-        pages.set("Resources", resources);
-    }
     doc.objects.insert(pages_id, Object::Dictionary(pages));
     let catalog_id = doc.add_object(dictionary! {
         "Type" => "Catalog",
@@ -157,5 +118,5 @@ pub fn image_only(jpeg: &[u8], dpi: u32) -> Vec<u8> {
         "Resources" => resources_id,
         "MediaBox" => vec![0.into(), 0.into(), pw.into(), ph.into()],
     });
-    finish(doc, pages_id, page_id, None)
+    finish(doc, pages_id, page_id)
 }

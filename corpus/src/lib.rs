@@ -1,0 +1,264 @@
+//! A labelled corpus of certificate documents, written on demand from a seed: ten
+//! languages, eleven layouts, text PDFs and degraded scans, suppliers' names printed in
+//! several ways, and look-alike companies that are not registered. Split once, by a fixed
+//! hash of each document's index, into a tuning half and a held-out half.
+//!
+//! `documents(seed, range)` writes the documents of `range`, so a test can take a few and
+//! the accuracy command all of them, each document the same every time.
+
+pub mod bodies;
+pub mod lang;
+pub mod layouts;
+pub mod pdf;
+pub mod scan;
+pub mod suppliers;
+
+use chrono::{Duration, NaiveDate};
+
+use crate::bodies::BODIES;
+use crate::lang::{LANGUAGES, Language};
+use crate::layouts::{Content, LAYOUTS, Layout};
+use crate::suppliers::{Company, LEIS, STRANGERS, SUPPLIERS, VARIANTS, Variant, printed};
+
+/// The corpus' documents, as the accuracy command and the tests use them.
+pub const SIZE: usize = 330;
+pub const SEED: u64 = 20_261_202;
+
+/// A small deterministic generator (SplitMix64): the corpus must not change with a crate's
+/// version.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, p: f32) -> bool {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32 <= p
+    }
+
+    pub fn between(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Half {
+    Tuning,
+    HeldOut,
+}
+
+/// The half document `index` belongs to: fixed once, by a hash of the index alone.
+pub fn half(index: usize) -> Half {
+    if Rng::new(0xC0FF_EE00 ^ index as u64).next_u64() & 1 == 0 {
+        Half::Tuning
+    } else {
+        Half::HeldOut
+    }
+}
+
+/// What is true of a document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// The registered supplier it belongs to; `None` for a company that is not registered.
+    pub organization: Option<&'static str>,
+    pub certificate_type_code: String,
+    /// Further standards the same certificate covers.
+    pub other_types: Vec<String>,
+    pub certificate_number: String,
+    pub issuing_body: &'static str,
+    pub issue_date: NaiveDate,
+    pub expiry_date: NaiveDate,
+}
+
+/// The classes accuracy is reported by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Class {
+    pub language: Language,
+    pub layout: Layout,
+    pub scan: bool,
+    pub stranger: bool,
+    pub variant: Variant,
+}
+
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub index: usize,
+    pub file: String,
+    pub bytes: Vec<u8>,
+    pub label: Label,
+    pub class: Class,
+    pub half: Half,
+}
+
+const STANDARDS: &[(&str, &str)] = &[
+    ("ISO_9001", "ISO 9001:2015"),
+    ("ISO_14001", "ISO 14001:2015"),
+    ("ISO_45001", "ISO 45001:2018"),
+    ("ISO_50001", "ISO 50001:2018"),
+    ("IATF_16949", "IATF 16949:2016"),
+];
+
+/// The suppliers a tenant registers to be matched against.
+pub fn registry() -> &'static [Company] {
+    SUPPLIERS
+}
+
+/// The LEI a supplier's documents print, if any.
+pub fn lei_of(name: &str) -> Option<&'static str> {
+    LEIS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+}
+
+/// Documents `range` of the corpus of `seed`.
+pub fn documents(seed: u64, range: std::ops::Range<usize>) -> Vec<Doc> {
+    range.map(|i| document(seed, i)).collect()
+}
+
+/// Document `index`: its language and layout cycle so every pair occurs; the rest is
+/// drawn from a generator seeded by the corpus seed and the index.
+pub fn document(seed: u64, index: usize) -> Doc {
+    let mut rng = Rng::new(seed.wrapping_mul(1_000_003) ^ index as u64);
+    let language = LANGUAGES[index % LANGUAGES.len()];
+    let layout = LAYOUTS[(index / LANGUAGES.len()) % LAYOUTS.len()];
+    let stranger = rng.chance(0.22);
+    let company: &Company = if stranger {
+        rng.pick(STRANGERS)
+    } else {
+        // Mostly a supplier writing in the document's language, as certificates are.
+        let local: Vec<&Company> = SUPPLIERS
+            .iter()
+            .filter(|c| c.language == language)
+            .collect();
+        if !local.is_empty() && rng.chance(0.7) {
+            local[rng.below(local.len())]
+        } else {
+            rng.pick(SUPPLIERS)
+        }
+    };
+    let variant = *rng.pick(&VARIANTS);
+    let body = rng.pick(BODIES);
+    let number = bodies::number(body, &mut rng);
+    let (code, standard) = *rng.pick(STANDARDS);
+    let mut standards = vec![(code, standard)];
+    if layout == Layout::Combined {
+        let second = if code == "IATF_16949" {
+            ("ISO_9001", "ISO 9001:2015")
+        } else {
+            *rng.pick(&STANDARDS[..4])
+        };
+        if second.0 != code {
+            standards.push(second);
+        }
+    }
+    let issue = NaiveDate::from_ymd_opt(2023, 1, 1).expect("a date")
+        + Duration::days(rng.below(1_250) as i64);
+    let expiry = issue + Duration::days(3 * 365 - 1);
+    let audit = issue - Duration::days(7 + rng.below(40) as i64);
+    let long = rng.chance(0.4);
+    let w = language.words();
+    let mut identifiers = Vec::new();
+    if let Some(vat) = company.vat
+        && rng.chance(0.6)
+    {
+        identifiers.push(format!("VAT ID: {vat}"));
+    }
+    if let Some(site) = company.website
+        && rng.chance(0.6)
+    {
+        identifiers.push(site.trim_start_matches("https://").to_string());
+    }
+    if let Some(lei) = lei_of(company.name)
+        && rng.chance(0.6)
+    {
+        identifiers.push(format!("LEI: {lei}"));
+    }
+    let name = printed(company.name, variant, &mut rng);
+    let content = Content {
+        language,
+        body_letterhead: body.letterhead.to_string(),
+        body_address: body.address.to_string(),
+        body_phone: body.phone.to_string(),
+        accreditation: body.accreditation.to_string(),
+        company: name,
+        address: company.address.to_string(),
+        identifiers,
+        standards: standards.iter().map(|(_, s)| s.to_string()).collect(),
+        number: number.clone(),
+        issued: language.date(issue, long),
+        expires: language.date(expiry, long),
+        audit: format!("{}: {}", w.audit, language.date(audit, long)),
+        sister: format!(
+            "{} Logistik GmbH",
+            company.name.split(' ').next().unwrap_or("Group")
+        ),
+    };
+    let (pages, cert_page) = layouts::pages(layout, &content);
+    let pdf = pdf::write(&pages);
+    let scan = rng.chance(0.35);
+    let (file, bytes) = if scan {
+        let scanner = scan::Scanner::random(&mut rng);
+        (
+            format!("{index:03}-{}-{layout:?}.jpg", language.code()).to_lowercase(),
+            scan::scan(&pdf, cert_page, &scanner, &mut rng),
+        )
+    } else {
+        (
+            format!("{index:03}-{}-{layout:?}.pdf", language.code()).to_lowercase(),
+            pdf,
+        )
+    };
+    Doc {
+        index,
+        file,
+        bytes,
+        label: Label {
+            organization: (!stranger).then_some(company.name),
+            certificate_type_code: code.to_string(),
+            other_types: standards[1..].iter().map(|(c, _)| c.to_string()).collect(),
+            certificate_number: number,
+            issuing_body: body.filed,
+            issue_date: issue,
+            expiry_date: expiry,
+        },
+        class: Class {
+            language,
+            layout,
+            scan,
+            stranger,
+            variant,
+        },
+        half: half(index),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_corpus_is_the_same_every_time_and_splits_in_halves() {
+        let a = document(SEED, 7);
+        let b = document(SEED, 7);
+        assert_eq!(a.bytes, b.bytes);
+        assert_eq!(a.label, b.label);
+        let tuning = (0..SIZE).filter(|i| half(*i) == Half::Tuning).count();
+        assert!((SIZE * 2 / 5..SIZE * 3 / 5).contains(&tuning), "{tuning}");
+    }
+}
