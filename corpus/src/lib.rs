@@ -152,7 +152,14 @@ pub fn document(seed: u64, index: usize) -> Doc {
             rng.pick(SUPPLIERS)
         }
     };
-    let variant = *rng.pick(&VARIANTS);
+    // A company's certificate prints its legal name: a supplier's may differ from how the
+    // registry spells it, but a stranger that drops its legal form cannot be told from a
+    // supplier of that name by its name (only by identifiers), so strangers keep theirs.
+    let variant = if stranger {
+        *rng.pick(&VARIANTS[..4])
+    } else {
+        *rng.pick(&VARIANTS)
+    };
     let body = rng.pick(BODIES);
     let number = bodies::number(body, &mut rng);
     let (code, standard) = *rng.pick(STANDARDS);
@@ -259,6 +266,12 @@ mod tests {
         assert_eq!(a.bytes, b.bytes);
         assert_eq!(a.label, b.label);
         let tuning = (0..SIZE).filter(|i| half(*i) == Half::Tuning).count();
+        for (_, lei) in LEIS {
+            assert!(
+                certwatch_domain::rules::lei(lei).is_some(),
+                "{lei} has wrong check digits"
+            );
+        }
         assert!((SIZE * 2 / 5..SIZE * 3 / 5).contains(&tuning), "{tuning}");
     }
 }

@@ -272,7 +272,7 @@ pub static SUPPLIERS: &[Company] = &[
 /// LEIs (valid ISO 17442 check digits) of some suppliers, printed on their documents.
 pub static LEIS: &[(&str, &str)] = &[
     ("Weber Antriebstechnik AG", "529900T8BM49AURSDO55"),
-    ("Polstal S.A.", "259400DZXF7RS9GLU236"),
+    ("Polstal S.A.", "259400DZXF7RS9GLU205"),
     ("Great Lakes Fasteners LLC", "5493001KJTIIGC8Y1R12"),
 ];
 
@@ -480,6 +480,7 @@ pub fn printed(name: &str, variant: Variant, rng: &mut Rng) -> String {
     }
 }
 
+/// The ways a name is printed; `WithoutForm` last (strangers never drop their form).
 pub const VARIANTS: [Variant; 5] = [
     Variant::AsRegistered,
     Variant::Capitals,

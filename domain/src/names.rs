@@ -27,11 +27,21 @@ const CONNECTIVES: &[&str] = &[
 pub fn fold(text: &str) -> String {
     let ascii = deunicode::deunicode(text).to_lowercase();
     let mut out = String::with_capacity(ascii.len());
+    // Letters since the last separator: a dot after one or two ("G.m.b.H.", "S.p.A.")
+    // abbreviates, after more it separates ("Coatings.NV" as OCR reads a gap).
+    let mut run = 0;
     for c in ascii.chars() {
         match c {
-            'a'..='z' | '0'..='9' => out.push(c),
-            '.' | '\'' | '`' => {}
-            _ => out.push(' '),
+            'a'..='z' | '0'..='9' => {
+                out.push(c);
+                run += 1;
+            }
+            '.' if run <= 2 => run = 0,
+            '\'' | '`' => {}
+            _ => {
+                out.push(' ');
+                run = 0;
+            }
         }
     }
     out.split_whitespace()
@@ -218,6 +228,7 @@ mod tests {
         assert_eq!(fold("Müller-Lüdenscheidt"), fold("Mueller Luedenscheidt"));
         assert_eq!(fold("Straßenbau"), "strassenbau");
         assert_eq!(fold("G.m.b.H."), "gmbh");
+        assert_eq!(fold("Brabant Coatings.NV"), "brabant coatings nv");
         assert_eq!(fold("Łódź Metal"), "lodz metal");
         assert_eq!(fold("Северсталь"), "severstal");
         assert_eq!(fold("Škoda  Auto"), "skoda auto");

@@ -29,6 +29,41 @@ pub struct Extracted {
     pub method: String,
 }
 
+/// The confidence each field needs to be filed without a person: the identity of the
+/// certificate (type, number) and its validity need more than what only describes it.
+pub const THRESHOLDS: [(&str, f32); 6] = [
+    ("certificate_type_code", 0.6),
+    ("certificate_number", 0.6),
+    ("expiry_date", 0.6),
+    ("issue_date", 0.6),
+    ("issuing_body", 0.5),
+    ("company_name", 0.5),
+];
+
+impl Extracted {
+    fn confidence_of(&self, field: &str) -> Option<f32> {
+        match field {
+            "certificate_type_code" => self.certificate_type_code.as_ref().map(|f| f.confidence),
+            "certificate_number" => self.certificate_number.as_ref().map(|f| f.confidence),
+            "expiry_date" => self.expiry_date.as_ref().map(|f| f.confidence),
+            "issue_date" => self.issue_date.as_ref().map(|f| f.confidence),
+            "issuing_body" => self.issuing_body.as_ref().map(|f| f.confidence),
+            "company_name" => self.company_name.as_ref().map(|f| f.confidence),
+            _ => None,
+        }
+    }
+
+    /// The fields read with less confidence than they need, by name: an item with any goes
+    /// to a person, told which.
+    pub fn doubtful_fields(&self) -> Vec<&'static str> {
+        THRESHOLDS
+            .iter()
+            .filter(|(field, min)| self.confidence_of(field).is_some_and(|c| c < *min))
+            .map(|(field, _)| *field)
+            .collect()
+    }
+}
+
 /// What reading one file came to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Read {
@@ -51,4 +86,31 @@ pub struct Finding {
     /// The linked document the finding was read from, with its SHA-256.
     pub document_url: Option<String>,
     pub document_hash: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_below_their_threshold_are_named() {
+        let field = |value: &str, confidence| {
+            Some(Field {
+                value: value.to_string(),
+                confidence,
+            })
+        };
+        let mut ex = Extracted {
+            certificate_type_code: field("ISO_9001", 0.9),
+            certificate_number: field("Q-1", 0.59),
+            issuing_body: field("DEKRA", 0.5),
+            ..Extracted::default()
+        };
+        assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
+        ex.certificate_number = field("Q-1", 0.9);
+        assert!(ex.doubtful_fields().is_empty());
+        // A field not read is missing, not doubtful.
+        ex.certificate_number = None;
+        assert!(ex.doubtful_fields().is_empty());
+    }
 }

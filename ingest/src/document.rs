@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use certwatch_domain::reading::Read;
 use serde::{Deserialize, Serialize};
 
-use crate::fields::fields;
+use crate::fields::fields_of_lines;
 use crate::limits::Limits;
 use crate::pdf;
 
@@ -63,13 +63,51 @@ impl Ocr {
         self.tesseract_runs
     }
 
-    /// OCR of an image file.
-    fn read(&self, image: &Path) -> Result<String, Unread> {
+    /// OCR of an image file: its lines, each with the mean of its words' confidences
+    /// (tesseract's TSV output, 0 to 1).
+    fn read(&self, image: &Path) -> Result<Vec<(String, f32)>, Unread> {
         let path = image.to_string_lossy();
-        run(&self.tesseract, &[&path, "stdout", "-l", &self.languages])
-            .map(|out| String::from_utf8_lossy(&out).into_owned())
-            .map_err(Unread::Failed)
+        run(
+            &self.tesseract,
+            &[&path, "stdout", "-l", &self.languages, "tsv"],
+        )
+        .map(|out| ocr_lines(&String::from_utf8_lossy(&out)))
+        .map_err(Unread::Failed)
     }
+}
+
+/// Lines of tesseract's TSV: its words (level 5) grouped by block, paragraph and line, in
+/// reading order, with their mean confidence.
+fn ocr_lines(tsv: &str) -> Vec<(String, f32)> {
+    /// A line being gathered: its (block, paragraph, line), text, confidence sum, words.
+    type Gathering = ((u32, u32, u32), String, f32, u32);
+    let mut lines: Vec<Gathering> = Vec::new();
+    for row in tsv.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        if cols.len() < 12 || cols[0] != "5" {
+            continue;
+        }
+        let num = |i: usize| cols[i].parse::<u32>().unwrap_or(0);
+        let key = (num(2), num(3), num(4));
+        let word = cols[11].trim();
+        let conf = cols[10].parse::<f32>().unwrap_or(0.0).max(0.0) / 100.0;
+        if word.is_empty() {
+            continue;
+        }
+        match lines.last_mut() {
+            Some((k, text, sum, n)) if *k == key => {
+                text.push(' ');
+                text.push_str(word);
+                *sum += conf;
+                *n += 1;
+            }
+            _ => lines.push((key, word.to_string(), conf, 1)),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(_, text, sum, n)| (text, sum / n as f32))
+        .collect()
 }
 
 /// Runs a program; its standard output, or why it failed. Tesseract is kept to one thread:
@@ -123,6 +161,27 @@ fn check_image(bytes: &[u8], limits: &Limits) -> Result<(), Unread> {
     Ok(())
 }
 
+/// A file's pages, each its lines with how well each was read (1 for a text layer).
+type Pages = Vec<Vec<(String, f32)>>;
+
+/// Pages of OCR lines, cut to `max` characters in all.
+fn bounded(pages: Pages, max: usize) -> Pages {
+    let mut left = max;
+    let mut out = Vec::new();
+    for page in pages {
+        let mut kept = Vec::new();
+        for (line, q) in page {
+            if line.len() > left {
+                break;
+            }
+            left -= line.len();
+            kept.push((line, q));
+        }
+        out.push(kept);
+    }
+    out
+}
+
 /// The text of a file and how it was read.
 fn read_text(
     bytes: &[u8],
@@ -130,11 +189,21 @@ fn read_text(
     work: &Path,
     ocr: &Ocr,
     limits: &Limits,
-) -> Result<(String, &'static str), Unread> {
+) -> Result<(Pages, &'static str), Unread> {
     if content_type == "application/pdf" {
         let text = pdf::text(bytes, limits).map_err(Unread::Failed)?;
         if text.split_whitespace().count() >= 5 {
-            return Ok((text, "pdf-text"));
+            let pages = text
+                .split('\u{c}')
+                .map(|p| {
+                    p.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(|l| (l.to_string(), 1.0))
+                        .collect()
+                })
+                .collect();
+            return Ok((pages, "pdf-text"));
         }
         // No text layer: a scan. Its pages become images for OCR.
         if !ocr.tesseract_runs || !ocr.pdftoppm_runs {
@@ -165,15 +234,17 @@ fn read_text(
             .filter(|p| p.extension().is_some_and(|e| e == "png"))
             .collect();
         pages.sort();
-        let mut text = String::new();
+        let mut read = Vec::new();
+        let mut chars = 0;
         for page in pages {
-            text.push_str(&ocr.read(&page)?);
-            text.push('\n');
-            if text.len() >= limits.max_text_chars {
+            let lines = ocr.read(&page)?;
+            chars += lines.iter().map(|(l, _)| l.len()).sum::<usize>();
+            read.push(lines);
+            if chars >= limits.max_text_chars {
                 break;
             }
         }
-        return Ok((pdf::truncate(text, limits.max_text_chars), "ocr"));
+        return Ok((bounded(read, limits.max_text_chars), "ocr"));
     }
     check_image(bytes, limits)?;
     if !ocr.available() {
@@ -184,8 +255,8 @@ fn read_text(
     let ext = content_type.rsplit('/').next().unwrap_or("img");
     let file = work.join(format!("image.{ext}"));
     std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
-    let text = ocr.read(&file)?;
-    Ok((pdf::truncate(text, limits.max_text_chars), "ocr"))
+    let lines = ocr.read(&file)?;
+    Ok((bounded(vec![lines], limits.max_text_chars), "ocr"))
 }
 
 /// Reads a document's certificate fields, using `scratch` (an empty directory, removed
@@ -203,7 +274,13 @@ pub fn read_document(
     let read = match read_text(bytes, content_type, scratch, ocr, limits) {
         Err(Unread::Failed(why)) => Read::Failed(why),
         Err(Unread::Review(why)) => Read::Review(why),
-        Ok((text, method)) => Read::Fields(Box::new(fields(&text, method))),
+        Ok((pages, method)) => {
+            let pages: Vec<Vec<(&str, f32)>> = pages
+                .iter()
+                .map(|p| p.iter().map(|(l, q)| (l.as_str(), *q)).collect())
+                .collect();
+            Read::Fields(Box::new(fields_of_lines(&pages, method)))
+        }
     };
     let _ = std::fs::remove_dir_all(scratch);
     read
@@ -212,6 +289,20 @@ pub fn read_document(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ocr_lines_gather_words_with_their_mean_confidence() {
+        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
+            5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tValid\n\
+            5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t70\tuntil:\n\
+            4\t1\t1\t1\t2\t0\t0\t0\t1\t1\t-1\t\n\
+            5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t-1\t \n\
+            5\t1\t2\t1\t1\t1\t0\t0\t1\t1\t50\tQ-1\n";
+        let lines = ocr_lines(tsv);
+        let texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["Valid until:", "Q-1"]);
+        assert!((lines[0].1 - 0.8).abs() < 1e-6 && (lines[1].1 - 0.5).abs() < 1e-6);
+    }
 
     #[test]
     fn images_declaring_absurd_sizes_are_refused_before_decoding() {

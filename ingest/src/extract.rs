@@ -12,6 +12,8 @@ use certwatch_domain::reading::Finding;
 use chrono::NaiveDate;
 use regex::Regex;
 
+use crate::dates::dates;
+
 /// A standard named in the text: the type code it maps to and where it stands.
 #[derive(Debug, Clone, PartialEq)]
 struct StandardAt {
@@ -21,7 +23,7 @@ struct StandardAt {
 
 static STANDARD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:(?:DIN\s+)?(?:EN\s+)?ISO(?:\s*/\s*(?:IEC|TS))?[\s\-]*(\d{4,5})\b|IATF[\s\-]*(16949)\b|ISCC[\s\-]*(EU|PLUS)\b)",
+        r"(?i)\b(?:(?:DIN\s+)?(?:EN\s+)?[I1l]S[O0](?:\s*/\s*(?:IEC|TS))?[\s\-]*(\d{4,5})\b|IATF[\s\-]*(16949)\b|ISCC[\s\-]*(EU|PLUS)\b)",
     )
     .expect("valid regex")
 });
@@ -40,109 +42,6 @@ fn standards(text: &str) -> Vec<StandardAt> {
                 format!("ISCC_{}", c.get(3)?.as_str().to_ascii_uppercase())
             };
             Some(StandardAt { code, start })
-        })
-        .collect()
-}
-
-/// Month names (and common abbreviations) in the languages certificates come in.
-const MONTHS: [&[&str]; 12] = [
-    &[
-        "january", "jan", "januar", "jänner", "janvier", "enero", "gennaio",
-    ],
-    &[
-        "february", "feb", "februar", "février", "fevrier", "févr", "febrero", "febbraio",
-    ],
-    &["march", "mar", "märz", "maerz", "mär", "mars", "marzo"],
-    &["april", "apr", "avril", "abril", "aprile"],
-    &["may", "mai", "mayo", "maggio"],
-    &["june", "jun", "juni", "juin", "junio", "giugno"],
-    &["july", "jul", "juli", "juillet", "julio", "luglio"],
-    &["august", "aug", "août", "aout", "agosto"],
-    &[
-        "september",
-        "sep",
-        "sept",
-        "septembre",
-        "septiembre",
-        "setiembre",
-        "settembre",
-    ],
-    &[
-        "october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre",
-    ],
-    &["november", "nov", "novembre", "noviembre"],
-    &[
-        "december",
-        "dec",
-        "dezember",
-        "dez",
-        "décembre",
-        "decembre",
-        "diciembre",
-        "dicembre",
-    ],
-];
-
-fn month_number(name: &str) -> Option<u32> {
-    let name = name.to_lowercase();
-    let name = name.trim_end_matches('.');
-    MONTHS
-        .iter()
-        .position(|names| names.contains(&name))
-        .map(|i| i as u32 + 1)
-}
-
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    let mut names: Vec<&str> = MONTHS.iter().flat_map(|m| m.iter().copied()).collect();
-    // Longest first, so "juillet" is not read as "jul".
-    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    let month = names.join("|");
-    Regex::new(&format!(
-        r"(?i)\b(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})\b|\b(?P<na>\d{{1,2}})(?P<sep>[./\-])(?P<nb>\d{{1,2}})[./\-](?P<ny>\d{{4}})\b|\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-]+(?:de\s+)?(?P<dm>{month})\.?[\s\-,]+(?:de\s+)?(?P<dy>\d{{4}})\b|\b(?P<mm>{month})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})\b"
-    ))
-    .expect("valid regex")
-});
-
-/// A date written in the text and where it stands.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct DateAt {
-    date: NaiveDate,
-    start: usize,
-    end: usize,
-}
-
-/// Every date in the text. Numeric dates are day first (14.01.2027, 14/01/2027) unless
-/// only month first makes sense (01/14/2027).
-fn dates(text: &str) -> Vec<DateAt> {
-    DATE.captures_iter(text)
-        .filter_map(|c| {
-            let whole = c.get(0)?;
-            let num = |name: &str| c.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
-            let (y, m, d) = if let Some(y) = num("iy") {
-                (y, num("im")?, num("id")?)
-            } else if let Some(y) = num("ny") {
-                let (a, b) = (num("na")?, num("nb")?);
-                let dotted = c.name("sep").is_some_and(|s| s.as_str() == ".");
-                if !dotted && a <= 12 && b > 12 {
-                    (y, a, b)
-                } else {
-                    (y, b, a)
-                }
-            } else if let Some(y) = num("dy") {
-                (y, month_number(c.name("dm")?.as_str())?, num("dd")?)
-            } else {
-                (
-                    num("my")?,
-                    month_number(c.name("mm")?.as_str())?,
-                    num("md")?,
-                )
-            };
-            let date = NaiveDate::from_ymd_opt(y as i32, m, d)?;
-            Some(DateAt {
-                date,
-                start: whole.start(),
-                end: whole.end(),
-            })
         })
         .collect()
 }
@@ -242,7 +141,7 @@ fn role_of(context: &str) -> Option<DateRole> {
 const VALIDITY_WORDS: &[&str] = &["valid", "gültig", "gueltig", "valable", "válido", "valido"];
 
 /// Issue and expiry dates of one certificate's text.
-fn validity(text: &str) -> (Option<NaiveDate>, Option<NaiveDate>) {
+pub(crate) fn validity(text: &str) -> (Option<NaiveDate>, Option<NaiveDate>) {
     let found = dates(text);
     let (mut issue, mut expiry) = (None, None);
     let mut unlabelled = Vec::new();
@@ -291,7 +190,7 @@ static NUMBER_LIKE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether a token can be a certificate number: has a digit, is not a date, a year or a
 /// standard's own number.
-fn plausible_number(token: &str) -> bool {
+pub(crate) fn plausible_number(token: &str) -> bool {
     let digits = token.chars().filter(char::is_ascii_digit).count();
     digits >= 3
         && token.len() >= 4
@@ -303,7 +202,7 @@ fn plausible_number(token: &str) -> bool {
 /// The certificate number: after a label ("Certificate No.", "Zertifikat-Nr.", "N° de
 /// certificat", …), else a number-like token (letters and digits joined by dashes or
 /// slashes) that is not part of the standard's name.
-fn certificate_number(text: &str) -> Option<String> {
+pub(crate) fn certificate_number(text: &str) -> Option<String> {
     let labelled = NUMBER_LABEL
         .captures_iter(text)
         .filter_map(|c| c.name("n"))
@@ -366,7 +265,7 @@ static BODY_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The issuing body: a known certification body named in the text, else what follows
 /// "issued by", "Zertifizierungsstelle:" and the like.
-fn issuing_body(text: &str) -> Option<String> {
+pub(crate) fn issuing_body(text: &str) -> Option<String> {
     let known = BODY
         .iter()
         .filter_map(|(re, name)| re.find(text).map(|m| (m.start(), *name)))
@@ -386,7 +285,7 @@ static SCOPE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-fn scope(text: &str) -> Option<String> {
+pub(crate) fn scope(text: &str) -> Option<String> {
     SCOPE
         .captures(text)
         .and_then(|c| c.name("s"))
@@ -478,6 +377,25 @@ pub fn document_findings(text: &str) -> Vec<Finding> {
     codes.iter().map(|code| finding(code, text)).collect()
 }
 
+/// Where the text names standards, as byte ranges.
+pub fn standard_spans(text: &str) -> Vec<(usize, usize)> {
+    STANDARD
+        .find_iter(text)
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
+/// Type codes of the standards the text names, each once, in the order first named.
+pub fn standards_in_order(text: &str) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for s in standards(text) {
+        if !codes.contains(&s.code) {
+            codes.push(s.code);
+        }
+    }
+    codes
+}
+
 /// Type codes of the standards the text names (for scoring pages in discovery).
 pub fn standard_codes(text: &str) -> Vec<String> {
     let mut codes: Vec<String> = standards(text).into_iter().map(|s| s.code).collect();
@@ -492,43 +410,6 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn dates_in_the_formats_suppliers_write() {
-        for (text, want) in [
-            ("2027-01-14", "2027-01-14"),
-            ("14.01.2027", "2027-01-14"),
-            ("4.1.2027", "2027-01-04"),
-            ("14/01/2027", "2027-01-14"),
-            ("01/14/2027", "2027-01-14"),
-            ("14-01-2027", "2027-01-14"),
-            ("14 January 2027", "2027-01-14"),
-            ("14th January, 2027", "2027-01-14"),
-            ("January 14, 2027", "2027-01-14"),
-            ("Jan 14 2027", "2027-01-14"),
-            ("Sept. 3, 2026", "2026-09-03"),
-            ("14-Jan-2027", "2027-01-14"),
-            ("14. Januar 2027", "2027-01-14"),
-            ("3. März 2028", "2028-03-03"),
-            ("1er juillet 2027", "2027-07-01"),
-            ("14 février 2027", "2027-02-14"),
-            ("14 de enero de 2027", "2027-01-14"),
-            ("31 dicembre 2026", "2026-12-31"),
-        ] {
-            let found = dates(&format!("valid until {text}."));
-            assert_eq!(found.len(), 1, "{text}: {found:?}");
-            assert_eq!(found[0].date, day(want), "{text}");
-        }
-        for not_a_date in [
-            "31.02.2027",
-            "ISO 9001:2015",
-            "2027",
-            "32/01/2027",
-            "Tel. 0711 123 4567",
-        ] {
-            assert!(dates(not_a_date).is_empty(), "{not_a_date}");
-        }
     }
 
     #[test]

@@ -1,17 +1,26 @@
-//! The fields of a certificate document's text: standard, number, issuing body, scope and
-//! dates (the same extraction as pages), the certified company, its address, VAT id, LEI
-//! and printed web domains.
+//! The fields of a certificate document: which standard, the certificate number, the
+//! issuing body, scope, validity dates, the certified company, its address, VAT id, LEI and
+//! printed web domains — each with a confidence from its evidence.
+//!
+//! A document is read on its certificate page (a cover letter or an annex is not the
+//! certificate), line by line: a field's value is what follows its label on the same line,
+//! up to the next label, or the next line when the label ends its line. A value never runs
+//! into the following line. Labels are known in ten languages (`labels`).
 
 use std::sync::LazyLock;
 
+use certwatch_domain::names::{CompanyName, VatId};
 use certwatch_domain::reading::{Extracted, Field};
 use certwatch_domain::rules;
+use chrono::NaiveDate;
 use regex::Regex;
 
+use crate::dates::dates;
 use crate::extract;
+use crate::labels::{Folded, Found, Label, find};
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i:vat|ust|umsatzsteuer|tva|iva|nif|btw)(?i:[\s.-]*(?:id|identification|reg|registration|no|nr|number|nummer|idnr))*\.?[\s:#-]*(?P<v>[A-Z]{2}\s?[0-9A-Z][0-9A-Z .]{6,14}[0-9A-Z])")
+    Regex::new(r"(?i:vat|ust|umsatzsteuer|tva|iva|nif|btw|nip|di[cč]|moms|uid|cif)(?i:[\s.\-]*(?:id|identification|reg|registration|no|nr|number|nummer|idnr|nummer|n[°º]))*\.?[\s:#\-]*(?P<v>(?:[A-Z]{2,3}[\s\-]?)?[0-9][0-9A-Z .\-]{6,16}[0-9A-Z])")
         .expect("valid regex")
 });
 static LEI: LazyLock<Regex> =
@@ -20,108 +29,674 @@ static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:https?://|www\.)(?:www\.)?(?P<d>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})")
         .expect("valid regex")
 });
-static CERTIFIES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:certif(?:y|ies)\s+that|bescheinigt,?\s+dass|certifie\s+que|certifica\s+que|attests?\s+that)[\s:,]*$")
-        .expect("valid regex")
-});
-static LEGAL_FORM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:GmbH|AG|KG|SE|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.A\.?|SAS|S\.A\.S\.|SARL|S\.p\.A\.|S\.r\.l\.|B\.V\.|N\.V\.|Corp(?:oration)?\.?)(?:\s|,|$)")
-        .expect("valid regex")
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\+?[\d\s()/\-]{7,}$").expect("valid regex"));
+
+/// Certificate numbers as the large certification bodies print them: a number in its
+/// body's format is trusted more, and found without a label.
+const NUMBER_FORMATS: &[(&str, &str)] = &[
+    ("TÜV SÜD", r"\b12\s?\d{3}\s?\d{4,6}\s?TMS\b"),
+    ("TÜV Rheinland", r"\b01\s?\d{3}\s?\d{5,7}\b"),
+    ("TÜV NORD", r"\b44\s?\d{3}\s?\d{5,7}\b"),
+    ("DEKRA", r"\b\d{6,8}/\d{1,2}\b"),
+    (
+        "DNV",
+        r"\b(?:C\d{6}|\d{11}-[A-Z]{2,4}-[A-Za-z]+-[A-Z]{3})\b",
+    ),
+    ("Bureau Veritas", r"\b[A-Z]{2}\d{6}-\d{1,2}\b"),
+    ("SGS", r"\b[A-Z]{2}\d{2}/\d{4,6}\b"),
+    ("BSI", r"\b(?:FM|EMS|OHS|ENMS)\s?\d{5,7}\b"),
+    ("LRQA", r"\bLRQ\s?\d{6,8}\b"),
+    ("DQS", r"\b\d{5,7}\s?(?:QM|UM|BOH|EM)\d{0,2}\b"),
+    ("AENOR", r"\b(?:ER|GA|SST|GE)-\d{3,4}/\d{4}\b"),
+    ("RINA", r"\b\d{4,5}/\d{2}/S\b"),
+    ("Kiwa", r"\bK\d{4,6}/\d{2}\b"),
+];
+
+static FORMATS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    NUMBER_FORMATS
+        .iter()
+        .map(|(body, re)| (*body, Regex::new(re).expect("valid regex")))
+        .collect()
 });
 
-/// Fields of a certificate document's text. Values read from the text layer are trusted
-/// more than OCR's.
-pub fn fields(text: &str, method: &str) -> Extracted {
-    let confidence = if method == "ocr" { 0.6 } else { 0.9 };
-    let f = |value| Field { value, confidence };
-    let findings = extract::document_findings(text);
-    let best = findings
+/// How sure a value is, from its evidence: found after its label, of a validated format,
+/// agreeing with another place. Times the quality of the text it was read from.
+fn confidence(labelled: bool, validated: bool, agrees: bool, quality: f32) -> f32 {
+    let evidence = 0.4
+        + 0.3 * labelled as u8 as f32
+        + 0.3 * validated as u8 as f32
+        + 0.1 * agrees as u8 as f32;
+    (evidence.min(1.0) * quality * 100.0).round() / 100.0
+}
+
+/// What a value contradicting its evidence (a number not in its body's format) loses.
+const CONTRADICTED: f32 = 0.2;
+
+/// One line of the certificate page, with its labels.
+struct Line<'a> {
+    text: &'a str,
+    folded: Folded,
+    labels: Vec<Found>,
+    /// How well the line was read (OCR's word confidences; 1 for a text layer).
+    quality: f32,
+}
+
+/// A page's lines, each with its reading quality.
+pub struct Page<'a> {
+    lines: Vec<Line<'a>>,
+}
+
+impl<'a> Page<'a> {
+    pub fn new(lines: Vec<(&'a str, f32)>) -> Page<'a> {
+        Page {
+            lines: lines
+                .into_iter()
+                .map(|(text, quality)| {
+                    let folded = Folded::new(text);
+                    let labels = find(&folded);
+                    Line {
+                        text,
+                        folded,
+                        labels,
+                        quality,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn text(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| l.text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The page's mean reading quality.
+    fn quality(&self) -> f32 {
+        let n = self.lines.len().max(1) as f32;
+        self.lines.iter().map(|l| l.quality).sum::<f32>() / n
+    }
+
+    /// How much the page looks like a certificate: its field labels and standards.
+    fn score(&self) -> usize {
+        let has = |label: Label| {
+            self.lines
+                .iter()
+                .any(|l| l.labels.iter().any(|f| f.label == label))
+        };
+        let standards = extract::standards_in_order(&self.text()).len().min(2);
+        3 * has(Label::Number) as usize
+            + 3 * has(Label::Expires) as usize
+            + has(Label::Issued) as usize
+            + has(Label::Certifies) as usize
+            + standards
+    }
+
+    /// The value on the line after label `k` of line `i`, up to the next label (or a
+    /// column gap of three spaces), without separators.
+    fn inline_value(&self, i: usize, k: usize) -> String {
+        let line = &self.lines[i];
+        let from = line.folded.original(line.labels[k].end);
+        let to = line
+            .labels
+            .get(k + 1)
+            .map_or(line.text.len(), |next| line.folded.original(next.start));
+        let value = &line.text[from..to.max(from)];
+        let trimmed = value.trim_start_matches([' ', ':']);
+        let value = match trimmed.find("   ") {
+            Some(gap) => &trimmed[..gap],
+            None => trimmed,
+        };
+        clean(value)
+    }
+
+    /// Whether a line is labels only, none followed by a value.
+    fn bare(&self, i: usize) -> bool {
+        let line = &self.lines[i];
+        !line.labels.is_empty()
+            && (0..line.labels.len()).all(|k| self.inline_value(i, k).is_empty())
+    }
+
+    /// The values after `label`: on its line, else below it. With the line's quality.
+    fn values(&self, label: Label) -> Vec<(String, f32)> {
+        let mut out = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            for (k, _) in line
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.label == label)
+            {
+                let value = self.inline_value(i, k);
+                if !value.is_empty() {
+                    out.push((value, line.quality));
+                } else if let Some(below) = self.below(i, k) {
+                    out.push(below);
+                }
+            }
+        }
+        out
+    }
+
+    /// The value of a label that ends its line: in a run of such lines (a header column,
+    /// or labels stacked above their values) the value lines follow the run in the same
+    /// order; in a header row of several labels, the next line holds the values in turn.
+    fn below(&self, i: usize, k: usize) -> Option<(String, f32)> {
+        let single = |j: usize| self.lines[j].labels.len() == 1 && self.bare(j);
+        if single(i) {
+            let start = (0..=i).rev().take_while(|&j| single(j)).last()?;
+            let end = (i..self.lines.len()).take_while(|&j| single(j)).last()? + 1;
+            let values = self.lines.get(end..end + (end - start))?;
+            let value = if values.iter().all(|l| l.labels.is_empty()) {
+                &values[i - start]
+            } else {
+                self.lines.get(i + 1).filter(|l| l.labels.is_empty())?
+            };
+            return Some((clean(value.text), value.quality));
+        }
+        if !self.bare(i) {
+            return None;
+        }
+        let header = &self.lines[i].labels;
+        let row = self.lines.get(i + 1).filter(|l| l.labels.is_empty())?;
+        match header[k].label {
+            Label::Issued | Label::Expires => {
+                let nth = header[..k]
+                    .iter()
+                    .filter(|f| matches!(f.label, Label::Issued | Label::Expires))
+                    .count();
+                let d = *dates(row.text).get(nth)?;
+                Some((row.text[d.start..d.end].to_string(), row.quality))
+            }
+            Label::Number => {
+                let taken: Vec<(usize, usize)> = extract::standard_spans(row.text)
+                    .into_iter()
+                    .chain(dates(row.text).iter().map(|d| (d.start, d.end)))
+                    .collect();
+                row.text
+                    .char_indices()
+                    .filter(|(at, c)| {
+                        !c.is_whitespace()
+                            && (*at == 0 || row.text[..*at].ends_with(' '))
+                            && !taken.iter().any(|(s, e)| (*s..*e).contains(at))
+                    })
+                    .find_map(|(at, _)| {
+                        let n = number_token(&row.text[at..])?;
+                        extract::plausible_number(&n).then_some((n, row.quality))
+                    })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A value without the separators around it.
+fn clean(value: &str) -> String {
+    // What a label leaves before its value: ":", "#", "º" of "n.º", dashes, quotes.
+    value
+        .trim_start_matches(|c: char| !c.is_alphanumeric() || matches!(c, 'º' | 'ª'))
+        .trim_end_matches([',', ';', '|', ' ', '–', '—', ':'])
+        .trim()
+        .to_string()
+}
+
+/// The text's pages (form feeds separate them).
+fn pages(text: &str) -> Vec<&str> {
+    text.split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect()
+}
+
+/// The certificate page's lines: of the pages, the one most like a certificate.
+fn certificate_page<'a>(pages: &[Vec<(&'a str, f32)>]) -> Page<'a> {
+    pages
         .iter()
-        .find(|f| f.certificate_number.is_some())
-        .or(findings.first());
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let body = best.and_then(|b| b.issuing_body.clone());
-    // The certified company: the line after "certifies that", else a line with a legal
-    // form that is not the certification body's.
-    let company_at = lines
-        .iter()
-        .position(|l| CERTIFIES.is_match(l))
-        .map(|i| i + 1)
-        .filter(|i| *i < lines.len())
-        .or_else(|| {
-            lines.iter().position(|l| {
-                LEGAL_FORM.is_match(l)
-                    && !body.as_deref().is_some_and(|b| l.contains(b))
-                    && !l.to_lowercase().contains("certif")
-            })
+        .map(|lines| Page::new(lines.clone()))
+        .enumerate()
+        .max_by_key(|(i, p)| (p.score(), std::cmp::Reverse(*i)))
+        .map(|(_, p)| p)
+        .unwrap_or(Page { lines: Vec::new() })
+}
+
+/// Whether a token is an identifier that is not a certificate number: a VAT id, an LEI,
+/// an international phone number, or a date.
+fn other_identifier(token: &str, vat: Option<&VatId>) -> bool {
+    vat_like(token) && vat.is_none_or(|v| VatId::parse(token).is_some_and(|t| t.same(v)))
+        || rules::lei(token).is_some()
+        || token.starts_with('+')
+        || token.starts_with("00") && PHONE.is_match(token)
+        || !dates(token).is_empty()
+}
+
+/// Countries whose VAT ids carry their prefix (the EU's, with Greece as EL and Northern
+/// Ireland as XI, and the UK, Switzerland and Norway).
+const VAT_PREFIXES: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI", "GB", "CHE", "NO",
+];
+
+/// Whether a token has the shape of a VAT id: a country prefix, then eight digits or more
+/// with at most spaces, dots or a dash between (Spain's and the Netherlands' letters too).
+fn vat_like(token: &str) -> bool {
+    let upper = token.trim().to_ascii_uppercase();
+    let Some(rest) = VAT_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)) else {
+        return false;
+    };
+    let digits = rest.chars().filter(char::is_ascii_digit).count();
+    let letters = rest.chars().filter(char::is_ascii_alphabetic).count();
+    digits >= 8
+        && letters <= 3
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-'))
+}
+
+/// The certificate number: in its body's format, after its label, else a number-like
+/// token that is nothing else.
+fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<String>> {
+    let text = page.text();
+    let format = body.and_then(|b| FORMATS.iter().find(|(name, _)| *name == b));
+    let values = page.values(Label::Number);
+    // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º").
+    if let Some((_, re)) = format
+        && let Some((m, q)) = values
+            .iter()
+            .find_map(|(v, q)| re.find(v).map(|m| (m.as_str().to_string(), *q)))
+    {
+        let agrees = text.matches(m.as_str()).count() > 1;
+        return Some(Field {
+            confidence: confidence(true, true, agrees, q),
+            value: m,
         });
-    let company = company_at.map(|i| lines[i].trim_end_matches([',', '.']).to_string());
-    let address = company_at
-        .and_then(|i| lines.get(i + 1))
-        .filter(|l| l.chars().any(|c| c.is_ascii_digit()) && extract::standard_codes(l).is_empty())
-        .map(|l| l.to_string());
+    }
+    if let Some((_, re)) = format
+        && let Some(m) = re.find(&text)
+    {
+        let q = quality_of(page, m.as_str());
+        return Some(Field {
+            value: m.as_str().to_string(),
+            confidence: confidence(false, true, !values.is_empty(), q),
+        });
+    }
+    let labelled: Vec<(String, f32)> = values
+        .into_iter()
+        .filter_map(|(v, q)| {
+            // The number is the value's first run of number-like words.
+            let token = number_token(&v)?;
+            (!other_identifier(&token, vat) && extract::plausible_number(&token))
+                .then_some((token, q))
+        })
+        .collect();
+    if let Some((n, q)) = labelled.first() {
+        let agrees = labelled.iter().all(|(o, _)| o == n) && labelled.len() > 1;
+        // A body whose format is known and not met: the reading is in doubt.
+        let penalty = if format.is_some() {
+            CONTRADICTED * q
+        } else {
+            0.0
+        };
+        return Some(Field {
+            value: n.clone(),
+            confidence: confidence(true, false, agrees, *q) - penalty,
+        });
+    }
+    extract::certificate_number(&text)
+        .filter(|n| !other_identifier(n, vat))
+        .map(|n| Field {
+            confidence: confidence(false, false, false, quality_of(page, &n)),
+            value: n,
+        })
+}
+
+static NUMBER_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^[A-Z0-9][A-Za-z0-9\-/.]*[A-Za-z0-9](?:\s[A-Z0-9][A-Za-z0-9\-/.]*[A-Za-z0-9]){0,3}",
+    )
+    .expect("valid regex")
+});
+
+/// The number at the start of a value: its words while they look like a number's (digits
+/// or capitals) and are not a date, so "Q-2024-0815 issued by …" and "Q-2024-0815
+/// 14.01.2024" are "Q-2024-0815".
+fn number_token(value: &str) -> Option<String> {
+    let m = NUMBER_TOKEN.find(value)?;
+    let mut words: Vec<&str> = Vec::new();
+    for w in m.as_str().split(' ') {
+        let numberish = w.chars().any(|c| c.is_ascii_digit())
+            || (w.len() <= 5 && w.chars().all(|c| c.is_ascii_uppercase()));
+        if !numberish || !dates(w).is_empty() {
+            break;
+        }
+        words.push(w);
+    }
+    let n = words.join(" ");
+    let n = n.trim_end_matches(['.', '-', '/']);
+    (!n.is_empty()).then(|| n.to_string())
+}
+
+/// The reading quality of the line that holds `needle`.
+fn quality_of(page: &Page, needle: &str) -> f32 {
+    page.lines
+        .iter()
+        .find(|l| l.text.contains(needle))
+        .map_or(1.0, |l| l.quality)
+}
+
+/// A date after one of its labels, with the line's quality.
+fn labelled_date(page: &Page, label: Label) -> Option<(NaiveDate, f32)> {
+    page.values(label)
+        .into_iter()
+        .find_map(|(v, q)| dates(&v).first().map(|d| (d.date, q)))
+}
+
+/// The certified company: the line after "… certifies that", else the company label's
+/// value, else a line carrying a legal form that is not the certification body's.
+fn company(page: &Page, body_line: Option<usize>) -> Option<(String, bool, f32)> {
+    for (i, line) in page.lines.iter().enumerate() {
+        let Some(f) = line.labels.iter().find(|f| f.label == Label::Certifies) else {
+            continue;
+        };
+        // "… certifies that Muster GmbH, …" names it on the line; "… certifies that the
+        // company" puts it on the next.
+        let rest = clean(&line.text[line.folded.original(f.end)..]);
+        let names_company = line.labels.iter().any(|l| l.start >= f.end);
+        if !names_company && !CompanyName::parse(&rest).forms.is_empty() {
+            return Some((rest, true, line.quality));
+        }
+        if let Some(next) = page.lines.get(i + 1) {
+            // "Company: Muster GmbH" on the next line is its label, not its name.
+            let labelled = next.labels.first().filter(|l| {
+                l.label == Label::Company
+                    && l.start == 0
+                    && next.text[next.folded.original(l.end)..]
+                        .trim_start()
+                        .starts_with(':')
+            });
+            let value = labelled.map_or(next.text, |l| &next.text[next.folded.original(l.end)..]);
+            return Some((clean(value), true, next.quality));
+        }
+    }
+    if let Some((v, q)) = page.values(Label::Company).into_iter().next() {
+        return Some((v, true, q));
+    }
+    page.lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != body_line)
+        .find(|(_, l)| {
+            l.labels.is_empty()
+                && !CompanyName::parse(l.text).forms.is_empty()
+                && extract::standards_in_order(l.text).is_empty()
+                && l.text.split_whitespace().count() <= 8
+        })
+        .map(|(_, l)| (clean(l.text), false, l.quality))
+}
+
+/// Fields of a certificate document's text, read as `method` (`pdf-text` or `ocr`), each
+/// line with its reading quality (from OCR's word confidences; 1 for a text layer).
+pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extracted {
+    let page = certificate_page(pages_lines);
+    let text = page.text();
+    let codes = extract::standards_in_order(&text);
+    let body = extract::issuing_body(&text);
+    let body_line = body.as_ref().and_then(|b| {
+        page.lines
+            .iter()
+            .position(|l| l.text.to_lowercase().contains(&b.to_lowercase()))
+    });
     let vat = VAT
-        .captures_iter(text)
+        .captures_iter(&text)
         .filter_map(|c| c.name("v"))
-        .map(|m| m.as_str().replace([' ', '.'], ""))
-        .find(|v| v.chars().filter(char::is_ascii_digit).count() >= 8);
-    let lei = LEI
-        .find_iter(text)
-        .filter_map(|m| rules::lei(m.as_str()))
-        .next();
+        .map(|m| m.as_str().replace([' ', '.', '-'], ""))
+        .find(|v| VatId::parse(v).is_some());
+    let vat_id = vat.as_deref().and_then(VatId::parse);
+    let lei = LEI.find_iter(&text).find_map(|m| rules::lei(m.as_str()));
     let mut domains: Vec<String> = DOMAIN
-        .captures_iter(text)
+        .captures_iter(&text)
         .filter_map(|c| c.name("d"))
         .map(|m| m.as_str().to_ascii_lowercase())
         .collect();
     domains.dedup();
+
+    let (fallback_issue, fallback_expiry) = extract::validity(&text);
+    let issue = labelled_date(&page, Label::Issued)
+        .map(|(d, q)| (d, true, q))
+        .or(fallback_issue.map(|d| (d, false, 1.0)));
+    let expiry = labelled_date(&page, Label::Expires)
+        .map(|(d, q)| (d, true, q))
+        .or(fallback_expiry.map(|d| (d, false, 1.0)));
+    // Dates agree when the certificate runs forward, for at most ten years.
+    let dates_agree = match (&issue, &expiry) {
+        (Some((i, ..)), Some((e, ..))) => *e > *i && (*e - *i).num_days() <= 3_660,
+        _ => false,
+    };
+    let date_field = |d: Option<(NaiveDate, bool, f32)>| {
+        d.map(|(value, labelled, q)| Field {
+            value,
+            confidence: confidence(labelled, true, dates_agree, q),
+        })
+    };
+    let number = number(&page, body.as_deref(), vat_id.as_ref());
+    let company = company(&page, body_line);
+    let address = company.as_ref().and_then(|(name, ..)| {
+        let at = page
+            .lines
+            .iter()
+            .position(|l| l.text.contains(name.as_str()))?;
+        let next = page.lines.get(at + 1)?;
+        (next.text.chars().any(|c| c.is_ascii_digit())
+            && extract::standard_codes(next.text).is_empty())
+        .then(|| clean(next.text))
+    });
+    let scope = page
+        .values(Label::Scope)
+        .into_iter()
+        .next()
+        .or_else(|| extract::scope(&text).map(|s| (s, 1.0)));
     Extracted {
-        certificate_type_code: best.map(|b| f(b.standard.clone())),
-        certificate_number: best.and_then(|b| b.certificate_number.clone()).map(f),
-        issuing_body: body.map(f),
-        scope: best.and_then(|b| b.scope.clone()).map(f),
-        issue_date: best
-            .and_then(|b| b.issue_date)
-            .map(|value| Field { value, confidence }),
-        expiry_date: best
-            .and_then(|b| b.expiry_date)
-            .map(|value| Field { value, confidence }),
-        company_name: company.map(f),
-        address: address.map(f),
-        vat: vat.map(f),
-        lei: lei.map(f),
+        certificate_type_code: codes.first().map(|c| Field {
+            value: c.clone(),
+            confidence: confidence(true, true, codes.len() == 1, page.quality()),
+        }),
+        certificate_number: number,
+        issuing_body: body.map(|b| Field {
+            value: b,
+            confidence: confidence(
+                true,
+                true,
+                false,
+                body_line.map_or(1.0, |i| page.lines[i].quality),
+            ),
+        }),
+        scope: scope.map(|(s, q)| Field {
+            value: s.trim_end_matches('.').to_string(),
+            confidence: confidence(true, false, false, q),
+        }),
+        issue_date: date_field(issue),
+        expiry_date: date_field(expiry),
+        company_name: company.map(|(name, labelled, q)| Field {
+            value: name,
+            confidence: confidence(labelled, true, false, q),
+        }),
+        address: address.map(|a| Field {
+            value: a,
+            confidence: confidence(false, false, false, 1.0),
+        }),
+        vat: vat.map(|v| Field {
+            value: v,
+            confidence: confidence(true, true, false, 1.0),
+        }),
+        lei: lei.map(|l| Field {
+            value: l,
+            confidence: confidence(true, true, false, 1.0),
+        }),
         domains,
         method: method.to_string(),
     }
+}
+
+/// Fields of a text layer's text (pages separated by form feeds), every line read exactly.
+pub fn fields(text: &str, method: &str) -> Extracted {
+    let pages: Vec<Vec<(&str, f32)>> = pages(text)
+        .into_iter()
+        .map(|p| {
+            p.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| (l, 1.0))
+                .collect()
+        })
+        .collect();
+    fields_of_lines(&pages, method)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn text(f: &Option<Field<String>>) -> Option<&str> {
+        f.as_ref().map(|f| f.value.as_str())
+    }
+
+    fn date(f: &Option<Field<NaiveDate>>) -> Option<String> {
+        f.as_ref().map(|f| f.value.to_string())
+    }
+
     #[test]
-    fn fields_of_a_certificate() {
-        let text = "CERTIFICATE\nDEKRA Certification GmbH\nThis is to certify that\nMuster Metall GmbH\nIndustriestrasse 1, 70565 Stuttgart, Germany\nVAT ID: DE 123456789\nwww.muster-metall.example\nhas implemented a quality management system according to ISO 9001:2015\nScope: Machining of precision parts\nCertificate No.: Q-2024-0815\nValid until: 14 January 2027\n";
-        let ex = fields(text, "pdf-text");
-        let v = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
-        assert_eq!(v(&ex.company_name).as_deref(), Some("Muster Metall GmbH"));
+    fn a_certificate_with_labels_and_identifiers() {
+        let ex = fields(
+            "CERTIFICATE\nDEKRA Certification GmbH hereby certifies that\nMuster Metall GmbH\nIndustriestrasse 1, 70565 Stuttgart, Germany\nVAT ID: DE 123456789\nwww.muster-metall.example\nhas implemented a quality management system according to ISO 9001:2015\nScope: Machining of precision parts\nCertificate No.: 91234567/2\nValid until: 14 January 2027\n",
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
         assert_eq!(
-            v(&ex.address).as_deref(),
+            text(&ex.address),
             Some("Industriestrasse 1, 70565 Stuttgart, Germany")
         );
-        assert_eq!(v(&ex.vat).as_deref(), Some("DE123456789"));
+        assert_eq!(text(&ex.vat), Some("DE123456789"));
         assert_eq!(ex.domains, ["muster-metall.example"]);
-        assert_eq!(v(&ex.certificate_type_code).as_deref(), Some("ISO_9001"));
-        assert_eq!(v(&ex.certificate_number).as_deref(), Some("Q-2024-0815"));
-        assert_eq!(v(&ex.issuing_body).as_deref(), Some("DEKRA"));
-        assert_eq!(
-            ex.expiry_date.map(|f| f.value.to_string()).as_deref(),
-            Some("2027-01-14")
+        assert_eq!(text(&ex.certificate_type_code), Some("ISO_9001"));
+        assert_eq!(text(&ex.certificate_number), Some("91234567/2"));
+        assert_eq!(text(&ex.issuing_body), Some("DEKRA"));
+        assert_eq!(text(&ex.scope), Some("Machining of precision parts"));
+        assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-14"));
+        assert!(ex.doubtful_fields().is_empty(), "{ex:?}");
+    }
+
+    #[test]
+    fn a_value_never_runs_into_the_next_line_or_the_next_label() {
+        let ex = fields(
+            "ZERTIFIKAT\nZertifikat-Nr.:\nQ-2024-0815\nAusstellungsdatum: 15.01.2024   Gültig bis: 14.01.2027\nGeltungsbereich: Drehteile\nSeite 1",
+            "pdf-text",
         );
-        assert_eq!(ex.issue_date, None);
+        assert_eq!(text(&ex.certificate_number), Some("Q-2024-0815"));
+        assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-15"));
+        assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-14"));
+        assert_eq!(text(&ex.scope), Some("Drehteile"));
+    }
+
+    #[test]
+    fn labels_and_dates_of_each_language() {
+        for (lines, expiry) in [
+            (
+                "Nr certyfikatu: Q-77/1\nWażny do: 3 października 2027",
+                "2027-10-03",
+            ),
+            (
+                "Číslo certifikátu: Q-77/1\nPlatnost do: 3. 10. 2027",
+                "2027-10-03",
+            ),
+            (
+                "Certifikatnummer: Q-77/1\nGiltigt till: 2027-10-03",
+                "2027-10-03",
+            ),
+            (
+                "Certificaatnummer: Q-77/1\nGeldig tot: 03-10-2027",
+                "2027-10-03",
+            ),
+            (
+                "Certificado n.º: Q-77/1\nVálido até: 3 de outubro de 2027",
+                "2027-10-03",
+            ),
+            (
+                "Certificato n. Q-77/1\nData di scadenza: 03/10/2027",
+                "2027-10-03",
+            ),
+            (
+                "N° de certificat : Q-77/1\nValable jusqu'au 3 octobre 2027",
+                "2027-10-03",
+            ),
+        ] {
+            let ex = fields(&format!("ISO 14001:2015\n{lines}"), "pdf-text");
+            assert_eq!(text(&ex.certificate_number), Some("Q-77/1"), "{lines}");
+            assert_eq!(date(&ex.expiry_date).as_deref(), Some(expiry), "{lines}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_checked_against_their_body_and_never_another_identifier() {
+        // The body's format found where the label's value is garbled by OCR.
+        let ex = fields(
+            "BSI Assurance UK Ltd certifies that\nAcme Widgets Inc\nISO 9001:2015\nCertificado n.2 FM 985332.\nValid until: 15/05/2029",
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.certificate_number), Some("FM 985332"));
+        // A VAT id or an accreditation number after a label is not the number.
+        let ex = fields(
+            "ISO 9001:2015\nCertificate No.: DE123456789\nValid until: 15/05/2029",
+            "pdf-text",
+        );
+        assert_ne!(text(&ex.certificate_number), Some("DE123456789"));
+        // A labelled value out of the body's known format is read but doubted.
+        let ex = fields(
+            "TÜV SÜD Management Service GmbH\nISO 9001:2015\nCertificate No.: Q-1234\nValid until: 15/05/2029",
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.certificate_number), Some("Q-1234"));
+        assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
+    }
+
+    #[test]
+    fn a_table_header_row_gives_each_column_its_value() {
+        let ex = fields(
+            "ISO 45001:2018\nNorm Zertifikat-Registrier-Nr. Gültig ab Gültig bis\nISO 45001:2018 ER-6049/1801 20.05.2023 18.05.2026",
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.certificate_number), Some("ER-6049/1801"));
+        assert_eq!(date(&ex.issue_date).as_deref(), Some("2023-05-20"));
+        assert_eq!(date(&ex.expiry_date).as_deref(), Some("2026-05-18"));
+    }
+
+    #[test]
+    fn the_certificate_page_is_read_not_the_cover_letter_or_the_annex() {
+        let letter = "DQS GmbH\nAugust-Schanz-Straße 21, 60433 Frankfurt\nMuster Metall GmbH\nDear Sir or Madam,\nplease find enclosed your certificate. Audit date: 02/01/2024";
+        let certificate = "CERTIFICATE\nDQS GmbH hereby certifies that\nMuster Metall GmbH\nIndustriestraße 12, 70565 Stuttgart\nISO 9001:2015\nCertificate No.: 123456 QM15\nDate of issue: 15/01/2024\nValid until: 14/01/2027";
+        let annex =
+            "Annex to certificate 123456 QM15\nCertified sites:\nMuster Logistik GmbH – Frankfurt";
+        let ex = fields(
+            &format!("{letter}\u{c}{certificate}\u{c}{annex}"),
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
+        assert_eq!(
+            text(&ex.address),
+            Some("Industriestraße 12, 70565 Stuttgart")
+        );
+        assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-15"));
+        assert_eq!(text(&ex.certificate_number), Some("123456 QM15"));
+    }
+
+    #[test]
+    fn ocr_line_quality_lowers_confidence() {
+        let page = vec![
+            ("ISO 9001:2015", 0.95),
+            ("Certificate No.: Q-77/1", 0.5),
+            ("Valid until: 15/05/2029", 0.95),
+        ];
+        let ex = fields_of_lines(&[page], "ocr");
+        assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
     }
 }

@@ -4,10 +4,12 @@
 //! module runs them in a separate process under OS limits, and `pool` is the server's
 //! side of those processes.
 
+pub mod dates;
 pub mod document;
 pub mod extract;
 pub mod fair;
 pub mod fields;
+pub mod labels;
 pub mod limits;
 pub mod page;
 pub mod pdf;

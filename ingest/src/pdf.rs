@@ -40,7 +40,9 @@ fn read_pages(bytes: &[u8], limits: &Limits) -> Result<String, String> {
         // A page that cannot be read is skipped; the others may hold the certificate.
         if output_doc_page(&doc, &mut out, page).is_ok() {
             text.push_str(&page_text);
-            text.push('\n');
+            // A form feed between pages, as pdftotext and tesseract write them: the
+            // certificate page is told from a cover letter or an annex.
+            text.push('\u{c}');
         }
         if text.len() >= limits.max_text_chars {
             break;

@@ -230,6 +230,10 @@ pub fn decide(ex: &Extracted, organization: &Resolution<Uuid>) -> (ItemStatus, O
     if ex.expiry_date.is_none() {
         missing.push("no expiry date".into());
     }
+    let doubtful = ex.doubtful_fields();
+    if !doubtful.is_empty() {
+        missing.push(format!("not read with confidence: {}", doubtful.join(", ")));
+    }
     if missing.is_empty() {
         (ItemStatus::Matched, None)
     } else {

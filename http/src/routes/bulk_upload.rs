@@ -60,7 +60,7 @@ pub struct ItemView {
     #[schema(value_type = Object)]
     pub extracted_data: Value,
     pub organization: Option<Uuid>,
-    /// Why the organization matched: vat, lei, domain, "name 0.93" or confirmed.
+    /// Why the organization matched: vat, lei, domain, name, name variant or confirmed.
     pub match_reason: Option<String>,
     pub certificate: Option<Uuid>,
     /// Why it needs review or failed.
