@@ -70,7 +70,8 @@ fn confidence(labelled: bool, validated: bool, agrees: bool, quality: f32) -> f3
     (evidence.min(1.0) * quality * 100.0).round() / 100.0
 }
 
-/// What a value contradicting its evidence (a number not in its body's format) loses.
+/// What a scanned value contradicting its evidence (a number not in its body's format)
+/// loses.
 const CONTRADICTED: f32 = 0.2;
 
 /// One line of the certificate page, with its labels.
@@ -332,8 +333,9 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
         .collect();
     if let Some((n, q)) = labelled.first() {
         let agrees = labelled.iter().all(|(o, _)| o == n) && labelled.len() > 1;
-        // A body whose format is known and not met: the reading is in doubt.
-        let penalty = if format.is_some() {
+        // A body whose format is known and not met, on a scan: likely a misread (in a text
+        // layer the value is exact, and the body has a style the table lacks).
+        let penalty = if format.is_some() && *q < 1.0 {
             CONTRADICTED * q
         } else {
             0.0
@@ -650,13 +652,23 @@ mod tests {
             "pdf-text",
         );
         assert_ne!(text(&ex.certificate_number), Some("DE123456789"));
-        // A labelled value out of the body's known format is read but doubted.
-        let ex = fields(
-            "TÜV SÜD Management Service GmbH\nISO 9001:2015\nCertificate No.: Q-1234\nValid until: 15/05/2029",
-            "pdf-text",
-        );
+        // A labelled value out of the body's known format: exact in a text layer, doubted
+        // on a scan.
+        let lines = [
+            ("TÜV SÜD Management Service GmbH", 0.9),
+            ("ISO 9001:2015", 0.9),
+            ("Certificate No.: Q-1234", 0.9),
+            ("Valid until: 15/05/2029", 0.9),
+        ];
+        let ex = fields_of_lines(&[lines.to_vec()], "ocr");
         assert_eq!(text(&ex.certificate_number), Some("Q-1234"));
         assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
+        let text_layer: Vec<(&str, f32)> = lines.iter().map(|(l, _)| (*l, 1.0)).collect();
+        assert!(
+            fields_of_lines(&[text_layer], "pdf-text")
+                .doubtful_fields()
+                .is_empty()
+        );
     }
 
     #[test]
