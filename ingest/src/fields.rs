@@ -188,8 +188,18 @@ impl<'a> Page<'a> {
     fn below(&self, i: usize, k: usize) -> Option<(String, f32)> {
         let single = |j: usize| self.lines[j].labels.len() == 1 && self.bare(j);
         if single(i) {
-            let start = (0..=i).rev().take_while(|&j| single(j)).last()?;
-            let end = (i..self.lines.len()).take_while(|&j| single(j)).last()? + 1;
+            // A stack is a few labels; a flood of them is not read as one (each label
+            // would walk the whole flood).
+            let start = (0..=i)
+                .rev()
+                .take(MAX_STACK)
+                .take_while(|&j| single(j))
+                .last()?;
+            let end = (i..self.lines.len())
+                .take(MAX_STACK)
+                .take_while(|&j| single(j))
+                .last()?
+                + 1;
             let values = self.lines.get(end..end + (end - start))?;
             let value = if values.iter().all(|l| l.labels.is_empty()) {
                 &values[i - start]
@@ -233,6 +243,9 @@ impl<'a> Page<'a> {
         }
     }
 }
+
+/// Labels stacked above their values that are read as one stack at most.
+const MAX_STACK: usize = 12;
 
 /// A value without the separators around it.
 fn clean(value: &str) -> String {
@@ -699,6 +712,20 @@ mod tests {
         );
         assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-15"));
         assert_eq!(text(&ex.certificate_number), Some("123456 QM15"));
+    }
+
+    #[test]
+    fn a_flood_of_labels_and_standards_is_read_in_bounded_passes() {
+        // 20,000 label-only lines and lines naming standards: read in linear passes (a
+        // stack is at most a few lines), one number, one type.
+        let mut text = String::new();
+        for i in 0..10_000 {
+            text.push_str("Valid until:\nCertificate No.:\n");
+            text.push_str(&format!("ISO {} Q-{i}\n", 10_000 + i % 90_000));
+        }
+        let ex = fields(&text, "pdf-text");
+        assert!(ex.certificate_type_code.is_some());
+        assert!(ex.certificate_number.is_some());
     }
 
     #[test]
