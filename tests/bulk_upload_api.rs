@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::receiver;
 use common::{Server, eventually, pdf};
 use serde_json::{Value, json};
@@ -107,14 +109,9 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
     );
     let batch = r.body["id"].as_str().unwrap().to_string();
 
-    let detail = eventually("the batch to complete", async || {
-        let d = s
-            .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
-            .await
-            .body;
-        (d["status"] == "completed").then_some(d)
-    })
-    .await;
+    let detail = s
+        .completed_batch(&token, &batch, Duration::from_secs(10))
+        .await;
     assert_eq!(
         [
             &detail["processed_count"],
@@ -314,14 +311,8 @@ async fn a_skipped_review_and_uploads_that_carry_no_usable_file() {
     assert_eq!(r.body["total_items"], 1);
     assert!(r.body["file_errors"][0].as_str().unwrap().contains("20 MB"));
     let batch = r.body["id"].as_str().unwrap().to_string();
-    eventually("the batch to complete", async || {
-        let d = s
-            .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
-            .await
-            .body;
-        (d["status"] == "completed").then_some(())
-    })
-    .await;
+    s.completed_batch(&token, &batch, Duration::from_secs(10))
+        .await;
     let items = s
         .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
         .await
@@ -519,14 +510,8 @@ async fn without_ocr_scans_need_review() {
     )
     .await;
     let batch = r.body["id"].as_str().unwrap().to_string();
-    eventually("the batch to complete", async || {
-        let d = s
-            .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
-            .await
-            .body;
-        (d["status"] == "completed").then_some(())
-    })
-    .await;
+    s.completed_batch(&token, &batch, Duration::from_secs(10))
+        .await;
     let items = s
         .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
         .await

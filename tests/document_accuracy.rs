@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use certwatch_corpus::{Half, SEED};
-use common::{Server, eventually_within};
+use common::Server;
 use serde_json::{Value, json};
 
 /// Held-out documents uploaded: enough for every layout and several scans and strangers,
@@ -52,18 +52,8 @@ async fn no_held_out_document_is_filed_under_the_wrong_company() {
     assert_eq!(batch.status, 201, "{}", batch.body);
     let batch = batch.body["id"].as_str().unwrap().to_string();
     // Scans are read by tesseract: minutes on a busy two-core machine.
-    eventually_within(
-        Duration::from_secs(600),
-        "the batch to complete",
-        async || {
-            let d = s
-                .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
-                .await
-                .body;
-            (d["status"] == "completed").then_some(())
-        },
-    )
-    .await;
+    s.completed_batch(&token, &batch, Duration::from_secs(600))
+        .await;
     let items = s
         .get(
             &format!("/api/bulk-upload/{batch}/items/?page_size=100"),

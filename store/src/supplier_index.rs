@@ -122,13 +122,15 @@ impl SupplierIndex {
                     sharing.extend(set);
                 }
             }
-            by_words = sharing
+            // Each candidate scored once, not once per comparison of the sort.
+            let mut scored: Vec<(f64, &Supplier<Uuid>)> = sharing
                 .iter()
                 .filter(|id| !ids.contains(id))
                 .filter_map(|id| self.suppliers.get(id))
+                .map(|s| (overlap(s, evidence, self), s))
                 .collect();
-            let score = |s: &Supplier<Uuid>| overlap(s, evidence, self);
-            by_words.sort_by(|a, b| score(b).total_cmp(&score(a)));
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            by_words = scored.into_iter().map(|(_, s)| s).collect();
             by_words.truncate(MAX_CANDIDATES);
         }
         ids.iter()

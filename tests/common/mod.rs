@@ -203,6 +203,18 @@ impl Server {
 
     /// The id of the tenant's certificate type with `code` (every tenant starts with the
     /// common ones, like `ISO_9001`).
+    /// A bulk-upload batch once it has completed (waiting up to `within`): its detail.
+    pub async fn completed_batch(&self, token: &str, batch: &str, within: Duration) -> Value {
+        eventually_within(within, "the batch to complete", async || {
+            let d = self
+                .get(&format!("/api/bulk-upload/{batch}/"), Some(token))
+                .await
+                .body;
+            (d["status"] == "completed").then_some(d)
+        })
+        .await
+    }
+
     pub async fn type_id(&self, token: &str, code: &str) -> String {
         let types = self
             .get("/api/certificates/types/?page_size=500", Some(token))
