@@ -227,7 +227,7 @@ async fn per_document_cost() {
     let started = Instant::now();
     for _ in 0..n {
         let p = certwatch_ingest::page::parse(page, &url);
-        std::hint::black_box(certwatch_ingest::extract::page_findings(&p.lines));
+        std::hint::black_box(certwatch_ingest::mentions::page_mentions(&p.lines));
     }
     let page_in_process = started.elapsed().as_secs_f64() * 1e6 / n as f64;
     let started = Instant::now();

@@ -762,3 +762,107 @@ async fn endpoint_actors_outlive_a_failure_of_their_tenant_actor() {
     assert_eq!(t.logs(&id, 2).await[0]["status"], "SUCCESS");
     server.shutdown().await.unwrap();
 }
+
+/// A date as a Polish page writes it: "30 czerwca 2028".
+fn polish(d: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "stycznia",
+        "lutego",
+        "marca",
+        "kwietnia",
+        "maja",
+        "czerwca",
+        "lipca",
+        "sierpnia",
+        "września",
+        "października",
+        "listopada",
+        "grudnia",
+    ];
+    use chrono::Datelike;
+    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+}
+
+#[tokio::test]
+async fn a_page_files_only_the_certificates_it_gives_to_the_supplier_itself() {
+    let site = Site::start().await;
+    let (e9001, e45001, e_pdf, e_other) = (in_days(300), in_days(400), in_days(500), in_days(600));
+    let page = format!(
+        r#"<html><body><header><p>Acme Metall GmbH</p></header><h1>Qualität</h1>
+        <dl><dt>Norm</dt><dd>ISO 9001:2015</dd><dt>Zertifikat-Nr.</dt><dd>Q-9001-77</dd>
+        <dt>Gültig bis</dt><dd>{}</dd></dl>
+        <p>System BHP: ISO 45001, certyfikat nr PL-4455-1</p><p>Ważny do {}</p>
+        <p><a href="/docs/combined.pdf">Zertifikat (PDF)</a></p>
+        <h2>Gruppenunternehmen</h2><h3>Beta Components s.r.o.</h3>
+        <p>ISO 14001, Zertifikat-Nr. E-14001-5, gültig bis {}</p>
+        <h2>News</h2><p>Our customer Gamma Industries Ltd achieved IATF 16949 certification
+        (certificate no. IATF-0815-9, valid until {}).</p></body></html>"#,
+        german(e9001),
+        polish(e45001),
+        german(e_other),
+        e_other,
+    );
+    site.serve("/quality", Resource::html(&page));
+    site.serve(
+        "/docs/combined.pdf",
+        Resource::pdf(pdf::with_lines(&[
+            "CERTIFICATE",
+            "DEKRA Certification GmbH hereby certifies that",
+            "Acme Metall GmbH, Hafenstrasse 9, 28217 Bremen",
+            "operates a management system according to ISO 14001:2015 and ISO 50001:2018",
+            "Certificate No.: 55123456/1",
+            "Date of issue: 01.02.2025",
+            &format!("Valid until: {}", german(e_pdf)),
+        ])),
+    );
+    let s = server();
+    let t = tenant(&s, "ties@buyer.example").await;
+    let acme = t.org("Acme Metall GmbH", None).await;
+    let beta = t.org("Beta Components s.r.o.", None).await;
+    let ep = t.endpoint(&acme, &site.url("/quality")).await;
+    let log = t.logs(ep["id"].as_str().unwrap(), 1).await.remove(0);
+    assert_eq!(log["status"], "SUCCESS", "{log}");
+
+    let certs = t.certificates(&acme).await;
+    let mut got: Vec<(&str, &str, &str)> = certs
+        .iter()
+        .map(|c| {
+            (
+                c["certificate_type"]["code"].as_str().unwrap_or_default(),
+                c["certificate_number"].as_str().unwrap(),
+                c["expiry_date"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let (d9001, d45001, d_pdf) = (e9001.to_string(), e45001.to_string(), e_pdf.to_string());
+    assert_eq!(
+        got,
+        [
+            ("ISO_14001", "55123456/1", d_pdf.as_str()),
+            ("ISO_45001", "PL-4455-1", d45001.as_str()),
+            ("ISO_50001", "55123456/1", d_pdf.as_str()),
+            ("ISO_9001", "Q-9001-77", d9001.as_str()),
+        ],
+        "{log}"
+    );
+    // The group company's and the customer's certificates are filed under no one.
+    assert_eq!(t.certificates(&beta).await, Vec::<Value>::new());
+    let skipped: Vec<&str> = log["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.iter().any(|s| s.contains("E-14001-5")
+            && s.contains("Beta Components s.r.o., another supplier")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.contains("IATF-0815-9") && s.contains("Gamma Industries Ltd")),
+        "{skipped:?}"
+    );
+}

@@ -94,6 +94,22 @@ static FORMS: LazyLock<LegalForms> = LazyLock::new(|| {
     }
 });
 
+/// Whether the text is a legal form and nothing else ("Ltd.", "GmbH & Co. KG").
+pub fn is_legal_form(text: &str) -> bool {
+    let folded = fold(text);
+    FORMS.by_letters.contains_key(&folded.replace(' ', ""))
+}
+
+/// Whether a name ends in a legal form after at least one word of its own ("Muster
+/// GmbH", not "GmbH").
+pub fn ends_in_legal_form(name: &str) -> bool {
+    let folded = fold(name);
+    let words: Vec<String> = folded.split(' ').map(String::from).collect();
+    let table = &*FORMS;
+    (1..=table.longest.min(words.len().saturating_sub(1)))
+        .any(|k| table.codes(&words[words.len() - k..]).is_some())
+}
+
 /// A company name, parsed for comparison.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompanyName {

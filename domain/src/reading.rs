@@ -13,7 +13,11 @@ pub struct Field<T> {
 /// What was read from a document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Extracted {
+    /// The certificate's standard: the first it names.
     pub certificate_type_code: Option<Field<String>>,
+    /// Other standards a combined certificate names (ISO 9001 on an IATF 16949
+    /// certificate), in order: each is a certificate of its own with the same facts.
+    pub other_standards: Vec<String>,
     pub certificate_number: Option<Field<String>>,
     pub issuing_body: Option<Field<String>>,
     pub scope: Option<Field<String>>,
@@ -86,6 +90,16 @@ pub struct Finding {
     /// The linked document the finding was read from, with its SHA-256.
     pub document_url: Option<String>,
     pub document_hash: Option<String>,
+}
+
+/// A finding as monitoring read it, with what ties it to a company: the companies the page
+/// or document gives it to (none when it names no one but the site it is on), and the
+/// fields read without confidence. The server files it only for the supplier itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    pub finding: Finding,
+    pub holders: Vec<String>,
+    pub doubtful: Vec<String>,
 }
 
 #[cfg(test)]

@@ -2,13 +2,11 @@
 //! the scope and the validity dates, in the ways suppliers and certification bodies write
 //! them (English, German, French, Spanish, Italian).
 //!
-//! Pages are read line by line (a table row is one line, its cells labelled with their
-//! column headers), documents as a whole; either way the text around each standard named
-//! is searched for the rest.
+//! These are the rules for text without labels (a sentence, a table row of bare values);
+//! `fields` reads labelled values first and falls back on them.
 
 use std::sync::LazyLock;
 
-use certwatch_domain::reading::Finding;
 use chrono::NaiveDate;
 use regex::Regex;
 
@@ -292,91 +290,6 @@ pub(crate) fn scope(text: &str) -> Option<String> {
         .map(|m| m.as_str().trim().trim_end_matches('.').to_string())
 }
 
-/// Everything the text says about the certificate of `standard`.
-fn finding(standard: &str, text: &str) -> Finding {
-    let (issue_date, expiry_date) = validity(text);
-    Finding {
-        standard: standard.to_string(),
-        certificate_number: certificate_number(text),
-        issuing_body: issuing_body(text),
-        scope: scope(text),
-        issue_date,
-        expiry_date,
-        document_url: None,
-        document_hash: None,
-    }
-}
-
-/// Standards one document (or one line of a page) is read for at most. Each is searched
-/// for in the whole text, so without a cap a text naming thousands of standards costs
-/// thousands of passes over itself; a real certificate names one to three.
-pub const MAX_DOCUMENT_FINDINGS: usize = 20;
-/// Certificate mentions read from one page at most (a group's page lists a few dozen).
-pub const MAX_PAGE_FINDINGS: usize = 200;
-
-/// Lines after a standard's line that still belong to its mention (until the next
-/// standard named).
-const FOLLOWING_LINES: usize = 3;
-
-/// Certificate mentions on a page, given as lines of text (see `page::lines`). A line that
-/// names several standards is split at each; a mention also reads the few lines after it.
-pub fn page_findings(lines: &[String]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if out.len() >= MAX_PAGE_FINDINGS {
-            break;
-        }
-        let found = standards(line);
-        if found.is_empty() {
-            continue;
-        }
-        let following: Vec<&str> = lines[i + 1..]
-            .iter()
-            .take(FOLLOWING_LINES)
-            .take_while(|l| standards(l).is_empty())
-            .map(String::as_str)
-            .collect();
-        let mut distinct: Vec<&StandardAt> = Vec::new();
-        for s in &found {
-            if distinct.len() == MAX_DOCUMENT_FINDINGS {
-                break;
-            }
-            if !distinct.iter().any(|d| d.code == s.code) {
-                distinct.push(s);
-            }
-        }
-        for (k, s) in distinct.iter().enumerate() {
-            // One standard: the whole line is its row. Several: each gets its own stretch.
-            let from = if k == 0 { 0 } else { s.start };
-            let to = distinct.get(k + 1).map_or(line.len(), |next| next.start);
-            let mut text = line[from..to].to_string();
-            if k + 1 == distinct.len() {
-                for l in &following {
-                    text.push('\n');
-                    text.push_str(l);
-                }
-            }
-            out.push(finding(&s.code, &text));
-        }
-    }
-    out
-}
-
-/// Certificate facts in a document (a certificate PDF): one finding per standard it names,
-/// each read from the whole text.
-pub fn document_findings(text: &str) -> Vec<Finding> {
-    let mut codes: Vec<String> = Vec::new();
-    for s in standards(text) {
-        if codes.len() == MAX_DOCUMENT_FINDINGS {
-            break;
-        }
-        if !codes.contains(&s.code) {
-            codes.push(s.code);
-        }
-    }
-    codes.iter().map(|code| finding(code, text)).collect()
-}
-
 /// Where the text names standards, as byte ranges.
 pub fn standard_spans(text: &str) -> Vec<(usize, usize)> {
     STANDARD
@@ -385,15 +298,27 @@ pub fn standard_spans(text: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Type codes of the standards the text names, each once, in the order first named.
-pub fn standards_in_order(text: &str) -> Vec<String> {
-    let mut codes: Vec<String> = Vec::new();
+/// The distinct standards the text names, each with where it is first named, in order; at
+/// most `max` (a text naming thousands is not read for all).
+pub fn standards_named(text: &str, max: usize) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
     for s in standards(text) {
-        if !codes.contains(&s.code) {
-            codes.push(s.code);
+        if out.len() == max {
+            break;
+        }
+        if !out.iter().any(|(code, _)| *code == s.code) {
+            out.push((s.code, s.start));
         }
     }
-    codes
+    out
+}
+
+/// Type codes of the standards the text names, each once, in the order first named.
+pub fn standards_in_order(text: &str) -> Vec<String> {
+    standards_named(text, usize::MAX)
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect()
 }
 
 /// Type codes of the standards the text names (for scoring pages in discovery).
@@ -503,59 +428,6 @@ mod tests {
         assert_eq!(
             scope("Scope: Design and manufacture of gears.").as_deref(),
             Some("Design and manufacture of gears")
-        );
-    }
-
-    #[test]
-    fn a_certificate_table_yields_one_finding_per_row() {
-        let lines: Vec<String> = [
-            "Our certificates",
-            "Standard: ISO 9001:2015 | Certificate No.: Q-2024-0815 | Issued by: TÜV SÜD | Valid until: 14.01.2027",
-            "Standard: ISO 14001:2015 | Certificate No.: E-77-1 | Issued by: DEKRA | Valid until: 30.06.2026",
-            "Imprint",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect();
-        let found = page_findings(&lines);
-        assert_eq!(found.len(), 2);
-        assert_eq!(found[0].standard, "ISO_9001");
-        assert_eq!(found[0].certificate_number.as_deref(), Some("Q-2024-0815"));
-        assert_eq!(found[0].issuing_body.as_deref(), Some("TÜV SÜD"));
-        assert_eq!(found[0].expiry_date, Some(day("2027-01-14")));
-        assert_eq!(found[1].certificate_number.as_deref(), Some("E-77-1"));
-        assert_eq!(found[1].issuing_body.as_deref(), Some("DEKRA"));
-    }
-
-    #[test]
-    fn a_paragraph_naming_two_standards_is_split() {
-        let lines = vec![
-            "We hold ISO 9001 (certificate no. Q-100-200, valid until 2027-03-01) and ISO 14001 (certificate no. E-300-400, valid until 2028-04-02).".to_string(),
-        ];
-        let found = page_findings(&lines);
-        assert_eq!(found.len(), 2);
-        assert_eq!(
-            (found[0].certificate_number.as_deref(), found[0].expiry_date),
-            (Some("Q-100-200"), Some(day("2027-03-01")))
-        );
-        assert_eq!(
-            (found[1].certificate_number.as_deref(), found[1].expiry_date),
-            (Some("E-300-400"), Some(day("2028-04-02")))
-        );
-    }
-
-    #[test]
-    fn a_german_certificate_document() {
-        let text = "ZERTIFIKAT\nDie Zertifizierungsstelle der TÜV SÜD Management Service GmbH bescheinigt, dass\nMuster Metall GmbH\nfür den Geltungsbereich: Entwicklung und Fertigung von Präzisionsteilen\nein Qualitätsmanagementsystem nach DIN EN ISO 9001:2015 eingeführt hat.\nZertifikat-Registrier-Nr. 12 100 45678 TMS\nGültig vom 15.01.2024 bis 14.01.2027\n";
-        let found = document_findings(text);
-        assert_eq!(found.len(), 1);
-        let f = &found[0];
-        assert_eq!(f.standard, "ISO_9001");
-        assert_eq!(f.certificate_number.as_deref(), Some("12 100 45678 TMS"));
-        assert_eq!(f.issuing_body.as_deref(), Some("TÜV SÜD"));
-        assert_eq!(
-            (f.issue_date, f.expiry_date),
-            (Some(day("2024-01-15")), Some(day("2027-01-14")))
         );
     }
 }

@@ -10,7 +10,7 @@
 use std::sync::LazyLock;
 
 use certwatch_domain::names::{CompanyName, VatId};
-use certwatch_domain::reading::{Extracted, Field};
+use certwatch_domain::reading::{Extracted, Field, Finding};
 use certwatch_domain::rules;
 use chrono::NaiveDate;
 use regex::Regex;
@@ -450,6 +450,19 @@ fn company(page: &Page, body_line: Option<usize>) -> Option<(String, bool, f32)>
         .map(|(_, l)| (clean(l.text), false, l.quality))
 }
 
+/// A company line's name and the address after it: the address starts at the first comma
+/// after which a number follows (a street number, a postcode).
+fn split_address(value: &str) -> (String, Option<String>) {
+    let cut = value.match_indices(", ").map(|(at, _)| at).find(|at| {
+        let rest = &value[at + 2..];
+        rest.chars().any(|c| c.is_ascii_digit()) && dates(rest).is_empty()
+    });
+    match cut {
+        Some(at) => (clean(&value[..at]), Some(clean(&value[at + 2..]))),
+        None => (value.to_string(), None),
+    }
+}
+
 /// Fields of a certificate document's text, read as `method` (`pdf-text` or `ocr`), each
 /// line with its reading quality (from OCR's word confidences; 1 for a text layer).
 pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extracted {
@@ -495,8 +508,16 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
         })
     };
     let number = number(&page, body.as_deref(), vat_id.as_ref());
-    let company = company(&page, body_line);
-    let address = company.as_ref().and_then(|(name, ..)| {
+    // "Muster GmbH, Industriestraße 1, 70565 Stuttgart": the name, then its address.
+    let (company, address_after) = match company(&page, body_line) {
+        Some((value, labelled, q)) => {
+            let (name, address) = split_address(&value);
+            (Some((name, labelled, q)), address)
+        }
+        None => (None, None),
+    };
+    let address = address_after.or_else(|| {
+        let (name, ..) = company.as_ref()?;
         let at = page
             .lines
             .iter()
@@ -516,6 +537,7 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
             value: c.clone(),
             confidence: confidence(true, true, codes.len() == 1, page.quality()),
         }),
+        other_standards: codes.iter().skip(1).cloned().collect(),
         certificate_number: number,
         issuing_body: body.map(|b| Field {
             value: b,
@@ -551,6 +573,38 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
         domains,
         method: method.to_string(),
     }
+}
+
+/// A certificate mention on a web page, as `standard` and the lines that speak of it (its
+/// row or sentence and the few after it), read with the documents' labels and rules; with
+/// the values of its company labels ("Company: …", "Zertifikatsinhaber: …").
+pub(crate) fn mention_of_lines(standard: &str, lines: &[&str]) -> (Finding, Vec<String>) {
+    let page = Page::new(lines.iter().map(|l| (*l, 1.0)).collect());
+    let text = page.text();
+    let body = extract::issuing_body(&text);
+    let (fallback_issue, fallback_expiry) = extract::validity(&text);
+    let date = |label| labelled_date(&page, label).map(|(d, _)| d);
+    let finding = Finding {
+        standard: standard.to_string(),
+        certificate_number: number(&page, body.as_deref(), None).map(|f| f.value),
+        scope: page
+            .values(Label::Scope)
+            .into_iter()
+            .next()
+            .map(|(s, _)| s)
+            .or_else(|| extract::scope(&text)),
+        issue_date: date(Label::Issued).or(fallback_issue),
+        expiry_date: date(Label::Expires).or(fallback_expiry),
+        issuing_body: body,
+        document_url: None,
+        document_hash: None,
+    };
+    let companies = page
+        .values(Label::Company)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    (finding, companies)
 }
 
 /// Fields of a text layer's text (pages separated by form feeds), every line read exactly.
@@ -599,6 +653,18 @@ mod tests {
         assert_eq!(text(&ex.scope), Some("Machining of precision parts"));
         assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-14"));
         assert!(ex.doubtful_fields().is_empty(), "{ex:?}");
+    }
+
+    #[test]
+    fn a_name_and_address_on_one_line_and_a_combined_certificate() {
+        let ex = fields(
+            "CERTIFICATE\nTÜV SÜD Management Service GmbH certifies that\nMuster Metall GmbH, Industriestrasse 1, 70565 Stuttgart\nhas a quality management system according to IATF 16949:2016 in conjunction with ISO 9001:2015\nCertificate No.: 12 111 45678 TMS\nValid until: 14 January 2027\n",
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
+        assert_eq!(text(&ex.address), Some("Industriestrasse 1, 70565 Stuttgart"));
+        assert_eq!(text(&ex.certificate_type_code), Some("IATF_16949"));
+        assert_eq!(ex.other_standards, ["ISO_9001"]);
     }
 
     #[test]

@@ -174,6 +174,7 @@ const LEXICON: &[(Label, &[&str])] = &[
             "organization",
             "certified company",
             "certificate holder",
+            "holder",
             "unternehmen",
             "zertifikatsinhaber",
             "societe",

@@ -11,6 +11,7 @@ pub mod fair;
 pub mod fields;
 pub mod labels;
 pub mod limits;
+pub mod mentions;
 pub mod page;
 pub mod pdf;
 pub mod pool;

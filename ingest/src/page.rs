@@ -1,8 +1,9 @@
 //! An HTML page as the text a reader sees, line by line, and its links.
 //!
 //! Block elements end lines; a table row is one line whose cells are labelled with their
-//! column headers ("Certificate No.: Q-1 | Valid until: 14.01.2027"), so the extraction can
-//! read a table the way it reads a sentence. The walk is iterative: a page nested a
+//! column headers ("Certificate No.: Q-1 | Valid until: 14.01.2027"), and a definition
+//! list's entries are "term: definition" lines, so the extraction can read a table or a
+//! list the way it reads a sentence. The walk is iterative: a page nested a
 //! hundred thousand levels deep must not overflow the stack.
 
 use std::sync::LazyLock;
@@ -178,6 +179,47 @@ fn table_lines(table: ElementRef) -> Vec<String> {
     lines
 }
 
+/// The lines of a definition list: each definition with its term before it ("Valid until:
+/// 14.01.2027"), as a table's key/value row; a term without a definition on its own line.
+fn definition_lines(list: ElementRef) -> Vec<String> {
+    // A list may group each term with its definitions in a `div`.
+    let entries = list
+        .children()
+        .filter_map(ElementRef::wrap)
+        .flat_map(|child| match child.value().name() {
+            "div" => child.children().filter_map(ElementRef::wrap).collect(),
+            _ => vec![child],
+        });
+    let mut lines = Vec::new();
+    // The current term, and whether a definition followed it.
+    let mut term: Option<(String, bool)> = None;
+    let undefined = |term: Option<(String, bool)>| term.filter(|(t, defined)| !defined && !t.is_empty());
+    for entry in entries {
+        match entry.value().name() {
+            "dt" => {
+                let previous = term.replace((text_of(entry), false));
+                lines.extend(undefined(previous).map(|(t, _)| t));
+            }
+            "dd" => {
+                let definition = text_of(entry);
+                let line = match &mut term {
+                    Some((t, defined)) if !t.is_empty() => {
+                        *defined = true;
+                        format!("{t}: {definition}")
+                    }
+                    _ => definition,
+                };
+                if !line.is_empty() {
+                    lines.push(line);
+                }
+            }
+            _ => {}
+        }
+    }
+    lines.extend(undefined(term).map(|(t, _)| t));
+    lines
+}
+
 /// Reads a page; links are resolved against `base` (the URL the page came from).
 pub fn parse(html: &str, base: &Url) -> Page {
     let doc = Html::parse_document(html);
@@ -212,11 +254,16 @@ pub fn parse(html: &str, base: &Url) -> Page {
                         let name = e.name();
                         if HIDDEN.contains(&name) {
                             skipping = 1;
-                        } else if name == "table" {
+                        } else if name == "table" || name == "dl" {
                             flush(&mut current, &mut lines);
-                            if let Some(table) = ElementRef::wrap(node) {
+                            if let Some(element) = ElementRef::wrap(node) {
                                 let room = MAX_LINES.saturating_sub(lines.len());
-                                lines.extend(table_lines(table).into_iter().take(room));
+                                let read = if name == "table" {
+                                    table_lines(element)
+                                } else {
+                                    definition_lines(element)
+                                };
+                                lines.extend(read.into_iter().take(room));
                             }
                             skipping = 1;
                         } else if BLOCKS.contains(&name) {
@@ -267,6 +314,8 @@ mod tests {
         <tr><td>ISO 14001</td><td></td><td>01.02.2028</td></tr></tbody></table>
         <table><tr><th>Certificate No.</th><td>E-5</td></tr></table>
         <ul><li>One</li><li>Two <a href="/docs/iso9001.pdf">Download</a></li></ul>
+        <dl><dt>Standard</dt><dd>ISO 45001</dd><div><dt>Valid until</dt><dd>3 March 2029</dd></div>
+        <dt>Note</dt></dl>
         <a href="certs/q.PDF">Zertifikat</a><a href="mailto:x@y.z">mail</a>
         </body></html>"#;
         let base = Url::parse("https://supplier.example/de/quality/").unwrap();
@@ -281,6 +330,9 @@ mod tests {
                 "Certificate No.: E-5",
                 "One",
                 "Two Download",
+                "Standard: ISO 45001",
+                "Valid until: 3 March 2029",
+                "Note",
                 "Zertifikat mail",
             ]
         );

@@ -5,7 +5,7 @@
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use certwatch_domain::reading::{Finding, Read as Reading};
+use certwatch_domain::reading::{Mention, Read as Reading};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use url::Url;
 
@@ -34,8 +34,8 @@ pub enum Job {
         scratch: PathBuf,
         ocr: Ocr,
     },
-    /// A PDF fetched by monitoring: the certificates its text layer names.
-    PdfFindings { bytes: Vec<u8> },
+    /// A PDF fetched by monitoring: the certificates its text layer shows.
+    PdfMentions { bytes: Vec<u8> },
     /// A fetched HTML page: its certificate mentions, links and discovery score.
     Page { html: Vec<u8>, url: Url },
     /// An uploaded spreadsheet: its rows, batch by batch.
@@ -46,7 +46,7 @@ pub enum Job {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PageReading {
-    pub findings: Vec<Finding>,
+    pub mentions: Vec<Mention>,
     pub links: Vec<Link>,
     pub score: u32,
 }
@@ -54,7 +54,7 @@ pub struct PageReading {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     Document(Reading),
-    Findings(Result<Vec<Finding>, String>),
+    Mentions(Result<Vec<Mention>, String>),
     Page(PageReading),
     /// One batch of a spreadsheet's rows; more replies follow.
     Rows(RowBatch),

@@ -8,8 +8,9 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use crate::document::read_document;
-use crate::extract::{document_findings, page_findings};
+use crate::fields;
 use crate::limits::Limits;
+use crate::mentions::{document_mentions, page_mentions};
 use crate::page;
 use crate::pdf;
 use crate::protocol::{Job, PageReading, Reply, Request, read_frame, write_frame};
@@ -84,14 +85,14 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
             };
             send(Reply::Document(read))
         }
-        Job::PdfFindings { bytes } => send(Reply::Findings(
-            pdf::text(&bytes, limits).map(|text| document_findings(&text)),
+        Job::PdfMentions { bytes } => send(Reply::Mentions(
+            pdf::text(&bytes, limits).map(|text| document_mentions(&fields::fields(&text, "pdf-text"))),
         )),
         Job::Page { html, url } => {
             let html = String::from_utf8_lossy(&html);
             let page = page::parse(&html, &url);
             send(Reply::Page(PageReading {
-                findings: page_findings(&page.lines),
+                mentions: page_mentions(&page.lines),
                 score: score(&url, &page),
                 links: page.links,
             }))

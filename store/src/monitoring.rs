@@ -8,6 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
 
+use certwatch_domain::matching::{Evidence, Resolution};
+use certwatch_domain::names::CompanyName;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -62,7 +64,7 @@ pub struct EndpointPatch {
     pub is_active: Change<bool>,
 }
 
-pub use certwatch_domain::reading::Finding;
+pub use certwatch_domain::reading::{Finding, Mention};
 
 /// A linked document a scrape fetched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,7 +86,7 @@ pub struct ScrapeReport {
     pub bytes: u64,
     /// Why the attempt failed; `None` for a successful one (even if it found nothing).
     pub error: Option<String>,
-    pub findings: Vec<Finding>,
+    pub mentions: Vec<Mention>,
     pub documents: Vec<DocumentSeen>,
 }
 
@@ -241,6 +243,42 @@ pub fn merge_findings(findings: Vec<Finding>) -> Vec<Finding> {
         }
     }
     merged
+}
+
+/// Why a mention is not filed under organization `org`, if it is not: fields read without
+/// confidence, or a holder the tenant's registry does not resolve to `org` itself (a
+/// group company, a customer in a news item). A mention that names no holder is the
+/// site's own, and the site is the organization's.
+pub fn untied(mention: &Mention, org: Uuid, catalog: &crate::catalog::Catalog) -> Option<String> {
+    let f = &mention.finding;
+    let what = match &f.certificate_number {
+        Some(n) => format!("{} {n}", f.standard),
+        None => f.standard.clone(),
+    };
+    if !mention.doubtful.is_empty() {
+        return Some(format!(
+            "{what}: not read with confidence: {}",
+            mention.doubtful.join(", ")
+        ));
+    }
+    for holder in &mention.holders {
+        let evidence = Evidence {
+            name: Some(CompanyName::parse(holder)),
+            ..Evidence::default()
+        };
+        match catalog.resolve_supplier(&evidence) {
+            Resolution::Matched { id, .. } if id == org => {}
+            Resolution::Matched { .. } => {
+                return Some(format!("{what}: it is given to {holder}, another supplier"));
+            }
+            Resolution::Unmatched(why) => {
+                return Some(format!(
+                    "{what}: it is given to {holder}, not to this supplier ({why})"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// What one finding does to the registry.
@@ -649,7 +687,19 @@ impl Store {
                 .into_iter()
                 .map(|t| (t.code, t.id))
                 .collect();
-            let findings = merge_findings(report.findings.clone());
+            let catalog = self.catalog(tenant)?;
+            let tied: Vec<Finding> = report
+                .mentions
+                .iter()
+                .filter_map(|m| match untied(m, org, &catalog.read()) {
+                    Some(why) => {
+                        skipped.push(why);
+                        None
+                    }
+                    None => Some(m.finding.clone()),
+                })
+                .collect();
+            let findings = merge_findings(tied);
             let mut held_elsewhere = HashSet::new();
             for n in findings
                 .iter()
@@ -744,7 +794,7 @@ impl Store {
             finished_at: report.finished_at,
             http_status: report.http_status,
             bytes: report.bytes,
-            findings: report.findings,
+            findings: report.mentions.into_iter().map(|m| m.finding).collect(),
             documents: report.documents,
             changes,
             skipped,

@@ -1,7 +1,7 @@
 //! One actor per active monitored endpoint, a child of its tenant's actor. It owns the
 //! endpoint's timer: it sleeps until the next check is due, scrapes (in a task of its own,
 //! so it stays responsive), hands the report to the tenant actor — the one writer, which
-//! applies the findings, the adaptive tier and the log — and sleeps until the next check
+//! applies the mentions, the adaptive tier and the log — and sleeps until the next check
 //! the tenant actor set.
 
 use std::sync::Arc;
@@ -128,7 +128,7 @@ fn panic_report(at: DateTime<Utc>, why: &str) -> ScrapeReport {
         http_status: None,
         bytes: 0,
         error: Some(format!("internal error while reading the page: {why}")),
-        findings: Vec::new(),
+        mentions: Vec::new(),
         documents: Vec::new(),
     }
 }

@@ -5,7 +5,7 @@
 use certwatch_ingest::pool::Lane;
 use certwatch_ingest::protocol::{Job, PageReading, Reply};
 use certwatch_ingest::robots::RobotsReading;
-use certwatch_store::monitoring::Finding;
+use certwatch_store::monitoring::Mention;
 use reqwest::Url;
 use uuid::Uuid;
 
@@ -45,18 +45,18 @@ pub(crate) async fn robots(
     }
 }
 
-/// The certificates a fetched PDF's text layer names.
+/// The certificates a fetched PDF's text layer shows.
 pub(crate) async fn pdf(
     ctx: &Context,
     tenant: Uuid,
     bytes: Vec<u8>,
-) -> Result<Vec<Finding>, String> {
+) -> Result<Vec<Mention>, String> {
     match ctx
         .parsing
-        .run(tenant, Lane::Documents, Job::PdfFindings { bytes })
+        .run(tenant, Lane::Documents, Job::PdfMentions { bytes })
         .await
     {
-        Ok(Reply::Findings(findings)) => findings,
+        Ok(Reply::Mentions(mentions)) => mentions,
         other => Err(failure("the document", other)),
     }
 }

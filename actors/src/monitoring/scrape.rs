@@ -4,7 +4,7 @@
 
 use certwatch_ingest::page::Link;
 use certwatch_ingest::pdf;
-use certwatch_store::monitoring::{DocumentSeen, Finding, ScrapeReport};
+use certwatch_store::monitoring::{DocumentSeen, Finding, Mention, ScrapeReport};
 use certwatch_store::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -33,7 +33,7 @@ pub(crate) async fn scrape(
         http_status: None,
         bytes: 0,
         error: None,
-        findings: Vec::new(),
+        mentions: Vec::new(),
         documents: Vec::new(),
     };
     match ctx.fetcher.get(tenant, url, MAX_PAGE_BYTES).await {
@@ -45,10 +45,10 @@ pub(crate) async fn scrape(
                 report.error = Some(format!("the page answered HTTP {}", fetched.status));
             } else if pdf::is_pdf(&fetched.body) {
                 // The endpoint is a certificate document itself.
-                let (seen, findings) =
+                let (seen, mentions) =
                     read_document(ctx, tenant, fetched.url.as_str(), fetched.body).await;
                 report.documents.push(seen);
-                report.findings = findings;
+                report.mentions = mentions;
             } else if !fetched.is_html() {
                 report.error = Some(format!(
                     "the page is {}, not HTML or PDF",
@@ -63,11 +63,11 @@ pub(crate) async fn scrape(
                         return report;
                     }
                 };
-                report.findings = page.findings;
+                report.mentions = page.mentions;
                 for link in document_links(&page.links) {
-                    let (seen, findings) = fetch_document(ctx, tenant, link.url.as_str()).await;
+                    let (seen, mentions) = fetch_document(ctx, tenant, link.url.as_str()).await;
                     report.documents.push(seen);
-                    report.findings.extend(findings);
+                    report.mentions.extend(mentions);
                 }
             }
         }
@@ -94,7 +94,7 @@ fn document_links(links: &[Link]) -> Vec<&Link> {
     out
 }
 
-async fn fetch_document(ctx: &Context, tenant: Uuid, url: &str) -> (DocumentSeen, Vec<Finding>) {
+async fn fetch_document(ctx: &Context, tenant: Uuid, url: &str) -> (DocumentSeen, Vec<Mention>) {
     let failed = |error: String, bytes: u64| DocumentSeen {
         url: url.to_string(),
         sha256: None,
@@ -111,25 +111,28 @@ async fn fetch_document(ctx: &Context, tenant: Uuid, url: &str) -> (DocumentSeen
     }
 }
 
-/// Hashes a document and reads its findings, each pointing back at the document.
+/// Hashes a document and reads its mentions, each pointing back at the document.
 async fn read_document(
     ctx: &Context,
     tenant: Uuid,
     url: &str,
     body: Vec<u8>,
-) -> (DocumentSeen, Vec<Finding>) {
+) -> (DocumentSeen, Vec<Mention>) {
     let sha256 = sha256_hex(&body);
     let bytes = body.len() as u64;
-    let (findings, error) = match read::pdf(ctx, tenant, body).await {
-        Ok(findings) => (findings, None),
+    let (mentions, error) = match read::pdf(ctx, tenant, body).await {
+        Ok(mentions) => (mentions, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    let findings = findings
+    let mentions = mentions
         .into_iter()
-        .map(|f| Finding {
-            document_url: Some(url.to_string()),
-            document_hash: Some(sha256.clone()),
-            ..f
+        .map(|m| Mention {
+            finding: Finding {
+                document_url: Some(url.to_string()),
+                document_hash: Some(sha256.clone()),
+                ..m.finding
+            },
+            ..m
         })
         .collect();
     let seen = DocumentSeen {
@@ -138,5 +141,5 @@ async fn read_document(
         bytes,
         error,
     };
-    (seen, findings)
+    (seen, mentions)
 }
