@@ -116,9 +116,15 @@ fn fields_right(ex: &Extracted, doc: &Doc, notes: &mut Vec<String>) -> usize {
     };
     let checks = [
         (
+            // A combined certificate's type is right when all its standards are.
             "certificate_type_code",
-            text(&ex.certificate_type_code) == l.certificate_type_code,
-            text(&ex.certificate_type_code),
+            text(&ex.certificate_type_code) == l.certificate_type_code
+                && ex.other_standards == l.other_types,
+            format!(
+                "{} {:?}",
+                text(&ex.certificate_type_code),
+                ex.other_standards
+            ),
         ),
         (
             "certificate_number",

@@ -75,7 +75,7 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
         "CERTIFICATE",
         "This is to certify that",
         "Unknown Gadgets Ltd",
-        "quality management system ISO 9001:2015",
+        "quality management system IATF 16949:2016 in conjunction with ISO 9001:2015",
         "Certificate No.: UG-2024-117",
         "Valid until 2027-05-01",
     ]);
@@ -221,8 +221,12 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
     // Review: confirm and skip only what needs review.
     let review_id = review["id"].as_str().unwrap();
     let confirm = format!("/api/bulk-upload/items/{review_id}/confirm/");
+    assert_eq!(
+        review["extracted_data"]["other_certificate_types"],
+        json!(["ISO_9001"])
+    );
     let body = json!({
-        "organization_id": acme, "certificate_type_code": "ISO_9001",
+        "organization_id": acme, "certificate_type_code": "IATF_16949",
         "certificate_number": "UG-2024-117-A", "expiry_date": "2027-05-01",
     });
     let bad = s
@@ -240,6 +244,24 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
     assert_eq!(
         r.body["corrections"],
         json!(["organization", "certificate_number"])
+    );
+    // The combined certificate's other standard is a certificate of its own.
+    let others = r.body["other_certificates"].as_array().unwrap();
+    assert_eq!(others.len(), 1, "{}", r.body);
+    let other = s
+        .get(
+            &format!("/api/certificates/{}/", others[0].as_str().unwrap()),
+            Some(&token),
+        )
+        .await
+        .body;
+    assert_eq!(
+        (
+            other["certificate_type"]["code"].as_str(),
+            other["certificate_number"].as_str(),
+            other["organization"]["id"].as_str()
+        ),
+        (Some("ISO_9001"), Some("UG-2024-117-A"), Some(acme.as_str()))
     );
     assert_eq!(
         s.post(&confirm, Some(&token), body).await.status,

@@ -80,6 +80,46 @@ async fn no_held_out_document_is_filed_under_the_wrong_company() {
             d.file
         );
     }
+    // A combined certificate is filed once per standard: the item links the first and
+    // lists the others, each with the same number.
+    let mut combined = 0;
+    for d in docs.iter().filter(|d| !d.label.other_types.is_empty()) {
+        let item = &items[&d.file];
+        if item["status"] != "matched" {
+            continue;
+        }
+        combined += 1;
+        let mut ids = vec![item["certificate"].clone()];
+        ids.extend(
+            item["other_certificates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+        let (mut types, mut numbers) = (Vec::new(), Vec::new());
+        for id in &ids {
+            let c = s
+                .get(
+                    &format!("/api/certificates/{}/", id.as_str().unwrap()),
+                    Some(&token),
+                )
+                .await;
+            assert_eq!(c.status, 200, "{}", c.body);
+            numbers.push(c.body["certificate_number"].clone());
+            types.push(
+                c.body["certificate_type"]["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        let mut want = vec![d.label.certificate_type_code.clone()];
+        want.extend(d.label.other_types.iter().cloned());
+        assert_eq!(types, want, "{}: {item}", d.file);
+        assert!(numbers.iter().all(|n| *n == numbers[0]), "{numbers:?}");
+    }
+    assert!(combined > 0, "the subset files a combined certificate");
     for d in docs.iter().filter(|d| !d.class.stranger && !d.class.scan) {
         text_pdfs += 1;
         text_filed += (items[&d.file]["status"] == "matched") as usize;

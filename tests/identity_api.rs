@@ -72,7 +72,7 @@ async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
     let (token, _) = s.login(FIXTURE_EMAIL, FIXTURE_PASSWORD).await;
     let health = s.get("/api/health/", None).await;
     assert_eq!(
-        health.body["store"]["schema_version"], 2,
+        health.body["store"]["schema_version"], 3,
         "{:?}",
         health.body
     );

@@ -855,8 +855,10 @@ async fn a_page_files_only_the_certificates_it_gives_to_the_supplier_itself() {
         .map(|s| s.as_str().unwrap())
         .collect();
     assert!(
-        skipped.iter().any(|s| s.contains("E-14001-5")
-            && s.contains("Beta Components s.r.o., another supplier")),
+        skipped
+            .iter()
+            .any(|s| s.contains("E-14001-5")
+                && s.contains("Beta Components s.r.o., another supplier")),
         "{skipped:?}"
     );
     assert!(

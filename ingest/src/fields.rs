@@ -662,7 +662,10 @@ mod tests {
             "pdf-text",
         );
         assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
-        assert_eq!(text(&ex.address), Some("Industriestrasse 1, 70565 Stuttgart"));
+        assert_eq!(
+            text(&ex.address),
+            Some("Industriestrasse 1, 70565 Stuttgart")
+        );
         assert_eq!(text(&ex.certificate_type_code), Some("IATF_16949"));
         assert_eq!(ex.other_standards, ["ISO_9001"]);
     }

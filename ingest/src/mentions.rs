@@ -84,9 +84,8 @@ pub fn page_mentions(lines: &[String]) -> Vec<Mention> {
 /// The certificates one document (a certificate PDF a page links to) shows: its standard
 /// and any other it names besides, all given to the company it certifies.
 pub fn document_mentions(ex: &Extracted) -> Vec<Mention> {
-    let value = |f: &Option<certwatch_domain::reading::Field<String>>| {
-        f.as_ref().map(|f| f.value.clone())
-    };
+    let value =
+        |f: &Option<certwatch_domain::reading::Field<String>>| f.as_ref().map(|f| f.value.clone());
     let Some(primary) = value(&ex.certificate_type_code) else {
         return Vec::new();
     };
@@ -148,9 +147,7 @@ fn companies_named(text: &str, body: Option<&str>) -> Vec<String> {
             }
             let ends_phrase = word.ends_with([';', ':', ')', '!', '?'])
                 || (word.ends_with(',')
-                    && !words
-                        .get(n + 1)
-                        .is_some_and(|next| is_legal_form(next)));
+                    && !words.get(n + 1).is_some_and(|next| is_legal_form(next)));
             if ends_phrase {
                 push_company(&mut out, &run, body);
                 run.clear();
@@ -224,7 +221,10 @@ mod tests {
         assert_eq!(f.certificate_number.as_deref(), Some("Q-2024-0815"));
         assert_eq!(f.issuing_body.as_deref(), Some("TÜV SÜD"));
         assert_eq!(f.expiry_date, Some(day("2027-01-14")));
-        assert_eq!(found[1].finding.certificate_number.as_deref(), Some("E-77-1"));
+        assert_eq!(
+            found[1].finding.certificate_number.as_deref(),
+            Some("E-77-1")
+        );
         assert_eq!(found[1].finding.issuing_body.as_deref(), Some("DEKRA"));
         assert!(found.iter().all(|m| m.holders.is_empty()));
     }
@@ -237,7 +237,12 @@ mod tests {
         assert_eq!(found.len(), 2);
         let got: Vec<_> = found
             .iter()
-            .map(|m| (m.finding.certificate_number.as_deref(), m.finding.expiry_date))
+            .map(|m| {
+                (
+                    m.finding.certificate_number.as_deref(),
+                    m.finding.expiry_date,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -261,7 +266,10 @@ mod tests {
                 "2027-01-14",
             ),
             (
-                vec!["Certyfikat ISO 14001 nr PL-4455", "Ważny do 30 czerwca 2028 r."],
+                vec![
+                    "Certyfikat ISO 14001 nr PL-4455",
+                    "Ważny do 30 czerwca 2028 r.",
+                ],
                 "2028-06-30",
             ),
             (
@@ -269,7 +277,11 @@ mod tests {
                 "2029-02-01",
             ),
             (
-                vec!["ISO 9001 certificaatnummer NL-3003", "Geldig tot", "15-03-2027"],
+                vec![
+                    "ISO 9001 certificaatnummer NL-3003",
+                    "Geldig tot",
+                    "15-03-2027",
+                ],
                 "2027-03-15",
             ),
             (
@@ -325,10 +337,19 @@ mod tests {
     #[test]
     fn company_names_with_their_legal_forms() {
         let named = |t: &str| companies_named(t, None);
-        assert_eq!(named("Nippon Seiko Co., Ltd. supplies us"), ["Nippon Seiko Co. Ltd."]);
-        assert_eq!(named("awarded to Kowalski Sp. z o.o. today"), ["Kowalski Sp. z o.o."]);
+        assert_eq!(
+            named("Nippon Seiko Co., Ltd. supplies us"),
+            ["Nippon Seiko Co. Ltd."]
+        );
+        assert_eq!(
+            named("awarded to Kowalski Sp. z o.o. today"),
+            ["Kowalski Sp. z o.o."]
+        );
         assert_eq!(named("Muster GmbH & Co. KG"), ["Muster GmbH & Co. KG"]);
-        assert_eq!(named("We, the Quality Team, are proud"), Vec::<String>::new());
+        assert_eq!(
+            named("We, the Quality Team, are proud"),
+            Vec::<String>::new()
+        );
         assert!(company_line("Beta Components s.r.o."));
         assert!(!company_line("Our certificates"));
         assert!(!company_line("Beta Components s.r.o. is certified"));

@@ -193,7 +193,8 @@ fn definition_lines(list: ElementRef) -> Vec<String> {
     let mut lines = Vec::new();
     // The current term, and whether a definition followed it.
     let mut term: Option<(String, bool)> = None;
-    let undefined = |term: Option<(String, bool)>| term.filter(|(t, defined)| !defined && !t.is_empty());
+    let undefined =
+        |term: Option<(String, bool)>| term.filter(|(t, defined)| !defined && !t.is_empty());
     for entry in entries {
         match entry.value().name() {
             "dt" => {

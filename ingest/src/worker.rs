@@ -85,9 +85,11 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
             };
             send(Reply::Document(read))
         }
-        Job::PdfMentions { bytes } => send(Reply::Mentions(
-            pdf::text(&bytes, limits).map(|text| document_mentions(&fields::fields(&text, "pdf-text"))),
-        )),
+        Job::PdfMentions { bytes } => {
+            send(Reply::Mentions(pdf::text(&bytes, limits).map(|text| {
+                document_mentions(&fields::fields(&text, "pdf-text"))
+            })))
+        }
         Job::Page { html, url } => {
             let html = String::from_utf8_lossy(&html);
             let page = page::parse(&html, &url);

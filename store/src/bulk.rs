@@ -83,7 +83,10 @@ pub struct Item {
     pub organization_id: Option<Uuid>,
     /// Why the organization was matched (`vat`, `lei`, `domain`, `name 0.93`).
     pub match_reason: Option<String>,
+    /// The certificate filed for the document's (first) standard.
     pub certificate_id: Option<Uuid>,
+    /// The certificates filed for the other standards a combined certificate names.
+    pub other_certificate_ids: Vec<Uuid>,
     /// Why the item needs review or failed.
     pub reason: Option<String>,
     /// Fields a person changed against the extraction when confirming.
@@ -250,6 +253,12 @@ fn batch_key(tenant: Uuid, batch: Uuid) -> [u8; 32] {
 struct Filed {
     id: Uuid,
     changed: Option<Vec<&'static str>>,
+}
+
+/// Notes as one reason, or none.
+fn joined(notes: impl Iterator<Item = String>) -> Option<String> {
+    let notes: Vec<String> = notes.collect();
+    (!notes.is_empty()).then(|| notes.join(" "))
 }
 
 impl Filed {
@@ -442,7 +451,10 @@ impl Store {
             match self.file_certificate(tenant, item.id, &filing, now) {
                 Ok(filed) => {
                     item.certificate_id = Some(filed.id);
-                    reason = filed.note();
+                    let (others, notes) =
+                        self.file_others(tenant, item.id, &filing, &ex.other_standards, now)?;
+                    item.other_certificate_ids = others;
+                    reason = joined(filed.note().into_iter().chain(notes));
                 }
                 Err(RegistryError::Field { message, .. }) => {
                     status = ItemStatus::NeedsReview;
@@ -517,6 +529,34 @@ impl Store {
         })
     }
 
+    /// Files a combined certificate's other standards, each a certificate of its own with
+    /// the facts filed for the first (`filed`): their ids, and for each not filed, why (no
+    /// such type here, its number held by another organization's certificate).
+    fn file_others(
+        &self,
+        tenant: Uuid,
+        item: Uuid,
+        filed: &Confirmation,
+        others: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Uuid>, Vec<String>), RegistryError> {
+        let (mut ids, mut notes) = (Vec::new(), Vec::new());
+        for code in others.iter().filter(|c| **c != filed.certificate_type_code) {
+            let other = Confirmation {
+                certificate_type_code: code.clone(),
+                ..filed.clone()
+            };
+            match self.file_certificate(tenant, item, &other, now) {
+                Ok(f) => ids.push(f.id),
+                Err(RegistryError::Field { message, .. }) => {
+                    notes.push(format!("{code} is not filed: {message}"))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((ids, notes))
+    }
+
     /// A person's values for a needs_review item: files the certificate and records which
     /// fields differ from the extraction.
     pub fn confirm_item(
@@ -540,6 +580,9 @@ impl Store {
         }
         let filed = self.file_certificate(tenant, item.id, &c, now)?;
         item.certificate_id = Some(filed.id);
+        let others = item.extracted.other_standards.clone();
+        let (other_ids, notes) = self.file_others(tenant, item.id, &c, &others, now)?;
+        item.other_certificate_ids = other_ids;
         item.corrections = corrected_fields(&item.extracted, &c);
         if item.organization_id != Some(c.organization_id) {
             item.corrections.insert(0, "organization".into());
@@ -547,7 +590,7 @@ impl Store {
         item.organization_id = Some(c.organization_id);
         item.match_reason = Some(CONFIRMED.into());
         item.status = ItemStatus::Matched;
-        item.reason = filed.note();
+        item.reason = joined(filed.note().into_iter().chain(notes));
         item.updated_at = now;
         self.save_item(&item)?;
         Ok(item)
@@ -755,6 +798,7 @@ mod tests {
             organization_id: None,
             match_reason: None,
             certificate_id: None,
+            other_certificate_ids: Vec::new(),
             reason: None,
             corrections: Vec::new(),
             created_at: Utc::now(),

@@ -2,13 +2,19 @@
 //!
 //! The format byte lets a later release change the layout of a record kind and still read
 //! what an older release wrote (decode by format, migrate on open).
+//!
+//! Format 1 is every record up to schema 2. Format 2 changed the layout of bulk items only
+//! (schema 3 rewrites them when the store is opened); every other kind reads the same
+//! in both.
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::StoreError;
 
 /// Format of every record written by this release.
-const RECORD_FORMAT: u8 = 1;
+const RECORD_FORMAT: u8 = 2;
+/// The format before it, which migrations read with the old layouts.
+pub(crate) const LEGACY_FORMAT: u8 = 1;
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = vec![RECORD_FORMAT];
@@ -21,16 +27,39 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&RECORD_FORMAT, body)) => {
-            bincode::serde::decode_from_slice(body, bincode::config::standard())
-                .map(|(value, _)| value)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
-        }
+        Some((&(RECORD_FORMAT | LEGACY_FORMAT), body)) => body_of(body),
         Some((format, _)) => Err(StoreError::Corrupt(format!(
             "unknown record format {format}"
         ))),
         None => Err(StoreError::Corrupt("empty record".into())),
     }
+}
+
+fn body_of<T: DeserializeOwned>(body: &[u8]) -> Result<T, StoreError> {
+    bincode::serde::decode_from_slice(body, bincode::config::standard())
+        .map(|(value, _)| value)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A record's format byte.
+pub(crate) fn format_of(bytes: &[u8]) -> Option<u8> {
+    bytes.first().copied()
+}
+
+/// Decodes a record of the legacy format into its old layout (`T`).
+pub(crate) fn decode_legacy<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&LEGACY_FORMAT, body)) => body_of(body),
+        _ => Err(StoreError::Corrupt("not a legacy record".into())),
+    }
+}
+
+/// A record as the release before this one wrote it, for migration tests.
+#[cfg(test)]
+pub(crate) fn encode_legacy<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = encode(value);
+    out[0] = LEGACY_FORMAT;
+    out
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod edits;
 pub mod history;
 pub mod import;
 pub mod keys;
+mod migrations;
 pub mod monitoring;
 pub mod password_policy;
 pub mod registry;
@@ -42,8 +43,9 @@ const CACHE_BYTES: u64 = 32 << 20;
 
 /// Version of the store layout this release reads and writes.
 /// 1: the first layout. 2: `certs_by_number` keyed by the number's identity (case, spaces
-/// and dashes folded) instead of its lower case.
-pub const SCHEMA_VERSION: u32 = 2;
+/// and dashes folded) instead of its lower case. 3: bulk items list the other standards of
+/// a combined certificate and the certificates filed for them (see `migrations`).
+pub const SCHEMA_VERSION: u32 = 3;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 #[derive(Debug, thiserror::Error)]
@@ -174,7 +176,7 @@ impl Store {
             registration_claims: tree("registration_claims")?,
             cert_history: tree("cert_history")?,
         };
-        migrate(&trees)?;
+        migrations::migrate(&trees)?;
         let group_commit = GroupCommit::start(db.clone());
         Ok(Store {
             inner: Arc::new(Inner {
@@ -221,7 +223,7 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        read_schema(&self.inner.trees.meta).map(|v| v.unwrap_or(SCHEMA_VERSION))
+        migrations::read_schema(&self.inner.trees.meta).map(|v| v.unwrap_or(SCHEMA_VERSION))
     }
 
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
@@ -258,62 +260,6 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
-    match meta.get(SCHEMA_KEY)? {
-        Some(v) => {
-            let bytes: [u8; 4] = v
-                .as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("schema_version is not 4 bytes".into()))?;
-            Ok(Some(u32::from_be_bytes(bytes)))
-        }
-        None => Ok(None),
-    }
-}
-
-/// Brings an older store up to [`SCHEMA_VERSION`], one step at a time; a new store is
-/// stamped. Each step is safe to run again: the version is written only after the step's
-/// writes are flushed, so a crash in the middle repeats the step at the next open.
-fn migrate(trees: &Trees) -> Result<(), StoreError> {
-    let meta = &trees.meta;
-    let mut version = match read_schema(meta)? {
-        Some(found) if found > SCHEMA_VERSION => {
-            return Err(StoreError::NewerSchema {
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        Some(found) => found,
-        None if trees.tenants.is_empty() => SCHEMA_VERSION,
-        // Data without a stamp predates stamping: the first layout.
-        None => 1,
-    };
-    if version == 1 {
-        rebuild_number_index(trees)?;
-        version = 2;
-    }
-    meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
-    meta.flush()?;
-    Ok(())
-}
-
-/// Schema 2: the certificate number index, keyed by each number's identity.
-fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
-    trees.certs_by_number.clear()?;
-    let mut batch = sled::Batch::default();
-    for entry in trees.certificates.iter() {
-        let (_, value) = entry?;
-        let cert: registry::Certificate = decode(&value)?;
-        batch.insert(
-            registry::number_key(cert.tenant_id, &cert.certificate_number, cert.id),
-            &[],
-        );
-    }
-    trees.certs_by_number.apply_batch(batch)?;
-    trees.certs_by_number.flush()?;
-    Ok(())
-}
-
 /// The result of a multi-tree transaction as the operation's own error: an abort is the
 /// error the closure chose, a storage failure a [`StoreError`].
 pub(crate) fn finish<T, E: From<StoreError>>(
@@ -344,6 +290,20 @@ pub fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec
 mod tests {
     use super::*;
 
+    /// Opens a store another handle had open a moment ago: sled releases its file lock when
+    /// the last handle drops, and the flusher holds a clone until its task notices.
+    pub(crate) async fn open_when_free(dir: &Path) -> Result<Store, StoreError> {
+        let mut result = Store::open(dir);
+        for _ in 0..50 {
+            if !matches!(result, Err(StoreError::Sled(_))) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            result = Store::open(dir);
+        }
+        result
+    }
+
     // Multi-threaded: opening blocks its thread while it waits for the lock, and the old
     // handle's flusher task must run elsewhere to let go of it.
     #[tokio::test(flavor = "multi_thread")]
@@ -359,16 +319,7 @@ mod tests {
                 .unwrap();
             store.flush().unwrap();
         }
-        // sled releases its file lock when the last handle drops; the flusher holds a clone
-        // until its task notices, so give it a moment.
-        let mut result = Store::open(dir.path());
-        for _ in 0..50 {
-            if !matches!(result, Err(StoreError::Sled(_))) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            result = Store::open(dir.path());
-        }
+        let result = open_when_free(dir.path()).await;
         assert!(matches!(result, Err(StoreError::NewerSchema { .. })));
     }
 

@@ -56,13 +56,18 @@ pub struct ItemView {
     pub sha256: String,
     /// pending, matched, needs_review, failed or skipped.
     pub status: String,
-    /// Each field read: `{"value", "confidence"}`; `domains` and `method` as read.
+    /// Each field read: `{"value", "confidence"}`; `domains`, `method` and
+    /// `other_certificate_types` (a combined certificate's other standards) as read.
     #[schema(value_type = Object)]
     pub extracted_data: Value,
     pub organization: Option<Uuid>,
     /// Why the organization matched: vat, lei, domain, name, name variant or confirmed.
     pub match_reason: Option<String>,
+    /// The certificate filed for the document's standard (the first it names).
     pub certificate: Option<Uuid>,
+    /// The certificates filed for the other standards of a combined certificate
+    /// (`extracted_data.other_certificate_types`), with the same facts.
+    pub other_certificates: Vec<Uuid>,
     /// Why it needs review or failed.
     pub reason: Option<String>,
     /// Fields a person changed when confirming.
@@ -152,6 +157,7 @@ fn extracted_json(ex: &Extracted) -> Value {
     }
     let mut m = Map::new();
     put(&mut m, "certificate_type_code", &ex.certificate_type_code);
+    m.insert("other_certificate_types".into(), json!(ex.other_standards));
     put(&mut m, "certificate_number", &ex.certificate_number);
     put(&mut m, "issuing_body", &ex.issuing_body);
     put(&mut m, "scope", &ex.scope);
@@ -180,6 +186,7 @@ fn item_view(state: &State, i: Item) -> ItemView {
         organization: i.organization_id,
         match_reason: i.match_reason,
         certificate: i.certificate_id,
+        other_certificates: i.other_certificate_ids,
         reason: i.reason,
         corrections: i.corrections,
         created_at: i.created_at,
@@ -337,6 +344,7 @@ pub async fn create_batch(
             organization_id: None,
             match_reason: None,
             certificate_id: None,
+            other_certificate_ids: Vec::new(),
             reason: None,
             corrections: Vec::new(),
             created_at: now,

@@ -1,0 +1,240 @@
+//! Bringing an older store up to this release's schema, one step at a time, when it is
+//! opened. A step that changes a record's layout reads the old records by their format
+//! byte (see `codec`), so a step cut short by a crash is finished at the next open without
+//! reading a record twice.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bulk::{Extracted, Field, Item, ItemStatus};
+use crate::codec::{LEGACY_FORMAT, decode_legacy, format_of};
+use crate::{SCHEMA_KEY, SCHEMA_VERSION, StoreError, Trees, decode, encode, registry};
+
+pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
+    match meta.get(SCHEMA_KEY)? {
+        Some(v) => {
+            let bytes: [u8; 4] = v
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("schema_version is not 4 bytes".into()))?;
+            Ok(Some(u32::from_be_bytes(bytes)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Brings an older store up to [`SCHEMA_VERSION`], one step at a time; a new store is
+/// stamped. Each step is safe to run again: the version is written only after the step's
+/// writes are flushed, so a crash in the middle repeats the step at the next open.
+pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
+    let meta = &trees.meta;
+    let mut version = match read_schema(meta)? {
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Some(found) => found,
+        None if trees.tenants.is_empty() => SCHEMA_VERSION,
+        // Data without a stamp predates stamping: the first layout.
+        None => 1,
+    };
+    if version == 1 {
+        rebuild_number_index(trees)?;
+        version = 2;
+    }
+    if version == 2 {
+        list_other_standards(&trees.bulk_items)?;
+        version = 3;
+    }
+    meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
+    meta.flush()?;
+    Ok(())
+}
+
+/// Schema 2: the certificate number index, keyed by each number's identity.
+fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
+    trees.certs_by_number.clear()?;
+    let mut batch = sled::Batch::default();
+    for entry in trees.certificates.iter() {
+        let (_, value) = entry?;
+        let cert: registry::Certificate = decode(&value)?;
+        batch.insert(
+            registry::number_key(cert.tenant_id, &cert.certificate_number, cert.id),
+            &[],
+        );
+    }
+    trees.certs_by_number.apply_batch(batch)?;
+    trees.certs_by_number.flush()?;
+    Ok(())
+}
+
+/// Records as schema 2 wrote them, for the steps after it to read.
+mod schema2 {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Extracted {
+        pub certificate_type_code: Option<Field<String>>,
+        pub certificate_number: Option<Field<String>>,
+        pub issuing_body: Option<Field<String>>,
+        pub scope: Option<Field<String>>,
+        pub issue_date: Option<Field<NaiveDate>>,
+        pub expiry_date: Option<Field<NaiveDate>>,
+        pub company_name: Option<Field<String>>,
+        pub address: Option<Field<String>>,
+        pub vat: Option<Field<String>>,
+        pub lei: Option<Field<String>>,
+        pub domains: Vec<String>,
+        pub method: String,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Item {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub batch_id: Uuid,
+        pub filename: String,
+        pub content_type: String,
+        pub sha256: String,
+        pub size: u64,
+        pub status: ItemStatus,
+        pub extracted: Extracted,
+        pub organization_id: Option<Uuid>,
+        pub match_reason: Option<String>,
+        pub certificate_id: Option<Uuid>,
+        pub reason: Option<String>,
+        pub corrections: Vec<String>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+}
+
+/// Schema 3: a bulk item's extraction lists the other standards a combined certificate
+/// names, and the item the certificates filed for them. Items read before knew of none.
+fn list_other_standards(items: &sled::Tree) -> Result<(), StoreError> {
+    for entry in items.iter() {
+        let (key, value) = entry?;
+        if format_of(&value) != Some(LEGACY_FORMAT) {
+            continue;
+        }
+        let old: schema2::Item = decode_legacy(&value)?;
+        let e = old.extracted;
+        let item = Item {
+            id: old.id,
+            tenant_id: old.tenant_id,
+            batch_id: old.batch_id,
+            filename: old.filename,
+            content_type: old.content_type,
+            sha256: old.sha256,
+            size: old.size,
+            status: old.status,
+            extracted: Extracted {
+                certificate_type_code: e.certificate_type_code,
+                other_standards: Vec::new(),
+                certificate_number: e.certificate_number,
+                issuing_body: e.issuing_body,
+                scope: e.scope,
+                issue_date: e.issue_date,
+                expiry_date: e.expiry_date,
+                company_name: e.company_name,
+                address: e.address,
+                vat: e.vat,
+                lei: e.lei,
+                domains: e.domains,
+                method: e.method,
+            },
+            organization_id: old.organization_id,
+            match_reason: old.match_reason,
+            certificate_id: old.certificate_id,
+            other_certificate_ids: Vec::new(),
+            reason: old.reason,
+            corrections: old.corrections,
+            created_at: old.created_at,
+            updated_at: old.updated_at,
+        };
+        items.insert(key, encode(&item))?;
+    }
+    items.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use crate::codec::encode_legacy;
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_schema_2_store_gets_its_bulk_items_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = schema2::Item {
+            id: Uuid::new_v4(),
+            tenant_id: Uuid::new_v4(),
+            batch_id: Uuid::new_v4(),
+            filename: "iso9001.pdf".into(),
+            content_type: "application/pdf".into(),
+            sha256: "ab".repeat(32),
+            size: 1234,
+            status: ItemStatus::Matched,
+            extracted: schema2::Extracted {
+                certificate_type_code: Some(Field {
+                    value: "ISO_9001".into(),
+                    confidence: 0.9,
+                }),
+                certificate_number: Some(Field {
+                    value: "Q-1".into(),
+                    confidence: 0.8,
+                }),
+                issuing_body: None,
+                scope: None,
+                issue_date: None,
+                expiry_date: None,
+                company_name: None,
+                address: None,
+                vat: None,
+                lei: None,
+                domains: vec!["acme.example".into()],
+                method: "pdf-text".into(),
+            },
+            organization_id: Some(Uuid::new_v4()),
+            match_reason: Some("vat".into()),
+            certificate_id: Some(Uuid::new_v4()),
+            reason: None,
+            corrections: vec!["scope".into()],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let key = crate::keys::pair(old.tenant_id, old.id);
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let trees = store.trees();
+            trees.tenants.insert(b"t", b"x").unwrap();
+            trees.meta.insert(SCHEMA_KEY, &2u32.to_be_bytes()).unwrap();
+            trees.bulk_items.insert(&key, encode_legacy(&old)).unwrap();
+            store.flush().unwrap();
+        }
+        let store = crate::tests::open_when_free(dir.path()).await.unwrap();
+        assert_eq!(store.schema_version().unwrap(), 3);
+        let item: Item = crate::get(&store.trees().bulk_items, &key)
+            .unwrap()
+            .unwrap();
+        assert_eq!(item.filename, "iso9001.pdf");
+        assert_eq!(item.certificate_id, old.certificate_id);
+        assert_eq!(item.corrections, ["scope"]);
+        assert_eq!(
+            item.extracted
+                .certificate_number
+                .map(|f| f.value)
+                .as_deref(),
+            Some("Q-1")
+        );
+        assert_eq!(item.extracted.domains, ["acme.example"]);
+        assert!(item.extracted.other_standards.is_empty() && item.other_certificate_ids.is_empty());
+    }
+}
