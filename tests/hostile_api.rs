@@ -508,9 +508,25 @@ async fn hostile_supplier_pages_and_documents_fail_their_scrape_not_the_server()
                 .collect::<String>(),
         ),
     );
+    // Every mention's sentence searched for company names: long runs of capitalised words
+    // and legal forms, each line naming a standard.
+    site.serve(
+        "/holders",
+        Resource::html(
+            &(0..2_000)
+                .map(|i| {
+                    format!(
+                        "<p>ISO 9001 Cert {i} {}GmbH &amp; Co. KG Ltd</p><p>{}AG</p>",
+                        "Alpha Beta Gamma ".repeat(100),
+                        "Zeta ".repeat(8)
+                    )
+                })
+                .collect::<String>(),
+        ),
+    );
 
     let mut endpoints = Vec::new();
-    for path in ["/links", "/nested", "/deep", "/standards"] {
+    for path in ["/links", "/nested", "/deep", "/standards", "/holders"] {
         let r = s
             .post(
                 "/api/monitoring/endpoints/",
@@ -544,20 +560,18 @@ async fn hostile_supplier_pages_and_documents_fail_their_scrape_not_the_server()
     // Nested tables are read in bounded time.
     let nested = &logs["/nested"];
     assert_eq!(nested["status"], "SUCCESS", "{nested}");
-    // Deep nesting and a flood of standards end, either read or failed with a reason.
-    for path in ["/deep", "/standards"] {
+    // Deep nesting, a flood of standards and one of company names end, either read or
+    // failed with a reason.
+    for path in ["/deep", "/standards", "/holders"] {
         let log = &logs[path];
         if log["status"] == "FAILED" {
             let error = log["error"].as_str().unwrap();
             assert!(error.starts_with("reading the page "), "{path}: {error}");
         }
     }
-    assert!(
-        logs["/standards"]["findings"]
-            .as_array()
-            .map_or(0, Vec::len)
-            <= 200
-    );
+    for path in ["/standards", "/holders"] {
+        assert!(logs[path]["findings"].as_array().map_or(0, Vec::len) <= 200);
+    }
 
     // Half a megabyte of robots.txt rules, each a pattern to compile: discovery reads them
     // in a worker and ends.
