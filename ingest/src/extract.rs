@@ -199,13 +199,13 @@ pub(crate) fn plausible_number(token: &str) -> bool {
 
 /// The certificate number: after a label ("Certificate No.", "Zertifikat-Nr.", "N° de
 /// certificat", …), else a number-like token (letters and digits joined by dashes or
-/// slashes) that is not part of the standard's name.
-pub(crate) fn certificate_number(text: &str) -> Option<String> {
+/// slashes) that is not part of the standard's name; the first that `accept` takes.
+pub(crate) fn certificate_number(text: &str, accept: impl Fn(&str) -> bool) -> Option<String> {
     let labelled = NUMBER_LABEL
         .captures_iter(text)
         .filter_map(|c| c.name("n"))
         .map(|m| m.as_str().trim_end_matches(['.', '-', '/']).to_string())
-        .find(|n| plausible_number(n));
+        .find(|n| plausible_number(n) && accept(n));
     labelled.or_else(|| {
         let taken: Vec<(usize, usize)> = STANDARD
             .find_iter(text)
@@ -215,7 +215,7 @@ pub(crate) fn certificate_number(text: &str) -> Option<String> {
             .find_iter(text)
             .filter(|m| !taken.iter().any(|(s, e)| m.start() < *e && *s < m.end()))
             .map(|m| m.as_str().to_string())
-            .find(|n| plausible_number(n))
+            .find(|n| plausible_number(n) && accept(n))
     })
 }
 
@@ -384,14 +384,18 @@ mod tests {
                 "ENV-4711-22",
             ),
         ] {
-            assert_eq!(certificate_number(text).as_deref(), Some(want), "{text}");
+            assert_eq!(
+                certificate_number(text, |_| true).as_deref(),
+                Some(want),
+                "{text}"
+            );
         }
         for none in [
             "ISO 9001:2015 certified since 2010",
             "Valid until 14.01.2027",
             "ISO/IEC 27001:2022",
         ] {
-            assert_eq!(certificate_number(none), None, "{none}");
+            assert_eq!(certificate_number(none, |_| true), None, "{none}");
         }
     }
 

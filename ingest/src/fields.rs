@@ -7,6 +7,7 @@
 //! up to the next label, or the next line when the label ends its line. A value never runs
 //! into the following line. Labels are known in ten languages (`labels`).
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use certwatch_domain::names::{CompanyName, VatId};
@@ -285,6 +286,24 @@ fn other_identifier(token: &str, vat: Option<&VatId>) -> bool {
         || !dates(token).is_empty()
 }
 
+static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
+    // "D-70565 Stuttgart", "CH-8001 Zürich", "PL-00-950 Warszawa", "CZ-110 00 Praha": a
+    // country code, the code's digits, then the town on the same line.
+    Regex::new(r"\b(?P<code>[A-Z]{1,3}[ \-]?\d{2,5}(?:[ \-]\d{2,3})?)[ \t]+\p{Lu}\p{Ll}+")
+        .expect("valid regex")
+});
+
+/// The postcodes the text writes before a town's name, as a token of them reads (the
+/// whole code, and its part before a space).
+fn postcodes(text: &str) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    for m in POSTCODE.captures_iter(text).filter_map(|c| c.name("code")) {
+        out.insert(m.as_str());
+        out.extend(m.as_str().split(' ').next());
+    }
+    out
+}
+
 /// Countries whose VAT ids carry their prefix (the EU's, with Greece as EL and Northern
 /// Ireland as XI, and the UK, Switzerland and Norway).
 const VAT_PREFIXES: &[&str] = &[
@@ -358,12 +377,14 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
             confidence: confidence(true, false, agrees, *q) - penalty,
         });
     }
-    extract::certificate_number(&text)
-        .filter(|n| !other_identifier(n, vat))
-        .map(|n| Field {
-            confidence: confidence(false, false, false, quality_of(page, &n)),
-            value: n,
-        })
+    let postcodes = postcodes(&text);
+    extract::certificate_number(&text, |n| {
+        !other_identifier(n, vat) && !postcodes.contains(n)
+    })
+    .map(|n| Field {
+        confidence: confidence(false, false, false, quality_of(page, &n)),
+        value: n,
+    })
 }
 
 static NUMBER_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
@@ -668,6 +689,29 @@ mod tests {
         );
         assert_eq!(text(&ex.certificate_type_code), Some("IATF_16949"));
         assert_eq!(ex.other_standards, ["ISO_9001"]);
+    }
+
+    #[test]
+    fn a_postcode_is_never_the_certificate_number() {
+        for address in [
+            "Industriestrasse 1, D-70565 Stuttgart",
+            "Bahnhofstrasse 3, CH-8001 Zürich",
+            "ul. Prosta 5, PL-00-950 Warszawa",
+        ] {
+            let ex = fields(
+                &format!(
+                    "CERTIFICATE\nMuster Metall GmbH\n{address}\nISO 9001:2015\nValid until: 14.01.2027\n"
+                ),
+                "pdf-text",
+            );
+            assert_eq!(text(&ex.certificate_number), None, "{address}");
+        }
+        // A number elsewhere on the page is still found.
+        let ex = fields(
+            "CERTIFICATE\nMuster Metall GmbH\nIndustriestrasse 1, D-70565 Stuttgart\nISO 9001:2015 Q-2024-0815\n",
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.certificate_number), Some("Q-2024-0815"));
     }
 
     #[test]
