@@ -3,6 +3,7 @@
 //! fields extracted) and each item handed to the tenant actor to match and file. A batch
 //! is worked through by its own actor; unfinished batches resume at start.
 
+use crate::tenant::BulkMsg;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,7 +16,6 @@ use uuid::Uuid;
 
 use crate::call;
 use crate::context::Context;
-use crate::tenant::TenantMsg;
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: usize = 20 << 20;
@@ -103,7 +103,7 @@ async fn read_item(ctx: &Context, tenant: Uuid, item: &Item) -> Read {
         "image"
     };
     for retry in [false, true] {
-        let attempts = match call::ask_tenant(ctx, tenant, |reply| TenantMsg::BulkItemStarted {
+        let attempts = match call::ask_tenant(ctx, tenant, |reply| BulkMsg::ItemStarted {
             item: item.id,
             reply,
         })
@@ -197,7 +197,7 @@ impl Actor for BatchActor {
         let tenant = state.tenant;
         if let BatchMsg::Read { item, read } = msg {
             state.in_flight -= 1;
-            call::ask_tenant(&state.ctx, tenant, |reply| TenantMsg::BulkItemRead {
+            call::ask_tenant(&state.ctx, tenant, |reply| BulkMsg::ItemRead {
                 item,
                 read,
                 reply,
@@ -219,7 +219,7 @@ impl Actor for BatchActor {
         }
         if state.in_flight == 0 {
             let batch = state.batch;
-            call::ask_tenant(&state.ctx, tenant, |reply| TenantMsg::BulkBatchDone {
+            call::ask_tenant(&state.ctx, tenant, |reply| BulkMsg::BatchDone {
                 batch,
                 reply,
             })

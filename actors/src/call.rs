@@ -40,13 +40,16 @@ pub(crate) async fn ask<M: Message, T: Send + 'static>(
 }
 
 /// Asks the actor of `tenant` (from inside the tree, where [`crate::Actors`] is not at hand).
-pub(crate) async fn ask_tenant<T: Send + 'static>(
+pub(crate) async fn ask_tenant<T: Send + 'static, M: Into<crate::tenant::TenantMsg>>(
     ctx: &crate::context::Context,
     tenant: uuid::Uuid,
-    build: impl FnOnce(Reply<T>) -> crate::tenant::TenantMsg,
+    build: impl FnOnce(Reply<T>) -> M,
 ) -> Result<T, ActorError> {
     match ractor::registry::where_is(ctx.tenant_name(tenant)) {
-        Some(cell) => ask(&ActorRef::from(cell), build).await,
+        Some(cell) => {
+            let actor: ActorRef<crate::tenant::TenantMsg> = ActorRef::from(cell);
+            ask(&actor, |reply| build(reply).into()).await
+        }
         None => Err(ActorError::Unavailable(
             "the tenant actor is not running".into(),
         )),
@@ -89,6 +92,29 @@ pub fn reply_when_durable_then<T: Send + 'static>(
     });
 }
 
+/// A write's outcome, answered once it is durable; a store failure fails the actor
+/// instead (its supervisor restarts it from the store) and the caller hears the actor
+/// failed. The one way an actor answers a write.
+pub(crate) fn write<T: Send + 'static, E: DomainError>(
+    store: &Store,
+    reply: Reply<T>,
+    result: Result<T, E>,
+) -> Result<(), ractor::ActorProcessingErr> {
+    write_then(store, reply, result, |_| {})
+}
+
+/// Like [`write`], and runs `effect` once the write is durable (see
+/// [`reply_when_durable_then`]).
+pub(crate) fn write_then<T: Send + 'static, E: DomainError>(
+    store: &Store,
+    reply: Reply<T>,
+    result: Result<T, E>,
+    effect: impl FnOnce(&T) + Send + 'static,
+) -> Result<(), ractor::ActorProcessingErr> {
+    reply_when_durable_then(store, reply, crash_on_store_error(result)?, effect);
+    Ok(())
+}
+
 /// Separates errors that mean "the store is broken" (the actor must fail and be restarted)
 /// from answers for the caller.
 pub(crate) fn crash_on_store_error<T, E: DomainError>(
@@ -119,6 +145,16 @@ impl DomainError for AccountError {
         match self {
             AccountError::Store(e) => Ok(e),
             other => Err(other.into()),
+        }
+    }
+}
+
+impl DomainError for ActorError {
+    fn into_store_error(self) -> Result<StoreError, ActorError> {
+        match self {
+            ActorError::Account(e) => e.into_store_error(),
+            ActorError::Registry(e) => e.into_store_error(),
+            other => Err(other),
         }
     }
 }

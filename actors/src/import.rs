@@ -3,6 +3,7 @@
 //! one batch at a time as the worker sends them, so the server holds one batch and the
 //! tenant's other writes interleave with a long import.
 
+use crate::tenant::RegistryMsg;
 use std::path::PathBuf;
 
 use certwatch_ingest::pool::Lane;
@@ -13,7 +14,7 @@ use certwatch_store::registry::Event;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::{ActorError, Actors, TenantMsg};
+use crate::{ActorError, Actors};
 
 /// What a whole import did.
 #[derive(Debug, Default)]
@@ -64,7 +65,7 @@ pub async fn run(
                 report.rows_imported += batch.rows.len();
                 let rows = batch.rows;
                 let counts = actors
-                    .tenant(tenant, |reply| TenantMsg::ImportBatch { rows, reply })
+                    .tenant(tenant, |reply| RegistryMsg::ImportBatch { rows, reply })
                     .await?;
                 report.counts.add(counts);
             }
@@ -95,7 +96,7 @@ pub async fn run(
     });
     let event = Event::new(tenant, None, "import.completed", data, Utc::now());
     actors
-        .tenant(tenant, |reply| TenantMsg::RecordEvent { event, reply })
+        .tenant(tenant, |reply| RegistryMsg::RecordEvent { event, reply })
         .await?;
     Ok(report)
 }

@@ -42,7 +42,9 @@ pub use accounts::AccountsMsg;
 pub use call::{ActorError, Reply, reply_when_durable};
 use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, MAILER, TENANT_SUPERVISOR};
 use delivery_supervisor::DeliverySupervisorMsg;
-pub use tenant::{IssuedToken, TenantMsg};
+pub use tenant::{
+    AccessMsg, BulkMsg, IssuedToken, MonitoringMsg, RegistryMsg, TenantMsg, WebhooksMsg,
+};
 use tenant_supervisor::TenantSupervisorMsg;
 
 /// How long shutdown waits for actors to finish what they hold.
@@ -123,10 +125,10 @@ impl Actors {
 
     /// Asks the actor of `tenant`, starting it if it is not running (after a failure, the
     /// moment before its supervisor has restarted it).
-    pub async fn tenant<T: Send + 'static>(
+    pub async fn tenant<T: Send + 'static, M: Into<TenantMsg>>(
         &self,
         tenant: Uuid,
-        build: impl FnOnce(Reply<T>) -> TenantMsg,
+        build: impl FnOnce(Reply<T>) -> M,
     ) -> Result<T, ActorError> {
         let actor = match ractor::registry::where_is(self.ctx.tenant_name(tenant)) {
             Some(cell) => ActorRef::from(cell),
@@ -137,15 +139,15 @@ impl Actors {
                 found.ok_or(ActorError::Account(AccountError::NotFound))?
             }
         };
-        call::ask(&actor, build).await
+        call::ask(&actor, |reply| build(reply).into()).await
     }
 
     /// Sends a tenant actor a message that needs no answer; dropped if the actor is not
     /// running (it is only ever used for notes whose loss is harmless).
-    pub fn tell_tenant(&self, tenant: Uuid, msg: TenantMsg) {
+    pub fn tell_tenant(&self, tenant: Uuid, msg: impl Into<TenantMsg>) {
         if let Some(cell) = ractor::registry::where_is(self.ctx.tenant_name(tenant)) {
             let actor: ActorRef<TenantMsg> = cell.into();
-            let _ = actor.cast(msg);
+            let _ = actor.cast(msg.into());
         }
     }
 
@@ -173,7 +175,7 @@ impl Actors {
         tenant: Uuid,
         organizations: Vec<Uuid>,
     ) -> Result<usize, ActorError> {
-        self.tenant(tenant, |reply| TenantMsg::Discover {
+        self.tenant(tenant, |reply| MonitoringMsg::Discover {
             organizations,
             reply,
         })
@@ -183,7 +185,9 @@ impl Actors {
     /// The live side of a tenant's monitoring: endpoint actors running and discovery runs
     /// under way.
     pub async fn monitoring(&self, tenant: Uuid) -> Result<MonitoringRuntime, ActorError> {
-        let endpoint_actors = self.tenant(tenant, TenantMsg::CountEndpointActors).await?;
+        let endpoint_actors = self
+            .tenant(tenant, MonitoringMsg::CountEndpointActors)
+            .await?;
         Ok(MonitoringRuntime {
             endpoint_actors,
             discoveries_running: self.ctx.discoveries_running(tenant),

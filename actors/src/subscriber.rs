@@ -2,6 +2,7 @@
 //! are stored, attempts them (a few at a time, so one slow receiver only ever holds up its
 //! own queue), records every attempt, and sets its own timer for the next one due.
 
+use crate::tenant::WebhooksMsg;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -107,7 +108,8 @@ impl Actor for SubscriberActor {
                     let tenant = state.sub.tenant_id;
                     if let Some(cell) = ractor::registry::where_is(state.ctx.tenant_name(tenant)) {
                         let owner: ActorRef<TenantMsg> = cell.into();
-                        let _ = owner.cast(TenantMsg::DeactivateSubscriber { id: state.sub.id });
+                        let _ = owner
+                            .cast(WebhooksMsg::DeactivateSubscriber { id: state.sub.id }.into());
                     }
                 }
             }

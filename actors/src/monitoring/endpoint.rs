@@ -4,6 +4,7 @@
 //! applies the mentions, the adaptive tier and the log — and sleeps until the next check
 //! the tenant actor set.
 
+use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,6 @@ use uuid::Uuid;
 use crate::ActorError;
 use crate::call;
 use crate::context::Context;
-use crate::tenant::TenantMsg;
 
 use super::scrape::scrape;
 
@@ -96,7 +96,7 @@ impl EndpointState {
     async fn record(&self, report: ScrapeReport) -> Result<Option<Endpoint>, ActorError> {
         let endpoint = self.ep.id;
         match call::ask_tenant(&self.ctx, self.ep.tenant_id, |reply| {
-            TenantMsg::RecordScrape {
+            MonitoringMsg::RecordScrape {
                 endpoint,
                 report: Box::new(report),
                 reply,

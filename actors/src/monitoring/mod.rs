@@ -8,6 +8,7 @@ pub mod fetch;
 mod read;
 mod scrape;
 
+use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 
 use uuid::Uuid;
@@ -45,11 +46,14 @@ pub(crate) fn start_discovery(ctx: &Arc<Context>, tenant: Uuid, organization: Uu
                 tracing::info!(%tenant, %organization, pages = found.len(), "discovery finished");
                 if let Some(cell) = ractor::registry::where_is(ctx.tenant_name(tenant)) {
                     let owner: ractor::ActorRef<TenantMsg> = cell.into();
-                    let _ = owner.cast(TenantMsg::AddDiscovered {
-                        organization,
-                        urls: found.into_iter().map(|d| d.url).collect(),
-                        running,
-                    });
+                    let _ = owner.cast(
+                        MonitoringMsg::AddDiscovered {
+                            organization,
+                            urls: found.into_iter().map(|d| d.url).collect(),
+                            running,
+                        }
+                        .into(),
+                    );
                 }
             }
             Err(e) => tracing::warn!(%tenant, %organization, error = %e, "discovery failed"),

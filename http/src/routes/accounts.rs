@@ -1,9 +1,10 @@
 //! Public account endpoints: register, verify-email, resend-verification, login.
 
+use certwatch_actors::AccessMsg;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use certwatch_actors::{AccountsMsg, TenantMsg};
+use certwatch_actors::AccountsMsg;
 use certwatch_store::accounts::normalize_email;
 use certwatch_store::password_policy::password_errors;
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
@@ -313,7 +314,7 @@ pub async fn login(
     let user_id = user.id;
     let (key, _) = state
         .actors
-        .tenant(membership.tenant_id, |reply| TenantMsg::IssueLoginToken {
+        .tenant(membership.tenant_id, |reply| AccessMsg::IssueLoginToken {
             user_id,
             reply,
         })

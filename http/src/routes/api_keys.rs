@@ -1,6 +1,6 @@
 //! `cw_` keys for the integration API, managed by tenant admins.
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::AccessMsg;
 use certwatch_store::api_keys::ApiKey;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -122,7 +122,7 @@ pub async fn create_api_key(
     let name = name.unwrap_or_default();
     let (key, record) = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::CreateApiKey {
+        .tenant(caller.tenant_id, |reply| AccessMsg::CreateApiKey {
             name,
             reply,
         })
@@ -149,7 +149,7 @@ pub async fn delete_api_key(
     let caller = state.admin(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteApiKey {
+        .tenant(caller.tenant_id, |reply| AccessMsg::DeleteApiKey {
             id,
             reply,
         })

@@ -1,8 +1,8 @@
 //! Bulk upload: certificate documents in, certificates out, a person only where needed.
 
+use certwatch_actors::BulkMsg;
 use std::collections::HashSet;
 
-use certwatch_actors::TenantMsg;
 use certwatch_actors::bulk::{self, MAX_FILE_BYTES};
 use certwatch_store::bulk::{
     Batch, BatchCounts, BatchStatus, Confirmation, Extracted, Field, Item, ItemStatus,
@@ -362,7 +362,7 @@ pub async fn create_batch(
     let view_items = items.clone();
     let batch = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::CreateBatch {
+        .tenant(caller.tenant_id, |reply| BulkMsg::CreateBatch {
             batch,
             items,
             reply,
@@ -492,7 +492,7 @@ pub async fn confirm_item(
     };
     let item = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::ConfirmItem {
+        .tenant(caller.tenant_id, |reply| BulkMsg::ConfirmItem {
             item: id,
             confirmation,
             reply,
@@ -517,7 +517,7 @@ pub async fn skip_item(
     let caller = state.caller(authorization)?;
     let item = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::SkipItem {
+        .tenant(caller.tenant_id, |reply| BulkMsg::SkipItem {
             item: id,
             reply,
         })

@@ -1,6 +1,6 @@
 //! Certificate types: ISO_9001 and friends. Codes are unique per tenant.
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::RegistryMsg;
 use certwatch_store::edits::TypePatch;
 use certwatch_store::registry::CertificateType;
 use certwatch_store::rules;
@@ -117,7 +117,7 @@ pub async fn create_type(
     let patch = type_patch(body, false)?;
     let ty = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificateType {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
             id: None,
             patch,
             reply,
@@ -162,7 +162,7 @@ async fn edit_type(
     let patch = type_patch(body, partial)?;
     let ty = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificateType {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
             id: Some(id),
             patch,
             reply,
@@ -211,9 +211,8 @@ pub async fn delete_type(
     let caller = state.caller(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificateType {
-            id,
-            reply,
+        .tenant(caller.tenant_id, |reply| {
+            RegistryMsg::DeleteCertificateType { id, reply }
         })
         .await?;
     Ok(no_content())

@@ -1,9 +1,9 @@
 //! Certificates: CRUD with filters and orderings, `/expiring/`, and the public `/search/`.
 
+use certwatch_actors::RegistryMsg;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use certwatch_actors::TenantMsg;
 use certwatch_store::catalog::{CertOrder, CertQuery};
 use certwatch_store::edits::CertPatch;
 use certwatch_store::registry::{CertStatus, Certificate};
@@ -355,7 +355,7 @@ pub async fn create_certificate(
     let patch = certificate_patch(body, false)?;
     let cert = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificate {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
             id: None,
             patch,
             user: caller.user_id,
@@ -400,7 +400,7 @@ async fn edit_certificate(
     let patch = certificate_patch(body, partial)?;
     let cert = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditCertificate {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
             id: Some(id),
             patch,
             user: caller.user_id,
@@ -451,7 +451,7 @@ pub async fn delete_certificate(
     let caller = state.caller(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteCertificate {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteCertificate {
             id,
             user: caller.user_id,
             reply,

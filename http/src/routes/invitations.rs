@@ -3,9 +3,9 @@
 //! was registered but never verified: the invitation proves the mailbox) or with the
 //! password of the verified account they already have.
 
+use certwatch_actors::AccessMsg;
 use std::net::SocketAddr;
 
-use certwatch_actors::TenantMsg;
 use certwatch_store::accounts::{Acceptor, Invitation, Role};
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
 use chrono::{DateTime, Utc};
@@ -140,7 +140,7 @@ pub async fn create_invitation(
     let invited_by = caller.user_id;
     let inv = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::CreateInvitation {
+        .tenant(caller.tenant_id, |reply| AccessMsg::CreateInvitation {
             invited_by,
             email,
             role,
@@ -196,7 +196,7 @@ pub async fn revoke_invitation(
     let caller = state.admin(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::RevokeInvitation {
+        .tenant(caller.tenant_id, |reply| AccessMsg::RevokeInvitation {
             id,
             reply,
         })
@@ -268,7 +268,7 @@ pub async fn accept_invitation(
     };
     let (user, (key, _)) = state
         .actors
-        .tenant(invitation.tenant_id, |reply| TenantMsg::AcceptInvitation {
+        .tenant(invitation.tenant_id, |reply| AccessMsg::AcceptInvitation {
             token,
             acceptor,
             reply,

@@ -1,6 +1,6 @@
 //! Members of the caller's tenant (admin only). A member's id is their user id.
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::AccessMsg;
 use certwatch_store::accounts::Membership;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ pub async fn update_member(
     let role = parse_role(&raw)?;
     let m = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::SetRole {
+        .tenant(caller.tenant_id, |reply| AccessMsg::SetRole {
             user_id: id,
             role,
             reply,
@@ -180,7 +180,7 @@ pub async fn delete_member(
     let caller = state.admin(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::RemoveMember {
+        .tenant(caller.tenant_id, |reply| AccessMsg::RemoveMember {
             user_id: id,
             reply,
         })

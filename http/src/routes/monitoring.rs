@@ -1,9 +1,9 @@
 //! Monitoring: the endpoints whose pages are watched, their scrape logs, discovery, and
 //! the health of the scheduler.
 
+use certwatch_actors::MonitoringMsg;
 use std::collections::HashMap;
 
-use certwatch_actors::TenantMsg;
 use certwatch_actors::outbound;
 use certwatch_store::monitoring::{
     CertChange, DocumentSeen, Endpoint, EndpointPatch, Finding, MAX_FREQUENCY, MIN_FREQUENCY,
@@ -458,7 +458,7 @@ pub async fn create_endpoint(
     let patch = endpoint_patch(&state, body, false).await?;
     let ep = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditEndpoint {
+        .tenant(caller.tenant_id, |reply| MonitoringMsg::EditEndpoint {
             id: None,
             patch,
             reply,
@@ -502,7 +502,7 @@ async fn edit_endpoint(
     let patch = endpoint_patch(&state, body, partial).await?;
     let ep = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditEndpoint {
+        .tenant(caller.tenant_id, |reply| MonitoringMsg::EditEndpoint {
             id: Some(id),
             patch,
             reply,
@@ -562,7 +562,7 @@ pub async fn delete_endpoint(
     let caller = state.caller(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteEndpoint {
+        .tenant(caller.tenant_id, |reply| MonitoringMsg::DeleteEndpoint {
             id,
             reply,
         })
@@ -586,7 +586,7 @@ pub async fn trigger_scrape(
     let caller = state.caller(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::TriggerScrape {
+        .tenant(caller.tenant_id, |reply| MonitoringMsg::TriggerScrape {
             id,
             reply,
         })

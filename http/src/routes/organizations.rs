@@ -1,6 +1,6 @@
 //! Organizations (the suppliers) and their sites.
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::RegistryMsg;
 use certwatch_store::catalog::{OrgOrder, OrgQuery};
 use certwatch_store::edits::{OrgPatch, SitePatch};
 use certwatch_store::registry::{Organization, Site};
@@ -245,7 +245,7 @@ pub async fn create_organization(
     let patch = organization_patch(body, false)?;
     let org = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditOrganization {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
             id: None,
             patch,
             reply,
@@ -296,7 +296,7 @@ async fn edit_organization(
     let patch = organization_patch(body, partial)?;
     let org = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditOrganization {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
             id: Some(id),
             patch,
             reply,
@@ -359,7 +359,7 @@ pub async fn delete_organization(
     let caller = state.caller(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteOrganization {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteOrganization {
             id,
             user: caller.user_id,
             reply,
@@ -419,7 +419,7 @@ pub async fn create_site(
     let patch = site_patch(body, false)?;
     let site = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditSite {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
             id: None,
             patch,
             reply,
@@ -460,7 +460,7 @@ async fn edit_site(
     let patch = site_patch(body, partial)?;
     let site = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditSite {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
             id: Some(id),
             patch,
             reply,
@@ -509,7 +509,7 @@ pub async fn delete_site(
     let caller = state.caller(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSite {
+        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteSite {
             id,
             reply,
         })

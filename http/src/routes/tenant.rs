@@ -1,6 +1,6 @@
 //! The caller's tenant and its settings (`public_listing` opts into the public search).
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::AccessMsg;
 use certwatch_store::accounts::Tenant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -91,7 +91,7 @@ pub async fn patch_tenant(
         Some(on) => {
             state
                 .actors
-                .tenant(caller.tenant_id, |reply| TenantMsg::SetPublicListing {
+                .tenant(caller.tenant_id, |reply| AccessMsg::SetPublicListing {
                     on,
                     reply,
                 })

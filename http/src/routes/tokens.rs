@@ -1,6 +1,7 @@
 //! API tokens of the caller in the caller's tenant: list, create, refresh, revoke.
 
-use certwatch_actors::{IssuedToken, TenantMsg};
+use certwatch_actors::AccessMsg;
+use certwatch_actors::IssuedToken;
 use certwatch_store::accounts::{Token, TokenKind};
 use certwatch_store::rules;
 use chrono::{DateTime, Datelike, Utc};
@@ -188,7 +189,7 @@ pub async fn create_token(
     let user_id = caller.user_id;
     let issued = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::CreateApiToken {
+        .tenant(caller.tenant_id, |reply| AccessMsg::CreateApiToken {
             user_id,
             name,
             expires_at,
@@ -212,7 +213,7 @@ pub async fn refresh_token(
     let current = caller.token_hash;
     let issued = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::RefreshToken {
+        .tenant(caller.tenant_id, |reply| AccessMsg::RefreshToken {
             current,
             reply,
         })
@@ -237,7 +238,7 @@ pub async fn revoke_token(
     let user_id = caller.user_id;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::RevokeToken {
+        .tenant(caller.tenant_id, |reply| AccessMsg::RevokeToken {
             user_id,
             key_or_id,
             reply,

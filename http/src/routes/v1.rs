@@ -1,7 +1,7 @@
 //! The integration API under `/api/v1/`: certificate status by number, for ERP and
 //! procurement systems, with a `cw_` key and a per-tenant rate limit.
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::AccessMsg;
 use certwatch_store::api_keys::API_KEY_PREFIX;
 use certwatch_store::registry::{CertStatus, Certificate};
 use certwatch_store::secrets::key_hash;
@@ -134,7 +134,7 @@ async fn lookup(
     if api_key.last_used_at.is_none_or(|at| now - at > TOUCH_EVERY) {
         state
             .actors
-            .tell_tenant(tenant, TenantMsg::TouchApiKey { hash });
+            .tell_tenant(tenant, AccessMsg::TouchApiKey { hash });
     }
     let number = percent_decode_str(number).decode_utf8_lossy();
     let found = state

@@ -1,7 +1,7 @@
 //! Webhooks: subscribers (receivers), subscriptions (which events go where), and the
 //! delivery audit log. Admin only: subscribers carry the secrets receivers trust.
 
-use certwatch_actors::TenantMsg;
+use certwatch_actors::WebhooksMsg;
 use certwatch_actors::outbound;
 use certwatch_store::webhooks::{
     Attempt, Delivery, DeliveryStatus, EVENT_TYPES, Subscriber, SubscriberPatch, Subscription,
@@ -307,7 +307,7 @@ pub async fn create_subscriber(
     let patch = subscriber_patch(&state, body, false).await?;
     let sub = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditSubscriber {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
             id: None,
             patch,
             reply,
@@ -348,7 +348,7 @@ async fn edit_subscriber(
     let patch = subscriber_patch(&state, body, partial).await?;
     let sub = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditSubscriber {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
             id: Some(id),
             patch,
             reply,
@@ -397,7 +397,7 @@ pub async fn delete_subscriber(
     let caller = state.admin(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSubscriber {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscriber {
             id,
             reply,
         })
@@ -417,7 +417,7 @@ pub async fn rotate_key(
     let caller = state.admin(authorization)?;
     let sub = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::RotateSubscriberKey {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::RotateSubscriberKey {
             id,
             reply,
         })
@@ -443,7 +443,7 @@ pub async fn rotate_secret(
     let sub = state
         .actors
         .tenant(caller.tenant_id, |reply| {
-            TenantMsg::RotateSubscriberSecret { id, reply }
+            WebhooksMsg::RotateSubscriberSecret { id, reply }
         })
         .await?;
     Ok(json_reply(
@@ -511,7 +511,7 @@ pub async fn create_subscription(
     let patch = subscription_patch(body, false)?;
     let s = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditSubscription {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
             id: None,
             patch,
             reply,
@@ -552,7 +552,7 @@ async fn edit_subscription(
     let patch = subscription_patch(body, partial)?;
     let s = state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::EditSubscription {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
             id: Some(id),
             patch,
             reply,
@@ -601,7 +601,7 @@ pub async fn delete_subscription(
     let caller = state.admin(authorization)?;
     state
         .actors
-        .tenant(caller.tenant_id, |reply| TenantMsg::DeleteSubscription {
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscription {
             id,
             reply,
         })

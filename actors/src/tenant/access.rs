@@ -1,0 +1,255 @@
+//! Who may act in the tenant: login and API tokens, invitations, members and their roles,
+//! the public listing, and the integration API's keys.
+
+use certwatch_store::accounts::{
+    Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus, Membership, Role,
+    Tenant, Token, TokenKind, User, key_prefix,
+};
+use certwatch_store::api_keys::ApiKey;
+use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use chrono::{DateTime, Duration, Utc};
+use ractor::ActorProcessingErr;
+use uuid::Uuid;
+
+use super::{TenantMsg, TenantState};
+use crate::call::{Reply, write, write_then};
+use crate::mail;
+
+/// A new credential: the key (shown once) and what is stored about it.
+pub type IssuedToken = (String, Token);
+
+pub enum AccessMsg {
+    IssueLoginToken {
+        user_id: Uuid,
+        reply: Reply<IssuedToken>,
+    },
+    CreateApiToken {
+        user_id: Uuid,
+        name: String,
+        expires_at: Option<DateTime<Utc>>,
+        reply: Reply<IssuedToken>,
+    },
+    /// Replaces the token `current` with a new key of the same name and a fresh 30 days.
+    RefreshToken {
+        current: KeyHash,
+        reply: Reply<IssuedToken>,
+    },
+    /// Deletes one of `user_id`'s tokens, named by its key or by its id.
+    RevokeToken {
+        user_id: Uuid,
+        key_or_id: String,
+        reply: Reply<()>,
+    },
+    CreateInvitation {
+        invited_by: Uuid,
+        email: String,
+        role: Role,
+        reply: Reply<Invitation>,
+    },
+    /// Takes back a pending invitation.
+    RevokeInvitation {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    AcceptInvitation {
+        token: KeyHash,
+        acceptor: Acceptor,
+        reply: Reply<(User, IssuedToken)>,
+    },
+    SetRole {
+        user_id: Uuid,
+        role: Role,
+        reply: Reply<Membership>,
+    },
+    RemoveMember {
+        user_id: Uuid,
+        reply: Reply<()>,
+    },
+    SetPublicListing {
+        on: bool,
+        reply: Reply<Tenant>,
+    },
+    /// A new `cw_` key: the key (shown once) and its record.
+    CreateApiKey {
+        name: String,
+        reply: Reply<(String, ApiKey)>,
+    },
+    DeleteApiKey {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Notes that a key was used (no reply; a lost note only makes `last_used_at` older).
+    TouchApiKey {
+        hash: KeyHash,
+    },
+}
+
+impl From<AccessMsg> for TenantMsg {
+    fn from(msg: AccessMsg) -> TenantMsg {
+        TenantMsg::Access(msg)
+    }
+}
+
+pub(super) fn handle(
+    msg: AccessMsg,
+    state: &TenantState,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store;
+    let tenant = state.tenant;
+    match msg {
+        AccessMsg::IssueLoginToken { user_id, reply } => {
+            let key = new_token_key();
+            let token = Token::login(tenant, user_id, &key, now);
+            let result = store
+                .insert_token(&key_hash(&key), &token)
+                .map(|_| (key, token));
+            write(store, reply, result)
+        }
+        AccessMsg::CreateApiToken {
+            user_id,
+            name,
+            expires_at,
+            reply,
+        } => {
+            let key = new_token_key();
+            let token = Token {
+                id: Uuid::new_v4(),
+                tenant_id: tenant,
+                user_id,
+                name,
+                kind: TokenKind::Api,
+                prefix: key_prefix(&key),
+                created_at: now,
+                expires_at,
+            };
+            let result = store
+                .insert_token(&key_hash(&key), &token)
+                .map(|_| (key, token));
+            write(store, reply, result)
+        }
+        AccessMsg::RefreshToken { current, reply } => {
+            let result = match store.token(&current)? {
+                Some(old) if old.tenant_id == tenant => {
+                    let key = new_token_key();
+                    let token = Token {
+                        id: Uuid::new_v4(),
+                        prefix: key_prefix(&key),
+                        created_at: now,
+                        expires_at: old.refreshed_expiry(now),
+                        ..old
+                    };
+                    store
+                        .replace_token(Some(&current), &key_hash(&key), &token)
+                        .map(|_| (key, token))
+                }
+                _ => Err(AccountError::NotFound),
+            };
+            write(store, reply, result)
+        }
+        AccessMsg::RevokeToken {
+            user_id,
+            key_or_id,
+            reply,
+        } => {
+            let result = match find_own_token(state, user_id, &key_or_id)? {
+                Some(hash) => store.remove_token(&hash).map(|_| ()),
+                None => Err(AccountError::NotFound),
+            };
+            write(store, reply, result)
+        }
+        AccessMsg::CreateInvitation {
+            invited_by,
+            email,
+            role,
+            reply,
+        } => {
+            let key = new_token_key();
+            let invitation = Invitation {
+                id: Uuid::new_v4(),
+                tenant_id: tenant,
+                email,
+                role,
+                status: InvitationStatus::Pending,
+                invited_by,
+                created_at: now,
+                expires_at: now + Duration::days(INVITATION_TTL_DAYS),
+            };
+            let tenant_name = store.tenant(tenant)?.map(|t| t.name).unwrap_or_default();
+            let result = store
+                .create_invitation(&invitation, &key_hash(&key))
+                .map(|_| invitation);
+            let ctx = state.ctx.clone();
+            write_then(store, reply, result, move |inv| {
+                ctx.send_mail(mail::invitation(
+                    &ctx.config.public_url(),
+                    &inv.email,
+                    &tenant_name,
+                    inv.role.as_str(),
+                    &key,
+                    inv.expires_at,
+                ));
+            })
+        }
+        AccessMsg::RevokeInvitation { id, reply } => write(
+            store,
+            reply,
+            store.revoke_invitation(tenant, id).map(|_| ()),
+        ),
+        AccessMsg::AcceptInvitation {
+            token,
+            acceptor,
+            reply,
+        } => {
+            let key = new_token_key();
+            let result = store
+                .accept_invitation(&token, acceptor, &key, now)
+                .and_then(|(inv, user, token)| {
+                    // The invitation index is global; this actor only accepts its own.
+                    if inv.tenant_id == tenant {
+                        Ok((user, (key, token)))
+                    } else {
+                        Err(AccountError::InvalidToken)
+                    }
+                });
+            write(store, reply, result)
+        }
+        AccessMsg::SetRole {
+            user_id,
+            role,
+            reply,
+        } => write(store, reply, store.set_role(tenant, user_id, role)),
+        AccessMsg::RemoveMember { user_id, reply } => {
+            write(store, reply, store.remove_member(tenant, user_id))
+        }
+        AccessMsg::SetPublicListing { on, reply } => {
+            write(store, reply, store.set_public_listing(tenant, on))
+        }
+        AccessMsg::CreateApiKey { name, reply } => {
+            write(store, reply, store.create_api_key(tenant, name, now))
+        }
+        AccessMsg::DeleteApiKey { id, reply } => {
+            write(store, reply, store.delete_api_key(tenant, id))
+        }
+        AccessMsg::TouchApiKey { hash } => Ok(store.touch_api_key(&hash, now)?),
+    }
+}
+
+/// The hash of `user_id`'s token in this tenant named by `key_or_id`: the key itself, or
+/// the token's id as the token list shows it.
+fn find_own_token(
+    state: &TenantState,
+    user_id: Uuid,
+    key_or_id: &str,
+) -> Result<Option<KeyHash>, certwatch_store::StoreError> {
+    let store = &state.ctx.store;
+    let owned = |t: &Token| t.tenant_id == state.tenant && t.user_id == user_id;
+    let by_key = key_hash(key_or_id);
+    if store.token(&by_key)?.is_some_and(|t| owned(&t)) {
+        return Ok(Some(by_key));
+    }
+    let Ok(id) = key_or_id.parse::<Uuid>() else {
+        return Ok(None);
+    };
+    store.owned_token_hash(state.tenant, user_id, id)
+}

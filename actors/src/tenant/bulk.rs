@@ -1,0 +1,117 @@
+//! Bulk upload: batches and their items. Each batch being read has its actor (a child of
+//! the tenant actor); what it reads comes back here to be matched, decided and filed.
+
+use certwatch_store::bulk::{Batch, Confirmation, Item, Read};
+use chrono::{DateTime, Utc};
+use ractor::{ActorProcessingErr, ActorRef};
+use uuid::Uuid;
+
+use super::{TenantMsg, TenantState};
+use crate::bulk::BatchActor;
+use crate::call::{Reply, reply_when_durable, write};
+use crate::spawn::spawn_or_adopt;
+
+pub enum BulkMsg {
+    /// Stores an uploaded batch with its items (files already stored), then starts it.
+    CreateBatch {
+        batch: Batch,
+        items: Vec<Item>,
+        reply: Reply<Batch>,
+    },
+    /// One bulk item was read: match, decide and file it.
+    ItemRead {
+        item: Uuid,
+        read: Read,
+        reply: Reply<()>,
+    },
+    /// Reading an item starts: the attempt is counted durably first (see
+    /// `Store::start_item_attempt`); the reply is the number of attempts.
+    ItemStarted {
+        item: Uuid,
+        reply: Reply<u32>,
+    },
+    /// Every item of a batch was read.
+    BatchDone {
+        batch: Uuid,
+        reply: Reply<()>,
+    },
+    ConfirmItem {
+        item: Uuid,
+        confirmation: Confirmation,
+        reply: Reply<Item>,
+    },
+    SkipItem {
+        item: Uuid,
+        reply: Reply<Item>,
+    },
+}
+
+impl From<BulkMsg> for TenantMsg {
+    fn from(msg: BulkMsg) -> TenantMsg {
+        TenantMsg::Bulk(msg)
+    }
+}
+
+pub(super) async fn handle(
+    myself: &ActorRef<TenantMsg>,
+    msg: BulkMsg,
+    state: &mut TenantState,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store.clone();
+    let tenant = state.tenant;
+    match msg {
+        BulkMsg::CreateBatch {
+            batch,
+            items,
+            reply,
+        } => {
+            store.create_batch(&batch, &items)?;
+            let id = batch.id;
+            // Its items are read once they are durable; the actor waits for its Pump.
+            reply_when_durable(store, reply, Ok(batch));
+            store.commit().await?;
+            start_batch(myself, state, id).await;
+            Ok(())
+        }
+        BulkMsg::ItemRead { item, read, reply } => {
+            let result = store.apply_extraction(tenant, item, read, now).map(|_| ());
+            write(store, reply, result)
+        }
+        BulkMsg::ItemStarted { item, reply } => {
+            write(store, reply, store.start_item_attempt(tenant, item))
+        }
+        BulkMsg::BatchDone { batch, reply } => {
+            let result = store.finish_batch(tenant, batch, now).map(|_| ());
+            write(store, reply, result)
+        }
+        BulkMsg::ConfirmItem {
+            item,
+            confirmation,
+            reply,
+        } => write(
+            store,
+            reply,
+            store.confirm_item(tenant, item, confirmation, now),
+        ),
+        BulkMsg::SkipItem { item, reply } => {
+            write(store, reply, store.skip_item(tenant, item, now))
+        }
+    }
+}
+
+/// Starts (or adopts) the actor that processes a batch.
+pub(super) async fn start_batch(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    batch: Uuid,
+) {
+    let name = state.ctx.name(&format!("batch:{batch}"));
+    let args = (state.ctx.clone(), state.tenant, batch);
+    match spawn_or_adopt(name, BatchActor, args, myself.get_cell()).await {
+        Ok(actor) => {
+            state.batches.insert(batch, actor);
+        }
+        Err(e) => tracing::error!(%batch, error = %e, "batch actor did not start"),
+    }
+}

@@ -1,0 +1,183 @@
+//! The tenant actor: the one writer of everything inside its tenant — who may act in it
+//! (`access`), its supplier registry (`registry`), webhooks (`webhooks`), monitored
+//! endpoints (`monitoring`) and bulk uploads (`bulk`). One owner per tenant means no lost
+//! updates without locks, and the "last admin" rule cannot race with itself. Each area
+//! has its message enum and handler; this module starts, supervises and dispatches.
+
+mod access;
+mod bulk;
+mod monitoring;
+mod registry;
+mod webhooks;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use certwatch_store::monitoring::Endpoint;
+use chrono::Utc;
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use uuid::Uuid;
+
+pub use access::{AccessMsg, IssuedToken};
+pub use bulk::BulkMsg;
+pub use monitoring::MonitoringMsg;
+pub use registry::RegistryMsg;
+pub use webhooks::WebhooksMsg;
+
+use crate::bulk::BatchMsg;
+use crate::context::Context;
+use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
+use crate::monitoring::endpoint::EndpointMsg;
+use crate::spawn::take_stopped;
+
+/// A message to a tenant actor, by area; each area's enum converts into it.
+pub enum TenantMsg {
+    Access(AccessMsg),
+    Registry(RegistryMsg),
+    Webhooks(WebhooksMsg),
+    Monitoring(MonitoringMsg),
+    Bulk(BulkMsg),
+}
+
+/// Overdue checks started per second after a (re)start, across all tenants.
+const CATCH_UP_PER_SECOND: u32 = 50;
+
+pub(crate) struct TenantActor;
+
+pub(crate) struct TenantState {
+    ctx: Arc<Context>,
+    tenant: Uuid,
+    /// The actors of the tenant's active endpoints (children of this actor).
+    endpoints: HashMap<Uuid, ActorRef<EndpointMsg>>,
+    /// The actors of bulk-upload batches being processed (children of this actor).
+    batches: HashMap<Uuid, ActorRef<BatchMsg>>,
+}
+
+impl Actor for TenantActor {
+    type Msg = TenantMsg;
+    type State = TenantState;
+    type Arguments = (Arc<Context>, Uuid);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<TenantMsg>,
+        (ctx, tenant): (Arc<Context>, Uuid),
+    ) -> Result<TenantState, ActorProcessingErr> {
+        Ok(TenantState {
+            ctx,
+            tenant,
+            endpoints: HashMap::new(),
+            batches: HashMap::new(),
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.cast(RegistryMsg::SweepExpired.into())?;
+        // Every active endpoint resumes its schedule; overdue ones are spread out, in the
+        // order they fell due, so a restart does not fire them all at once.
+        let now = Utc::now();
+        let mut active: Vec<Endpoint> = state
+            .ctx
+            .store
+            .endpoints(state.tenant)?
+            .into_iter()
+            .filter(|e| e.is_active)
+            .collect();
+        active.sort_by_key(|e| e.next_check_at);
+        // Bulk uploads the process stopped in the middle of go on.
+        for batch in state.ctx.store.unfinished_batches(state.tenant)? {
+            bulk::start_batch(&myself, state, batch.id).await;
+        }
+        for ep in active {
+            let delay = if ep.next_check_at.is_none_or(|at| at <= now) {
+                let slot = state.ctx.next_catch_up_slot(CATCH_UP_PER_SECOND);
+                (slot - Utc::now()).to_std().unwrap_or_default()
+            } else {
+                StdDuration::ZERO
+            };
+            monitoring::ensure_endpoint(&myself, state, ep.id, delay).await;
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        _state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.stop_children(None);
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        event: SupervisionEvent,
+        state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some((batch, _, failed)) = take_stopped(&mut state.batches, &event, |a| a.get_cell())
+        {
+            // A completed batch stops cleanly; a failed one starts again from the store.
+            if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                tracing::error!(%batch, ?event, "batch actor failed; restarting it");
+                bulk::start_batch(&myself, state, batch).await;
+            }
+            return Ok(());
+        }
+        let Some((id, _, failed)) = take_stopped(&mut state.endpoints, &event, |a| a.get_cell())
+        else {
+            return Ok(());
+        };
+        // A clean stop means the endpoint was paused or deleted; a failure (a panic while
+        // parsing a page) restarts only that endpoint's actor, from the store.
+        if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            tracing::error!(endpoint = %id, ?event, "endpoint actor failed; restarting it");
+            state
+                .ctx
+                .restarts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            monitoring::ensure_endpoint(&myself, state, id, StdDuration::ZERO).await;
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<TenantMsg>,
+        msg: TenantMsg,
+        state: &mut TenantState,
+    ) -> Result<(), ActorProcessingErr> {
+        let now = Utc::now();
+        match msg {
+            TenantMsg::Access(msg) => access::handle(msg, state, now)?,
+            TenantMsg::Registry(msg) => registry::handle(&myself, msg, state, now)?,
+            TenantMsg::Webhooks(msg) => webhooks::handle(msg, state, now)?,
+            TenantMsg::Monitoring(msg) => monitoring::handle(&myself, msg, state, now).await?,
+            TenantMsg::Bulk(msg) => bulk::handle(&myself, msg, state, now).await?,
+        }
+        // Writes above may have stored deliveries: once durable, wake their subscribers.
+        let (store, tenant) = (&state.ctx.store, state.tenant);
+        let wakes = store.take_wakes(tenant);
+        if !wakes.is_empty() {
+            let (store, ctx) = (store.clone(), state.ctx.clone());
+            tokio::spawn(async move {
+                if store.commit().await.is_ok() {
+                    let subscribers = wakes.into_iter().collect();
+                    tell(
+                        &ctx,
+                        DeliverySupervisorMsg::Wake {
+                            tenant,
+                            subscribers,
+                        },
+                    );
+                }
+            });
+        }
+        Ok(())
+    }
+}

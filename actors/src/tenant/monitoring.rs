@@ -1,0 +1,209 @@
+//! Monitored endpoints: their records, their actors (children of the tenant actor, one per
+//! active endpoint), the scrapes they report and the pages discovery finds.
+
+use std::time::Duration as StdDuration;
+
+use certwatch_store::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
+use certwatch_store::registry::RegistryError;
+use chrono::{DateTime, Utc};
+use ractor::{ActorProcessingErr, ActorRef};
+use uuid::Uuid;
+
+use super::{TenantMsg, TenantState};
+use crate::call::{Reply, crash_on_store_error, write};
+use crate::context::DiscoveryRunning;
+use crate::monitoring::endpoint::{EndpointActor, EndpointMsg};
+use crate::monitoring::start_discovery;
+use crate::spawn::spawn_or_adopt;
+
+pub enum MonitoringMsg {
+    /// Creates (`id` None) or edits a monitored endpoint, and starts, reschedules or stops
+    /// its actor to match.
+    EditEndpoint {
+        id: Option<Uuid>,
+        patch: EndpointPatch,
+        reply: Reply<Endpoint>,
+    },
+    DeleteEndpoint {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Queues a scrape of an active endpoint now.
+    TriggerScrape {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// An endpoint actor's finished attempt, to apply and log; replies with the endpoint
+    /// and its next check.
+    RecordScrape {
+        endpoint: Uuid,
+        report: Box<ScrapeReport>,
+        reply: Reply<Endpoint>,
+    },
+    /// Pages a discovery run found for an organization; new ones become endpoints.
+    AddDiscovered {
+        organization: Uuid,
+        urls: Vec<String>,
+        running: DiscoveryRunning,
+    },
+    /// Starts discovery for these organizations (those with a website); replies how many.
+    Discover {
+        organizations: Vec<Uuid>,
+        reply: Reply<usize>,
+    },
+    /// How many endpoint actors are running.
+    CountEndpointActors(Reply<usize>),
+}
+
+impl From<MonitoringMsg> for TenantMsg {
+    fn from(msg: MonitoringMsg) -> TenantMsg {
+        TenantMsg::Monitoring(msg)
+    }
+}
+
+pub(super) async fn handle(
+    myself: &ActorRef<TenantMsg>,
+    msg: MonitoringMsg,
+    state: &mut TenantState,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store.clone();
+    let tenant = state.tenant;
+    match msg {
+        MonitoringMsg::EditEndpoint { id, patch, reply } => {
+            let result = crash_on_store_error(store.edit_endpoint(tenant, id, patch, false, now))?;
+            if let Ok(ep) = &result {
+                sync_endpoint(myself, state, ep).await;
+            }
+            write(store, reply, result)
+        }
+        MonitoringMsg::DeleteEndpoint { id, reply } => {
+            let result = crash_on_store_error(store.delete_endpoint(tenant, id))?;
+            if result.is_ok() {
+                stop_endpoint(state, id);
+            }
+            write(store, reply, result.map(|_| ()))
+        }
+        MonitoringMsg::TriggerScrape { id, reply } => {
+            let result = match store.endpoint(tenant, id)? {
+                None => Err(RegistryError::NotFound.into()),
+                Some(ep) if !ep.is_active => Err(RegistryError::Refused(
+                    "The endpoint is inactive; set is_active to true to scrape it.".into(),
+                )
+                .into()),
+                Some(ep) => match ensure_endpoint(myself, state, ep.id, StdDuration::ZERO).await {
+                    Some(actor) => {
+                        let _ = actor.cast(EndpointMsg::Trigger);
+                        Ok(())
+                    }
+                    None => Err(crate::ActorError::Unavailable(
+                        "the endpoint's actor could not be started".into(),
+                    )),
+                },
+            };
+            let _ = reply.send(result);
+            Ok(())
+        }
+        MonitoringMsg::RecordScrape {
+            endpoint,
+            report,
+            reply,
+        } => {
+            let result = store
+                .record_scrape(tenant, endpoint, *report, now)
+                .map(|(ep, _)| ep);
+            write(store, reply, result)
+        }
+        MonitoringMsg::AddDiscovered {
+            organization,
+            urls,
+            running,
+        } => {
+            for url in urls {
+                if store.endpoint_by_url(tenant, &url)?.is_some() {
+                    continue;
+                }
+                let patch = EndpointPatch {
+                    organization_id: Some(organization),
+                    url: Some(url),
+                    ..Default::default()
+                };
+                // The organization may have been deleted while it was crawled.
+                match crash_on_store_error(store.edit_endpoint(tenant, None, patch, true, now))? {
+                    Ok(ep) => sync_endpoint(myself, state, &ep).await,
+                    Err(e) => {
+                        tracing::info!(%organization, error = %e, "discovered page not added")
+                    }
+                }
+            }
+            let store = store.clone();
+            tokio::spawn(async move {
+                let _ = store.commit().await;
+                drop(running);
+            });
+            Ok(())
+        }
+        MonitoringMsg::Discover {
+            organizations,
+            reply,
+        } => {
+            let mut started = 0;
+            for id in organizations {
+                if store
+                    .organization(tenant, id)?
+                    .is_some_and(|o| o.website.is_some())
+                {
+                    start_discovery(&state.ctx, tenant, id);
+                    started += 1;
+                }
+            }
+            let _ = reply.send(Ok(started));
+            Ok(())
+        }
+        MonitoringMsg::CountEndpointActors(reply) => {
+            let _ = reply.send(Ok(state.endpoints.len()));
+            Ok(())
+        }
+    }
+}
+
+/// The endpoint's actor, started if need be (at least `delay` before its first check);
+/// `None` if the endpoint is gone or paused.
+pub(super) async fn ensure_endpoint(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    id: Uuid,
+    delay: StdDuration,
+) -> Option<ActorRef<EndpointMsg>> {
+    if let Some(actor) = state.endpoints.get(&id) {
+        return Some(actor.clone());
+    }
+    let name = state.ctx.name(&format!("endpoint:{id}"));
+    let args = (state.ctx.clone(), state.tenant, id, delay);
+    match spawn_or_adopt(name, EndpointActor, args, myself.get_cell()).await {
+        Ok(actor) => {
+            state.endpoints.insert(id, actor.clone());
+            Some(actor)
+        }
+        Err(e) => {
+            tracing::debug!(endpoint = %id, error = %e, "endpoint actor not started");
+            None
+        }
+    }
+}
+
+pub(super) fn stop_endpoint(state: &mut TenantState, id: Uuid) {
+    if let Some(actor) = state.endpoints.remove(&id) {
+        actor.stop(Some("endpoint deleted or paused".into()));
+    }
+}
+
+/// Makes the endpoint's actor match its record: running and rescheduled when active,
+/// stopped when paused.
+async fn sync_endpoint(myself: &ActorRef<TenantMsg>, state: &mut TenantState, ep: &Endpoint) {
+    if !ep.is_active {
+        stop_endpoint(state, ep.id);
+    } else if let Some(actor) = ensure_endpoint(myself, state, ep.id, StdDuration::ZERO).await {
+        let _ = actor.cast(EndpointMsg::Reload);
+    }
+}

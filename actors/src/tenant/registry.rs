@@ -1,0 +1,205 @@
+//! The supplier registry: organizations, sites, certificate types and certificates, the
+//! daily expiry sweep, spreadsheet imports and the events of features without a record.
+
+use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
+use certwatch_store::history::ChangedBy;
+use certwatch_store::import::{ImportCounts, ImportRow};
+use certwatch_store::registry::{Certificate, CertificateType, Event, Organization, Site};
+use chrono::{DateTime, Duration, Utc};
+use ractor::{ActorProcessingErr, ActorRef};
+use uuid::Uuid;
+
+use super::{TenantMsg, TenantState, monitoring};
+use crate::call::{Reply, crash_on_store_error, write, write_then};
+use crate::monitoring::start_discovery;
+
+pub enum RegistryMsg {
+    /// Creates (`id` None) or edits an organization.
+    EditOrganization {
+        id: Option<Uuid>,
+        patch: OrgPatch,
+        reply: Reply<Organization>,
+    },
+    /// Deletes an organization with its sites and certificates.
+    DeleteOrganization {
+        id: Uuid,
+        /// Who deleted it: each certificate's history names them.
+        user: Uuid,
+        reply: Reply<()>,
+    },
+    EditSite {
+        id: Option<Uuid>,
+        patch: SitePatch,
+        reply: Reply<Site>,
+    },
+    DeleteSite {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    EditCertificateType {
+        id: Option<Uuid>,
+        patch: TypePatch,
+        reply: Reply<CertificateType>,
+    },
+    DeleteCertificateType {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// A person's edit: `user` is who, for the certificate's history.
+    EditCertificate {
+        id: Option<Uuid>,
+        patch: CertPatch,
+        user: Uuid,
+        reply: Reply<Certificate>,
+    },
+    DeleteCertificate {
+        id: Uuid,
+        user: Uuid,
+        reply: Reply<()>,
+    },
+    /// Marks ACTIVE certificates past their expiry EXPIRED; runs at start and daily.
+    SweepExpired,
+    /// Upserts one batch of an import's valid rows.
+    ImportBatch {
+        rows: Vec<ImportRow>,
+        reply: Reply<ImportCounts>,
+    },
+    /// Records an event that is not part of another write (`import.completed`).
+    RecordEvent {
+        event: Event,
+        reply: Reply<()>,
+    },
+}
+
+impl From<RegistryMsg> for TenantMsg {
+    fn from(msg: RegistryMsg) -> TenantMsg {
+        TenantMsg::Registry(msg)
+    }
+}
+
+pub(super) fn handle(
+    myself: &ActorRef<TenantMsg>,
+    msg: RegistryMsg,
+    state: &mut TenantState,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store.clone();
+    let tenant = state.tenant;
+    match msg {
+        RegistryMsg::EditOrganization { id, patch, reply } => {
+            let before = match id {
+                Some(id) => store.organization(tenant, id)?.map(|o| o.website),
+                None => None,
+            };
+            let result = store.edit_organization(tenant, id, patch, now);
+            let ctx = state.ctx.clone();
+            // A new website (on a new organization or a changed one) is crawled for
+            // certificate pages once the change is durable.
+            write_then(store, reply, result, move |org| {
+                if org.website.is_some() && before.as_ref() != Some(&org.website) {
+                    start_discovery(&ctx, tenant, org.id);
+                }
+            })
+        }
+        RegistryMsg::DeleteOrganization { id, user, reply } => {
+            let endpoints = store.endpoints_of(tenant, id)?;
+            let result = store
+                .delete_organization(tenant, id, ChangedBy::User(user), now)
+                .map(|_| ());
+            if result.is_ok() {
+                for ep in endpoints {
+                    monitoring::stop_endpoint(state, ep);
+                }
+            }
+            write(store, reply, result)
+        }
+        RegistryMsg::EditSite { id, patch, reply } => {
+            write(store, reply, store.edit_site(tenant, id, patch, now))
+        }
+        RegistryMsg::DeleteSite { id, reply } => {
+            write(store, reply, store.delete_site(tenant, id).map(|_| ()))
+        }
+        RegistryMsg::EditCertificateType { id, patch, reply } => write(
+            store,
+            reply,
+            store.edit_certificate_type(tenant, id, patch, now),
+        ),
+        RegistryMsg::DeleteCertificateType { id, reply } => {
+            write(store, reply, store.delete_certificate_type(tenant, id))
+        }
+        RegistryMsg::EditCertificate {
+            id,
+            patch,
+            user,
+            reply,
+        } => {
+            let by = ChangedBy::User(user);
+            write(
+                store,
+                reply,
+                store.edit_certificate(tenant, id, patch, by, now),
+            )
+        }
+        RegistryMsg::DeleteCertificate { id, user, reply } => {
+            let result = store
+                .delete_certificate(tenant, id, ChangedBy::User(user), now)
+                .map(|_| ());
+            write(store, reply, result)
+        }
+        RegistryMsg::SweepExpired => {
+            let changed = store.sweep_expired(tenant, now.date_naive(), now);
+            match crash_on_store_error(changed)? {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(%tenant, expired = n, "expiry sweep");
+                    let store = store.clone();
+                    tokio::spawn(async move { store.commit().await });
+                }
+                Err(e) => tracing::error!(%tenant, error = %e, "expiry sweep failed"),
+            }
+            myself.send_after(until_next_sweep(now), || RegistryMsg::SweepExpired.into());
+            Ok(())
+        }
+        RegistryMsg::ImportBatch { rows, reply } => {
+            let mut result = store.import_batch(tenant, &rows, now);
+            let mut discover = Vec::new();
+            if let Ok(counts) = &mut result {
+                discover = std::mem::take(&mut counts.new_with_website);
+                counts.discovery_triggered = discover.len();
+            }
+            let ctx = state.ctx.clone();
+            write_then(store, reply, result, move |_| {
+                for org in discover {
+                    start_discovery(&ctx, tenant, org);
+                }
+            })
+        }
+        RegistryMsg::RecordEvent { event, reply } => {
+            write(store, reply, store.record_events(tenant, &[event]))
+        }
+    }
+}
+
+/// Time from `now` to the next sweep: five minutes past the next midnight UTC.
+fn until_next_sweep(now: DateTime<Utc>) -> std::time::Duration {
+    let next = (now.date_naive() + Duration::days(1))
+        .and_hms_opt(0, 5, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now + Duration::days(1));
+    (next - now)
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(86_400))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_sweep_is_just_after_midnight() {
+        let now: DateTime<Utc> = "2026-11-22T17:00:00Z".parse().unwrap();
+        assert_eq!(until_next_sweep(now).as_secs(), 7 * 3600 + 5 * 60);
+        let late: DateTime<Utc> = "2026-11-22T23:59:00Z".parse().unwrap();
+        assert_eq!(until_next_sweep(late).as_secs(), 6 * 60);
+    }
+}

@@ -1,0 +1,112 @@
+//! Webhook subscribers and their subscriptions. A subscriber's deliveries belong to its
+//! own actor (under the delivery supervisor), told to reload once a change is durable.
+
+use certwatch_store::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
+use chrono::{DateTime, Utc};
+use ractor::ActorProcessingErr;
+use uuid::Uuid;
+
+use super::{TenantMsg, TenantState};
+use crate::call::{Reply, crash_on_store_error, write, write_then};
+use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
+
+pub enum WebhooksMsg {
+    EditSubscriber {
+        id: Option<Uuid>,
+        patch: SubscriberPatch,
+        reply: Reply<Subscriber>,
+    },
+    DeleteSubscriber {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    RotateSubscriberKey {
+        id: Uuid,
+        reply: Reply<Subscriber>,
+    },
+    RotateSubscriberSecret {
+        id: Uuid,
+        reply: Reply<Subscriber>,
+    },
+    /// A receiver answered 410 Gone: stop sending to it.
+    DeactivateSubscriber {
+        id: Uuid,
+    },
+    EditSubscription {
+        id: Option<Uuid>,
+        patch: SubscriptionPatch,
+        reply: Reply<Subscription>,
+    },
+    DeleteSubscription {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+}
+
+impl From<WebhooksMsg> for TenantMsg {
+    fn from(msg: WebhooksMsg) -> TenantMsg {
+        TenantMsg::Webhooks(msg)
+    }
+}
+
+pub(super) fn handle(
+    msg: WebhooksMsg,
+    state: &TenantState,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store;
+    let tenant = state.tenant;
+    match msg {
+        WebhooksMsg::EditSubscriber { id, patch, reply } => {
+            let result = store.edit_subscriber(tenant, id, patch, now);
+            let reload = reload(state);
+            write_then(store, reply, result, move |s| reload(s.id))
+        }
+        WebhooksMsg::DeleteSubscriber { id, reply } => {
+            let result = store.delete_subscriber(tenant, id, now);
+            let reload = reload(state);
+            write_then(store, reply, result, move |_| reload(id))
+        }
+        WebhooksMsg::RotateSubscriberKey { id, reply } => {
+            let result = store.rotate_api_key(tenant, id, now);
+            let reload = reload(state);
+            write_then(store, reply, result, move |s| reload(s.id))
+        }
+        WebhooksMsg::RotateSubscriberSecret { id, reply } => {
+            let result = store.rotate_signing_secret(tenant, id, now);
+            let reload = reload(state);
+            write_then(store, reply, result, move |s| reload(s.id))
+        }
+        WebhooksMsg::DeactivateSubscriber { id } => {
+            let patch = SubscriberPatch {
+                is_active: Some(false),
+                ..Default::default()
+            };
+            // A store failure fails the actor like any other write; a subscriber deleted
+            // meanwhile is simply gone.
+            match crash_on_store_error(store.edit_subscriber(tenant, Some(id), patch, now))? {
+                Ok(_) => {
+                    tracing::info!(%tenant, subscriber = %id, "receiver answered 410 Gone; subscriber deactivated");
+                    let store = store.clone();
+                    tokio::spawn(async move { store.commit().await });
+                }
+                Err(e) => tracing::warn!(%id, error = %e, "could not deactivate subscriber"),
+            }
+            Ok(())
+        }
+        WebhooksMsg::EditSubscription { id, patch, reply } => write(
+            store,
+            reply,
+            store.edit_subscription(tenant, id, patch, now),
+        ),
+        WebhooksMsg::DeleteSubscription { id, reply } => {
+            write(store, reply, store.delete_subscription(tenant, id))
+        }
+    }
+}
+
+/// Has a subscriber's actor read it again (once a change to it is durable).
+fn reload(state: &TenantState) -> impl FnOnce(Uuid) + Send + 'static {
+    let (ctx, tenant) = (state.ctx.clone(), state.tenant);
+    move |subscriber| tell(&ctx, DeliverySupervisorMsg::Reload { tenant, subscriber })
+}
