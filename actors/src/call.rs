@@ -45,11 +45,8 @@ pub(crate) async fn ask_tenant<T: Send + 'static, M: Into<crate::tenant::TenantM
     tenant: uuid::Uuid,
     build: impl FnOnce(Reply<T>) -> M,
 ) -> Result<T, ActorError> {
-    match ractor::registry::where_is(ctx.tenant_name(tenant)) {
-        Some(cell) => {
-            let actor: ActorRef<crate::tenant::TenantMsg> = ActorRef::from(cell);
-            ask(&actor, |reply| build(reply).into()).await
-        }
+    match ctx.directory.tenant(tenant) {
+        Some(actor) => ask(&actor, |reply| build(reply).into()).await,
         None => Err(ActorError::Unavailable(
             "the tenant actor is not running".into(),
         )),

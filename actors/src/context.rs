@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use certwatch_config::Config;
 use certwatch_store::Store;
-use ractor::ActorRef;
 use uuid::Uuid;
 
 use certwatch_store::monitoring::catch_up_slot;
@@ -16,6 +15,7 @@ use tokio::sync::Semaphore;
 use certwatch_ingest::document::Ocr;
 use certwatch_ingest::pool::{Pool, PoolConfig};
 
+use crate::directory::Directory;
 use crate::mail::Mail;
 use crate::mailer::MailerMsg;
 use crate::monitoring::fetch::Fetcher;
@@ -37,6 +37,8 @@ pub(crate) struct Context {
     pub stopping: AtomicBool,
     /// Children restarted by a supervisor since start.
     pub restarts: AtomicU64,
+    /// The running actors, as their supervisors publish them.
+    pub directory: Directory,
     /// Sends webhooks: guarded against internal addresses, no redirects, 15 s per attempt.
     pub webhook_client: reqwest::Client,
     /// Fetches supplier pages and documents for monitoring and discovery.
@@ -115,6 +117,7 @@ impl Context {
             instance: Uuid::new_v4(),
             stopping: AtomicBool::new(false),
             restarts: AtomicU64::new(0),
+            directory: Directory::default(),
         })
     }
 
@@ -128,9 +131,8 @@ impl Context {
 
     /// Hands a mail to the mailer; mail is best effort, so a missing mailer is only logged.
     pub fn send_mail(&self, mail: Mail) {
-        match ractor::registry::where_is(self.name(MAILER)) {
-            Some(cell) => {
-                let mailer: ActorRef<MailerMsg> = cell.into();
+        match self.directory.mailer().get() {
+            Some(mailer) => {
                 if let Err(e) = mailer.cast(MailerMsg::Send { mail, attempt: 0 }) {
                     tracing::error!(error = %e, "mailer refused a mail");
                 }

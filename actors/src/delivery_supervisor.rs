@@ -10,7 +10,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
 use crate::call::Reply;
-use crate::context::{Context, DELIVERY_SUPERVISOR};
+use crate::context::Context;
 use crate::spawn::{spawn_or_adopt, take_stopped};
 use crate::subscriber::{SubscriberActor, SubscriberMsg};
 
@@ -41,9 +41,8 @@ pub(crate) struct DeliveryState {
 
 /// Tells the delivery supervisor (without waiting).
 pub(crate) fn tell(ctx: &Context, msg: DeliverySupervisorMsg) {
-    match ractor::registry::where_is(ctx.name(DELIVERY_SUPERVISOR)) {
-        Some(cell) => {
-            let sup: ActorRef<DeliverySupervisorMsg> = cell.into();
+    match ctx.directory.delivery_supervisor().get() {
+        Some(sup) => {
             let _ = sup.cast(msg);
         }
         None => tracing::error!("no delivery supervisor; deliveries resume at its restart"),

@@ -17,6 +17,7 @@ pub mod bulk;
 mod call;
 mod context;
 mod delivery_supervisor;
+mod directory;
 pub mod import;
 pub mod mail;
 mod mailer;
@@ -35,12 +36,12 @@ use std::time::Duration;
 use certwatch_config::Config;
 use certwatch_store::Store;
 use certwatch_store::accounts::AccountError;
-use ractor::{Actor, ActorCell, ActorRef, ActorStatus};
+use ractor::{Actor, ActorRef, ActorStatus};
 use uuid::Uuid;
 
 pub use accounts::AccountsMsg;
 pub use call::{ActorError, Reply, reply_when_durable};
-use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, MAILER, TENANT_SUPERVISOR};
+use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, TENANT_SUPERVISOR};
 use delivery_supervisor::DeliverySupervisorMsg;
 pub use tenant::{
     AccessMsg, BulkMsg, IssuedToken, MonitoringMsg, RegistryMsg, TenantMsg, WebhooksMsg,
@@ -109,9 +110,12 @@ impl Actors {
         self.ctx.ocr.available()
     }
 
-    fn named<M: ractor::Message>(&self, role: &str) -> Result<ActorRef<M>, ActorError> {
-        ractor::registry::where_is(self.ctx.name(role))
-            .map(ActorRef::from)
+    /// The actor published in `slot`, or an error naming its role.
+    fn running<M: ractor::Message>(
+        slot: &directory::Slot<M>,
+        role: &str,
+    ) -> Result<ActorRef<M>, ActorError> {
+        slot.get()
             .ok_or_else(|| ActorError::Unavailable(format!("the {role} actor is not running")))
     }
 
@@ -120,7 +124,8 @@ impl Actors {
         &self,
         build: impl FnOnce(Reply<T>) -> AccountsMsg,
     ) -> Result<T, ActorError> {
-        call::ask(&self.named(ACCOUNTS)?, build).await
+        let accounts = Self::running(self.ctx.directory.accounts(), ACCOUNTS)?;
+        call::ask(&accounts, build).await
     }
 
     /// Asks the actor of `tenant`, starting it if it is not running (after a failure, the
@@ -130,10 +135,10 @@ impl Actors {
         tenant: Uuid,
         build: impl FnOnce(Reply<T>) -> M,
     ) -> Result<T, ActorError> {
-        let actor = match ractor::registry::where_is(self.ctx.tenant_name(tenant)) {
-            Some(cell) => ActorRef::from(cell),
+        let actor = match self.ctx.directory.tenant(tenant) {
+            Some(actor) => actor,
             None => {
-                let sup = self.named::<TenantSupervisorMsg>(TENANT_SUPERVISOR)?;
+                let sup = Self::running(self.ctx.directory.tenant_supervisor(), TENANT_SUPERVISOR)?;
                 let found =
                     call::ask(&sup, |reply| TenantSupervisorMsg::Ensure { tenant, reply }).await?;
                 found.ok_or(ActorError::Account(AccountError::NotFound))?
@@ -145,8 +150,7 @@ impl Actors {
     /// Sends a tenant actor a message that needs no answer; dropped if the actor is not
     /// running (it is only ever used for notes whose loss is harmless).
     pub fn tell_tenant(&self, tenant: Uuid, msg: impl Into<TenantMsg>) {
-        if let Some(cell) = ractor::registry::where_is(self.ctx.tenant_name(tenant)) {
-            let actor: ActorRef<TenantMsg> = cell.into();
+        if let Some(actor) = self.ctx.directory.tenant(tenant) {
             let _ = actor.cast(msg.into());
         }
     }
@@ -158,7 +162,10 @@ impl Actors {
         subscriber: Uuid,
         delivery: Uuid,
     ) -> Result<(), ActorError> {
-        let sup = self.named::<DeliverySupervisorMsg>(DELIVERY_SUPERVISOR)?;
+        let sup = Self::running(
+            self.ctx.directory.delivery_supervisor(),
+            DELIVERY_SUPERVISOR,
+        )?;
         call::ask(&sup, |reply| DeliverySupervisorMsg::Retry {
             tenant,
             subscriber,
@@ -195,22 +202,19 @@ impl Actors {
     }
 
     pub async fn health(&self) -> ActorHealth {
-        let running = |role: &str| {
-            ractor::registry::where_is(self.ctx.name(role))
-                .is_some_and(|c: ActorCell| c.get_status() == ActorStatus::Running)
-        };
-        let tenants_running = match self.named::<TenantSupervisorMsg>(TENANT_SUPERVISOR) {
-            Ok(sup) => call::ask(&sup, TenantSupervisorMsg::CountRunning)
+        let directory = &self.ctx.directory;
+        let tenants_running = match directory.tenant_supervisor().get() {
+            Some(sup) => call::ask(&sup, TenantSupervisorMsg::CountRunning)
                 .await
                 .unwrap_or(0),
-            Err(_) => 0,
+            None => 0,
         };
         ActorHealth {
             root: self.root.get_status() == ActorStatus::Running,
-            mailer: running(MAILER),
-            accounts: running(ACCOUNTS),
-            delivery_supervisor: running(DELIVERY_SUPERVISOR),
-            tenant_supervisor: running(TENANT_SUPERVISOR),
+            mailer: directory.mailer().running(),
+            accounts: directory.accounts().running(),
+            delivery_supervisor: directory.delivery_supervisor().running(),
+            tenant_supervisor: directory.tenant_supervisor().running(),
             tenants_running,
             restarts: self.ctx.restarts.load(Ordering::SeqCst),
         }
@@ -220,8 +224,10 @@ impl Actors {
     /// drains its queue, then the root.
     pub async fn shutdown(&self) {
         self.ctx.stopping.store(true, Ordering::SeqCst);
-        if let Some(sup) = ractor::registry::where_is(self.ctx.name(TENANT_SUPERVISOR)) {
-            sup.drain_children_and_wait(Some(SHUTDOWN_TIMEOUT)).await;
+        if let Some(sup) = self.ctx.directory.tenant_supervisor().get() {
+            sup.get_cell()
+                .drain_children_and_wait(Some(SHUTDOWN_TIMEOUT))
+                .await;
         }
         self.root
             .get_cell()

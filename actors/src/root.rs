@@ -27,19 +27,27 @@ async fn spawn_child(
 ) -> Result<(), ActorProcessingErr> {
     let name = Some(ctx.name(role));
     let sup = root.get_cell();
+    let directory = &ctx.directory;
+    // Each started actor is published for the others to send to.
     match role {
-        MAILER => Actor::spawn_linked(name, Mailer, ctx.clone(), sup)
-            .await
-            .map(|_| ())?,
-        ACCOUNTS => Actor::spawn_linked(name, Accounts, ctx.clone(), sup)
-            .await
-            .map(|_| ())?,
-        DELIVERY_SUPERVISOR => Actor::spawn_linked(name, DeliverySupervisor, ctx.clone(), sup)
-            .await
-            .map(|_| ())?,
-        _ => Actor::spawn_linked(name, TenantSupervisor, ctx.clone(), sup)
-            .await
-            .map(|_| ())?,
+        MAILER => directory
+            .mailer()
+            .set(Actor::spawn_linked(name, Mailer, ctx.clone(), sup).await?.0),
+        ACCOUNTS => directory.accounts().set(
+            Actor::spawn_linked(name, Accounts, ctx.clone(), sup)
+                .await?
+                .0,
+        ),
+        DELIVERY_SUPERVISOR => directory.delivery_supervisor().set(
+            Actor::spawn_linked(name, DeliverySupervisor, ctx.clone(), sup)
+                .await?
+                .0,
+        ),
+        _ => directory.tenant_supervisor().set(
+            Actor::spawn_linked(name, TenantSupervisor, ctx.clone(), sup)
+                .await?
+                .0,
+        ),
     }
     Ok(())
 }

@@ -20,7 +20,6 @@ use uuid::Uuid;
 use crate::call::{ActorError, Reply, reply_when_durable};
 use crate::context::Context;
 use crate::outbound;
-use crate::tenant::TenantMsg;
 
 /// Attempts one subscriber may have under way at once.
 const MAX_IN_FLIGHT: usize = 4;
@@ -106,8 +105,7 @@ impl Actor for SubscriberActor {
                     // The receiver said 410 Gone: its owner deactivates it.
                     state.sub.is_active = false;
                     let tenant = state.sub.tenant_id;
-                    if let Some(cell) = ractor::registry::where_is(state.ctx.tenant_name(tenant)) {
-                        let owner: ActorRef<TenantMsg> = cell.into();
+                    if let Some(owner) = state.ctx.directory.tenant(tenant) {
                         let _ = owner
                             .cast(WebhooksMsg::DeactivateSubscriber { id: state.sub.id }.into());
                     }

@@ -9,7 +9,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
 use crate::call::Reply;
-use crate::context::{Context, TENANT_SUPERVISOR};
+use crate::context::Context;
 use crate::spawn::spawn_or_adopt;
 use crate::tenant::{TenantActor, TenantMsg};
 
@@ -32,8 +32,7 @@ pub(crate) struct SupervisorState {
 
 /// Asks the tenant supervisor (without waiting) to start a tenant's actor.
 pub(crate) fn start_tenant(ctx: &Context, tenant: Uuid) {
-    if let Some(cell) = ractor::registry::where_is(ctx.name(TENANT_SUPERVISOR)) {
-        let sup: ActorRef<TenantSupervisorMsg> = cell.into();
+    if let Some(sup) = ctx.directory.tenant_supervisor().get() {
         let _ = sup.cast(TenantSupervisorMsg::Start(tenant));
     }
 }
@@ -55,6 +54,7 @@ impl TenantSupervisor {
         match spawn_or_adopt(name, TenantActor, args, myself.get_cell()).await {
             Ok(actor) => {
                 state.tenants.insert(tenant, actor.clone());
+                state.ctx.directory.set_tenant(tenant, Some(actor.clone()));
                 Ok(Some(actor))
             }
             Err(e) => {
@@ -129,6 +129,7 @@ impl Actor for TenantSupervisor {
             return Ok(());
         };
         state.tenants.remove(&tenant);
+        state.ctx.directory.set_tenant(tenant, None);
         if state.ctx.stopping.load(Ordering::SeqCst) {
             return Ok(());
         }

@@ -173,7 +173,11 @@ fn push_company(out: &mut Vec<String>, run: &[&str], body: Option<&str>) {
     };
     let name = window(end).join(" ");
     let parsed = CompanyName::parse(&name);
-    if parsed.words.is_empty() || parsed.forms.is_empty() {
+    // "ISCC EU" is a standard, though "e.U." is an Austrian legal form.
+    if parsed.words.is_empty()
+        || parsed.forms.is_empty()
+        || !extract::standards_in_order(&name).is_empty()
+    {
         return;
     }
     let is_body = body.is_some_and(|b| {

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::context::Context;
-use crate::tenant::TenantMsg;
 
 /// Crawls that may run at once in the whole process.
 pub(crate) const DISCOVERY_SLOTS: usize = 2;
@@ -44,8 +43,7 @@ pub(crate) fn start_discovery(ctx: &Arc<Context>, tenant: Uuid, organization: Uu
         match result {
             Ok(found) => {
                 tracing::info!(%tenant, %organization, pages = found.len(), "discovery finished");
-                if let Some(cell) = ractor::registry::where_is(ctx.tenant_name(tenant)) {
-                    let owner: ractor::ActorRef<TenantMsg> = cell.into();
+                if let Some(owner) = ctx.directory.tenant(tenant) {
                     let _ = owner.cast(
                         MonitoringMsg::AddDiscovered {
                             organization,
