@@ -4,6 +4,7 @@
 //! tenant's other writes interleave with a long import.
 
 use crate::tenant::RegistryMsg;
+use certwatch_domain::events::EventKind;
 use std::path::PathBuf;
 
 use certwatch_ingest::pool::Lane;
@@ -94,7 +95,7 @@ pub async fn run(
         "rows_imported": report.rows_imported,
         "rows_failed": report.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len() + report.more_errors,
     });
-    let event = Event::new(tenant, None, "import.completed", data, Utc::now());
+    let event = Event::new(tenant, None, EventKind::ImportCompleted, data, Utc::now());
     actors
         .tenant(tenant, |reply| RegistryMsg::RecordEvent { event, reply })
         .await?;

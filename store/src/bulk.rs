@@ -2,6 +2,7 @@
 //! that decide what becomes of each — which organization a document belongs to, whether it
 //! can be filed by itself, and what people corrected.
 
+use certwatch_domain::events::EventKind;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -638,7 +639,8 @@ impl Store {
             "auto_match_rate": c.auto_match_rate(),
             "failure_rate": c.failure_rate(),
         });
-        let event = crate::registry::Event::new(tenant, None, "bulk_upload.completed", data, now);
+        let event =
+            crate::registry::Event::new(tenant, None, EventKind::BulkUploadCompleted, data, now);
         self.record_events(tenant, &[event])?;
         Ok(b)
     }

@@ -5,6 +5,7 @@
 //! Field formats (dates, URLs, LEI, …) are checked before a patch is built; what is checked
 //! here needs the stored data: references, uniqueness, and rules across fields.
 
+use certwatch_domain::events::EventKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -93,12 +94,18 @@ pub fn certificate_events(
     let org = Some(new.organization_id);
     let data = cert_event_data(new);
     let Some(old) = old else {
-        return vec![Event::new(tenant, org, "certificate.created", data, now)];
+        return vec![Event::new(
+            tenant,
+            org,
+            EventKind::CertificateCreated,
+            data,
+            now,
+        )];
     };
     let mut events = vec![Event::new(
         tenant,
         org,
-        "certificate.updated",
+        EventKind::CertificateUpdated,
         data.clone(),
         now,
     )];
@@ -108,7 +115,7 @@ pub fn certificate_events(
         events.push(Event::new(
             tenant,
             org,
-            "certificate.status_changed",
+            EventKind::CertificateStatusChanged,
             changed,
             now,
         ));
@@ -116,7 +123,7 @@ pub fn certificate_events(
             events.push(Event::new(
                 tenant,
                 org,
-                "certificate.expired",
+                EventKind::CertificateExpired,
                 data.clone(),
                 now,
             ));
@@ -128,7 +135,7 @@ pub fn certificate_events(
         events.push(Event::new(
             tenant,
             org,
-            "certificate.document_changed",
+            EventKind::CertificateDocumentChanged,
             changed,
             now,
         ));
@@ -165,7 +172,7 @@ pub fn expiring_event(
     let event = Event::new(
         cert.tenant_id,
         Some(cert.organization_id),
-        "certificate.expiring",
+        EventKind::CertificateExpiring,
         data,
         now,
     );

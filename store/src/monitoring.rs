@@ -5,6 +5,7 @@
 //! The tenant actor is the one writer of all of it; endpoint actors only fetch and parse,
 //! then hand their [`ScrapeReport`] to [`Store::record_scrape`] through it.
 
+use certwatch_domain::events::EventKind;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
 
@@ -804,7 +805,7 @@ impl Store {
             vec![Event::new(
                 tenant,
                 Some(org),
-                "endpoint.scrape_failed",
+                EventKind::EndpointScrapeFailed,
                 serde_json::json!({
                     "endpoint_id": endpoint,
                     "organization_id": org,

@@ -5,6 +5,7 @@
 //! record, its sled indexes and the tenant's event log in one transaction, then update the
 //! tenant's in-memory [`Catalog`](crate::catalog::Catalog) that list queries run on.
 
+use certwatch_domain::events::EventKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -186,7 +187,7 @@ impl Event {
     pub fn new(
         tenant_id: Uuid,
         organization_id: Option<Uuid>,
-        kind: &str,
+        kind: EventKind,
         data: serde_json::Value,
         now: DateTime<Utc>,
     ) -> Event {
@@ -194,7 +195,7 @@ impl Event {
             id: Uuid::new_v4(),
             tenant_id,
             organization_id,
-            kind: kind.to_string(),
+            kind: kind.as_str().to_string(),
             data: data.to_string(),
             created_at: now,
         }
@@ -392,7 +393,7 @@ impl Store {
                 Event::new(
                     tenant,
                     Some(c.organization_id),
-                    "certificate.deleted",
+                    EventKind::CertificateDeleted,
                     cert_event_data(c),
                     now,
                 )
@@ -765,7 +766,7 @@ impl Store {
         let event = Event::new(
             tenant,
             Some(cert.organization_id),
-            "certificate.deleted",
+            EventKind::CertificateDeleted,
             cert_event_data(&cert),
             now,
         );

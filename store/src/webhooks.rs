@@ -5,6 +5,7 @@
 //! that caused their event, so an acknowledged change always has its deliveries stored.
 //! After creation a delivery belongs to its subscriber's actor, which records attempts.
 
+use certwatch_domain::events::EventKind;
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
@@ -200,20 +201,6 @@ pub fn next_retry(
     let delay = base.max(asked);
     Some(delay.mul_f64(1.0 + jitter.clamp(-0.1, 0.1)))
 }
-
-/// Every event type a subscription can name (besides `*`).
-pub const EVENT_TYPES: &[&str] = &[
-    "certificate.created",
-    "certificate.updated",
-    "certificate.deleted",
-    "certificate.status_changed",
-    "certificate.expiring",
-    "certificate.expired",
-    "certificate.document_changed",
-    "endpoint.scrape_failed",
-    "import.completed",
-    "bulk_upload.completed",
-];
 
 /// What one attempt came to, as the delivering actor saw it.
 #[derive(Debug, Clone)]
@@ -681,7 +668,7 @@ impl Store {
         if let Some(bad) = s
             .event_types
             .iter()
-            .find(|t| *t != "*" && !EVENT_TYPES.contains(&t.as_str()))
+            .find(|t| *t != "*" && EventKind::parse(t).is_none())
         {
             return Err(field(
                 "event_types",

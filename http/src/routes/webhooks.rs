@@ -3,9 +3,9 @@
 
 use certwatch_actors::WebhooksMsg;
 use certwatch_actors::outbound;
+use certwatch_domain::events::EventKind;
 use certwatch_store::webhooks::{
-    Attempt, Delivery, DeliveryStatus, EVENT_TYPES, Subscriber, SubscriberPatch, Subscription,
-    SubscriptionPatch,
+    Attempt, Delivery, DeliveryStatus, Subscriber, SubscriberPatch, Subscription, SubscriptionPatch,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -633,7 +633,7 @@ pub async fn list_deliveries(
     )?;
     let event_type = q.parsed(
         "event_type",
-        |s| EVENT_TYPES.contains(&s).then(|| s.to_string()),
+        |s| EventKind::parse(s).map(|k| k.as_str().to_string()),
         "Unknown event type.",
     )?;
     let deliveries = state.store().deliveries(caller.tenant_id, |d| {

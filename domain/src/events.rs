@@ -1,0 +1,75 @@
+//! What a tenant's webhooks can tell: each kind of event, named once here.
+
+/// A kind of event, as subscribers see it in `type` and choose it in `event_types`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    CertificateCreated,
+    CertificateUpdated,
+    CertificateDeleted,
+    CertificateStatusChanged,
+    CertificateExpiring,
+    CertificateExpired,
+    CertificateDocumentChanged,
+    EndpointScrapeFailed,
+    ImportCompleted,
+    BulkUploadCompleted,
+}
+
+impl EventKind {
+    /// Every kind, in the order the API documents them.
+    pub const ALL: [EventKind; 10] = [
+        EventKind::CertificateCreated,
+        EventKind::CertificateUpdated,
+        EventKind::CertificateDeleted,
+        EventKind::CertificateStatusChanged,
+        EventKind::CertificateExpiring,
+        EventKind::CertificateExpired,
+        EventKind::CertificateDocumentChanged,
+        EventKind::EndpointScrapeFailed,
+        EventKind::ImportCompleted,
+        EventKind::BulkUploadCompleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::CertificateCreated => "certificate.created",
+            EventKind::CertificateUpdated => "certificate.updated",
+            EventKind::CertificateDeleted => "certificate.deleted",
+            EventKind::CertificateStatusChanged => "certificate.status_changed",
+            EventKind::CertificateExpiring => "certificate.expiring",
+            EventKind::CertificateExpired => "certificate.expired",
+            EventKind::CertificateDocumentChanged => "certificate.document_changed",
+            EventKind::EndpointScrapeFailed => "endpoint.scrape_failed",
+            EventKind::ImportCompleted => "import.completed",
+            EventKind::BulkUploadCompleted => "bulk_upload.completed",
+        }
+    }
+
+    /// The kind a name stands for.
+    pub fn parse(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_distinct_and_parse_back() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        let mut names: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), EventKind::ALL.len());
+        assert_eq!(EventKind::parse("certificate.renamed"), None);
+    }
+}
