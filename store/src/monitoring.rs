@@ -643,7 +643,9 @@ impl Store {
                         Ok(())
                     },
                 ),
-        )
+        )?;
+        self.woke(&fan_out);
+        Ok(())
     }
 
     pub fn delete_endpoint(&self, tenant: Uuid, id: Uuid) -> Result<Endpoint, RegistryError> {

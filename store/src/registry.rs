@@ -473,6 +473,7 @@ impl Store {
             }
             Ok(())
         }))?;
+        self.woke(&fan_out);
         let catalog = self.catalog(tenant)?;
         let mut catalog = catalog.write();
         for c in &certs {
@@ -720,6 +721,7 @@ impl Store {
                     },
                 ),
         )?;
+        self.woke(&fan_out);
         self.catalog(tenant)?.write().upsert_cert(cert);
         Ok(())
     }
@@ -801,6 +803,7 @@ impl Store {
                     },
                 ),
         )?;
+        self.woke(&fan_out);
         self.catalog(tenant)?.write().remove_cert(id);
         Ok(cert)
     }
@@ -824,7 +827,9 @@ impl Store {
                     }
                     Ok(())
                 }),
-        )
+        )?;
+        self.woke(&fan_out);
+        Ok(())
     }
 
     /// The tenant's recorded events, oldest first.

@@ -284,6 +284,7 @@ fn by_time_key(d: &Delivery) -> Vec<u8> {
 /// Writes of a fan-out, computed before the transaction that applies them.
 #[derive(Default)]
 pub struct FanOut {
+    tenant: Uuid,
     deliveries: Vec<Delivery>,
 }
 
@@ -346,9 +347,21 @@ impl Store {
                 });
             }
         }
-        let mut wakes = self.inner_wakes();
-        wakes.entry(tenant).or_default().extend(out.subscribers());
+        out.tenant = tenant;
         Ok(out)
+    }
+
+    /// Notes the subscribers a committed write gave deliveries, for the tenant's actor to
+    /// wake once the write is durable (`take_wakes`). Called only after the write's
+    /// transaction succeeded: an aborted write woke no one.
+    pub(crate) fn woke(&self, fan_out: &FanOut) {
+        if !fan_out.deliveries.is_empty() {
+            let mut wakes = self.inner_wakes();
+            wakes
+                .entry(fan_out.tenant)
+                .or_default()
+                .extend(fan_out.subscribers());
+        }
     }
 
     /// Subscribers that got deliveries from `tenant`'s writes since the last call.
