@@ -108,6 +108,25 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
             .contains("unsupported extension '.txt'")
     );
     let batch = r.body["id"].as_str().unwrap().to_string();
+    // Every file refused: nothing is created, and each file's reason is given.
+    let none = upload(
+        &s,
+        &token,
+        vec![
+            ("notes.txt", b"hello".to_vec()),
+            ("scan.png", by_vat.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(none.status, 400, "{:?}", none.body);
+    assert_eq!(
+        none.body["files"].as_array().map(Vec::len),
+        Some(2),
+        "{:?}",
+        none.body
+    );
+    let batches = s.get("/api/bulk-upload/", Some(&token)).await.body;
+    assert_eq!(batches["count"], 1, "the refused upload created no batch");
 
     let detail = s
         .completed_batch(&token, &batch, Duration::from_secs(10))

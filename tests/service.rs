@@ -440,6 +440,19 @@ async fn malformed_requests_get_json_errors() {
         .await;
     assert_eq!(wrong_method.status, 405);
     assert!(wrong_method.body["error"].is_string());
+    assert_eq!(wrong_method.headers["allow"], "POST");
+    // A path with an id: the template's methods.
+    let id = uuid::Uuid::new_v4();
+    let wrong_method = s
+        .call(
+            Method::POST,
+            &format!("/api/organizations/{id}/"),
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.headers["allow"], "GET, PUT, DELETE, PATCH");
     let bad_id = s.get("/api/auth/members/not-a-uuid/", Some(&token)).await;
     assert_eq!(bad_id.status, 404);
 

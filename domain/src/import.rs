@@ -170,11 +170,7 @@ pub fn parse_row(
             parsed
         }
     };
-    let website = checked(
-        Column::Website,
-        rules::http_url,
-        "Enter a valid http(s) URL.",
-    );
+    let website = checked(Column::Website, rules::http_url, crate::rules::URL_MESSAGE);
     let lei = checked(
         Column::Lei,
         rules::lei,

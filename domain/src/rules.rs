@@ -37,9 +37,18 @@ pub fn lei(raw: &str) -> Option<String> {
     (rem == 1).then_some(lei)
 }
 
+/// Characters a URL (website, monitored page, document, webhook receiver) may have.
+pub const MAX_URL_CHARS: usize = 2000;
+
+/// What a value that is not such a URL is told.
+pub const URL_MESSAGE: &str = "Enter a valid http(s) URL of at most 2000 characters.";
+
 /// `raw` when it is an absolute http(s) URL with a host.
 pub fn http_url(raw: &str) -> Option<String> {
     let raw = raw.trim();
+    if raw.chars().count() > MAX_URL_CHARS {
+        return None;
+    }
     let url = url::Url::parse(raw).ok()?;
     let ok =
         matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty());

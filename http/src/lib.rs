@@ -94,13 +94,28 @@ impl AppState {
     }
 }
 
-/// Every route of the API, with warp's own rejections mapped to JSON errors.
+/// Every route of the API, with warp's own rejections mapped to JSON errors; a 405 says in
+/// `Allow` which methods the path takes (RFC 9110).
 pub fn routes(state: State) -> BoxedFilter<(Response,)> {
-    routes::all(&state)
-        .or(openapi::route())
-        .unify()
-        .recover(error::recover)
-        .unify()
+    warp::path::full()
+        .and(
+            routes::all(&state)
+                .or(openapi::route())
+                .unify()
+                .recover(error::recover)
+                .unify(),
+        )
+        .map(|path: warp::path::FullPath, mut response: Response| {
+            if response.status() == StatusCode::METHOD_NOT_ALLOWED
+                && let Some(allow) = openapi::allowed_methods(path.as_str())
+                && let Ok(value) = warp::http::HeaderValue::from_str(&allow)
+            {
+                response
+                    .headers_mut()
+                    .insert(warp::http::header::ALLOW, value);
+            }
+            response
+        })
         .boxed()
 }
 

@@ -16,6 +16,10 @@ pub struct PageRequest {
     pub page_size: usize,
 }
 
+/// The largest page number or size a request may name (a size past [`MAX_PAGE_SIZE`] is
+/// clamped to it; a page past the last is a 404).
+pub const MAX_PAGE_NUMBER: usize = 1_000_000_000;
+
 impl PageRequest {
     /// Reads `page` and `page_size`; a `page_size` above the maximum is clamped to it.
     pub fn from_query(q: &Query) -> Result<PageRequest, ApiError> {
@@ -25,7 +29,7 @@ impl PageRequest {
                 Some(v) => v
                     .parse::<usize>()
                     .ok()
-                    .filter(|n| *n >= 1)
+                    .filter(|n| (1..=MAX_PAGE_NUMBER).contains(n))
                     .ok_or_else(|| ApiError::field(name, "A positive integer is required.")),
             }
         };

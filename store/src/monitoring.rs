@@ -579,7 +579,7 @@ impl Store {
             return Err(field("organization_id", "No such organization."));
         }
         if normalize_url(&ep.url).is_none() {
-            return Err(field("url", "Enter a valid http(s) URL."));
+            return Err(field("url", crate::rules::URL_MESSAGE));
         }
         if let Some(other) = self.endpoint_by_url(tenant, &ep.url)?
             && other != ep.id

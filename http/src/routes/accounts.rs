@@ -27,7 +27,8 @@ const MAX_ORGANIZATION_NAME: usize = 200;
 pub struct RegisterRequest {
     #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
+    /// At least 8 characters, not all digits (see the password policy).
+    #[schema(value_type = String, required = true, min_length = 8, pattern = "[^0-9]")]
     pub password: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub organization_name: Option<String>,
@@ -191,7 +192,7 @@ pub async fn register(
 }
 
 #[utoipa::path(get, path = "/api/auth/verify-email/", tag = "auth",
-    params(("token" = String, Query, description = "The token from the verification mail")),
+    params(("token" = String, Query, description = "The token from the verification mail", min_length = 1)),
     responses(
         (status = 200, description = "The account is active", body = Detail),
         (status = 400, description = "Invalid or expired token"),

@@ -267,6 +267,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     security(("token" = [])),
     responses(
         (status = 201, description = "The batch; processing starts in the background. Refused files are in `file_errors`", body = BatchView),
+        (status = 400, description = "No file, or every file refused (the reasons under `files`)"),
         (status = 400, description = "No files sent"),
         (status = 413, description = "The request is larger than 512 MiB, or the files would exceed the tenant's storage quota"),
     ))]
@@ -350,6 +351,12 @@ pub async fn create_batch(
             created_at: now,
             updated_at: now,
         });
+    }
+    // Every file refused: no batch of nothing, the request is refused with the reasons.
+    if items.is_empty() {
+        return Err(ApiError::Fields(
+            [("files".to_string(), file_errors)].into_iter().collect(),
+        ));
     }
     let batch = Batch {
         id: batch_id,

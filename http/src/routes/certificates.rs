@@ -220,10 +220,6 @@ impl<'a> Views<'a> {
     }
 }
 
-fn parse_status(raw: &str) -> Option<CertStatus> {
-    CertStatus::parse(&raw.trim().to_ascii_uppercase())
-}
-
 /// What a certificate date that is not one says.
 pub(crate) const DATE_MESSAGE: &str = "Use a real date from 1950 to 2200, like 2027-01-14.";
 
@@ -242,13 +238,9 @@ fn certificate_patch(body: Body, partial: bool) -> Result<CertPatch, ApiError> {
         expiry_date: input.optional_parsed("expiry_date", rules::certificate_date, date_message),
         // Absent on create or PUT means ACTIVE.
         status: input
-            .optional_parsed("status", parse_status, STATUS_MESSAGE)
+            .optional_parsed("status", CertStatus::parse, STATUS_MESSAGE)
             .map(|s| s.unwrap_or(CertStatus::Active)),
-        document_url: input.optional_parsed(
-            "document_url",
-            rules::http_url,
-            "Enter a valid http(s) URL.",
-        ),
+        document_url: input.optional_parsed("document_url", rules::http_url, rules::URL_MESSAGE),
     };
     if let (Some(Some(issue)), Some(Some(expiry))) = (patch.issue_date, patch.expiry_date)
         && expiry < issue
@@ -266,13 +258,13 @@ fn certificate_patch(body: Body, partial: bool) -> Result<CertPatch, ApiError> {
     params(
         ("organization" = Option<Uuid>, Query, description = "Organization id"),
         ("certificate_type" = Option<Uuid>, Query, description = "Certificate type id"),
-        ("type_code" = Option<String>, Query, description = "Certificate type code, e.g. ISO_9001"),
-        ("status" = Option<String>, Query, description = "ACTIVE, EXPIRED, REVOKED or PENDING"),
+        ("type_code" = Option<String>, Query, description = "Certificate type code, e.g. ISO_9001", min_length = 1),
+        ("status" = Option<String>, Query, description = "ACTIVE, EXPIRED, REVOKED or PENDING", pattern = "^(ACTIVE|EXPIRED|REVOKED|PENDING)$"),
         ("expiry_date" = Option<NaiveDate>, Query, description = "Exact expiry date"),
         ("expiry_date_before" = Option<NaiveDate>, Query, description = "Expiring on or before"),
         ("expiry_date_after" = Option<NaiveDate>, Query, description = "Expiring on or after"),
         ("search" = Option<String>, Query, description = "Part of certificate_number, issuing_body or scope, any case"),
-        ("ordering" = Option<String>, Query, description = "expiry_date, issue_date, status or created_at; '-' for descending (default -created_at)"),
+        ("ordering" = Option<String>, Query, description = "expiry_date, issue_date, status or created_at; '-' for descending (default -created_at)", pattern = "^-?(expiry_date|issue_date|status|created_at)$"),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
     ),
@@ -288,7 +280,7 @@ pub async fn list_certificates(
     let mut query = CertQuery {
         organization: q.uuid("organization")?,
         cert_type: q.uuid("certificate_type")?,
-        status: q.parsed("status", parse_status, STATUS_MESSAGE)?,
+        status: q.parsed("status", CertStatus::parse, STATUS_MESSAGE)?,
         expiry_date: q.date("expiry_date")?,
         expiry_before: q.date("expiry_date_before")?,
         expiry_after: q.date("expiry_date_after")?,
@@ -462,7 +454,7 @@ pub async fn delete_certificate(
 
 #[utoipa::path(get, path = "/api/certificates/expiring/", tag = "certificates",
     params(
-        ("days" = Option<i64>, Query, description = "Window in days from today (default 30, max 365)"),
+        ("days" = Option<i64>, Query, description = "Window in days from today (default 30)", minimum = 0, maximum = 365),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
     ),
@@ -508,7 +500,7 @@ pub async fn expiring_certificates(
 
 #[utoipa::path(get, path = "/api/certificates/search/", tag = "certificates",
     params(
-        ("q" = String, Query, description = "Part of an organization's name or website, at least 2 characters"),
+        ("q" = String, Query, description = "Part of an organization's name or website", min_length = 2),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
     ),

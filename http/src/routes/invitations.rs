@@ -27,7 +27,8 @@ use crate::{ApiError, State, blocking, done, json_reply, no_content, with_state}
 pub struct InvitationRequest {
     #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
-    /// "admin" or "member" (default).
+    /// "member" when absent.
+    #[schema(value_type = Option<String>, pattern = "^(admin|member)$")]
     pub role: Option<String>,
 }
 
@@ -56,7 +57,8 @@ impl From<Invitation> for InvitationResponse {
 pub struct AcceptRequest {
     #[schema(value_type = String, required = true, min_length = 1)]
     pub token: Option<String>,
-    #[schema(value_type = String, required = true, min_length = 1)]
+    /// At least 8 characters, not all digits (see the password policy).
+    #[schema(value_type = String, required = true, min_length = 8, pattern = "[^0-9]")]
     pub password: Option<String>,
 }
 

@@ -28,8 +28,7 @@ pub struct MemberView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct MemberUpdate {
-    /// "admin" or "member".
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, pattern = "^(admin|member)$")]
     pub role: Option<String>,
 }
 

@@ -324,7 +324,7 @@ async fn endpoint_patch(
 ) -> Result<EndpointPatch, ApiError> {
     let mut input = Input::parse(body, partial)?;
     let organization_id = input.required_uuid("organization_id");
-    let url = input.required_parsed("url", rules::http_url, "Enter a valid http(s) URL.");
+    let url = input.required_parsed("url", rules::http_url, rules::URL_MESSAGE);
     let check_frequency = input
         .optional_parsed(
             "check_frequency",
@@ -355,7 +355,7 @@ async fn endpoint_patch(
         ("organization" = Option<Uuid>, Query, description = "Only this organization's endpoints"),
         ("is_active" = Option<bool>, Query, description = "true or false"),
         ("search" = Option<String>, Query, description = "Part of the URL or the organization's name, any case"),
-        ("ordering" = Option<String>, Query, description = "url, last_checked, created_at or is_active; '-' for descending"),
+        ("ordering" = Option<String>, Query, description = "url, last_checked, created_at or is_active; '-' for descending", pattern = "^-?(url|last_checked|created_at|is_active)$"),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
     ),

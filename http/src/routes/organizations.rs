@@ -75,8 +75,8 @@ pub struct OrganizationWrite {
     external_id: Option<String>,
     #[schema(min_length = 1, max_length = 300)]
     name: String,
-    /// An http(s) URL.
-    #[schema(format = "uri", max_length = 2000)]
+    /// An http(s) URL; empty or null clears it.
+    #[schema(pattern = "^\\s*([Hh][Tt][Tt][Pp][Ss]?://.+)?\\s*$", max_length = 2000)]
     website: Option<String>,
     /// 20 characters with ISO 17442 check digits.
     lei: Option<String>,
@@ -162,7 +162,7 @@ fn organization_patch(body: Body, partial: bool) -> Result<OrgPatch, ApiError> {
     let patch = OrgPatch {
         external_id: input.optional_text("external_id", MAX_SHORT),
         name: input.required_text("name", MAX_NAME),
-        website: input.optional_parsed("website", rules::http_url, "Enter a valid http(s) URL."),
+        website: input.optional_parsed("website", rules::http_url, rules::URL_MESSAGE),
         lei: input.optional_parsed(
             "lei",
             rules::lei,
@@ -183,7 +183,7 @@ fn organization_patch(body: Body, partial: bool) -> Result<OrgPatch, ApiError> {
     params(
         ("country" = Option<String>, Query, description = "ISO country code"),
         ("search" = Option<String>, Query, description = "Part of the name or external_id, any case"),
-        ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending"),
+        ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending", pattern = "^-?(name|external_id|country|created_at)$"),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
     ),

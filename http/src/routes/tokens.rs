@@ -22,6 +22,7 @@ const MAX_TOKEN_NAME: usize = 100;
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// RFC 3339 time in the future, before the year 2200; null or absent: never expires.
     #[schema(format = DateTime)]

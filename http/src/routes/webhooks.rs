@@ -612,7 +612,7 @@ pub async fn delete_subscription(
 #[utoipa::path(get, path = "/api/webhooks/deliveries/", tag = "webhooks",
     params(
         ("subscriber" = Option<Uuid>, Query, description = "Subscriber id"),
-        ("status" = Option<String>, Query, description = "PENDING, SUCCESS or FAILED"),
+        ("status" = Option<String>, Query, description = "PENDING, SUCCESS or FAILED", pattern = "^(PENDING|SUCCESS|FAILED)$"),
         ("event_type" = Option<String>, Query, description = "e.g. certificate.created"),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
