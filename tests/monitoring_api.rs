@@ -763,26 +763,6 @@ async fn endpoint_actors_outlive_a_failure_of_their_tenant_actor() {
     server.shutdown().await.unwrap();
 }
 
-/// A date as a Polish page writes it: "30 czerwca 2028".
-fn polish(d: NaiveDate) -> String {
-    const MONTHS: [&str; 12] = [
-        "stycznia",
-        "lutego",
-        "marca",
-        "kwietnia",
-        "maja",
-        "czerwca",
-        "lipca",
-        "sierpnia",
-        "września",
-        "października",
-        "listopada",
-        "grudnia",
-    ];
-    use chrono::Datelike;
-    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
-}
-
 #[tokio::test]
 async fn a_page_files_only_the_certificates_it_gives_to_the_supplier_itself() {
     let site = Site::start().await;
@@ -798,7 +778,7 @@ async fn a_page_files_only_the_certificates_it_gives_to_the_supplier_itself() {
         <h2>News</h2><p>Our customer Gamma Industries Ltd achieved IATF 16949 certification
         (certificate no. IATF-0815-9, valid until {}).</p></body></html>"#,
         german(e9001),
-        polish(e45001),
+        certwatch_corpus::lang::Language::Pl.date(e45001, true),
         german(e_other),
         e_other,
     );

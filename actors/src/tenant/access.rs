@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState};
+use super::TenantState;
 use crate::call::{Reply, write, write_then};
 use crate::mail;
 
@@ -82,12 +82,6 @@ pub enum AccessMsg {
     TouchApiKey {
         hash: KeyHash,
     },
-}
-
-impl From<AccessMsg> for TenantMsg {
-    fn from(msg: AccessMsg) -> TenantMsg {
-        TenantMsg::Access(msg)
-    }
 }
 
 pub(super) fn handle(

@@ -46,12 +46,6 @@ pub enum BulkMsg {
     },
 }
 
-impl From<BulkMsg> for TenantMsg {
-    fn from(msg: BulkMsg) -> TenantMsg {
-        TenantMsg::Bulk(msg)
-    }
-}
-
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,
     msg: BulkMsg,

@@ -31,14 +31,28 @@ use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
 use crate::monitoring::endpoint::EndpointMsg;
 use crate::spawn::take_stopped;
 
-/// A message to a tenant actor, by area; each area's enum converts into it.
-pub enum TenantMsg {
+/// Declares `TenantMsg` with one variant per area, and each area's enum as a `TenantMsg`.
+macro_rules! areas {
+    ($($area:ident($msg:ident)),* $(,)?) => {
+        /// A message to a tenant actor, by area; each area's enum converts into it.
+        pub enum TenantMsg {
+            $($area($msg)),*
+        }
+        $(impl From<$msg> for TenantMsg {
+            fn from(msg: $msg) -> TenantMsg {
+                TenantMsg::$area(msg)
+            }
+        })*
+    };
+}
+
+areas!(
     Access(AccessMsg),
     Registry(RegistryMsg),
     Webhooks(WebhooksMsg),
     Monitoring(MonitoringMsg),
     Bulk(BulkMsg),
-}
+);
 
 /// Overdue checks started per second after a (re)start, across all tenants.
 const CATCH_UP_PER_SECOND: u32 = 50;

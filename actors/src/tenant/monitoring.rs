@@ -55,12 +55,6 @@ pub enum MonitoringMsg {
     CountEndpointActors(Reply<usize>),
 }
 
-impl From<MonitoringMsg> for TenantMsg {
-    fn from(msg: MonitoringMsg) -> TenantMsg {
-        TenantMsg::Monitoring(msg)
-    }
-}
-
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,
     msg: MonitoringMsg,

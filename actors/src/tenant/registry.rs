@@ -71,12 +71,6 @@ pub enum RegistryMsg {
     },
 }
 
-impl From<RegistryMsg> for TenantMsg {
-    fn from(msg: RegistryMsg) -> TenantMsg {
-        TenantMsg::Registry(msg)
-    }
-}
-
 pub(super) fn handle(
     myself: &ActorRef<TenantMsg>,
     msg: RegistryMsg,

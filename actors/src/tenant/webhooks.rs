@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState};
+use super::TenantState;
 use crate::call::{Reply, crash_on_store_error, write, write_then};
 use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
 
@@ -41,12 +41,6 @@ pub enum WebhooksMsg {
         id: Uuid,
         reply: Reply<()>,
     },
-}
-
-impl From<WebhooksMsg> for TenantMsg {
-    fn from(msg: WebhooksMsg) -> TenantMsg {
-        TenantMsg::Webhooks(msg)
-    }
 }
 
 pub(super) fn handle(
