@@ -7,7 +7,6 @@
 //! up to the next label, or the next line when the label ends its line. A value never runs
 //! into the following line. Labels are known in ten languages (`labels`).
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use certwatch_domain::names::{CompanyName, VatId};
@@ -19,6 +18,7 @@ use regex::Regex;
 use crate::dates::dates;
 use crate::extract;
 use crate::labels::{Folded, Found, Label, find};
+use crate::numbers::{body_format, number_token, other_identifier, postcodes};
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i:vat|ust|umsatzsteuer|tva|iva|nif|btw|nip|di[cč]|moms|uid|cif)(?i:[\s.\-]*(?:id|identification|reg|registration|no|nr|number|nummer|idnr|nummer|n[°º]))*\.?[\s:#\-]*(?P<v>(?:[A-Z]{2,3}[\s\-]?)?[0-9][0-9A-Z .\-]{6,16}[0-9A-Z])")
@@ -30,37 +30,6 @@ static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:https?://|www\.)(?:www\.)?(?P<d>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})")
         .expect("valid regex")
 });
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\+?[\d\s()/\-]{7,}$").expect("valid regex"));
-
-/// Certificate numbers as the large certification bodies print them: a number in its
-/// body's format is trusted more, and found without a label.
-const NUMBER_FORMATS: &[(&str, &str)] = &[
-    ("TÜV SÜD", r"\b12\s?\d{3}\s?\d{4,6}\s?TMS\b"),
-    ("TÜV Rheinland", r"\b01\s?\d{3}\s?\d{5,7}\b"),
-    ("TÜV NORD", r"\b44\s?\d{3}\s?\d{5,7}\b"),
-    ("DEKRA", r"\b\d{6,8}/\d{1,2}\b"),
-    (
-        "DNV",
-        r"\b(?:C\d{6}|\d{11}-[A-Z]{2,4}-[A-Za-z]+-[A-Z]{3})\b",
-    ),
-    ("Bureau Veritas", r"\b[A-Z]{2}\d{6}-\d{1,2}\b"),
-    ("SGS", r"\b[A-Z]{2}\d{2}/\d{4,6}\b"),
-    ("BSI", r"\b(?:FM|EMS|OHS|ENMS)\s?\d{5,7}\b"),
-    ("LRQA", r"\bLRQ\s?\d{6,8}\b"),
-    ("DQS", r"\b\d{5,7}\s?(?:QM|UM|BOH|EM)\d{0,2}\b"),
-    ("AENOR", r"\b(?:ER|GA|SST|GE)-\d{3,4}/\d{4}\b"),
-    ("RINA", r"\b\d{4,5}/\d{2}/S\b"),
-    ("Kiwa", r"\bK\d{4,6}/\d{2}\b"),
-];
-
-static FORMATS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
-    NUMBER_FORMATS
-        .iter()
-        .map(|(body, re)| (*body, Regex::new(re).expect("valid regex")))
-        .collect()
-});
-
 /// How sure a value is, from its evidence: found after its label, of a validated format,
 /// agreeing with another place. Times the quality of the text it was read from.
 fn confidence(labelled: bool, validated: bool, agrees: bool, quality: f32) -> f32 {
@@ -276,65 +245,14 @@ fn certificate_page<'a>(pages: &[Vec<(&'a str, f32)>]) -> Page<'a> {
         .unwrap_or(Page { lines: Vec::new() })
 }
 
-/// Whether a token is an identifier that is not a certificate number: a VAT id, an LEI,
-/// an international phone number, or a date.
-fn other_identifier(token: &str, vat: Option<&VatId>) -> bool {
-    vat_like(token) && vat.is_none_or(|v| VatId::parse(token).is_some_and(|t| t.same(v)))
-        || rules::lei(token).is_some()
-        || token.starts_with('+')
-        || token.starts_with("00") && PHONE.is_match(token)
-        || !dates(token).is_empty()
-}
-
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
-    // "D-70565 Stuttgart", "CH-8001 Zürich", "PL-00-950 Warszawa", "CZ-110 00 Praha": a
-    // country code, the code's digits, then the town on the same line.
-    Regex::new(r"\b(?P<code>[A-Z]{1,3}[ \-]?\d{2,5}(?:[ \-]\d{2,3})?)[ \t]+\p{Lu}\p{Ll}+")
-        .expect("valid regex")
-});
-
-/// The postcodes the text writes before a town's name, as a token of them reads (the
-/// whole code, and its part before a space).
-fn postcodes(text: &str) -> HashSet<&str> {
-    let mut out = HashSet::new();
-    for m in POSTCODE.captures_iter(text).filter_map(|c| c.name("code")) {
-        out.insert(m.as_str());
-        out.extend(m.as_str().split(' ').next());
-    }
-    out
-}
-
-/// Countries whose VAT ids carry their prefix (the EU's, with Greece as EL and Northern
-/// Ireland as XI, and the UK, Switzerland and Norway).
-const VAT_PREFIXES: &[&str] = &[
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT",
-    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI", "GB", "CHE", "NO",
-];
-
-/// Whether a token has the shape of a VAT id: a country prefix, then eight digits or more
-/// with at most spaces, dots or a dash between (Spain's and the Netherlands' letters too).
-fn vat_like(token: &str) -> bool {
-    let upper = token.trim().to_ascii_uppercase();
-    let Some(rest) = VAT_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)) else {
-        return false;
-    };
-    let digits = rest.chars().filter(char::is_ascii_digit).count();
-    let letters = rest.chars().filter(char::is_ascii_alphabetic).count();
-    digits >= 8
-        && letters <= 3
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-'))
-}
-
 /// The certificate number: in its body's format, after its label, else a number-like
 /// token that is nothing else.
 fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<String>> {
     let text = page.text();
-    let format = body.and_then(|b| FORMATS.iter().find(|(name, _)| *name == b));
+    let format = body.and_then(body_format);
     let values = page.values(Label::Number);
     // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º").
-    if let Some((_, re)) = format
+    if let Some(re) = format
         && let Some((m, q)) = values
             .iter()
             .find_map(|(v, q)| re.find(v).map(|m| (m.as_str().to_string(), *q)))
@@ -345,7 +263,7 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
             value: m,
         });
     }
-    if let Some((_, re)) = format
+    if let Some(re) = format
         && let Some(m) = re.find(&text)
     {
         let q = quality_of(page, m.as_str());
@@ -385,32 +303,6 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
         confidence: confidence(false, false, false, quality_of(page, &n)),
         value: n,
     })
-}
-
-static NUMBER_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^[A-Z0-9][A-Za-z0-9\-/.]*[A-Za-z0-9](?:\s[A-Z0-9][A-Za-z0-9\-/.]*[A-Za-z0-9]){0,3}",
-    )
-    .expect("valid regex")
-});
-
-/// The number at the start of a value: its words while they look like a number's (digits
-/// or capitals) and are not a date, so "Q-2024-0815 issued by …" and "Q-2024-0815
-/// 14.01.2024" are "Q-2024-0815".
-fn number_token(value: &str) -> Option<String> {
-    let m = NUMBER_TOKEN.find(value)?;
-    let mut words: Vec<&str> = Vec::new();
-    for w in m.as_str().split(' ') {
-        let numberish = w.chars().any(|c| c.is_ascii_digit())
-            || (w.len() <= 5 && w.chars().all(|c| c.is_ascii_uppercase()));
-        if !numberish || !dates(w).is_empty() {
-            break;
-        }
-        words.push(w);
-    }
-    let n = words.join(" ");
-    let n = n.trim_end_matches(['.', '-', '/']);
-    (!n.is_empty()).then(|| n.to_string())
 }
 
 /// The reading quality of the line that holds `needle`.

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod labels;
 pub mod limits;
 pub mod mentions;
+mod numbers;
 pub mod page;
 pub mod pdf;
 pub mod pool;
