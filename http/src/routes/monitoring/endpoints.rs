@@ -1,29 +1,24 @@
-//! Monitoring: the endpoints whose pages are watched, their scrape logs, discovery, and
-//! the health of the scheduler.
+//! Monitored endpoints: the pages watched for an organization, and scrapes on demand.
 
 use certwatch_actors::MonitoringMsg;
 use std::collections::HashMap;
 
 use certwatch_actors::outbound;
-use certwatch_store::monitoring::{
-    CertChange, DocumentSeen, Endpoint, EndpointPatch, Finding, MAX_FREQUENCY, MIN_FREQUENCY,
-    ScrapeLog,
-};
+use certwatch_store::monitoring::{Endpoint, EndpointPatch, MAX_FREQUENCY, MIN_FREQUENCY};
 use certwatch_store::rules;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
-use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::organizations::{OrganizationView, organization_view};
-use crate::extract::{Body, Query, authorization, query};
+use super::logs::ScrapeLogView;
+use crate::extract::{Body, Query};
 use crate::input::Input;
-use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::pagination::{Page, PageRequest, paginate_vec};
+use crate::routes::organizations::{OrganizationView, organization_view};
+use crate::{ApiError, State, json_reply, no_content};
 
 /// Scrape logs shown on an endpoint's detail.
 const RECENT_LOGS: usize = 5;
@@ -64,204 +59,6 @@ pub struct EndpointWrite {
     /// `HH:MM:SS`, `D HH:MM:SS` or seconds; 1 minute to 30 days.
     check_frequency: Option<String>,
     is_active: Option<bool>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FindingView {
-    /// The certificate type code of the standard named (`ISO_9001`, …).
-    pub standard: String,
-    pub certificate_number: Option<String>,
-    pub issuing_body: Option<String>,
-    pub scope: Option<String>,
-    pub issue_date: Option<NaiveDate>,
-    pub expiry_date: Option<NaiveDate>,
-    pub document_url: Option<String>,
-    pub document_hash: Option<String>,
-}
-
-impl From<Finding> for FindingView {
-    fn from(f: Finding) -> Self {
-        FindingView {
-            standard: f.standard,
-            certificate_number: f.certificate_number,
-            issuing_body: f.issuing_body,
-            scope: f.scope,
-            issue_date: f.issue_date,
-            expiry_date: f.expiry_date,
-            document_url: f.document_url,
-            document_hash: f.document_hash,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DocumentView {
-    pub url: String,
-    pub sha256: Option<String>,
-    pub bytes: u64,
-    pub error: Option<String>,
-}
-
-impl From<DocumentSeen> for DocumentView {
-    fn from(d: DocumentSeen) -> Self {
-        DocumentView {
-            url: d.url,
-            sha256: d.sha256,
-            bytes: d.bytes,
-            error: d.error,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ChangeView {
-    pub certificate_id: Uuid,
-    pub certificate_number: String,
-    /// `created` or `updated`.
-    pub action: String,
-    pub fields: Vec<String>,
-}
-
-impl From<CertChange> for ChangeView {
-    fn from(c: CertChange) -> Self {
-        ChangeView {
-            certificate_id: c.certificate_id,
-            certificate_number: c.certificate_number,
-            action: c.action,
-            fields: c.fields,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ScrapeLogView {
-    pub id: Uuid,
-    pub endpoint: Uuid,
-    pub organization: Uuid,
-    pub url: String,
-    /// SUCCESS or FAILED.
-    pub status: String,
-    /// When the check was due; null for a scrape triggered by hand.
-    pub scheduled_for: Option<DateTime<Utc>>,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    pub duration_ms: u64,
-    pub http_status: Option<u16>,
-    pub bytes: u64,
-    pub certificates_found: usize,
-    pub findings: Vec<FindingView>,
-    pub documents: Vec<DocumentView>,
-    pub changes: Vec<ChangeView>,
-    /// Findings that changed nothing, and why.
-    pub skipped: Vec<String>,
-    pub error: Option<String>,
-}
-
-impl From<ScrapeLog> for ScrapeLogView {
-    fn from(l: ScrapeLog) -> Self {
-        ScrapeLogView {
-            duration_ms: l.duration_ms(),
-            id: l.id,
-            endpoint: l.endpoint_id,
-            organization: l.organization_id,
-            url: l.url,
-            status: l.status.as_str().to_string(),
-            scheduled_for: l.scheduled_for,
-            started_at: l.started_at,
-            finished_at: l.finished_at,
-            http_status: l.http_status,
-            bytes: l.bytes,
-            certificates_found: l.findings.len(),
-            findings: l.findings.into_iter().map(FindingView::from).collect(),
-            documents: l.documents.into_iter().map(DocumentView::from).collect(),
-            changes: l.changes.into_iter().map(ChangeView::from).collect(),
-            skipped: l.skipped,
-            error: l.error,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DiscoveryStarted {
-    pub status: String,
-    /// Organizations (with a website) whose crawl started.
-    pub organizations: usize,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MonitoringHealth {
-    /// "ok", or "degraded" when an active endpoint has no running actor.
-    pub status: String,
-    pub scheduler_alive: bool,
-    pub endpoints: usize,
-    pub active: usize,
-    /// Active endpoints whose actor is running (their checks are scheduled).
-    pub scheduled: usize,
-    /// Active endpoints whose next check is due now.
-    pub due: usize,
-    /// Active endpoints whose last check failed.
-    pub failing: usize,
-    /// Seconds the most overdue check is late; null when none is due.
-    pub oldest_overdue_seconds: Option<i64>,
-    pub discoveries_running: usize,
-}
-
-pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let auth = || with_state(state).and(authorization());
-    let trigger = warp::path!("api" / "monitoring" / "endpoints" / Uuid / "trigger_scrape")
-        .and(warp::post())
-        .and(auth())
-        .then(trigger_scrape)
-        .map(done);
-    let logs = warp::path!("api" / "monitoring" / "logs")
-        .and(warp::get())
-        .and(auth())
-        .and(query())
-        .then(list_logs)
-        .map(done);
-    let log = warp::path!("api" / "monitoring" / "logs" / Uuid)
-        .and(warp::get())
-        .and(auth())
-        .then(get_log)
-        .map(done);
-    let discover_all = warp::path!("api" / "monitoring" / "discover")
-        .and(warp::post())
-        .and(auth())
-        .then(discover_all)
-        .map(done);
-    let discover_one = warp::path!("api" / "monitoring" / "discover" / Uuid)
-        .and(warp::post())
-        .and(auth())
-        .then(discover_one)
-        .map(done);
-    let health = warp::path!("api" / "monitoring" / "health")
-        .and(warp::get())
-        .and(auth())
-        .then(health)
-        .map(done);
-    trigger
-        .or(logs)
-        .unify()
-        .or(log)
-        .unify()
-        .or(discover_all)
-        .unify()
-        .or(discover_one)
-        .unify()
-        .or(health)
-        .unify()
-        .or(crud_routes!(
-            warp::path!("api" / "monitoring" / "endpoints" / ..),
-            state,
-            list_endpoints,
-            create_endpoint,
-            get_endpoint,
-            put_endpoint,
-            patch_endpoint,
-            delete_endpoint
-        ))
-        .unify()
-        .boxed()
 }
 
 fn endpoint_view(
@@ -574,7 +371,7 @@ pub async fn delete_endpoint(
     params(("id" = Uuid, Path, description = "Endpoint id")),
     security(("token" = [])),
     responses(
-        (status = 202, description = "A scrape is queued", body = super::Detail),
+        (status = 202, description = "A scrape is queued", body = crate::routes::Detail),
         (status = 400, description = "The endpoint is inactive"),
         (status = 404, description = "Not in this tenant"),
     ))]
@@ -593,146 +390,6 @@ pub async fn trigger_scrape(
         .await?;
     Ok(json_reply(
         StatusCode::ACCEPTED,
-        &super::Detail::new("Scrape queued."),
-    ))
-}
-
-#[utoipa::path(get, path = "/api/monitoring/logs/", tag = "monitoring",
-    params(
-        ("endpoint" = Option<Uuid>, Query, description = "Only this endpoint's logs"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
-    ),
-    security(("token" = [])),
-    responses((status = 200, description = "Scrape logs, newest first", body = Page<ScrapeLogView>)))]
-pub async fn list_logs(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
-    let page = PageRequest::from_query(&q)?;
-    let endpoint = q.uuid("endpoint")?;
-    let (logs, count) =
-        state
-            .store()
-            .scrape_logs(caller.tenant_id, endpoint, page.offset(), page.page_size)?;
-    page.check(count)?;
-    let rows = logs.into_iter().map(ScrapeLogView::from).collect();
-    let body = envelope(
-        page,
-        count,
-        rows,
-        &state.public_url(),
-        "/api/monitoring/logs/",
-        &q,
-    );
-    Ok(json_reply(StatusCode::OK, &body))
-}
-
-#[utoipa::path(get, path = "/api/monitoring/logs/{id}/", tag = "monitoring",
-    params(("id" = Uuid, Path, description = "Scrape log id")),
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "The log", body = ScrapeLogView),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn get_log(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
-    let log = state
-        .store()
-        .scrape_log(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &ScrapeLogView::from(log)))
-}
-
-#[utoipa::path(post, path = "/api/monitoring/discover/", tag = "monitoring",
-    security(("token" = [])),
-    responses((status = 202, description = "Crawls started for every organization with a website", body = DiscoveryStarted)))]
-pub async fn discover_all(
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
-    let ids = state
-        .store()
-        .catalog(caller.tenant_id)?
-        .read()
-        .organizations_with_website();
-    start(&state, caller.tenant_id, ids).await
-}
-
-#[utoipa::path(post, path = "/api/monitoring/discover/{organization_id}/", tag = "monitoring",
-    params(("organization_id" = Uuid, Path, description = "Organization id")),
-    security(("token" = [])),
-    responses(
-        (status = 202, description = "The crawl started", body = DiscoveryStarted),
-        (status = 400, description = "The organization has no website"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn discover_one(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
-    let org = state
-        .store()
-        .organization(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
-    if org.website.is_none() {
-        return Err(ApiError::BadRequest(
-            "The organization has no website to crawl.".into(),
-        ));
-    }
-    start(&state, caller.tenant_id, vec![id]).await
-}
-
-async fn start(
-    state: &State,
-    tenant: Uuid,
-    organizations: Vec<Uuid>,
-) -> Result<Response, ApiError> {
-    let started = state.actors.discover(tenant, organizations).await?;
-    Ok(json_reply(
-        StatusCode::ACCEPTED,
-        &DiscoveryStarted {
-            status: "queued".into(),
-            organizations: started,
-        },
-    ))
-}
-
-#[utoipa::path(get, path = "/api/monitoring/health/", tag = "monitoring",
-    security(("token" = [])),
-    responses((status = 200, description = "The caller's tenant's monitoring", body = MonitoringHealth)))]
-pub async fn health(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
-    let counts = state
-        .store()
-        .monitoring_counts(caller.tenant_id, Utc::now())?;
-    let (scheduled, discoveries_running, alive) =
-        match state.actors.monitoring(caller.tenant_id).await {
-            Ok(rt) => (rt.endpoint_actors, rt.discoveries_running, true),
-            Err(_) => (0, 0, false),
-        };
-    let scheduler_alive = alive && scheduled >= counts.active;
-    Ok(json_reply(
-        StatusCode::OK,
-        &MonitoringHealth {
-            status: if scheduler_alive { "ok" } else { "degraded" }.into(),
-            scheduler_alive,
-            endpoints: counts.endpoints,
-            active: counts.active,
-            scheduled,
-            due: counts.due,
-            failing: counts.failing,
-            oldest_overdue_seconds: counts.oldest_overdue_seconds,
-            discoveries_running,
-        },
+        &crate::routes::Detail::new("Scrape queued."),
     ))
 }
