@@ -1,0 +1,165 @@
+//! The delivery audit log: every event sent to a subscriber, its attempts, and retries.
+
+use certwatch_domain::events::EventKind;
+use certwatch_store::webhooks::{Attempt, Delivery, DeliveryStatus};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::extract::Query;
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, json_reply};
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptView {
+    pub at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// The first KiB of the receiver's answer.
+    pub response_body: String,
+}
+
+impl From<Attempt> for AttemptView {
+    fn from(a: Attempt) -> Self {
+        AttemptView {
+            at: a.at,
+            status_code: a.status_code,
+            error: a.error,
+            duration_ms: a.duration_ms,
+            response_body: a.response_body,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: Uuid,
+    pub subscriber: Uuid,
+    pub event_id: Uuid,
+    /// The `webhook-id` header of every attempt.
+    pub webhook_id: String,
+    pub event_type: String,
+    /// PENDING, SUCCESS or FAILED.
+    pub status: String,
+    pub attempt_count: usize,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The body sent: `{"type", "timestamp", "data"}`.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub attempts: Vec<AttemptView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> Self {
+        DeliveryView {
+            webhook_id: d.message_id(),
+            id: d.id,
+            subscriber: d.subscriber_id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            status: d.status.as_str().to_string(),
+            attempt_count: d.attempts.len(),
+            next_attempt_at: d.next_attempt_at,
+            payload: serde_json::from_str(&d.payload).unwrap_or(Value::Null),
+            attempts: d.attempts.into_iter().map(AttemptView::from).collect(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RetryQueued {
+    pub status: String,
+    pub delivery_id: Uuid,
+}
+
+#[utoipa::path(get, path = "/api/webhooks/deliveries/", tag = "webhooks",
+    params(
+        ("subscriber" = Option<Uuid>, Query, description = "Subscriber id"),
+        ("status" = Option<String>, Query, description = "PENDING, SUCCESS or FAILED", pattern = "^(PENDING|SUCCESS|FAILED)$"),
+        ("event_type" = Option<String>, Query, description = "e.g. certificate.created"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Deliveries, newest first, with every attempt", body = Page<DeliveryView>), (status = 400, description = "A malformed filter")))]
+pub async fn list_deliveries(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let subscriber = q.uuid("subscriber")?;
+    let status = q.parsed(
+        "status",
+        |s| DeliveryStatus::parse(&s.to_ascii_uppercase()),
+        "Must be one of PENDING, SUCCESS, FAILED.",
+    )?;
+    let event_type = q.parsed(
+        "event_type",
+        |s| EventKind::parse(s).map(|k| k.as_str().to_string()),
+        "Unknown event type.",
+    )?;
+    let deliveries = state.store().deliveries(caller.tenant_id, |d| {
+        subscriber.is_none_or(|s| d.subscriber_id == s)
+            && status.is_none_or(|s| d.status == s)
+            && event_type.as_deref().is_none_or(|t| d.event_type == t)
+    })?;
+    let views: Vec<DeliveryView> = deliveries.into_iter().map(DeliveryView::from).collect();
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), "/api/webhooks/deliveries/")?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/webhooks/deliveries/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Delivery id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The delivery with every attempt", body = DeliveryView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_delivery(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let d = state
+        .store()
+        .delivery(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &DeliveryView::from(d)))
+}
+
+#[utoipa::path(post, path = "/api/webhooks/deliveries/{id}/retry/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Delivery id")),
+    security(("token" = [])),
+    responses((status = 200, description = "Back to PENDING and delivered again", body = RetryQueued), (status = 400, description = "The delivery is not FAILED"), (status = 404, description = "Not in this tenant")))]
+pub async fn retry_delivery(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let d = state
+        .store()
+        .delivery(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    state
+        .actors
+        .retry_delivery(caller.tenant_id, d.subscriber_id, id)
+        .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &RetryQueued {
+            status: "retry_queued".into(),
+            delivery_id: id,
+        },
+    ))
+}

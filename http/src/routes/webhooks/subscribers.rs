@@ -1,0 +1,274 @@
+//! Webhook subscribers: the receivers, with the key and signing secret they trust.
+
+use certwatch_actors::WebhooksMsg;
+use certwatch_actors::outbound;
+use certwatch_store::webhooks::{Subscriber, SubscriberPatch};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::extract::{Body, Query};
+use crate::input::Input;
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, json_reply, no_content};
+
+#[derive(Serialize, ToSchema)]
+pub struct SubscriberView {
+    pub id: Uuid,
+    pub name: String,
+    pub url: String,
+    pub is_active: bool,
+    /// Sent to the receiver as `Authorization: Bearer <api_key>`.
+    pub api_key: String,
+    /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    pub signing_secret: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Subscriber> for SubscriberView {
+    fn from(s: Subscriber) -> Self {
+        SubscriberView {
+            id: s.id,
+            name: s.name,
+            url: s.url,
+            is_active: s.is_active,
+            api_key: s.api_key,
+            signing_secret: s.signing_secret,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Request body of subscriber writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct SubscriberWrite {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    /// An http(s) URL.
+    #[schema(format = "uri", min_length = 1, max_length = 2000)]
+    url: String,
+    is_active: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RotatedKey {
+    pub api_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RotatedSecret {
+    pub signing_secret: String,
+}
+
+/// Reads a subscriber body; the URL must pass the outbound address check.
+async fn subscriber_patch(
+    state: &State,
+    body: Body,
+    partial: bool,
+) -> Result<SubscriberPatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let name = input.required_text("name", 200);
+    let url = input.required_text("url", 2000);
+    let is_active = input.optional_bool("is_active");
+    input.finish()?;
+    if let Some(url) = &url {
+        outbound::check_url_resolved(url, state.config.allow_private_targets)
+            .await
+            .map_err(|e| {
+                ApiError::field("url", format!("This URL cannot receive webhooks: {e}."))
+            })?;
+    }
+    Ok(SubscriberPatch {
+        name,
+        url,
+        is_active,
+    })
+}
+
+#[utoipa::path(get, path = "/api/webhooks/subscribers/", tag = "webhooks",
+    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    security(("token" = [])),
+    responses((status = 200, description = "Subscribers, oldest first", body = Page<SubscriberView>), (status = 403, description = "Not an admin")))]
+pub async fn list_subscribers(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let views: Vec<SubscriberView> = state
+        .store()
+        .subscribers(caller.tenant_id)?
+        .into_iter()
+        .map(SubscriberView::from)
+        .collect();
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), "/api/webhooks/subscribers/")?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/webhooks/subscribers/", tag = "webhooks",
+    request_body = SubscriberWrite,
+    security(("token" = [])),
+    responses((status = 201, description = "Created with its api_key and signing_secret", body = SubscriberView), (status = 400, description = "Field errors, or a URL that may not receive webhooks")))]
+pub async fn create_subscriber(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let patch = subscriber_patch(&state, body, false).await?;
+    let sub = state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::CREATED, &SubscriberView::from(sub)))
+}
+
+#[utoipa::path(get, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscriber id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The subscriber", body = SubscriberView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_subscriber(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let sub = state
+        .store()
+        .subscriber(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &SubscriberView::from(sub)))
+}
+
+async fn edit_subscriber(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    state
+        .store()
+        .subscriber(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let patch = subscriber_patch(&state, body, partial).await?;
+    let sub = state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &SubscriberView::from(sub)))
+}
+
+#[utoipa::path(put, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscriber id")),
+    request_body = SubscriberWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Replaced", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn put_subscriber(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_subscriber(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscriber id")),
+    request_body = SubscriberWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Updated", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn patch_subscriber(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_subscriber(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscriber id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted with its subscriptions; its pending deliveries end FAILED"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_subscriber(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscriber {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-key/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscriber id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The new api_key; the old one is invalid at once", body = RotatedKey), (status = 404, description = "Not in this tenant")))]
+pub async fn rotate_key(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let sub = state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::RotateSubscriberKey {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &RotatedKey {
+            api_key: sub.api_key,
+        },
+    ))
+}
+
+#[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-signing-secret/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscriber id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The new signing_secret; for 24 h deliveries carry a signature with the previous one too", body = RotatedSecret), (status = 404, description = "Not in this tenant")))]
+pub async fn rotate_secret(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let sub = state
+        .actors
+        .tenant(caller.tenant_id, |reply| {
+            WebhooksMsg::RotateSubscriberSecret { id, reply }
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &RotatedSecret {
+            signing_secret: sub.signing_secret,
+        },
+    ))
+}

@@ -1,0 +1,205 @@
+//! Webhook subscriptions: which events go to which subscriber.
+
+use certwatch_actors::WebhooksMsg;
+use certwatch_store::webhooks::{Subscription, SubscriptionPatch};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::extract::{Body, Query};
+use crate::input::Input;
+use crate::pagination::{Page, paginate_vec};
+use crate::{ApiError, State, json_reply, no_content};
+
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    pub id: Uuid,
+    pub subscriber: Uuid,
+    pub event_types: Vec<String>,
+    pub organization: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Subscription> for SubscriptionView {
+    fn from(s: Subscription) -> Self {
+        SubscriptionView {
+            id: s.id,
+            subscriber: s.subscriber_id,
+            event_types: s.event_types,
+            organization: s.organization_id,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Request body of subscription writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct SubscriptionWrite {
+    subscriber: Uuid,
+    /// Event types, or `["*"]` for all.
+    #[schema(min_items = 1)]
+    event_types: Vec<String>,
+    /// Only events about this organization.
+    organization: Option<Uuid>,
+}
+
+fn subscription_patch(body: Body, partial: bool) -> Result<SubscriptionPatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let subscriber_id = input.required_uuid("subscriber");
+    let event_types = input.string_list("event_types");
+    let organization_id = input.optional_parsed(
+        "organization",
+        |s| s.parse::<Uuid>().ok(),
+        "Must be a valid UUID.",
+    );
+    input.finish()?;
+    Ok(SubscriptionPatch {
+        subscriber_id,
+        event_types,
+        organization_id,
+    })
+}
+
+#[utoipa::path(get, path = "/api/webhooks/subscriptions/", tag = "webhooks",
+    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    security(("token" = [])),
+    responses((status = 200, description = "Subscriptions, oldest first", body = Page<SubscriptionView>)))]
+pub async fn list_subscriptions(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let views: Vec<SubscriptionView> = state
+        .store()
+        .subscriptions(caller.tenant_id)?
+        .into_iter()
+        .map(SubscriptionView::from)
+        .collect();
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(
+            views,
+            &q,
+            &state.public_url(),
+            "/api/webhooks/subscriptions/",
+        )?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/webhooks/subscriptions/", tag = "webhooks",
+    request_body = SubscriptionWrite,
+    security(("token" = [])),
+    responses((status = 201, description = "Created", body = SubscriptionView), (status = 400, description = "Field errors: unknown event type, or a subscriber or organization not in this tenant")))]
+pub async fn create_subscription(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let patch = subscription_patch(body, false)?;
+    let s = state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::CREATED, &SubscriptionView::from(s)))
+}
+
+#[utoipa::path(get, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscription id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The subscription", body = SubscriptionView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_subscription(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    let s = state
+        .store()
+        .subscription(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &SubscriptionView::from(s)))
+}
+
+async fn edit_subscription(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    state
+        .store()
+        .subscription(caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let patch = subscription_patch(body, partial)?;
+    let s = state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &SubscriptionView::from(s)))
+}
+
+#[utoipa::path(put, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscription id")),
+    request_body = SubscriptionWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Replaced", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn put_subscription(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_subscription(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscription id")),
+    request_body = SubscriptionWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Updated", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn patch_subscription(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_subscription(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Subscription id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_subscription(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.admin(authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscription {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
