@@ -324,8 +324,7 @@ fn declare_statuses(path: &str, op: &mut Operation) {
 pub fn allowed_methods(path: &str) -> Option<String> {
     static ROUTES: std::sync::LazyLock<Vec<(Vec<String>, String)>> =
         std::sync::LazyLock::new(|| {
-            ApiDoc::openapi()
-                .paths
+            DOC.paths
                 .paths
                 .iter()
                 .map(|(template, item)| {
@@ -361,10 +360,13 @@ pub fn allowed_methods(path: &str) -> Option<String> {
 
 const SCHEMAS: &str = "#/components/schemas/";
 
+/// The document, built once: served as is, and read for each 405's `Allow`.
+static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+    std::sync::LazyLock::new(ApiDoc::openapi);
+
 pub fn route() -> BoxedFilter<(Response,)> {
-    let doc = ApiDoc::openapi();
     warp::path!("api" / "openapi.json")
         .and(warp::get())
-        .map(move || warp::reply::json(&doc).into_response())
+        .map(|| warp::reply::json(&*DOC).into_response())
         .boxed()
 }

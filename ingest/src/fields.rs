@@ -320,6 +320,33 @@ fn labelled_date(page: &Page, label: Label) -> Option<(NaiveDate, f32)> {
         .find_map(|(v, q)| dates(&v).first().map(|d| (d.date, q)))
 }
 
+/// A validity date: its value, whether its label was found, and its line's quality.
+type DateRead = (NaiveDate, bool, f32);
+
+/// Issue and expiry dates: after their labels, else as the rules for unlabelled text read
+/// them (`extract::validity`).
+fn validity(page: &Page, text: &str) -> (Option<DateRead>, Option<DateRead>) {
+    let (fallback_issue, fallback_expiry) = extract::validity(text);
+    let read = |label, fallback: Option<NaiveDate>| {
+        labelled_date(page, label)
+            .map(|(d, q)| (d, true, q))
+            .or(fallback.map(|d| (d, false, 1.0)))
+    };
+    (
+        read(Label::Issued, fallback_issue),
+        read(Label::Expires, fallback_expiry),
+    )
+}
+
+/// The scope: after its label, else after a scope phrase in running text; with its line's
+/// quality.
+fn scope(page: &Page, text: &str) -> Option<(String, f32)> {
+    page.values(Label::Scope)
+        .into_iter()
+        .next()
+        .or_else(|| extract::scope(text).map(|s| (s, 1.0)))
+}
+
 /// The certified company: the line after "… certifies that", else the company label's
 /// value, else a line carrying a legal form that is not the certification body's.
 fn company(page: &Page, body_line: Option<usize>) -> Option<(String, bool, f32)> {
@@ -402,13 +429,7 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
         .collect();
     domains.dedup();
 
-    let (fallback_issue, fallback_expiry) = extract::validity(&text);
-    let issue = labelled_date(&page, Label::Issued)
-        .map(|(d, q)| (d, true, q))
-        .or(fallback_issue.map(|d| (d, false, 1.0)));
-    let expiry = labelled_date(&page, Label::Expires)
-        .map(|(d, q)| (d, true, q))
-        .or(fallback_expiry.map(|d| (d, false, 1.0)));
+    let (issue, expiry) = validity(&page, &text);
     // Dates agree when the certificate runs forward, for at most ten years.
     let dates_agree = match (&issue, &expiry) {
         (Some((i, ..)), Some((e, ..))) => *e > *i && (*e - *i).num_days() <= 3_660,
@@ -440,11 +461,7 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
             && extract::standard_codes(next.text).is_empty())
         .then(|| clean(next.text))
     });
-    let scope = page
-        .values(Label::Scope)
-        .into_iter()
-        .next()
-        .or_else(|| extract::scope(&text).map(|s| (s, 1.0)));
+    let scope = scope(&page, &text);
     Extracted {
         certificate_type_code: codes.first().map(|c| Field {
             value: c.clone(),
@@ -495,19 +512,13 @@ pub(crate) fn mention_of_lines(standard: &str, lines: &[&str]) -> (Finding, Vec<
     let page = Page::new(lines.iter().map(|l| (*l, 1.0)).collect());
     let text = page.text();
     let body = extract::issuing_body(&text);
-    let (fallback_issue, fallback_expiry) = extract::validity(&text);
-    let date = |label| labelled_date(&page, label).map(|(d, _)| d);
+    let (issue, expiry) = validity(&page, &text);
     let finding = Finding {
         standard: standard.to_string(),
         certificate_number: number(&page, body.as_deref(), None).map(|f| f.value),
-        scope: page
-            .values(Label::Scope)
-            .into_iter()
-            .next()
-            .map(|(s, _)| s)
-            .or_else(|| extract::scope(&text)),
-        issue_date: date(Label::Issued).or(fallback_issue),
-        expiry_date: date(Label::Expires).or(fallback_expiry),
+        scope: scope(&page, &text).map(|(s, _)| s),
+        issue_date: issue.map(|(d, ..)| d),
+        expiry_date: expiry.map(|(d, ..)| d),
         issuing_body: body,
         document_url: None,
         document_hash: None,
