@@ -7,8 +7,8 @@ mod common;
 
 use std::time::Instant;
 
-use certwatch_store::edits::{CertPatch, OrgPatch};
-use certwatch_store::registry::CertStatus;
+use certwatch_domain::registry::CertStatus;
+use certwatch_domain::registry::{CertPatch, OrgPatch};
 use chrono::{Duration, Utc};
 
 const ORGS: usize = 10_000;
@@ -75,7 +75,7 @@ async fn main() {
                 }),
                 document_url: None,
             };
-            let by = certwatch_store::history::ChangedBy::User(uuid::Uuid::nil());
+            let by = certwatch_domain::history::ChangedBy::User(uuid::Uuid::nil());
             store
                 .edit_certificate(tenant, None, patch, by, now)
                 .unwrap();

@@ -11,13 +11,13 @@ use std::sync::Mutex;
 
 use certwatch_actors::bulk::check_file;
 use certwatch_corpus::{Doc, Half, SEED, SIZE};
+use certwatch_domain::bulk::{Extracted, ItemStatus, Read, decide};
 use certwatch_domain::matching::{Evidence, Resolution};
 use certwatch_domain::names::fold;
+use certwatch_domain::registry::Organization;
 use certwatch_ingest::Limits;
 use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_store::Store;
-use certwatch_store::bulk::{Extracted, ItemStatus, Read, decide};
-use certwatch_store::registry::Organization;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -111,7 +111,7 @@ fn same_text(a: &str, b: &str) -> bool {
 
 fn fields_right(ex: &Extracted, doc: &Doc, notes: &mut Vec<String>) -> usize {
     let l = &doc.label;
-    let text = |f: &Option<certwatch_store::bulk::Field<String>>| {
+    let text = |f: &Option<certwatch_domain::bulk::Field<String>>| {
         f.as_ref().map(|f| f.value.clone()).unwrap_or_default()
     };
     let checks = [

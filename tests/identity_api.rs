@@ -171,8 +171,8 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
     let data = dir.path().join("data");
     const GROUPS: usize = 300;
     with_store(&data, |store| {
+        use certwatch_domain::registry::Certificate;
         use certwatch_store::accounts::Registration;
-        use certwatch_store::registry::Certificate;
         let now = Utc::now();
         let (tenant, _) = store
             .register(
@@ -189,7 +189,7 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
             .edit_organization(
                 tenant.id,
                 None,
-                certwatch_store::edits::OrgPatch {
+                certwatch_domain::registry::OrgPatch {
                     name: Some("Supplier".into()),
                     ..Default::default()
                 },
@@ -213,7 +213,7 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
                     updated_at: at,
                     ..Certificate::new(tenant.id, org.id, iso.id, number, at)
                 };
-                let by = certwatch_store::history::ChangedBy::User(uuid::Uuid::nil());
+                let by = certwatch_domain::history::ChangedBy::User(uuid::Uuid::nil());
                 store.save_certificate(&cert, None, &[], by).unwrap();
             }
         }

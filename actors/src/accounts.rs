@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use certwatch_store::accounts::{Registration, Tenant, User};
+use certwatch_domain::accounts::{Tenant, User};
+use certwatch_store::accounts::Registration;
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};

@@ -7,10 +7,10 @@ use crate::tenant::BulkMsg;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use certwatch_domain::bulk::{Item, ItemStatus, Read};
 use certwatch_ingest::pdf;
 use certwatch_ingest::pool::{JobError, Lane};
 use certwatch_ingest::protocol::{Job, Reply};
-use certwatch_store::bulk::{Item, ItemStatus, Read};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 

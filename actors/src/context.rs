@@ -8,7 +8,7 @@ use certwatch_config::Config;
 use certwatch_store::Store;
 use uuid::Uuid;
 
-use certwatch_store::monitoring::catch_up_slot;
+use certwatch_domain::schedule::catch_up_slot;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 

@@ -7,11 +7,11 @@ use crate::tenant::RegistryMsg;
 use certwatch_domain::events::EventKind;
 use std::path::PathBuf;
 
+use certwatch_domain::events::Event;
 use certwatch_ingest::pool::Lane;
 use certwatch_ingest::protocol::{Job, Reply};
 pub use certwatch_ingest::spreadsheet::{FileKind, detect};
 use certwatch_store::import::{ImportCounts, RowError};
-use certwatch_store::registry::Event;
 use chrono::Utc;
 use uuid::Uuid;
 

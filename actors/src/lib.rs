@@ -24,6 +24,7 @@ mod mailer;
 pub mod monitoring;
 pub mod outbound;
 mod root;
+mod signing;
 mod spawn;
 mod subscriber;
 mod tenant;

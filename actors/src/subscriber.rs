@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use certwatch_store::registry::RegistryError;
-use certwatch_store::webhooks::{
+
+use crate::signing::signature_header;
+use certwatch_domain::webhooks::{
     Attempt, Delivery, DeliveryStatus, MAX_RESPONSE_BODY, Outcome, Subscriber, record_attempt,
-    signature_header,
 };
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef};

@@ -1,5 +1,42 @@
 //! What a tenant's webhooks can tell: each kind of event, named once here.
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Something that happened to the registry, kept for the webhook system to announce.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// The organization the event is about, for subscriptions narrowed to one supplier.
+    pub organization_id: Option<Uuid>,
+    /// `certificate.created`, `certificate.status_changed`, …
+    pub kind: String,
+    /// The event's `data` object, as JSON text.
+    pub data: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Event {
+    pub fn new(
+        tenant_id: Uuid,
+        organization_id: Option<Uuid>,
+        kind: EventKind,
+        data: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Event {
+        Event {
+            id: Uuid::new_v4(),
+            tenant_id,
+            organization_id,
+            kind: kind.as_str().to_string(),
+            data: data.to_string(),
+            created_at: now,
+        }
+    }
+}
+
 /// A kind of event, as subscribers see it in `type` and choose it in `event_types`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {

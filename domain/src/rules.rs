@@ -2,6 +2,22 @@
 
 use chrono::NaiveDate;
 
+/// A field refused, with the message a person reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: &str) -> FieldError {
+        FieldError {
+            field,
+            message: message.to_string(),
+        }
+    }
+}
+
 /// ISO 3166-1 alpha-2 codes (officially assigned).
 const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL \
 BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM \

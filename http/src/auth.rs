@@ -1,7 +1,7 @@
 //! `Authorization: Token <key>`: who is calling, in which tenant, with which role.
 
+use certwatch_domain::accounts::Role;
 use certwatch_store::Store;
-use certwatch_store::accounts::Role;
 use certwatch_store::secrets::{KeyHash, key_hash};
 use chrono::Utc;
 use uuid::Uuid;

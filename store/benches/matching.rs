@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use certwatch_domain::matching::{Evidence, Resolution};
 use certwatch_domain::names::{CompanyName, VatId};
+use certwatch_domain::registry::Organization;
 use certwatch_store::Store;
-use certwatch_store::registry::Organization;
 use chrono::Utc;
 use uuid::Uuid;
 

@@ -1,26 +1,13 @@
 //! `cw_` API keys of the integration API: created by tenant admins, stored as SHA-256.
 
+use certwatch_domain::accounts::{API_KEY_PREFIX, ApiKey};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use uuid::Uuid;
 
 use crate::registry::RegistryError;
 use crate::secrets::{KeyHash, key_hash, random_key};
 use crate::{Store, StoreError, encode, finish, get, keys};
-
-pub const API_KEY_PREFIX: &str = "cw_";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApiKey {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub name: String,
-    /// `cw_` and the first characters of the key, to tell keys apart.
-    pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-}
 
 /// A new key: `cw_` and 40 random alphanumeric characters.
 pub fn new_api_key() -> String {

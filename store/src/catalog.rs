@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use certwatch_domain::matching::{Evidence, Resolution, resolve};
 
-use crate::registry::{CertStatus, Certificate, Organization};
 use crate::supplier_index::SupplierIndex;
 use crate::{Store, StoreError, keys, scan};
+use certwatch_domain::registry::{CertStatus, Certificate, Organization};
 
 /// Days ahead in which an active certificate counts as "expiring".
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;

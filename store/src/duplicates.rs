@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 use sled::Transactional;
 use uuid::Uuid;
 
-use crate::bulk::Item;
-use crate::history::{ChangedBy, FieldChange, HistoryEntry, field_changes, history_key};
-use crate::registry::{Certificate, number_key};
+use certwatch_domain::bulk::Item;
+use certwatch_domain::history::{ChangedBy, FieldChange, HistoryEntry, field_changes};
+use certwatch_domain::registry::Certificate;
+
+use crate::history::history_key;
+use crate::registry::number_key;
 use crate::{Store, StoreError, encode, finish, keys, scan};
 
 /// One identity held by several certificates, newest (last updated) first.

@@ -5,178 +5,23 @@
 //! Field formats (dates, URLs, LEI, …) are checked before a patch is built; what is checked
 //! here needs the stored data: references, uniqueness, and rules across fields.
 
-use certwatch_domain::events::EventKind;
+use certwatch_domain::certificates::{certificate_events, check_dates, expiring_event};
+use certwatch_domain::history::ChangedBy;
+use certwatch_domain::registry::{
+    CertPatch, CertStatus, Certificate, CertificateType, OrgPatch, Organization, Site, SitePatch,
+    TypePatch, set,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::history::ChangedBy;
-use crate::registry::{
-    CertStatus, Certificate, CertificateType, Event, Organization, RegistryError, Site,
-    cert_event_data,
-};
-
-/// A field that is absent from the patch, set to a value, or (for optional fields) cleared.
-/// `None` = leave as is.
-pub type Change<T> = Option<T>;
+use crate::registry::RegistryError;
 
 fn invalid(field: &'static str, message: &str) -> RegistryError {
     RegistryError::Field {
         field,
         message: message.to_string(),
     }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct OrgPatch {
-    pub external_id: Change<Option<String>>,
-    pub name: Change<String>,
-    pub website: Change<Option<String>>,
-    pub lei: Change<Option<String>>,
-    pub vat: Change<Option<String>>,
-    pub country: Change<Option<String>>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct SitePatch {
-    pub organization_id: Change<Uuid>,
-    pub name: Change<String>,
-    pub address: Change<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct TypePatch {
-    pub code: Change<String>,
-    pub name: Change<String>,
-    pub description: Change<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CertPatch {
-    pub organization_id: Change<Uuid>,
-    pub certificate_type_id: Change<Uuid>,
-    pub certificate_number: Change<String>,
-    pub issuing_body: Change<String>,
-    pub scope: Change<String>,
-    pub issue_date: Change<Option<NaiveDate>>,
-    pub expiry_date: Change<Option<NaiveDate>>,
-    pub status: Change<CertStatus>,
-    pub document_url: Change<Option<String>>,
-}
-
-fn set<T>(target: &mut T, change: Change<T>) {
-    if let Some(v) = change {
-        *target = v;
-    }
-}
-
-/// Expiry must not come before issue.
-pub fn check_dates(
-    issue: Option<NaiveDate>,
-    expiry: Option<NaiveDate>,
-) -> Result<(), RegistryError> {
-    match (issue, expiry) {
-        (Some(i), Some(e)) if e < i => Err(invalid(
-            "expiry_date",
-            "The expiry date must not be before the issue date.",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The events a certificate change produces.
-pub fn certificate_events(
-    old: Option<&Certificate>,
-    new: &Certificate,
-    now: DateTime<Utc>,
-) -> Vec<Event> {
-    let tenant = new.tenant_id;
-    let org = Some(new.organization_id);
-    let data = cert_event_data(new);
-    let Some(old) = old else {
-        return vec![Event::new(
-            tenant,
-            org,
-            EventKind::CertificateCreated,
-            data,
-            now,
-        )];
-    };
-    let mut events = vec![Event::new(
-        tenant,
-        org,
-        EventKind::CertificateUpdated,
-        data.clone(),
-        now,
-    )];
-    if old.status != new.status {
-        let mut changed = data.clone();
-        changed["previous_status"] = old.status.as_str().into();
-        events.push(Event::new(
-            tenant,
-            org,
-            EventKind::CertificateStatusChanged,
-            changed,
-            now,
-        ));
-        if new.status == CertStatus::Expired {
-            events.push(Event::new(
-                tenant,
-                org,
-                EventKind::CertificateExpired,
-                data.clone(),
-                now,
-            ));
-        }
-    }
-    if old.document_hash != new.document_hash && new.document_hash.is_some() {
-        let mut changed = data;
-        changed["previous_document_hash"] = old.document_hash.clone().into();
-        events.push(Event::new(
-            tenant,
-            org,
-            EventKind::CertificateDocumentChanged,
-            changed,
-            now,
-        ));
-    }
-    events
-}
-
-/// Days before expiry at which `certificate.expiring` is announced, widest first.
-pub const EXPIRING_THRESHOLDS: [i64; 3] = [30, 7, 1];
-
-/// The `certificate.expiring` event due for `cert` on `today`, given the tightest threshold
-/// already announced, with the threshold it announces. Each threshold is announced once.
-pub fn expiring_event(
-    cert: &Certificate,
-    today: NaiveDate,
-    announced: Option<i64>,
-    now: DateTime<Utc>,
-) -> Option<(Event, i64)> {
-    if cert.status != CertStatus::Active {
-        return None;
-    }
-    let days_left = (cert.expiry_date? - today).num_days();
-    let threshold = EXPIRING_THRESHOLDS
-        .iter()
-        .rev()
-        .copied()
-        .find(|t| (0..=*t).contains(&days_left))?;
-    if announced.is_some_and(|a| a <= threshold) {
-        return None;
-    }
-    let mut data = cert_event_data(cert);
-    data["days_left"] = days_left.into();
-    data["threshold_days"] = threshold.into();
-    let event = Event::new(
-        cert.tenant_id,
-        Some(cert.organization_id),
-        EventKind::CertificateExpiring,
-        data,
-        now,
-    );
-    Some((event, threshold))
 }
 
 impl Store {
@@ -445,99 +290,6 @@ mod tests {
     use super::*;
     use crate::accounts::Registration;
     use crate::secrets::key_hash;
-
-    fn sample(expiry: &str) -> Certificate {
-        let now = Utc::now();
-        Certificate {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::new_v4(),
-            organization_id: Uuid::new_v4(),
-            certificate_type_id: Uuid::new_v4(),
-            certificate_number: "C".into(),
-            issuing_body: String::new(),
-            scope: String::new(),
-            issue_date: None,
-            expiry_date: Some(expiry.parse().unwrap()),
-            status: CertStatus::Active,
-            document_url: None,
-            source_url: None,
-            document_hash: None,
-            last_checked: None,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    #[test]
-    fn change_events_name_what_changed() {
-        let now = Utc::now();
-        let old = sample("2027-01-14");
-        let kinds = |events: Vec<Event>| events.into_iter().map(|e| e.kind).collect::<Vec<_>>();
-        assert_eq!(
-            kinds(certificate_events(None, &old, now)),
-            ["certificate.created"]
-        );
-        let mut new = old.clone();
-        new.document_hash = Some("abc".into());
-        let events = certificate_events(Some(&old), &new, now);
-        assert_eq!(events[1].kind, "certificate.document_changed");
-        assert_eq!(events[0].organization_id, Some(old.organization_id));
-        let data: serde_json::Value = serde_json::from_str(&events[1].data).unwrap();
-        assert_eq!(
-            (
-                data["document_hash"].as_str(),
-                data["previous_document_hash"].is_null()
-            ),
-            (Some("abc"), true)
-        );
-        new.status = CertStatus::Revoked;
-        let k = kinds(certificate_events(Some(&old), &new, now));
-        assert_eq!(
-            k,
-            [
-                "certificate.updated",
-                "certificate.status_changed",
-                "certificate.document_changed"
-            ]
-        );
-    }
-
-    #[test]
-    fn expiry_is_announced_once_per_threshold() {
-        let now = Utc::now();
-        let cert = sample("2027-01-31");
-        let on = |d: &str| d.parse::<NaiveDate>().unwrap();
-        assert!(
-            expiring_event(&cert, on("2026-12-31"), None, now).is_none(),
-            "31 days left"
-        );
-        let (e, t) = expiring_event(&cert, on("2027-01-01"), None, now).unwrap();
-        assert_eq!((e.kind.as_str(), t), ("certificate.expiring", 30));
-        assert!(
-            expiring_event(&cert, on("2027-01-10"), Some(30), now).is_none(),
-            "30 already announced"
-        );
-        assert_eq!(
-            expiring_event(&cert, on("2027-01-24"), Some(30), now)
-                .unwrap()
-                .1,
-            7
-        );
-        assert_eq!(
-            expiring_event(&cert, on("2027-01-30"), Some(7), now)
-                .unwrap()
-                .1,
-            1
-        );
-        assert!(expiring_event(&cert, on("2027-01-31"), Some(1), now).is_none());
-        assert!(
-            expiring_event(&cert, on("2027-02-01"), None, now).is_none(),
-            "expired, not expiring"
-        );
-        let mut revoked = cert.clone();
-        revoked.status = CertStatus::Revoked;
-        assert!(expiring_event(&revoked, on("2027-01-30"), None, now).is_none());
-    }
 
     #[tokio::test]
     async fn patches_merge_check_references_and_sweep() {

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
-use crate::registry::{CertificateType, Organization, RegistryError, text_key};
+use certwatch_domain::registry::{CertificateType, Organization};
+
+use crate::registry::{RegistryError, text_key};
 use crate::{Store, encode, finish, keys};
 
 pub use certwatch_domain::import::{Column, Columns, ImportRow, RowError, parse_row};

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bulk::{Extracted, Field, Item, ItemStatus};
 use crate::codec::{LEGACY_FORMAT, decode_legacy, format_of};
 use crate::{SCHEMA_KEY, SCHEMA_VERSION, StoreError, Trees, decode, encode, registry};
+use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 
 pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
     match meta.get(SCHEMA_KEY)? {
@@ -58,7 +58,7 @@ fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
     let mut batch = sled::Batch::default();
     for entry in trees.certificates.iter() {
         let (_, value) = entry?;
-        let cert: registry::Certificate = decode(&value)?;
+        let cert: certwatch_domain::registry::Certificate = decode(&value)?;
         batch.insert(
             registry::number_key(cert.tenant_id, &cert.certificate_number, cert.id),
             &[],
@@ -216,7 +216,7 @@ mod tests {
             let trees = store.trees();
             trees.tenants.insert(b"t", b"x").unwrap();
             trees.meta.insert(SCHEMA_KEY, &2u32.to_be_bytes()).unwrap();
-            trees.bulk_items.insert(&key, encode_legacy(&old)).unwrap();
+            trees.bulk_items.insert(key, encode_legacy(&old)).unwrap();
             store.flush().unwrap();
         }
         let store = crate::tests::open_when_free(dir.path()).await.unwrap();

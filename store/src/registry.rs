@@ -5,226 +5,18 @@
 //! record, its sled indexes and the tenant's event log in one transaction, then update the
 //! tenant's in-memory [`Catalog`](crate::catalog::Catalog) that list queries run on.
 
-use certwatch_domain::events::EventKind;
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use certwatch_domain::certificates::cert_event_data;
+use certwatch_domain::events::{Event, EventKind};
+use certwatch_domain::history::{ChangedBy, HistoryEntry, field_changes};
+use certwatch_domain::registry::{Certificate, CertificateType, Organization, Site};
+use certwatch_domain::rules::FieldError;
+use chrono::{DateTime, Utc};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, abort};
 use uuid::Uuid;
 
-use crate::history::{ChangedBy, HistoryEntry, field_changes, history_key};
+use crate::history::history_key;
 use crate::{Store, StoreError, encode, finish, get, keys, scan};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Organization {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub external_id: Option<String>,
-    pub name: String,
-    pub website: Option<String>,
-    pub lei: Option<String>,
-    pub vat: Option<String>,
-    pub country: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Organization {
-    /// A new, empty organization of `tenant`; the caller fills in its fields.
-    pub fn new(tenant_id: Uuid, now: DateTime<Utc>) -> Organization {
-        Organization {
-            id: Uuid::new_v4(),
-            tenant_id,
-            external_id: None,
-            name: String::new(),
-            website: None,
-            lei: None,
-            vat: None,
-            country: None,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Site {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub organization_id: Uuid,
-    pub name: String,
-    pub address: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CertificateType {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl CertificateType {
-    pub fn new(tenant_id: Uuid, code: String, name: String, now: DateTime<Utc>) -> CertificateType {
-        CertificateType {
-            id: Uuid::new_v4(),
-            tenant_id,
-            code,
-            name,
-            description: String::new(),
-            created_at: now,
-            updated_at: now,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum CertStatus {
-    Active,
-    Expired,
-    Revoked,
-    Pending,
-}
-
-impl CertStatus {
-    pub fn parse(s: &str) -> Option<CertStatus> {
-        match s {
-            "ACTIVE" => Some(CertStatus::Active),
-            "EXPIRED" => Some(CertStatus::Expired),
-            "REVOKED" => Some(CertStatus::Revoked),
-            "PENDING" => Some(CertStatus::Pending),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CertStatus::Active => "ACTIVE",
-            CertStatus::Expired => "EXPIRED",
-            CertStatus::Revoked => "REVOKED",
-            CertStatus::Pending => "PENDING",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Certificate {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub organization_id: Uuid,
-    pub certificate_type_id: Uuid,
-    pub certificate_number: String,
-    pub issuing_body: String,
-    pub scope: String,
-    pub issue_date: Option<NaiveDate>,
-    pub expiry_date: Option<NaiveDate>,
-    pub status: CertStatus,
-    pub document_url: Option<String>,
-    /// Set by monitoring when it found the certificate; null when entered by hand.
-    pub source_url: Option<String>,
-    pub document_hash: Option<String>,
-    /// When monitoring last saw the certificate; never set for manual entries.
-    pub last_checked: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Certificate {
-    /// A new ACTIVE certificate with only its identity set; the other fields are empty.
-    pub fn new(
-        tenant_id: Uuid,
-        organization_id: Uuid,
-        certificate_type_id: Uuid,
-        certificate_number: String,
-        now: DateTime<Utc>,
-    ) -> Certificate {
-        Certificate {
-            id: Uuid::new_v4(),
-            tenant_id,
-            organization_id,
-            certificate_type_id,
-            certificate_number,
-            issuing_body: String::new(),
-            scope: String::new(),
-            issue_date: None,
-            expiry_date: None,
-            status: CertStatus::Active,
-            document_url: None,
-            source_url: None,
-            document_hash: None,
-            last_checked: None,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    /// Whether the daily sweep should mark this certificate EXPIRED on `today`.
-    pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        self.status == CertStatus::Active && self.expiry_date.is_some_and(|d| d < today)
-    }
-}
-
-/// Something that happened to the registry, kept for the webhook system to announce.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    /// The organization the event is about, for subscriptions narrowed to one supplier.
-    pub organization_id: Option<Uuid>,
-    /// `certificate.created`, `certificate.status_changed`, …
-    pub kind: String,
-    /// The event's `data` object, as JSON text.
-    pub data: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl Event {
-    pub fn new(
-        tenant_id: Uuid,
-        organization_id: Option<Uuid>,
-        kind: EventKind,
-        data: serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Event {
-        Event {
-            id: Uuid::new_v4(),
-            tenant_id,
-            organization_id,
-            kind: kind.as_str().to_string(),
-            data: data.to_string(),
-            created_at: now,
-        }
-    }
-}
-
-/// The certificate types every new tenant starts with.
-pub const DEFAULT_TYPES: &[(&str, &str)] = &[
-    ("ISO_9001", "ISO 9001:2015 Quality management"),
-    ("ISO_14001", "ISO 14001:2015 Environmental management"),
-    ("ISO_45001", "ISO 45001:2018 Occupational health and safety"),
-    ("ISO_27001", "ISO/IEC 27001:2022 Information security"),
-    ("ISO_50001", "ISO 50001:2018 Energy management"),
-    (
-        "IATF_16949",
-        "IATF 16949:2016 Automotive quality management",
-    ),
-    ("ISCC_EU", "ISCC EU"),
-    ("ISCC_PLUS", "ISCC PLUS"),
-];
-
-pub fn default_types(tenant_id: Uuid, now: DateTime<Utc>) -> Vec<CertificateType> {
-    DEFAULT_TYPES
-        .iter()
-        .map(|(code, name)| {
-            CertificateType::new(tenant_id, code.to_string(), name.to_string(), now)
-        })
-        .collect()
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -244,6 +36,15 @@ pub enum RegistryError {
     Store(#[from] StoreError),
 }
 
+impl From<FieldError> for RegistryError {
+    fn from(e: FieldError) -> RegistryError {
+        RegistryError::Field {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
 /// `tenant ‖ text` as an index key (text is lower-cased where lookups are case-insensitive).
 pub(crate) fn text_key(tenant: Uuid, text: &str) -> Vec<u8> {
     let mut k = keys::id(tenant).to_vec();
@@ -257,41 +58,6 @@ pub(crate) fn number_key(tenant: Uuid, number: &str, cert: Uuid) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(cert.as_bytes());
     k
-}
-
-/// Which of the certificates sharing a number (several types can) an integration asking
-/// "is this certificate valid?" is answered with: the one valid longest, then the one
-/// changed last.
-pub fn current_certificate(found: &[Certificate]) -> Option<&Certificate> {
-    found.iter().max_by_key(|c| (c.expiry_date, c.updated_at))
-}
-
-/// The fields a person or a reading can change that differ between two versions of a
-/// certificate.
-pub fn changed_fields(old: &Certificate, new: &Certificate) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let mut check = |differs: bool, name: &'static str| {
-        if differs {
-            out.push(name);
-        }
-    };
-    check(old.organization_id != new.organization_id, "organization");
-    check(
-        old.certificate_type_id != new.certificate_type_id,
-        "certificate_type",
-    );
-    check(
-        old.certificate_number != new.certificate_number,
-        "certificate_number",
-    );
-    check(old.issuing_body != new.issuing_body, "issuing_body");
-    check(old.scope != new.scope, "scope");
-    check(old.issue_date != new.issue_date, "issue_date");
-    check(old.expiry_date != new.expiry_date, "expiry_date");
-    check(old.status != new.status, "status");
-    check(old.document_url != new.document_url, "document_url");
-    check(old.document_hash != new.document_hash, "document_hash");
-    out
 }
 
 /// An encoded entry, ready to insert.
@@ -841,7 +607,7 @@ impl Store {
         &self,
         tenant: Uuid,
         on: bool,
-    ) -> Result<crate::accounts::Tenant, RegistryError> {
+    ) -> Result<certwatch_domain::accounts::Tenant, RegistryError> {
         let mut t = self.tenant(tenant)?.ok_or(RegistryError::NotFound)?;
         t.public_listing = on;
         self.trees()
@@ -849,58 +615,5 @@ impl Store {
             .insert(keys::id(tenant), encode(&t))
             .map_err(StoreError::from)?;
         Ok(t)
-    }
-}
-
-/// What a certificate event carries: enough for a receiver to act without calling back.
-pub fn cert_event_data(c: &Certificate) -> serde_json::Value {
-    serde_json::json!({
-        "id": c.id,
-        "organization_id": c.organization_id,
-        "certificate_type_id": c.certificate_type_id,
-        "certificate_number": c.certificate_number,
-        "status": c.status.as_str(),
-        "issue_date": c.issue_date,
-        "expiry_date": c.expiry_date,
-        "document_hash": c.document_hash,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cert(number: &str, expiry: Option<&str>, updated: &str) -> Certificate {
-        let mut c = Certificate::new(
-            Uuid::nil(),
-            Uuid::nil(),
-            Uuid::new_v4(),
-            number.into(),
-            updated.parse().unwrap(),
-        );
-        c.expiry_date = expiry.map(|d| d.parse().unwrap());
-        c
-    }
-
-    #[test]
-    fn the_current_certificate_is_valid_longest_then_changed_last() {
-        let old = cert("Q-1", Some("2026-01-01"), "2026-11-01T00:00:00Z");
-        let renewed = cert("Q-1", Some("2029-01-01"), "2025-01-01T00:00:00Z");
-        let touched = cert("q 1", Some("2029-01-01"), "2026-06-01T00:00:00Z");
-        let undated = cert("Q1", None, "2026-11-20T00:00:00Z");
-        let all = [old, renewed, touched.clone(), undated];
-        assert_eq!(current_certificate(&all).map(|c| c.id), Some(touched.id));
-        assert!(current_certificate(&[]).is_none());
-    }
-
-    #[test]
-    fn changed_fields_name_what_differs() {
-        let a = cert("Q-1", Some("2026-01-01"), "2026-11-01T00:00:00Z");
-        let mut b = a.clone();
-        b.expiry_date = Some("2029-01-01".parse().unwrap());
-        b.scope = "Machining".into();
-        b.last_checked = Some(b.updated_at);
-        assert_eq!(changed_fields(&a, &b), ["scope", "expiry_date"]);
-        assert!(changed_fields(&a, &a).is_empty());
     }
 }

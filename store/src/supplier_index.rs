@@ -10,7 +10,7 @@ use certwatch_domain::matching::{Evidence, Supplier, WordCounts, overlap};
 use certwatch_domain::names::{CompanyName, VatId, domain};
 use uuid::Uuid;
 
-use crate::registry::Organization;
+use certwatch_domain::registry::Organization;
 
 /// Candidates a document is compared with at most, the best by shared words first.
 const MAX_CANDIDATES: usize = 64;

@@ -5,7 +5,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
-use certwatch_store::monitoring::normalize_url;
+use certwatch_domain::monitoring::normalize_url;
 use reqwest::Url;
 
 use certwatch_ingest::score::{MIN_SCORE, QUALITY_WORDS, mentions_certificates};

@@ -8,7 +8,7 @@ use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 use std::time::Duration;
 
-use certwatch_store::monitoring::{Endpoint, ScrapeReport};
+use certwatch_domain::monitoring::{Endpoint, ScrapeReport};
 use certwatch_store::registry::RegistryError;
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr};

@@ -2,10 +2,10 @@
 //! the document lane, each turn fair between tenants. A page or document that makes its
 //! reader overrun a limit is a clear error, never the server's problem.
 
+use certwatch_domain::monitoring::Mention;
 use certwatch_ingest::pool::Lane;
 use certwatch_ingest::protocol::{Job, PageReading, Reply};
 use certwatch_ingest::robots::RobotsReading;
-use certwatch_store::monitoring::Mention;
 use reqwest::Url;
 use uuid::Uuid;
 

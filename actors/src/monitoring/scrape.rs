@@ -2,9 +2,9 @@
 //! hash the certificate documents it links to and read theirs. The result is a report for
 //! the tenant actor to apply; nothing here writes.
 
+use certwatch_domain::monitoring::{DocumentSeen, Finding, Mention, ScrapeReport};
 use certwatch_ingest::page::Link;
 use certwatch_ingest::pdf;
-use certwatch_store::monitoring::{DocumentSeen, Finding, Mention, ScrapeReport};
 use certwatch_store::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

@@ -1,11 +1,12 @@
 //! Who may act in the tenant: login and API tokens, invitations, members and their roles,
 //! the public listing, and the integration API's keys.
 
-use certwatch_store::accounts::{
-    Acceptor, AccountError, INVITATION_TTL_DAYS, Invitation, InvitationStatus, Membership, Role,
-    Tenant, Token, TokenKind, User, key_prefix,
+use certwatch_domain::accounts::ApiKey;
+use certwatch_domain::accounts::{
+    INVITATION_TTL_DAYS, Invitation, InvitationStatus, Membership, Role, Tenant, Token, TokenKind,
+    User, key_prefix,
 };
-use certwatch_store::api_keys::ApiKey;
+use certwatch_store::accounts::{Acceptor, AccountError};
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
 use chrono::{DateTime, Duration, Utc};
 use ractor::ActorProcessingErr;

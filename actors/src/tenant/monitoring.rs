@@ -3,7 +3,7 @@
 
 use std::time::Duration as StdDuration;
 
-use certwatch_store::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
+use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
 use certwatch_store::registry::RegistryError;
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};

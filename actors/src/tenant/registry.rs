@@ -1,10 +1,11 @@
 //! The supplier registry: organizations, sites, certificate types and certificates, the
 //! daily expiry sweep, spreadsheet imports and the events of features without a record.
 
-use certwatch_store::edits::{CertPatch, OrgPatch, SitePatch, TypePatch};
-use certwatch_store::history::ChangedBy;
+use certwatch_domain::events::Event;
+use certwatch_domain::history::ChangedBy;
+use certwatch_domain::registry::{CertPatch, OrgPatch, SitePatch, TypePatch};
+use certwatch_domain::registry::{Certificate, CertificateType, Organization, Site};
 use certwatch_store::import::{ImportCounts, ImportRow};
-use certwatch_store::registry::{Certificate, CertificateType, Event, Organization, Site};
 use chrono::{DateTime, Duration, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;

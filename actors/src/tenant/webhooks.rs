@@ -1,7 +1,7 @@
 //! Webhook subscribers and their subscriptions. A subscriber's deliveries belong to its
 //! own actor (under the delivery supervisor), told to reload once a change is durable.
 
-use certwatch_store::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
+use certwatch_domain::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
 use chrono::{DateTime, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;

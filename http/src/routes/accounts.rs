@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use certwatch_actors::AccountsMsg;
-use certwatch_store::accounts::normalize_email;
+use certwatch_domain::accounts::normalize_email;
 use certwatch_store::password_policy::password_errors;
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! `cw_` keys for the integration API, managed by tenant admins.
 
 use certwatch_actors::AccessMsg;
-use certwatch_store::api_keys::ApiKey;
+use certwatch_domain::accounts::ApiKey;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -4,7 +4,7 @@ use certwatch_actors::BulkMsg;
 use std::collections::HashSet;
 
 use certwatch_actors::bulk::{self, MAX_FILE_BYTES};
-use certwatch_store::bulk::{
+use certwatch_domain::bulk::{
     Batch, BatchCounts, BatchStatus, Confirmation, Extracted, Field, Item, ItemStatus,
 };
 use certwatch_store::rules;

@@ -1,7 +1,7 @@
 //! `GET /api/certificates/{id}/history/`: every change to a certificate — when, by whom,
 //! which fields from what to what — newest first.
 
-use certwatch_store::history::{FieldChange, HistoryEntry};
+use certwatch_domain::history::{FieldChange, HistoryEntry};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,8 +1,8 @@
 //! Certificate types: ISO_9001 and friends. Codes are unique per tenant.
 
 use certwatch_actors::RegistryMsg;
-use certwatch_store::edits::TypePatch;
-use certwatch_store::registry::CertificateType;
+use certwatch_domain::registry::CertificateType;
+use certwatch_domain::registry::TypePatch;
 use certwatch_store::rules;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -4,9 +4,9 @@ use certwatch_actors::RegistryMsg;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use certwatch_domain::registry::CertPatch;
+use certwatch_domain::registry::{CertStatus, Certificate};
 use certwatch_store::catalog::{CertOrder, CertQuery};
-use certwatch_store::edits::CertPatch;
-use certwatch_store::registry::{CertStatus, Certificate};
 use certwatch_store::rules;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;

@@ -6,7 +6,8 @@
 use certwatch_actors::AccessMsg;
 use std::net::SocketAddr;
 
-use certwatch_store::accounts::{Acceptor, Invitation, Role};
+use certwatch_domain::accounts::{Invitation, Role};
+use certwatch_store::accounts::Acceptor;
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! Members of the caller's tenant (admin only). A member's id is their user id.
 
 use certwatch_actors::AccessMsg;
-use certwatch_store::accounts::Membership;
+use certwatch_domain::accounts::Membership;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

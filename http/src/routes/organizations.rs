@@ -1,9 +1,9 @@
 //! Organizations (the suppliers) and their sites.
 
 use certwatch_actors::RegistryMsg;
+use certwatch_domain::registry::{OrgPatch, SitePatch};
+use certwatch_domain::registry::{Organization, Site};
 use certwatch_store::catalog::{OrgOrder, OrgQuery};
-use certwatch_store::edits::{OrgPatch, SitePatch};
-use certwatch_store::registry::{Organization, Site};
 use certwatch_store::rules;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! The caller's tenant and its settings (`public_listing` opts into the public search).
 
 use certwatch_actors::AccessMsg;
-use certwatch_store::accounts::Tenant;
+use certwatch_domain::accounts::Tenant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

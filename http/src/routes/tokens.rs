@@ -2,7 +2,7 @@
 
 use certwatch_actors::AccessMsg;
 use certwatch_actors::IssuedToken;
-use certwatch_store::accounts::{Token, TokenKind};
+use certwatch_domain::accounts::{Token, TokenKind};
 use certwatch_store::rules;
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};

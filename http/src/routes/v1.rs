@@ -2,8 +2,8 @@
 //! procurement systems, with a `cw_` key and a per-tenant rate limit.
 
 use certwatch_actors::AccessMsg;
-use certwatch_store::api_keys::API_KEY_PREFIX;
-use certwatch_store::registry::{CertStatus, Certificate};
+use certwatch_domain::accounts::API_KEY_PREFIX;
+use certwatch_domain::registry::{CertStatus, Certificate};
 use certwatch_store::secrets::key_hash;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use percent_encoding::percent_decode_str;
@@ -141,7 +141,7 @@ async fn lookup(
         .store()
         .certificates_by_number(tenant, number.trim())
         .map_err(|e| (ApiError::from(e), Some(remaining)))?;
-    let current = certwatch_store::registry::current_certificate(&found)
+    let current = certwatch_domain::certificates::current_certificate(&found)
         .ok_or((ApiError::NotFound, Some(remaining)))?;
     Ok((certificate_status(current, now.date_naive()), remaining))
 }

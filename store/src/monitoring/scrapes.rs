@@ -11,13 +11,17 @@ use uuid::Uuid;
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
-use super::{
-    CertChange, Endpoint, Finding, LOGS_KEPT_PER_ENDPOINT, Plan, ScrapeLog, ScrapeReport,
-    ScrapeStatus, adaptive_frequency, failure_backoff, merge_findings, plan_findings, time_key,
-    to_chrono, untied,
+use certwatch_domain::certificates::certificate_events;
+use certwatch_domain::events::Event;
+use certwatch_domain::findings::{Plan, merge_findings, plan_findings, untied};
+use certwatch_domain::monitoring::{
+    CertChange, Endpoint, Finding, LOGS_KEPT_PER_ENDPOINT, ScrapeLog, ScrapeReport, ScrapeStatus,
 };
-use crate::edits::certificate_events;
-use crate::registry::{Certificate, Event, RegistryError};
+use certwatch_domain::registry::Certificate;
+use certwatch_domain::schedule::{adaptive_frequency, failure_backoff, to_chrono};
+
+use super::time_key;
+use crate::registry::RegistryError;
 use crate::{Store, StoreError, encode, finish, get, keys};
 
 impl Store {
@@ -51,13 +55,15 @@ impl Store {
             let tied: Vec<Finding> = report
                 .mentions
                 .iter()
-                .filter_map(|m| match untied(m, org, &catalog.read()) {
-                    Some(why) => {
-                        skipped.push(why);
-                        None
-                    }
-                    None => Some(m.finding.clone()),
-                })
+                .filter_map(
+                    |m| match untied(m, org, |e| catalog.read().resolve_supplier(e)) {
+                        Some(why) => {
+                            skipped.push(why);
+                            None
+                        }
+                        None => Some(m.finding.clone()),
+                    },
+                )
                 .collect();
             let findings = merge_findings(tied);
             let mut held_elsewhere = HashSet::new();
@@ -105,7 +111,7 @@ impl Store {
                     &cert,
                     previous.as_ref(),
                     &events,
-                    crate::history::ChangedBy::Scrape(endpoint),
+                    certwatch_domain::history::ChangedBy::Scrape(endpoint),
                 )?;
                 self.after_certificate_saved(previous.as_ref(), &cert, now)?;
                 if !unchanged {

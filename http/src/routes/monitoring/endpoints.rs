@@ -4,7 +4,8 @@ use certwatch_actors::MonitoringMsg;
 use std::collections::HashMap;
 
 use certwatch_actors::outbound;
-use certwatch_store::monitoring::{Endpoint, EndpointPatch, MAX_FREQUENCY, MIN_FREQUENCY};
+use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
+use certwatch_domain::schedule::{MAX_FREQUENCY, MIN_FREQUENCY};
 use certwatch_store::rules;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

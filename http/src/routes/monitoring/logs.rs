@@ -1,6 +1,6 @@
 //! Scrape logs: what each check of an endpoint found, changed, skipped and fetched.
 
-use certwatch_store::monitoring::{CertChange, DocumentSeen, Finding, ScrapeLog};
+use certwatch_domain::monitoring::{CertChange, DocumentSeen, Finding, ScrapeLog};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,7 +1,7 @@
 //! The delivery audit log: every event sent to a subscriber, its attempts, and retries.
 
 use certwatch_domain::events::EventKind;
-use certwatch_store::webhooks::{Attempt, Delivery, DeliveryStatus};
+use certwatch_domain::webhooks::{Attempt, Delivery, DeliveryStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;

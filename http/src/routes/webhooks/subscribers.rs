@@ -2,7 +2,7 @@
 
 use certwatch_actors::WebhooksMsg;
 use certwatch_actors::outbound;
-use certwatch_store::webhooks::{Subscriber, SubscriberPatch};
+use certwatch_domain::webhooks::{Subscriber, SubscriberPatch};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,7 +1,7 @@
 //! Webhook subscriptions: which events go to which subscriber.
 
 use certwatch_actors::WebhooksMsg;
-use certwatch_store::webhooks::{Subscription, SubscriptionPatch};
+use certwatch_domain::webhooks::{Subscription, SubscriptionPatch};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -66,18 +66,18 @@ pub fn catch_up_slot(
     }
 }
 
-pub(super) fn secs(s: u64) -> Duration {
+pub fn secs(s: u64) -> Duration {
     Duration::seconds(s.min(i64::MAX as u64) as i64)
 }
 
-pub(super) fn to_chrono(d: StdDuration) -> Duration {
+pub fn to_chrono(d: StdDuration) -> Duration {
     secs(d.as_secs())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{cert, day};
     use super::*;
+    use crate::testing::{cert, day};
     use uuid::Uuid;
 
     #[test]

@@ -4,12 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use certwatch_domain::matching::{Evidence, Resolution};
-use certwatch_domain::names::CompanyName;
+use crate::matching::{Evidence, Resolution};
+use crate::names::CompanyName;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Finding, Mention};
+use crate::reading::{Finding, Mention};
 use crate::registry::{CertStatus, Certificate};
 
 /// Findings of one scrape merged: a page row and the PDF it links to that name the same
@@ -55,7 +55,11 @@ pub fn merge_findings(findings: Vec<Finding>) -> Vec<Finding> {
 /// confidence, or a holder the tenant's registry does not resolve to `org` itself (a
 /// group company, a customer in a news item). A mention that names no holder is the
 /// site's own, and the site is the organization's.
-pub fn untied(mention: &Mention, org: Uuid, catalog: &crate::catalog::Catalog) -> Option<String> {
+pub fn untied(
+    mention: &Mention,
+    org: Uuid,
+    resolve: impl Fn(&Evidence) -> Resolution<Uuid>,
+) -> Option<String> {
     let f = &mention.finding;
     let what = match &f.certificate_number {
         Some(n) => format!("{} {n}", f.standard),
@@ -72,7 +76,7 @@ pub fn untied(mention: &Mention, org: Uuid, catalog: &crate::catalog::Catalog) -
             name: Some(CompanyName::parse(holder)),
             ..Evidence::default()
         };
-        match catalog.resolve_supplier(&evidence) {
+        match resolve(&evidence) {
             Resolution::Matched { id, .. } if id == org => {}
             Resolution::Matched { .. } => {
                 return Some(format!("{what}: it is given to {holder}, another supplier"));
@@ -275,8 +279,8 @@ fn apply_finding(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{cert, day};
     use super::*;
+    use crate::testing::{cert, day};
 
     fn finding(standard: &str, number: Option<&str>, expiry: Option<&str>) -> Finding {
         Finding {
