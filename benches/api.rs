@@ -11,6 +11,7 @@
 
 mod common;
 
+use certwatch_store::tables;
 use serde_json::json;
 
 #[tokio::main]
@@ -94,11 +95,7 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let ty = b
-        .server
-        .actors
-        .store()
-        .certificate_type_by_code(b.tenant, "ISCC_EU")
+    let ty = tables::cert_types::by_code(b.server.actors.store(), b.tenant, "ISCC_EU")
         .unwrap()
         .unwrap()
         .id;

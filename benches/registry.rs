@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use certwatch_domain::registry::CertStatus;
 use certwatch_domain::registry::{CertPatch, OrgPatch};
+use certwatch_store::{certificates, organizations, tables};
 use chrono::{Duration, Utc};
 
 const ORGS: usize = 10_000;
@@ -35,27 +36,26 @@ async fn main() {
     let types: Vec<_> = CODES
         .iter()
         .map(|c| {
-            store
-                .certificate_type_by_code(tenant, c)
+            tables::cert_types::by_code(&store, tenant, c)
                 .unwrap()
                 .unwrap()
                 .id
         })
         .collect();
     for o in 0..ORGS {
-        let org = store
-            .edit_organization(
-                tenant,
-                None,
-                OrgPatch {
-                    external_id: Some(Some(format!("SUP-{o:05}"))),
-                    name: Some(format!("Supplier {o:05} GmbH")),
-                    country: Some(Some(COUNTRIES[o % COUNTRIES.len()].to_string())),
-                    ..Default::default()
-                },
-                now,
-            )
-            .unwrap();
+        let org = organizations::edit(
+            &store,
+            tenant,
+            None,
+            OrgPatch {
+                external_id: Some(Some(format!("SUP-{o:05}"))),
+                name: Some(format!("Supplier {o:05} GmbH")),
+                country: Some(Some(COUNTRIES[o % COUNTRIES.len()].to_string())),
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
         for c in 0..CERTS_PER_ORG {
             let n = o * CERTS_PER_ORG + c;
             // Expiry dates spread from a year ago to three years ahead.
@@ -76,9 +76,7 @@ async fn main() {
                 document_url: None,
             };
             let by = certwatch_domain::history::ChangedBy::User(uuid::Uuid::nil());
-            store
-                .edit_certificate(tenant, None, patch, by, now)
-                .unwrap();
+            certificates::edit(&store, tenant, None, patch, by, now).unwrap();
         }
     }
     store.commit().await.unwrap();

@@ -18,6 +18,7 @@ use certwatch_domain::registry::Organization;
 use certwatch_ingest::Limits;
 use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_store::Store;
+use certwatch_store::organizations;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -174,9 +175,7 @@ fn main() {
         org.vat = c.vat.map(String::from);
         org.website = c.website.map(String::from);
         org.lei = certwatch_corpus::lei_of(c.name).map(String::from);
-        store
-            .save_organization(&org)
-            .expect("the supplier is saved");
+        organizations::save(&store, &org).expect("the supplier is saved");
         names.insert(org.id, c.name.to_string());
     }
     let catalog = store.catalog(tenant).expect("the catalog loads");

@@ -8,6 +8,7 @@ use certwatch_actors::Actors;
 use certwatch_config::Config;
 use certwatch_http::AppState;
 use certwatch_store::Store;
+use certwatch_store::duplicates;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -32,8 +33,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
 
     let store = Store::open(&config.data_dir)
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
-    let duplicates: usize = store
-        .duplicate_certificates()?
+    let duplicates: usize = duplicates::find(&store)?
         .iter()
         .map(|g| g.certificates.len() - 1)
         .sum();
@@ -90,7 +90,7 @@ pub fn doctor(
             data_dir.display()
         )
     })?;
-    let groups = store.duplicate_certificates()?;
+    let groups = duplicates::find(&store)?;
     writeln!(
         out,
         "{} group(s) of certificates share a type and number",
@@ -115,7 +115,7 @@ pub fn doctor(
             )?;
         }
         if merge {
-            let kept = store.merge_duplicates(group)?;
+            let kept = duplicates::merge(&store, group)?;
             writeln!(out, "  merged into {}", kept.id)?;
         }
     }

@@ -737,8 +737,7 @@ async fn endpoint_actors_outlive_a_failure_of_their_tenant_actor() {
     record.extend_from_slice(member.as_bytes());
     let store = server.actors.store();
     store
-        .trees()
-        .memberships
+        .tree(certwatch_store::trees::Tree::Memberships)
         .insert(record, vec![1u8, 0xff, 0xff])
         .unwrap();
     let failed = s

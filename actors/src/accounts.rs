@@ -7,6 +7,7 @@ use std::sync::Arc;
 use certwatch_domain::accounts::{Tenant, User};
 use certwatch_store::accounts::Registration;
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use certwatch_store::{accounts, tables};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
@@ -71,7 +72,7 @@ impl Actor for Accounts {
                     organization_name,
                     verification: key_hash(&key),
                 };
-                let result = crash_on_store_error(store.register(registration, now))?;
+                let result = crash_on_store_error(accounts::register(store, registration, now))?;
                 let ctx = ctx.clone();
                 reply_when_durable_then(store, reply, result, move |(tenant, user)| {
                     ctx.send_mail(mail::verification(
@@ -83,15 +84,15 @@ impl Actor for Accounts {
                 });
             }
             AccountsMsg::VerifyEmail { token, reply } => {
-                let result = crash_on_store_error(store.verify_email(&token, now))?;
+                let result = crash_on_store_error(accounts::verify_email(store, &token, now))?;
                 reply_when_durable(store, reply, result);
             }
             AccountsMsg::ResendVerification { email, reply } => {
-                let user = store.user_by_email(&email)?.filter(|u| !u.is_active);
+                let user = tables::users::by_email(store, &email)?.filter(|u| !u.is_active);
                 match user {
                     Some(user) => {
                         let key = new_token_key();
-                        store.add_verification(user.id, &key_hash(&key), now)?;
+                        accounts::add_verification(store, user.id, &key_hash(&key), now)?;
                         let ctx = ctx.clone();
                         reply_when_durable_then(store, reply, Ok(()), move |_| {
                             ctx.send_mail(mail::verification(

@@ -3,6 +3,8 @@
 //! fields extracted) and each item handed to the tenant actor to match and file. A batch
 //! is worked through by its own actor; unfinished batches resume at start.
 
+use certwatch_store::tables;
+
 use crate::tenant::BulkMsg;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -172,9 +174,7 @@ impl Actor for BatchActor {
         myself: ActorRef<BatchMsg>,
         (ctx, tenant, batch): (Arc<Context>, Uuid, Uuid),
     ) -> Result<BatchState, ActorProcessingErr> {
-        let queue = ctx
-            .store
-            .items_of(tenant, batch)?
+        let queue = tables::bulk_items::of_batch(&ctx.store, tenant, batch)?
             .into_iter()
             .filter(|i| i.status == ItemStatus::Pending)
             .collect();

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use certwatch_store::accounts::AccountError;
-use certwatch_store::registry::RegistryError;
+use certwatch_store::AccountError;
+use certwatch_store::RegistryError;
 use certwatch_store::{Store, StoreError};
 use ractor::rpc::CallResult;
 use ractor::{ActorRef, Message, RpcReplyPort};

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use certwatch_store::tables;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
@@ -96,7 +97,7 @@ impl Actor for DeliverySupervisor {
         myself: ActorRef<DeliverySupervisorMsg>,
         state: &mut DeliveryState,
     ) -> Result<(), ActorProcessingErr> {
-        for sub in state.ctx.store.all_subscribers()? {
+        for sub in tables::subscribers::all(&state.ctx.store)? {
             Self::ensure(&myself, state, sub.tenant_id, sub.id).await;
         }
         Ok(())
@@ -134,7 +135,7 @@ impl Actor for DeliverySupervisor {
                     let _ = actor.cast(SubscriberMsg::Retry { delivery, reply });
                 }
                 None => {
-                    let _ = reply.send(Err(certwatch_store::registry::RegistryError::Refused(
+                    let _ = reply.send(Err(certwatch_store::RegistryError::Refused(
                         "The delivery's subscriber no longer exists.".into(),
                     )
                     .into()));

@@ -35,8 +35,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use certwatch_config::Config;
+use certwatch_store::AccountError;
 use certwatch_store::Store;
-use certwatch_store::accounts::AccountError;
 use ractor::{Actor, ActorRef, ActorStatus};
 use uuid::Uuid;
 

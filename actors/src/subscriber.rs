@@ -2,12 +2,14 @@
 //! are stored, attempts them (a few at a time, so one slow receiver only ever holds up its
 //! own queue), records every attempt, and sets its own timer for the next one due.
 
+use certwatch_store::tables;
+
 use crate::tenant::WebhooksMsg;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use certwatch_store::registry::RegistryError;
+use certwatch_store::RegistryError;
 
 use crate::signing::signature_header;
 use certwatch_domain::webhooks::{
@@ -59,9 +61,7 @@ impl Actor for SubscriberActor {
         myself: ActorRef<SubscriberMsg>,
         (ctx, tenant, id): (Arc<Context>, Uuid, Uuid),
     ) -> Result<SubscriberState, ActorProcessingErr> {
-        let sub = ctx
-            .store
-            .subscriber(tenant, id)?
+        let sub = tables::subscribers::get(&ctx.store, tenant, id)?
             .ok_or_else(|| format!("subscriber {id} is gone"))?;
         myself.cast(SubscriberMsg::Wake)?;
         Ok(SubscriberState {
@@ -81,13 +81,15 @@ impl Actor for SubscriberActor {
         let store = state.ctx.store.clone();
         match msg {
             SubscriberMsg::Wake => {}
-            SubscriberMsg::Reload => match store.subscriber(state.sub.tenant_id, state.sub.id)? {
-                Some(sub) => state.sub = sub,
-                None => {
-                    myself.stop(Some("subscriber deleted".into()));
-                    return Ok(());
+            SubscriberMsg::Reload => {
+                match tables::subscribers::get(&store, state.sub.tenant_id, state.sub.id)? {
+                    Some(sub) => state.sub = sub,
+                    None => {
+                        myself.stop(Some("subscriber deleted".into()));
+                        return Ok(());
+                    }
                 }
-            },
+            }
             SubscriberMsg::Done { delivery, outcome } => {
                 let mut delivery = *delivery;
                 state.in_flight.remove(&delivery.id);
@@ -100,7 +102,7 @@ impl Actor for SubscriberActor {
                     &state.ctx.config.webhook_retry_schedule,
                     jitter,
                 );
-                store.update_delivery(&delivery, previous_due)?;
+                tables::deliveries::update(&store, &delivery, previous_due)?;
                 tokio::spawn(async move { store.commit().await });
                 if gone {
                     // The receiver said 410 Gone: its owner deactivates it.
@@ -113,7 +115,7 @@ impl Actor for SubscriberActor {
                 }
             }
             SubscriberMsg::Retry { delivery, reply } => {
-                let result = match store.delivery(state.sub.tenant_id, delivery)? {
+                let result = match tables::deliveries::get(&store, state.sub.tenant_id, delivery)? {
                     None => Err(RegistryError::NotFound),
                     Some(d) if d.status != DeliveryStatus::Failed => Err(RegistryError::Refused(
                         "Only FAILED deliveries can be retried.".into(),
@@ -123,7 +125,7 @@ impl Actor for SubscriberActor {
                         d.next_attempt_at = Some(Utc::now());
                         // A manual retry gets the whole schedule again; history stays.
                         d.round_start = d.attempts.len();
-                        store.update_delivery(&d, None)?;
+                        tables::deliveries::update(&store, &d, None)?;
                         Ok(())
                     }
                 };
@@ -145,10 +147,8 @@ fn pump(
     }
     let now = Utc::now();
     let room = MAX_IN_FLIGHT.saturating_sub(state.in_flight.len());
-    let (due, next) = state
-        .ctx
-        .store
-        .due_deliveries(state.sub.id, now, room, &state.in_flight)?;
+    let (due, next) =
+        tables::deliveries::due(&state.ctx.store, state.sub.id, now, room, &state.in_flight)?;
     for delivery in due {
         state.in_flight.insert(delivery.id);
         let (client, sub, me) = (

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use certwatch_store::tables;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
@@ -46,7 +47,7 @@ impl TenantSupervisor {
         if let Some(actor) = state.tenants.get(&tenant) {
             return Ok(Some(actor.clone()));
         }
-        if state.ctx.store.tenant(tenant)?.is_none() {
+        if tables::tenants::get(&state.ctx.store, tenant)?.is_none() {
             return Ok(None);
         }
         let name = state.ctx.tenant_name(tenant);
@@ -86,7 +87,7 @@ impl Actor for TenantSupervisor {
         myself: ActorRef<TenantSupervisorMsg>,
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
-        for tenant in state.ctx.store.tenant_ids()? {
+        for tenant in tables::tenants::ids(&state.ctx.store)? {
             Self::spawn_tenant(&myself, state, tenant).await?;
         }
         tracing::info!(tenants = state.tenants.len(), "tenant actors started");

@@ -3,6 +3,7 @@
 use certwatch_domain::accounts::Role;
 use certwatch_store::Store;
 use certwatch_store::secrets::{KeyHash, key_hash};
+use certwatch_store::tables;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -44,14 +45,13 @@ pub fn authenticate(store: &Store, header: Option<&str>) -> Result<Caller, ApiEr
         })?;
     let hash = key_hash(key);
     let invalid = || ApiError::Unauthorized("Invalid token.".into());
-    let token = store.token(&hash)?.ok_or_else(invalid)?;
+    let token = tables::tokens::get(store, &hash)?.ok_or_else(invalid)?;
     if token.is_expired(Utc::now()) {
         return Err(ApiError::Unauthorized("Token has expired.".into()));
     }
-    let membership = store
-        .membership(token.tenant_id, token.user_id)?
-        .ok_or_else(invalid)?;
-    let user = store.user(token.user_id)?.ok_or_else(invalid)?;
+    let membership =
+        tables::memberships::get(store, token.tenant_id, token.user_id)?.ok_or_else(invalid)?;
+    let user = tables::users::get(store, token.user_id)?.ok_or_else(invalid)?;
     if !user.is_active {
         return Err(invalid());
     }

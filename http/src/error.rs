@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use certwatch_actors::ActorError;
+use certwatch_store::AccountError;
+use certwatch_store::RegistryError;
 use certwatch_store::StoreError;
-use certwatch_store::accounts::AccountError;
-use certwatch_store::registry::RegistryError;
 use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;

@@ -95,7 +95,7 @@ impl Query {
     pub fn date(&self, name: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
         self.parsed(
             name,
-            certwatch_store::rules::date,
+            certwatch_domain::rules::date,
             "Use a date like 2027-01-14.",
         )
     }

@@ -224,7 +224,7 @@ mod tests {
             Some(Some("https://a.de".into()))
         );
         assert_eq!(
-            patch.optional_parsed("issue_date", certwatch_store::rules::date, "bad"),
+            patch.optional_parsed("issue_date", certwatch_domain::rules::date, "bad"),
             None
         );
         assert!(patch.finish().is_err());

@@ -11,6 +11,7 @@ use certwatch_domain::matching::{Evidence, Resolution};
 use certwatch_domain::names::{CompanyName, VatId};
 use certwatch_domain::registry::Organization;
 use certwatch_store::Store;
+use certwatch_store::organizations;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -72,7 +73,7 @@ fn main() {
         if i % 3 == 0 {
             org.vat = Some(format!("DE{:09}", 100_000_000 + i));
         }
-        store.save_organization(&org).unwrap();
+        organizations::save(&store, &org).unwrap();
         ids.push(org.id);
     }
     // A fresh store object: the catalog is built from sled on first use, as after a restart.

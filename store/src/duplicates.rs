@@ -3,16 +3,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use sled::Transactional;
-use uuid::Uuid;
-
 use certwatch_domain::bulk::Item;
 use certwatch_domain::history::{ChangedBy, FieldChange, HistoryEntry, field_changes};
 use certwatch_domain::registry::Certificate;
+use uuid::Uuid;
 
-use crate::history::history_key;
-use crate::registry::number_key;
-use crate::{Store, StoreError, encode, finish, keys, scan};
+use crate::tables::{bulk_items, cert_history, certificates, expiry_notices};
+use crate::tx::transact;
+use crate::{Store, StoreError};
 
 /// One identity held by several certificates, newest (last updated) first.
 #[derive(Debug, Clone)]
@@ -44,125 +42,89 @@ pub fn merged(group: &[Certificate]) -> Certificate {
     keep
 }
 
-impl Store {
-    /// Every group of certificates sharing an identity, in key order.
-    pub fn duplicate_certificates(&self) -> Result<Vec<DuplicateGroup>, StoreError> {
-        let mut groups = Vec::new();
-        let mut current: (Vec<u8>, Vec<Uuid>) = (Vec::new(), Vec::new());
-        let mut flush = |(prefix, ids): &mut (Vec<u8>, Vec<Uuid>)| -> Result<(), StoreError> {
-            if ids.len() > 1 {
-                let tenant = keys::uuid_at(prefix, 0)
-                    .ok_or_else(|| StoreError::Corrupt("number index".into()))?;
-                let mut by_type: BTreeMap<Uuid, Vec<Certificate>> = BTreeMap::new();
-                for id in ids.iter() {
-                    if let Some(c) = self.certificate(tenant, *id)? {
-                        by_type.entry(c.certificate_type_id).or_default().push(c);
-                    }
-                }
-                for (_, mut certificates) in by_type {
-                    if certificates.len() > 1 {
-                        certificates.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
-                        groups.push(DuplicateGroup { certificates });
-                    }
-                }
+/// Every group of certificates sharing an identity, in key order.
+pub fn find(store: &Store) -> Result<Vec<DuplicateGroup>, StoreError> {
+    let mut groups = Vec::new();
+    for (tenant, ids) in certificates::shared_numbers(store)? {
+        let mut by_type: BTreeMap<Uuid, Vec<Certificate>> = BTreeMap::new();
+        for id in ids {
+            if let Some(c) = certificates::get(store, tenant, id)? {
+                by_type.entry(c.certificate_type_id).or_default().push(c);
             }
-            ids.clear();
-            Ok(())
-        };
-        for key in self.trees().certs_by_number.iter().keys() {
-            let key = key?;
-            // tenant ‖ identity ‖ 0 ‖ certificate
-            let Some(split) = key.len().checked_sub(17) else {
-                return Err(StoreError::Corrupt("number index".into()));
-            };
-            let id = keys::uuid_at(&key, split + 1)
-                .ok_or_else(|| StoreError::Corrupt("number index".into()))?;
-            if key[..split] != current.0[..] {
-                flush(&mut current)?;
-                current.0 = key[..split].to_vec();
-            }
-            current.1.push(id);
         }
-        flush(&mut current)?;
-        Ok(groups)
+        for (_, mut certificates) in by_type {
+            if certificates.len() > 1 {
+                certificates.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+                groups.push(DuplicateGroup { certificates });
+            }
+        }
     }
+    Ok(groups)
+}
 
-    /// Merges one group into its newest certificate (see [`merged`]) in one transaction:
-    /// the others go, and the bulk-upload items that filed them point at the one kept.
-    /// A crash leaves the group whole or merged, never half.
-    pub fn merge_duplicates(&self, group: &DuplicateGroup) -> Result<Certificate, StoreError> {
-        let keep = merged(&group.certificates);
-        let tenant = keep.tenant_id;
-        let gone: Vec<&Certificate> = group
-            .certificates
-            .iter()
-            .filter(|c| c.id != keep.id)
-            .collect();
-        let gone_ids: HashSet<Uuid> = gone.iter().map(|c| c.id).collect();
-        let items: Vec<Item> = scan::<Item>(&self.trees().bulk_items, &keys::id(tenant))?
-            .into_iter()
-            .filter(|i| i.certificate_id.is_some_and(|c| gone_ids.contains(&c)))
-            .map(|mut i| {
-                i.certificate_id = Some(keep.id);
-                i
-            })
-            .collect();
-        // The kept certificate's history says what it took over and from which ones.
-        let newest = group
-            .certificates
-            .iter()
-            .find(|c| c.id == keep.id)
-            .expect("the kept one is of the group");
-        let mut changes = field_changes(Some(newest), Some(&keep));
-        changes.push(FieldChange {
-            field: "merged_from".into(),
-            from: None,
-            to: Some(
-                gone.iter()
-                    .map(|c| c.id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-        });
-        let entry = HistoryEntry {
-            certificate_id: keep.id,
-            at: chrono::Utc::now(),
-            by: ChangedBy::Merge,
-            action: "merged".into(),
-            changes,
-        };
-        let history = (
-            history_key(tenant, keep.id, self.next_id()?),
-            encode(&entry),
-        );
-        let t = self.trees();
-        finish::<_, StoreError>(
-            (
-                &t.certificates,
-                &t.certs_by_org,
-                &t.certs_by_number,
-                &t.bulk_items,
-                &t.expiry_notices,
-                &t.cert_history,
-            )
-                .transaction(
-                    |(certs, by_org, by_number, bulk_items, notices, hist)| {
-                        hist.insert(history.0.as_slice(), history.1.as_slice())?;
-                        for c in &gone {
-                            certs.remove(&keys::pair(tenant, c.id)[..])?;
-                            by_org.remove(&keys::triple(tenant, c.organization_id, c.id)[..])?;
-                            by_number.remove(number_key(tenant, &c.certificate_number, c.id))?;
-                            notices.remove(&keys::pair(tenant, c.id)[..])?;
-                        }
-                        certs.insert(&keys::pair(tenant, keep.id)[..], encode(&keep))?;
-                        for item in &items {
-                            bulk_items.insert(&keys::pair(tenant, item.id)[..], encode(item))?;
-                        }
-                        Ok(())
-                    },
-                ),
-        )?;
-        self.flush()?;
-        Ok(keep)
-    }
+/// Merges one group into its newest certificate (see [`merged`]) in one transaction:
+/// the others go, and the bulk-upload items that filed them point at the one kept.
+/// A crash leaves the group whole or merged, never half.
+pub fn merge(store: &Store, group: &DuplicateGroup) -> Result<Certificate, StoreError> {
+    let keep = merged(&group.certificates);
+    let tenant = keep.tenant_id;
+    let gone: Vec<&Certificate> = group
+        .certificates
+        .iter()
+        .filter(|c| c.id != keep.id)
+        .collect();
+    let gone_ids: HashSet<Uuid> = gone.iter().map(|c| c.id).collect();
+    let items: Vec<Item> = bulk_items::of_tenant(store, tenant)?
+        .into_iter()
+        .filter(|i| i.certificate_id.is_some_and(|c| gone_ids.contains(&c)))
+        .map(|mut i| {
+            i.certificate_id = Some(keep.id);
+            i
+        })
+        .collect();
+    // The kept certificate's history says what it took over and from which ones.
+    let newest = group
+        .certificates
+        .iter()
+        .find(|c| c.id == keep.id)
+        .unwrap_or(&keep);
+    let mut changes = field_changes(Some(newest), Some(&keep));
+    changes.push(FieldChange {
+        field: "merged_from".into(),
+        from: None,
+        to: Some(
+            gone.iter()
+                .map(|c| c.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    });
+    let entry = HistoryEntry {
+        certificate_id: keep.id,
+        at: chrono::Utc::now(),
+        by: ChangedBy::Merge,
+        action: "merged".into(),
+        changes,
+    };
+    let history = cert_history::keyed(store, tenant, entry)?;
+    let tables = [
+        certificates::TREES,
+        bulk_items::TREES,
+        expiry_notices::TREES,
+        cert_history::TREES,
+    ];
+    transact::<_, StoreError>(store, &tables, |tx| {
+        cert_history::put(tx, &history)?;
+        for c in &gone {
+            certificates::remove(tx, c)?;
+            expiry_notices::remove(tx, tenant, c.id)?;
+        }
+        certificates::put(tx, &keep, Some(newest))?;
+        for item in &items {
+            bulk_items::put(tx, item)?;
+        }
+        Ok(())
+    })?;
+    store.flush()?;
+    Ok(keep)
 }

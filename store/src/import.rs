@@ -1,19 +1,16 @@
 //! Spreadsheet import: which column is which, what a row must hold, and how a batch of rows
 //! is upserted (organizations by `external_id`, certificate types by code).
 
+use std::collections::HashMap;
+
+use certwatch_domain::registry::{CertificateType, Organization};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use std::collections::HashMap;
-
-use sled::Transactional;
-use sled::transaction::ConflictableTransactionError;
-
-use certwatch_domain::registry::{CertificateType, Organization};
-
-use crate::registry::{RegistryError, text_key};
-use crate::{Store, encode, finish, keys};
+use crate::tables::{cert_types, organizations};
+use crate::tx::transact;
+use crate::{RegistryError, Store};
 
 pub use certwatch_domain::import::{Column, Columns, ImportRow, RowError, parse_row};
 
@@ -42,113 +39,96 @@ impl ImportCounts {
     }
 }
 
-impl Store {
-    /// Upserts a batch of valid rows in one transaction. Re-importing the same rows changes
-    /// (and counts) nothing; a later row with the same `external_id` updates an earlier one.
-    pub fn import_batch(
-        &self,
-        tenant: Uuid,
-        rows: &[ImportRow],
-        now: DateTime<Utc>,
-    ) -> Result<ImportCounts, RegistryError> {
-        // Each record the batch touches, with what was stored before (None: new). Repeats
-        // of an external_id or code within the batch work on the same entry.
-        let mut orgs: HashMap<String, (Organization, Option<Organization>)> = HashMap::new();
-        let mut types: HashMap<String, (CertificateType, Option<CertificateType>)> = HashMap::new();
-        for r in rows {
-            let key = r.external_id.to_lowercase();
-            if !orgs.contains_key(&key) {
-                let stored = self.organization_by_external_id(tenant, &r.external_id)?;
-                let current = stored
-                    .clone()
-                    .unwrap_or_else(|| Organization::new(tenant, now));
-                orgs.insert(key.clone(), (current, stored));
-            }
-            if let Some((org, _)) = orgs.get_mut(&key) {
-                org.external_id = Some(r.external_id.clone());
-                org.name = r.name.clone();
-                org.website = r.website.clone();
-                org.lei = r.lei.clone();
-                org.vat = r.vat.clone();
-                org.country = r.country.clone();
-            }
-            let Some((code, name)) = &r.cert_type else {
-                continue;
-            };
-            if !types.contains_key(code) {
-                let stored = self.certificate_type_by_code(tenant, code)?;
-                let current = stored.clone().unwrap_or_else(|| {
-                    CertificateType::new(tenant, code.clone(), code.replace('_', " "), now)
-                });
-                types.insert(code.clone(), (current, stored));
-            }
-            if let (Some((ty, _)), Some(name)) = (types.get_mut(code), name) {
-                ty.name = name.clone();
-            }
+/// Upserts a batch of valid rows in one transaction. Re-importing the same rows changes
+/// (and counts) nothing; a later row with the same `external_id` updates an earlier one.
+pub fn import_batch(
+    store: &Store,
+    tenant: Uuid,
+    rows: &[ImportRow],
+    now: DateTime<Utc>,
+) -> Result<ImportCounts, RegistryError> {
+    // Each record the batch touches, with what was stored before (None: new). Repeats
+    // of an external_id or code within the batch work on the same entry.
+    let mut orgs: HashMap<String, (Organization, Option<Organization>)> = HashMap::new();
+    let mut types: HashMap<String, (CertificateType, Option<CertificateType>)> = HashMap::new();
+    for r in rows {
+        let key = r.external_id.to_lowercase();
+        if !orgs.contains_key(&key) {
+            let stored = organizations::by_external_id(store, tenant, &r.external_id)?;
+            let current = stored
+                .clone()
+                .unwrap_or_else(|| Organization::new(tenant, now));
+            orgs.insert(key.clone(), (current, stored));
         }
-        let mut counts = ImportCounts::default();
-        let mut changed_orgs = Vec::new();
-        for (mut org, stored) in orgs.into_values() {
-            match stored {
-                None => {
-                    counts.organizations_created += 1;
-                    if org.website.is_some() {
-                        counts.new_with_website.push(org.id);
-                    }
-                }
-                Some(old) if org != old => counts.organizations_updated += 1,
-                Some(_) => continue,
-            }
-            org.updated_at = now;
-            changed_orgs.push(org);
+        if let Some((org, _)) = orgs.get_mut(&key) {
+            org.external_id = Some(r.external_id.clone());
+            org.name = r.name.clone();
+            org.website = r.website.clone();
+            org.lei = r.lei.clone();
+            org.vat = r.vat.clone();
+            org.country = r.country.clone();
         }
-        let mut changed_types = Vec::new();
-        for (mut ty, stored) in types.into_values() {
-            match stored {
-                None => counts.certificate_types_created += 1,
-                Some(old) if ty != old => counts.certificate_types_updated += 1,
-                Some(_) => continue,
-            }
-            ty.updated_at = now;
-            changed_types.push(ty);
+        let Some((code, name)) = &r.cert_type else {
+            continue;
+        };
+        if !types.contains_key(code) {
+            let stored = cert_types::by_code(store, tenant, code)?;
+            let current = stored.clone().unwrap_or_else(|| {
+                CertificateType::new(tenant, code.clone(), code.replace('_', " "), now)
+            });
+            types.insert(code.clone(), (current, stored));
         }
-        let t = self.trees();
-        finish::<_, RegistryError>(
-            (
-                &t.organizations,
-                &t.org_by_external_id,
-                &t.cert_types,
-                &t.cert_type_by_code,
-            )
-                .transaction(|(orgs_t, by_ext, types_t, by_code)| {
-                    for org in &changed_orgs {
-                        orgs_t.insert(&keys::pair(tenant, org.id), encode(org))?;
-                        let ext = org
-                            .external_id
-                            .as_deref()
-                            .unwrap_or_default()
-                            .to_lowercase();
-                        by_ext.insert(text_key(tenant, &ext), &keys::id(org.id))?;
-                    }
-                    for ty in &changed_types {
-                        types_t.insert(&keys::pair(tenant, ty.id), encode(ty))?;
-                        by_code.insert(text_key(tenant, &ty.code), &keys::id(ty.id))?;
-                    }
-                    Ok::<_, ConflictableTransactionError<RegistryError>>(())
-                }),
-        )?;
-        let catalog = self.catalog(tenant)?;
-        let mut catalog = catalog.write();
-        for org in &changed_orgs {
-            catalog.upsert_org(org);
+        if let (Some((ty, _)), Some(name)) = (types.get_mut(code), name) {
+            ty.name = name.clone();
         }
-        Ok(counts)
     }
+    let mut counts = ImportCounts::default();
+    let mut changed_orgs = Vec::new();
+    for (mut org, stored) in orgs.into_values() {
+        match stored {
+            None => {
+                counts.organizations_created += 1;
+                if org.website.is_some() {
+                    counts.new_with_website.push(org.id);
+                }
+            }
+            Some(old) if org != old => counts.organizations_updated += 1,
+            Some(_) => continue,
+        }
+        org.updated_at = now;
+        changed_orgs.push(org);
+    }
+    let mut changed_types = Vec::new();
+    for (mut ty, stored) in types.into_values() {
+        match stored {
+            None => counts.certificate_types_created += 1,
+            Some(old) if ty != old => counts.certificate_types_updated += 1,
+            Some(_) => continue,
+        }
+        ty.updated_at = now;
+        changed_types.push(ty);
+    }
+    transact::<_, RegistryError>(store, &[organizations::TREES, cert_types::TREES], |tx| {
+        for org in &changed_orgs {
+            organizations::put(tx, org)?;
+        }
+        for ty in &changed_types {
+            cert_types::put(tx, ty)?;
+        }
+        Ok(())
+    })?;
+    let catalog = store.catalog(tenant)?;
+    let mut catalog = catalog.write();
+    for org in &changed_orgs {
+        catalog.upsert_org(org);
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tables;
 
     fn strings(cells: &[&str]) -> Vec<String> {
         cells.iter().map(|s| s.to_string()).collect()
@@ -226,7 +206,7 @@ mod tests {
             row("a", "Second", Some(("X_1", Some("X one")))),
             row("B", "B", None),
         ];
-        let counts = store.import_batch(tenant, &rows, now).unwrap();
+        let counts = import_batch(&store, tenant, &rows, now).unwrap();
         assert_eq!(
             (counts.organizations_created, counts.organizations_updated),
             (2, 0)
@@ -239,16 +219,14 @@ mod tests {
             (1, 0)
         );
         assert_eq!(
-            store
-                .organization_by_external_id(tenant, "A")
+            tables::organizations::by_external_id(&store, tenant, "A")
                 .unwrap()
                 .unwrap()
                 .name,
             "Second"
         );
         assert_eq!(
-            store
-                .certificate_type_by_code(tenant, "X_1")
+            tables::cert_types::by_code(&store, tenant, "X_1")
                 .unwrap()
                 .unwrap()
                 .name,
@@ -264,11 +242,15 @@ mod tests {
             2
         );
 
-        let again = store.import_batch(tenant, &rows, now).unwrap();
+        let again = import_batch(&store, tenant, &rows, now).unwrap();
         assert_eq!(again, ImportCounts::default(), "nothing changed");
-        let renamed = store
-            .import_batch(tenant, &[row("B", "B2", Some(("X_1", Some("X 1"))))], now)
-            .unwrap();
+        let renamed = import_batch(
+            &store,
+            tenant,
+            &[row("B", "B2", Some(("X_1", Some("X 1"))))],
+            now,
+        )
+        .unwrap();
         assert_eq!(
             (
                 renamed.organizations_updated,

@@ -40,6 +40,9 @@
 //! | bulk_batches         | tenant ‖ batch              | Batch        |
 //! | bulk_items           | tenant ‖ item               | Item         |
 //! | bulk_items_by_batch  | tenant ‖ batch ‖ position ‖ item | (empty) |
+//! | bulk_attempts        | tenant ‖ item               | starts (u32) |
+//! | registration_claims  | sha256(verification token)  | RegistrationClaim |
+//! | cert_history         | tenant ‖ certificate ‖ sequence | HistoryEntry |
 
 use uuid::Uuid;
 
@@ -57,6 +60,21 @@ pub fn pair(a: Uuid, b: Uuid) -> [u8; 32] {
 pub fn triple(a: Uuid, b: Uuid, c: Uuid) -> Vec<u8> {
     let mut k = pair(a, b).to_vec();
     k.extend_from_slice(c.as_bytes());
+    k
+}
+
+/// `tenant ‖ text` as an index key (text is lower-cased where lookups are case-insensitive).
+pub fn text_key(tenant: Uuid, text: &str) -> Vec<u8> {
+    let mut k = id(tenant).to_vec();
+    k.extend_from_slice(text.as_bytes());
+    k
+}
+
+/// `prefix ‖ micros ‖ id`: in time order, newest last, so listings scan in reverse.
+pub fn time_key(prefix: &[u8], at: chrono::DateTime<chrono::Utc>, id: Uuid) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    k.extend_from_slice(&at.timestamp_micros().max(0).to_be_bytes());
+    k.extend_from_slice(id.as_bytes());
     k
 }
 

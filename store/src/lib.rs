@@ -1,30 +1,46 @@
 //! The embedded store: sled trees of bincode records, tenant-prefixed keys, secondary
 //! indexes, a `meta` tree with the schema version, and group-committed durability.
 //!
-//! Writers (the owning actors) change trees through the operations in the domain modules,
-//! then call [`Store::commit`] before acknowledging; readers use the same modules' queries.
+//! `tables/` holds one module per table (a record tree and its indexes): its keys, its
+//! reads, and the writes it contributes to a transaction ([`tx`]). Tables never use each
+//! other. The modules beside them are the operations the owning actors call: each checks
+//! what a write needs against the stored data, changes the tables it names in one
+//! transaction, and keeps the tenant's in-memory [`catalog`] in step. Writers then call
+//! [`Store::commit`] before acknowledging.
 
 pub mod accounts;
-pub mod api_keys;
 pub mod bulk;
 pub mod catalog;
+pub mod certificate_types;
+pub mod certificate_writes;
+pub mod certificates;
 mod codec;
 pub mod duplicates;
 mod durability;
-pub mod edits;
-pub mod history;
+pub mod endpoints;
+mod error;
+pub mod events;
+pub mod expiry;
+pub mod fan_out;
 pub mod import;
+pub mod invitations;
 pub mod keys;
+pub mod members;
 mod migrations;
-pub mod monitoring;
+pub mod organizations;
 pub mod password_policy;
-pub mod registry;
-pub use certwatch_domain::rules;
+pub mod scrapes;
 pub mod secrets;
+pub mod sites;
+pub mod subscribers;
+pub mod subscriptions;
 mod supplier_index;
-pub mod webhooks;
+pub mod tables;
+pub mod tokens;
+pub mod trees;
+pub mod tx;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +51,9 @@ use catalog::SharedCatalog;
 
 pub use codec::{decode, encode};
 use durability::GroupCommit;
+pub use error::{AccountError, RegistryError, StoreError};
+pub use fan_out::{Woke, Written};
+use trees::{Tree, Trees};
 
 /// sled's page cache. Its default (1 GiB) would let a long-running appliance grow far past
 /// what it needs: list queries run on the in-memory catalogs, and the OS page cache keeps
@@ -48,76 +67,12 @@ const CACHE_BYTES: u64 = 32 << 20;
 pub const SCHEMA_VERSION: u32 = 3;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("corrupt record: {0}")]
-    Corrupt(String),
-    #[error(
-        "the data directory was written by a newer CertWatch (schema {found}, this release reads up to {supported})"
-    )]
-    NewerSchema { found: u32, supported: u32 },
-    #[error("the store is shutting down")]
-    Closed,
-}
-
-/// Every tree of the store. Keys are documented in [`keys`].
-pub struct Trees {
-    pub meta: sled::Tree,
-    pub tenants: sled::Tree,
-    pub users: sled::Tree,
-    pub users_by_email: sled::Tree,
-    pub memberships: sled::Tree,
-    pub memberships_by_user: sled::Tree,
-    pub tokens: sled::Tree,
-    pub tokens_by_owner: sled::Tree,
-    pub verifications: sled::Tree,
-    pub invitations: sled::Tree,
-    pub invitations_by_token: sled::Tree,
-    pub organizations: sled::Tree,
-    pub org_by_external_id: sled::Tree,
-    pub sites: sled::Tree,
-    pub sites_by_org: sled::Tree,
-    pub cert_types: sled::Tree,
-    pub cert_type_by_code: sled::Tree,
-    pub certificates: sled::Tree,
-    pub certs_by_org: sled::Tree,
-    pub certs_by_number: sled::Tree,
-    pub events: sled::Tree,
-    pub subscribers: sled::Tree,
-    pub subscriptions: sled::Tree,
-    pub deliveries: sled::Tree,
-    pub deliveries_by_time: sled::Tree,
-    pub deliveries_due: sled::Tree,
-    pub expiry_notices: sled::Tree,
-    pub api_keys: sled::Tree,
-    pub api_keys_by_tenant: sled::Tree,
-    pub endpoints: sled::Tree,
-    pub endpoints_by_org: sled::Tree,
-    pub endpoint_by_url: sled::Tree,
-    pub scrape_logs: sled::Tree,
-    pub scrape_logs_by_time: sled::Tree,
-    pub scrape_logs_by_endpoint: sled::Tree,
-    pub bulk_batches: sled::Tree,
-    pub bulk_items: sled::Tree,
-    pub bulk_items_by_batch: sled::Tree,
-    /// tenant ‖ item → times reading the item was started (u32, big-endian).
-    pub bulk_attempts: sled::Tree,
-    /// verification key hash → RegistrationClaim (a registration of an unverified address).
-    pub registration_claims: sled::Tree,
-    /// tenant ‖ certificate ‖ sequence → HistoryEntry.
-    pub cert_history: sled::Tree,
-}
-
 struct Inner {
     db: sled::Db,
     trees: Trees,
     group_commit: GroupCommit,
     data_dir: PathBuf,
     catalogs: Mutex<HashMap<Uuid, Arc<SharedCatalog>>>,
-    /// Per tenant, subscribers that got new deliveries not yet announced to their actors.
-    wakes: Mutex<HashMap<Uuid, HashSet<Uuid>>>,
 }
 
 /// A cheap, cloneable handle to the open store.
@@ -132,50 +87,7 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
         let db = open_db(&data_dir.join("store"))?;
-        let tree = |name: &str| db.open_tree(name);
-        let trees = Trees {
-            meta: tree("meta")?,
-            tenants: tree("tenants")?,
-            users: tree("users")?,
-            users_by_email: tree("users_by_email")?,
-            memberships: tree("memberships")?,
-            memberships_by_user: tree("memberships_by_user")?,
-            tokens: tree("tokens")?,
-            tokens_by_owner: tree("tokens_by_owner")?,
-            verifications: tree("verifications")?,
-            invitations: tree("invitations")?,
-            invitations_by_token: tree("invitations_by_token")?,
-            organizations: tree("organizations")?,
-            org_by_external_id: tree("org_by_external_id")?,
-            sites: tree("sites")?,
-            sites_by_org: tree("sites_by_org")?,
-            cert_types: tree("cert_types")?,
-            cert_type_by_code: tree("cert_type_by_code")?,
-            certificates: tree("certificates")?,
-            certs_by_org: tree("certs_by_org")?,
-            certs_by_number: tree("certs_by_number")?,
-            events: tree("events")?,
-            subscribers: tree("subscribers")?,
-            subscriptions: tree("subscriptions")?,
-            deliveries: tree("deliveries")?,
-            deliveries_by_time: tree("deliveries_by_time")?,
-            deliveries_due: tree("deliveries_due")?,
-            expiry_notices: tree("expiry_notices")?,
-            api_keys: tree("api_keys")?,
-            api_keys_by_tenant: tree("api_keys_by_tenant")?,
-            endpoints: tree("endpoints")?,
-            endpoints_by_org: tree("endpoints_by_org")?,
-            endpoint_by_url: tree("endpoint_by_url")?,
-            scrape_logs: tree("scrape_logs")?,
-            scrape_logs_by_time: tree("scrape_logs_by_time")?,
-            scrape_logs_by_endpoint: tree("scrape_logs_by_endpoint")?,
-            bulk_batches: tree("bulk_batches")?,
-            bulk_items: tree("bulk_items")?,
-            bulk_items_by_batch: tree("bulk_items_by_batch")?,
-            bulk_attempts: tree("bulk_attempts")?,
-            registration_claims: tree("registration_claims")?,
-            cert_history: tree("cert_history")?,
-        };
+        let trees = Trees::open(&db)?;
         migrations::migrate(&trees)?;
         let group_commit = GroupCommit::start(db.clone());
         Ok(Store {
@@ -185,21 +97,16 @@ impl Store {
                 group_commit,
                 data_dir: data_dir.to_path_buf(),
                 catalogs: Mutex::new(HashMap::new()),
-                wakes: Mutex::new(HashMap::new()),
             }),
         })
     }
 
-    pub fn trees(&self) -> &Trees {
+    pub(crate) fn trees(&self) -> &Trees {
         &self.inner.trees
     }
 
-    fn catalogs(&self) -> &Mutex<HashMap<Uuid, Arc<SharedCatalog>>> {
-        &self.inner.catalogs
-    }
-
-    fn inner_wakes(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, HashSet<Uuid>>> {
-        self.inner.wakes.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn tree(&self, tree: Tree) -> &sled::Tree {
+        self.inner.trees.get(tree)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -223,7 +130,7 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        migrations::read_schema(&self.inner.trees.meta).map(|v| v.unwrap_or(SCHEMA_VERSION))
+        migrations::read_schema(self.tree(Tree::Meta)).map(|v| v.unwrap_or(SCHEMA_VERSION))
     }
 
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
@@ -260,24 +167,19 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-/// The result of a multi-tree transaction as the operation's own error: an abort is the
-/// error the closure chose, a storage failure a [`StoreError`].
-pub(crate) fn finish<T, E: From<StoreError>>(
-    result: Result<T, sled::transaction::TransactionError<E>>,
-) -> Result<T, E> {
-    result.map_err(|e| match e {
-        sled::transaction::TransactionError::Abort(e) => e,
-        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e).into(),
-    })
-}
-
 /// Reads and decodes one record.
-pub fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
+pub(crate) fn record<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
     tree.get(key)?.map(|v| decode(&v)).transpose()
 }
 
 /// Decodes every record whose key starts with `prefix`, in key order.
-pub fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
+pub(crate) fn records<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    prefix: &[u8],
+) -> Result<Vec<T>, StoreError> {
     tree.scan_prefix(prefix)
         .map(|entry| {
             let (_, v) = entry?;
@@ -313,8 +215,7 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
             store
-                .trees()
-                .meta
+                .tree(Tree::Meta)
                 .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
                 .unwrap();
             store.flush().unwrap();
@@ -331,7 +232,10 @@ mod tests {
         for i in 0..64u32 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                store.trees().meta.insert(i.to_be_bytes(), b"x").unwrap();
+                store
+                    .tree(Tree::Meta)
+                    .insert(i.to_be_bytes(), b"x")
+                    .unwrap();
                 store.commit().await.unwrap();
             }));
         }
@@ -359,7 +263,10 @@ mod tests {
                     tokio::spawn(async move {
                         for i in 0..WRITES {
                             let key = [w.to_be_bytes(), i.to_be_bytes()].concat();
-                            store.trees().events.insert(key, vec![7u8; 200]).unwrap();
+                            store
+                                .tree(Tree::Events)
+                                .insert(key, vec![7u8; 200])
+                                .unwrap();
                             store.commit().await.unwrap();
                         }
                     })
@@ -381,6 +288,6 @@ mod tests {
             reopened = Store::open(dir.path());
         }
         let store = reopened.unwrap();
-        assert_eq!(store.trees().events.len(), (WRITERS * WRITES) as usize);
+        assert_eq!(store.tree(Tree::Events).len(), (WRITERS * WRITES) as usize);
     }
 }

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{LEGACY_FORMAT, decode_legacy, format_of};
-use crate::{SCHEMA_KEY, SCHEMA_VERSION, StoreError, Trees, decode, encode, registry};
+use crate::tables::certificates::number_key;
+use crate::trees::{Tree, Trees};
+use crate::{SCHEMA_KEY, SCHEMA_VERSION, StoreError, decode, encode};
 use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 
 pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
@@ -26,7 +28,7 @@ pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> 
 /// stamped. Each step is safe to run again: the version is written only after the step's
 /// writes are flushed, so a crash in the middle repeats the step at the next open.
 pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
-    let meta = &trees.meta;
+    let meta = trees.get(Tree::Meta);
     let mut version = match read_schema(meta)? {
         Some(found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {
@@ -35,7 +37,7 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
             });
         }
         Some(found) => found,
-        None if trees.tenants.is_empty() => SCHEMA_VERSION,
+        None if trees.get(Tree::Tenants).is_empty() => SCHEMA_VERSION,
         // Data without a stamp predates stamping: the first layout.
         None => 1,
     };
@@ -44,7 +46,7 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
         version = 2;
     }
     if version == 2 {
-        list_other_standards(&trees.bulk_items)?;
+        list_other_standards(trees.get(Tree::BulkItems))?;
         version = 3;
     }
     meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
@@ -54,18 +56,18 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
 
 /// Schema 2: the certificate number index, keyed by each number's identity.
 fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
-    trees.certs_by_number.clear()?;
+    trees.get(Tree::CertsByNumber).clear()?;
     let mut batch = sled::Batch::default();
-    for entry in trees.certificates.iter() {
+    for entry in trees.get(Tree::Certificates).iter() {
         let (_, value) = entry?;
         let cert: certwatch_domain::registry::Certificate = decode(&value)?;
         batch.insert(
-            registry::number_key(cert.tenant_id, &cert.certificate_number, cert.id),
+            number_key(cert.tenant_id, &cert.certificate_number, cert.id),
             &[],
         );
     }
-    trees.certs_by_number.apply_batch(batch)?;
-    trees.certs_by_number.flush()?;
+    trees.get(Tree::CertsByNumber).apply_batch(batch)?;
+    trees.get(Tree::CertsByNumber).flush()?;
     Ok(())
 }
 
@@ -214,14 +216,20 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let trees = store.trees();
-            trees.tenants.insert(b"t", b"x").unwrap();
-            trees.meta.insert(SCHEMA_KEY, &2u32.to_be_bytes()).unwrap();
-            trees.bulk_items.insert(key, encode_legacy(&old)).unwrap();
+            trees.get(Tree::Tenants).insert(b"t", b"x").unwrap();
+            trees
+                .get(Tree::Meta)
+                .insert(SCHEMA_KEY, &2u32.to_be_bytes())
+                .unwrap();
+            trees
+                .get(Tree::BulkItems)
+                .insert(key, encode_legacy(&old))
+                .unwrap();
             store.flush().unwrap();
         }
         let store = crate::tests::open_when_free(dir.path()).await.unwrap();
         assert_eq!(store.schema_version().unwrap(), 3);
-        let item: Item = crate::get(&store.trees().bulk_items, &key)
+        let item: Item = crate::record(store.tree(Tree::BulkItems), &key)
             .unwrap()
             .unwrap();
         assert_eq!(item.filename, "iso9001.pdf");

@@ -7,6 +7,8 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
@@ -25,6 +27,12 @@ pub fn random_key(len: usize) -> String {
 /// A login or API token key: 40 alphanumeric characters, about 238 bits.
 pub fn new_token_key() -> String {
     random_key(40)
+}
+
+/// A webhook signing secret: `whsec_` and 32 random bytes in base64 (Standard Webhooks).
+pub fn new_signing_secret() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("whsec_{}", B64.encode(bytes))
 }
 
 pub fn key_hash(key: &str) -> KeyHash {
@@ -58,6 +66,14 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signing_secrets_are_whsec_and_long() {
+        let secret = new_signing_secret();
+        assert!(secret.starts_with("whsec_"));
+        assert!(B64.decode(&secret[6..]).unwrap().len() >= 24);
+        assert_ne!(secret, new_signing_secret());
+    }
 
     #[test]
     fn keys_are_random_alphanumeric() {

@@ -4,12 +4,14 @@
 //! applies the mentions, the adaptive tier and the log — and sleeps until the next check
 //! the tenant actor set.
 
+use certwatch_store::tables;
+
 use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 use std::time::Duration;
 
 use certwatch_domain::monitoring::{Endpoint, ScrapeReport};
-use certwatch_store::registry::RegistryError;
+use certwatch_store::RegistryError;
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr};
 use uuid::Uuid;
@@ -143,9 +145,7 @@ impl Actor for EndpointActor {
         myself: ActorRef<EndpointMsg>,
         (ctx, tenant, id, min_delay): EndpointArgs,
     ) -> Result<EndpointState, ActorProcessingErr> {
-        let ep = ctx
-            .store
-            .endpoint(tenant, id)?
+        let ep = tables::endpoints::get(&ctx.store, tenant, id)?
             .filter(|e| e.is_active)
             .ok_or_else(|| format!("endpoint {id} is gone or paused"))?;
         let mut state = EndpointState {
@@ -191,7 +191,7 @@ impl Actor for EndpointActor {
             }
             EndpointMsg::Reload => {
                 let (tenant, id) = (state.ep.tenant_id, state.ep.id);
-                match state.ctx.store.endpoint(tenant, id)? {
+                match tables::endpoints::get(&state.ctx.store, tenant, id)? {
                     Some(ep) if ep.is_active => {
                         state.ep = ep;
                         if !state.scraping {

@@ -8,6 +8,8 @@ pub mod fetch;
 mod read;
 mod scrape;
 
+use certwatch_store::tables;
+
 use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 
@@ -31,9 +33,7 @@ pub(crate) fn start_discovery(ctx: &Arc<Context>, tenant: Uuid, organization: Uu
                 .acquire()
                 .await
                 .map_err(|e| e.to_string())?;
-            let website = ctx
-                .store
-                .organization(tenant, organization)
+            let website = tables::organizations::get(&ctx.store, tenant, organization)
                 .map_err(|e| e.to_string())?
                 .and_then(|o| o.website)
                 .ok_or("the organization has no website")?;

@@ -6,8 +6,10 @@ use certwatch_domain::accounts::{
     INVITATION_TTL_DAYS, Invitation, InvitationStatus, Membership, Role, Tenant, Token, TokenKind,
     User, key_prefix,
 };
-use certwatch_store::accounts::{Acceptor, AccountError};
+use certwatch_store::AccountError;
+use certwatch_store::invitations::Acceptor;
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use certwatch_store::{invitations, members, tables, tokens};
 use chrono::{DateTime, Duration, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
@@ -96,9 +98,7 @@ pub(super) fn handle(
         AccessMsg::IssueLoginToken { user_id, reply } => {
             let key = new_token_key();
             let token = Token::login(tenant, user_id, &key, now);
-            let result = store
-                .insert_token(&key_hash(&key), &token)
-                .map(|_| (key, token));
+            let result = tokens::insert(store, &key_hash(&key), &token).map(|_| (key, token));
             write(store, reply, result)
         }
         AccessMsg::CreateApiToken {
@@ -118,13 +118,11 @@ pub(super) fn handle(
                 created_at: now,
                 expires_at,
             };
-            let result = store
-                .insert_token(&key_hash(&key), &token)
-                .map(|_| (key, token));
+            let result = tokens::insert(store, &key_hash(&key), &token).map(|_| (key, token));
             write(store, reply, result)
         }
         AccessMsg::RefreshToken { current, reply } => {
-            let result = match store.token(&current)? {
+            let result = match tables::tokens::get(store, &current)? {
                 Some(old) if old.tenant_id == tenant => {
                     let key = new_token_key();
                     let token = Token {
@@ -134,8 +132,7 @@ pub(super) fn handle(
                         expires_at: old.refreshed_expiry(now),
                         ..old
                     };
-                    store
-                        .replace_token(Some(&current), &key_hash(&key), &token)
+                    tokens::replace(store, Some(&current), &key_hash(&key), &token)
                         .map(|_| (key, token))
                 }
                 _ => Err(AccountError::NotFound),
@@ -148,7 +145,7 @@ pub(super) fn handle(
             reply,
         } => {
             let result = match find_own_token(state, user_id, &key_or_id)? {
-                Some(hash) => store.remove_token(&hash).map(|_| ()),
+                Some(hash) => tokens::remove(store, &hash).map(|_| ()),
                 None => Err(AccountError::NotFound),
             };
             write(store, reply, result)
@@ -170,10 +167,11 @@ pub(super) fn handle(
                 created_at: now,
                 expires_at: now + Duration::days(INVITATION_TTL_DAYS),
             };
-            let tenant_name = store.tenant(tenant)?.map(|t| t.name).unwrap_or_default();
-            let result = store
-                .create_invitation(&invitation, &key_hash(&key))
-                .map(|_| invitation);
+            let tenant_name = tables::tenants::get(store, tenant)?
+                .map(|t| t.name)
+                .unwrap_or_default();
+            let result =
+                invitations::create(store, &invitation, &key_hash(&key)).map(|_| invitation);
             let ctx = state.ctx.clone();
             write_then(store, reply, result, move |inv| {
                 ctx.send_mail(mail::invitation(
@@ -189,7 +187,7 @@ pub(super) fn handle(
         AccessMsg::RevokeInvitation { id, reply } => write(
             store,
             reply,
-            store.revoke_invitation(tenant, id).map(|_| ()),
+            invitations::revoke(store, tenant, id).map(|_| ()),
         ),
         AccessMsg::AcceptInvitation {
             token,
@@ -197,36 +195,44 @@ pub(super) fn handle(
             reply,
         } => {
             let key = new_token_key();
-            let result = store
-                .accept_invitation(&token, acceptor, &key, now)
-                .and_then(|(inv, user, token)| {
+            let result = invitations::accept(store, &token, acceptor, &key, now).and_then(
+                |(inv, user, token)| {
                     // The invitation index is global; this actor only accepts its own.
                     if inv.tenant_id == tenant {
                         Ok((user, (key, token)))
                     } else {
                         Err(AccountError::InvalidToken)
                     }
-                });
+                },
+            );
             write(store, reply, result)
         }
         AccessMsg::SetRole {
             user_id,
             role,
             reply,
-        } => write(store, reply, store.set_role(tenant, user_id, role)),
+        } => write(
+            store,
+            reply,
+            members::set_role(store, tenant, user_id, role),
+        ),
         AccessMsg::RemoveMember { user_id, reply } => {
-            write(store, reply, store.remove_member(tenant, user_id))
+            write(store, reply, members::remove(store, tenant, user_id))
         }
-        AccessMsg::SetPublicListing { on, reply } => {
-            write(store, reply, store.set_public_listing(tenant, on))
-        }
-        AccessMsg::CreateApiKey { name, reply } => {
-            write(store, reply, store.create_api_key(tenant, name, now))
-        }
+        AccessMsg::SetPublicListing { on, reply } => write(
+            store,
+            reply,
+            tables::tenants::set_public_listing(store, tenant, on),
+        ),
+        AccessMsg::CreateApiKey { name, reply } => write(
+            store,
+            reply,
+            tables::api_keys::create(store, tenant, name, now),
+        ),
         AccessMsg::DeleteApiKey { id, reply } => {
-            write(store, reply, store.delete_api_key(tenant, id))
+            write(store, reply, tables::api_keys::remove(store, tenant, id))
         }
-        AccessMsg::TouchApiKey { hash } => Ok(store.touch_api_key(&hash, now)?),
+        AccessMsg::TouchApiKey { hash } => Ok(tables::api_keys::touch(store, &hash, now)?),
     }
 }
 
@@ -240,11 +246,11 @@ fn find_own_token(
     let store = &state.ctx.store;
     let owned = |t: &Token| t.tenant_id == state.tenant && t.user_id == user_id;
     let by_key = key_hash(key_or_id);
-    if store.token(&by_key)?.is_some_and(|t| owned(&t)) {
+    if tables::tokens::get(store, &by_key)?.is_some_and(|t| owned(&t)) {
         return Ok(Some(by_key));
     }
     let Ok(id) = key_or_id.parse::<Uuid>() else {
         return Ok(None);
     };
-    store.owned_token_hash(state.tenant, user_id, id)
+    tables::tokens::owned_hash(store, state.tenant, user_id, id)
 }

@@ -2,11 +2,12 @@
 //! the tenant actor); what it reads comes back here to be matched, decided and filed.
 
 use certwatch_domain::bulk::{Batch, Confirmation, Item, Read};
+use certwatch_store::{bulk, tables};
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState};
+use super::{TenantMsg, TenantState, write_woken};
 use crate::bulk::BatchActor;
 use crate::call::{Reply, reply_when_durable, write};
 use crate::spawn::spawn_or_adopt;
@@ -60,7 +61,7 @@ pub(super) async fn handle(
             items,
             reply,
         } => {
-            store.create_batch(&batch, &items)?;
+            bulk::create_batch(store, &batch, &items)?;
             let id = batch.id;
             // Its items are read once they are durable; the actor waits for its Pump.
             reply_when_durable(store, reply, Ok(batch));
@@ -69,27 +70,29 @@ pub(super) async fn handle(
             Ok(())
         }
         BulkMsg::ItemRead { item, read, reply } => {
-            let result = store.apply_extraction(tenant, item, read, now).map(|_| ());
-            write(store, reply, result)
+            let result = bulk::apply_extraction(store, tenant, item, read, now);
+            write_woken(state, reply, result.map(|w| w.map(|_| ())))
         }
-        BulkMsg::ItemStarted { item, reply } => {
-            write(store, reply, store.start_item_attempt(tenant, item))
-        }
+        BulkMsg::ItemStarted { item, reply } => write(
+            store,
+            reply,
+            tables::bulk_items::start_attempt(store, tenant, item),
+        ),
         BulkMsg::BatchDone { batch, reply } => {
-            let result = store.finish_batch(tenant, batch, now).map(|_| ());
-            write(store, reply, result)
+            let result = bulk::finish_batch(store, tenant, batch, now);
+            write_woken(state, reply, result.map(|w| w.map(|_| ())))
         }
         BulkMsg::ConfirmItem {
             item,
             confirmation,
             reply,
-        } => write(
-            store,
+        } => write_woken(
+            state,
             reply,
-            store.confirm_item(tenant, item, confirmation, now),
+            bulk::confirm_item(store, tenant, item, confirmation, now),
         ),
         BulkMsg::SkipItem { item, reply } => {
-            write(store, reply, store.skip_item(tenant, item, now))
+            write(store, reply, bulk::skip_item(store, tenant, item, now))
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use certwatch_domain::monitoring::Endpoint;
+use certwatch_store::{Woke, Written, tables};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
@@ -26,6 +27,7 @@ pub use registry::RegistryMsg;
 pub use webhooks::WebhooksMsg;
 
 use crate::bulk::BatchMsg;
+use crate::call::{DomainError, Reply, write_then};
 use crate::context::Context;
 use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
 use crate::monitoring::endpoint::EndpointMsg;
@@ -95,16 +97,13 @@ impl Actor for TenantActor {
         // Every active endpoint resumes its schedule; overdue ones are spread out, in the
         // order they fell due, so a restart does not fire them all at once.
         let now = Utc::now();
-        let mut active: Vec<Endpoint> = state
-            .ctx
-            .store
-            .endpoints(state.tenant)?
+        let mut active: Vec<Endpoint> = tables::endpoints::all(&state.ctx.store, state.tenant)?
             .into_iter()
             .filter(|e| e.is_active)
             .collect();
         active.sort_by_key(|e| e.next_check_at);
         // Bulk uploads the process stopped in the middle of go on.
-        for batch in state.ctx.store.unfinished_batches(state.tenant)? {
+        for batch in tables::bulk_batches::unfinished(&state.ctx.store, state.tenant)? {
             bulk::start_batch(&myself, state, batch.id).await;
         }
         for ep in active {
@@ -174,24 +173,58 @@ impl Actor for TenantActor {
             TenantMsg::Monitoring(msg) => monitoring::handle(&myself, msg, state, now).await?,
             TenantMsg::Bulk(msg) => bulk::handle(&myself, msg, state, now).await?,
         }
-        // Writes above may have stored deliveries: once durable, wake their subscribers.
-        let (store, tenant) = (&state.ctx.store, state.tenant);
-        let wakes = store.take_wakes(tenant);
-        if !wakes.is_empty() {
-            let (store, ctx) = (store.clone(), state.ctx.clone());
-            tokio::spawn(async move {
-                if store.commit().await.is_ok() {
-                    let subscribers = wakes.into_iter().collect();
-                    tell(
-                        &ctx,
-                        DeliverySupervisorMsg::Wake {
-                            tenant,
-                            subscribers,
-                        },
-                    );
-                }
-            });
-        }
         Ok(())
     }
+}
+
+/// Wakes the subscribers a write gave deliveries, once the write is durable: nothing
+/// announces a write that a crash could still undo.
+pub(crate) fn wake_when_durable(state: &TenantState, woke: Woke) {
+    if woke.is_empty() {
+        return;
+    }
+    let (ctx, tenant) = (state.ctx.clone(), state.tenant);
+    tokio::spawn(async move {
+        if ctx.store.commit().await.is_ok() {
+            wake(&ctx, tenant, woke);
+        }
+    });
+}
+
+fn wake(ctx: &Context, tenant: Uuid, woke: Woke) {
+    let subscribers = woke.subscribers();
+    tell(
+        ctx,
+        DeliverySupervisorMsg::Wake {
+            tenant,
+            subscribers,
+        },
+    );
+}
+
+/// [`write_then`] for a write that may have given subscribers deliveries: once it is
+/// durable, they are woken, then `effect` runs.
+pub(crate) fn write_woken_then<T: Send + 'static, E: DomainError>(
+    state: &TenantState,
+    reply: Reply<T>,
+    result: Result<Written<T>, E>,
+    effect: impl FnOnce(&T) + Send + 'static,
+) -> Result<(), ActorProcessingErr> {
+    let (result, woke) = match result {
+        Ok(w) => (Ok(w.value), w.woke),
+        Err(e) => (Err(e), Woke::default()),
+    };
+    let (ctx, tenant) = (state.ctx.clone(), state.tenant);
+    write_then(&state.ctx.store, reply, result, move |value| {
+        wake(&ctx, tenant, woke);
+        effect(value);
+    })
+}
+
+pub(crate) fn write_woken<T: Send + 'static, E: DomainError>(
+    state: &TenantState,
+    reply: Reply<T>,
+    result: Result<Written<T>, E>,
+) -> Result<(), ActorProcessingErr> {
+    write_woken_then(state, reply, result, |_| {})
 }

@@ -4,12 +4,13 @@
 use std::time::Duration as StdDuration;
 
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
-use certwatch_store::registry::RegistryError;
+use certwatch_store::RegistryError;
+use certwatch_store::{endpoints, scrapes, tables};
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState};
+use super::{TenantMsg, TenantState, write_woken};
 use crate::call::{Reply, crash_on_store_error, write};
 use crate::context::DiscoveryRunning;
 use crate::monitoring::endpoint::{EndpointActor, EndpointMsg};
@@ -65,21 +66,22 @@ pub(super) async fn handle(
     let tenant = state.tenant;
     match msg {
         MonitoringMsg::EditEndpoint { id, patch, reply } => {
-            let result = crash_on_store_error(store.edit_endpoint(tenant, id, patch, false, now))?;
+            let result =
+                crash_on_store_error(endpoints::edit(store, tenant, id, patch, false, now))?;
             if let Ok(ep) = &result {
                 sync_endpoint(myself, state, ep).await;
             }
             write(store, reply, result)
         }
         MonitoringMsg::DeleteEndpoint { id, reply } => {
-            let result = crash_on_store_error(store.delete_endpoint(tenant, id))?;
+            let result = crash_on_store_error(endpoints::delete(store, tenant, id))?;
             if result.is_ok() {
                 stop_endpoint(state, id);
             }
             write(store, reply, result.map(|_| ()))
         }
         MonitoringMsg::TriggerScrape { id, reply } => {
-            let result = match store.endpoint(tenant, id)? {
+            let result = match tables::endpoints::get(store, tenant, id)? {
                 None => Err(RegistryError::NotFound.into()),
                 Some(ep) if !ep.is_active => Err(RegistryError::Refused(
                     "The endpoint is inactive; set is_active to true to scrape it.".into(),
@@ -103,10 +105,8 @@ pub(super) async fn handle(
             report,
             reply,
         } => {
-            let result = store
-                .record_scrape(tenant, endpoint, *report, now)
-                .map(|(ep, _)| ep);
-            write(store, reply, result)
+            let result = scrapes::record(store, tenant, endpoint, *report, now);
+            write_woken(state, reply, result.map(|w| w.map(|(ep, _)| ep)))
         }
         MonitoringMsg::AddDiscovered {
             organization,
@@ -114,7 +114,7 @@ pub(super) async fn handle(
             running,
         } => {
             for url in urls {
-                if store.endpoint_by_url(tenant, &url)?.is_some() {
+                if tables::endpoints::by_url(store, tenant, &url)?.is_some() {
                     continue;
                 }
                 let patch = EndpointPatch {
@@ -123,7 +123,8 @@ pub(super) async fn handle(
                     ..Default::default()
                 };
                 // The organization may have been deleted while it was crawled.
-                match crash_on_store_error(store.edit_endpoint(tenant, None, patch, true, now))? {
+                match crash_on_store_error(endpoints::edit(store, tenant, None, patch, true, now))?
+                {
                     Ok(ep) => sync_endpoint(myself, state, &ep).await,
                     Err(e) => {
                         tracing::info!(%organization, error = %e, "discovered page not added")
@@ -143,8 +144,7 @@ pub(super) async fn handle(
         } => {
             let mut started = 0;
             for id in organizations {
-                if store
-                    .organization(tenant, id)?
+                if tables::organizations::get(store, tenant, id)?
                     .is_some_and(|o| o.website.is_some())
                 {
                     start_discovery(&state.ctx, tenant, id);

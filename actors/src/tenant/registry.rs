@@ -6,11 +6,14 @@ use certwatch_domain::history::ChangedBy;
 use certwatch_domain::registry::{CertPatch, OrgPatch, SitePatch, TypePatch};
 use certwatch_domain::registry::{Certificate, CertificateType, Organization, Site};
 use certwatch_store::import::{ImportCounts, ImportRow};
+use certwatch_store::{
+    Written, certificate_types, certificates, events, expiry, import, organizations, sites, tables,
+};
 use chrono::{DateTime, Duration, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState, monitoring};
+use super::{TenantMsg, TenantState, monitoring, wake_when_durable, write_woken};
 use crate::call::{Reply, crash_on_store_error, write, write_then};
 use crate::monitoring::start_discovery;
 
@@ -83,10 +86,10 @@ pub(super) fn handle(
     match msg {
         RegistryMsg::EditOrganization { id, patch, reply } => {
             let before = match id {
-                Some(id) => store.organization(tenant, id)?.map(|o| o.website),
+                Some(id) => tables::organizations::get(store, tenant, id)?.map(|o| o.website),
                 None => None,
             };
-            let result = store.edit_organization(tenant, id, patch, now);
+            let result = organizations::edit(store, tenant, id, patch, now);
             let ctx = state.ctx.clone();
             // A new website (on a new organization or a changed one) is crawled for
             // certificate pages once the change is durable.
@@ -97,30 +100,29 @@ pub(super) fn handle(
             })
         }
         RegistryMsg::DeleteOrganization { id, user, reply } => {
-            let endpoints = store.endpoints_of(tenant, id)?;
-            let result = store
-                .delete_organization(tenant, id, ChangedBy::User(user), now)
-                .map(|_| ());
+            let endpoints = tables::endpoints::of_org(store, tenant, id)?;
+            let result = organizations::delete(store, tenant, id, ChangedBy::User(user), now)
+                .map(|w| w.map(|_| ()));
             if result.is_ok() {
                 for ep in endpoints {
                     monitoring::stop_endpoint(state, ep);
                 }
             }
-            write(store, reply, result)
+            write_woken(state, reply, result)
         }
         RegistryMsg::EditSite { id, patch, reply } => {
-            write(store, reply, store.edit_site(tenant, id, patch, now))
+            write(store, reply, sites::edit(store, tenant, id, patch, now))
         }
         RegistryMsg::DeleteSite { id, reply } => {
-            write(store, reply, store.delete_site(tenant, id).map(|_| ()))
+            write(store, reply, sites::delete(store, tenant, id).map(|_| ()))
         }
         RegistryMsg::EditCertificateType { id, patch, reply } => write(
             store,
             reply,
-            store.edit_certificate_type(tenant, id, patch, now),
+            certificate_types::edit(store, tenant, id, patch, now),
         ),
         RegistryMsg::DeleteCertificateType { id, reply } => {
-            write(store, reply, store.delete_certificate_type(tenant, id))
+            write(store, reply, certificate_types::delete(store, tenant, id))
         }
         RegistryMsg::EditCertificate {
             id,
@@ -129,26 +131,26 @@ pub(super) fn handle(
             reply,
         } => {
             let by = ChangedBy::User(user);
-            write(
-                store,
+            write_woken(
+                state,
                 reply,
-                store.edit_certificate(tenant, id, patch, by, now),
+                certificates::edit(store, tenant, id, patch, by, now),
             )
         }
         RegistryMsg::DeleteCertificate { id, user, reply } => {
-            let result = store
-                .delete_certificate(tenant, id, ChangedBy::User(user), now)
-                .map(|_| ());
-            write(store, reply, result)
+            let result = certificates::delete(store, tenant, id, ChangedBy::User(user), now)
+                .map(|w| w.map(|_| ()));
+            write_woken(state, reply, result)
         }
         RegistryMsg::SweepExpired => {
-            let changed = store.sweep_expired(tenant, now.date_naive(), now);
+            let changed = expiry::sweep(store, tenant, now.date_naive(), now);
             match crash_on_store_error(changed)? {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(%tenant, expired = n, "expiry sweep");
+                Ok(w) if w.value == 0 => {}
+                Ok(w) => {
+                    tracing::info!(%tenant, expired = w.value, "expiry sweep");
                     let store = store.clone();
                     tokio::spawn(async move { store.commit().await });
+                    wake_when_durable(state, w.woke);
                 }
                 Err(e) => tracing::error!(%tenant, error = %e, "expiry sweep failed"),
             }
@@ -156,7 +158,7 @@ pub(super) fn handle(
             Ok(())
         }
         RegistryMsg::ImportBatch { rows, reply } => {
-            let mut result = store.import_batch(tenant, &rows, now);
+            let mut result = import::import_batch(store, tenant, &rows, now);
             let mut discover = Vec::new();
             if let Ok(counts) = &mut result {
                 discover = std::mem::take(&mut counts.new_with_website);
@@ -170,7 +172,8 @@ pub(super) fn handle(
             })
         }
         RegistryMsg::RecordEvent { event, reply } => {
-            write(store, reply, store.record_events(tenant, &[event]))
+            let result = events::record(store, tenant, &[event]).map(|woke| Written::new((), woke));
+            write_woken(state, reply, result)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! own actor (under the delivery supervisor), told to reload once a change is durable.
 
 use certwatch_domain::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
+use certwatch_store::{subscribers, subscriptions};
 use chrono::{DateTime, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
@@ -52,22 +53,22 @@ pub(super) fn handle(
     let tenant = state.tenant;
     match msg {
         WebhooksMsg::EditSubscriber { id, patch, reply } => {
-            let result = store.edit_subscriber(tenant, id, patch, now);
+            let result = subscribers::edit(store, tenant, id, patch, now);
             let reload = reload(state);
             write_then(store, reply, result, move |s| reload(s.id))
         }
         WebhooksMsg::DeleteSubscriber { id, reply } => {
-            let result = store.delete_subscriber(tenant, id, now);
+            let result = subscribers::delete(store, tenant, id, now);
             let reload = reload(state);
             write_then(store, reply, result, move |_| reload(id))
         }
         WebhooksMsg::RotateSubscriberKey { id, reply } => {
-            let result = store.rotate_api_key(tenant, id, now);
+            let result = subscribers::rotate_api_key(store, tenant, id, now);
             let reload = reload(state);
             write_then(store, reply, result, move |s| reload(s.id))
         }
         WebhooksMsg::RotateSubscriberSecret { id, reply } => {
-            let result = store.rotate_signing_secret(tenant, id, now);
+            let result = subscribers::rotate_signing_secret(store, tenant, id, now);
             let reload = reload(state);
             write_then(store, reply, result, move |s| reload(s.id))
         }
@@ -78,7 +79,7 @@ pub(super) fn handle(
             };
             // A store failure fails the actor like any other write; a subscriber deleted
             // meanwhile is simply gone.
-            match crash_on_store_error(store.edit_subscriber(tenant, Some(id), patch, now))? {
+            match crash_on_store_error(subscribers::edit(store, tenant, Some(id), patch, now))? {
                 Ok(_) => {
                     tracing::info!(%tenant, subscriber = %id, "receiver answered 410 Gone; subscriber deactivated");
                     let store = store.clone();
@@ -91,10 +92,10 @@ pub(super) fn handle(
         WebhooksMsg::EditSubscription { id, patch, reply } => write(
             store,
             reply,
-            store.edit_subscription(tenant, id, patch, now),
+            subscriptions::edit(store, tenant, id, patch, now),
         ),
         WebhooksMsg::DeleteSubscription { id, reply } => {
-            write(store, reply, store.delete_subscription(tenant, id))
+            write(store, reply, subscriptions::delete(store, tenant, id))
         }
     }
 }

@@ -8,6 +8,7 @@ use certwatch_actors::AccountsMsg;
 use certwatch_domain::accounts::normalize_email;
 use certwatch_store::password_policy::password_errors;
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
+use certwatch_store::tables;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -163,10 +164,7 @@ pub async fn register(
     // An address whose account was never verified may be registered again: the mailbox's
     // owner proves it with the new verification link (see `Store::register`).
     if !email.is_empty()
-        && state
-            .store()
-            .user_by_email(&email)?
-            .is_some_and(|u| u.is_active)
+        && tables::users::by_email(state.store(), &email)?.is_some_and(|u| u.is_active)
     {
         errors.add("email", "A user with this email already exists.");
     }
@@ -282,7 +280,7 @@ pub async fn login(
     };
     errors.finish()?;
 
-    let user = state.store().user_by_email(&email)?;
+    let user = tables::users::by_email(state.store(), &email)?;
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
@@ -301,7 +299,7 @@ pub async fn login(
             "Email address is not verified yet. Use the link in the verification mail.".into(),
         ));
     }
-    let memberships = state.store().memberships_of_user(user.id)?;
+    let memberships = tables::memberships::of_user(state.store(), user.id)?;
     let membership = match tenant_id {
         Some(id) => memberships
             .into_iter()
@@ -320,10 +318,8 @@ pub async fn login(
             reply,
         })
         .await?;
-    let tenant = state
-        .store()
-        .tenant(membership.tenant_id)?
-        .ok_or(ApiError::NotFound)?;
+    let tenant =
+        tables::tenants::get(state.store(), membership.tenant_id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(
         StatusCode::OK,
         &LoginResponse {

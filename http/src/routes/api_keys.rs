@@ -2,6 +2,7 @@
 
 use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::ApiKey;
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -94,9 +95,7 @@ pub async fn list_api_keys(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let views: Vec<ApiKeyView> = state
-        .store()
-        .api_keys(caller.tenant_id)?
+    let views: Vec<ApiKeyView> = tables::api_keys::of_tenant(state.store(), caller.tenant_id)?
         .into_iter()
         .map(ApiKeyView::from)
         .collect();

@@ -7,7 +7,8 @@ use certwatch_actors::bulk::{self, MAX_FILE_BYTES};
 use certwatch_domain::bulk::{
     Batch, BatchCounts, BatchStatus, Confirmation, Extracted, Field, Item, ItemStatus,
 };
-use certwatch_store::rules;
+use certwatch_domain::rules;
+use certwatch_store::tables;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -280,7 +281,8 @@ pub async fn create_batch(
     let quota = state.config.storage_quota_bytes;
     let store = state.store().clone();
     let tenant = caller.tenant_id;
-    let used = crate::blocking(move || store.stored_bytes(tenant)).await??;
+    let used =
+        crate::blocking(move || certwatch_store::bulk::stored_bytes(&store, tenant)).await??;
     let files = upload::files(
         form?,
         "files",
@@ -393,8 +395,8 @@ pub async fn list_batches(
     let caller = state.caller(authorization)?;
     let tenant = caller.tenant_id;
     let mut views = Vec::new();
-    for batch in state.store().batches(tenant)? {
-        let items = state.store().items_of(tenant, batch.id)?;
+    for batch in tables::bulk_batches::of_tenant(state.store(), tenant)? {
+        let items = tables::bulk_items::of_batch(state.store(), tenant, batch.id)?;
         views.push(batch_view(batch, &items));
     }
     Ok(json_reply(
@@ -413,11 +415,9 @@ pub async fn get_batch(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let batch = state
-        .store()
-        .batch(caller.tenant_id, id)?
+    let batch = tables::bulk_batches::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
-    let items = state.store().items_of(caller.tenant_id, id)?;
+    let items = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?;
     Ok(json_reply(StatusCode::OK, &batch_view(batch, &items)))
 }
 
@@ -432,13 +432,8 @@ pub async fn list_items(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    state
-        .store()
-        .batch(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
-    let views: Vec<ItemView> = state
-        .store()
-        .items_of(caller.tenant_id, id)?
+    tables::bulk_batches::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let views: Vec<ItemView> = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?
         .into_iter()
         .map(|i| item_view(&state, i))
         .collect();
@@ -465,10 +460,7 @@ pub async fn confirm_item(
     body: Body,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    state
-        .store()
-        .item(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let mut input = Input::parse(body, false)?;
     let organization_id = input.required_uuid("organization_id");
     let code = input.required_parsed(
@@ -542,10 +534,8 @@ pub async fn serve_file(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let item = state
-        .store()
-        .item(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let item =
+        tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let dir = state.store().data_dir().to_path_buf();
     let sha = item.sha256.clone();
     let bytes = file_io("reading", move || bulk::read_stored(&dir, &sha)).await?;
@@ -573,7 +563,7 @@ pub async fn quality_metrics(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let m = state.store().quality_metrics(caller.tenant_id)?;
+    let m = certwatch_store::bulk::quality_metrics(state.store(), caller.tenant_id)?;
     let c = &m.counts;
     Ok(json_reply(
         StatusCode::OK,

@@ -2,6 +2,7 @@
 //! which fields from what to what — newest first.
 
 use certwatch_domain::history::{FieldChange, HistoryEntry};
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -89,9 +90,7 @@ pub async fn certificate_history(
     let caller = state.caller(authorization)?;
     // A deleted certificate's history stays readable: an audit asks after deletions too.
     // Only this tenant's entries are under its key, so another tenant's id is 404.
-    let views: Vec<HistoryView> = state
-        .store()
-        .certificate_history(caller.tenant_id, id)?
+    let views: Vec<HistoryView> = tables::cert_history::of(state.store(), caller.tenant_id, id)?
         .into_iter()
         .map(HistoryView::from)
         .collect();

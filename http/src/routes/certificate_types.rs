@@ -3,7 +3,8 @@
 use certwatch_actors::RegistryMsg;
 use certwatch_domain::registry::CertificateType;
 use certwatch_domain::registry::TypePatch;
-use certwatch_store::rules;
+use certwatch_domain::rules;
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -94,9 +95,7 @@ pub async fn list_types(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let types: Vec<CertificateTypeView> = state
-        .store()
-        .certificate_types(caller.tenant_id)?
+    let types: Vec<CertificateTypeView> = tables::cert_types::all(state.store(), caller.tenant_id)?
         .into_iter()
         .map(CertificateTypeView::from)
         .collect();
@@ -139,10 +138,8 @@ pub async fn get_type(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let ty = state
-        .store()
-        .certificate_type(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let ty =
+        tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &CertificateTypeView::from(ty)))
 }
 
@@ -155,10 +152,7 @@ async fn edit_type(
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
     // Another tenant's (or no) type is 404 whatever the body says.
-    state
-        .store()
-        .certificate_type(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = type_patch(body, partial)?;
     let ty = state
         .actors

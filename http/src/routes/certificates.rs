@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 
 use certwatch_domain::registry::CertPatch;
 use certwatch_domain::registry::{CertStatus, Certificate};
+use certwatch_domain::rules;
 use certwatch_store::catalog::{CertOrder, CertQuery};
-use certwatch_store::rules;
+use certwatch_store::tables;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -156,10 +157,7 @@ impl<'a> Views<'a> {
         if let Some(t) = self.types.get(&id) {
             return Ok(t.clone());
         }
-        let ty = self
-            .state
-            .store()
-            .certificate_type(self.tenant, id)?
+        let ty = tables::cert_types::get(self.state.store(), self.tenant, id)?
             .ok_or_else(|| ApiError::Internal(format!("certificate type {id} is missing")))?;
         let r = TypeRef {
             code: ty.code,
@@ -174,13 +172,14 @@ impl<'a> Views<'a> {
         let organization = match self.orgs.get(&c.organization_id) {
             Some(o) => o.clone(),
             None => {
-                let org = self
-                    .state
-                    .store()
-                    .organization(self.tenant, c.organization_id)?
-                    .ok_or_else(|| {
-                        ApiError::Internal(format!("organization {} is missing", c.organization_id))
-                    })?;
+                let org =
+                    tables::organizations::get(self.state.store(), self.tenant, c.organization_id)?
+                        .ok_or_else(|| {
+                            ApiError::Internal(format!(
+                                "organization {} is missing",
+                                c.organization_id
+                            ))
+                        })?;
                 let r = OrganizationRef {
                     id: org.id,
                     external_id: org.external_id,
@@ -212,7 +211,7 @@ impl<'a> Views<'a> {
     fn page(&mut self, ids: Vec<Uuid>) -> Result<Vec<CertificateView>, ApiError> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(c) = self.state.store().certificate(self.tenant, id)? {
+            if let Some(c) = tables::certificates::get(self.state.store(), self.tenant, id)? {
                 out.push(self.view(c)?);
             }
         }
@@ -293,9 +292,11 @@ pub async fn list_certificates(
         ])?,
     };
     if let Some(code) = q.strict("type_code")? {
-        let ty = state
-            .store()
-            .certificate_type_by_code(caller.tenant_id, &code.trim().to_ascii_uppercase())?;
+        let ty = tables::cert_types::by_code(
+            state.store(),
+            caller.tenant_id,
+            &code.trim().to_ascii_uppercase(),
+        )?;
         match (ty, query.cert_type) {
             (Some(ty), None) => query.cert_type = Some(ty.id),
             (Some(ty), Some(id)) if ty.id == id => {}
@@ -368,9 +369,7 @@ pub async fn get_certificate(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let cert = state
-        .store()
-        .certificate(caller.tenant_id, id)?
+    let cert = tables::certificates::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     let view = Views::new(&state, caller.tenant_id).view(cert)?;
     Ok(json_reply(StatusCode::OK, &view))
@@ -385,10 +384,7 @@ async fn edit_certificate(
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
     // Another tenant's (or no) certificate is 404 whatever the body says.
-    state
-        .store()
-        .certificate(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::certificates::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = certificate_patch(body, partial)?;
     let cert = state
         .actors
@@ -523,11 +519,11 @@ pub async fn public_search(
         .ok_or_else(|| ApiError::field("q", "Search for at least 2 characters."))?;
     let store = state.store();
     let mut results = Vec::new();
-    for tenant in store.tenant_ids()? {
+    for tenant in tables::tenants::ids(store)? {
         if results.len() >= MAX_PUBLIC_MATCHES {
             break;
         }
-        if !store.tenant(tenant)?.is_some_and(|t| t.public_listing) {
+        if !tables::tenants::get(store, tenant)?.is_some_and(|t| t.public_listing) {
             continue;
         }
         let orgs = store
@@ -536,11 +532,11 @@ pub async fn public_search(
             .search_orgs_by_name_or_website(&needle, MAX_PUBLIC_MATCHES - results.len());
         let mut views = Views::new(&state, tenant);
         for id in orgs {
-            let Some(org) = store.organization(tenant, id)? else {
+            let Some(org) = tables::organizations::get(store, tenant, id)? else {
                 continue;
             };
             let mut certificates = Vec::new();
-            for c in store.certificates_of(tenant, id)? {
+            for c in tables::certificates::of_org(store, tenant, id)? {
                 certificates.push(PublicCertificate {
                     certificate_type: views.type_ref(c.certificate_type_id)?,
                     certificate_number: c.certificate_number,

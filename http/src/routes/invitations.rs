@@ -7,8 +7,9 @@ use certwatch_actors::AccessMsg;
 use std::net::SocketAddr;
 
 use certwatch_domain::accounts::{Invitation, Role};
-use certwatch_store::accounts::Acceptor;
+use certwatch_store::invitations::Acceptor;
 use certwatch_store::secrets::{hash_password, key_hash, verify_password};
+use certwatch_store::{invitations, tables};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -170,12 +171,11 @@ pub async fn list_invitations(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let views: Vec<InvitationResponse> = state
-        .store()
-        .live_invitations(caller.tenant_id, Utc::now())?
-        .into_iter()
-        .map(InvitationResponse::from)
-        .collect();
+    let views: Vec<InvitationResponse> =
+        invitations::live(state.store(), caller.tenant_id, Utc::now())?
+            .into_iter()
+            .map(InvitationResponse::from)
+            .collect();
     Ok(json_reply(
         StatusCode::OK,
         &paginate_vec(views, &q, &state.public_url(), "/api/auth/invitations/")?,
@@ -231,11 +231,9 @@ pub async fn accept_invitation(
     errors.finish()?;
 
     let token = key_hash(&token);
-    let invitation = state
-        .store()
-        .pending_invitation(&token, Utc::now())?
+    let invitation = invitations::pending(state.store(), &token, Utc::now())?
         .ok_or_else(|| ApiError::BadRequest("Invalid or expired invitation token.".into()))?;
-    let acceptor = match state.store().user_by_email(&invitation.email)? {
+    let acceptor = match tables::users::by_email(state.store(), &invitation.email)? {
         // Registered but never verified: whoever registered it did not prove the mailbox;
         // the invitee just did, and chooses the password.
         Some(user) if !user.is_active => {

@@ -2,6 +2,7 @@
 
 use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::Membership;
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,7 +70,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 }
 
 fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
-    let user = state.store().user(m.user_id)?.ok_or(ApiError::NotFound)?;
+    let user = tables::users::get(state.store(), m.user_id)?.ok_or(ApiError::NotFound)?;
     Ok(MemberView {
         id: user.id,
         email: user.email,
@@ -96,7 +97,7 @@ pub async fn list_members(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let mut members = state.store().members(caller.tenant_id)?;
+    let mut members = tables::memberships::of_tenant(state.store(), caller.tenant_id)?;
     members.sort_by_key(|m| (m.created_at, m.user_id));
     let views = members
         .into_iter()
@@ -119,10 +120,8 @@ pub async fn get_member(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let m = state
-        .store()
-        .membership(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let m =
+        tables::memberships::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &view(&state, m)?))
 }
 
@@ -143,10 +142,7 @@ pub async fn update_member(
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
     // Another tenant's (or no) member is 404 whatever the body says.
-    state
-        .store()
-        .membership(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::memberships::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let req: MemberUpdate = parse_json(body)?;
     let raw = req
         .role

@@ -3,8 +3,9 @@
 use certwatch_actors::RegistryMsg;
 use certwatch_domain::registry::{OrgPatch, SitePatch};
 use certwatch_domain::registry::{Organization, Site};
+use certwatch_domain::rules;
 use certwatch_store::catalog::{OrgOrder, OrgQuery};
-use certwatch_store::rules;
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -134,7 +135,7 @@ pub(crate) fn organization_view(
         .read()
         .org_counts(org.id, Utc::now().date_naive());
     let sites = if with_sites {
-        let sites = state.store().sites_of(org.tenant_id, org.id)?;
+        let sites = tables::sites::of_org(state.store(), org.tenant_id, org.id)?;
         Some(sites.into_iter().map(SiteView::from).collect())
     } else {
         None
@@ -214,7 +215,7 @@ pub async fn list_organizations(
     page.check(ids.count)?;
     let mut rows = Vec::with_capacity(ids.ids.len());
     for id in ids.ids {
-        if let Some(org) = state.store().organization(caller.tenant_id, id)? {
+        if let Some(org) = tables::organizations::get(state.store(), caller.tenant_id, id)? {
             rows.push(organization_view(&state, org, false)?);
         }
     }
@@ -270,9 +271,7 @@ pub async fn get_organization(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let org = state
-        .store()
-        .organization(caller.tenant_id, id)?
+    let org = tables::organizations::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     Ok(json_reply(
         StatusCode::OK,
@@ -289,10 +288,7 @@ async fn edit_organization(
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
     // Another tenant's (or no) object is 404 whatever the body says.
-    state
-        .store()
-        .organization(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::organizations::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = organization_patch(body, partial)?;
     let org = state
         .actors
@@ -394,8 +390,8 @@ pub async fn list_sites(
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
     let mut sites = match q.uuid("organization")? {
-        Some(org) => state.store().sites_of(caller.tenant_id, org)?,
-        None => state.store().sites(caller.tenant_id)?,
+        Some(org) => tables::sites::of_org(state.store(), caller.tenant_id, org)?,
+        None => tables::sites::all(state.store(), caller.tenant_id)?,
     };
     sites.sort_by_key(|s| (s.created_at, s.id));
     let views: Vec<SiteView> = sites.into_iter().map(SiteView::from).collect();
@@ -438,10 +434,8 @@ pub async fn get_site(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let site = state
-        .store()
-        .site(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let site =
+        tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
 }
 
@@ -453,10 +447,7 @@ async fn edit_site(
     partial: bool,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    state
-        .store()
-        .site(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = site_patch(body, partial)?;
     let site = state
         .actors

@@ -2,6 +2,7 @@
 
 use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::Tenant;
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -64,10 +65,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     responses((status = 200, description = "The caller's tenant", body = TenantView)))]
 pub async fn get_tenant(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let tenant = state
-        .store()
-        .tenant(caller.tenant_id)?
-        .ok_or(ApiError::NotFound)?;
+    let tenant =
+        tables::tenants::get(state.store(), caller.tenant_id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
 }
 
@@ -97,10 +96,7 @@ pub async fn patch_tenant(
                 })
                 .await?
         }
-        None => state
-            .store()
-            .tenant(caller.tenant_id)?
-            .ok_or(ApiError::NotFound)?,
+        None => tables::tenants::get(state.store(), caller.tenant_id)?.ok_or(ApiError::NotFound)?,
     };
     Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
 }

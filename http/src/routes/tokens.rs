@@ -3,7 +3,8 @@
 use certwatch_actors::AccessMsg;
 use certwatch_actors::IssuedToken;
 use certwatch_domain::accounts::{Token, TokenKind};
-use certwatch_store::rules;
+use certwatch_domain::rules;
+use certwatch_store::tables;
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -132,12 +133,11 @@ pub async fn list_tokens(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let tokens: Vec<TokenView> = state
-        .store()
-        .tokens_of(caller.tenant_id, caller.user_id)?
-        .into_iter()
-        .map(TokenView::from)
-        .collect();
+    let tokens: Vec<TokenView> =
+        tables::tokens::of(state.store(), caller.tenant_id, caller.user_id)?
+            .into_iter()
+            .map(TokenView::from)
+            .collect();
     let page = paginate_vec(tokens, &q, &state.public_url(), "/api/auth/tokens/")?;
     Ok(json_reply(StatusCode::OK, &page))
 }

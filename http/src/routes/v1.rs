@@ -5,6 +5,7 @@ use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::API_KEY_PREFIX;
 use certwatch_domain::registry::{CertStatus, Certificate};
 use certwatch_store::secrets::key_hash;
+use certwatch_store::tables;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -118,9 +119,7 @@ async fn lookup(
     let key =
         presented_key(authorization.as_deref(), x_api_key.as_deref()).ok_or_else(unauthorized)?;
     let hash = key_hash(&key);
-    let api_key = state
-        .store()
-        .api_key(&hash)
+    let api_key = tables::api_keys::get(state.store(), &hash)
         .map_err(|e| (ApiError::from(e), None))?
         .ok_or_else(unauthorized)?;
     let tenant = api_key.tenant_id;
@@ -137,9 +136,7 @@ async fn lookup(
             .tell_tenant(tenant, AccessMsg::TouchApiKey { hash });
     }
     let number = percent_decode_str(number).decode_utf8_lossy();
-    let found = state
-        .store()
-        .certificates_by_number(tenant, number.trim())
+    let found = tables::certificates::by_number(state.store(), tenant, number.trim())
         .map_err(|e| (ApiError::from(e), Some(remaining)))?;
     let current = certwatch_domain::certificates::current_certificate(&found)
         .ok_or((ApiError::NotFound, Some(remaining)))?;

@@ -1,5 +1,6 @@
 //! Discovery: crawling organizations' websites for their certificate pages.
 
+use certwatch_store::tables;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -45,9 +46,7 @@ pub async fn discover_one(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let org = state
-        .store()
-        .organization(caller.tenant_id, id)?
+    let org = tables::organizations::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     if org.website.is_none() {
         return Err(ApiError::BadRequest(

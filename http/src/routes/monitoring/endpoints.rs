@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use certwatch_actors::outbound;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
+use certwatch_domain::rules;
 use certwatch_domain::schedule::{MAX_FREQUENCY, MIN_FREQUENCY};
-use certwatch_store::rules;
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -69,16 +70,13 @@ fn endpoint_view(
     detail: bool,
 ) -> Result<EndpointView, ApiError> {
     let (organization, recent_scrape_logs) = if detail {
-        let org = match state
-            .store()
-            .organization(ep.tenant_id, ep.organization_id)?
+        let org = match tables::organizations::get(state.store(), ep.tenant_id, ep.organization_id)?
         {
             Some(org) => Some(organization_view(state, org, false)?),
             None => None,
         };
-        let (logs, _) = state
-            .store()
-            .scrape_logs(ep.tenant_id, Some(ep.id), 0, RECENT_LOGS)?;
+        let (logs, _) =
+            tables::scrape_logs::page(state.store(), ep.tenant_id, Some(ep.id), 0, RECENT_LOGS)?;
         (
             org,
             Some(logs.into_iter().map(ScrapeLogView::from).collect()),
@@ -106,9 +104,7 @@ fn endpoint_view(
 }
 
 fn detail(state: &State, ep: Endpoint) -> Result<EndpointView, ApiError> {
-    let name = state
-        .store()
-        .organization(ep.tenant_id, ep.organization_id)?
+    let name = tables::organizations::get(state.store(), ep.tenant_id, ep.organization_id)?
         .map(|o| o.name)
         .unwrap_or_default();
     endpoint_view(state, ep, name, true)
@@ -193,7 +189,7 @@ pub async fn list_endpoints(
     PageRequest::from_query(&q)?;
     let mut names: HashMap<Uuid, String> = HashMap::new();
     let mut rows: Vec<(Endpoint, String)> = Vec::new();
-    for ep in state.store().endpoints(tenant)? {
+    for ep in tables::endpoints::all(state.store(), tenant)? {
         if organization.is_some_and(|o| o != ep.organization_id)
             || is_active.is_some_and(|a| a != ep.is_active)
         {
@@ -202,9 +198,7 @@ pub async fn list_endpoints(
         let name = match names.get(&ep.organization_id) {
             Some(n) => n.clone(),
             None => {
-                let n = state
-                    .store()
-                    .organization(tenant, ep.organization_id)?
+                let n = tables::organizations::get(state.store(), tenant, ep.organization_id)?
                     .map(|o| o.name)
                     .unwrap_or_default();
                 names.insert(ep.organization_id, n.clone());
@@ -278,10 +272,8 @@ pub async fn get_endpoint(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let ep = state
-        .store()
-        .endpoint(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let ep =
+        tables::endpoints::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &detail(&state, ep)?))
 }
 
@@ -293,10 +285,7 @@ async fn edit_endpoint(
     partial: bool,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    state
-        .store()
-        .endpoint(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::endpoints::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = endpoint_patch(&state, body, partial).await?;
     let ep = state
         .actors

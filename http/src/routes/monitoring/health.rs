@@ -1,5 +1,6 @@
 //! The health of a tenant's monitoring: schedules, failures, actors and discovery runs.
 
+use certwatch_store::endpoints;
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,9 +32,7 @@ pub struct MonitoringHealth {
     responses((status = 200, description = "The caller's tenant's monitoring", body = MonitoringHealth)))]
 pub async fn health(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let counts = state
-        .store()
-        .monitoring_counts(caller.tenant_id, Utc::now())?;
+    let counts = endpoints::counts(state.store(), caller.tenant_id, Utc::now())?;
     let (scheduled, discoveries_running, alive) =
         match state.actors.monitoring(caller.tenant_id).await {
             Ok(rt) => (rt.endpoint_actors, rt.discoveries_running, true),

@@ -1,6 +1,7 @@
 //! Scrape logs: what each check of an endpoint found, changed, skipped and fetched.
 
 use certwatch_domain::monitoring::{CertChange, DocumentSeen, Finding, ScrapeLog};
+use certwatch_store::tables;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -143,10 +144,13 @@ pub async fn list_logs(
     let caller = state.caller(authorization)?;
     let page = PageRequest::from_query(&q)?;
     let endpoint = q.uuid("endpoint")?;
-    let (logs, count) =
-        state
-            .store()
-            .scrape_logs(caller.tenant_id, endpoint, page.offset(), page.page_size)?;
+    let (logs, count) = tables::scrape_logs::page(
+        state.store(),
+        caller.tenant_id,
+        endpoint,
+        page.offset(),
+        page.page_size,
+    )?;
     page.check(count)?;
     let rows = logs.into_iter().map(ScrapeLogView::from).collect();
     let body = envelope(
@@ -173,9 +177,7 @@ pub async fn get_log(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.caller(authorization)?;
-    let log = state
-        .store()
-        .scrape_log(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let log =
+        tables::scrape_logs::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &ScrapeLogView::from(log)))
 }

@@ -2,6 +2,7 @@
 
 use certwatch_domain::events::EventKind;
 use certwatch_domain::webhooks::{Attempt, Delivery, DeliveryStatus};
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -108,7 +109,7 @@ pub async fn list_deliveries(
         |s| EventKind::parse(s).map(|k| k.as_str().to_string()),
         "Unknown event type.",
     )?;
-    let deliveries = state.store().deliveries(caller.tenant_id, |d| {
+    let deliveries = tables::deliveries::of_tenant(state.store(), caller.tenant_id, |d| {
         subscriber.is_none_or(|s| d.subscriber_id == s)
             && status.is_none_or(|s| d.status == s)
             && event_type.as_deref().is_none_or(|t| d.event_type == t)
@@ -130,10 +131,8 @@ pub async fn get_delivery(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let d = state
-        .store()
-        .delivery(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let d =
+        tables::deliveries::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &DeliveryView::from(d)))
 }
 
@@ -147,10 +146,8 @@ pub async fn retry_delivery(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let d = state
-        .store()
-        .delivery(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let d =
+        tables::deliveries::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     state
         .actors
         .retry_delivery(caller.tenant_id, d.subscriber_id, id)

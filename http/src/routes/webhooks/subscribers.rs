@@ -3,6 +3,7 @@
 use certwatch_actors::WebhooksMsg;
 use certwatch_actors::outbound;
 use certwatch_domain::webhooks::{Subscriber, SubscriberPatch};
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -101,12 +102,11 @@ pub async fn list_subscribers(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let views: Vec<SubscriberView> = state
-        .store()
-        .subscribers(caller.tenant_id)?
-        .into_iter()
-        .map(SubscriberView::from)
-        .collect();
+    let views: Vec<SubscriberView> =
+        tables::subscribers::of_tenant(state.store(), caller.tenant_id)?
+            .into_iter()
+            .map(SubscriberView::from)
+            .collect();
     Ok(json_reply(
         StatusCode::OK,
         &paginate_vec(views, &q, &state.public_url(), "/api/webhooks/subscribers/")?,
@@ -145,10 +145,8 @@ pub async fn get_subscriber(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let sub = state
-        .store()
-        .subscriber(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    let sub =
+        tables::subscribers::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &SubscriberView::from(sub)))
 }
 
@@ -160,10 +158,7 @@ async fn edit_subscriber(
     partial: bool,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    state
-        .store()
-        .subscriber(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::subscribers::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = subscriber_patch(&state, body, partial).await?;
     let sub = state
         .actors

@@ -2,6 +2,7 @@
 
 use certwatch_actors::WebhooksMsg;
 use certwatch_domain::webhooks::{Subscription, SubscriptionPatch};
+use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -76,12 +77,11 @@ pub async fn list_subscriptions(
     q: Query,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let views: Vec<SubscriptionView> = state
-        .store()
-        .subscriptions(caller.tenant_id)?
-        .into_iter()
-        .map(SubscriptionView::from)
-        .collect();
+    let views: Vec<SubscriptionView> =
+        tables::subscriptions::of_tenant(state.store(), caller.tenant_id)?
+            .into_iter()
+            .map(SubscriptionView::from)
+            .collect();
     Ok(json_reply(
         StatusCode::OK,
         &paginate_vec(
@@ -125,9 +125,7 @@ pub async fn get_subscription(
     authorization: Option<String>,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    let s = state
-        .store()
-        .subscription(caller.tenant_id, id)?
+    let s = tables::subscriptions::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &SubscriptionView::from(s)))
 }
@@ -140,10 +138,7 @@ async fn edit_subscription(
     partial: bool,
 ) -> Result<Response, ApiError> {
     let caller = state.admin(authorization)?;
-    state
-        .store()
-        .subscription(caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
+    tables::subscriptions::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = subscription_patch(body, partial)?;
     let s = state
         .actors

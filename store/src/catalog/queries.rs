@@ -1,69 +1,14 @@
-//! A tenant's query indexes, in memory: compact rows of its organizations and certificates,
-//! a B-tree by expiry date, and sets by organization and by type.
-//!
-//! Lists, filters, orderings, counts and search run here, so no request walks the sled
-//! trees; the page's full records are then read from sled by id. A catalog is built from
-//! sled the first time its tenant is used and kept current by the registry's write
-//! operations, which update it right after their transaction commits.
+//! The catalog's queries: filters, orderings and pages of certificates and organizations,
+//! expiry windows, and the counts shown with an organization.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
 
-use certwatch_domain::matching::{Evidence, Resolution, resolve};
+use certwatch_domain::registry::CertStatus;
 
-use crate::supplier_index::SupplierIndex;
-use crate::{Store, StoreError, keys, scan};
-use certwatch_domain::registry::{CertStatus, Certificate, Organization};
-
-/// Days ahead in which an active certificate counts as "expiring".
-pub const EXPIRING_WITHIN_DAYS: i64 = 30;
-
-#[derive(Debug, Clone)]
-struct OrgRow {
-    name_lc: String,
-    external_id_lc: Option<String>,
-    website_lc: Option<String>,
-    country: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-/// Position of a certificate in the catalog's slab. Slots are handed out in creation order
-/// (the catalog is loaded sorted by `created_at`), so slot order is "oldest first".
-type Slot = u32;
-
-#[derive(Debug, Clone)]
-struct CertRow {
-    id: Uuid,
-    org: Uuid,
-    cert_type: Uuid,
-    status: CertStatus,
-    expiry: Option<NaiveDate>,
-    issue: Option<NaiveDate>,
-    /// Number, issuing body and scope, lower-case, for `search`.
-    text_lc: String,
-}
-
-#[derive(Debug, Default)]
-pub struct Catalog {
-    orgs: HashMap<Uuid, OrgRow>,
-    rows: Vec<Option<CertRow>>,
-    slots: HashMap<Uuid, Slot>,
-    by_org: HashMap<Uuid, BTreeSet<Slot>>,
-    by_type: HashMap<Uuid, BTreeSet<Slot>>,
-    by_expiry: BTreeSet<(NaiveDate, Slot)>,
-    no_expiry: BTreeSet<Slot>,
-    by_issue: BTreeSet<(NaiveDate, Slot)>,
-    no_issue: BTreeSet<Slot>,
-    by_status: BTreeSet<(&'static str, Slot)>,
-    /// Every three-byte window of a row's search text → the rows that contain it, sorted.
-    trigrams: HashMap<[u8; 3], Vec<Slot>>,
-    /// The organizations as bulk upload matches documents to them.
-    suppliers: SupplierIndex,
-}
+use super::{Catalog, CertRow, EXPIRING_WITHIN_DAYS, OrgRow, Slot, trigrams};
 
 /// Sort keys of the certificate list.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,6 +66,7 @@ pub struct IdPage {
 }
 
 /// Order of keys in the requested direction.
+
 fn directed<T: Ord>(a: &T, b: &T, desc: bool) -> Ordering {
     if desc { b.cmp(a) } else { a.cmp(b) }
 }
@@ -133,15 +79,6 @@ fn cmp_opt<T: Ord>(a: &Option<T>, b: &Option<T>, desc: bool) -> Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     }
-}
-
-/// The distinct three-byte windows of `text` (bytes of lower-case UTF-8, so a substring
-/// match implies every window of the needle is present).
-fn trigrams(text: &str) -> BTreeSet<[u8; 3]> {
-    text.as_bytes()
-        .windows(3)
-        .map(|w| [w[0], w[1], w[2]])
-        .collect()
 }
 
 /// Sorts just enough of `items` to return the page `[offset, offset + limit)`.
@@ -164,135 +101,6 @@ fn page_of<T: Copy>(
 }
 
 impl Catalog {
-    fn load(store: &Store, tenant: Uuid) -> Result<Catalog, StoreError> {
-        let mut catalog = Catalog::default();
-        let prefix = keys::id(tenant);
-        for org in scan::<Organization>(&store.trees().organizations, &prefix)? {
-            catalog.upsert_org(&org);
-        }
-        let mut certs = scan::<Certificate>(&store.trees().certificates, &prefix)?;
-        // Slots in creation order make "newest first" a walk of the slab backwards.
-        certs.sort_by_key(|c| (c.created_at, c.id));
-        for cert in &certs {
-            catalog.upsert_cert(cert);
-        }
-        Ok(catalog)
-    }
-
-    pub fn upsert_org(&mut self, org: &Organization) {
-        let row = OrgRow {
-            name_lc: org.name.to_lowercase(),
-            external_id_lc: org.external_id.as_ref().map(|e| e.to_lowercase()),
-            website_lc: org.website.as_ref().map(|w| w.to_lowercase()),
-            country: org.country.clone(),
-            created_at: org.created_at,
-        };
-        self.orgs.insert(org.id, row);
-        self.suppliers.upsert(org);
-    }
-
-    pub fn remove_org(&mut self, id: Uuid) {
-        self.orgs.remove(&id);
-        self.by_org.remove(&id);
-        self.suppliers.remove(id);
-    }
-
-    /// The organization a document is of, or why none is certain.
-    pub fn resolve_supplier(&self, evidence: &Evidence) -> Resolution<Uuid> {
-        resolve(
-            evidence,
-            &self.suppliers.candidates(evidence),
-            &self.suppliers,
-        )
-    }
-
-    fn row(&self, slot: Slot) -> Option<&CertRow> {
-        self.rows.get(slot as usize).and_then(Option::as_ref)
-    }
-
-    /// Adds or replaces a certificate; an update keeps its slot (its creation order).
-    pub fn upsert_cert(&mut self, c: &Certificate) {
-        let slot = match self.slots.get(&c.id) {
-            Some(&slot) => {
-                self.unindex(slot);
-                slot
-            }
-            None => {
-                let slot = self.rows.len() as Slot;
-                self.rows.push(None);
-                self.slots.insert(c.id, slot);
-                slot
-            }
-        };
-        let row = CertRow {
-            id: c.id,
-            org: c.organization_id,
-            cert_type: c.certificate_type_id,
-            status: c.status,
-            expiry: c.expiry_date,
-            issue: c.issue_date,
-            text_lc: format!("{}\n{}\n{}", c.certificate_number, c.issuing_body, c.scope)
-                .to_lowercase(),
-        };
-        self.by_org.entry(row.org).or_default().insert(slot);
-        self.by_type.entry(row.cert_type).or_default().insert(slot);
-        match row.expiry {
-            Some(d) => self.by_expiry.insert((d, slot)),
-            None => self.no_expiry.insert(slot),
-        };
-        match row.issue {
-            Some(d) => self.by_issue.insert((d, slot)),
-            None => self.no_issue.insert(slot),
-        };
-        self.by_status.insert((row.status.as_str(), slot));
-        for tri in trigrams(&row.text_lc) {
-            let list = self.trigrams.entry(tri).or_default();
-            if let Err(at) = list.binary_search(&slot) {
-                list.insert(at, slot);
-            }
-        }
-        self.rows[slot as usize] = Some(row);
-    }
-
-    /// Takes a row out of every index, leaving its slot empty.
-    fn unindex(&mut self, slot: Slot) {
-        let Some(row) = self.rows[slot as usize].take() else {
-            return;
-        };
-        if let Some(set) = self.by_org.get_mut(&row.org) {
-            set.remove(&slot);
-        }
-        if let Some(set) = self.by_type.get_mut(&row.cert_type) {
-            set.remove(&slot);
-        }
-        match row.expiry {
-            Some(d) => self.by_expiry.remove(&(d, slot)),
-            None => self.no_expiry.remove(&slot),
-        };
-        match row.issue {
-            Some(d) => self.by_issue.remove(&(d, slot)),
-            None => self.no_issue.remove(&slot),
-        };
-        self.by_status.remove(&(row.status.as_str(), slot));
-        for tri in trigrams(&row.text_lc) {
-            if let Some(list) = self.trigrams.get_mut(&tri)
-                && let Ok(at) = list.binary_search(&slot)
-            {
-                list.remove(at);
-            }
-        }
-    }
-
-    pub fn remove_cert(&mut self, id: Uuid) {
-        if let Some(slot) = self.slots.remove(&id) {
-            self.unindex(slot);
-        }
-    }
-
-    pub fn type_in_use(&self, cert_type: Uuid) -> bool {
-        self.by_type.get(&cert_type).is_some_and(|s| !s.is_empty())
-    }
-
     /// The rows containing every trigram of `needle` (a superset of the rows containing
     /// `needle`), in slot order; `None` when the needle is too short to have trigrams.
     fn search_candidates(&self, needle: &str) -> Option<Vec<Slot>> {
@@ -543,18 +351,6 @@ impl Catalog {
         IdPage { count, ids }
     }
 
-    /// Organizations that have a website (for discovery), oldest first.
-    pub fn organizations_with_website(&self) -> Vec<Uuid> {
-        let mut found: Vec<(DateTime<Utc>, Uuid)> = self
-            .orgs
-            .iter()
-            .filter(|(_, r)| r.website_lc.is_some())
-            .map(|(id, r)| (r.created_at, *id))
-            .collect();
-        found.sort();
-        found.into_iter().map(|(_, id)| id).collect()
-    }
-
     /// Organizations whose name or website contains `q_lc` (lower-case), by name.
     pub fn search_orgs_by_name_or_website(&self, q_lc: &str, limit: usize) -> Vec<Uuid> {
         let matched: Vec<(Uuid, &OrgRow)> = self
@@ -599,40 +395,11 @@ impl Catalog {
     }
 }
 
-/// A tenant's catalog, shared by its writer (the tenant actor, through the registry
-/// operations) and every reader. Locks are held only for in-memory work, never across I/O.
-#[derive(Debug, Default)]
-pub struct SharedCatalog(RwLock<Catalog>);
-
-impl SharedCatalog {
-    pub fn read(&self) -> RwLockReadGuard<'_, Catalog> {
-        // A panic while holding the lock cannot leave a row half-written (every update is a
-        // whole insert or remove), so a poisoned lock is still safe to use.
-        self.0.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn write(&self) -> RwLockWriteGuard<'_, Catalog> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Store {
-    /// The tenant's catalog, built from sled on first use.
-    pub fn catalog(&self, tenant: Uuid) -> Result<Arc<SharedCatalog>, StoreError> {
-        let mut all = self.catalogs().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = all.get(&tenant) {
-            return Ok(c.clone());
-        }
-        // Built under the map's lock, so a write cannot slip between loading and publishing.
-        let catalog = Arc::new(SharedCatalog(RwLock::new(Catalog::load(self, tenant)?)));
-        all.insert(tenant, catalog.clone());
-        Ok(catalog)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use certwatch_domain::registry::Certificate;
+    use chrono::DateTime;
 
     fn cert(
         org: Uuid,

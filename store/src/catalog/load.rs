@@ -1,0 +1,41 @@
+//! Building a tenant's catalog from its tables, the first time the tenant is used.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::{Catalog, SharedCatalog};
+use crate::tables::{certificates, organizations};
+use crate::{Store, StoreError};
+
+impl Store {
+    /// The tenant's catalog, built from the tables on first use.
+    pub fn catalog(&self, tenant: Uuid) -> Result<Arc<SharedCatalog>, StoreError> {
+        let mut all = self
+            .inner
+            .catalogs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = all.get(&tenant) {
+            return Ok(c.clone());
+        }
+        // Built under the map's lock, so a write cannot slip between loading and publishing.
+        let catalog = Arc::new(SharedCatalog::new(load(self, tenant)?));
+        all.insert(tenant, catalog.clone());
+        Ok(catalog)
+    }
+}
+
+fn load(store: &Store, tenant: Uuid) -> Result<Catalog, StoreError> {
+    let mut catalog = Catalog::default();
+    for org in organizations::all(store, tenant)? {
+        catalog.upsert_org(&org);
+    }
+    let mut certs = certificates::all(store, tenant)?;
+    // Slots in creation order make "newest first" a walk of the slab backwards.
+    certs.sort_by_key(|c| (c.created_at, c.id));
+    for cert in &certs {
+        catalog.upsert_cert(cert);
+    }
+    Ok(catalog)
+}

@@ -1,0 +1,227 @@
+//! A tenant's query indexes, in memory: compact rows of its organizations and certificates,
+//! a B-tree by expiry date, and sets by organization and by type.
+//!
+//! Lists, filters, orderings, counts and search run here, so no request walks the sled
+//! trees; the page's full records are then read from sled by id. A catalog is built from
+//! sled the first time its tenant is used and kept current by the registry's write
+//! operations, which update it right after their transaction commits.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use certwatch_domain::matching::{Evidence, Resolution, resolve};
+
+use crate::supplier_index::SupplierIndex;
+use certwatch_domain::registry::{CertStatus, Certificate, Organization};
+
+/// Days ahead in which an active certificate counts as "expiring".
+pub const EXPIRING_WITHIN_DAYS: i64 = 30;
+
+mod load;
+mod queries;
+
+pub use queries::{CertOrder, CertQuery, IdPage, OrgCounts, OrgOrder, OrgQuery};
+
+#[derive(Debug, Clone)]
+struct OrgRow {
+    name_lc: String,
+    external_id_lc: Option<String>,
+    website_lc: Option<String>,
+    country: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// Position of a certificate in the catalog's slab. Slots are handed out in creation order
+/// (the catalog is loaded sorted by `created_at`), so slot order is "oldest first".
+type Slot = u32;
+
+#[derive(Debug, Clone)]
+struct CertRow {
+    id: Uuid,
+    org: Uuid,
+    cert_type: Uuid,
+    status: CertStatus,
+    expiry: Option<NaiveDate>,
+    issue: Option<NaiveDate>,
+    /// Number, issuing body and scope, lower-case, for `search`.
+    text_lc: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    orgs: HashMap<Uuid, OrgRow>,
+    rows: Vec<Option<CertRow>>,
+    slots: HashMap<Uuid, Slot>,
+    by_org: HashMap<Uuid, BTreeSet<Slot>>,
+    by_type: HashMap<Uuid, BTreeSet<Slot>>,
+    by_expiry: BTreeSet<(NaiveDate, Slot)>,
+    no_expiry: BTreeSet<Slot>,
+    by_issue: BTreeSet<(NaiveDate, Slot)>,
+    no_issue: BTreeSet<Slot>,
+    by_status: BTreeSet<(&'static str, Slot)>,
+    /// Every three-byte window of a row's search text → the rows that contain it, sorted.
+    trigrams: HashMap<[u8; 3], Vec<Slot>>,
+    /// The organizations as bulk upload matches documents to them.
+    suppliers: SupplierIndex,
+}
+
+/// The distinct three-byte windows of `text` (bytes of lower-case UTF-8, so a substring
+/// match implies every window of the needle is present).
+fn trigrams(text: &str) -> BTreeSet<[u8; 3]> {
+    text.as_bytes()
+        .windows(3)
+        .map(|w| [w[0], w[1], w[2]])
+        .collect()
+}
+
+impl Catalog {
+    pub fn upsert_org(&mut self, org: &Organization) {
+        let row = OrgRow {
+            name_lc: org.name.to_lowercase(),
+            external_id_lc: org.external_id.as_ref().map(|e| e.to_lowercase()),
+            website_lc: org.website.as_ref().map(|w| w.to_lowercase()),
+            country: org.country.clone(),
+            created_at: org.created_at,
+        };
+        self.orgs.insert(org.id, row);
+        self.suppliers.upsert(org);
+    }
+
+    pub fn remove_org(&mut self, id: Uuid) {
+        self.orgs.remove(&id);
+        self.by_org.remove(&id);
+        self.suppliers.remove(id);
+    }
+
+    /// The organization a document is of, or why none is certain.
+    pub fn resolve_supplier(&self, evidence: &Evidence) -> Resolution<Uuid> {
+        resolve(
+            evidence,
+            &self.suppliers.candidates(evidence),
+            &self.suppliers,
+        )
+    }
+
+    fn row(&self, slot: Slot) -> Option<&CertRow> {
+        self.rows.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Adds or replaces a certificate; an update keeps its slot (its creation order).
+    pub fn upsert_cert(&mut self, c: &Certificate) {
+        let slot = match self.slots.get(&c.id) {
+            Some(&slot) => {
+                self.unindex(slot);
+                slot
+            }
+            None => {
+                let slot = self.rows.len() as Slot;
+                self.rows.push(None);
+                self.slots.insert(c.id, slot);
+                slot
+            }
+        };
+        let row = CertRow {
+            id: c.id,
+            org: c.organization_id,
+            cert_type: c.certificate_type_id,
+            status: c.status,
+            expiry: c.expiry_date,
+            issue: c.issue_date,
+            text_lc: format!("{}\n{}\n{}", c.certificate_number, c.issuing_body, c.scope)
+                .to_lowercase(),
+        };
+        self.by_org.entry(row.org).or_default().insert(slot);
+        self.by_type.entry(row.cert_type).or_default().insert(slot);
+        match row.expiry {
+            Some(d) => self.by_expiry.insert((d, slot)),
+            None => self.no_expiry.insert(slot),
+        };
+        match row.issue {
+            Some(d) => self.by_issue.insert((d, slot)),
+            None => self.no_issue.insert(slot),
+        };
+        self.by_status.insert((row.status.as_str(), slot));
+        for tri in trigrams(&row.text_lc) {
+            let list = self.trigrams.entry(tri).or_default();
+            if let Err(at) = list.binary_search(&slot) {
+                list.insert(at, slot);
+            }
+        }
+        self.rows[slot as usize] = Some(row);
+    }
+
+    /// Takes a row out of every index, leaving its slot empty.
+    fn unindex(&mut self, slot: Slot) {
+        let Some(row) = self.rows[slot as usize].take() else {
+            return;
+        };
+        if let Some(set) = self.by_org.get_mut(&row.org) {
+            set.remove(&slot);
+        }
+        if let Some(set) = self.by_type.get_mut(&row.cert_type) {
+            set.remove(&slot);
+        }
+        match row.expiry {
+            Some(d) => self.by_expiry.remove(&(d, slot)),
+            None => self.no_expiry.remove(&slot),
+        };
+        match row.issue {
+            Some(d) => self.by_issue.remove(&(d, slot)),
+            None => self.no_issue.remove(&slot),
+        };
+        self.by_status.remove(&(row.status.as_str(), slot));
+        for tri in trigrams(&row.text_lc) {
+            if let Some(list) = self.trigrams.get_mut(&tri)
+                && let Ok(at) = list.binary_search(&slot)
+            {
+                list.remove(at);
+            }
+        }
+    }
+
+    pub fn remove_cert(&mut self, id: Uuid) {
+        if let Some(slot) = self.slots.remove(&id) {
+            self.unindex(slot);
+        }
+    }
+
+    pub fn type_in_use(&self, cert_type: Uuid) -> bool {
+        self.by_type.get(&cert_type).is_some_and(|s| !s.is_empty())
+    }
+
+    /// Organizations that have a website (for discovery), oldest first.
+    pub fn organizations_with_website(&self) -> Vec<Uuid> {
+        let mut found: Vec<(DateTime<Utc>, Uuid)> = self
+            .orgs
+            .iter()
+            .filter(|(_, r)| r.website_lc.is_some())
+            .map(|(id, r)| (r.created_at, *id))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+}
+
+/// A tenant's catalog, shared by its writer (the tenant actor, through the registry
+/// operations) and every reader. Locks are held only for in-memory work, never across I/O.
+#[derive(Debug, Default)]
+pub struct SharedCatalog(RwLock<Catalog>);
+
+impl SharedCatalog {
+    pub(crate) fn new(catalog: Catalog) -> SharedCatalog {
+        SharedCatalog(RwLock::new(catalog))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Catalog> {
+        // A panic while holding the lock cannot leave a row half-written (every update is a
+        // whole insert or remove), so a poisoned lock is still safe to use.
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Catalog> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}

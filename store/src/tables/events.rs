@@ -1,0 +1,38 @@
+//! `events`: tenant ‖ sequence → Event, every event of the tenant in the order recorded.
+
+use certwatch_domain::events::Event;
+use uuid::Uuid;
+
+use crate::trees::Tree;
+use crate::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, keys, records};
+
+pub const TREES: &[Tree] = &[Tree::Events];
+
+/// Events with their keys, made before the transaction that writes them: sled's
+/// monotonic ids keep a tenant's events in order, also within one transaction.
+pub struct Keyed(Vec<(Vec<u8>, Vec<u8>)>);
+
+pub fn keyed(store: &Store, events: &[Event]) -> Result<Keyed, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            let mut k = keys::id(e.tenant_id).to_vec();
+            k.extend_from_slice(&store.next_id()?.to_be_bytes());
+            Ok((k, encode(e)))
+        })
+        .collect::<Result<_, StoreError>>()
+        .map(Keyed)
+}
+
+pub fn put<E>(tx: &Tx, events: &Keyed) -> TxResult<(), E> {
+    for (k, v) in &events.0 {
+        tx.insert(Tree::Events, k.as_slice(), v.as_slice())?;
+    }
+    Ok(())
+}
+
+/// The tenant's recorded events, oldest first.
+pub fn all(store: &Store, tenant: Uuid) -> Result<Vec<Event>, StoreError> {
+    records(store.tree(Tree::Events), &keys::id(tenant))
+}

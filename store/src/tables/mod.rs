@@ -1,0 +1,26 @@
+//! One module per table: a record tree and its indexes. Each names its trees (`TREES`),
+//! builds its keys, reads its records, and contributes its writes to a transaction. A
+//! table never uses another; operations that span tables are the store's other modules.
+
+pub mod api_keys;
+pub mod bulk_batches;
+pub mod bulk_items;
+pub mod cert_history;
+pub mod cert_types;
+pub mod certificates;
+pub mod deliveries;
+pub mod endpoints;
+pub mod events;
+pub mod expiry_notices;
+pub mod invitations;
+pub mod memberships;
+pub mod organizations;
+pub mod registration_claims;
+pub mod scrape_logs;
+pub mod sites;
+pub mod subscribers;
+pub mod subscriptions;
+pub mod tenants;
+pub mod tokens;
+pub mod users;
+pub mod verifications;

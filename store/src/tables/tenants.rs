@@ -1,0 +1,37 @@
+//! `tenants`: tenant → Tenant.
+
+use certwatch_domain::accounts::Tenant;
+use uuid::Uuid;
+
+use crate::trees::Tree;
+use crate::tx::{Tx, TxResult};
+use crate::{RegistryError, Store, StoreError, encode, keys, record};
+
+pub const TREES: &[Tree] = &[Tree::Tenants];
+
+pub fn get(store: &Store, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+    record(store.tree(Tree::Tenants), &keys::id(id))
+}
+
+pub fn ids(store: &Store) -> Result<Vec<Uuid>, StoreError> {
+    store
+        .tree(Tree::Tenants)
+        .iter()
+        .keys()
+        .map(|k| keys::uuid_at(&k?, 0).ok_or_else(|| StoreError::Corrupt("tenant key".into())))
+        .collect()
+}
+
+pub fn put<E>(tx: &Tx, tenant: &Tenant) -> TxResult<(), E> {
+    tx.insert(Tree::Tenants, keys::id(tenant.id), encode(tenant))
+}
+
+pub fn set_public_listing(store: &Store, tenant: Uuid, on: bool) -> Result<Tenant, RegistryError> {
+    let mut t = get(store, tenant)?.ok_or(RegistryError::NotFound)?;
+    t.public_listing = on;
+    store
+        .tree(Tree::Tenants)
+        .insert(keys::id(tenant), encode(&t))
+        .map_err(StoreError::from)?;
+    Ok(t)
+}

@@ -1,0 +1,27 @@
+//! `verifications`: sha256(token) → Verification, one per verification mail sent.
+
+use certwatch_domain::accounts::Verification;
+
+use crate::secrets::KeyHash;
+use crate::trees::Tree;
+use crate::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, record};
+
+pub const TREES: &[Tree] = &[Tree::Verifications];
+
+pub fn get(store: &Store, token: &KeyHash) -> Result<Option<Verification>, StoreError> {
+    record(store.tree(Tree::Verifications), token)
+}
+
+pub fn get_in<E: From<StoreError>>(tx: &Tx, token: &KeyHash) -> TxResult<Option<Verification>, E> {
+    tx.get(Tree::Verifications, token)
+}
+
+pub fn put<E>(tx: &Tx, token: &KeyHash, v: &Verification) -> TxResult<(), E> {
+    tx.insert(Tree::Verifications, token, encode(v))
+}
+
+pub fn remove<E>(tx: &Tx, token: &KeyHash) -> TxResult<(), E> {
+    tx.remove(Tree::Verifications, token)?;
+    Ok(())
+}
