@@ -66,7 +66,6 @@ pub struct IdPage {
 }
 
 /// Order of keys in the requested direction.
-
 fn directed<T: Ord>(a: &T, b: &T, desc: bool) -> Ordering {
     if desc { b.cmp(a) } else { a.cmp(b) }
 }
