@@ -4,36 +4,17 @@
 
 use std::sync::Arc;
 
-use certwatch_domain::accounts::{Tenant, User};
 use certwatch_store::accounts::Registration;
-use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
+use certwatch_store::secrets::{key_hash, new_token_key};
 use certwatch_store::{accounts, tables};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use crate::call::{Reply, crash_on_store_error, reply_when_durable, reply_when_durable_then};
+use crate::call::{crash_on_store_error, reply_when_durable, reply_when_durable_then};
 use crate::context::Context;
 use crate::mail;
+use crate::messages::accounts::AccountsMsg;
 use crate::tenant_supervisor::start_tenant;
-
-pub enum AccountsMsg {
-    Register {
-        email: String,
-        password_hash: String,
-        organization_name: String,
-        reply: Reply<(Tenant, User)>,
-    },
-    VerifyEmail {
-        token: KeyHash,
-        reply: Reply<User>,
-    },
-    /// Sends a fresh verification mail if `email` belongs to an unverified user; answers
-    /// the same either way so the API does not reveal which addresses exist.
-    ResendVerification {
-        email: String,
-        reply: Reply<()>,
-    },
-}
 
 pub(crate) struct Accounts;
 

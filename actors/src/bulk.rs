@@ -5,7 +5,6 @@
 
 use certwatch_store::tables;
 
-use crate::tenant::BulkMsg;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,6 +17,8 @@ use uuid::Uuid;
 
 use crate::call;
 use crate::context::Context;
+use crate::messages::batch::BatchMsg;
+use crate::messages::tenant::BulkMsg;
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: usize = 20 << 20;
@@ -141,13 +142,6 @@ async fn read_item(ctx: &Context, tenant: Uuid, item: &Item) -> Read {
         }
     }
     unreachable!("the second try returns")
-}
-
-pub(crate) enum BatchMsg {
-    /// Start reading files while there is room.
-    Pump,
-    /// A file was read.
-    Read { item: Uuid, read: Read },
 }
 
 /// One actor per batch being processed, a child of its tenant's actor: it reads the

@@ -6,23 +6,14 @@ use certwatch_store::AccountError;
 use certwatch_store::RegistryError;
 use certwatch_store::{Store, StoreError};
 use ractor::rpc::CallResult;
-use ractor::{ActorRef, Message, RpcReplyPort};
+use ractor::{ActorRef, Message};
+
+use crate::messages::tenant::TenantMsg;
+
+pub use crate::messages::{ActorError, Reply};
 
 /// How long a caller waits for an actor's answer (argon2 and fsync included).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-
-#[derive(Debug, thiserror::Error)]
-pub enum ActorError {
-    #[error(transparent)]
-    Account(#[from] AccountError),
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// The actor is not running or failed while handling the request.
-    #[error("{0}")]
-    Unavailable(String),
-}
-
-pub type Reply<T> = RpcReplyPort<Result<T, ActorError>>;
 
 /// Sends a request and waits for its answer.
 pub(crate) async fn ask<M: Message, T: Send + 'static>(
@@ -40,7 +31,7 @@ pub(crate) async fn ask<M: Message, T: Send + 'static>(
 }
 
 /// Asks the actor of `tenant` (from inside the tree, where [`crate::Actors`] is not at hand).
-pub(crate) async fn ask_tenant<T: Send + 'static, M: Into<crate::tenant::TenantMsg>>(
+pub(crate) async fn ask_tenant<T: Send + 'static, M: Into<TenantMsg>>(
     ctx: &crate::context::Context,
     tenant: uuid::Uuid,
     build: impl FnOnce(Reply<T>) -> M,

@@ -1,6 +1,5 @@
 //! What every actor of one running instance shares.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
@@ -16,14 +15,18 @@ use certwatch_ingest::document::Ocr;
 use certwatch_ingest::pool::{Pool, PoolConfig};
 
 use crate::directory::Directory;
+use crate::discoveries::Discoveries;
 use crate::mail::Mail;
-use crate::mailer::MailerMsg;
+use crate::messages::mailer::MailerMsg;
 use crate::monitoring::fetch::Fetcher;
 
 pub(crate) const MAILER: &str = "mailer";
 pub(crate) const ACCOUNTS: &str = "accounts";
 pub(crate) const TENANT_SUPERVISOR: &str = "tenant-supervisor";
 pub(crate) const DELIVERY_SUPERVISOR: &str = "delivery-supervisor";
+
+/// Crawls that may run at once in the whole process.
+const DISCOVERY_SLOTS: usize = 2;
 
 /// How long one webhook attempt may take.
 const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -44,36 +47,14 @@ pub(crate) struct Context {
     /// Fetches supplier pages and documents for monitoring and discovery.
     pub fetcher: Fetcher,
     pub discovery_slots: Semaphore,
-    /// Per tenant, discovery runs not yet finished.
-    discoveries: Mutex<HashMap<Uuid, usize>>,
+    /// Discovery runs under way, per tenant.
+    pub discoveries: Discoveries,
     /// The OCR programs for bulk upload, as probed at start.
     pub ocr: Ocr,
     /// The worker processes every untrusted file and page is read in.
     pub parsing: Pool,
     /// The slot of the last overdue check scheduled, to spread catch-up checks.
     catch_up: Mutex<Option<DateTime<Utc>>>,
-}
-
-/// One discovery run under way; dropping it marks the run finished.
-pub struct DiscoveryRunning {
-    ctx: Arc<Context>,
-    tenant: Uuid,
-}
-
-impl Drop for DiscoveryRunning {
-    fn drop(&mut self) {
-        let mut runs = self
-            .ctx
-            .discoveries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = runs.get_mut(&self.tenant) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                runs.remove(&self.tenant);
-            }
-        }
-    }
 }
 
 /// The worker pool as configured; the worker program defaults to this very binary.
@@ -107,8 +88,8 @@ impl Context {
         Arc::new(Context {
             webhook_client,
             fetcher: Fetcher::new(config.allow_private_targets, config.fetch_timeout),
-            discovery_slots: Semaphore::new(crate::monitoring::DISCOVERY_SLOTS),
-            discoveries: Mutex::new(HashMap::new()),
+            discovery_slots: Semaphore::new(DISCOVERY_SLOTS),
+            discoveries: Discoveries::default(),
             catch_up: Mutex::new(None),
             ocr: Ocr::probe(&config.tesseract),
             parsing: Pool::new(pool_config(&config)),
@@ -139,29 +120,6 @@ impl Context {
             }
             None => tracing::error!(to = %mail.to, "no mailer running; mail dropped"),
         }
-    }
-
-    /// Counts a discovery run of `tenant` until the returned value is dropped.
-    pub fn discovery_running(self: &Arc<Self>, tenant: Uuid) -> DiscoveryRunning {
-        *self
-            .discoveries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(tenant)
-            .or_default() += 1;
-        DiscoveryRunning {
-            ctx: self.clone(),
-            tenant,
-        }
-    }
-
-    pub fn discoveries_running(&self, tenant: Uuid) -> usize {
-        self.discoveries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&tenant)
-            .copied()
-            .unwrap_or(0)
     }
 
     /// When the next overdue check may start (see [`catch_up_slot`]).

@@ -10,27 +10,10 @@ use certwatch_store::tables;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
-use crate::call::Reply;
 use crate::context::Context;
+use crate::messages::delivery::{DeliverySupervisorMsg, SubscriberMsg};
 use crate::spawn::{spawn_or_adopt, take_stopped};
-use crate::subscriber::{SubscriberActor, SubscriberMsg};
-
-pub enum DeliverySupervisorMsg {
-    /// These subscribers of a tenant have new deliveries.
-    Wake {
-        tenant: Uuid,
-        subscribers: Vec<Uuid>,
-    },
-    /// A subscriber was created or changed (or deleted: its actor stops itself).
-    Reload { tenant: Uuid, subscriber: Uuid },
-    /// The API's manual retry of a FAILED delivery, for the subscriber's actor.
-    Retry {
-        tenant: Uuid,
-        subscriber: Uuid,
-        delivery: Uuid,
-        reply: Reply<()>,
-    },
-}
+use crate::subscriber::SubscriberActor;
 
 pub(crate) struct DeliverySupervisor;
 

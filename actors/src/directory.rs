@@ -9,11 +9,11 @@ use std::sync::RwLock;
 use ractor::{ActorRef, ActorStatus};
 use uuid::Uuid;
 
-use crate::accounts::AccountsMsg;
-use crate::delivery_supervisor::DeliverySupervisorMsg;
-use crate::mailer::MailerMsg;
-use crate::tenant::TenantMsg;
-use crate::tenant_supervisor::TenantSupervisorMsg;
+use crate::messages::accounts::AccountsMsg;
+use crate::messages::delivery::DeliverySupervisorMsg;
+use crate::messages::mailer::MailerMsg;
+use crate::messages::tenant::TenantMsg;
+use crate::messages::tenant_supervisor::TenantSupervisorMsg;
 
 #[derive(Default)]
 pub(crate) struct Directory {

@@ -3,7 +3,6 @@
 //! one batch at a time as the worker sends them, so the server holds one batch and the
 //! tenant's other writes interleave with a long import.
 
-use crate::tenant::RegistryMsg;
 use certwatch_domain::events::EventKind;
 use std::path::PathBuf;
 
@@ -15,6 +14,7 @@ use certwatch_store::import::{ImportCounts, RowError};
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::messages::tenant::RegistryMsg;
 use crate::{ActorError, Actors};
 
 /// What a whole import did.

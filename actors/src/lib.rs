@@ -18,9 +18,11 @@ mod call;
 mod context;
 mod delivery_supervisor;
 mod directory;
+mod discoveries;
 pub mod import;
 pub mod mail;
 mod mailer;
+mod messages;
 pub mod monitoring;
 pub mod outbound;
 mod root;
@@ -40,14 +42,15 @@ use certwatch_store::Store;
 use ractor::{Actor, ActorRef, ActorStatus};
 use uuid::Uuid;
 
-pub use accounts::AccountsMsg;
-pub use call::{ActorError, Reply, reply_when_durable};
+pub use call::reply_when_durable;
 use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, TENANT_SUPERVISOR};
-use delivery_supervisor::DeliverySupervisorMsg;
-pub use tenant::{
+pub use messages::accounts::AccountsMsg;
+use messages::delivery::DeliverySupervisorMsg;
+pub use messages::tenant::{
     AccessMsg, BulkMsg, IssuedToken, MonitoringMsg, RegistryMsg, TenantMsg, WebhooksMsg,
 };
-use tenant_supervisor::TenantSupervisorMsg;
+use messages::tenant_supervisor::TenantSupervisorMsg;
+pub use messages::{ActorError, Reply};
 
 /// How long shutdown waits for actors to finish what they hold.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -198,7 +201,7 @@ impl Actors {
             .await?;
         Ok(MonitoringRuntime {
             endpoint_actors,
-            discoveries_running: self.ctx.discoveries_running(tenant),
+            discoveries_running: self.ctx.discoveries.running(tenant),
         })
     }
 

@@ -11,6 +11,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use crate::context::Context;
 use crate::mail::Mail;
+use crate::messages::mailer::MailerMsg;
 
 /// Delays before the 2nd, 3rd and 4th attempt of a failed send.
 const RETRY_DELAYS: [Duration; 3] = [
@@ -18,10 +19,6 @@ const RETRY_DELAYS: [Duration; 3] = [
     Duration::from_secs(30),
     Duration::from_secs(300),
 ];
-
-pub enum MailerMsg {
-    Send { mail: Mail, attempt: usize },
-}
 
 enum Transport {
     Outbox(AsyncFileTransport<Tokio1Executor>),

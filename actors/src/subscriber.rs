@@ -4,13 +4,14 @@
 
 use certwatch_store::tables;
 
-use crate::tenant::WebhooksMsg;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use certwatch_store::RegistryError;
 
+use crate::messages::delivery::SubscriberMsg;
+use crate::messages::tenant::WebhooksMsg;
 use crate::signing::signature_header;
 use certwatch_domain::webhooks::{
     Attempt, Delivery, DeliveryStatus, MAX_RESPONSE_BODY, Outcome, Subscriber, record_attempt,
@@ -20,26 +21,12 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rand::RngExt;
 use uuid::Uuid;
 
-use crate::call::{ActorError, Reply, reply_when_durable};
+use crate::call::{ActorError, reply_when_durable};
 use crate::context::Context;
 use crate::outbound;
 
 /// Attempts one subscriber may have under way at once.
 const MAX_IN_FLIGHT: usize = 4;
-
-pub enum SubscriberMsg {
-    /// New deliveries may be due, or a timer ran out: start what is due.
-    Wake,
-    /// The subscriber record changed (URL, secrets, active): read it again.
-    Reload,
-    /// An attempt finished.
-    Done {
-        delivery: Box<Delivery>,
-        outcome: Outcome,
-    },
-    /// Puts a FAILED delivery back in the queue (the API's manual retry).
-    Retry { delivery: Uuid, reply: Reply<()> },
-}
 
 pub(crate) struct SubscriberActor;
 

@@ -9,20 +9,11 @@ use certwatch_store::tables;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
-use crate::call::Reply;
 use crate::context::Context;
+use crate::messages::tenant::TenantMsg;
+use crate::messages::tenant_supervisor::TenantSupervisorMsg;
 use crate::spawn::spawn_or_adopt;
-use crate::tenant::{TenantActor, TenantMsg};
-
-pub enum TenantSupervisorMsg {
-    /// Starts the tenant's actor if the tenant exists and it is not running; replies with it.
-    Ensure {
-        tenant: Uuid,
-        reply: Reply<Option<ActorRef<TenantMsg>>>,
-    },
-    Start(Uuid),
-    CountRunning(Reply<usize>),
-}
+use crate::tenant::TenantActor;
 
 pub(crate) struct TenantSupervisor;
 

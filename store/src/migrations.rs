@@ -5,11 +5,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{LEGACY_FORMAT, decode_legacy, format_of};
+use crate::codec::{LEGACY_FORMAT, decode, decode_legacy, encode, format_of};
+use crate::error::StoreError;
 use crate::tables::certificates::number_key;
 use crate::trees::{Tree, Trees};
-use crate::{SCHEMA_KEY, SCHEMA_VERSION, StoreError, decode, encode};
 use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
+
+/// Version of the store layout this release reads and writes.
+/// 1: the first layout. 2: `certs_by_number` keyed by the number's identity (case, spaces
+/// and dashes folded) instead of its lower case. 3: bulk items list the other standards of
+/// a combined certificate and the certificates filed for them (see `migrations`).
+pub const SCHEMA_VERSION: u32 = 3;
+pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 
 pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
     match meta.get(SCHEMA_KEY)? {
@@ -227,7 +234,9 @@ mod tests {
                 .unwrap();
             store.flush().unwrap();
         }
-        let store = crate::tests::open_when_free(dir.path()).await.unwrap();
+        let store = crate::handle::tests::open_when_free(dir.path())
+            .await
+            .unwrap();
         assert_eq!(store.schema_version().unwrap(), 3);
         let item: Item = crate::record(store.tree(Tree::BulkItems), &key)
             .unwrap()

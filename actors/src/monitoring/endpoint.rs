@@ -6,7 +6,6 @@
 
 use certwatch_store::tables;
 
-use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,24 +18,13 @@ use uuid::Uuid;
 use crate::ActorError;
 use crate::call;
 use crate::context::Context;
+use crate::messages::endpoint::EndpointMsg;
+use crate::messages::tenant::MonitoringMsg;
 
 use super::scrape::scrape;
 
 /// Wait before trying again when the tenant actor could not take a report.
 const REPORT_RETRY: Duration = Duration::from_secs(60);
-
-pub enum EndpointMsg {
-    /// A timer ran out; stale timers (an older generation) are ignored.
-    Due(u64),
-    /// Scrape now (the API's trigger_scrape).
-    Trigger,
-    /// The endpoint record changed: read it again and reschedule.
-    Reload,
-    /// A scrape finished.
-    Scraped(Box<ScrapeReport>),
-    /// Parsing a page panicked: record the failure, then fail so the tenant restarts us.
-    Panicked(String),
-}
 
 pub(crate) struct EndpointActor;
 

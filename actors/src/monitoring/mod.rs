@@ -10,22 +10,19 @@ mod scrape;
 
 use certwatch_store::tables;
 
-use crate::tenant::MonitoringMsg;
 use std::sync::Arc;
 
 use uuid::Uuid;
 
 use crate::context::Context;
-
-/// Crawls that may run at once in the whole process.
-pub(crate) const DISCOVERY_SLOTS: usize = 2;
+use crate::messages::tenant::MonitoringMsg;
 
 /// Starts discovery for an organization in the background; its pages become endpoints
 /// through the tenant actor. A crawl lost to a restart is simply not finished: nothing is
 /// half-created, and discovery can be started again.
 pub(crate) fn start_discovery(ctx: &Arc<Context>, tenant: Uuid, organization: Uuid) {
     let ctx = ctx.clone();
-    let running = ctx.discovery_running(tenant);
+    let running = ctx.discoveries.start(tenant);
     tokio::spawn(async move {
         let result = async {
             let _slot = ctx

@@ -1,91 +1,20 @@
 //! Who may act in the tenant: login and API tokens, invitations, members and their roles,
 //! the public listing, and the integration API's keys.
 
-use certwatch_domain::accounts::ApiKey;
 use certwatch_domain::accounts::{
-    INVITATION_TTL_DAYS, Invitation, InvitationStatus, Membership, Role, Tenant, Token, TokenKind,
-    User, key_prefix,
+    INVITATION_TTL_DAYS, Invitation, InvitationStatus, Token, TokenKind, key_prefix,
 };
 use certwatch_store::AccountError;
-use certwatch_store::invitations::Acceptor;
 use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
 use certwatch_store::{invitations, members, tables, tokens};
 use chrono::{DateTime, Duration, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
 
-use super::TenantState;
-use crate::call::{Reply, write, write_then};
+use super::state::TenantState;
+use crate::call::{write, write_then};
 use crate::mail;
-
-/// A new credential: the key (shown once) and what is stored about it.
-pub type IssuedToken = (String, Token);
-
-pub enum AccessMsg {
-    IssueLoginToken {
-        user_id: Uuid,
-        reply: Reply<IssuedToken>,
-    },
-    CreateApiToken {
-        user_id: Uuid,
-        name: String,
-        expires_at: Option<DateTime<Utc>>,
-        reply: Reply<IssuedToken>,
-    },
-    /// Replaces the token `current` with a new key of the same name and a fresh 30 days.
-    RefreshToken {
-        current: KeyHash,
-        reply: Reply<IssuedToken>,
-    },
-    /// Deletes one of `user_id`'s tokens, named by its key or by its id.
-    RevokeToken {
-        user_id: Uuid,
-        key_or_id: String,
-        reply: Reply<()>,
-    },
-    CreateInvitation {
-        invited_by: Uuid,
-        email: String,
-        role: Role,
-        reply: Reply<Invitation>,
-    },
-    /// Takes back a pending invitation.
-    RevokeInvitation {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    AcceptInvitation {
-        token: KeyHash,
-        acceptor: Acceptor,
-        reply: Reply<(User, IssuedToken)>,
-    },
-    SetRole {
-        user_id: Uuid,
-        role: Role,
-        reply: Reply<Membership>,
-    },
-    RemoveMember {
-        user_id: Uuid,
-        reply: Reply<()>,
-    },
-    SetPublicListing {
-        on: bool,
-        reply: Reply<Tenant>,
-    },
-    /// A new `cw_` key: the key (shown once) and its record.
-    CreateApiKey {
-        name: String,
-        reply: Reply<(String, ApiKey)>,
-    },
-    DeleteApiKey {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    /// Notes that a key was used (no reply; a lost note only makes `last_used_at` older).
-    TouchApiKey {
-        hash: KeyHash,
-    },
-}
+use crate::messages::tenant::AccessMsg;
 
 pub(super) fn handle(
     msg: AccessMsg,

@@ -1,51 +1,16 @@
 //! Bulk upload: batches and their items. Each batch being read has its actor (a child of
 //! the tenant actor); what it reads comes back here to be matched, decided and filed.
 
-use certwatch_domain::bulk::{Batch, Confirmation, Item, Read};
 use certwatch_store::{bulk, tables};
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState, write_woken};
+use super::state::{TenantState, write_woken};
 use crate::bulk::BatchActor;
-use crate::call::{Reply, reply_when_durable, write};
+use crate::call::{reply_when_durable, write};
+use crate::messages::tenant::{BulkMsg, TenantMsg};
 use crate::spawn::spawn_or_adopt;
-
-pub enum BulkMsg {
-    /// Stores an uploaded batch with its items (files already stored), then starts it.
-    CreateBatch {
-        batch: Batch,
-        items: Vec<Item>,
-        reply: Reply<Batch>,
-    },
-    /// One bulk item was read: match, decide and file it.
-    ItemRead {
-        item: Uuid,
-        read: Read,
-        reply: Reply<()>,
-    },
-    /// Reading an item starts: the attempt is counted durably first (see
-    /// `Store::start_item_attempt`); the reply is the number of attempts.
-    ItemStarted {
-        item: Uuid,
-        reply: Reply<u32>,
-    },
-    /// Every item of a batch was read.
-    BatchDone {
-        batch: Uuid,
-        reply: Reply<()>,
-    },
-    ConfirmItem {
-        item: Uuid,
-        confirmation: Confirmation,
-        reply: Reply<Item>,
-    },
-    SkipItem {
-        item: Uuid,
-        reply: Reply<Item>,
-    },
-}
 
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,

@@ -8,6 +8,7 @@ mod access;
 mod bulk;
 mod monitoring;
 mod registry;
+mod state;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -15,60 +16,21 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use certwatch_domain::monitoring::Endpoint;
-use certwatch_store::{Woke, Written, tables};
+use certwatch_store::tables;
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
-pub use access::{AccessMsg, IssuedToken};
-pub use bulk::BulkMsg;
-pub use monitoring::MonitoringMsg;
-pub use registry::RegistryMsg;
-pub use webhooks::WebhooksMsg;
-
-use crate::bulk::BatchMsg;
-use crate::call::{DomainError, Reply, write_then};
 use crate::context::Context;
-use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
-use crate::monitoring::endpoint::EndpointMsg;
+use crate::messages::tenant::{RegistryMsg, TenantMsg};
 use crate::spawn::take_stopped;
-
-/// Declares `TenantMsg` with one variant per area, and each area's enum as a `TenantMsg`.
-macro_rules! areas {
-    ($($area:ident($msg:ident)),* $(,)?) => {
-        /// A message to a tenant actor, by area; each area's enum converts into it.
-        pub enum TenantMsg {
-            $($area($msg)),*
-        }
-        $(impl From<$msg> for TenantMsg {
-            fn from(msg: $msg) -> TenantMsg {
-                TenantMsg::$area(msg)
-            }
-        })*
-    };
-}
-
-areas!(
-    Access(AccessMsg),
-    Registry(RegistryMsg),
-    Webhooks(WebhooksMsg),
-    Monitoring(MonitoringMsg),
-    Bulk(BulkMsg),
-);
 
 /// Overdue checks started per second after a (re)start, across all tenants.
 const CATCH_UP_PER_SECOND: u32 = 50;
 
-pub(crate) struct TenantActor;
+pub(crate) use state::TenantState;
 
-pub(crate) struct TenantState {
-    ctx: Arc<Context>,
-    tenant: Uuid,
-    /// The actors of the tenant's active endpoints (children of this actor).
-    endpoints: HashMap<Uuid, ActorRef<EndpointMsg>>,
-    /// The actors of bulk-upload batches being processed (children of this actor).
-    batches: HashMap<Uuid, ActorRef<BatchMsg>>,
-}
+pub(crate) struct TenantActor;
 
 impl Actor for TenantActor {
     type Msg = TenantMsg;
@@ -175,56 +137,4 @@ impl Actor for TenantActor {
         }
         Ok(())
     }
-}
-
-/// Wakes the subscribers a write gave deliveries, once the write is durable: nothing
-/// announces a write that a crash could still undo.
-pub(crate) fn wake_when_durable(state: &TenantState, woke: Woke) {
-    if woke.is_empty() {
-        return;
-    }
-    let (ctx, tenant) = (state.ctx.clone(), state.tenant);
-    tokio::spawn(async move {
-        if ctx.store.commit().await.is_ok() {
-            wake(&ctx, tenant, woke);
-        }
-    });
-}
-
-fn wake(ctx: &Context, tenant: Uuid, woke: Woke) {
-    let subscribers = woke.subscribers();
-    tell(
-        ctx,
-        DeliverySupervisorMsg::Wake {
-            tenant,
-            subscribers,
-        },
-    );
-}
-
-/// [`write_then`] for a write that may have given subscribers deliveries: once it is
-/// durable, they are woken, then `effect` runs.
-pub(crate) fn write_woken_then<T: Send + 'static, E: DomainError>(
-    state: &TenantState,
-    reply: Reply<T>,
-    result: Result<Written<T>, E>,
-    effect: impl FnOnce(&T) + Send + 'static,
-) -> Result<(), ActorProcessingErr> {
-    let (result, woke) = match result {
-        Ok(w) => (Ok(w.value), w.woke),
-        Err(e) => (Err(e), Woke::default()),
-    };
-    let (ctx, tenant) = (state.ctx.clone(), state.tenant);
-    write_then(&state.ctx.store, reply, result, move |value| {
-        wake(&ctx, tenant, woke);
-        effect(value);
-    })
-}
-
-pub(crate) fn write_woken<T: Send + 'static, E: DomainError>(
-    state: &TenantState,
-    reply: Reply<T>,
-    result: Result<Written<T>, E>,
-) -> Result<(), ActorProcessingErr> {
-    write_woken_then(state, reply, result, |_| {})
 }

@@ -3,58 +3,21 @@
 
 use std::time::Duration as StdDuration;
 
-use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
+use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
 use certwatch_store::RegistryError;
 use certwatch_store::{endpoints, scrapes, tables};
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::{TenantMsg, TenantState, write_woken};
-use crate::call::{Reply, crash_on_store_error, write};
-use crate::context::DiscoveryRunning;
-use crate::monitoring::endpoint::{EndpointActor, EndpointMsg};
+use super::state::{TenantState, write_woken};
+use crate::call::{crash_on_store_error, write};
+use crate::messages::ActorError;
+use crate::messages::endpoint::EndpointMsg;
+use crate::messages::tenant::{MonitoringMsg, TenantMsg};
+use crate::monitoring::endpoint::EndpointActor;
 use crate::monitoring::start_discovery;
 use crate::spawn::spawn_or_adopt;
-
-pub enum MonitoringMsg {
-    /// Creates (`id` None) or edits a monitored endpoint, and starts, reschedules or stops
-    /// its actor to match.
-    EditEndpoint {
-        id: Option<Uuid>,
-        patch: EndpointPatch,
-        reply: Reply<Endpoint>,
-    },
-    DeleteEndpoint {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    /// Queues a scrape of an active endpoint now.
-    TriggerScrape {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    /// An endpoint actor's finished attempt, to apply and log; replies with the endpoint
-    /// and its next check.
-    RecordScrape {
-        endpoint: Uuid,
-        report: Box<ScrapeReport>,
-        reply: Reply<Endpoint>,
-    },
-    /// Pages a discovery run found for an organization; new ones become endpoints.
-    AddDiscovered {
-        organization: Uuid,
-        urls: Vec<String>,
-        running: DiscoveryRunning,
-    },
-    /// Starts discovery for these organizations (those with a website); replies how many.
-    Discover {
-        organizations: Vec<Uuid>,
-        reply: Reply<usize>,
-    },
-    /// How many endpoint actors are running.
-    CountEndpointActors(Reply<usize>),
-}
 
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,
@@ -92,7 +55,7 @@ pub(super) async fn handle(
                         let _ = actor.cast(EndpointMsg::Trigger);
                         Ok(())
                     }
-                    None => Err(crate::ActorError::Unavailable(
+                    None => Err(ActorError::Unavailable(
                         "the endpoint's actor could not be started".into(),
                     )),
                 },

@@ -1,79 +1,18 @@
 //! The supplier registry: organizations, sites, certificate types and certificates, the
 //! daily expiry sweep, spreadsheet imports and the events of features without a record.
 
-use certwatch_domain::events::Event;
 use certwatch_domain::history::ChangedBy;
-use certwatch_domain::registry::{CertPatch, OrgPatch, SitePatch, TypePatch};
-use certwatch_domain::registry::{Certificate, CertificateType, Organization, Site};
-use certwatch_store::import::{ImportCounts, ImportRow};
 use certwatch_store::{
     Written, certificate_types, certificates, events, expiry, import, organizations, sites, tables,
 };
 use chrono::{DateTime, Duration, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
-use uuid::Uuid;
 
-use super::{TenantMsg, TenantState, monitoring, wake_when_durable, write_woken};
-use crate::call::{Reply, crash_on_store_error, write, write_then};
+use super::monitoring;
+use super::state::{TenantState, wake_when_durable, write_woken};
+use crate::call::{crash_on_store_error, write, write_then};
+use crate::messages::tenant::{RegistryMsg, TenantMsg};
 use crate::monitoring::start_discovery;
-
-pub enum RegistryMsg {
-    /// Creates (`id` None) or edits an organization.
-    EditOrganization {
-        id: Option<Uuid>,
-        patch: OrgPatch,
-        reply: Reply<Organization>,
-    },
-    /// Deletes an organization with its sites and certificates.
-    DeleteOrganization {
-        id: Uuid,
-        /// Who deleted it: each certificate's history names them.
-        user: Uuid,
-        reply: Reply<()>,
-    },
-    EditSite {
-        id: Option<Uuid>,
-        patch: SitePatch,
-        reply: Reply<Site>,
-    },
-    DeleteSite {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    EditCertificateType {
-        id: Option<Uuid>,
-        patch: TypePatch,
-        reply: Reply<CertificateType>,
-    },
-    DeleteCertificateType {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    /// A person's edit: `user` is who, for the certificate's history.
-    EditCertificate {
-        id: Option<Uuid>,
-        patch: CertPatch,
-        user: Uuid,
-        reply: Reply<Certificate>,
-    },
-    DeleteCertificate {
-        id: Uuid,
-        user: Uuid,
-        reply: Reply<()>,
-    },
-    /// Marks ACTIVE certificates past their expiry EXPIRED; runs at start and daily.
-    SweepExpired,
-    /// Upserts one batch of an import's valid rows.
-    ImportBatch {
-        rows: Vec<ImportRow>,
-        reply: Reply<ImportCounts>,
-    },
-    /// Records an event that is not part of another write (`import.completed`).
-    RecordEvent {
-        event: Event,
-        reply: Reply<()>,
-    },
-}
 
 pub(super) fn handle(
     myself: &ActorRef<TenantMsg>,

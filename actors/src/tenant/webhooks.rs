@@ -1,48 +1,17 @@
 //! Webhook subscribers and their subscriptions. A subscriber's deliveries belong to its
 //! own actor (under the delivery supervisor), told to reload once a change is durable.
 
-use certwatch_domain::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
+use certwatch_domain::webhooks::SubscriberPatch;
 use certwatch_store::{subscribers, subscriptions};
 use chrono::{DateTime, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
 
-use super::TenantState;
-use crate::call::{Reply, crash_on_store_error, write, write_then};
-use crate::delivery_supervisor::{DeliverySupervisorMsg, tell};
-
-pub enum WebhooksMsg {
-    EditSubscriber {
-        id: Option<Uuid>,
-        patch: SubscriberPatch,
-        reply: Reply<Subscriber>,
-    },
-    DeleteSubscriber {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-    RotateSubscriberKey {
-        id: Uuid,
-        reply: Reply<Subscriber>,
-    },
-    RotateSubscriberSecret {
-        id: Uuid,
-        reply: Reply<Subscriber>,
-    },
-    /// A receiver answered 410 Gone: stop sending to it.
-    DeactivateSubscriber {
-        id: Uuid,
-    },
-    EditSubscription {
-        id: Option<Uuid>,
-        patch: SubscriptionPatch,
-        reply: Reply<Subscription>,
-    },
-    DeleteSubscription {
-        id: Uuid,
-        reply: Reply<()>,
-    },
-}
+use super::state::TenantState;
+use crate::call::{crash_on_store_error, write, write_then};
+use crate::delivery_supervisor::tell;
+use crate::messages::delivery::DeliverySupervisorMsg;
+use crate::messages::tenant::WebhooksMsg;
 
 pub(super) fn handle(
     msg: WebhooksMsg,

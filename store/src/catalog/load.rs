@@ -11,11 +11,7 @@ use crate::{Store, StoreError};
 impl Store {
     /// The tenant's catalog, built from the tables on first use.
     pub fn catalog(&self, tenant: Uuid) -> Result<Arc<SharedCatalog>, StoreError> {
-        let mut all = self
-            .inner
-            .catalogs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut all = self.catalogs().lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = all.get(&tenant) {
             return Ok(c.clone());
         }

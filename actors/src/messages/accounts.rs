@@ -1,0 +1,25 @@
+//! To the accounts actor: registration and address verification, which no tenant owns yet.
+
+use certwatch_domain::accounts::{Tenant, User};
+use certwatch_store::secrets::KeyHash;
+
+use super::Reply;
+
+pub enum AccountsMsg {
+    Register {
+        email: String,
+        password_hash: String,
+        organization_name: String,
+        reply: Reply<(Tenant, User)>,
+    },
+    VerifyEmail {
+        token: KeyHash,
+        reply: Reply<User>,
+    },
+    /// Sends a fresh verification mail if `email` belongs to an unverified user; answers
+    /// the same either way so the API does not reveal which addresses exist.
+    ResendVerification {
+        email: String,
+        reply: Reply<()>,
+    },
+}

@@ -1,0 +1,277 @@
+//! To a tenant's actor, by area: who may act in it (`AccessMsg`), its supplier registry
+//! (`RegistryMsg`), webhooks (`WebhooksMsg`), monitored endpoints (`MonitoringMsg`) and bulk
+//! uploads (`BulkMsg`). Each area's enum converts into [`TenantMsg`].
+
+use certwatch_domain::accounts::{ApiKey, Invitation, Membership, Role, Tenant, Token, User};
+use certwatch_domain::bulk::{Batch, Confirmation, Item, Read};
+use certwatch_domain::events::Event;
+use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
+use certwatch_domain::registry::{
+    CertPatch, Certificate, CertificateType, OrgPatch, Organization, Site, SitePatch, TypePatch,
+};
+use certwatch_domain::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
+use certwatch_store::import::{ImportCounts, ImportRow};
+use certwatch_store::invitations::Acceptor;
+use certwatch_store::secrets::KeyHash;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Reply;
+use crate::discoveries::DiscoveryRunning;
+
+/// Declares `TenantMsg` with one variant per area, and each area's enum as a `TenantMsg`.
+macro_rules! areas {
+    ($($area:ident($msg:ident)),* $(,)?) => {
+        /// A message to a tenant actor, by area; each area's enum converts into it.
+        pub enum TenantMsg {
+            $($area($msg)),*
+        }
+        $(impl From<$msg> for TenantMsg {
+            fn from(msg: $msg) -> TenantMsg {
+                TenantMsg::$area(msg)
+            }
+        })*
+    };
+}
+
+areas!(
+    Access(AccessMsg),
+    Registry(RegistryMsg),
+    Webhooks(WebhooksMsg),
+    Monitoring(MonitoringMsg),
+    Bulk(BulkMsg),
+);
+
+/// A new credential: the key (shown once) and what is stored about it.
+pub type IssuedToken = (String, Token);
+
+pub enum AccessMsg {
+    IssueLoginToken {
+        user_id: Uuid,
+        reply: Reply<IssuedToken>,
+    },
+    CreateApiToken {
+        user_id: Uuid,
+        name: String,
+        expires_at: Option<DateTime<Utc>>,
+        reply: Reply<IssuedToken>,
+    },
+    /// Replaces the token `current` with a new key of the same name and a fresh 30 days.
+    RefreshToken {
+        current: KeyHash,
+        reply: Reply<IssuedToken>,
+    },
+    /// Deletes one of `user_id`'s tokens, named by its key or by its id.
+    RevokeToken {
+        user_id: Uuid,
+        key_or_id: String,
+        reply: Reply<()>,
+    },
+    CreateInvitation {
+        invited_by: Uuid,
+        email: String,
+        role: Role,
+        reply: Reply<Invitation>,
+    },
+    /// Takes back a pending invitation.
+    RevokeInvitation {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    AcceptInvitation {
+        token: KeyHash,
+        acceptor: Acceptor,
+        reply: Reply<(User, IssuedToken)>,
+    },
+    SetRole {
+        user_id: Uuid,
+        role: Role,
+        reply: Reply<Membership>,
+    },
+    RemoveMember {
+        user_id: Uuid,
+        reply: Reply<()>,
+    },
+    SetPublicListing {
+        on: bool,
+        reply: Reply<Tenant>,
+    },
+    /// A new `cw_` key: the key (shown once) and its record.
+    CreateApiKey {
+        name: String,
+        reply: Reply<(String, ApiKey)>,
+    },
+    DeleteApiKey {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Notes that a key was used (no reply; a lost note only makes `last_used_at` older).
+    TouchApiKey {
+        hash: KeyHash,
+    },
+}
+
+pub enum RegistryMsg {
+    /// Creates (`id` None) or edits an organization.
+    EditOrganization {
+        id: Option<Uuid>,
+        patch: OrgPatch,
+        reply: Reply<Organization>,
+    },
+    /// Deletes an organization with its sites and certificates.
+    DeleteOrganization {
+        id: Uuid,
+        /// Who deleted it: each certificate's history names them.
+        user: Uuid,
+        reply: Reply<()>,
+    },
+    EditSite {
+        id: Option<Uuid>,
+        patch: SitePatch,
+        reply: Reply<Site>,
+    },
+    DeleteSite {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    EditCertificateType {
+        id: Option<Uuid>,
+        patch: TypePatch,
+        reply: Reply<CertificateType>,
+    },
+    DeleteCertificateType {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// A person's edit: `user` is who, for the certificate's history.
+    EditCertificate {
+        id: Option<Uuid>,
+        patch: CertPatch,
+        user: Uuid,
+        reply: Reply<Certificate>,
+    },
+    DeleteCertificate {
+        id: Uuid,
+        user: Uuid,
+        reply: Reply<()>,
+    },
+    /// Marks ACTIVE certificates past their expiry EXPIRED; runs at start and daily.
+    SweepExpired,
+    /// Upserts one batch of an import's valid rows.
+    ImportBatch {
+        rows: Vec<ImportRow>,
+        reply: Reply<ImportCounts>,
+    },
+    /// Records an event that is not part of another write (`import.completed`).
+    RecordEvent {
+        event: Event,
+        reply: Reply<()>,
+    },
+}
+
+pub enum WebhooksMsg {
+    EditSubscriber {
+        id: Option<Uuid>,
+        patch: SubscriberPatch,
+        reply: Reply<Subscriber>,
+    },
+    DeleteSubscriber {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    RotateSubscriberKey {
+        id: Uuid,
+        reply: Reply<Subscriber>,
+    },
+    RotateSubscriberSecret {
+        id: Uuid,
+        reply: Reply<Subscriber>,
+    },
+    /// A receiver answered 410 Gone: stop sending to it.
+    DeactivateSubscriber {
+        id: Uuid,
+    },
+    EditSubscription {
+        id: Option<Uuid>,
+        patch: SubscriptionPatch,
+        reply: Reply<Subscription>,
+    },
+    DeleteSubscription {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+}
+
+pub enum MonitoringMsg {
+    /// Creates (`id` None) or edits a monitored endpoint, and starts, reschedules or stops
+    /// its actor to match.
+    EditEndpoint {
+        id: Option<Uuid>,
+        patch: EndpointPatch,
+        reply: Reply<Endpoint>,
+    },
+    DeleteEndpoint {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Queues a scrape of an active endpoint now.
+    TriggerScrape {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// An endpoint actor's finished attempt, to apply and log; replies with the endpoint
+    /// and its next check.
+    RecordScrape {
+        endpoint: Uuid,
+        report: Box<ScrapeReport>,
+        reply: Reply<Endpoint>,
+    },
+    /// Pages a discovery run found for an organization; new ones become endpoints.
+    AddDiscovered {
+        organization: Uuid,
+        urls: Vec<String>,
+        running: DiscoveryRunning,
+    },
+    /// Starts discovery for these organizations (those with a website); replies how many.
+    Discover {
+        organizations: Vec<Uuid>,
+        reply: Reply<usize>,
+    },
+    /// How many endpoint actors are running.
+    CountEndpointActors(Reply<usize>),
+}
+
+pub enum BulkMsg {
+    /// Stores an uploaded batch with its items (files already stored), then starts it.
+    CreateBatch {
+        batch: Batch,
+        items: Vec<Item>,
+        reply: Reply<Batch>,
+    },
+    /// One bulk item was read: match, decide and file it.
+    ItemRead {
+        item: Uuid,
+        read: Read,
+        reply: Reply<()>,
+    },
+    /// Reading an item starts: the attempt is counted durably first (see
+    /// `Store::start_item_attempt`); the reply is the number of attempts.
+    ItemStarted {
+        item: Uuid,
+        reply: Reply<u32>,
+    },
+    /// Every item of a batch was read.
+    BatchDone {
+        batch: Uuid,
+        reply: Reply<()>,
+    },
+    ConfirmItem {
+        item: Uuid,
+        confirmation: Confirmation,
+        reply: Reply<Item>,
+    },
+    SkipItem {
+        item: Uuid,
+        reply: Reply<Item>,
+    },
+}

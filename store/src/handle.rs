@@ -1,0 +1,208 @@
+//! The open store: the sled database, its trees, group-committed durability, and the
+//! tenants' in-memory catalogs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::catalog::SharedCatalog;
+use crate::codec::decode;
+use crate::durability::GroupCommit;
+use crate::error::StoreError;
+use crate::trees::{Tree, Trees};
+
+struct Inner {
+    db: sled::Db,
+    trees: Trees,
+    group_commit: GroupCommit,
+    data_dir: PathBuf,
+    catalogs: Mutex<HashMap<Uuid, Arc<SharedCatalog>>>,
+}
+
+/// A cheap, cloneable handle to the open store.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// The handle over an opened, migrated database.
+    pub(crate) fn new(db: sled::Db, trees: Trees, data_dir: &Path) -> Store {
+        let group_commit = GroupCommit::start(db.clone());
+        Store {
+            inner: Arc::new(Inner {
+                db,
+                trees,
+                group_commit,
+                data_dir: data_dir.to_path_buf(),
+                catalogs: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The tenants' catalogs built so far (see `catalog::load`).
+    pub(crate) fn catalogs(&self) -> &Mutex<HashMap<Uuid, Arc<SharedCatalog>>> {
+        &self.inner.catalogs
+    }
+
+    pub(crate) fn trees(&self) -> &Trees {
+        &self.inner.trees
+    }
+
+    pub fn tree(&self, tree: Tree) -> &sled::Tree {
+        self.inner.trees.get(tree)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Makes every write done before this call durable. Concurrent callers share flushes.
+    pub async fn commit(&self) -> Result<(), StoreError> {
+        self.inner.group_commit.commit().await
+    }
+
+    /// A process-wide monotonic number (sled's id generator), for ordered keys.
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.generate_id()?)
+    }
+
+    /// Flushes synchronously; used at shutdown.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+}
+
+/// Reads and decodes one record.
+pub(crate) fn record<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
+    tree.get(key)?.map(|v| decode(&v)).transpose()
+}
+
+/// Decodes every record whose key starts with `prefix`, in key order.
+pub(crate) fn records<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    prefix: &[u8],
+) -> Result<Vec<T>, StoreError> {
+    tree.scan_prefix(prefix)
+        .map(|entry| {
+            let (_, v) = entry?;
+            decode(&v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::migrations::{SCHEMA_KEY, SCHEMA_VERSION};
+
+    /// Opens a store another handle had open a moment ago: sled releases its file lock when
+    /// the last handle drops, and the flusher holds a clone until its task notices.
+    pub(crate) async fn open_when_free(dir: &Path) -> Result<Store, StoreError> {
+        let mut result = Store::open(dir);
+        for _ in 0..50 {
+            if !matches!(result, Err(StoreError::Sled(_))) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            result = Store::open(dir);
+        }
+        result
+    }
+
+    // Multi-threaded: opening blocks its thread while it waits for the lock, and the old
+    // handle's flusher task must run elsewhere to let go of it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn stamps_schema_and_refuses_newer_store() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+            store
+                .tree(Tree::Meta)
+                .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let result = open_when_free(dir.path()).await;
+        assert!(matches!(result, Err(StoreError::NewerSchema { .. })));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_commits_all_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..64u32 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .tree(Tree::Meta)
+                    .insert(i.to_be_bytes(), b"x")
+                    .unwrap();
+                store.commit().await.unwrap();
+            }));
+        }
+        for t in tasks {
+            tokio::time::timeout(std::time::Duration::from_secs(20), t)
+                .await
+                .expect("commit finished")
+                .unwrap();
+        }
+    }
+
+    /// sled 0.34 is known to deadlock under heavy concurrent flushing (spacejam/sled#1308,
+    /// #1412): many writers, each waiting for its own commit, must all finish, and every
+    /// acknowledged write must be there after the store is reopened.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn soak_many_writers_every_acknowledged_write_survives() {
+        const WRITERS: u32 = 32;
+        const WRITES: u32 = 150;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let tasks: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        for i in 0..WRITES {
+                            let key = [w.to_be_bytes(), i.to_be_bytes()].concat();
+                            store
+                                .tree(Tree::Events)
+                                .insert(key, vec![7u8; 200])
+                                .unwrap();
+                            store.commit().await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                tokio::time::timeout(std::time::Duration::from_secs(60), t)
+                    .await
+                    .expect("no writer may hang")
+                    .unwrap();
+            }
+        }
+        let mut reopened = Store::open(dir.path());
+        for _ in 0..100 {
+            if reopened.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            reopened = Store::open(dir.path());
+        }
+        let store = reopened.unwrap();
+        assert_eq!(store.tree(Tree::Events).len(), (WRITERS * WRITES) as usize);
+    }
+}

@@ -1,0 +1,59 @@
+//! Opening the store: waiting for the file lock, opening every tree, and migrating an older
+//! layout to this release's schema.
+
+use std::path::Path;
+
+use crate::error::StoreError;
+use crate::handle::Store;
+use crate::migrations::{self, SCHEMA_VERSION};
+use crate::trees::{Tree, Trees};
+
+/// sled's page cache. Its default (1 GiB) would let a long-running appliance grow far past
+/// what it needs: list queries run on the in-memory catalogs, and the OS page cache keeps
+/// hot pages of the file anyway.
+const CACHE_BYTES: u64 = 32 << 20;
+
+impl Store {
+    /// Opens (or creates) the store under `data_dir/store`, migrating it to this release's
+    /// schema. Must be called inside a tokio runtime: it starts the group-commit flusher.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
+        let db = open_db(&data_dir.join("store"))?;
+        let trees = Trees::open(&db)?;
+        migrations::migrate(&trees)?;
+        Ok(Store::new(db, trees, data_dir))
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrations::read_schema(self.tree(Tree::Meta)).map(|v| v.unwrap_or(SCHEMA_VERSION))
+    }
+}
+
+/// How long opening waits for the store's file lock. A process killed a moment ago can
+/// leave behind a child it had just forked (a worker process) that holds the lock until
+/// the child's exec closes it — on a loaded machine that took more than 5 s once; a
+/// restart right away must wait for that, not give up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(Some(500))
+            .open();
+        match opened {
+            // sled reports a held lock as an `Other` error whose text says so (the
+            // `WouldBlock` is only inside its message).
+            Err(sled::Error::Io(e))
+                if (e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock"))
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
