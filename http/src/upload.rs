@@ -14,7 +14,7 @@ use warp::Filter;
 use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 
-use crate::ApiError;
+use crate::error::ApiError;
 
 /// A multipart form of at most `max` bytes in all. It never rejects: a request too large
 /// or not multipart is answered by its route (413 / 400 with `hint`).

@@ -17,10 +17,13 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::Detail;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::error::FieldErrors;
 use crate::extract::{Body, Query, body, client_addr, parse_json, query};
-use crate::{ApiError, State, blocking, done, json_reply, with_state};
+use crate::respond::Detail;
+use crate::respond::{done, json_reply};
+use crate::state::{State, with_state};
 
 const MAX_ORGANIZATION_NAME: usize = 200;
 

@@ -12,10 +12,12 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::{Body, Query, authorization, body, query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::respond::{done, json_reply, no_content};
+use crate::state::{State, with_state};
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiKeyView {

@@ -20,10 +20,13 @@ use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::{Body, Query, authorization, body, query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, done, json_reply, upload, with_state};
+use crate::respond::{done, json_reply};
+use crate::state::{State, with_state};
+use crate::upload;
 
 /// Largest upload request (all its files together).
 const MAX_REQUEST_BYTES: u64 = 512 << 20;
@@ -123,7 +126,7 @@ async fn file_io<T: Send + 'static>(
     doing: &str,
     work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    crate::blocking(work)
+    crate::blocking::blocking(work)
         .await?
         .map_err(|e| ApiError::Internal(format!("{doing} the file failed: {e}")))
 }
@@ -282,7 +285,8 @@ pub async fn create_batch(
     let store = state.store().clone();
     let tenant = caller.tenant_id;
     let used =
-        crate::blocking(move || certwatch_store::bulk::stored_bytes(&store, tenant)).await??;
+        crate::blocking::blocking(move || certwatch_store::bulk::stored_bytes(&store, tenant))
+            .await??;
     let files = upload::files(
         form?,
         "files",

@@ -18,10 +18,12 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::{Body, Query, authorization, client_addr, query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::respond::{done, json_reply, no_content};
+use crate::state::{State, with_state};
 
 pub const MAX_EXPIRING_DAYS: i64 = 365;
 /// Organizations a public search returns at most.

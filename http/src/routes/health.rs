@@ -7,7 +7,9 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::{ApiError, State, done, json_reply, with_state};
+use crate::error::ApiError;
+use crate::respond::{done, json_reply};
+use crate::state::{State, with_state};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

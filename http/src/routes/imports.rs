@@ -10,8 +10,11 @@ use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::authorization;
-use crate::{ApiError, State, done, json_reply, upload, with_state};
+use crate::respond::{done, json_reply};
+use crate::state::{State, with_state};
+use crate::upload;
 
 /// Largest spreadsheet accepted (a 100,000-row CSV is about 10 MB).
 pub const MAX_IMPORT_BYTES: u64 = 64 << 20;

@@ -20,10 +20,13 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::accounts::{email_field, new_password_field};
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::error::FieldErrors;
 use crate::extract::{Body, Query, authorization, body, client_addr, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, blocking, done, json_reply, no_content, with_state};
+use crate::respond::{done, json_reply, no_content};
+use crate::state::{State, with_state};
 
 #[derive(Deserialize, ToSchema)]
 pub struct InvitationRequest {

@@ -13,9 +13,11 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::invitations::parse_role;
+use crate::error::ApiError;
 use crate::extract::{Body, Query, authorization, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::respond::{done, json_reply, no_content};
+use crate::state::{State, with_state};
 
 #[derive(Serialize, ToSchema)]
 pub struct MemberView {

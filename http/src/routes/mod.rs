@@ -6,7 +6,8 @@
 macro_rules! crud_routes {
     ($base:expr, $state:expr, $list:expr, $create:expr, $get:expr, $put:expr, $patch:expr, $delete:expr) => {{
         use crate::extract::{authorization, body, query};
-        use crate::{done, with_state};
+        use crate::respond::done;
+        use crate::state::with_state;
         use warp::Filter;
         let base = $base;
         let item = || {
@@ -71,13 +72,11 @@ pub mod tokens;
 pub mod v1;
 pub mod webhooks;
 
-use serde::Serialize;
-use utoipa::ToSchema;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::State;
+use crate::state::State;
 
 pub fn all(state: &State) -> BoxedFilter<(Response,)> {
     health::routes(state)
@@ -112,18 +111,4 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(bulk_upload::routes(state))
         .unify()
         .boxed()
-}
-
-/// `{"detail": "..."}`, the answer of actions that create nothing to show.
-#[derive(Serialize, ToSchema)]
-pub struct Detail {
-    pub detail: String,
-}
-
-impl Detail {
-    pub fn new(detail: &str) -> Detail {
-        Detail {
-            detail: detail.to_string(),
-        }
-    }
 }

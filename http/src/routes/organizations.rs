@@ -15,10 +15,12 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope, paginate_vec};
-use crate::{ApiError, State, json_reply, no_content};
+use crate::respond::{json_reply, no_content};
+use crate::state::State;
 
 const MAX_NAME: usize = 300;
 const MAX_SHORT: usize = 100;

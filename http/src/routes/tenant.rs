@@ -12,9 +12,11 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::{Body, authorization, body};
 use crate::input::Input;
-use crate::{ApiError, State, done, json_reply, with_state};
+use crate::respond::{done, json_reply};
+use crate::state::{State, with_state};
 
 #[derive(Serialize, ToSchema)]
 pub struct TenantView {

@@ -14,10 +14,12 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::error::FieldErrors;
 use crate::extract::{Body, Query, authorization, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, done, json_reply, no_content, with_state};
+use crate::respond::{done, json_reply, no_content};
+use crate::state::{State, with_state};
 
 const MAX_TOKEN_NAME: usize = 100;
 

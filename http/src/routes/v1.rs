@@ -15,8 +15,10 @@ use warp::filters::BoxedFilter;
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::rate_limit::Budget;
-use crate::{ApiError, State, json_reply, with_state};
+use crate::respond::json_reply;
+use crate::state::{State, with_state};
 
 /// A key's `last_used_at` is written at most this often.
 const TOUCH_EVERY: Duration = Duration::minutes(1);

@@ -16,11 +16,13 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::logs::ScrapeLogView;
+use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, paginate_vec};
+use crate::respond::{json_reply, no_content};
 use crate::routes::organizations::{OrganizationView, organization_view};
-use crate::{ApiError, State, json_reply, no_content};
+use crate::state::State;
 
 /// Scrape logs shown on an endpoint's detail.
 const RECENT_LOGS: usize = 5;
@@ -361,7 +363,7 @@ pub async fn delete_endpoint(
     params(("id" = Uuid, Path, description = "Endpoint id")),
     security(("token" = [])),
     responses(
-        (status = 202, description = "A scrape is queued", body = crate::routes::Detail),
+        (status = 202, description = "A scrape is queued", body = crate::respond::Detail),
         (status = 400, description = "The endpoint is inactive"),
         (status = 404, description = "Not in this tenant"),
     ))]
@@ -380,6 +382,6 @@ pub async fn trigger_scrape(
         .await?;
     Ok(json_reply(
         StatusCode::ACCEPTED,
-        &crate::routes::Detail::new("Scrape queued."),
+        &crate::respond::Detail::new("Scrape queued."),
     ))
 }

@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::{ApiError, State, json_reply};
+use crate::error::ApiError;
+use crate::respond::json_reply;
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct MonitoringHealth {

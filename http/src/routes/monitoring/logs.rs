@@ -9,9 +9,11 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::{ApiError, State, json_reply};
+use crate::respond::json_reply;
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct FindingView {

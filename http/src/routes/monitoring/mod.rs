@@ -12,7 +12,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::extract::{authorization, query};
-use crate::{State, done, with_state};
+use crate::respond::done;
+use crate::state::{State, with_state};
 use discovery::{discover_all, discover_one};
 use endpoints::{
     create_endpoint, delete_endpoint, get_endpoint, list_endpoints, patch_endpoint, put_endpoint,

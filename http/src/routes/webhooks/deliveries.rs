@@ -11,9 +11,11 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, paginate_vec};
-use crate::{ApiError, State, json_reply};
+use crate::respond::json_reply;
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct AttemptView {

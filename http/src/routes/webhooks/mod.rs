@@ -12,7 +12,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::extract::{authorization, query};
-use crate::{State, done, with_state};
+use crate::respond::done;
+use crate::state::{State, with_state};
 use deliveries::{get_delivery, list_deliveries, retry_delivery};
 use subscribers::{
     create_subscriber, delete_subscriber, get_subscriber, list_subscribers, patch_subscriber,

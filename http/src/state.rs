@@ -1,0 +1,90 @@
+//! What every handler can reach: the actors (and through them the store), the settings,
+//! and the rate limiters; and who is calling.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use certwatch_actors::Actors;
+use certwatch_config::Config;
+use certwatch_store::Store;
+use warp::Filter;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::extract;
+use crate::rate_limit::{IpLimiter, TenantLimiter};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub actors: Actors,
+    pub config: Arc<Config>,
+    auth_limiter: IpLimiter,
+    search_limiter: IpLimiter,
+    pub(crate) api_limiter: TenantLimiter,
+    /// Certificates sharing an identity when the service started (written before the
+    /// identity rule; `certwatch doctor` merges them with the service stopped).
+    pub duplicates_at_start: usize,
+}
+
+pub type State = Arc<AppState>;
+
+impl AppState {
+    pub fn new(actors: Actors, config: Arc<Config>, duplicates_at_start: usize) -> State {
+        Arc::new(AppState {
+            duplicates_at_start,
+            auth_limiter: IpLimiter::per_minute(config.auth_rate_per_minute),
+            search_limiter: IpLimiter::per_minute(config.public_search_rate_per_minute),
+            api_limiter: TenantLimiter::per_minute(config.api_rate_per_minute),
+            actors,
+            config,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        self.actors.store()
+    }
+
+    /// The caller behind an `Authorization: Token` header.
+    pub(crate) fn caller(&self, authorization: Option<String>) -> Result<auth::Caller, ApiError> {
+        auth::authenticate(self.store(), authorization.as_deref())
+    }
+
+    /// The caller, who must be an admin of their tenant.
+    pub(crate) fn admin(&self, authorization: Option<String>) -> Result<auth::Caller, ApiError> {
+        let caller = self.caller(authorization)?;
+        caller.require_admin()?;
+        Ok(caller)
+    }
+
+    pub fn public_url(&self) -> String {
+        self.config.public_url()
+    }
+
+    /// Counts a request to a throttled auth endpoint against the caller's IP.
+    pub(crate) fn throttle(
+        &self,
+        endpoint: &'static str,
+        peer: Option<SocketAddr>,
+        forwarded_for: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let ip = extract::client_ip(&self.config, peer, forwarded_for);
+        self.auth_limiter.check(endpoint, ip)
+    }
+
+    /// Counts a public certificate search against the caller's IP.
+    pub(crate) fn throttle_search(
+        &self,
+        peer: Option<SocketAddr>,
+        forwarded_for: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let ip = extract::client_ip(&self.config, peer, forwarded_for);
+        self.search_limiter.check("certificate-search", ip)
+    }
+}
+
+pub(crate) fn with_state(
+    state: &State,
+) -> impl Filter<Extract = (State,), Error = std::convert::Infallible> + Clone + use<> {
+    let state = state.clone();
+    warp::any().map(move || state.clone())
+}
