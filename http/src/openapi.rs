@@ -16,8 +16,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
 use crate::routes::{
-    accounts, api_keys, bulk_upload, certificate_history, certificate_types, certificates, health,
-    imports, invitations, members, monitoring, organizations, tenant, tokens, v1, webhooks,
+    accounts, api_keys, bulk_upload, certificate_history, certificate_search, certificate_types,
+    certificates, health, imports, invitations, members, monitoring, organizations, sites, tenant,
+    tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -49,12 +50,12 @@ use crate::routes::{
         organizations::put_organization,
         organizations::patch_organization,
         organizations::delete_organization,
-        organizations::list_sites,
-        organizations::create_site,
-        organizations::get_site,
-        organizations::put_site,
-        organizations::patch_site,
-        organizations::delete_site,
+        sites::list_sites,
+        sites::create_site,
+        sites::get_site,
+        sites::put_site,
+        sites::patch_site,
+        sites::delete_site,
         certificate_types::list_types,
         certificate_types::create_type,
         certificate_types::get_type,
@@ -68,7 +69,7 @@ use crate::routes::{
         certificates::patch_certificate,
         certificates::delete_certificate,
         certificates::expiring_certificates,
-        certificates::public_search,
+        certificate_search::public_search,
         certificate_history::certificate_history,
         webhooks::subscribers::list_subscribers,
         webhooks::subscribers::create_subscriber,

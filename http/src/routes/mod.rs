@@ -59,6 +59,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod bulk_upload;
 pub mod certificate_history;
+pub mod certificate_search;
 pub mod certificate_types;
 pub mod certificates;
 pub mod health;
@@ -67,6 +68,7 @@ pub mod invitations;
 pub mod members;
 pub mod monitoring;
 pub mod organizations;
+pub mod sites;
 pub mod tenant;
 pub mod tokens;
 pub mod v1;
@@ -90,9 +92,14 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .unify()
         .or(tenant::routes(state))
         .unify()
+        // Sites first: `/api/organizations/sites/` is not an organization id.
+        .or(sites::routes(state))
+        .unify()
         .or(organizations::routes(state))
         .unify()
         .or(certificate_types::routes(state))
+        .unify()
+        .or(certificate_search::routes(state))
         .unify()
         .or(certificates::routes(state))
         .unify()

@@ -1,0 +1,203 @@
+//! Batches: uploading documents, and following a batch and its items.
+use certwatch_actors::BulkMsg;
+use std::collections::HashSet;
+
+use certwatch_actors::bulk::{self, MAX_FILE_BYTES};
+use certwatch_domain::bulk::{Batch, BatchStatus, Extracted, Item, ItemStatus};
+use certwatch_store::tables;
+use chrono::Utc;
+use uuid::Uuid;
+use warp::filters::multipart::FormData;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::pagination::{Page, paginate_vec};
+use crate::respond::json_reply;
+use crate::state::State;
+use crate::upload;
+
+use super::views::*;
+
+#[utoipa::path(post, path = "/api/bulk-upload/", tag = "bulk-upload",
+    request_body(content_type = "multipart/form-data", description = "Fields `files`: .pdf, .png, .jpg, .jpeg, .tiff or .webp, at most 20 MB each"),
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "The batch; processing starts in the background. Refused files are in `file_errors`", body = BatchView),
+        (status = 400, description = "No file, or every file refused (the reasons under `files`)"),
+        (status = 400, description = "No files sent"),
+        (status = 413, description = "The request is larger than 512 MiB, or the files would exceed the tenant's storage quota"),
+    ))]
+pub async fn create_batch(
+    state: State,
+    authorization: Option<String>,
+    form: Result<FormData, ApiError>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let quota = state.config.storage_quota_bytes;
+    let store = state.store().clone();
+    let tenant = caller.tenant_id;
+    let used =
+        crate::blocking::blocking(move || certwatch_store::bulk::stored_bytes(&store, tenant))
+            .await??;
+    let files = upload::files(
+        form?,
+        "files",
+        MAX_FILE_BYTES as u64,
+        &state.store().data_dir().join("tmp"),
+        upload::Budget {
+            bytes: quota.saturating_sub(used),
+            exceeded: format!(
+                "These files would take the organization's stored documents past its quota of {} MiB ({} MiB used).",
+                quota >> 20,
+                used >> 20
+            ),
+        },
+    )
+    .await?;
+    if files.is_empty() {
+        return Err(ApiError::field(
+            "files",
+            "Send at least one file in a field named 'files'.",
+        ));
+    }
+    let now = Utc::now();
+    let batch_id = Uuid::new_v4();
+    let mut file_errors = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
+    let mut seen = HashSet::new();
+    for upload::Upload {
+        filename: name,
+        file,
+    } in files
+    {
+        let Some(file) = file else {
+            file_errors.push(format!("File '{name}' is larger than 20 MB."));
+            continue;
+        };
+        let content_type = match bulk::check_file(&name, &file.head, file.size) {
+            Ok(ct) => ct,
+            Err(e) => {
+                file_errors.push(e);
+                continue;
+            }
+        };
+        let sha256 = file.sha256.clone();
+        // The same file twice in a batch is one item.
+        if !seen.insert(sha256.clone()) {
+            continue;
+        }
+        let dir = state.store().data_dir().to_path_buf();
+        let (sha, size, path) = (sha256.clone(), file.size, file.path.clone());
+        file_io("storing", move || bulk::store_file(&dir, &sha, &path)).await?;
+        drop(file);
+        items.push(Item {
+            id: Uuid::new_v4(),
+            tenant_id: caller.tenant_id,
+            batch_id,
+            filename: name,
+            content_type: content_type.to_string(),
+            sha256,
+            size,
+            status: ItemStatus::Pending,
+            extracted: Extracted::default(),
+            organization_id: None,
+            match_reason: None,
+            certificate_id: None,
+            other_certificate_ids: Vec::new(),
+            reason: None,
+            corrections: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    // Every file refused: no batch of nothing, the request is refused with the reasons.
+    if items.is_empty() {
+        return Err(ApiError::Fields(
+            [("files".to_string(), file_errors)].into_iter().collect(),
+        ));
+    }
+    let batch = Batch {
+        id: batch_id,
+        tenant_id: caller.tenant_id,
+        status: BatchStatus::Pending,
+        file_errors,
+        created_at: now,
+        updated_at: now,
+    };
+    let view_items = items.clone();
+    let batch = state
+        .actors
+        .tenant(caller.tenant_id, |reply| BulkMsg::CreateBatch {
+            batch,
+            items,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(
+        StatusCode::CREATED,
+        &batch_view(batch, &view_items),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/bulk-upload/", tag = "bulk-upload",
+    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    security(("token" = [])),
+    responses((status = 200, description = "Batches, newest first", body = Page<BatchView>)))]
+pub async fn list_batches(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let tenant = caller.tenant_id;
+    let mut views = Vec::new();
+    for batch in tables::bulk_batches::of_tenant(state.store(), tenant)? {
+        let items = tables::bulk_items::of_batch(state.store(), tenant, batch.id)?;
+        views.push(batch_view(batch, &items));
+    }
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), "/api/bulk-upload/")?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/bulk-upload/{id}/", tag = "bulk-upload",
+    params(("id" = Uuid, Path, description = "Batch id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The batch with live counts", body = BatchView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_batch(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let batch = tables::bulk_batches::get(state.store(), caller.tenant_id, id)?
+        .ok_or(ApiError::NotFound)?;
+    let items = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?;
+    Ok(json_reply(StatusCode::OK, &batch_view(batch, &items)))
+}
+
+#[utoipa::path(get, path = "/api/bulk-upload/{id}/items/", tag = "bulk-upload",
+    params(("id" = Uuid, Path, description = "Batch id"), ("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    security(("token" = [])),
+    responses((status = 200, description = "The batch's items in upload order", body = Page<ItemView>), (status = 404, description = "Not in this tenant")))]
+pub async fn list_items(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    tables::bulk_batches::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let views: Vec<ItemView> = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?
+        .into_iter()
+        .map(|i| item_view(&state, i))
+        .collect();
+    let path = format!("/api/bulk-upload/{id}/items/");
+    Ok(json_reply(
+        StatusCode::OK,
+        &paginate_vec(views, &q, &state.public_url(), &path)?,
+    ))
+}

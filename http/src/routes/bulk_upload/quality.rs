@@ -1,0 +1,64 @@
+//! What people corrected across a tenant's batches.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::error::ApiError;
+use crate::respond::json_reply;
+use crate::state::State;
+
+#[derive(Serialize, ToSchema)]
+pub struct CorrectedField {
+    pub field: String,
+    pub count: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QualityMetricsView {
+    pub total_batches: usize,
+    pub total_items: usize,
+    pub total_processed: usize,
+    pub matched: usize,
+    pub needs_review: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub pending: usize,
+    pub auto_match_rate: f64,
+    pub failure_rate: f64,
+    /// Fields people corrected on confirm, most corrected first.
+    pub most_corrected_fields: Vec<CorrectedField>,
+}
+
+#[utoipa::path(get, path = "/api/bulk-upload/quality-metrics/", tag = "bulk-upload",
+    security(("token" = [])),
+    responses((status = 200, description = "Totals across the tenant's batches", body = QualityMetricsView)))]
+pub async fn quality_metrics(
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let m = certwatch_store::bulk::quality_metrics(state.store(), caller.tenant_id)?;
+    let c = &m.counts;
+    Ok(json_reply(
+        StatusCode::OK,
+        &QualityMetricsView {
+            total_batches: m.batches,
+            total_items: c.total,
+            total_processed: c.processed,
+            matched: c.matched,
+            needs_review: c.needs_review,
+            failed: c.failed,
+            skipped: c.skipped,
+            pending: c.pending,
+            auto_match_rate: c.auto_match_rate(),
+            failure_rate: c.failure_rate(),
+            most_corrected_fields: m
+                .corrections
+                .into_iter()
+                .map(|(field, count)| CorrectedField { field, count })
+                .collect(),
+        },
+    ))
+}

@@ -1,0 +1,149 @@
+//! The review queue: a person confirms (with corrections) or skips an item, looking at its file.
+use certwatch_actors::BulkMsg;
+
+use certwatch_actors::bulk::{self};
+use certwatch_domain::bulk::Confirmation;
+use certwatch_domain::rules;
+use certwatch_store::tables;
+use chrono::NaiveDate;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::error::ApiError;
+use crate::extract::Body;
+use crate::input::Input;
+use crate::respond::json_reply;
+use crate::state::State;
+
+use super::views::*;
+
+/// Request body of confirm.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
+pub struct ConfirmWrite {
+    organization_id: Uuid,
+    certificate_type_code: String,
+    #[schema(min_length = 1, max_length = 100)]
+    certificate_number: String,
+    #[schema(max_length = 200)]
+    issuing_body: Option<String>,
+    #[schema(max_length = 2000)]
+    scope: Option<String>,
+    /// A calendar date in the years 1950 to 2200, not after `expiry_date`.
+    issue_date: Option<NaiveDate>,
+    /// A calendar date in the years 1950 to 2200.
+    expiry_date: NaiveDate,
+}
+
+#[utoipa::path(post, path = "/api/bulk-upload/items/{id}/confirm/", tag = "bulk-upload",
+    params(("id" = Uuid, Path, description = "Item id")),
+    request_body = ConfirmWrite,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The certificate is filed; the item is matched", body = ItemView),
+        (status = 400, description = "Field errors, or the item does not need review"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn confirm_item(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let mut input = Input::parse(body, false)?;
+    let organization_id = input.required_uuid("organization_id");
+    let code = input.required_parsed(
+        "certificate_type_code",
+        rules::type_code,
+        "Use upper-case letters, digits and _ (like ISO_9001).",
+    );
+    let number = input.required_text("certificate_number", 100);
+    let issuing_body = input.text("issuing_body", 200);
+    let scope = input.text("scope", 2000);
+    let date_message = crate::routes::certificates::DATE_MESSAGE;
+    let issue_date = input.optional_parsed("issue_date", rules::certificate_date, date_message);
+    let expiry_date = input.required_parsed("expiry_date", rules::certificate_date, date_message);
+    input.finish()?;
+    let (Some(organization_id), Some(code), Some(number), Some(expiry_date)) =
+        (organization_id, code, number, expiry_date)
+    else {
+        return Err(ApiError::BadRequest("Incomplete confirmation.".into()));
+    };
+    let confirmation = Confirmation {
+        organization_id,
+        certificate_type_code: code,
+        certificate_number: number,
+        issuing_body: issuing_body.unwrap_or_default(),
+        scope: scope.unwrap_or_default(),
+        issue_date: issue_date.flatten(),
+        expiry_date,
+    };
+    let item = state
+        .actors
+        .tenant(caller.tenant_id, |reply| BulkMsg::ConfirmItem {
+            item: id,
+            confirmation,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &item_view(&state, item)))
+}
+
+#[utoipa::path(post, path = "/api/bulk-upload/items/{id}/skip/", tag = "bulk-upload",
+    params(("id" = Uuid, Path, description = "Item id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The item is skipped", body = ItemView),
+        (status = 400, description = "The item does not need review"),
+        (status = 404, description = "Not in this tenant"),
+    ))]
+pub async fn skip_item(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let item = state
+        .actors
+        .tenant(caller.tenant_id, |reply| BulkMsg::SkipItem {
+            item: id,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &item_view(&state, item)))
+}
+
+#[utoipa::path(get, path = "/api/bulk-upload/files/{id}/", tag = "bulk-upload",
+    params(("id" = Uuid, Path, description = "Item id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The uploaded file with its Content-Type"), (status = 404, description = "Not in this tenant")))]
+pub async fn serve_file(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let item =
+        tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let dir = state.store().data_dir().to_path_buf();
+    let sha = item.sha256.clone();
+    let bytes = file_io("reading", move || bulk::read_stored(&dir, &sha)).await?;
+    let mut response = Response::new(bytes.into());
+    let headers = response.headers_mut();
+    let value = |v: &str| {
+        warp::http::HeaderValue::from_str(v).map_err(|e| ApiError::Internal(e.to_string()))
+    };
+    headers.insert("content-type", value(&item.content_type)?);
+    let disposition = format!(
+        "inline; filename=\"{}\"",
+        item.filename.replace(['"', '\r', '\n'], "")
+    );
+    if let Ok(v) = value(&disposition) {
+        headers.insert("content-disposition", v);
+    }
+    Ok(response)
+}

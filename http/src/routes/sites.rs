@@ -1,0 +1,213 @@
+//! Sites of an organization (its plants and offices).
+
+use certwatch_actors::RegistryMsg;
+use certwatch_domain::registry::{Site, SitePatch};
+use certwatch_store::tables;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::error::ApiError;
+use crate::extract::{Body, Query};
+use crate::input::Input;
+use crate::pagination::{Page, paginate_vec};
+use crate::respond::{json_reply, no_content};
+use crate::state::State;
+
+const MAX_NAME: usize = 300;
+const MAX_ADDRESS: usize = 2000;
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteView {
+    pub id: Uuid,
+    pub organization: Uuid,
+    pub name: String,
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Site> for SiteView {
+    fn from(s: Site) -> Self {
+        SiteView {
+            id: s.id,
+            organization: s.organization_id,
+            name: s.name,
+            address: s.address,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Request body of site writes (all fields optional on PATCH).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
+pub struct SiteWrite {
+    organization: Uuid,
+    #[schema(min_length = 1, max_length = 300)]
+    name: String,
+    #[schema(max_length = 2000)]
+    address: Option<String>,
+}
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    crud_routes!(
+        warp::path!("api" / "organizations" / "sites" / ..),
+        state,
+        list_sites,
+        create_site,
+        get_site,
+        put_site,
+        patch_site,
+        delete_site
+    )
+}
+
+fn site_patch(body: Body, partial: bool) -> Result<SitePatch, ApiError> {
+    let mut input = Input::parse(body, partial)?;
+    let patch = SitePatch {
+        organization_id: input.required_uuid("organization"),
+        name: input.required_text("name", MAX_NAME),
+        address: input.text("address", MAX_ADDRESS),
+    };
+    input.finish()?;
+    Ok(patch)
+}
+
+#[utoipa::path(get, path = "/api/organizations/sites/", tag = "organizations",
+    params(
+        ("organization" = Option<Uuid>, Query, description = "Only this organization's sites"),
+        ("page" = Option<usize>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+    ),
+    security(("token" = [])),
+    responses((status = 200, description = "Sites, oldest first", body = Page<SiteView>)))]
+pub async fn list_sites(
+    state: State,
+    authorization: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let mut sites = match q.uuid("organization")? {
+        Some(org) => tables::sites::of_org(state.store(), caller.tenant_id, org)?,
+        None => tables::sites::all(state.store(), caller.tenant_id)?,
+    };
+    sites.sort_by_key(|s| (s.created_at, s.id));
+    let views: Vec<SiteView> = sites.into_iter().map(SiteView::from).collect();
+    let page = paginate_vec(views, &q, &state.public_url(), "/api/organizations/sites/")?;
+    Ok(json_reply(StatusCode::OK, &page))
+}
+
+#[utoipa::path(post, path = "/api/organizations/sites/", tag = "organizations",
+    request_body = SiteWrite,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Created", body = SiteView),
+        (status = 400, description = "Field errors, or an organization not in this tenant"),
+    ))]
+pub async fn create_site(
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let patch = site_patch(body, false)?;
+    let site = state
+        .actors
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
+            id: None,
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::CREATED, &SiteView::from(site)))
+}
+
+#[utoipa::path(get, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The site", body = SiteView), (status = 404, description = "Not in this tenant")))]
+pub async fn get_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    let site =
+        tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
+}
+
+async fn edit_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let patch = site_patch(body, partial)?;
+    let site = state
+        .actors
+        .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
+            id: Some(id),
+            patch,
+            reply,
+        })
+        .await?;
+    Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
+}
+
+#[utoipa::path(put, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    request_body = SiteWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Replaced", body = SiteView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn put_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_site(id, state, authorization, body, false).await
+}
+
+#[utoipa::path(patch, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    request_body = SiteWrite,
+    security(("token" = [])),
+    responses((status = 200, description = "Updated", body = SiteView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+pub async fn patch_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    edit_site(id, state, authorization, body, true).await
+}
+
+#[utoipa::path(delete, path = "/api/organizations/sites/{id}/", tag = "organizations",
+    params(("id" = Uuid, Path, description = "Site id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
+pub async fn delete_site(
+    id: Uuid,
+    state: State,
+    authorization: Option<String>,
+) -> Result<Response, ApiError> {
+    let caller = state.caller(authorization)?;
+    state
+        .actors
+        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteSite {
+            id,
+            reply,
+        })
+        .await?;
+    Ok(no_content())
+}
