@@ -4,6 +4,7 @@
 //! module runs them in a separate process under OS limits, and `pool` is the server's
 //! side of those processes.
 
+mod certificate_page;
 pub mod dates;
 pub mod document;
 pub mod extract;

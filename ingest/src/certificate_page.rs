@@ -1,0 +1,209 @@
+//! A certificate document's page, line by line: each line with the labels found on it and
+//! how well it was read; what follows a label (on its line, or stacked below it); and which
+//! page of a document is its certificate.
+
+use crate::dates::dates;
+use crate::extract;
+use crate::labels::{Folded, Found, Label, find};
+use crate::numbers::number_token;
+
+/// One line of the certificate page, with its labels.
+pub(crate) struct Line<'a> {
+    pub text: &'a str,
+    pub folded: Folded,
+    pub labels: Vec<Found>,
+    /// How well the line was read (OCR's word confidences; 1 for a text layer).
+    pub quality: f32,
+}
+
+/// A page's lines, each with its reading quality.
+pub struct Page<'a> {
+    pub lines: Vec<Line<'a>>,
+}
+
+impl<'a> Page<'a> {
+    pub fn new(lines: Vec<(&'a str, f32)>) -> Page<'a> {
+        Page {
+            lines: lines
+                .into_iter()
+                .map(|(text, quality)| {
+                    let folded = Folded::new(text);
+                    let labels = find(&folded);
+                    Line {
+                        text,
+                        folded,
+                        labels,
+                        quality,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| l.text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The page's mean reading quality.
+    pub(crate) fn quality(&self) -> f32 {
+        let n = self.lines.len().max(1) as f32;
+        self.lines.iter().map(|l| l.quality).sum::<f32>() / n
+    }
+
+    /// How much the page looks like a certificate: its field labels and standards.
+    pub(crate) fn score(&self) -> usize {
+        let has = |label: Label| {
+            self.lines
+                .iter()
+                .any(|l| l.labels.iter().any(|f| f.label == label))
+        };
+        let standards = extract::standards_in_order(&self.text()).len().min(2);
+        3 * has(Label::Number) as usize
+            + 3 * has(Label::Expires) as usize
+            + has(Label::Issued) as usize
+            + has(Label::Certifies) as usize
+            + standards
+    }
+
+    /// The value on the line after label `k` of line `i`, up to the next label (or a
+    /// column gap of three spaces), without separators.
+    pub(crate) fn inline_value(&self, i: usize, k: usize) -> String {
+        let line = &self.lines[i];
+        let from = line.folded.original(line.labels[k].end);
+        let to = line
+            .labels
+            .get(k + 1)
+            .map_or(line.text.len(), |next| line.folded.original(next.start));
+        let value = &line.text[from..to.max(from)];
+        let trimmed = value.trim_start_matches([' ', ':']);
+        let value = match trimmed.find("   ") {
+            Some(gap) => &trimmed[..gap],
+            None => trimmed,
+        };
+        clean(value)
+    }
+
+    /// Whether a line is labels only, none followed by a value.
+    pub(crate) fn bare(&self, i: usize) -> bool {
+        let line = &self.lines[i];
+        !line.labels.is_empty()
+            && (0..line.labels.len()).all(|k| self.inline_value(i, k).is_empty())
+    }
+
+    /// The values after `label`: on its line, else below it. With the line's quality.
+    pub(crate) fn values(&self, label: Label) -> Vec<(String, f32)> {
+        let mut out = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            for (k, _) in line
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.label == label)
+            {
+                let value = self.inline_value(i, k);
+                if !value.is_empty() {
+                    out.push((value, line.quality));
+                } else if let Some(below) = self.below(i, k) {
+                    out.push(below);
+                }
+            }
+        }
+        out
+    }
+
+    /// The value of a label that ends its line: in a run of such lines (a header column,
+    /// or labels stacked above their values) the value lines follow the run in the same
+    /// order; in a header row of several labels, the next line holds the values in turn.
+    pub(crate) fn below(&self, i: usize, k: usize) -> Option<(String, f32)> {
+        let single = |j: usize| self.lines[j].labels.len() == 1 && self.bare(j);
+        if single(i) {
+            // A stack is a few labels; a flood of them is not read as one (each label
+            // would walk the whole flood).
+            let start = (0..=i)
+                .rev()
+                .take(MAX_STACK)
+                .take_while(|&j| single(j))
+                .last()?;
+            let end = (i..self.lines.len())
+                .take(MAX_STACK)
+                .take_while(|&j| single(j))
+                .last()?
+                + 1;
+            let values = self.lines.get(end..end + (end - start))?;
+            let value = if values.iter().all(|l| l.labels.is_empty()) {
+                &values[i - start]
+            } else {
+                self.lines.get(i + 1).filter(|l| l.labels.is_empty())?
+            };
+            return Some((clean(value.text), value.quality));
+        }
+        if !self.bare(i) {
+            return None;
+        }
+        let header = &self.lines[i].labels;
+        let row = self.lines.get(i + 1).filter(|l| l.labels.is_empty())?;
+        match header[k].label {
+            Label::Issued | Label::Expires => {
+                let nth = header[..k]
+                    .iter()
+                    .filter(|f| matches!(f.label, Label::Issued | Label::Expires))
+                    .count();
+                let d = *dates(row.text).get(nth)?;
+                Some((row.text[d.start..d.end].to_string(), row.quality))
+            }
+            Label::Number => {
+                let taken: Vec<(usize, usize)> = extract::standard_spans(row.text)
+                    .into_iter()
+                    .chain(dates(row.text).iter().map(|d| (d.start, d.end)))
+                    .collect();
+                row.text
+                    .char_indices()
+                    .filter(|(at, c)| {
+                        !c.is_whitespace()
+                            && (*at == 0 || row.text[..*at].ends_with(' '))
+                            && !taken.iter().any(|(s, e)| (*s..*e).contains(at))
+                    })
+                    .find_map(|(at, _)| {
+                        let n = number_token(&row.text[at..])?;
+                        extract::plausible_number(&n).then_some((n, row.quality))
+                    })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Labels stacked above their values that are read as one stack at most.
+const MAX_STACK: usize = 12;
+
+/// A value without the separators around it.
+pub(crate) fn clean(value: &str) -> String {
+    // What a label leaves before its value: ":", "#", "º" of "n.º", dashes, quotes.
+    value
+        .trim_start_matches(|c: char| !c.is_alphanumeric() || matches!(c, 'º' | 'ª'))
+        .trim_end_matches([',', ';', '|', ' ', '–', '—', ':'])
+        .trim()
+        .to_string()
+}
+
+/// The text's pages (form feeds separate them).
+pub(crate) fn pages(text: &str) -> Vec<&str> {
+    text.split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect()
+}
+
+/// The certificate page's lines: of the pages, the one most like a certificate.
+pub(crate) fn certificate_page<'a>(pages: &[Vec<(&'a str, f32)>]) -> Page<'a> {
+    pages
+        .iter()
+        .map(|lines| Page::new(lines.clone()))
+        .enumerate()
+        .max_by_key(|(i, p)| (p.score(), std::cmp::Reverse(*i)))
+        .map(|(_, p)| p)
+        .unwrap_or(Page { lines: Vec::new() })
+}
