@@ -7,7 +7,9 @@ use certwatch_store::tables;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Refused};
+use crate::state::State;
+use warp::{Filter, Rejection};
 
 /// An authenticated caller. Every tenant-scoped handler works inside `tenant_id`.
 #[derive(Debug, Clone)]
@@ -60,5 +62,17 @@ pub fn authenticate(store: &Store, header: Option<&str>) -> Result<Caller, ApiEr
         user_id: token.user_id,
         role: membership.role,
         token_hash: hash,
+    })
+}
+
+/// The authenticated caller of a request: a warp filter, so a handler receives a `Caller`
+/// or is never reached (the answer is the 401 of [`authenticate`]).
+pub fn caller(
+    state: &State,
+) -> impl Filter<Extract = (Caller,), Error = Rejection> + Clone + use<> {
+    let state = state.clone();
+    warp::header::optional::<String>("authorization").and_then(move |header: Option<String>| {
+        let result = authenticate(state.store(), header.as_deref());
+        async move { result.map_err(|e| warp::reject::custom(Refused(e))) }
     })
 }

@@ -15,7 +15,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Rejection, Reply};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ApiError {
     BadRequest(String),
     Fields(BTreeMap<String, Vec<String>>),
@@ -157,12 +157,22 @@ impl FieldErrors {
     }
 }
 
+/// A request refused before its handler (by the authentication filter), answered as the
+/// error says.
+#[derive(Debug)]
+pub struct Refused(pub ApiError);
+
+impl warp::reject::Reject for Refused {}
+
 /// Turns warp's own rejections (no route, wrong method, body too large, bad query string)
 /// into the same JSON error shape.
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     use warp::reject::{
         InvalidQuery, LengthRequired, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType,
     };
+    if let Some(Refused(e)) = rejection.find::<Refused>() {
+        return Ok(e.clone().into_response());
+    }
     let (status, msg) = if rejection.is_not_found() {
         (StatusCode::NOT_FOUND, "No such route.".to_string())
     } else if rejection.find::<MethodNotAllowed>().is_some() {

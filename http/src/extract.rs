@@ -128,12 +128,6 @@ pub fn query() -> impl Filter<Extract = (Query,), Error = Rejection> + Clone {
         .map(|pairs, raw| Query { pairs, raw })
 }
 
-/// The `Authorization` header, if any; handlers authenticate it themselves so that a
-/// failure is a plain 401 rather than a rejection that lets warp try other routes.
-pub fn authorization() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
-    warp::header::optional::<String>("authorization")
-}
-
 /// The caller's address: the peer, or — when the peer is a trusted proxy — the last
 /// address in `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_ip(config: &Config, peer: Option<SocketAddr>, forwarded_for: Option<&str>) -> IpAddr {

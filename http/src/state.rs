@@ -9,7 +9,6 @@ use certwatch_config::Config;
 use certwatch_store::Store;
 use warp::Filter;
 
-use crate::auth;
 use crate::error::ApiError;
 use crate::extract;
 use crate::rate_limit::{IpLimiter, TenantLimiter};
@@ -42,18 +41,6 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         self.actors.store()
-    }
-
-    /// The caller behind an `Authorization: Token` header.
-    pub(crate) fn caller(&self, authorization: Option<String>) -> Result<auth::Caller, ApiError> {
-        auth::authenticate(self.store(), authorization.as_deref())
-    }
-
-    /// The caller, who must be an admin of their tenant.
-    pub(crate) fn admin(&self, authorization: Option<String>) -> Result<auth::Caller, ApiError> {
-        let caller = self.caller(authorization)?;
-        caller.require_admin()?;
-        Ok(caller)
     }
 
     pub fn public_url(&self) -> String {

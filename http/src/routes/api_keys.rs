@@ -12,8 +12,9 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
-use crate::extract::{Body, Query, authorization, body, query};
+use crate::extract::{Body, Query, body, query};
 use crate::input::Input;
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{done, json_reply, no_content};
@@ -61,7 +62,7 @@ pub struct ApiKeyWrite {
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let base = warp::path!("api" / "auth" / "api-keys" / ..);
-    let auth = || with_state(state).and(authorization());
+    let auth = || with_state(state).and(caller(state));
     base.and(warp::path::end())
         .and(warp::get())
         .and(auth())
@@ -91,12 +92,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
     responses((status = 200, description = "The tenant's keys, never the keys themselves", body = Page<ApiKeyView>), (status = 403, description = "Not an admin")))]
-pub async fn list_api_keys(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn list_api_keys(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let views: Vec<ApiKeyView> = tables::api_keys::of_tenant(state.store(), caller.tenant_id)?
         .into_iter()
         .map(ApiKeyView::from)
@@ -113,10 +110,10 @@ pub async fn list_api_keys(
     responses((status = 201, description = "The new key, shown only now", body = ApiKeyCreated), (status = 400, description = "Field errors"), (status = 403, description = "Not an admin")))]
 pub async fn create_api_key(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let mut input = Input::parse(body, false)?;
     let name = input.required_text("name", 100);
     input.finish()?;
@@ -142,12 +139,8 @@ pub async fn create_api_key(
     params(("id" = Uuid, Path, description = "Key id")),
     security(("token" = [])),
     responses((status = 204, description = "Revoked: the key stops working at once"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_api_key(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn delete_api_key(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::DeleteApiKey {

@@ -12,8 +12,9 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
-use crate::extract::{Query, authorization, query};
+use crate::extract::{Query, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
@@ -64,7 +65,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "certificates" / Uuid / "history")
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(query())
         .then(certificate_history)
         .map(done)
@@ -86,10 +87,9 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 pub async fn certificate_history(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     // A deleted certificate's history stays readable: an audit asks after deletions too.
     // Only this tenant's entries are under its key, so another tenant's id is 404.
     let views: Vec<HistoryView> = tables::cert_history::of(state.store(), caller.tenant_id, id)?

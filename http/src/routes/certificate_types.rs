@@ -13,6 +13,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
@@ -91,12 +92,7 @@ fn type_patch(body: Body, partial: bool) -> Result<TypePatch, ApiError> {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Types by code", body = Page<CertificateTypeView>)))]
-pub async fn list_types(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn list_types(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let types: Vec<CertificateTypeView> = tables::cert_types::all(state.store(), caller.tenant_id)?
         .into_iter()
         .map(CertificateTypeView::from)
@@ -109,12 +105,7 @@ pub async fn list_types(
     request_body = CertificateTypeWrite,
     security(("token" = [])),
     responses((status = 201, description = "Created", body = CertificateTypeView), (status = 400, description = "Field errors, e.g. code taken")))]
-pub async fn create_type(
-    state: State,
-    authorization: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn create_type(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
     let patch = type_patch(body, false)?;
     let ty = state
         .actors
@@ -134,12 +125,7 @@ pub async fn create_type(
     params(("id" = Uuid, Path, description = "Type id")),
     security(("token" = [])),
     responses((status = 200, description = "The type", body = CertificateTypeView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_type(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_type(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let ty =
         tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &CertificateTypeView::from(ty)))
@@ -148,11 +134,10 @@ pub async fn get_type(
 async fn edit_type(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     // Another tenant's (or no) type is 404 whatever the body says.
     tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = type_patch(body, partial)?;
@@ -175,10 +160,10 @@ async fn edit_type(
 pub async fn put_type(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_type(id, state, authorization, body, false).await
+    edit_type(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/certificates/types/{id}/", tag = "certificates",
@@ -189,22 +174,17 @@ pub async fn put_type(
 pub async fn patch_type(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_type(id, state, authorization, body, true).await
+    edit_type(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/certificates/types/{id}/", tag = "certificates",
     params(("id" = Uuid, Path, description = "Type id")),
     security(("token" = [])),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Certificates still use it"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_type(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn delete_type(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     state
         .actors
         .tenant(caller.tenant_id, |reply| {

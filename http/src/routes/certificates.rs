@@ -17,8 +17,9 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
-use crate::extract::{Body, Query, authorization, query};
+use crate::extract::{Body, Query, query};
 use crate::input::Input;
 use crate::pagination::{Page, PageRequest, envelope};
 use crate::respond::{done, json_reply, no_content};
@@ -88,7 +89,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let expiring = warp::path!("api" / "certificates" / "expiring")
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(query())
         .then(expiring_certificates)
         .map(done);
@@ -243,10 +244,9 @@ fn certificate_patch(body: Body, partial: bool) -> Result<CertPatch, ApiError> {
     responses((status = 200, description = "Certificates", body = Page<CertificateView>), (status = 400, description = "A malformed filter")))]
 pub async fn list_certificates(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let page = PageRequest::from_query(&q)?;
     let mut query = CertQuery {
         organization: q.uuid("organization")?,
@@ -313,10 +313,9 @@ pub async fn list_certificates(
     ))]
 pub async fn create_certificate(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let patch = certificate_patch(body, false)?;
     let cert = state
         .actors
@@ -335,12 +334,7 @@ pub async fn create_certificate(
     params(("id" = Uuid, Path, description = "Certificate id")),
     security(("token" = [])),
     responses((status = 200, description = "The certificate", body = CertificateView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_certificate(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_certificate(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let cert = tables::certificates::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     let view = Views::new(&state, caller.tenant_id).view(cert)?;
@@ -350,11 +344,10 @@ pub async fn get_certificate(
 async fn edit_certificate(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     // Another tenant's (or no) certificate is 404 whatever the body says.
     tables::certificates::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = certificate_patch(body, partial)?;
@@ -379,10 +372,10 @@ async fn edit_certificate(
 pub async fn put_certificate(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_certificate(id, state, authorization, body, false).await
+    edit_certificate(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/certificates/{id}/", tag = "certificates",
@@ -393,10 +386,10 @@ pub async fn put_certificate(
 pub async fn patch_certificate(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_certificate(id, state, authorization, body, true).await
+    edit_certificate(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/certificates/{id}/", tag = "certificates",
@@ -406,9 +399,8 @@ pub async fn patch_certificate(
 pub async fn delete_certificate(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteCertificate {
@@ -430,10 +422,9 @@ pub async fn delete_certificate(
     responses((status = 200, description = "ACTIVE certificates expiring within the window, soonest first", body = Page<CertificateView>), (status = 400, description = "days is not a whole number from 0 to 365")))]
 pub async fn expiring_certificates(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let days = q
         .parsed(
             "days",

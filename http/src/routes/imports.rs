@@ -10,8 +10,8 @@ use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
-use crate::extract::authorization;
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
 use crate::upload;
@@ -43,7 +43,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "imports" / "upload")
         .and(warp::post())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(form)
         .then(upload)
         .map(done)
@@ -61,10 +61,9 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     ))]
 pub async fn upload(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let upload = upload::files(
         form?,
         "file",

@@ -20,10 +20,11 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::accounts::{email_field, new_password_field};
+use crate::auth::{Caller, caller};
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
-use crate::extract::{Body, Query, authorization, body, client_addr, parse_json, query};
+use crate::extract::{Body, Query, body, client_addr, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{done, json_reply, no_content};
 use crate::state::{State, with_state};
@@ -78,7 +79,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let create = warp::path!("api" / "auth" / "invitations")
         .and(warp::post())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(body())
         .then(create_invitation)
         .map(done);
@@ -92,14 +93,14 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let list = warp::path!("api" / "auth" / "invitations")
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(query())
         .then(list_invitations)
         .map(done);
     let revoke = warp::path!("api" / "auth" / "invitations" / Uuid)
         .and(warp::delete())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .then(revoke_invitation)
         .map(done);
     create
@@ -132,10 +133,10 @@ pub(crate) fn parse_role(raw: &str) -> Result<Role, ApiError> {
     ))]
 pub async fn create_invitation(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let req: InvitationRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
@@ -170,10 +171,10 @@ pub async fn create_invitation(
     ))]
 pub async fn list_invitations(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let views: Vec<InvitationResponse> =
         invitations::live(state.store(), caller.tenant_id, Utc::now())?
             .into_iter()
@@ -197,9 +198,9 @@ pub async fn list_invitations(
 pub async fn revoke_invitation(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::RevokeInvitation {

@@ -13,8 +13,9 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::invitations::parse_role;
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
-use crate::extract::{Body, Query, authorization, body, parse_json, query};
+use crate::extract::{Body, Query, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{done, json_reply, no_content};
 use crate::state::{State, with_state};
@@ -39,27 +40,27 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let list = warp::path!("api" / "auth" / "members")
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(query())
         .then(list_members)
         .map(done);
     let detail = warp::path!("api" / "auth" / "members" / Uuid)
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .then(get_member)
         .map(done);
     let update = warp::path!("api" / "auth" / "members" / Uuid)
         .and(warp::patch())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(body())
         .then(update_member)
         .map(done);
     let delete = warp::path!("api" / "auth" / "members" / Uuid)
         .and(warp::delete())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .then(delete_member)
         .map(done);
     list.or(detail)
@@ -93,12 +94,8 @@ fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
         (status = 401, description = "No or bad token"),
         (status = 403, description = "Not an admin"),
     ))]
-pub async fn list_members(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn list_members(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let mut members = tables::memberships::of_tenant(state.store(), caller.tenant_id)?;
     members.sort_by_key(|m| (m.created_at, m.user_id));
     let views = members
@@ -116,12 +113,8 @@ pub async fn list_members(
         (status = 200, description = "The member", body = MemberView),
         (status = 404, description = "No such member in this tenant"),
     ))]
-pub async fn get_member(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn get_member(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let m =
         tables::memberships::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &view(&state, m)?))
@@ -139,10 +132,10 @@ pub async fn get_member(
 pub async fn update_member(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     // Another tenant's (or no) member is 404 whatever the body says.
     tables::memberships::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let req: MemberUpdate = parse_json(body)?;
@@ -169,12 +162,8 @@ pub async fn update_member(
         (status = 400, description = "The last admin cannot be removed"),
         (status = 404, description = "No such member in this tenant"),
     ))]
-pub async fn delete_member(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn delete_member(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::RemoveMember {

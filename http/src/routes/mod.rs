@@ -2,10 +2,10 @@
 
 /// The six routes of a collection resource under `base` (a path-prefix filter):
 /// `GET /` list, `POST /` create, and `GET`/`PUT`/`PATCH`/`DELETE /{id}/`. Handlers take
-/// (`State`, authorization, query-or-body), item handlers the id first.
+/// (`State`, the authenticated `Caller`, query-or-body), item handlers the id first.
 macro_rules! crud_routes {
     ($base:expr, $state:expr, $list:expr, $create:expr, $get:expr, $put:expr, $patch:expr, $delete:expr) => {{
-        use crate::extract::{authorization, body, query};
+        use crate::extract::{body, query};
         use crate::respond::done;
         use crate::state::with_state;
         use warp::Filter;
@@ -15,7 +15,7 @@ macro_rules! crud_routes {
                 .and(warp::path::end())
         };
         let collection = || base.and(warp::path::end());
-        let auth = || with_state($state).and(authorization());
+        let auth = || with_state($state).and(crate::auth::caller($state));
         collection()
             .and(warp::get())
             .and(auth())

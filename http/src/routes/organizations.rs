@@ -13,6 +13,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
@@ -145,10 +146,9 @@ fn organization_patch(body: Body, partial: bool) -> Result<OrgPatch, ApiError> {
     responses((status = 200, description = "Organizations with certificate counts", body = Page<OrganizationView>)))]
 pub async fn list_organizations(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let page = PageRequest::from_query(&q)?;
     let query = OrgQuery {
         country: q.get("country").map(|c| c.trim().to_ascii_uppercase()),
@@ -192,10 +192,9 @@ pub async fn list_organizations(
     ))]
 pub async fn create_organization(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let patch = organization_patch(body, false)?;
     let org = state
         .actors
@@ -221,9 +220,8 @@ pub async fn create_organization(
 pub async fn get_organization(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let org = tables::organizations::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     Ok(json_reply(
@@ -235,11 +233,10 @@ pub async fn get_organization(
 async fn edit_organization(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     // Another tenant's (or no) object is 404 whatever the body says.
     tables::organizations::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = organization_patch(body, partial)?;
@@ -269,10 +266,10 @@ async fn edit_organization(
 pub async fn put_organization(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_organization(id, state, authorization, body, false).await
+    edit_organization(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/organizations/{id}/", tag = "organizations",
@@ -287,10 +284,10 @@ pub async fn put_organization(
 pub async fn patch_organization(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_organization(id, state, authorization, body, true).await
+    edit_organization(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/organizations/{id}/", tag = "organizations",
@@ -303,9 +300,8 @@ pub async fn patch_organization(
 pub async fn delete_organization(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteOrganization {

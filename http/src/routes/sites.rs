@@ -11,6 +11,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
@@ -87,12 +88,7 @@ fn site_patch(body: Body, partial: bool) -> Result<SitePatch, ApiError> {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Sites, oldest first", body = Page<SiteView>)))]
-pub async fn list_sites(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn list_sites(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let mut sites = match q.uuid("organization")? {
         Some(org) => tables::sites::of_org(state.store(), caller.tenant_id, org)?,
         None => tables::sites::all(state.store(), caller.tenant_id)?,
@@ -110,12 +106,7 @@ pub async fn list_sites(
         (status = 201, description = "Created", body = SiteView),
         (status = 400, description = "Field errors, or an organization not in this tenant"),
     ))]
-pub async fn create_site(
-    state: State,
-    authorization: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn create_site(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
     let patch = site_patch(body, false)?;
     let site = state
         .actors
@@ -132,12 +123,7 @@ pub async fn create_site(
     params(("id" = Uuid, Path, description = "Site id")),
     security(("token" = [])),
     responses((status = 200, description = "The site", body = SiteView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_site(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_site(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let site =
         tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
@@ -146,11 +132,10 @@ pub async fn get_site(
 async fn edit_site(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = site_patch(body, partial)?;
     let site = state
@@ -172,10 +157,10 @@ async fn edit_site(
 pub async fn put_site(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_site(id, state, authorization, body, false).await
+    edit_site(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/organizations/sites/{id}/", tag = "organizations",
@@ -186,22 +171,17 @@ pub async fn put_site(
 pub async fn patch_site(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_site(id, state, authorization, body, true).await
+    edit_site(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/organizations/sites/{id}/", tag = "organizations",
     params(("id" = Uuid, Path, description = "Site id")),
     security(("token" = [])),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_site(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn delete_site(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteSite {

@@ -12,8 +12,9 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
-use crate::extract::{Body, authorization, body};
+use crate::extract::{Body, body};
 use crate::input::Input;
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
@@ -49,13 +50,13 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let get = warp::path!("api" / "auth" / "tenant")
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .then(get_tenant)
         .map(done);
     let patch = warp::path!("api" / "auth" / "tenant")
         .and(warp::patch())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(body())
         .then(patch_tenant)
         .map(done);
@@ -65,8 +66,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 #[utoipa::path(get, path = "/api/auth/tenant/", tag = "auth",
     security(("token" = [])),
     responses((status = 200, description = "The caller's tenant", body = TenantView)))]
-pub async fn get_tenant(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_tenant(state: State, caller: Caller) -> Result<Response, ApiError> {
     let tenant =
         tables::tenants::get(state.store(), caller.tenant_id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
@@ -79,12 +79,8 @@ pub async fn get_tenant(state: State, authorization: Option<String>) -> Result<R
         (status = 200, description = "Updated", body = TenantView),
         (status = 403, description = "Not an admin"),
     ))]
-pub async fn patch_tenant(
-    state: State,
-    authorization: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn patch_tenant(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let mut input = Input::parse(body, true)?;
     let on = input.boolean("public_listing");
     input.finish()?;

@@ -14,9 +14,10 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::{Caller, caller};
 use crate::error::ApiError;
 use crate::error::FieldErrors;
-use crate::extract::{Body, Query, authorization, body, parse_json, query};
+use crate::extract::{Body, Query, body, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{done, json_reply, no_content};
 use crate::state::{State, with_state};
@@ -87,27 +88,27 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let list = warp::path!("api" / "auth" / "tokens")
         .and(warp::get())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(query())
         .then(list_tokens)
         .map(done);
     let create = warp::path!("api" / "auth" / "tokens")
         .and(warp::post())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .and(body())
         .then(create_token)
         .map(done);
     let refresh = warp::path!("api" / "auth" / "tokens" / "refresh")
         .and(warp::post())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .then(refresh_token)
         .map(done);
     let revoke = warp::path!("api" / "auth" / "tokens" / String)
         .and(warp::delete())
         .and(with_state(state))
-        .and(authorization())
+        .and(caller(state))
         .then(revoke_token)
         .map(done);
     list.or(create)
@@ -129,12 +130,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         (status = 200, description = "The caller's tokens in this tenant, oldest first", body = Page<TokenView>),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn list_tokens(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn list_tokens(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let tokens: Vec<TokenView> =
         tables::tokens::of(state.store(), caller.tenant_id, caller.user_id)?
             .into_iter()
@@ -152,12 +148,7 @@ pub async fn list_tokens(
         (status = 400, description = "Field errors"),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn create_token(
-    state: State,
-    authorization: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn create_token(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
     let req: TokenRequest = parse_json(body)?;
     let mut errors = FieldErrors::default();
     let name = errors.required("name", req.name);
@@ -208,11 +199,7 @@ pub async fn create_token(
         (status = 200, description = "A new key replacing the one used for this request; the old key no longer works. A login token gets 30 fresh days, an API token keeps its expiry", body = TokenCreated),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn refresh_token(
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn refresh_token(state: State, caller: Caller) -> Result<Response, ApiError> {
     let current = caller.token_hash;
     let issued = state
         .actors
@@ -235,9 +222,8 @@ pub async fn refresh_token(
 pub async fn revoke_token(
     key_or_id: String,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let user_id = caller.user_id;
     state
         .actors

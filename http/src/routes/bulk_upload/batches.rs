@@ -11,6 +11,7 @@ use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, paginate_vec};
@@ -31,10 +32,9 @@ use super::views::*;
     ))]
 pub async fn create_batch(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let quota = state.config.storage_quota_bytes;
     let store = state.store().clone();
     let tenant = caller.tenant_id;
@@ -145,12 +145,7 @@ pub async fn create_batch(
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
     responses((status = 200, description = "Batches, newest first", body = Page<BatchView>)))]
-pub async fn list_batches(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn list_batches(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let tenant = caller.tenant_id;
     let mut views = Vec::new();
     for batch in tables::bulk_batches::of_tenant(state.store(), tenant)? {
@@ -167,12 +162,7 @@ pub async fn list_batches(
     params(("id" = Uuid, Path, description = "Batch id")),
     security(("token" = [])),
     responses((status = 200, description = "The batch with live counts", body = BatchView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_batch(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_batch(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let batch = tables::bulk_batches::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     let items = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?;
@@ -186,10 +176,9 @@ pub async fn get_batch(
 pub async fn list_items(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     tables::bulk_batches::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let views: Vec<ItemView> = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?
         .into_iter()

@@ -14,7 +14,8 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::extract::{authorization, body, query};
+use crate::auth::caller;
+use crate::extract::{body, query};
 use crate::respond::done;
 use crate::state::{State, with_state};
 use crate::upload;
@@ -23,7 +24,7 @@ use crate::upload;
 const MAX_REQUEST_BYTES: u64 = 512 << 20;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let auth = || with_state(state).and(authorization());
+    let auth = || with_state(state).and(caller(state));
     let form = upload::form(
         MAX_REQUEST_BYTES,
         "Send the documents as multipart/form-data in fields named 'files'.",

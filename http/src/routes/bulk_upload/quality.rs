@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::respond::json_reply;
 use crate::state::State;
@@ -34,11 +35,7 @@ pub struct QualityMetricsView {
 #[utoipa::path(get, path = "/api/bulk-upload/quality-metrics/", tag = "bulk-upload",
     security(("token" = [])),
     responses((status = 200, description = "Totals across the tenant's batches", body = QualityMetricsView)))]
-pub async fn quality_metrics(
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn quality_metrics(state: State, caller: Caller) -> Result<Response, ApiError> {
     let m = certwatch_store::bulk::quality_metrics(state.store(), caller.tenant_id)?;
     let c = &m.counts;
     Ok(json_reply(

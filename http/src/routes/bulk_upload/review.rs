@@ -11,6 +11,7 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Body;
 use crate::input::Input;
@@ -49,10 +50,9 @@ pub struct ConfirmWrite {
 pub async fn confirm_item(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let mut input = Input::parse(body, false)?;
     let organization_id = input.required_uuid("organization_id");
@@ -101,12 +101,7 @@ pub async fn confirm_item(
         (status = 400, description = "The item does not need review"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn skip_item(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn skip_item(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let item = state
         .actors
         .tenant(caller.tenant_id, |reply| BulkMsg::SkipItem {
@@ -121,12 +116,7 @@ pub async fn skip_item(
     params(("id" = Uuid, Path, description = "Item id")),
     security(("token" = [])),
     responses((status = 200, description = "The uploaded file with its Content-Type"), (status = 404, description = "Not in this tenant")))]
-pub async fn serve_file(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn serve_file(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let item =
         tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let dir = state.store().data_dir().to_path_buf();

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::respond::json_reply;
 use crate::state::State;
@@ -21,11 +22,7 @@ pub struct DiscoveryStarted {
 #[utoipa::path(post, path = "/api/monitoring/discover/", tag = "monitoring",
     security(("token" = [])),
     responses((status = 202, description = "Crawls started for every organization with a website", body = DiscoveryStarted)))]
-pub async fn discover_all(
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn discover_all(state: State, caller: Caller) -> Result<Response, ApiError> {
     let ids = state
         .store()
         .catalog(caller.tenant_id)?
@@ -42,12 +39,7 @@ pub async fn discover_all(
         (status = 400, description = "The organization has no website"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn discover_one(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn discover_one(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let org = tables::organizations::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     if org.website.is_none() {

@@ -16,6 +16,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::logs::ScrapeLogView;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
@@ -157,12 +158,7 @@ async fn endpoint_patch(
     ),
     security(("token" = [])),
     responses((status = 200, description = "Endpoints, oldest first unless ordered", body = Page<EndpointView>)))]
-pub async fn list_endpoints(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn list_endpoints(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let tenant = caller.tenant_id;
     let organization = q.uuid("organization")?;
     let is_active = q.parsed(
@@ -245,10 +241,9 @@ pub async fn list_endpoints(
     ))]
 pub async fn create_endpoint(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     let patch = endpoint_patch(&state, body, false).await?;
     let ep = state
         .actors
@@ -268,12 +263,7 @@ pub async fn create_endpoint(
         (status = 200, description = "With its organization and last 5 scrape logs", body = EndpointView),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn get_endpoint(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_endpoint(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let ep =
         tables::endpoints::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &detail(&state, ep)?))
@@ -282,11 +272,10 @@ pub async fn get_endpoint(
 async fn edit_endpoint(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
     tables::endpoints::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = endpoint_patch(&state, body, partial).await?;
     let ep = state
@@ -312,10 +301,10 @@ async fn edit_endpoint(
 pub async fn put_endpoint(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_endpoint(id, state, authorization, body, false).await
+    edit_endpoint(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
@@ -330,10 +319,10 @@ pub async fn put_endpoint(
 pub async fn patch_endpoint(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_endpoint(id, state, authorization, body, true).await
+    edit_endpoint(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
@@ -343,12 +332,7 @@ pub async fn patch_endpoint(
         (status = 204, description = "Deleted; its actor stops (its scrape logs stay)"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn delete_endpoint(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn delete_endpoint(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     state
         .actors
         .tenant(caller.tenant_id, |reply| MonitoringMsg::DeleteEndpoint {
@@ -367,12 +351,7 @@ pub async fn delete_endpoint(
         (status = 400, description = "The endpoint is inactive"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn trigger_scrape(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn trigger_scrape(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     state
         .actors
         .tenant(caller.tenant_id, |reply| MonitoringMsg::TriggerScrape {

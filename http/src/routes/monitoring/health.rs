@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::respond::json_reply;
 use crate::state::State;
@@ -32,8 +33,7 @@ pub struct MonitoringHealth {
 #[utoipa::path(get, path = "/api/monitoring/health/", tag = "monitoring",
     security(("token" = [])),
     responses((status = 200, description = "The caller's tenant's monitoring", body = MonitoringHealth)))]
-pub async fn health(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn health(state: State, caller: Caller) -> Result<Response, ApiError> {
     let counts = endpoints::counts(state.store(), caller.tenant_id, Utc::now())?;
     let (scheduled, discoveries_running, alive) =
         match state.actors.monitoring(caller.tenant_id).await {

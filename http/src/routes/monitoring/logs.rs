@@ -9,6 +9,7 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, PageRequest, envelope};
@@ -138,12 +139,7 @@ impl From<ScrapeLog> for ScrapeLogView {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Scrape logs, newest first", body = Page<ScrapeLogView>)))]
-pub async fn list_logs(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn list_logs(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let page = PageRequest::from_query(&q)?;
     let endpoint = q.uuid("endpoint")?;
     let (logs, count) = tables::scrape_logs::page(
@@ -173,12 +169,7 @@ pub async fn list_logs(
         (status = 200, description = "The log", body = ScrapeLogView),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn get_log(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.caller(authorization)?;
+pub async fn get_log(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     let log =
         tables::scrape_logs::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &ScrapeLogView::from(log)))

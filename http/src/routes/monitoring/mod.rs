@@ -11,7 +11,8 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::extract::{authorization, query};
+use crate::auth::caller;
+use crate::extract::query;
 use crate::respond::done;
 use crate::state::{State, with_state};
 use discovery::{discover_all, discover_one};
@@ -23,7 +24,7 @@ use health::health;
 use logs::{get_log, list_logs};
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let auth = || with_state(state).and(authorization());
+    let auth = || with_state(state).and(caller(state));
     let trigger = warp::path!("api" / "monitoring" / "endpoints" / Uuid / "trigger_scrape")
         .and(warp::post())
         .and(auth())

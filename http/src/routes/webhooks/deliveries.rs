@@ -11,6 +11,7 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, paginate_vec};
@@ -94,12 +95,8 @@ pub struct RetryQueued {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Deliveries, newest first, with every attempt", body = Page<DeliveryView>), (status = 400, description = "A malformed filter")))]
-pub async fn list_deliveries(
-    state: State,
-    authorization: Option<String>,
-    q: Query,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn list_deliveries(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let subscriber = q.uuid("subscriber")?;
     let status = q.parsed(
         "status",
@@ -127,12 +124,8 @@ pub async fn list_deliveries(
     params(("id" = Uuid, Path, description = "Delivery id")),
     security(("token" = [])),
     responses((status = 200, description = "The delivery with every attempt", body = DeliveryView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_delivery(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn get_delivery(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let d =
         tables::deliveries::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &DeliveryView::from(d)))
@@ -142,12 +135,8 @@ pub async fn get_delivery(
     params(("id" = Uuid, Path, description = "Delivery id")),
     security(("token" = [])),
     responses((status = 200, description = "Back to PENDING and delivered again", body = RetryQueued), (status = 400, description = "The delivery is not FAILED"), (status = 404, description = "Not in this tenant")))]
-pub async fn retry_delivery(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn retry_delivery(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let d =
         tables::deliveries::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     state

@@ -11,7 +11,8 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::extract::{authorization, query};
+use crate::auth::caller;
+use crate::extract::query;
 use crate::respond::done;
 use crate::state::{State, with_state};
 use deliveries::{get_delivery, list_deliveries, retry_delivery};
@@ -27,7 +28,7 @@ use subscriptions::{
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let subscribers = warp::path!("api" / "webhooks" / "subscribers" / ..);
     let deliveries = warp::path!("api" / "webhooks" / "deliveries" / ..);
-    let auth = || with_state(state).and(authorization());
+    let auth = || with_state(state).and(caller(state));
     // `POST …/{id}/<name>/`
     let action = |name: &'static str| {
         warp::path::param::<Uuid>()

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
@@ -100,10 +101,10 @@ async fn subscriber_patch(
     responses((status = 200, description = "Subscribers, oldest first", body = Page<SubscriberView>), (status = 403, description = "Not an admin")))]
 pub async fn list_subscribers(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let views: Vec<SubscriberView> =
         tables::subscribers::of_tenant(state.store(), caller.tenant_id)?
             .into_iter()
@@ -121,10 +122,10 @@ pub async fn list_subscribers(
     responses((status = 201, description = "Created with its api_key and signing_secret", body = SubscriberView), (status = 400, description = "Field errors, or a URL that may not receive webhooks")))]
 pub async fn create_subscriber(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let patch = subscriber_patch(&state, body, false).await?;
     let sub = state
         .actors
@@ -141,12 +142,8 @@ pub async fn create_subscriber(
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
     responses((status = 200, description = "The subscriber", body = SubscriberView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_subscriber(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn get_subscriber(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let sub =
         tables::subscribers::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &SubscriberView::from(sub)))
@@ -155,11 +152,11 @@ pub async fn get_subscriber(
 async fn edit_subscriber(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     tables::subscribers::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = subscriber_patch(&state, body, partial).await?;
     let sub = state
@@ -181,10 +178,10 @@ async fn edit_subscriber(
 pub async fn put_subscriber(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscriber(id, state, authorization, body, false).await
+    edit_subscriber(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
@@ -195,10 +192,10 @@ pub async fn put_subscriber(
 pub async fn patch_subscriber(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscriber(id, state, authorization, body, true).await
+    edit_subscriber(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
@@ -208,9 +205,9 @@ pub async fn patch_subscriber(
 pub async fn delete_subscriber(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscriber {
@@ -225,12 +222,8 @@ pub async fn delete_subscriber(
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
     responses((status = 200, description = "The new api_key; the old one is invalid at once", body = RotatedKey), (status = 404, description = "Not in this tenant")))]
-pub async fn rotate_key(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn rotate_key(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let sub = state
         .actors
         .tenant(caller.tenant_id, |reply| WebhooksMsg::RotateSubscriberKey {
@@ -250,12 +243,8 @@ pub async fn rotate_key(
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
     responses((status = 200, description = "The new signing_secret; for 24 h deliveries carry a signature with the previous one too", body = RotatedSecret), (status = 404, description = "Not in this tenant")))]
-pub async fn rotate_secret(
-    id: Uuid,
-    state: State,
-    authorization: Option<String>,
-) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+pub async fn rotate_secret(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
     let sub = state
         .actors
         .tenant(caller.tenant_id, |reply| {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::Input;
@@ -75,10 +76,10 @@ fn subscription_patch(body: Body, partial: bool) -> Result<SubscriptionPatch, Ap
     responses((status = 200, description = "Subscriptions, oldest first", body = Page<SubscriptionView>)))]
 pub async fn list_subscriptions(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let views: Vec<SubscriptionView> =
         tables::subscriptions::of_tenant(state.store(), caller.tenant_id)?
             .into_iter()
@@ -101,10 +102,10 @@ pub async fn list_subscriptions(
     responses((status = 201, description = "Created", body = SubscriptionView), (status = 400, description = "Field errors: unknown event type, or a subscriber or organization not in this tenant")))]
 pub async fn create_subscription(
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let patch = subscription_patch(body, false)?;
     let s = state
         .actors
@@ -124,9 +125,9 @@ pub async fn create_subscription(
 pub async fn get_subscription(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     let s = tables::subscriptions::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     Ok(json_reply(StatusCode::OK, &SubscriptionView::from(s)))
@@ -135,11 +136,11 @@ pub async fn get_subscription(
 async fn edit_subscription(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
     partial: bool,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     tables::subscriptions::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let patch = subscription_patch(body, partial)?;
     let s = state
@@ -161,10 +162,10 @@ async fn edit_subscription(
 pub async fn put_subscription(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscription(id, state, authorization, body, false).await
+    edit_subscription(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
@@ -175,10 +176,10 @@ pub async fn put_subscription(
 pub async fn patch_subscription(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscription(id, state, authorization, body, true).await
+    edit_subscription(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
@@ -188,9 +189,9 @@ pub async fn patch_subscription(
 pub async fn delete_subscription(
     id: Uuid,
     state: State,
-    authorization: Option<String>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let caller = state.admin(authorization)?;
+    caller.require_admin()?;
     state
         .actors
         .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscription {
