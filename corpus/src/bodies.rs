@@ -1,7 +1,7 @@
 //! Certification bodies: the name the registry files, how their letterheads print it,
 //! their address, and the shape of their certificate numbers.
 
-use crate::Rng;
+use crate::rng::Rng;
 
 pub struct Body {
     /// As the certificate is filed (what the extractor must read).

@@ -7,7 +7,7 @@ use std::process::Command;
 use image::codecs::jpeg::JpegEncoder;
 use image::{GrayImage, Luma};
 
-use crate::Rng;
+use crate::rng::Rng;
 
 /// How a page is scanned.
 #[derive(Debug, Clone, Copy, PartialEq)]

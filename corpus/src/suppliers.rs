@@ -2,8 +2,8 @@
 //! them), the look-alike companies that are not registered, and the ways a supplier's
 //! name gets printed.
 
-use crate::Rng;
 use crate::lang::Language;
+use crate::rng::Rng;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Company {

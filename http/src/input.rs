@@ -11,6 +11,21 @@ use crate::extract::{Body, parse_json};
 
 const REQUIRED: &str = "This field is required.";
 
+/// A request body: read field by field from a JSON object (see [`Input`]) into the struct
+/// whose `ToSchema` is the body's schema in the OpenAPI document, so the two cannot differ:
+/// a field the handler reads is a field of the struct, and the struct is the schema.
+pub trait Write: Sized {
+    fn read(input: &mut Input) -> Self;
+
+    /// The body of a create or replace (`partial` false) or of a PATCH (`partial` true).
+    fn parse(body: Body, partial: bool) -> Result<Self, ApiError> {
+        let mut input = Input::parse(body, partial)?;
+        let write = Self::read(&mut input);
+        input.finish()?;
+        Ok(write)
+    }
+}
+
 pub struct Input {
     map: Map<String, Value>,
     /// PATCH: absent fields stay. POST/PUT: absent fields are empty (and required ones fail).

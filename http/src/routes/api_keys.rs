@@ -15,7 +15,7 @@ use warp::reply::Response;
 use crate::auth::{Caller, caller};
 use crate::error::ApiError;
 use crate::extract::{Body, Query, body, query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{done, json_reply, no_content};
 use crate::state::{State, with_state};
@@ -54,10 +54,17 @@ pub struct ApiKeyCreated {
 
 /// Request body of key creation.
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
 pub struct ApiKeyWrite {
-    #[schema(min_length = 1, max_length = 100)]
-    name: String,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
+    name: Option<String>,
+}
+
+impl Write for ApiKeyWrite {
+    fn read(input: &mut Input) -> Self {
+        ApiKeyWrite {
+            name: input.required_text("name", 100),
+        }
+    }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -114,10 +121,7 @@ pub async fn create_api_key(
     body: Body,
 ) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let mut input = Input::parse(body, false)?;
-    let name = input.required_text("name", 100);
-    input.finish()?;
-    let name = name.unwrap_or_default();
+    let name = ApiKeyWrite::parse(body, false)?.name.unwrap_or_default();
     let (key, record) = state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::CreateApiKey {

@@ -2,7 +2,7 @@
 
 use certwatch_actors::RegistryMsg;
 use certwatch_domain::registry::CertificateType;
-use certwatch_domain::registry::TypePatch;
+use certwatch_domain::registry::{Change, TypePatch};
 use certwatch_domain::rules;
 use certwatch_store::tables;
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{json_reply, no_content};
 use crate::state::State;
@@ -46,15 +46,38 @@ impl From<CertificateType> for CertificateTypeView {
 
 /// Request body of type writes (all fields optional on PATCH).
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct CertificateTypeWrite {
     /// Upper-case letters, digits and `_`, e.g. ISO_9001.
-    #[schema(min_length = 2, max_length = 50)]
-    code: String,
-    #[schema(min_length = 1, max_length = 200)]
-    name: String,
-    #[schema(max_length = 2000)]
-    description: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 50)]
+    code: Change<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    name: Change<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    description: Change<String>,
+}
+
+impl Write for CertificateTypeWrite {
+    fn read(input: &mut Input) -> Self {
+        CertificateTypeWrite {
+            code: input.required_parsed(
+                "code",
+                rules::type_code,
+                "Use 2 to 50 upper-case letters, digits or underscores, like ISO_9001.",
+            ),
+            name: input.required_text("name", 200),
+            description: input.text("description", 2000),
+        }
+    }
+}
+
+impl From<CertificateTypeWrite> for TypePatch {
+    fn from(w: CertificateTypeWrite) -> TypePatch {
+        TypePatch {
+            code: w.code,
+            name: w.name,
+            description: w.description,
+        }
+    }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -68,21 +91,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         patch_type,
         delete_type
     )
-}
-
-fn type_patch(body: Body, partial: bool) -> Result<TypePatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let patch = TypePatch {
-        code: input.required_parsed(
-            "code",
-            rules::type_code,
-            "Use 2 to 50 upper-case letters, digits or underscores, like ISO_9001.",
-        ),
-        name: input.required_text("name", 200),
-        description: input.text("description", 2000),
-    };
-    input.finish()?;
-    Ok(patch)
 }
 
 #[utoipa::path(get, path = "/api/certificates/types/", tag = "certificates",
@@ -106,7 +114,7 @@ pub async fn list_types(state: State, caller: Caller, q: Query) -> Result<Respon
     security(("token" = [])),
     responses((status = 201, description = "Created", body = CertificateTypeView), (status = 400, description = "Field errors, e.g. code taken")))]
 pub async fn create_type(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    let patch = type_patch(body, false)?;
+    let patch = CertificateTypeWrite::parse(body, false)?.into();
     let ty = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
@@ -140,7 +148,7 @@ async fn edit_type(
 ) -> Result<Response, ApiError> {
     // Another tenant's (or no) type is 404 whatever the body says.
     tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = type_patch(body, partial)?;
+    let patch = CertificateTypeWrite::parse(body, partial)?.into();
     let ty = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {

@@ -3,7 +3,7 @@
 use certwatch_actors::RegistryMsg;
 use std::collections::HashMap;
 
-use certwatch_domain::registry::CertPatch;
+use certwatch_domain::registry::{CertPatch, Change};
 use certwatch_domain::registry::{CertStatus, Certificate};
 use certwatch_domain::rules;
 use certwatch_store::catalog::{CertOrder, CertQuery};
@@ -20,7 +20,7 @@ use warp::reply::Response;
 use crate::auth::{Caller, caller};
 use crate::error::ApiError;
 use crate::extract::{Body, Query, query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
 use crate::respond::{done, json_reply, no_content};
 use crate::state::{State, with_state};
@@ -64,25 +64,82 @@ pub struct CertificateView {
 /// Request body of certificate writes (all fields optional on PATCH). `document_hash` and
 /// `source_url` are set by monitoring and ignored here.
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct CertificateWrite {
-    organization: Uuid,
-    certificate_type_id: Uuid,
+    #[schema(value_type = Uuid, required = true)]
+    organization: Change<Uuid>,
+    #[schema(value_type = Uuid, required = true)]
+    certificate_type_id: Change<Uuid>,
     /// Unique per type within the tenant, compared without case, spaces and dashes.
-    #[schema(min_length = 1, max_length = 200)]
-    certificate_number: String,
-    #[schema(max_length = 300)]
-    issuing_body: Option<String>,
-    #[schema(max_length = 5000)]
-    scope: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    certificate_number: Change<String>,
+    #[schema(value_type = Option<String>, max_length = 300)]
+    issuing_body: Change<String>,
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    scope: Change<String>,
     /// A calendar date in the years 1950 to 2200, not after `expiry_date`.
-    issue_date: Option<NaiveDate>,
+    #[schema(value_type = Option<NaiveDate>)]
+    issue_date: Change<Option<NaiveDate>>,
     /// A calendar date in the years 1950 to 2200.
-    expiry_date: Option<NaiveDate>,
+    #[schema(value_type = Option<NaiveDate>)]
+    expiry_date: Change<Option<NaiveDate>>,
     /// ACTIVE (default), EXPIRED, REVOKED or PENDING.
-    status: Option<String>,
-    #[schema(format = "uri", max_length = 2000)]
-    document_url: Option<String>,
+    #[schema(value_type = Option<String>)]
+    status: Change<CertStatus>,
+    #[schema(value_type = Option<String>, format = "uri", max_length = 2000)]
+    document_url: Change<Option<String>>,
+}
+
+impl Write for CertificateWrite {
+    fn read(input: &mut Input) -> Self {
+        let date_message = DATE_MESSAGE;
+        let write = CertificateWrite {
+            organization: input.required_uuid("organization"),
+            certificate_type_id: input.required_uuid("certificate_type_id"),
+            certificate_number: input.required_text("certificate_number", 200),
+            issuing_body: input.text("issuing_body", 300),
+            scope: input.text("scope", 5000),
+            issue_date: input.optional_parsed("issue_date", rules::certificate_date, date_message),
+            expiry_date: input.optional_parsed(
+                "expiry_date",
+                rules::certificate_date,
+                date_message,
+            ),
+            // Absent on create or PUT means ACTIVE.
+            status: input
+                .optional_parsed("status", CertStatus::parse, STATUS_MESSAGE)
+                .map(|s| s.unwrap_or(CertStatus::Active)),
+            document_url: input.optional_parsed(
+                "document_url",
+                rules::http_url,
+                rules::URL_MESSAGE,
+            ),
+        };
+        if let (Some(Some(issue)), Some(Some(expiry))) = (write.issue_date, write.expiry_date)
+            && expiry < issue
+        {
+            input.error(
+                "expiry_date",
+                "The expiry date must not be before the issue date.",
+            );
+        }
+        write
+    }
+}
+
+impl From<CertificateWrite> for CertPatch {
+    fn from(w: CertificateWrite) -> CertPatch {
+        CertPatch {
+            organization_id: w.organization,
+            certificate_type_id: w.certificate_type_id,
+            certificate_number: w.certificate_number,
+            issuing_body: w.issuing_body,
+            scope: w.scope,
+            issue_date: w.issue_date,
+            expiry_date: w.expiry_date,
+            status: w.status,
+            document_url: w.document_url,
+        }
+    }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -197,35 +254,6 @@ pub(crate) const DATE_MESSAGE: &str = "Use a real date from 1950 to 2200, like 2
 
 const STATUS_MESSAGE: &str = "Must be one of ACTIVE, EXPIRED, REVOKED, PENDING.";
 
-fn certificate_patch(body: Body, partial: bool) -> Result<CertPatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let date_message = DATE_MESSAGE;
-    let patch = CertPatch {
-        organization_id: input.required_uuid("organization"),
-        certificate_type_id: input.required_uuid("certificate_type_id"),
-        certificate_number: input.required_text("certificate_number", 200),
-        issuing_body: input.text("issuing_body", 300),
-        scope: input.text("scope", 5000),
-        issue_date: input.optional_parsed("issue_date", rules::certificate_date, date_message),
-        expiry_date: input.optional_parsed("expiry_date", rules::certificate_date, date_message),
-        // Absent on create or PUT means ACTIVE.
-        status: input
-            .optional_parsed("status", CertStatus::parse, STATUS_MESSAGE)
-            .map(|s| s.unwrap_or(CertStatus::Active)),
-        document_url: input.optional_parsed("document_url", rules::http_url, rules::URL_MESSAGE),
-    };
-    if let (Some(Some(issue)), Some(Some(expiry))) = (patch.issue_date, patch.expiry_date)
-        && expiry < issue
-    {
-        input.error(
-            "expiry_date",
-            "The expiry date must not be before the issue date.",
-        );
-    }
-    input.finish()?;
-    Ok(patch)
-}
-
 #[utoipa::path(get, path = "/api/certificates/", tag = "certificates",
     params(
         ("organization" = Option<Uuid>, Query, description = "Organization id"),
@@ -316,7 +344,7 @@ pub async fn create_certificate(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let patch = certificate_patch(body, false)?;
+    let patch = CertificateWrite::parse(body, false)?.into();
     let cert = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
@@ -350,7 +378,7 @@ async fn edit_certificate(
 ) -> Result<Response, ApiError> {
     // Another tenant's (or no) certificate is 404 whatever the body says.
     tables::certificates::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = certificate_patch(body, partial)?;
+    let patch = CertificateWrite::parse(body, partial)?.into();
     let cert = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {

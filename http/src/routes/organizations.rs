@@ -1,7 +1,7 @@
 //! Organizations: the suppliers, with their certificate counts and (on the detail) sites.
 
 use certwatch_actors::RegistryMsg;
-use certwatch_domain::registry::{OrgPatch, Organization};
+use certwatch_domain::registry::{Change, OrgPatch, Organization};
 use certwatch_domain::rules;
 use certwatch_store::catalog::{OrgOrder, OrgQuery};
 use certwatch_store::tables;
@@ -16,7 +16,7 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
 use crate::respond::{json_reply, no_content};
 use crate::routes::sites::SiteView;
@@ -48,21 +48,56 @@ pub struct OrganizationView {
 
 /// Request body of organization writes (all fields optional on PATCH).
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct OrganizationWrite {
-    #[schema(max_length = 100)]
-    external_id: Option<String>,
-    #[schema(min_length = 1, max_length = 300)]
-    name: String,
+    #[schema(value_type = Option<String>, max_length = 100)]
+    external_id: Change<Option<String>>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 300)]
+    name: Change<String>,
     /// An http(s) URL; empty or null clears it.
-    #[schema(pattern = "^\\s*([Hh][Tt][Tt][Pp][Ss]?://.+)?\\s*$", max_length = 2000)]
-    website: Option<String>,
+    #[schema(value_type = Option<String>, pattern = "^\\s*([Hh][Tt][Tt][Pp][Ss]?://.+)?\\s*$", max_length = 2000)]
+    website: Change<Option<String>>,
     /// 20 characters with ISO 17442 check digits.
-    lei: Option<String>,
-    #[schema(max_length = 100)]
-    vat: Option<String>,
+    #[schema(value_type = Option<String>)]
+    lei: Change<Option<String>>,
+    #[schema(value_type = Option<String>, max_length = 100)]
+    vat: Change<Option<String>>,
     /// ISO 3166-1 alpha-2.
-    country: Option<String>,
+    #[schema(value_type = Option<String>)]
+    country: Change<Option<String>>,
+}
+
+impl Write for OrganizationWrite {
+    fn read(input: &mut Input) -> Self {
+        OrganizationWrite {
+            external_id: input.optional_text("external_id", MAX_SHORT),
+            name: input.required_text("name", MAX_NAME),
+            website: input.optional_parsed("website", rules::http_url, rules::URL_MESSAGE),
+            lei: input.optional_parsed(
+                "lei",
+                rules::lei,
+                "Enter a valid LEI: 20 characters with ISO 17442 check digits.",
+            ),
+            vat: input.optional_text("vat", MAX_SHORT),
+            country: input.optional_parsed(
+                "country",
+                rules::country,
+                "Enter an ISO 3166-1 alpha-2 country code like DE.",
+            ),
+        }
+    }
+}
+
+impl From<OrganizationWrite> for OrgPatch {
+    fn from(w: OrganizationWrite) -> OrgPatch {
+        OrgPatch {
+            external_id: w.external_id,
+            name: w.name,
+            website: w.website,
+            lei: w.lei,
+            vat: w.vat,
+            country: w.country,
+        }
+    }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -109,29 +144,6 @@ pub(crate) fn organization_view(
         updated_at: org.updated_at,
         sites,
     })
-}
-
-/// Reads an organization body; `partial` for PATCH.
-fn organization_patch(body: Body, partial: bool) -> Result<OrgPatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let patch = OrgPatch {
-        external_id: input.optional_text("external_id", MAX_SHORT),
-        name: input.required_text("name", MAX_NAME),
-        website: input.optional_parsed("website", rules::http_url, rules::URL_MESSAGE),
-        lei: input.optional_parsed(
-            "lei",
-            rules::lei,
-            "Enter a valid LEI: 20 characters with ISO 17442 check digits.",
-        ),
-        vat: input.optional_text("vat", MAX_SHORT),
-        country: input.optional_parsed(
-            "country",
-            rules::country,
-            "Enter an ISO 3166-1 alpha-2 country code like DE.",
-        ),
-    };
-    input.finish()?;
-    Ok(patch)
 }
 
 #[utoipa::path(get, path = "/api/organizations/", tag = "organizations",
@@ -195,7 +207,7 @@ pub async fn create_organization(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let patch = organization_patch(body, false)?;
+    let patch = OrganizationWrite::parse(body, false)?.into();
     let org = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
@@ -239,7 +251,7 @@ async fn edit_organization(
 ) -> Result<Response, ApiError> {
     // Another tenant's (or no) object is 404 whatever the body says.
     tables::organizations::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = organization_patch(body, partial)?;
+    let patch = OrganizationWrite::parse(body, partial)?.into();
     let org = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {

@@ -1,7 +1,7 @@
 //! Sites of an organization (its plants and offices).
 
 use certwatch_actors::RegistryMsg;
-use certwatch_domain::registry::{Site, SitePatch};
+use certwatch_domain::registry::{Change, Site, SitePatch};
 use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{json_reply, no_content};
 use crate::state::State;
@@ -47,13 +47,33 @@ impl From<Site> for SiteView {
 
 /// Request body of site writes (all fields optional on PATCH).
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct SiteWrite {
-    organization: Uuid,
-    #[schema(min_length = 1, max_length = 300)]
-    name: String,
-    #[schema(max_length = 2000)]
-    address: Option<String>,
+    #[schema(value_type = Uuid, required = true)]
+    organization: Change<Uuid>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 300)]
+    name: Change<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    address: Change<String>,
+}
+
+impl Write for SiteWrite {
+    fn read(input: &mut Input) -> Self {
+        SiteWrite {
+            organization: input.required_uuid("organization"),
+            name: input.required_text("name", MAX_NAME),
+            address: input.text("address", MAX_ADDRESS),
+        }
+    }
+}
+
+impl From<SiteWrite> for SitePatch {
+    fn from(w: SiteWrite) -> SitePatch {
+        SitePatch {
+            organization_id: w.organization,
+            name: w.name,
+            address: w.address,
+        }
+    }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -67,17 +87,6 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         patch_site,
         delete_site
     )
-}
-
-fn site_patch(body: Body, partial: bool) -> Result<SitePatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let patch = SitePatch {
-        organization_id: input.required_uuid("organization"),
-        name: input.required_text("name", MAX_NAME),
-        address: input.text("address", MAX_ADDRESS),
-    };
-    input.finish()?;
-    Ok(patch)
 }
 
 #[utoipa::path(get, path = "/api/organizations/sites/", tag = "organizations",
@@ -107,7 +116,7 @@ pub async fn list_sites(state: State, caller: Caller, q: Query) -> Result<Respon
         (status = 400, description = "Field errors, or an organization not in this tenant"),
     ))]
 pub async fn create_site(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    let patch = site_patch(body, false)?;
+    let patch = SiteWrite::parse(body, false)?.into();
     let site = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
@@ -137,7 +146,7 @@ async fn edit_site(
     partial: bool,
 ) -> Result<Response, ApiError> {
     tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = site_patch(body, partial)?;
+    let patch = SiteWrite::parse(body, partial)?.into();
     let site = state
         .actors
         .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {

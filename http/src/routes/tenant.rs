@@ -15,7 +15,7 @@ use warp::reply::Response;
 use crate::auth::{Caller, caller};
 use crate::error::ApiError;
 use crate::extract::{Body, body};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
 
@@ -41,9 +41,17 @@ impl From<Tenant> for TenantView {
 
 /// Request body of the settings update.
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
 pub struct TenantSettings {
-    public_listing: bool,
+    #[schema(value_type = bool, required = true)]
+    public_listing: Option<bool>,
+}
+
+impl Write for TenantSettings {
+    fn read(input: &mut Input) -> Self {
+        TenantSettings {
+            public_listing: input.boolean("public_listing"),
+        }
+    }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -81,10 +89,7 @@ pub async fn get_tenant(state: State, caller: Caller) -> Result<Response, ApiErr
     ))]
 pub async fn patch_tenant(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let mut input = Input::parse(body, true)?;
-    let on = input.boolean("public_listing");
-    input.finish()?;
-    let tenant = match on {
+    let tenant = match TenantSettings::parse(body, true)?.public_listing {
         Some(on) => {
             state
                 .actors

@@ -14,7 +14,7 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Body;
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::respond::json_reply;
 use crate::state::State;
 
@@ -22,20 +22,46 @@ use super::views::*;
 
 /// Request body of confirm.
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; the handler reads it field by field with `Input`
 pub struct ConfirmWrite {
-    organization_id: Uuid,
-    certificate_type_code: String,
-    #[schema(min_length = 1, max_length = 100)]
-    certificate_number: String,
-    #[schema(max_length = 200)]
+    #[schema(value_type = Uuid, required = true)]
+    organization_id: Option<Uuid>,
+    #[schema(value_type = String, required = true)]
+    certificate_type_code: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
+    certificate_number: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 200)]
     issuing_body: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     scope: Option<String>,
     /// A calendar date in the years 1950 to 2200, not after `expiry_date`.
-    issue_date: Option<NaiveDate>,
+    #[schema(value_type = Option<NaiveDate>)]
+    issue_date: Option<Option<NaiveDate>>,
     /// A calendar date in the years 1950 to 2200.
-    expiry_date: NaiveDate,
+    #[schema(value_type = NaiveDate, required = true)]
+    expiry_date: Option<NaiveDate>,
+}
+
+impl Write for ConfirmWrite {
+    fn read(input: &mut Input) -> Self {
+        let date_message = crate::routes::certificates::DATE_MESSAGE;
+        ConfirmWrite {
+            organization_id: input.required_uuid("organization_id"),
+            certificate_type_code: input.required_parsed(
+                "certificate_type_code",
+                rules::type_code,
+                "Use upper-case letters, digits and _ (like ISO_9001).",
+            ),
+            certificate_number: input.required_text("certificate_number", 100),
+            issuing_body: input.text("issuing_body", 200),
+            scope: input.text("scope", 2000),
+            issue_date: input.optional_parsed("issue_date", rules::certificate_date, date_message),
+            expiry_date: input.required_parsed(
+                "expiry_date",
+                rules::certificate_date,
+                date_message,
+            ),
+        }
+    }
 }
 
 #[utoipa::path(post, path = "/api/bulk-upload/items/{id}/confirm/", tag = "bulk-upload",
@@ -54,23 +80,19 @@ pub async fn confirm_item(
     body: Body,
 ) -> Result<Response, ApiError> {
     tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let mut input = Input::parse(body, false)?;
-    let organization_id = input.required_uuid("organization_id");
-    let code = input.required_parsed(
-        "certificate_type_code",
-        rules::type_code,
-        "Use upper-case letters, digits and _ (like ISO_9001).",
-    );
-    let number = input.required_text("certificate_number", 100);
-    let issuing_body = input.text("issuing_body", 200);
-    let scope = input.text("scope", 2000);
-    let date_message = crate::routes::certificates::DATE_MESSAGE;
-    let issue_date = input.optional_parsed("issue_date", rules::certificate_date, date_message);
-    let expiry_date = input.required_parsed("expiry_date", rules::certificate_date, date_message);
-    input.finish()?;
-    let (Some(organization_id), Some(code), Some(number), Some(expiry_date)) =
-        (organization_id, code, number, expiry_date)
-    else {
+    let write = ConfirmWrite::parse(body, false)?;
+    let ConfirmWrite {
+        issuing_body,
+        scope,
+        issue_date,
+        ..
+    } = write;
+    let (Some(organization_id), Some(code), Some(number), Some(expiry_date)) = (
+        write.organization_id,
+        write.certificate_type_code,
+        write.certificate_number,
+        write.expiry_date,
+    ) else {
         return Err(ApiError::BadRequest("Incomplete confirmation.".into()));
     };
     let confirmation = Confirmation {

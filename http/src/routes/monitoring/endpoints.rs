@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use certwatch_actors::outbound;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
+use certwatch_domain::registry::Change;
 use certwatch_domain::rules;
 use certwatch_domain::schedule::{MAX_FREQUENCY, MIN_FREQUENCY};
 use certwatch_store::tables;
@@ -19,7 +20,7 @@ use super::logs::ScrapeLogView;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, paginate_vec};
 use crate::respond::{json_reply, no_content};
 use crate::routes::organizations::{OrganizationView, organization_view};
@@ -55,15 +56,38 @@ pub struct EndpointView {
 
 /// Request body of endpoint writes (all fields optional on PATCH).
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct EndpointWrite {
-    organization_id: Uuid,
+    #[schema(value_type = Uuid, required = true)]
+    organization_id: Change<Uuid>,
     /// An http(s) URL.
-    #[schema(format = "uri", max_length = 2000)]
-    url: String,
+    #[schema(value_type = String, required = true, format = "uri", max_length = 2000)]
+    url: Change<String>,
     /// `HH:MM:SS`, `D HH:MM:SS` or seconds; 1 minute to 30 days.
-    check_frequency: Option<String>,
-    is_active: Option<bool>,
+    #[schema(value_type = Option<String>)]
+    check_frequency: Change<u64>,
+    #[schema(value_type = Option<bool>)]
+    is_active: Change<bool>,
+}
+
+impl Write for EndpointWrite {
+    fn read(input: &mut Input) -> Self {
+        EndpointWrite {
+            organization_id: input.required_uuid("organization_id"),
+            url: input.required_parsed("url", rules::http_url, rules::URL_MESSAGE),
+            check_frequency: input
+                .optional_parsed(
+                    "check_frequency",
+                    |raw| {
+                        rules::duration(raw).filter(|s| {
+                            (MIN_FREQUENCY.as_secs()..=MAX_FREQUENCY.as_secs()).contains(s)
+                        })
+                    },
+                    "Use HH:MM:SS (or D HH:MM:SS) between 00:01:00 and 30 00:00:00.",
+                )
+                .flatten(),
+            is_active: input.optional_bool("is_active"),
+        }
+    }
 }
 
 fn endpoint_view(
@@ -119,21 +143,12 @@ async fn endpoint_patch(
     body: Body,
     partial: bool,
 ) -> Result<EndpointPatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let organization_id = input.required_uuid("organization_id");
-    let url = input.required_parsed("url", rules::http_url, rules::URL_MESSAGE);
-    let check_frequency = input
-        .optional_parsed(
-            "check_frequency",
-            |raw| {
-                rules::duration(raw)
-                    .filter(|s| (MIN_FREQUENCY.as_secs()..=MAX_FREQUENCY.as_secs()).contains(s))
-            },
-            "Use HH:MM:SS (or D HH:MM:SS) between 00:01:00 and 30 00:00:00.",
-        )
-        .flatten();
-    let is_active = input.optional_bool("is_active");
-    input.finish()?;
+    let EndpointWrite {
+        organization_id,
+        url,
+        check_frequency,
+        is_active,
+    } = EndpointWrite::parse(body, partial)?;
     if let Some(url) = &url {
         outbound::check_url_resolved(url, state.config.allow_private_targets)
             .await

@@ -14,7 +14,7 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{json_reply, no_content};
 use crate::state::State;
@@ -50,14 +50,24 @@ impl From<Subscriber> for SubscriberView {
 
 /// Request body of subscriber writes (all fields optional on PATCH).
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct SubscriberWrite {
-    #[schema(min_length = 1, max_length = 200)]
-    name: String,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    name: Option<String>,
     /// An http(s) URL.
-    #[schema(format = "uri", min_length = 1, max_length = 2000)]
-    url: String,
+    #[schema(value_type = String, required = true, format = "uri", min_length = 1, max_length = 2000)]
+    url: Option<String>,
+    #[schema(value_type = Option<bool>)]
     is_active: Option<bool>,
+}
+
+impl Write for SubscriberWrite {
+    fn read(input: &mut Input) -> Self {
+        SubscriberWrite {
+            name: input.required_text("name", 200),
+            url: input.required_text("url", 2000),
+            is_active: input.optional_bool("is_active"),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,11 +86,11 @@ async fn subscriber_patch(
     body: Body,
     partial: bool,
 ) -> Result<SubscriberPatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let name = input.required_text("name", 200);
-    let url = input.required_text("url", 2000);
-    let is_active = input.optional_bool("is_active");
-    input.finish()?;
+    let SubscriberWrite {
+        name,
+        url,
+        is_active,
+    } = SubscriberWrite::parse(body, partial)?;
     if let Some(url) = &url {
         outbound::check_url_resolved(url, state.config.allow_private_targets)
             .await

@@ -13,7 +13,7 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
-use crate::input::Input;
+use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
 use crate::respond::{json_reply, no_content};
 use crate::state::State;
@@ -43,31 +43,39 @@ impl From<Subscription> for SubscriptionView {
 
 /// Request body of subscription writes (all fields optional on PATCH).
 #[derive(ToSchema)]
-#[allow(dead_code)] // documents the body; handlers read it field by field with `Input`
 pub struct SubscriptionWrite {
-    subscriber: Uuid,
+    #[schema(value_type = Uuid, required = true)]
+    subscriber: Option<Uuid>,
     /// Event types, or `["*"]` for all.
-    #[schema(min_items = 1)]
-    event_types: Vec<String>,
+    #[schema(value_type = Vec<String>, required = true, min_items = 1)]
+    event_types: Option<Vec<String>>,
     /// Only events about this organization.
-    organization: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    organization: Option<Option<Uuid>>,
 }
 
-fn subscription_patch(body: Body, partial: bool) -> Result<SubscriptionPatch, ApiError> {
-    let mut input = Input::parse(body, partial)?;
-    let subscriber_id = input.required_uuid("subscriber");
-    let event_types = input.string_list("event_types");
-    let organization_id = input.optional_parsed(
-        "organization",
-        |s| s.parse::<Uuid>().ok(),
-        "Must be a valid UUID.",
-    );
-    input.finish()?;
-    Ok(SubscriptionPatch {
-        subscriber_id,
-        event_types,
-        organization_id,
-    })
+impl Write for SubscriptionWrite {
+    fn read(input: &mut Input) -> Self {
+        SubscriptionWrite {
+            subscriber: input.required_uuid("subscriber"),
+            event_types: input.string_list("event_types"),
+            organization: input.optional_parsed(
+                "organization",
+                |s| s.parse::<Uuid>().ok(),
+                "Must be a valid UUID.",
+            ),
+        }
+    }
+}
+
+impl From<SubscriptionWrite> for SubscriptionPatch {
+    fn from(w: SubscriptionWrite) -> SubscriptionPatch {
+        SubscriptionPatch {
+            subscriber_id: w.subscriber,
+            event_types: w.event_types,
+            organization_id: w.organization,
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/webhooks/subscriptions/", tag = "webhooks",
@@ -106,7 +114,7 @@ pub async fn create_subscription(
     body: Body,
 ) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let patch = subscription_patch(body, false)?;
+    let patch = SubscriptionWrite::parse(body, false)?.into();
     let s = state
         .actors
         .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
@@ -142,7 +150,7 @@ async fn edit_subscription(
 ) -> Result<Response, ApiError> {
     caller.require_admin()?;
     tables::subscriptions::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = subscription_patch(body, partial)?;
+    let patch = SubscriptionWrite::parse(body, partial)?.into();
     let s = state
         .actors
         .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
