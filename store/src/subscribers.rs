@@ -60,11 +60,7 @@ pub fn rotate_api_key(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Subscriber, RegistryError> {
-    let mut sub = subscribers::get(store, tenant, id)?.ok_or(RegistryError::NotFound)?;
-    sub.api_key = random_key(48);
-    sub.updated_at = now;
-    subscribers::put(store, &sub)?;
-    Ok(sub)
+    change(store, tenant, id, now, |sub| sub.api_key = random_key(48))
 }
 
 /// A new signing secret; the old one keeps signing too for the grace period
@@ -75,12 +71,25 @@ pub fn rotate_signing_secret(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Subscriber, RegistryError> {
+    change(store, tenant, id, now, |sub| {
+        sub.previous_secret = Some(std::mem::replace(
+            &mut sub.signing_secret,
+            new_signing_secret(),
+        ));
+        sub.secret_rotated_at = Some(now);
+    })
+}
+
+/// Applies `f` to the stored subscriber and stores it.
+fn change(
+    store: &Store,
+    tenant: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&mut Subscriber),
+) -> Result<Subscriber, RegistryError> {
     let mut sub = subscribers::get(store, tenant, id)?.ok_or(RegistryError::NotFound)?;
-    sub.previous_secret = Some(std::mem::replace(
-        &mut sub.signing_secret,
-        new_signing_secret(),
-    ));
-    sub.secret_rotated_at = Some(now);
+    f(&mut sub);
     sub.updated_at = now;
     subscribers::put(store, &sub)?;
     Ok(sub)
