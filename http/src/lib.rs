@@ -3,6 +3,7 @@
 
 mod auth;
 mod blocking;
+mod crud;
 mod error;
 mod extract;
 mod input;

@@ -4,7 +4,7 @@ use certwatch_actors::RegistryMsg;
 use certwatch_domain::registry::CertificateType;
 use certwatch_domain::registry::{Change, TypePatch};
 use certwatch_domain::rules;
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,11 +14,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{json_reply, no_content};
+use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -80,6 +81,49 @@ impl From<CertificateTypeWrite> for TypePatch {
     }
 }
 
+/// Certificate types as a resource of the six collection routes.
+pub struct CertificateTypes;
+
+impl Resource for CertificateTypes {
+    type Record = CertificateType;
+    type View = CertificateTypeView;
+    type Write = CertificateTypeWrite;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<CertificateType>, StoreError> {
+        tables::cert_types::get(store, tenant, id)
+    }
+
+    fn view(_: &State, _: Uuid, ty: CertificateType) -> Result<CertificateTypeView, ApiError> {
+        Ok(CertificateTypeView::from(ty))
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: CertificateTypeWrite,
+    ) -> Result<CertificateType, ApiError> {
+        let patch = write.into();
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
+                id,
+                patch,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| {
+                RegistryMsg::DeleteCertificateType { id, reply }
+            })
+            .await?)
+    }
+}
+
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     crud_routes!(
         warp::path!("api" / "certificates" / "types" / ..),
@@ -114,19 +158,7 @@ pub async fn list_types(state: State, caller: Caller, q: Query) -> Result<Respon
     security(("token" = [])),
     responses((status = 201, description = "Created", body = CertificateTypeView), (status = 400, description = "Field errors, e.g. code taken")))]
 pub async fn create_type(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    let patch = CertificateTypeWrite::parse(body, false)?.into();
-    let ty = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
-            id: None,
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(
-        StatusCode::CREATED,
-        &CertificateTypeView::from(ty),
-    ))
+    crud::create::<CertificateTypes>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/certificates/types/{id}/", tag = "certificates",
@@ -134,30 +166,7 @@ pub async fn create_type(state: State, caller: Caller, body: Body) -> Result<Res
     security(("token" = [])),
     responses((status = 200, description = "The type", body = CertificateTypeView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_type(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    let ty =
-        tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &CertificateTypeView::from(ty)))
-}
-
-async fn edit_type(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    // Another tenant's (or no) type is 404 whatever the body says.
-    tables::cert_types::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = CertificateTypeWrite::parse(body, partial)?.into();
-    let ty = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
-            id: Some(id),
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::OK, &CertificateTypeView::from(ty)))
+    crud::get::<CertificateTypes>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/certificates/types/{id}/", tag = "certificates",
@@ -171,7 +180,7 @@ pub async fn put_type(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_type(id, state, caller, body, false).await
+    crud::edit::<CertificateTypes>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/certificates/types/{id}/", tag = "certificates",
@@ -185,7 +194,7 @@ pub async fn patch_type(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_type(id, state, caller, body, true).await
+    crud::edit::<CertificateTypes>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/certificates/types/{id}/", tag = "certificates",
@@ -193,11 +202,5 @@ pub async fn patch_type(
     security(("token" = [])),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Certificates still use it"), (status = 404, description = "Not in this tenant")))]
 pub async fn delete_type(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| {
-            RegistryMsg::DeleteCertificateType { id, reply }
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<CertificateTypes>(id, state, caller).await
 }

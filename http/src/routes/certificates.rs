@@ -7,7 +7,7 @@ use certwatch_domain::registry::{CertPatch, Change};
 use certwatch_domain::registry::{CertStatus, Certificate};
 use certwatch_domain::rules;
 use certwatch_store::catalog::{CertOrder, CertQuery};
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,11 +18,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::{Caller, caller};
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::respond::{done, json_reply, no_content};
+use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
 
 pub const MAX_EXPIRING_DAYS: i64 = 365;
@@ -139,6 +140,52 @@ impl From<CertificateWrite> for CertPatch {
             status: w.status,
             document_url: w.document_url,
         }
+    }
+}
+
+/// Certificates as a resource of the six collection routes.
+pub struct Certificates;
+
+impl Resource for Certificates {
+    type Record = Certificate;
+    type View = CertificateView;
+    type Write = CertificateWrite;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Certificate>, StoreError> {
+        tables::certificates::get(store, tenant, id)
+    }
+
+    fn view(state: &State, tenant: Uuid, cert: Certificate) -> Result<CertificateView, ApiError> {
+        Views::new(state, tenant).view(cert)
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: CertificateWrite,
+    ) -> Result<Certificate, ApiError> {
+        let patch = write.into();
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
+                id,
+                patch,
+                user: caller.user_id,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteCertificate {
+                id,
+                user: caller.user_id,
+                reply,
+            })
+            .await?)
     }
 }
 
@@ -344,18 +391,7 @@ pub async fn create_certificate(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let patch = CertificateWrite::parse(body, false)?.into();
-    let cert = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
-            id: None,
-            patch,
-            user: caller.user_id,
-            reply,
-        })
-        .await?;
-    let view = Views::new(&state, caller.tenant_id).view(cert)?;
-    Ok(json_reply(StatusCode::CREATED, &view))
+    crud::create::<Certificates>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/certificates/{id}/", tag = "certificates",
@@ -363,33 +399,7 @@ pub async fn create_certificate(
     security(("token" = [])),
     responses((status = 200, description = "The certificate", body = CertificateView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_certificate(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    let cert = tables::certificates::get(state.store(), caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
-    let view = Views::new(&state, caller.tenant_id).view(cert)?;
-    Ok(json_reply(StatusCode::OK, &view))
-}
-
-async fn edit_certificate(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    // Another tenant's (or no) certificate is 404 whatever the body says.
-    tables::certificates::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = CertificateWrite::parse(body, partial)?.into();
-    let cert = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
-            id: Some(id),
-            patch,
-            user: caller.user_id,
-            reply,
-        })
-        .await?;
-    let view = Views::new(&state, caller.tenant_id).view(cert)?;
-    Ok(json_reply(StatusCode::OK, &view))
+    crud::get::<Certificates>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/certificates/{id}/", tag = "certificates",
@@ -403,7 +413,7 @@ pub async fn put_certificate(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_certificate(id, state, caller, body, false).await
+    crud::edit::<Certificates>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/certificates/{id}/", tag = "certificates",
@@ -417,7 +427,7 @@ pub async fn patch_certificate(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_certificate(id, state, caller, body, true).await
+    crud::edit::<Certificates>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/certificates/{id}/", tag = "certificates",
@@ -429,15 +439,7 @@ pub async fn delete_certificate(
     state: State,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteCertificate {
-            id,
-            user: caller.user_id,
-            reply,
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<Certificates>(id, state, caller).await
 }
 
 #[utoipa::path(get, path = "/api/certificates/expiring/", tag = "certificates",

@@ -4,7 +4,7 @@ use certwatch_actors::RegistryMsg;
 use certwatch_domain::registry::{Change, OrgPatch, Organization};
 use certwatch_domain::rules;
 use certwatch_store::catalog::{OrgOrder, OrgQuery};
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,11 +14,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::respond::{json_reply, no_content};
+use crate::respond::json_reply;
 use crate::routes::sites::SiteView;
 use crate::state::State;
 
@@ -97,6 +98,51 @@ impl From<OrganizationWrite> for OrgPatch {
             vat: w.vat,
             country: w.country,
         }
+    }
+}
+
+/// Organizations as a resource of the six collection routes.
+pub struct Organizations;
+
+impl Resource for Organizations {
+    type Record = Organization;
+    type View = OrganizationView;
+    type Write = OrganizationWrite;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Organization>, StoreError> {
+        tables::organizations::get(store, tenant, id)
+    }
+
+    fn view(state: &State, _: Uuid, org: Organization) -> Result<OrganizationView, ApiError> {
+        organization_view(state, org, true)
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: OrganizationWrite,
+    ) -> Result<Organization, ApiError> {
+        let patch = write.into();
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
+                id,
+                patch,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteOrganization {
+                id,
+                user: caller.user_id,
+                reply,
+            })
+            .await?)
     }
 }
 
@@ -207,19 +253,7 @@ pub async fn create_organization(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let patch = OrganizationWrite::parse(body, false)?.into();
-    let org = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
-            id: None,
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(
-        StatusCode::CREATED,
-        &organization_view(&state, org, true)?,
-    ))
+    crud::create::<Organizations>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/organizations/{id}/", tag = "organizations",
@@ -234,36 +268,7 @@ pub async fn get_organization(
     state: State,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    let org = tables::organizations::get(state.store(), caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &organization_view(&state, org, true)?,
-    ))
-}
-
-async fn edit_organization(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    // Another tenant's (or no) object is 404 whatever the body says.
-    tables::organizations::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = OrganizationWrite::parse(body, partial)?.into();
-    let org = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
-            id: Some(id),
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &organization_view(&state, org, true)?,
-    ))
+    crud::get::<Organizations>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/organizations/{id}/", tag = "organizations",
@@ -281,7 +286,7 @@ pub async fn put_organization(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_organization(id, state, caller, body, false).await
+    crud::edit::<Organizations>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/organizations/{id}/", tag = "organizations",
@@ -299,7 +304,7 @@ pub async fn patch_organization(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_organization(id, state, caller, body, true).await
+    crud::edit::<Organizations>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/organizations/{id}/", tag = "organizations",
@@ -314,13 +319,5 @@ pub async fn delete_organization(
     state: State,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteOrganization {
-            id,
-            user: caller.user_id,
-            reply,
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<Organizations>(id, state, caller).await
 }

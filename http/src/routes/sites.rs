@@ -2,7 +2,7 @@
 
 use certwatch_actors::RegistryMsg;
 use certwatch_domain::registry::{Change, Site, SitePatch};
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,11 +12,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{json_reply, no_content};
+use crate::respond::json_reply;
 use crate::state::State;
 
 const MAX_NAME: usize = 300;
@@ -76,6 +77,50 @@ impl From<SiteWrite> for SitePatch {
     }
 }
 
+/// Sites as a resource of the six collection routes.
+pub struct Sites;
+
+impl Resource for Sites {
+    type Record = Site;
+    type View = SiteView;
+    type Write = SiteWrite;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Site>, StoreError> {
+        tables::sites::get(store, tenant, id)
+    }
+
+    fn view(_: &State, _: Uuid, site: Site) -> Result<SiteView, ApiError> {
+        Ok(SiteView::from(site))
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: SiteWrite,
+    ) -> Result<Site, ApiError> {
+        let patch = write.into();
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
+                id,
+                patch,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteSite {
+                id,
+                reply,
+            })
+            .await?)
+    }
+}
+
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     crud_routes!(
         warp::path!("api" / "organizations" / "sites" / ..),
@@ -116,16 +161,7 @@ pub async fn list_sites(state: State, caller: Caller, q: Query) -> Result<Respon
         (status = 400, description = "Field errors, or an organization not in this tenant"),
     ))]
 pub async fn create_site(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    let patch = SiteWrite::parse(body, false)?.into();
-    let site = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
-            id: None,
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::CREATED, &SiteView::from(site)))
+    crud::create::<Sites>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/organizations/sites/{id}/", tag = "organizations",
@@ -133,29 +169,7 @@ pub async fn create_site(state: State, caller: Caller, body: Body) -> Result<Res
     security(("token" = [])),
     responses((status = 200, description = "The site", body = SiteView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_site(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    let site =
-        tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
-}
-
-async fn edit_site(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    tables::sites::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = SiteWrite::parse(body, partial)?.into();
-    let site = state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
-            id: Some(id),
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::OK, &SiteView::from(site)))
+    crud::get::<Sites>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/organizations/sites/{id}/", tag = "organizations",
@@ -169,7 +183,7 @@ pub async fn put_site(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_site(id, state, caller, body, false).await
+    crud::edit::<Sites>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/organizations/sites/{id}/", tag = "organizations",
@@ -183,7 +197,7 @@ pub async fn patch_site(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_site(id, state, caller, body, true).await
+    crud::edit::<Sites>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/organizations/sites/{id}/", tag = "organizations",
@@ -191,12 +205,5 @@ pub async fn patch_site(
     security(("token" = [])),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
 pub async fn delete_site(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteSite {
-            id,
-            reply,
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<Sites>(id, state, caller).await
 }

@@ -8,7 +8,7 @@ use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
 use certwatch_domain::registry::Change;
 use certwatch_domain::rules;
 use certwatch_domain::schedule::{MAX_FREQUENCY, MIN_FREQUENCY};
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,11 +18,12 @@ use warp::reply::Response;
 
 use super::logs::ScrapeLogView;
 use crate::auth::Caller;
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, paginate_vec};
-use crate::respond::{json_reply, no_content};
+use crate::respond::json_reply;
 use crate::routes::organizations::{OrganizationView, organization_view};
 use crate::state::State;
 
@@ -138,17 +139,15 @@ fn detail(state: &State, ep: Endpoint) -> Result<EndpointView, ApiError> {
 }
 
 /// Reads an endpoint body; the URL must be one monitoring may fetch.
-async fn endpoint_patch(
-    state: &State,
-    body: Body,
-    partial: bool,
-) -> Result<EndpointPatch, ApiError> {
+/// An endpoint write as the patch the actor applies, once its URL is known to be one that
+/// may be fetched.
+async fn endpoint_patch(state: &State, write: EndpointWrite) -> Result<EndpointPatch, ApiError> {
     let EndpointWrite {
         organization_id,
         url,
         check_frequency,
         is_active,
-    } = EndpointWrite::parse(body, partial)?;
+    } = write;
     if let Some(url) = &url {
         outbound::check_url_resolved(url, state.config.allow_private_targets)
             .await
@@ -160,6 +159,50 @@ async fn endpoint_patch(
         check_frequency,
         is_active,
     })
+}
+
+/// Monitored endpoints as a resource of the six collection routes.
+pub struct Endpoints;
+
+impl Resource for Endpoints {
+    type Record = Endpoint;
+    type View = EndpointView;
+    type Write = EndpointWrite;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Endpoint>, StoreError> {
+        tables::endpoints::get(store, tenant, id)
+    }
+
+    fn view(state: &State, _: Uuid, ep: Endpoint) -> Result<EndpointView, ApiError> {
+        detail(state, ep)
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: EndpointWrite,
+    ) -> Result<Endpoint, ApiError> {
+        let patch = endpoint_patch(state, write).await?;
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| MonitoringMsg::EditEndpoint {
+                id,
+                patch,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| MonitoringMsg::DeleteEndpoint {
+                id,
+                reply,
+            })
+            .await?)
+    }
 }
 
 #[utoipa::path(get, path = "/api/monitoring/endpoints/", tag = "monitoring",
@@ -259,16 +302,7 @@ pub async fn create_endpoint(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let patch = endpoint_patch(&state, body, false).await?;
-    let ep = state
-        .actors
-        .tenant(caller.tenant_id, |reply| MonitoringMsg::EditEndpoint {
-            id: None,
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::CREATED, &detail(&state, ep)?))
+    crud::create::<Endpoints>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
@@ -279,29 +313,7 @@ pub async fn create_endpoint(
         (status = 404, description = "Not in this tenant"),
     ))]
 pub async fn get_endpoint(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    let ep =
-        tables::endpoints::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &detail(&state, ep)?))
-}
-
-async fn edit_endpoint(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    tables::endpoints::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = endpoint_patch(&state, body, partial).await?;
-    let ep = state
-        .actors
-        .tenant(caller.tenant_id, |reply| MonitoringMsg::EditEndpoint {
-            id: Some(id),
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::OK, &detail(&state, ep)?))
+    crud::get::<Endpoints>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
@@ -319,7 +331,7 @@ pub async fn put_endpoint(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_endpoint(id, state, caller, body, false).await
+    crud::edit::<Endpoints>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
@@ -337,7 +349,7 @@ pub async fn patch_endpoint(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_endpoint(id, state, caller, body, true).await
+    crud::edit::<Endpoints>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
@@ -348,14 +360,7 @@ pub async fn patch_endpoint(
         (status = 404, description = "Not in this tenant"),
     ))]
 pub async fn delete_endpoint(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| MonitoringMsg::DeleteEndpoint {
-            id,
-            reply,
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<Endpoints>(id, state, caller).await
 }
 
 #[utoipa::path(post, path = "/api/monitoring/endpoints/{id}/trigger_scrape/", tag = "monitoring",

@@ -3,7 +3,7 @@
 use certwatch_actors::WebhooksMsg;
 use certwatch_actors::outbound;
 use certwatch_domain::webhooks::{Subscriber, SubscriberPatch};
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,11 +12,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{json_reply, no_content};
+use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -81,16 +82,17 @@ pub struct RotatedSecret {
 }
 
 /// Reads a subscriber body; the URL must pass the outbound address check.
+/// A subscriber write as the patch the actor applies, once its URL is known to be one that
+/// may receive webhooks.
 async fn subscriber_patch(
     state: &State,
-    body: Body,
-    partial: bool,
+    write: SubscriberWrite,
 ) -> Result<SubscriberPatch, ApiError> {
     let SubscriberWrite {
         name,
         url,
         is_active,
-    } = SubscriberWrite::parse(body, partial)?;
+    } = write;
     if let Some(url) = &url {
         outbound::check_url_resolved(url, state.config.allow_private_targets)
             .await
@@ -103,6 +105,52 @@ async fn subscriber_patch(
         url,
         is_active,
     })
+}
+
+/// Webhook subscribers as a resource of the six collection routes.
+pub struct Subscribers;
+
+impl Resource for Subscribers {
+    type Record = Subscriber;
+    type View = SubscriberView;
+    type Write = SubscriberWrite;
+
+    const ADMIN_ONLY: bool = true;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Subscriber>, StoreError> {
+        tables::subscribers::get(store, tenant, id)
+    }
+
+    fn view(_: &State, _: Uuid, sub: Subscriber) -> Result<SubscriberView, ApiError> {
+        Ok(SubscriberView::from(sub))
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: SubscriberWrite,
+    ) -> Result<Subscriber, ApiError> {
+        let patch = subscriber_patch(state, write).await?;
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
+                id,
+                patch,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscriber {
+                id,
+                reply,
+            })
+            .await?)
+    }
 }
 
 #[utoipa::path(get, path = "/api/webhooks/subscribers/", tag = "webhooks",
@@ -135,17 +183,7 @@ pub async fn create_subscriber(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    let patch = subscriber_patch(&state, body, false).await?;
-    let sub = state
-        .actors
-        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
-            id: None,
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::CREATED, &SubscriberView::from(sub)))
+    crud::create::<Subscribers>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
@@ -153,31 +191,7 @@ pub async fn create_subscriber(
     security(("token" = [])),
     responses((status = 200, description = "The subscriber", body = SubscriberView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_subscriber(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    let sub =
-        tables::subscribers::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &SubscriberView::from(sub)))
-}
-
-async fn edit_subscriber(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    tables::subscribers::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = subscriber_patch(&state, body, partial).await?;
-    let sub = state
-        .actors
-        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
-            id: Some(id),
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::OK, &SubscriberView::from(sub)))
+    crud::get::<Subscribers>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
@@ -191,7 +205,7 @@ pub async fn put_subscriber(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscriber(id, state, caller, body, false).await
+    crud::edit::<Subscribers>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
@@ -205,7 +219,7 @@ pub async fn patch_subscriber(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscriber(id, state, caller, body, true).await
+    crud::edit::<Subscribers>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
@@ -217,15 +231,7 @@ pub async fn delete_subscriber(
     state: State,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscriber {
-            id,
-            reply,
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<Subscribers>(id, state, caller).await
 }
 
 #[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-key/", tag = "webhooks",

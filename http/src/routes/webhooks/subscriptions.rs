@@ -2,7 +2,7 @@
 
 use certwatch_actors::WebhooksMsg;
 use certwatch_domain::webhooks::{Subscription, SubscriptionPatch};
-use certwatch_store::tables;
+use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -11,11 +11,12 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
+use crate::crud::{self, Resource};
 use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{json_reply, no_content};
+use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -78,6 +79,52 @@ impl From<SubscriptionWrite> for SubscriptionPatch {
     }
 }
 
+/// Webhook subscriptions as a resource of the six collection routes.
+pub struct Subscriptions;
+
+impl Resource for Subscriptions {
+    type Record = Subscription;
+    type View = SubscriptionView;
+    type Write = SubscriptionWrite;
+
+    const ADMIN_ONLY: bool = true;
+
+    fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Subscription>, StoreError> {
+        tables::subscriptions::get(store, tenant, id)
+    }
+
+    fn view(_: &State, _: Uuid, s: Subscription) -> Result<SubscriptionView, ApiError> {
+        Ok(SubscriptionView::from(s))
+    }
+
+    async fn save(
+        state: &State,
+        caller: &Caller,
+        id: Option<Uuid>,
+        write: SubscriptionWrite,
+    ) -> Result<Subscription, ApiError> {
+        let patch = write.into();
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
+                id,
+                patch,
+                reply,
+            })
+            .await?)
+    }
+
+    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        Ok(state
+            .actors
+            .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscription {
+                id,
+                reply,
+            })
+            .await?)
+    }
+}
+
 #[utoipa::path(get, path = "/api/webhooks/subscriptions/", tag = "webhooks",
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
@@ -113,17 +160,7 @@ pub async fn create_subscription(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    let patch = SubscriptionWrite::parse(body, false)?.into();
-    let s = state
-        .actors
-        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
-            id: None,
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::CREATED, &SubscriptionView::from(s)))
+    crud::create::<Subscriptions>(state, caller, body).await
 }
 
 #[utoipa::path(get, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
@@ -135,31 +172,7 @@ pub async fn get_subscription(
     state: State,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    let s = tables::subscriptions::get(state.store(), caller.tenant_id, id)?
-        .ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &SubscriptionView::from(s)))
-}
-
-async fn edit_subscription(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-    partial: bool,
-) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    tables::subscriptions::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let patch = SubscriptionWrite::parse(body, partial)?.into();
-    let s = state
-        .actors
-        .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
-            id: Some(id),
-            patch,
-            reply,
-        })
-        .await?;
-    Ok(json_reply(StatusCode::OK, &SubscriptionView::from(s)))
+    crud::get::<Subscriptions>(id, state, caller).await
 }
 
 #[utoipa::path(put, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
@@ -173,7 +186,7 @@ pub async fn put_subscription(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscription(id, state, caller, body, false).await
+    crud::edit::<Subscriptions>(id, state, caller, body, false).await
 }
 
 #[utoipa::path(patch, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
@@ -187,7 +200,7 @@ pub async fn patch_subscription(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    edit_subscription(id, state, caller, body, true).await
+    crud::edit::<Subscriptions>(id, state, caller, body, true).await
 }
 
 #[utoipa::path(delete, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
@@ -199,13 +212,5 @@ pub async fn delete_subscription(
     state: State,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    state
-        .actors
-        .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscription {
-            id,
-            reply,
-        })
-        .await?;
-    Ok(no_content())
+    crud::delete::<Subscriptions>(id, state, caller).await
 }
