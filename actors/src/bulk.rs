@@ -147,7 +147,8 @@ async fn read_item(ctx: &Context, tenant: Uuid, item: &Item) -> Read {
 /// One actor per batch being processed, a child of its tenant's actor: it reads the
 /// batch's pending files [`CONCURRENCY`] at a time, hands each result to the tenant actor
 /// (which files it), completes the batch and stops. Started again for unfinished batches
-/// when the tenant's actor starts (adopted if it is still running).
+/// when the tenant's actor starts.
+#[derive(Clone)]
 pub(crate) struct BatchActor;
 
 pub(crate) struct BatchState {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::context::Context;
 use crate::messages::delivery::{DeliverySupervisorMsg, SubscriberMsg};
-use crate::spawn::{spawn_or_adopt, take_stopped};
+use crate::spawn::{spawn_child, take_stopped};
 use crate::subscriber::SubscriberActor;
 
 pub(crate) struct DeliverySupervisor;
@@ -46,7 +46,7 @@ impl DeliverySupervisor {
         }
         let name = state.ctx.name(&format!("subscriber:{subscriber}"));
         let args = (state.ctx.clone(), tenant, subscriber);
-        match spawn_or_adopt(name, SubscriberActor, args, myself.get_cell()).await {
+        match spawn_child(name, SubscriberActor, args, myself.get_cell()).await {
             Ok(actor) => {
                 state.actors.insert(subscriber, (tenant, actor.clone()));
                 Some(actor)

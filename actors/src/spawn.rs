@@ -1,27 +1,46 @@
-//! Starting supervised children by name.
+//! Starting supervised children, and finding which one a supervision event is about.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorCell, ActorRef, SpawnErr, SupervisionEvent};
 
-/// Starts `actor` under `supervisor` with the global `name`; if an actor of that name is
-/// still alive (its earlier supervisor failed and was restarted), adopts it instead.
-pub(crate) async fn spawn_or_adopt<A: Actor>(
+/// How long starting a child waits for its name to be free.
+const NAME_WAIT: Duration = Duration::from_secs(10);
+/// How often it looks again meanwhile.
+const NAME_POLL: Duration = Duration::from_millis(20);
+
+/// Starts `actor` under `supervisor` with the instance-unique `name`. The actor that last
+/// had the name may still hold it for a moment: one that was just told to stop (an
+/// endpoint paused and resumed at once), or one killed with its failed supervisor (ractor
+/// kills a failed actor's children, asynchronously). Starting waits until that one is gone,
+/// so every child is started fresh by its supervisor and nobody looks a name up.
+pub(crate) async fn spawn_child<A>(
     name: String,
     actor: A,
     args: A::Arguments,
     supervisor: ActorCell,
-) -> Result<ActorRef<A::Msg>, SpawnErr> {
-    match Actor::spawn_linked(Some(name.clone()), actor, args, supervisor.clone()).await {
-        Ok((started, _)) => Ok(started),
-        Err(e) => match ractor::registry::where_is(name) {
-            Some(cell) => {
-                cell.link(supervisor);
-                Ok(cell.into())
+) -> Result<ActorRef<A::Msg>, SpawnErr>
+where
+    A: Actor + Clone,
+    A::Arguments: Clone,
+{
+    let deadline = Instant::now() + NAME_WAIT;
+    loop {
+        let started = Actor::spawn_linked(
+            Some(name.clone()),
+            actor.clone(),
+            args.clone(),
+            supervisor.clone(),
+        )
+        .await;
+        match started {
+            Err(SpawnErr::ActorAlreadyRegistered(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(NAME_POLL).await;
             }
-            None => Err(e),
-        },
+            other => return other.map(|(actor, _)| actor),
+        }
     }
 }
 

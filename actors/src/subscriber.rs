@@ -28,6 +28,7 @@ use crate::outbound;
 /// Attempts one subscriber may have under way at once.
 const MAX_IN_FLIGHT: usize = 4;
 
+#[derive(Clone)]
 pub(crate) struct SubscriberActor;
 
 pub(crate) struct SubscriberState {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::context::Context;
 use crate::messages::tenant::TenantMsg;
 use crate::messages::tenant_supervisor::TenantSupervisorMsg;
-use crate::spawn::spawn_or_adopt;
+use crate::spawn::spawn_child;
 use crate::tenant::TenantActor;
 
 pub(crate) struct TenantSupervisor;
@@ -43,7 +43,7 @@ impl TenantSupervisor {
         }
         let name = state.ctx.tenant_name(tenant);
         let args = (state.ctx.clone(), tenant);
-        match spawn_or_adopt(name, TenantActor, args, myself.get_cell()).await {
+        match spawn_child(name, TenantActor, args, myself.get_cell()).await {
             Ok(actor) => {
                 state.tenants.insert(tenant, actor.clone());
                 state.ctx.directory.set_tenant(tenant, Some(actor.clone()));

@@ -26,6 +26,7 @@ use super::scrape::scrape;
 /// Wait before trying again when the tenant actor could not take a report.
 const REPORT_RETRY: Duration = Duration::from_secs(60);
 
+#[derive(Clone)]
 pub(crate) struct EndpointActor;
 
 /// How the actor starts: the context, tenant, endpoint, and the least delay before its

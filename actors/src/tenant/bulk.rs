@@ -10,7 +10,7 @@ use super::state::{TenantState, write_woken};
 use crate::bulk::BatchActor;
 use crate::call::{reply_when_durable, write};
 use crate::messages::tenant::{BulkMsg, TenantMsg};
-use crate::spawn::spawn_or_adopt;
+use crate::spawn::spawn_child;
 
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,
@@ -62,7 +62,7 @@ pub(super) async fn handle(
     }
 }
 
-/// Starts (or adopts) the actor that processes a batch.
+/// Starts the actor that processes a batch.
 pub(super) async fn start_batch(
     myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
@@ -70,7 +70,7 @@ pub(super) async fn start_batch(
 ) {
     let name = state.ctx.name(&format!("batch:{batch}"));
     let args = (state.ctx.clone(), state.tenant, batch);
-    match spawn_or_adopt(name, BatchActor, args, myself.get_cell()).await {
+    match spawn_child(name, BatchActor, args, myself.get_cell()).await {
         Ok(actor) => {
             state.batches.insert(batch, actor);
         }

@@ -30,6 +30,7 @@ const CATCH_UP_PER_SECOND: u32 = 50;
 
 pub(crate) use state::TenantState;
 
+#[derive(Clone)]
 pub(crate) struct TenantActor;
 
 impl Actor for TenantActor {

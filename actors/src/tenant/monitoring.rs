@@ -17,7 +17,7 @@ use crate::messages::endpoint::EndpointMsg;
 use crate::messages::tenant::{MonitoringMsg, TenantMsg};
 use crate::monitoring::endpoint::EndpointActor;
 use crate::monitoring::start_discovery;
-use crate::spawn::spawn_or_adopt;
+use crate::spawn::spawn_child;
 
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,
@@ -137,7 +137,7 @@ pub(super) async fn ensure_endpoint(
     }
     let name = state.ctx.name(&format!("endpoint:{id}"));
     let args = (state.ctx.clone(), state.tenant, id, delay);
-    match spawn_or_adopt(name, EndpointActor, args, myself.get_cell()).await {
+    match spawn_child(name, EndpointActor, args, myself.get_cell()).await {
         Ok(actor) => {
             state.endpoints.insert(id, actor.clone());
             Some(actor)
