@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use certwatch_actors::bulk::check_file;
 use certwatch_corpus::{Doc, Half, SEED, SIZE};
 use certwatch_domain::bulk::{Extracted, ItemStatus, Read, decide};
 use certwatch_domain::matching::{Evidence, Resolution};
@@ -17,6 +16,7 @@ use certwatch_domain::names::fold;
 use certwatch_domain::registry::Organization;
 use certwatch_ingest::Limits;
 use certwatch_ingest::document::{Ocr, read_document};
+use certwatch_ingest::uploads::check_file;
 use certwatch_store::Store;
 use certwatch_store::organizations;
 use chrono::Utc;

@@ -545,3 +545,40 @@ async fn a_failed_tenant_actor_restarts_alone() {
 
     server.shutdown().await.unwrap();
 }
+
+/// Whatever a member (not an admin) gets from any documented operation — a refusal for
+/// admins only, field errors, a missing object — the document declares for it.
+#[tokio::test]
+async fn every_answer_a_member_gets_is_declared_in_the_document() {
+    let s = Server::start(&[]);
+    let (admin, _) = s.signup("a@declared.example", "Declared").await;
+    let (member, _) = s
+        .invite_and_accept(&admin, "m@declared.example", "member")
+        .await;
+    let doc = s.get("/api/openapi.json", None).await.body;
+    let mut refused = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        // Refreshing would replace the member's key midway.
+        if path == "/api/auth/tokens/refresh/" {
+            continue;
+        }
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let concrete = path
+                .replace("{id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{key}", "some-key")
+                .replace("{number}", "SOME-NUMBER");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = s.call(m, &concrete, Some(&member), Some(json!({}))).await;
+            let status = r.status.as_u16().to_string();
+            assert!(
+                op["responses"].get(&status).is_some(),
+                "{method} {path} answers a member {status}, which its document does not declare: {:?}",
+                r.body
+            );
+            refused += usize::from(r.status == 403);
+        }
+    }
+    // Members, API keys, and every webhook operation are for admins.
+    assert!(refused >= 20, "{refused} operations refused a member");
+}

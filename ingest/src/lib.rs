@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod robots;
 pub mod score;
 pub mod spreadsheet;
+pub mod uploads;
 pub mod worker;
 
 pub use limits::Limits;

@@ -22,6 +22,7 @@ mod error;
 pub mod events;
 pub mod expiry;
 pub mod fan_out;
+pub mod files;
 mod handle;
 pub mod import;
 pub mod invitations;

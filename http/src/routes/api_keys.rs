@@ -142,7 +142,7 @@ pub async fn create_api_key(
 #[utoipa::path(delete, path = "/api/auth/api-keys/{id}/", tag = "integration",
     params(("id" = Uuid, Path, description = "Key id")),
     security(("token" = [])),
-    responses((status = 204, description = "Revoked: the key stops working at once"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 204, description = "Revoked: the key stops working at once"), (status = 404, description = "Not in this tenant")))]
 pub async fn delete_api_key(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     state

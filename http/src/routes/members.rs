@@ -109,7 +109,7 @@ pub async fn list_members(state: State, caller: Caller, q: Query) -> Result<Resp
 #[utoipa::path(get, path = "/api/auth/members/{id}/", tag = "auth",
     params(("id" = Uuid, Path, description = "The member's user id")),
     security(("token" = [])),
-    responses(
+    responses((status = 403, description = "Not an admin"), 
         (status = 200, description = "The member", body = MemberView),
         (status = 404, description = "No such member in this tenant"),
     ))]
@@ -124,7 +124,7 @@ pub async fn get_member(id: Uuid, state: State, caller: Caller) -> Result<Respon
     params(("id" = Uuid, Path, description = "The member's user id")),
     request_body = MemberUpdate,
     security(("token" = [])),
-    responses(
+    responses((status = 403, description = "Not an admin"), 
         (status = 200, description = "The updated member", body = MemberView),
         (status = 400, description = "Bad role, or the last admin would be demoted"),
         (status = 404, description = "No such member in this tenant"),
@@ -157,7 +157,7 @@ pub async fn update_member(
 #[utoipa::path(delete, path = "/api/auth/members/{id}/", tag = "auth",
     params(("id" = Uuid, Path, description = "The member's user id")),
     security(("token" = [])),
-    responses(
+    responses((status = 403, description = "Not an admin"), 
         (status = 204, description = "Removed, with every token they held in this tenant"),
         (status = 400, description = "The last admin cannot be removed"),
         (status = 404, description = "No such member in this tenant"),

@@ -2,8 +2,9 @@
 use certwatch_actors::BulkMsg;
 use std::collections::HashSet;
 
-use certwatch_actors::bulk::{self, MAX_FILE_BYTES};
 use certwatch_domain::bulk::{Batch, BatchStatus, Extracted, Item, ItemStatus};
+use certwatch_ingest::uploads::{MAX_FILE_BYTES, check_file};
+use certwatch_store::files::store_file;
 use certwatch_store::tables;
 use chrono::Utc;
 use uuid::Uuid;
@@ -76,7 +77,7 @@ pub async fn create_batch(
             file_errors.push(format!("File '{name}' is larger than 20 MB."));
             continue;
         };
-        let content_type = match bulk::check_file(&name, &file.head, file.size) {
+        let content_type = match check_file(&name, &file.head, file.size) {
             Ok(ct) => ct,
             Err(e) => {
                 file_errors.push(e);
@@ -90,7 +91,7 @@ pub async fn create_batch(
         }
         let dir = state.store().data_dir().to_path_buf();
         let (sha, size, path) = (sha256.clone(), file.size, file.path.clone());
-        file_io("storing", move || bulk::store_file(&dir, &sha, &path)).await?;
+        file_io("storing", move || store_file(&dir, &sha, &path)).await?;
         drop(file);
         items.push(Item {
             id: Uuid::new_v4(),

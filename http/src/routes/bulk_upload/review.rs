@@ -1,9 +1,9 @@
 //! The review queue: a person confirms (with corrections) or skips an item, looking at its file.
 use certwatch_actors::BulkMsg;
 
-use certwatch_actors::bulk::{self};
 use certwatch_domain::bulk::Confirmation;
 use certwatch_domain::rules;
+use certwatch_store::files::read_stored;
 use certwatch_store::tables;
 use chrono::NaiveDate;
 use utoipa::ToSchema;
@@ -143,7 +143,7 @@ pub async fn serve_file(id: Uuid, state: State, caller: Caller) -> Result<Respon
         tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let dir = state.store().data_dir().to_path_buf();
     let sha = item.sha256.clone();
-    let bytes = file_io("reading", move || bulk::read_stored(&dir, &sha)).await?;
+    let bytes = file_io("reading", move || read_stored(&dir, &sha)).await?;
     let mut response = Response::new(bytes.into());
     let headers = response.headers_mut();
     let value = |v: &str| {

@@ -94,7 +94,7 @@ pub struct RetryQueued {
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
     ),
     security(("token" = [])),
-    responses((status = 200, description = "Deliveries, newest first, with every attempt", body = Page<DeliveryView>), (status = 400, description = "A malformed filter")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Deliveries, newest first, with every attempt", body = Page<DeliveryView>), (status = 400, description = "A malformed filter")))]
 pub async fn list_deliveries(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let subscriber = q.uuid("subscriber")?;
@@ -123,7 +123,7 @@ pub async fn list_deliveries(state: State, caller: Caller, q: Query) -> Result<R
 #[utoipa::path(get, path = "/api/webhooks/deliveries/{id}/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Delivery id")),
     security(("token" = [])),
-    responses((status = 200, description = "The delivery with every attempt", body = DeliveryView), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "The delivery with every attempt", body = DeliveryView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_delivery(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let d =
@@ -134,7 +134,7 @@ pub async fn get_delivery(id: Uuid, state: State, caller: Caller) -> Result<Resp
 #[utoipa::path(post, path = "/api/webhooks/deliveries/{id}/retry/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Delivery id")),
     security(("token" = [])),
-    responses((status = 200, description = "Back to PENDING and delivered again", body = RetryQueued), (status = 400, description = "The delivery is not FAILED"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Back to PENDING and delivered again", body = RetryQueued), (status = 400, description = "The delivery is not FAILED"), (status = 404, description = "Not in this tenant")))]
 pub async fn retry_delivery(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let d =

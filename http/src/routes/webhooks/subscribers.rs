@@ -177,7 +177,7 @@ pub async fn list_subscribers(
 #[utoipa::path(post, path = "/api/webhooks/subscribers/", tag = "webhooks",
     request_body = SubscriberWrite,
     security(("token" = [])),
-    responses((status = 201, description = "Created with its api_key and signing_secret", body = SubscriberView), (status = 400, description = "Field errors, or a URL that may not receive webhooks")))]
+    responses((status = 403, description = "Not an admin"), (status = 201, description = "Created with its api_key and signing_secret", body = SubscriberView), (status = 400, description = "Field errors, or a URL that may not receive webhooks")))]
 pub async fn create_subscriber(
     state: State,
     caller: Caller,
@@ -189,7 +189,7 @@ pub async fn create_subscriber(
 #[utoipa::path(get, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
-    responses((status = 200, description = "The subscriber", body = SubscriberView), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "The subscriber", body = SubscriberView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_subscriber(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     crud::get::<Subscribers>(id, state, caller).await
 }
@@ -198,7 +198,7 @@ pub async fn get_subscriber(id: Uuid, state: State, caller: Caller) -> Result<Re
     params(("id" = Uuid, Path, description = "Subscriber id")),
     request_body = SubscriberWrite,
     security(("token" = [])),
-    responses((status = 200, description = "Replaced", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Replaced", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
 pub async fn put_subscriber(
     id: Uuid,
     state: State,
@@ -212,7 +212,7 @@ pub async fn put_subscriber(
     params(("id" = Uuid, Path, description = "Subscriber id")),
     request_body = SubscriberWrite,
     security(("token" = [])),
-    responses((status = 200, description = "Updated", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Updated", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
 pub async fn patch_subscriber(
     id: Uuid,
     state: State,
@@ -225,7 +225,7 @@ pub async fn patch_subscriber(
 #[utoipa::path(delete, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
-    responses((status = 204, description = "Deleted with its subscriptions; its pending deliveries end FAILED"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 204, description = "Deleted with its subscriptions; its pending deliveries end FAILED"), (status = 404, description = "Not in this tenant")))]
 pub async fn delete_subscriber(
     id: Uuid,
     state: State,
@@ -237,7 +237,7 @@ pub async fn delete_subscriber(
 #[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-key/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
-    responses((status = 200, description = "The new api_key; the old one is invalid at once", body = RotatedKey), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "The new api_key; the old one is invalid at once", body = RotatedKey), (status = 404, description = "Not in this tenant")))]
 pub async fn rotate_key(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let sub = state
@@ -258,7 +258,7 @@ pub async fn rotate_key(id: Uuid, state: State, caller: Caller) -> Result<Respon
 #[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-signing-secret/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
-    responses((status = 200, description = "The new signing_secret; for 24 h deliveries carry a signature with the previous one too", body = RotatedSecret), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "The new signing_secret; for 24 h deliveries carry a signature with the previous one too", body = RotatedSecret), (status = 404, description = "Not in this tenant")))]
 pub async fn rotate_secret(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let sub = state

@@ -128,7 +128,7 @@ impl Resource for Subscriptions {
 #[utoipa::path(get, path = "/api/webhooks/subscriptions/", tag = "webhooks",
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
-    responses((status = 200, description = "Subscriptions, oldest first", body = Page<SubscriptionView>)))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Subscriptions, oldest first", body = Page<SubscriptionView>)))]
 pub async fn list_subscriptions(
     state: State,
     caller: Caller,
@@ -154,7 +154,7 @@ pub async fn list_subscriptions(
 #[utoipa::path(post, path = "/api/webhooks/subscriptions/", tag = "webhooks",
     request_body = SubscriptionWrite,
     security(("token" = [])),
-    responses((status = 201, description = "Created", body = SubscriptionView), (status = 400, description = "Field errors: unknown event type, or a subscriber or organization not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 201, description = "Created", body = SubscriptionView), (status = 400, description = "Field errors: unknown event type, or a subscriber or organization not in this tenant")))]
 pub async fn create_subscription(
     state: State,
     caller: Caller,
@@ -166,7 +166,7 @@ pub async fn create_subscription(
 #[utoipa::path(get, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscription id")),
     security(("token" = [])),
-    responses((status = 200, description = "The subscription", body = SubscriptionView), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "The subscription", body = SubscriptionView), (status = 404, description = "Not in this tenant")))]
 pub async fn get_subscription(
     id: Uuid,
     state: State,
@@ -179,7 +179,7 @@ pub async fn get_subscription(
     params(("id" = Uuid, Path, description = "Subscription id")),
     request_body = SubscriptionWrite,
     security(("token" = [])),
-    responses((status = 200, description = "Replaced", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Replaced", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
 pub async fn put_subscription(
     id: Uuid,
     state: State,
@@ -193,7 +193,7 @@ pub async fn put_subscription(
     params(("id" = Uuid, Path, description = "Subscription id")),
     request_body = SubscriptionWrite,
     security(("token" = [])),
-    responses((status = 200, description = "Updated", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 200, description = "Updated", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
 pub async fn patch_subscription(
     id: Uuid,
     state: State,
@@ -206,7 +206,7 @@ pub async fn patch_subscription(
 #[utoipa::path(delete, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscription id")),
     security(("token" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
+    responses((status = 403, description = "Not an admin"), (status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
 pub async fn delete_subscription(
     id: Uuid,
     state: State,

@@ -1,0 +1,27 @@
+//! The file store: uploaded documents under `files/` in the data directory, each named by
+//! the SHA-256 of its content (so the same document is one file however often it comes).
+
+use std::path::{Path, PathBuf};
+
+/// Where the file of this content is (or will be).
+pub fn file_path(data_dir: &Path, sha256: &str) -> PathBuf {
+    data_dir.join("files").join(&sha256[..2]).join(sha256)
+}
+
+/// Moves an upload (a complete temporary file) into the file store under its SHA-256,
+/// durably; the same content is the same file, so a second copy is simply dropped.
+pub fn store_file(data_dir: &Path, sha256: &str, upload: &Path) -> std::io::Result<()> {
+    let path = file_path(data_dir, sha256);
+    if path.exists() {
+        return std::fs::remove_file(upload);
+    }
+    let dir = path.parent().expect("a file path has a parent");
+    std::fs::create_dir_all(dir)?;
+    std::fs::File::open(upload)?.sync_all()?;
+    std::fs::rename(upload, &path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+pub fn read_stored(data_dir: &Path, sha256: &str) -> std::io::Result<Vec<u8>> {
+    std::fs::read(file_path(data_dir, sha256))
+}
