@@ -11,6 +11,7 @@ pub mod import;
 pub mod matching;
 pub mod monitoring;
 pub mod names;
+pub mod passwords;
 pub mod reading;
 pub mod registry;
 pub mod rules;

@@ -9,6 +9,7 @@ mod extract;
 mod input;
 mod openapi;
 mod pagination;
+mod passwords;
 mod rate_limit;
 mod respond;
 mod routes;

@@ -31,7 +31,6 @@ pub mod members;
 mod migrations;
 mod open;
 pub mod organizations;
-pub mod password_policy;
 pub mod scrapes;
 pub mod secrets;
 pub mod sites;

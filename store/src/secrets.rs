@@ -1,12 +1,9 @@
-//! Secret material: random keys, their SHA-256 digests, and password hashes.
+//! Secret material: random keys and their SHA-256 digests.
 //!
 //! Keys (login and API tokens, verification and invitation tokens) are shown once and
 //! stored only as SHA-256, so the store never holds a usable credential. Passwords are
-//! argon2id; hashing is slow on purpose and callers run it off the async runtime.
+//! hashed by the HTTP layer (`http/src/passwords.rs`).
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngExt;
@@ -49,20 +46,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn hash_password(password: &str) -> String {
-    let hash: PasswordHash = Argon2::default()
-        .hash_password(password.as_bytes())
-        .expect("argon2 with default parameters hashes any password");
-    hash.to_string()
-}
-
-/// False for a wrong password and for a stored hash that does not parse.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,14 +67,5 @@ mod tests {
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(key_hash(&a), key_hash(&b));
         assert_eq!(key_hash(&a), key_hash(&a));
-    }
-
-    #[test]
-    fn passwords_verify_only_against_their_hash() {
-        let phc = hash_password("correct horse battery");
-        assert!(phc.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &phc));
-        assert!(!verify_password("correct horse batterY", &phc));
-        assert!(!verify_password("anything", "not a phc string"));
     }
 }

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use certwatch_actors::AccountsMsg;
 use certwatch_domain::accounts::normalize_email;
-use certwatch_store::password_policy::password_errors;
-use certwatch_store::secrets::{hash_password, key_hash, verify_password};
+use certwatch_domain::passwords::password_errors;
+use certwatch_store::secrets::key_hash;
 use certwatch_store::tables;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
 use crate::extract::{Body, Query, body, client_addr, parse_json, query};
+use crate::passwords::{hash_password, verify_password};
 use crate::respond::Detail;
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};

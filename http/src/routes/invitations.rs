@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use certwatch_domain::accounts::{Invitation, Role};
 use certwatch_store::invitations::Acceptor;
-use certwatch_store::secrets::{hash_password, key_hash, verify_password};
+use certwatch_store::secrets::key_hash;
 use certwatch_store::{invitations, tables};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,7 @@ use crate::error::ApiError;
 use crate::error::FieldErrors;
 use crate::extract::{Body, Query, body, client_addr, parse_json, query};
 use crate::pagination::{Page, paginate_vec};
+use crate::passwords::{hash_password, verify_password};
 use crate::respond::{done, json_reply, no_content};
 use crate::state::{State, with_state};
 
