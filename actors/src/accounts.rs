@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use certwatch_store::accounts::Registration;
 use certwatch_store::secrets::{key_hash, new_token_key};
-use certwatch_store::{accounts, tables};
+use certwatch_store::{accounts, password_resets, tables};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
@@ -87,6 +87,38 @@ impl Actor for Accounts {
                         let _ = reply.send(Ok(()));
                     }
                 }
+            }
+            AccountsMsg::RequestPasswordReset { email, reply } => {
+                match tables::users::by_email(store, &email)? {
+                    Some(user) => {
+                        let key = new_token_key();
+                        password_resets::add(store, user.id, &key_hash(&key), now)?;
+                        let ctx = ctx.clone();
+                        reply_when_durable_then(store, reply, Ok(()), move |_| {
+                            ctx.send_mail(mail::password_reset(
+                                &ctx.config.public_url(),
+                                &user.email,
+                                &key,
+                            ));
+                        });
+                    }
+                    None => {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+            AccountsMsg::ResetPassword {
+                token,
+                password_hash,
+                reply,
+            } => {
+                let result = crash_on_store_error(password_resets::reset(
+                    store,
+                    &token,
+                    password_hash,
+                    now,
+                ))?;
+                reply_when_durable(store, reply, result);
             }
         }
         Ok(())

@@ -20,7 +20,7 @@ pub fn verification(public_url: &str, to: &str, token: &str) -> Mail {
         body: format!(
             "Welcome to CertWatch.\n\n\
              Open this link to verify your email address (valid for 24 hours):\n\n\
-             {public_url}/api/auth/verify-email/?token={token}\n\n\
+             {public_url}/verify-email/?token={token}\n\n\
              Verification token: {token}\n\n\
              If you did not register, ignore this mail.\n"
         ),
@@ -40,13 +40,26 @@ pub fn invitation(
         subject: format!("You are invited to {tenant_name} on CertWatch"),
         body: format!(
             "You have been invited to join {tenant_name} on CertWatch as {role}.\n\n\
+             Open this link to accept: choose a password, or sign in if you already\n\
+             have a CertWatch account:\n\n\
+             {public_url}/invite/?token={token}\n\n\
              Invitation token: {token}\n\n\
-             Accept it by choosing a password:\n\n\
-             curl -X POST {public_url}/api/auth/invite/accept/ \\\n  \
-             -H 'Content-Type: application/json' \\\n  \
-             -d '{{\"token\": \"{token}\", \"password\": \"<your password>\"}}'\n\n\
              The invitation expires at {}.\n",
             expires_at.to_rfc3339()
+        ),
+    }
+}
+
+pub fn password_reset(public_url: &str, to: &str, token: &str) -> Mail {
+    Mail {
+        to: to.to_string(),
+        subject: "Choose a new CertWatch password".to_string(),
+        body: format!(
+            "Someone asked to reset the password of this CertWatch account.\n\n\
+             Open this link to choose a new one (valid for one hour, once):\n\n\
+             {public_url}/reset-password/?token={token}\n\n\
+             Reset token: {token}\n\n\
+             If it was not you, ignore this mail: your password stays as it is.\n"
         ),
     }
 }
@@ -56,13 +69,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn verification_mail_links_to_the_api() {
+    fn verification_mail_links_to_the_page() {
         let m = verification("https://cw.example.com", "a@b.de", "TOKEN123");
         assert_eq!(m.to, "a@b.de");
         assert!(
             m.body
-                .contains("https://cw.example.com/api/auth/verify-email/?token=TOKEN123")
+                .contains("https://cw.example.com/verify-email/?token=TOKEN123")
         );
+    }
+
+    #[test]
+    fn reset_mail_links_to_the_page() {
+        let m = password_reset("http://h", "a@b.de", "TOK");
+        assert!(m.body.contains("http://h/reset-password/?token=TOK"));
     }
 
     #[test]
@@ -70,6 +89,6 @@ mod tests {
         let m = invitation("http://h", "x@y.de", "Acme", "member", "TOK", Utc::now());
         assert!(m.subject.contains("Acme"));
         assert!(m.body.contains("as member"));
-        assert!(m.body.contains("\"token\": \"TOK\""));
+        assert!(m.body.contains("http://h/invite/?token=TOK"));
     }
 }

@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub const LOGIN_TOKEN_TTL_DAYS: i64 = 30;
 pub const VERIFICATION_TTL_HOURS: i64 = 24;
 pub const INVITATION_TTL_DAYS: i64 = 7;
+/// A forgotten-password link works once, within an hour.
+pub const PASSWORD_RESET_TTL_MINUTES: i64 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -120,6 +122,13 @@ pub fn key_prefix(key: &str) -> String {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verification {
+    pub user_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A mailed one-time link to choose a new password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordReset {
     pub user_id: Uuid,
     pub expires_at: DateTime<Utc>,
 }

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod input;
 mod openapi;
+mod pages;
 mod pagination;
 mod passwords;
 mod rate_limit;
@@ -31,6 +32,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .and(
             routes::all(&state)
                 .or(openapi::route())
+                .unify()
+                .or(pages::routes(&state))
                 .unify()
                 .recover(error::recover)
                 .unify(),

@@ -17,8 +17,8 @@ use warp::reply::{Reply, Response};
 
 use crate::routes::{
     accounts, api_keys, bulk_upload, certificate_history, certificate_search, certificate_types,
-    certificates, health, imports, invitations, members, monitoring, organizations, sites, tenant,
-    tokens, v1, webhooks,
+    certificates, health, imports, invitations, members, monitoring, organizations, password_reset,
+    sites, tenant, tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +30,8 @@ use crate::routes::{
         accounts::login,
         accounts::verify_email,
         accounts::resend_verification,
+        password_reset::request_reset,
+        password_reset::confirm_reset,
         invitations::create_invitation,
         invitations::accept_invitation,
         invitations::list_invitations,

@@ -31,6 +31,7 @@ pub mod members;
 mod migrations;
 mod open;
 pub mod organizations;
+pub mod password_resets;
 pub mod scrapes;
 pub mod secrets;
 pub mod sites;

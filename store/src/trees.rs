@@ -32,6 +32,7 @@ trees! {
     Tokens = "tokens",
     TokensByOwner = "tokens_by_owner",
     Verifications = "verifications",
+    PasswordResets = "password_resets",
     Invitations = "invitations",
     InvitationsByToken = "invitations_by_token",
     RegistrationClaims = "registration_claims",

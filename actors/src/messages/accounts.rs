@@ -22,4 +22,16 @@ pub enum AccountsMsg {
         email: String,
         reply: Reply<()>,
     },
+    /// Mails a one-time link to choose a new password if `email` has an account; answers
+    /// the same either way.
+    RequestPasswordReset {
+        email: String,
+        reply: Reply<()>,
+    },
+    /// Consumes a reset link and sets the new password (already hashed).
+    ResetPassword {
+        token: KeyHash,
+        password_hash: String,
+        reply: Reply<User>,
+    },
 }

@@ -68,6 +68,7 @@ pub mod invitations;
 pub mod members;
 pub mod monitoring;
 pub mod organizations;
+pub mod password_reset;
 pub mod sites;
 pub mod tenant;
 pub mod tokens;
@@ -83,6 +84,8 @@ use crate::state::State;
 pub fn all(state: &State) -> BoxedFilter<(Response,)> {
     health::routes(state)
         .or(accounts::routes(state))
+        .unify()
+        .or(password_reset::routes(state))
         .unify()
         .or(invitations::routes(state))
         .unify()

@@ -196,6 +196,7 @@ pub(crate) fn organization_view(
     params(
         ("country" = Option<String>, Query, description = "ISO country code"),
         ("search" = Option<String>, Query, description = "Part of the name or external_id, any case"),
+        ("without_valid_certificate" = Option<bool>, Query, description = "true: only organizations none of whose certificates is ACTIVE and unexpired today"),
         ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending", pattern = "^-?(name|external_id|country|created_at)$"),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
         ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
@@ -210,6 +211,18 @@ pub async fn list_organizations(
     let page = PageRequest::from_query(&q)?;
     let query = OrgQuery {
         country: q.get("country").map(|c| c.trim().to_ascii_uppercase()),
+        without_valid_on: q
+            .parsed(
+                "without_valid_certificate",
+                |v| match v {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                },
+                "Must be true or false.",
+            )?
+            .filter(|on| *on)
+            .map(|_| Utc::now().date_naive()),
         search: q.get("search").map(|s| s.trim().to_lowercase()),
         order: q.ordering(&[
             ("name", OrgOrder::Name),

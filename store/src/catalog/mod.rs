@@ -21,8 +21,10 @@ use certwatch_domain::registry::{CertStatus, Certificate, Organization};
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
 mod load;
+mod overview;
 mod queries;
 
+pub use overview::{EXPIRY_WINDOWS, Overview};
 pub use queries::{CertOrder, CertQuery, IdPage, OrgCounts, OrgOrder, OrgQuery};
 
 #[derive(Debug, Clone)]

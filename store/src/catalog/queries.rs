@@ -45,6 +45,8 @@ pub struct CertQuery {
 #[derive(Debug, Clone, Default)]
 pub struct OrgQuery {
     pub country: Option<String>,
+    /// Only organizations without a certificate valid on this day.
+    pub without_valid_on: Option<NaiveDate>,
     pub search: Option<String>,
     /// None: by name.
     pub order: Option<(OrgOrder, bool)>,
@@ -322,6 +324,10 @@ impl Catalog {
                 q.country
                     .as_deref()
                     .is_none_or(|c| r.country.as_deref() == Some(c))
+            })
+            .filter(|(id, _)| {
+                q.without_valid_on
+                    .is_none_or(|day| !self.has_valid_certificate(**id, day))
             })
             .filter(|(_, r)| {
                 q.search.as_deref().is_none_or(|s| {

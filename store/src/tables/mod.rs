@@ -15,6 +15,7 @@ pub mod expiry_notices;
 pub mod invitations;
 pub mod memberships;
 pub mod organizations;
+pub mod password_resets;
 pub mod registration_claims;
 pub mod scrape_logs;
 pub mod sites;

@@ -3,7 +3,7 @@
 mod batches;
 mod quality;
 mod review;
-mod views;
+pub(crate) mod views;
 
 pub use batches::*;
 pub use quality::*;
@@ -21,7 +21,7 @@ use crate::state::{State, with_state};
 use crate::upload;
 
 /// Largest upload request (all its files together).
-const MAX_REQUEST_BYTES: u64 = 512 << 20;
+pub(crate) const MAX_REQUEST_BYTES: u64 = 512 << 20;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     let auth = || with_state(state).and(caller(state));

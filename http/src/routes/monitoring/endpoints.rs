@@ -209,6 +209,7 @@ impl Resource for Endpoints {
     params(
         ("organization" = Option<Uuid>, Query, description = "Only this organization's endpoints"),
         ("is_active" = Option<bool>, Query, description = "true or false"),
+        ("failing" = Option<bool>, Query, description = "true: only endpoints whose last check failed; false: only the others"),
         ("search" = Option<String>, Query, description = "Part of the URL or the organization's name, any case"),
         ("ordering" = Option<String>, Query, description = "url, last_checked, created_at or is_active; '-' for descending", pattern = "^-?(url|last_checked|created_at|is_active)$"),
         ("page" = Option<usize>, Query, description = "Page number, from 1"),
@@ -219,15 +220,13 @@ impl Resource for Endpoints {
 pub async fn list_endpoints(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
     let tenant = caller.tenant_id;
     let organization = q.uuid("organization")?;
-    let is_active = q.parsed(
-        "is_active",
-        |v| match v {
-            "true" | "True" | "1" => Some(true),
-            "false" | "False" | "0" => Some(false),
-            _ => None,
-        },
-        "Use true or false.",
-    )?;
+    let flag = |v: &str| match v {
+        "true" | "True" | "1" => Some(true),
+        "false" | "False" | "0" => Some(false),
+        _ => None,
+    };
+    let is_active = q.parsed("is_active", flag, "Use true or false.")?;
+    let failing = q.parsed("failing", flag, "Use true or false.")?;
     #[derive(Clone, Copy)]
     enum Order {
         Url,
@@ -248,6 +247,7 @@ pub async fn list_endpoints(state: State, caller: Caller, q: Query) -> Result<Re
     for ep in tables::endpoints::all(state.store(), tenant)? {
         if organization.is_some_and(|o| o != ep.organization_id)
             || is_active.is_some_and(|a| a != ep.is_active)
+            || failing.is_some_and(|f| f != (ep.consecutive_failures > 0))
         {
             continue;
         }

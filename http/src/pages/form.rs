@@ -1,0 +1,154 @@
+//! Forms: reading a posted form, turning it into the JSON body the API handler parses (so
+//! pages and API validate the same way), and the inputs with their labels and errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use maud::{Markup, html};
+use serde_json::{Map, Value};
+use warp::Filter;
+
+use super::session::Session;
+use crate::error::ApiError;
+use crate::extract::Body;
+
+/// Largest form accepted (files go through the multipart uploads instead).
+const MAX_FORM_BYTES: u64 = 256 << 10;
+
+/// Field name → messages, as the API answers them.
+pub type Errors = BTreeMap<String, Vec<String>>;
+
+/// A posted form: its fields, the first value of each name.
+#[derive(Debug, Default)]
+pub struct Form(HashMap<String, String>);
+
+impl Form {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// The fields named, as a JSON object; an empty field is left out (absent), or sent
+    /// as null when it is in `nullable` (clearing the value).
+    pub fn json(&self, names: &[&str], nullable: &[&str]) -> Body {
+        let mut object = Map::new();
+        for name in names {
+            let value = self.get(name).trim();
+            if !value.is_empty() {
+                object.insert(name.to_string(), Value::String(value.to_string()));
+            } else if nullable.contains(name) {
+                object.insert(name.to_string(), Value::Null);
+            }
+        }
+        json_body(Value::Object(object))
+    }
+}
+
+pub fn json_body(value: Value) -> Body {
+    Ok(Bytes::from(value.to_string()))
+}
+
+/// The posted form; a body that is not a form (or too large) reads as an empty form,
+/// which then fails its CSRF check like any forged post.
+pub fn form() -> impl Filter<Extract = (Form,), Error = Infallible> + Clone {
+    warp::body::content_length_limit(MAX_FORM_BYTES)
+        .and(warp::body::form::<Vec<(String, String)>>())
+        .map(|pairs: Vec<(String, String)>| {
+            let mut fields = HashMap::new();
+            for (k, v) in pairs {
+                fields.entry(k).or_insert(v);
+            }
+            Form(fields)
+        })
+        .or(warp::any().map(Form::default))
+        .unify()
+}
+
+/// Field errors of an API answer, or the error itself when it is not about fields.
+pub fn field_errors(e: ApiError) -> Result<Errors, ApiError> {
+    match e {
+        ApiError::Fields(map) => Ok(map),
+        ApiError::BadRequest(message) => Ok(BTreeMap::from([("".to_string(), vec![message])])),
+        other => Err(other),
+    }
+}
+
+pub fn csrf_field(session: &Session) -> Markup {
+    html! { input type="hidden" name="csrf" value=(session.csrf); }
+}
+
+/// Errors not tied to a field of the form (the API's `error`, or a field the form lacks).
+pub fn error_summary(errors: &Errors, fields: &[&str]) -> Markup {
+    let loose: Vec<&String> = errors
+        .iter()
+        .filter(|(k, _)| !fields.contains(&k.as_str()))
+        .flat_map(|(_, v)| v)
+        .collect();
+    html! {
+        @if !loose.is_empty() {
+            div.errors role="alert" {
+                @for message in loose { p { (message) } }
+            }
+        }
+    }
+}
+
+/// A labelled input with its errors.
+pub fn input(label: &str, name: &str, kind: &str, value: &str, errors: &Errors) -> Markup {
+    field(label, name, errors, |described| {
+        html! {
+            input id=(name) name=(name) type=(kind) value=(value)
+                aria-invalid=[errors.contains_key(name).then_some("true")]
+                aria-describedby=[described];
+        }
+    })
+}
+
+/// A labelled required input with its errors.
+pub fn required(label: &str, name: &str, kind: &str, value: &str, errors: &Errors) -> Markup {
+    field(label, name, errors, |described| {
+        html! {
+            input id=(name) name=(name) type=(kind) value=(value) required
+                aria-invalid=[errors.contains_key(name).then_some("true")]
+                aria-describedby=[described];
+        }
+    })
+}
+
+/// A labelled select of (value, text) options with its errors.
+pub fn select(
+    label: &str,
+    name: &str,
+    options: &[(String, String)],
+    selected: &str,
+    errors: &Errors,
+) -> Markup {
+    field(label, name, errors, |described| {
+        html! {
+            select id=(name) name=(name) aria-describedby=[described] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+        }
+    })
+}
+
+fn field(
+    label: &str,
+    name: &str,
+    errors: &Errors,
+    control: impl FnOnce(Option<String>) -> Markup,
+) -> Markup {
+    let messages = errors.get(name);
+    let described = messages.map(|_| format!("{name}-error"));
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            (control(described.clone()))
+            @if let (Some(messages), Some(id)) = (messages, described) {
+                p.error id=(id) { (messages.join(" ")) }
+            }
+        }
+    }
+}

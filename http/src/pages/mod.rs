@@ -1,0 +1,77 @@
+//! The web app: pages for the people who keep certificates current, served by the same
+//! binary under `/` (the API stays under `/api/`). Server-rendered HTML (maud), a small
+//! script for what HTML alone cannot do (upload progress, live batch progress, review
+//! shortcuts), both embedded in the binary.
+//!
+//! A page handler reads the session (`session`), calls the documented API handler with
+//! the session's caller (`call`) and renders its answer; writes go through the same
+//! handlers, so pages have no rules, checks or write path of their own.
+
+mod account;
+mod admin;
+mod assets;
+mod bulk;
+mod call;
+mod certificates;
+mod dashboard;
+mod export;
+mod form;
+mod imports;
+mod layout;
+mod lists;
+mod reply;
+mod session;
+mod shell;
+mod suppliers;
+mod webhooks;
+
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::HeaderValue;
+use warp::reply::Response;
+
+use crate::state::State;
+
+/// No inline script or style, nothing from another origin; documents under review are
+/// framed from this origin only.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; object-src 'self'; frame-src 'self'; frame-ancestors 'self'; \
+    form-action 'self'; base-uri 'none'";
+
+pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    assets::routes()
+        .or(account::routes(state))
+        .unify()
+        .or(dashboard::routes(state))
+        .unify()
+        .or(suppliers::routes(state))
+        .unify()
+        .or(certificates::routes(state))
+        .unify()
+        .or(imports::routes(state))
+        .unify()
+        .or(bulk::routes(state))
+        .unify()
+        .or(admin::routes(state))
+        .unify()
+        .or(webhooks::routes(state))
+        .unify()
+        .map(secure)
+        .boxed()
+}
+
+/// The headers every page carries.
+fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = |headers: &mut warp::http::HeaderMap, name: &'static str, value: &'static str| {
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "x-frame-options", "SAMEORIGIN");
+    set(headers, "cache-control", "no-store");
+    response
+}

@@ -1,0 +1,191 @@
+//! Who is looking at a page: the session cookie (a login token, the same credential the API
+//! issues, so its expiry, revocation and role checks are the API's), and the CSRF token.
+//!
+//! CSRF: every form carries the value of the `cw_csrf` cookie (random, HttpOnly,
+//! SameSite=Strict) in a field named `csrf` — or, for file uploads, whose bodies are
+//! streamed to the handler, in the form's query string. A write whose field does not equal
+//! the cookie is refused. Another site can neither read the cookie nor make the browser
+//! send it along (SameSite=Strict), so it cannot forge either half.
+
+use std::convert::Infallible;
+
+use certwatch_store::secrets::new_token_key;
+use certwatch_store::tables;
+use uuid::Uuid;
+use warp::Filter;
+use warp::http::HeaderValue;
+use warp::http::header::SET_COOKIE;
+use warp::reply::Response;
+
+use super::reply::PageError;
+use crate::auth::{Caller, authenticate};
+use crate::error::ApiError;
+use crate::state::State;
+
+pub const SESSION_COOKIE: &str = "cw_session";
+const CSRF_COOKIE: &str = "cw_csrf";
+/// A session lasts as long as its login token.
+const SESSION_MAX_AGE: i64 = certwatch_domain::accounts::LOGIN_TOKEN_TTL_DAYS * 24 * 3600;
+
+/// The cookies a request came with.
+#[derive(Clone)]
+pub struct Session {
+    key: Option<String>,
+    pub csrf: String,
+    /// The CSRF cookie is new: the page sets it, and no write may rely on it yet.
+    fresh: bool,
+    secure: bool,
+}
+
+/// The signed-in person: the API's caller, and what the page chrome shows of them.
+pub struct Viewer {
+    pub caller: Caller,
+    pub email: String,
+    pub tenant_name: String,
+    /// Every tenant they belong to, for the switcher: (id, name).
+    pub tenants: Vec<(Uuid, String)>,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.caller.require_admin().is_ok()
+    }
+
+    /// Admin pages answer 403 to members, as the API does.
+    pub fn admin(&self) -> Result<(), PageError> {
+        Ok(self.caller.require_admin()?)
+    }
+}
+
+/// The request's session; never rejects.
+pub fn session(
+    state: &State,
+) -> impl Filter<Extract = (Session,), Error = Infallible> + Clone + use<> {
+    let secure = state.public_url().starts_with("https://");
+    warp::cookie::optional::<String>(SESSION_COOKIE)
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .map(move |key: Option<String>, csrf: Option<String>| {
+            let csrf =
+                csrf.filter(|c| c.len() >= 32 && c.chars().all(|c| c.is_ascii_alphanumeric()));
+            Session {
+                key: key.filter(|k| !k.is_empty()),
+                fresh: csrf.is_none(),
+                csrf: csrf.unwrap_or_else(new_token_key),
+                secure,
+            }
+        })
+}
+
+impl Session {
+    /// The signed-in person, or a redirect to the sign-in page that comes back to `here`.
+    pub fn viewer(&self, state: &State, here: &str) -> Result<Viewer, PageError> {
+        let sign_in = || PageError::SignIn {
+            next: here.to_string(),
+        };
+        let key = self.key.as_deref().ok_or_else(sign_in)?;
+        let caller = match authenticate(state.store(), Some(&format!("Token {key}"))) {
+            Ok(caller) => caller,
+            Err(ApiError::Unauthorized(_)) => return Err(sign_in()),
+            Err(e) => return Err(e.into()),
+        };
+        let store = state.store();
+        let user = tables::users::get(store, caller.user_id)?.ok_or_else(sign_in)?;
+        let mut tenants = Vec::new();
+        for m in tables::memberships::of_user(store, caller.user_id)? {
+            if let Some(t) = tables::tenants::get(store, m.tenant_id)? {
+                tenants.push((t.id, t.name));
+            }
+        }
+        tenants.sort_by_key(|t| t.1.to_lowercase());
+        let tenant_name = tenants
+            .iter()
+            .find(|(id, _)| *id == caller.tenant_id)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default();
+        Ok(Viewer {
+            caller,
+            email: user.email,
+            tenant_name,
+            tenants,
+        })
+    }
+
+    /// The session's login key, for signing out.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// Refuses a write whose CSRF value is not this browser's cookie.
+    pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), PageError> {
+        match presented {
+            Some(p) if !self.fresh && constant_time_eq(p.as_bytes(), self.csrf.as_bytes()) => {
+                Ok(())
+            }
+            _ => Err(PageError::Csrf),
+        }
+    }
+
+    /// Sets the CSRF cookie on a page that shows forms, when the browser has none yet.
+    pub fn set_cookies(&self, response: &mut Response) {
+        if self.fresh {
+            let cookie = format!(
+                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}",
+                self.csrf,
+                self.secure_flag()
+            );
+            append_cookie(response, &cookie);
+        }
+    }
+
+    /// Signs the browser in with a login token's key.
+    pub fn start(&self, response: &mut Response, key: &str) {
+        let cookie = format!(
+            "{SESSION_COOKIE}={key}; Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Lax{}",
+            self.secure_flag()
+        );
+        append_cookie(response, &cookie);
+    }
+
+    /// Signs the browser out.
+    pub fn end(&self, response: &mut Response) {
+        let cookie = format!(
+            "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+            self.secure_flag()
+        );
+        append_cookie(response, &cookie);
+    }
+
+    fn secure_flag(&self) -> &'static str {
+        if self.secure { "; Secure" } else { "" }
+    }
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_must_equal_an_existing_cookie() {
+        let s = Session {
+            key: None,
+            csrf: "a".repeat(32),
+            fresh: false,
+            secure: false,
+        };
+        assert!(s.check_csrf(Some(&"a".repeat(32))).is_ok());
+        assert!(s.check_csrf(Some(&"b".repeat(32))).is_err());
+        assert!(s.check_csrf(None).is_err());
+        let fresh = Session { fresh: true, ..s };
+        assert!(fresh.check_csrf(Some(&"a".repeat(32))).is_err());
+    }
+}

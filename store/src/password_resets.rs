@@ -1,0 +1,127 @@
+//! Forgotten passwords: a mailed one-time link (an hour) to choose a new one.
+
+use certwatch_domain::accounts::{PASSWORD_RESET_TTL_MINUTES, PasswordReset, TokenKind, User};
+use chrono::{DateTime, Duration, Utc};
+use sled::transaction::abort;
+use uuid::Uuid;
+
+use crate::secrets::KeyHash;
+use crate::tables::{memberships, password_resets, tokens, users};
+use crate::tx::transact;
+use crate::{AccountError, Store, StoreError};
+
+/// Stores a reset link for `user_id`.
+pub fn add(
+    store: &Store,
+    user_id: Uuid,
+    token: &KeyHash,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let reset = PasswordReset {
+        user_id,
+        expires_at: now + Duration::minutes(PASSWORD_RESET_TTL_MINUTES),
+    };
+    transact(store, &[password_resets::TREES], |tx| {
+        password_resets::put(tx, token, &reset)
+    })
+}
+
+/// Consumes a reset link: sets the new password, activates the account (the link proves
+/// the mailbox) and ends the user's sign-in sessions everywhere — whoever knew the old
+/// password is signed out. Personal API tokens stay: integrations keep working.
+pub fn reset(
+    store: &Store,
+    token: &KeyHash,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<User, AccountError> {
+    // The sessions to end are read first; a session started between this read and the
+    // transaction survives, as it would if it had started just after the reset.
+    let mut sessions = Vec::new();
+    let user_id = password_resets::get(store, token)?.map(|r| r.user_id);
+    let tenants = match user_id {
+        Some(user) => memberships::of_user(store, user)?,
+        None => Vec::new(),
+    };
+    for m in tenants {
+        for t in tokens::hashes_of(store, m.tenant_id, m.user_id)? {
+            if tokens::get(store, &t)?.is_some_and(|t| t.kind == TokenKind::Login) {
+                sessions.push(t);
+            }
+        }
+    }
+    let tables = [password_resets::TREES, users::TREES, tokens::TREES];
+    transact(store, &tables, |tx| {
+        let Some(reset) = password_resets::get_in::<AccountError>(tx, token)? else {
+            return abort(AccountError::InvalidToken);
+        };
+        if reset.expires_at <= now {
+            return abort(AccountError::InvalidToken);
+        }
+        let Some(mut user) = users::get_in::<AccountError>(tx, reset.user_id)? else {
+            return abort(AccountError::InvalidToken);
+        };
+        password_resets::remove(tx, token)?;
+        for session in &sessions {
+            tokens::remove::<AccountError>(tx, session)?;
+        }
+        user.password_hash = password_hash.clone();
+        user.is_active = true;
+        users::put(tx, &user)?;
+        Ok(user)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{Registration, register};
+    use crate::secrets::{key_hash, new_token_key};
+    use certwatch_domain::accounts::Token;
+
+    #[tokio::test]
+    async fn a_reset_link_works_once_within_the_hour_and_ends_the_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let registration = Registration {
+            email: "a@x.de".into(),
+            password_hash: "old".into(),
+            organization_name: "Acme".into(),
+            verification: key_hash(&new_token_key()),
+        };
+        let (tenant, user) = register(&store, registration, now).unwrap();
+        let session = key_hash("session");
+        crate::tokens::insert(
+            &store,
+            &session,
+            &Token::login(tenant.id, user.id, "session", now),
+        )
+        .unwrap();
+        let api = key_hash("api");
+        let api_token = Token {
+            kind: TokenKind::Api,
+            ..Token::login(tenant.id, user.id, "api", now)
+        };
+        crate::tokens::insert(&store, &api, &api_token).unwrap();
+
+        let late = key_hash(&new_token_key());
+        add(&store, user.id, &late, now).unwrap();
+        assert!(matches!(
+            reset(&store, &late, "new".into(), now + Duration::minutes(61)),
+            Err(AccountError::InvalidToken)
+        ));
+
+        let link = key_hash(&new_token_key());
+        add(&store, user.id, &link, now).unwrap();
+        let changed = reset(&store, &link, "new".into(), now + Duration::minutes(59)).unwrap();
+        assert_eq!(changed.password_hash, "new");
+        assert!(changed.is_active, "the link proves the mailbox");
+        assert!(tokens::get(&store, &session).unwrap().is_none());
+        assert!(tokens::get(&store, &api).unwrap().is_some());
+        assert!(matches!(
+            reset(&store, &link, "again".into(), now),
+            Err(AccountError::InvalidToken)
+        ));
+    }
+}
