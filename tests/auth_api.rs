@@ -692,8 +692,7 @@ async fn member_list_paginates_with_public_url_links() {
     let (admin, _) = s.signup("a@one.example", "One").await;
     // The verification mail used the public URL.
     assert!(
-        common::read_mails(&s.outbox())[0]
-            .contains("https://cw.example.com/verify-email/?token=")
+        common::read_mails(&s.outbox())[0].contains("https://cw.example.com/verify-email/?token=")
     );
     for i in 0..3 {
         s.invite_and_accept(&admin, &format!("m{i}@one.example"), "member")

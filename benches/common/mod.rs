@@ -175,3 +175,76 @@ fn verification_token(outbox: &std::path::Path) -> String {
     }
     panic!("no verification mail in {}", outbox.display());
 }
+
+const BODIES: &[&str] = &["TÜV SÜD", "TÜV NORD", "DEKRA", "Bureau Veritas", "DNV"];
+const COUNTRIES: &[&str] = &["DE", "AT", "FR", "IT", "PL", "CZ", "NL"];
+const CODES: &[&str] = &[
+    "ISO_9001",
+    "ISO_14001",
+    "ISO_45001",
+    "IATF_16949",
+    "ISCC_EU",
+];
+
+/// Loads `orgs` organizations with `certs_per_org` certificates each into `tenant` through
+/// the store's write operations (the ones the tenant actor runs), which keep the catalog
+/// indexes current as the API would. Expiry dates spread from a year ago to three years
+/// ahead. Call `store.commit()` afterwards.
+pub fn load_registry(
+    store: &certwatch_store::Store,
+    tenant: uuid::Uuid,
+    orgs: usize,
+    certs_per_org: usize,
+) {
+    use certwatch_domain::registry::{CertPatch, CertStatus, OrgPatch};
+    use certwatch_store::{certificates, organizations, tables};
+    use chrono::{Duration, Utc};
+    let now = Utc::now();
+    let today = now.date_naive();
+    let types: Vec<_> = CODES
+        .iter()
+        .map(|c| {
+            tables::cert_types::by_code(store, tenant, c)
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .collect();
+    for o in 0..orgs {
+        let org = organizations::edit(
+            store,
+            tenant,
+            None,
+            OrgPatch {
+                external_id: Some(Some(format!("SUP-{o:05}"))),
+                name: Some(format!("Supplier {o:05} GmbH")),
+                country: Some(Some(COUNTRIES[o % COUNTRIES.len()].to_string())),
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
+        for c in 0..certs_per_org {
+            let n = o * certs_per_org + c;
+            // Expiry dates spread from a year ago to three years ahead.
+            let expiry = today + Duration::days((n * 7919 % 1460) as i64 - 365);
+            let patch = CertPatch {
+                organization_id: Some(org.id),
+                certificate_type_id: Some(types[n % types.len()]),
+                certificate_number: Some(format!("CERT-{n:06}")),
+                issuing_body: Some(BODIES[n % BODIES.len()].to_string()),
+                scope: Some(format!("Manufacturing of part family {}", n % 97)),
+                issue_date: Some(Some(expiry - Duration::days(1095))),
+                expiry_date: Some(Some(expiry)),
+                status: Some(if expiry < today {
+                    CertStatus::Expired
+                } else {
+                    CertStatus::Active
+                }),
+                document_url: None,
+            };
+            let by = certwatch_domain::history::ChangedBy::User(uuid::Uuid::nil());
+            certificates::edit(store, tenant, None, patch, by, now).unwrap();
+        }
+    }
+}
