@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::receiver;
-use common::{Server, eventually, pdf};
+use common::{Server, pdf};
 use serde_json::{Value, json};
 
 async fn upload(s: &Server, token: &str, files: Vec<(&str, Vec<u8>)>) -> common::Answer {
@@ -129,7 +129,7 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
     assert_eq!(batches["count"], 1, "the refused upload created no batch");
 
     let detail = s
-        .completed_batch(&token, &batch, Duration::from_secs(10))
+        .completed_batch(&token, &batch, Duration::from_secs(60))
         .await;
     assert_eq!(
         [
@@ -352,7 +352,7 @@ async fn a_skipped_review_and_uploads_that_carry_no_usable_file() {
     assert_eq!(r.body["total_items"], 1);
     assert!(r.body["file_errors"][0].as_str().unwrap().contains("20 MB"));
     let batch = r.body["id"].as_str().unwrap().to_string();
-    s.completed_batch(&token, &batch, Duration::from_secs(10))
+    s.completed_batch(&token, &batch, Duration::from_secs(60))
         .await;
     let items = s
         .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
@@ -429,7 +429,8 @@ async fn scans_are_read_with_ocr() {
     .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let batch = r.body["id"].as_str().unwrap().to_string();
-    eventually("the scans to be read", async || {
+    let within = Duration::from_secs(60);
+    common::eventually_within(within, "the scans to be read", async || {
         let d = s
             .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
             .await
@@ -490,13 +491,19 @@ async fn an_unfinished_batch_resumes_after_a_restart() {
     let batch = r.body["id"].as_str().unwrap().to_string();
     // Killed while the scans are being read (6 OCR runs, 2 at a time).
     s.restart();
-    let detail = eventually("the batch to complete after the restart", async || {
-        let d = s
-            .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
-            .await
-            .body;
-        (d["status"] == "completed").then_some(d)
-    })
+    // Six OCR runs, two at a time: on a busy 2-core machine each takes seconds.
+    let within = Duration::from_secs(120);
+    let detail = common::eventually_within(
+        within,
+        "the batch to complete after the restart",
+        async || {
+            let d = s
+                .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
+                .await
+                .body;
+            (d["status"] == "completed").then_some(d)
+        },
+    )
     .await;
     assert_eq!(
         (
@@ -551,7 +558,7 @@ async fn without_ocr_scans_need_review() {
     )
     .await;
     let batch = r.body["id"].as_str().unwrap().to_string();
-    s.completed_batch(&token, &batch, Duration::from_secs(10))
+    s.completed_batch(&token, &batch, Duration::from_secs(60))
         .await;
     let items = s
         .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))

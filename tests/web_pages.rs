@@ -29,12 +29,17 @@ fn suppliers_xlsx(path: &Path) {
     book.save(path).unwrap();
 }
 
-/// The first link in the newest mail to `to` that starts with `prefix`.
+/// A link starting with `prefix` in a mail to `to`.
 fn mailed_link(s: &Server, to: &str, prefix: &str) -> Option<String> {
+    mailed_links(s, to, prefix).into_iter().next()
+}
+
+/// The links starting with `prefix` in the mails to `to`, one per mail.
+fn mailed_links(s: &Server, to: &str, prefix: &str) -> Vec<String> {
     read_mails(&s.outbox())
         .iter()
         .filter(|m| m.contains(&format!("To: {to}")))
-        .find_map(|m| {
+        .filter_map(|m| {
             let start = m.find(prefix)?;
             Some(
                 m[start..]
@@ -43,6 +48,7 @@ fn mailed_link(s: &Server, to: &str, prefix: &str) -> Option<String> {
                     .collect(),
             )
         })
+        .collect()
 }
 
 async fn sign_in(b: &Browser, s: &Server, email: &str) {
@@ -236,6 +242,19 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
             b.goto(&format!("{}{page}", s.base)).await;
             b.heading("Not allowed").await;
         }
+        // The member's pages work at 360 px.
+        for (path, title) in [
+            ("/suppliers/", "Suppliers"),
+            ("/certificates/", "Certificates"),
+            ("/review/", "Review"),
+            ("/bulk-upload/", "Bulk upload"),
+            ("/import/", "Import suppliers"),
+            ("/tokens/", "API tokens"),
+            ("/monitoring/", "Monitored pages"),
+        ] {
+            b.goto(&format!("{}{path}", s.base)).await;
+            b.heading(title).await;
+        }
         // Another tenant's supplier is not found.
         let id = foreign.body["id"].as_str().unwrap();
         b.goto(&format!("{}/suppliers/{id}/", s.base)).await;
@@ -243,6 +262,48 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
         // The invitation link works once.
         b.goto(&link).await;
         assert!(b.text("main").await.contains("not valid any more"));
+
+        // Invited into a second organization, the member accepts with the password of the
+        // account they have, and switches between the two.
+        let r = s
+            .post(
+                "/api/auth/invitations/",
+                Some(&other),
+                json!({"email": "member@one.example", "role": "member"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let second = common::eventually("the second invitation", async || {
+            mailed_links(&s, "member@one.example", &format!("{}/invite/", s.base))
+                .into_iter()
+                .find(|l| *l != link)
+        })
+        .await;
+        b.goto(&second).await;
+        assert!(b.text("main").await.contains("Two"));
+        b.fill("#password", PASSWORD).await;
+        b.click("form[action='/invite/'] button").await;
+        b.heading("Dashboard").await;
+        b.find("#tenant-switch")
+            .await
+            .select_by_label("One")
+            .await
+            .unwrap();
+        b.click("form[action='/switch-tenant/'] button").await;
+        b.heading("Dashboard").await;
+        b.goto(&format!("{}/suppliers/", s.base)).await;
+        b.heading("Suppliers").await;
+        assert!(!b.text("main").await.contains("Secret Supplier"));
+        b.find("#tenant-switch")
+            .await
+            .select_by_label("Two")
+            .await
+            .unwrap();
+        b.click("form[action='/switch-tenant/'] button").await;
+        b.heading("Dashboard").await;
+        b.goto(&format!("{}/suppliers/", s.base)).await;
+        b.heading("Suppliers").await;
+        assert!(b.text("main").await.contains("Secret Supplier"));
     })
     .await;
     b.close().await;

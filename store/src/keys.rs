@@ -50,6 +50,13 @@ pub fn id(a: Uuid) -> [u8; 16] {
     *a.as_bytes()
 }
 
+/// tenant ‖ sequence number: records kept in the order they were written.
+pub fn sequenced(tenant: Uuid, seq: u64) -> Vec<u8> {
+    let mut k = id(tenant).to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
 pub fn pair(a: Uuid, b: Uuid) -> [u8; 32] {
     let mut k = [0u8; 32];
     k[..16].copy_from_slice(a.as_bytes());

@@ -48,6 +48,7 @@ trees! {
     CertHistory = "cert_history",
     ExpiryNotices = "expiry_notices",
     Events = "events",
+    ImportRuns = "import_runs",
     Subscribers = "subscribers",
     Subscriptions = "subscriptions",
     Deliveries = "deliveries",

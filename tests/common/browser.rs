@@ -12,6 +12,28 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt;
 use serde_json::json;
 
+/// Every control has a label, one h1 and no skipped heading level, a language, and
+/// nothing wider than the window (so 360 px phones need no sideways scrolling).
+const ACCESSIBLE: &str = r#"
+const problems = [];
+document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach((el) => {
+  const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`))
+    || el.closest('label') || el.getAttribute('aria-label');
+  if (!labelled) problems.push('no label: ' + el.outerHTML.slice(0, 100));
+});
+let level = 0;
+document.querySelectorAll('h1, h2, h3, h4, h5, h6').forEach((h) => {
+  const l = Number(h.tagName[1]);
+  if (l > level + 1) problems.push('heading level skipped: ' + h.tagName + ' ' + h.textContent);
+  level = l;
+});
+if (document.querySelectorAll('h1').length !== 1) problems.push('not one h1');
+if (!document.documentElement.lang) problems.push('no lang');
+const width = document.documentElement.scrollWidth;
+if (width > window.innerWidth + 1) problems.push('wider than the window: ' + width + ' > ' + window.innerWidth);
+return problems;
+"#;
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -125,12 +147,16 @@ impl Browser {
         }
     }
 
-    /// Waits until the page's main heading is `title`.
+    /// Waits until the page's main heading is `title`, then checks the page is
+    /// accessible by the rules [`ACCESSIBLE`] tests.
     pub async fn heading(&self, title: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let h1 = self.text("h1").await;
             if h1 == title {
+                let problems = self.client.execute(ACCESSIBLE, vec![]).await.unwrap();
+                let url = self.client.current_url().await.unwrap();
+                assert_eq!(problems, json!([]), "accessibility of {url}");
                 return;
             }
             let url = self.client.current_url().await.unwrap();

@@ -166,7 +166,7 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
                             button type="submit" { "Change" }
                         }
                     }
-                    td { (text(m, "joined_at")) }
+                    td { (call::moment(m, "joined_at")) }
                     td { (button(&session, &format!("/admin/members/{id}/remove/"), "Remove", true)) }
                 }
             } }
@@ -183,7 +183,7 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
             div.table-wrap { table {
                 thead { tr { th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "Expires" } th scope="col" { "Revoke" } } }
                 tbody { @for i in call::items(&pending) { tr {
-                    td { (text(i, "email")) } td { (text(i, "role")) } td { (text(i, "status")) } td { (text(i, "expires_at")) }
+                    td { (text(i, "email")) } td { (text(i, "role")) } td { (text(i, "status")) } td { (call::moment(i, "expires_at")) }
                     td { @if text(i, "status") == "pending" {
                         (button(&session, &format!("/admin/invitations/{}/revoke/", text(i, "invitation_id")), "Revoke", true))
                     } }
@@ -264,7 +264,7 @@ async fn keys_page(
         div.table-wrap { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "Key starts" } th scope="col" { "Created" } th scope="col" { "Last used" } th scope="col" { "Delete" } } }
             tbody { @for k in call::items(&list) { tr {
-                td { (text(k, "name")) } td { code { (text(k, "prefix")) } } td { (text(k, "created_at")) } td { (text(k, "last_used_at")) }
+                td { (text(k, "name")) } td { code { (text(k, "prefix")) } } td { (call::moment(k, "created_at")) } td { (call::moment(k, "last_used_at")) }
                 td { (button(session, &format!("/admin/api-keys/{}/delete/", text(k, "id")), "Delete", true)) }
             } } }
         } }
@@ -327,7 +327,7 @@ async fn tokens_page(
         div.table-wrap { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Starts" } th scope="col" { "Expires" } th scope="col" { "Revoke" } } }
             tbody { @for t in call::items(&list) { tr {
-                td { (text(t, "name")) } td { (text(t, "kind")) } td { code { (text(t, "prefix")) } } td { (text(t, "expires_at")) }
+                td { (text(t, "name")) } td { (text(t, "kind")) } td { code { (text(t, "prefix")) } } td { (call::moment(t, "expires_at")) }
                 td { (button(session, &format!("/tokens/{}/revoke/", text(t, "id")), "Revoke", true)) }
             } } }
         } }
@@ -388,7 +388,7 @@ async fn monitored(state: State, session: Session, q: Query) -> PageResult {
             tbody { @for e in call::items(&list) { tr {
                 td { (text(e, "url")) }
                 td { a href={ "/suppliers/" (text(e, "organization_id")) "/" } { (text(e, "organization_name")) } }
-                td { (text(e, "last_checked")) }
+                td { (call::moment(e, "last_checked")) }
                 td { (call::count(e, "consecutive_failures")) }
                 td { (text(e, "last_error")) }
                 td { (button(&session, &format!("/monitoring/{}/check/", text(e, "id")), "Check now", false)) }

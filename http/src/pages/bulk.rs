@@ -141,7 +141,7 @@ fn batch_table(batches: &[Value]) -> Markup {
                 thead { tr { th scope="col" { "Uploaded" } th scope="col" { "Status" } th scope="col" { "Files" }
                     th scope="col" { "Filed" } th scope="col" { "To review" } th scope="col" { "Failed" } } }
                 tbody { @for b in batches { tr {
-                    td { a href={ "/bulk-upload/" (text(b, "id")) "/" } { (text(b, "created_at")) } }
+                    td { a href={ "/bulk-upload/" (text(b, "id")) "/" } { (call::moment(b, "created_at")) } }
                     td { (text(b, "status")) }
                     td { (call::count(b, "total_items")) }
                     td { (call::count(b, "matched_count")) }

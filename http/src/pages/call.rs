@@ -66,3 +66,12 @@ pub fn items(v: &Value) -> &[Value] {
 pub fn count(v: &Value, name: &str) -> u64 {
     v.get(name).and_then(Value::as_u64).unwrap_or(0)
 }
+
+/// A time field of a JSON answer as a person reads it: "2026-12-03 06:05" (UTC).
+pub fn moment(v: &Value, name: &str) -> String {
+    let raw = text(v, name);
+    match raw.get(..16) {
+        Some(minutes) if raw.as_bytes().get(10) == Some(&b'T') => minutes.replacen('T', " ", 1),
+        _ => raw.to_string(),
+    }
+}

@@ -1,6 +1,7 @@
 //! The dashboard: what needs attention, each number a link to its filtered list.
 
 use certwatch_store::catalog::EXPIRY_WINDOWS;
+use certwatch_store::tables;
 use chrono::{Duration, Utc};
 use maud::html;
 use warp::Filter;
@@ -51,6 +52,16 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
     let batches =
         call::value(bulk_upload::list_batches(state.clone(), caller.clone(), batches_query).await)
             .await?;
+    let imports: Vec<(String, serde_json::Value)> =
+        tables::import_runs::latest(state.store(), caller.tenant_id, 5)?
+            .into_iter()
+            .map(|e| {
+                (
+                    e.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                    serde_json::from_str(&e.data).unwrap_or_default(),
+                )
+            })
+            .collect();
     let expiring_link = |days: i64| {
         format!(
             "/certificates/?status=ACTIVE&expiry_date_after={today}&expiry_date_before={}&ordering=expiry_date",
@@ -95,7 +106,7 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
                 tbody {
                     @for b in call::items(&batches) {
                         tr {
-                            td { a href={ "/bulk-upload/" (call::text(b, "id")) "/" } { (call::text(b, "created_at")) } }
+                            td { a href={ "/bulk-upload/" (call::text(b, "id")) "/" } { (call::moment(b, "created_at")) } }
                             td { (call::text(b, "status")) }
                             td { (call::count(b, "total_items")) }
                             td { (call::count(b, "matched_count")) }
@@ -106,7 +117,22 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
                 }
             } }
         }
-        p { a href="/import/" { "Import suppliers from a spreadsheet" } }
+        h2 { "Last imports" }
+        @if imports.is_empty() {
+            p { "None yet. " a href="/import/" { "Import suppliers from a spreadsheet" } }
+        } @else {
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "Imported" } th scope="col" { "Rows imported" } th scope="col" { "Rows refused" } th scope="col" { "Suppliers created" } th scope="col" { "Suppliers updated" } } }
+                tbody { @for (at, data) in &imports { tr {
+                    td { (at) }
+                    td { (call::count(data, "rows_imported")) }
+                    td { (call::count(data, "rows_failed")) }
+                    td { (call::count(data, "organizations_created")) }
+                    td { (call::count(data, "organizations_updated")) }
+                } } }
+            } }
+            p { a href="/import/" { "Import another spreadsheet" } }
+        }
     };
     Ok(layout::page(
         &session,

@@ -200,14 +200,14 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         @if checks.is_empty() { p { "None." } }
         @for ep in &checks {
             h3 { (text(ep, "url")) }
-            p { "Checked " (text(ep, "last_checked")) "; every " (text(ep, "check_frequency")) "; "
+            p { "Checked " (call::moment(ep, "last_checked")) "; every " (text(ep, "check_frequency")) "; "
                 (call::count(ep, "consecutive_failures")) " failures in a row. " (text(ep, "last_error")) }
             @let logs = ep.get("recent_scrape_logs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
             @if !logs.is_empty() {
                 div.table-wrap { table {
                     thead { tr { th { "Started" } th { "Status" } th { "HTTP" } th { "Certificates found" } } }
                     tbody { @for l in logs { tr {
-                        td { (text(l, "started_at")) }
+                        td { (call::moment(l, "started_at")) }
                         td class={ "status-" (text(l, "status")) } { (text(l, "status")) }
                         td { (l.get("http_status").map(|s| s.to_string()).unwrap_or_default()) }
                         td { (call::count(l, "certificates_found")) }

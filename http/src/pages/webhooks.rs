@@ -193,7 +193,7 @@ async fn delivery_list(state: State, session: Session, q: Query) -> PageResult {
                 td { (text(d, "event_type")) }
                 td class={ "status-" (text(d, "status")) } { (text(d, "status")) }
                 td { (call::count(d, "attempt_count")) }
-                td { (text(d, "next_attempt_at")) }
+                td { (call::moment(d, "next_attempt_at")) }
                 td { @if text(d, "status") == "FAILED" { (button(&session, &format!("/admin/webhooks/deliveries/{}/retry/", text(d, "id")), "Retry", false)) } }
             } } }
         } }

@@ -16,11 +16,7 @@ pub struct Keyed(Vec<(Vec<u8>, Vec<u8>)>);
 pub fn keyed(store: &Store, events: &[Event]) -> Result<Keyed, StoreError> {
     events
         .iter()
-        .map(|e| {
-            let mut k = keys::id(e.tenant_id).to_vec();
-            k.extend_from_slice(&store.next_id()?.to_be_bytes());
-            Ok((k, encode(e)))
-        })
+        .map(|e| Ok((keys::sequenced(e.tenant_id, store.next_id()?), encode(e))))
         .collect::<Result<_, StoreError>>()
         .map(Keyed)
 }

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod endpoints;
 pub mod events;
 pub mod expiry_notices;
+pub mod import_runs;
 pub mod invitations;
 pub mod memberships;
 pub mod organizations;
