@@ -204,11 +204,12 @@ async fn openapi_document_lists_routes_that_exist() {
             );
         }
     }
-    // auth (18 with the tenant settings and listing and revoking invitations), health,
+    // auth (20 with the tenant settings, listing and revoking invitations and the two
+    // password-reset operations), health,
     // certificate history (1), organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
     // imports (1), monitoring (12), bulk upload (8).
-    assert_eq!(operations, 88);
+    assert_eq!(operations, 90);
     for path in [
         "/api/health/",
         "/api/auth/register/",

@@ -20,6 +20,7 @@ fn suppliers_xlsx(path: &Path) {
         ["external_id", "name", "vat", "country"],
         ["S-1", "Muster Metall GmbH", "DE123456789", "DE"],
         ["S-2", "Nordic Timber AB", "", "SE"],
+        ["S-3", "", "", "DE"],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
@@ -102,6 +103,12 @@ async fn a_new_organization_registers_imports_uploads_reviews_and_sees_it_on_its
         b.click("form[data-upload] button[type=submit]").await;
         let outcome = b.text("p.notice").await;
         assert!(outcome.contains("2 suppliers created"), "{outcome}");
+        // The row without a name is listed with its problem.
+        let refused = b.text("table").await;
+        assert!(
+            refused.contains("name") && refused.contains('4'),
+            "{refused}"
+        );
 
         // Bulk-upload two certificates: one names its supplier's VAT number and is filed,
         // the other names a company nobody registered and waits for review.
@@ -159,7 +166,17 @@ async fn a_new_organization_registers_imports_uploads_reviews_and_sees_it_on_its
                 .as_deref(),
             Some("NT-2024-117")
         );
-        b.find("iframe").await;
+        // The first page is drawn as a picture (phones show no PDFs inline).
+        b.find(".preview img[data-loaded='true']").await;
+        let width = b
+            .client
+            .execute(
+                "return document.querySelector('.preview img').naturalWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(width.as_u64().is_some_and(|w| w > 500), "{width:?}");
         b.screenshot(&target_dir().join("screenshots/review-queue.png"))
             .await;
         b.find("#organization_id")
@@ -494,4 +511,249 @@ async fn pages_refuse_forged_forms_and_send_their_security_headers() {
         away.headers()["location"],
         "/signin/?next=%2Fcertificates%2F"
     );
+}
+
+#[tokio::test]
+async fn an_admin_manages_members_keys_and_webhooks_in_the_pages() {
+    let s = Server::start(&[]);
+    let (admin, _) = s.signup("admin@acme.example", "Acme").await;
+    s.invite_and_accept(&admin, "colleague@acme.example", "member")
+        .await;
+    let b = Browser::start(1280, 900).await;
+    b.run("admin_pages", async {
+        sign_in(&b, &s, "admin@acme.example").await;
+        b.click("nav a[href='/admin/']").await;
+        b.heading("Members and invitations").await;
+
+        // Make the colleague an admin.
+        let row = "//tr[td[text()='colleague@acme.example']]";
+        let select = b
+            .client
+            .find(fantoccini::Locator::XPath(&format!("{row}//select")))
+            .await
+            .unwrap();
+        select.select_by_label("admin").await.unwrap();
+        b.client
+            .find(fantoccini::Locator::XPath(&format!(
+                "{row}//button[text()='Change']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.heading("Members and invitations").await;
+        let members = s.get("/api/auth/members/", Some(&admin)).await.body;
+        let colleague = members["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "colleague@acme.example")
+            .unwrap()
+            .clone();
+        assert_eq!(colleague["role"], "admin", "{members}");
+
+        // Invite, see it pending, revoke it.
+        b.fill("#invite-email", "new@acme.example").await;
+        b.click("form[action='/admin/invitations/'] button").await;
+        b.heading("Members and invitations").await;
+        assert!(b.text(".notice").await.contains("invitation is sent"));
+        assert!(s.mails_to("new@acme.example") == 1);
+        b.click("form[action$='/revoke/'] button").await;
+        b.heading("Members and invitations").await;
+        assert!(!b.text("main").await.contains("new@acme.example"));
+
+        // An integration key is shown once and works on /api/v1/.
+        b.goto(&format!("{}/admin/api-keys/", s.base)).await;
+        b.heading("Integration keys").await;
+        b.fill("#key-name", "ERP").await;
+        b.click("form[action='/admin/api-keys/'] button").await;
+        b.heading("Integration keys").await;
+        let key = b.text(".secret").await;
+        assert!(key.starts_with("cw_"), "{key}");
+        let v1 = s
+            .http
+            .get(format!("{}/api/v1/certificate/NOPE-1", s.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            v1.status(),
+            404,
+            "the key authenticates; the certificate does not exist"
+        );
+        b.goto(&format!("{}/admin/api-keys/", s.base)).await;
+        b.heading("Integration keys").await;
+        assert!(
+            b.client
+                .find(fantoccini::Locator::Css(".secret"))
+                .await
+                .is_err(),
+            "shown once"
+        );
+        assert!(b.text("table").await.contains("ERP"));
+
+        // A webhook subscriber: its signing secret shown once, then a subscription.
+        b.goto(&format!("{}/admin/webhooks/", s.base)).await;
+        b.heading("Webhooks").await;
+        b.fill("#sub-name", "ERP hook").await;
+        b.fill("#sub-url", "https://hooks.example.com/certwatch")
+            .await;
+        b.click("form[action='/admin/webhooks/'] button").await;
+        b.heading("Webhooks").await;
+        assert!(b.text(".secret").await.starts_with("whsec_"));
+        b.click("form[action$='/subscribe/'] button").await;
+        b.heading("Webhooks").await;
+        let subscriptions = s
+            .get("/api/webhooks/subscriptions/", Some(&admin))
+            .await
+            .body;
+        assert_eq!(subscriptions["count"], 1, "{subscriptions}");
+        b.goto(&format!(
+            "{}/admin/webhooks/deliveries/?status=FAILED",
+            s.base
+        ))
+        .await;
+        b.heading("Webhook deliveries").await;
+    })
+    .await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn sign_in_pages_share_the_api_rate_limit_and_other_tenants_objects_are_404() {
+    let s = Server::start(&[("CERTWATCH_AUTH_RATE_PER_MINUTE", "2")]);
+    s.signup("a@one.example", "One").await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The signup's login used one of the two; the next page sign-in the other.
+    let page = no_redirects
+        .get(format!("{}/signin/", s.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let value = csrf.split('=').nth(1).unwrap().to_string();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf", &value)
+        .append_pair("email", "a@one.example")
+        .append_pair("password", "wrong password")
+        .finish();
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let r = no_redirects
+            .post(format!("{}/signin/", s.base))
+            .header("cookie", &csrf)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        statuses.push((
+            r.status().as_u16(),
+            r.headers().get("retry-after").is_some(),
+        ));
+    }
+    assert_eq!(statuses, [(400, false), (429, true)]);
+
+    // Another tenant's certificate, document and batch are 404 through the pages too.
+    let s = Server::start(&[]);
+    let (one, _) = s.signup("a@one.example", "One").await;
+    let (two, _) = s.signup("b@two.example", "Two").await;
+    let org = s
+        .post("/api/organizations/", Some(&two), json!({"name": "Theirs"}))
+        .await;
+    let ty = s.type_id(&two, "ISO_9001").await;
+    let cert = s
+        .post(
+            "/api/certificates/",
+            Some(&two),
+            json!({"organization": org.body["id"], "certificate_type_id": ty, "certificate_number": "T-1"}),
+        )
+        .await;
+    assert_eq!(cert.status, 201, "{:?}", cert.body);
+    let batch = s
+        .upload(
+            "/api/bulk-upload/",
+            &two,
+            "files",
+            vec![("c.pdf", pdf::with_lines(&["CERTIFICATE", "ISO 9001:2015"]))],
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{:?}", batch.body);
+    let batch_id = batch.body["id"].as_str().unwrap();
+    let items = s
+        .get(&format!("/api/bulk-upload/{batch_id}/items/"), Some(&two))
+        .await
+        .body;
+    let item = items["results"][0]["id"].as_str().unwrap();
+    for path in [
+        format!("/certificates/{}/", cert.body["id"].as_str().unwrap()),
+        format!("/suppliers/{}/", org.body["id"].as_str().unwrap()),
+        format!("/bulk-upload/{batch_id}/"),
+        format!("/review/{item}/"),
+        format!("/bulk-upload/items/{item}/file/"),
+        format!("/bulk-upload/items/{item}/preview/"),
+    ] {
+        let r = no_redirects
+            .get(format!("{}{path}", s.base))
+            .header("cookie", format!("cw_session={one}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let mine = no_redirects
+            .get(format!("{}{path}", s.base))
+            .header("cookie", format!("cw_session={two}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(mine.status(), 200, "{path} of its own tenant");
+    }
+}
+
+#[tokio::test]
+async fn a_pdf_bomb_is_drawn_within_limits_or_refused_once() {
+    let s = Server::start(&[]);
+    let (token, _) = s.signup("q@acme.example", "Acme").await;
+    let batch = s
+        .upload(
+            "/api/bulk-upload/",
+            &token,
+            "files",
+            vec![("bomb.pdf", pdf::flate_bomb(256 << 20))],
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{:?}", batch.body);
+    let batch_id = batch.body["id"].as_str().unwrap();
+    let items = s
+        .get(&format!("/api/bulk-upload/{batch_id}/items/"), Some(&token))
+        .await
+        .body;
+    let item = items["results"][0]["id"].as_str().unwrap().to_string();
+    let preview = || {
+        s.http
+            .get(format!("{}/bulk-upload/items/{item}/preview/", s.base))
+            .header("cookie", format!("cw_session={token}"))
+            .send()
+    };
+    // Drawn within the worker's limits, or refused with the reason; never more.
+    let first = preview().await.unwrap();
+    let status = first.status().as_u16();
+    assert!([200, 422].contains(&status), "{status}");
+    let first = first.bytes().await.unwrap();
+    // The verdict is kept: the same answer, not drawn again.
+    let again = preview().await.unwrap();
+    assert_eq!(again.status().as_u16(), status);
+    assert_eq!(again.bytes().await.unwrap(), first);
+    assert_eq!(s.get("/api/health/", None).await.status, 200);
 }

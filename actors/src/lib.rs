@@ -25,6 +25,7 @@ mod mailer;
 mod messages;
 pub mod monitoring;
 pub mod outbound;
+pub mod preview;
 mod root;
 mod signing;
 mod spawn;

@@ -68,7 +68,15 @@ function reviewShortcuts() {
   });
 }
 
+// A document preview says when it has loaded (tests wait for it before a screenshot).
+function markPreviews() {
+  document.querySelectorAll(".preview iframe, .preview img").forEach((frame) => {
+    frame.addEventListener("load", () => frame.setAttribute("data-loaded", "true"));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  markPreviews();
   enhanceUploads();
   followBatch();
   reviewShortcuts();

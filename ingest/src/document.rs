@@ -112,7 +112,7 @@ fn ocr_lines(tsv: &str) -> Vec<(String, f32)> {
 
 /// Runs a program; its standard output, or why it failed. Tesseract is kept to one thread:
 /// the pool already runs as many jobs as there are cores.
-fn run(program: &str, args: &[&str]) -> Result<Vec<u8>, String> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<Vec<u8>, String> {
     let mut command = Command::new(program);
     command
         .args(args)

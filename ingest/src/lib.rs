@@ -17,6 +17,7 @@ mod numbers;
 pub mod page;
 pub mod pdf;
 pub mod pool;
+pub mod preview;
 pub mod protocol;
 pub mod robots;
 pub mod score;

@@ -42,6 +42,8 @@ pub enum Job {
     Spreadsheet { path: PathBuf, kind: FileKind },
     /// A site's robots.txt: whether it lets CertWatch fetch `url`.
     Robots { body: Vec<u8>, url: Url },
+    /// A stored PDF: a PNG of its first page. `scratch` as for `Document`.
+    Preview { path: PathBuf, scratch: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +63,7 @@ pub enum Reply {
     /// The end of a spreadsheet: read to the end, or why not.
     SpreadsheetDone(Result<(), String>),
     Robots(RobotsReading),
+    Preview(Result<Vec<u8>, String>),
     /// The reader panicked on this input (the worker itself goes on).
     Panicked(String),
 }

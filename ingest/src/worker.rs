@@ -13,6 +13,7 @@ use crate::limits::Limits;
 use crate::mentions::{document_mentions, page_mentions};
 use crate::page;
 use crate::pdf;
+use crate::preview;
 use crate::protocol::{Job, PageReading, Reply, Request, read_frame, write_frame};
 use crate::robots;
 use crate::score::score;
@@ -100,6 +101,9 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
             }))
         }
         Job::Robots { body, url } => send(Reply::Robots(robots::read(&body, &url))),
+        Job::Preview { path, scratch } => {
+            send(Reply::Preview(preview::first_page_png(&path, &scratch)))
+        }
         Job::Spreadsheet { path, kind } => {
             // The whole file is read and checked before its first row is handed on: a file
             // refused halfway (past the row limit, truncated at its end) changes nothing.

@@ -44,20 +44,20 @@ mod tests {
         let event =
             |tenant, kind, n: usize| Event::new(tenant, None, kind, json!({ "n": n }), Utc::now());
         for n in 0..3 {
-            record(
+            let _woke = record(
                 &store,
                 tenant,
                 &[event(tenant, EventKind::ImportCompleted, n)],
             )
             .unwrap();
-            record(
+            let _woke = record(
                 &store,
                 tenant,
                 &[event(tenant, EventKind::BulkUploadCompleted, n)],
             )
             .unwrap();
         }
-        record(
+        let _woke = record(
             &store,
             other,
             &[event(other, EventKind::ImportCompleted, 9)],

@@ -8,6 +8,15 @@ pub fn file_path(data_dir: &Path, sha256: &str) -> PathBuf {
     data_dir.join("files").join(&sha256[..2]).join(sha256)
 }
 
+/// Where the picture of a stored PDF's first page is kept once drawn (derived data: it can
+/// always be drawn again).
+pub fn preview_path(data_dir: &Path, sha256: &str) -> PathBuf {
+    data_dir
+        .join("previews")
+        .join(&sha256[..2])
+        .join(format!("{sha256}.png"))
+}
+
 /// Moves an upload (a complete temporary file) into the file store under its SHA-256,
 /// durably; the same content is the same file, so a second copy is simply dropped.
 pub fn store_file(data_dir: &Path, sha256: &str, upload: &Path) -> std::io::Result<()> {

@@ -20,7 +20,7 @@ use super::session::{Session, session};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
-use crate::routes::{api_keys, invitations, members, monitoring, tokens};
+use crate::routes::{api_keys, invitations, members, monitoring, tenant, tokens};
 use crate::state::{State, with_state};
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -97,6 +97,16 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .then(check_now)
             .map(done))
         .unify()
+        .or(warp::path!("monitoring" / Uuid / "active")
+            .and(post())
+            .then(set_active)
+            .map(done))
+        .unify()
+        .or(warp::path!("admin" / "settings")
+            .and(post())
+            .then(set_listing)
+            .map(done))
+        .unify()
         .boxed()
 }
 
@@ -144,12 +154,24 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
     let pending =
         call::value(invitations::list_invitations(state.clone(), caller.clone(), all).await)
             .await?;
+    let settings = call::value(tenant::get_tenant(state.clone(), caller.clone()).await).await?;
+    let listed = settings.get("public_listing") == Some(&Value::Bool(true));
     let body = html! {
         nav.actions aria-label="Admin" {
             a href="/admin/" aria-current="page" { "Members" }
             a href="/admin/api-keys/" { "Integration keys" }
             a href="/admin/webhooks/" { "Webhooks" }
             a href="/monitoring/" { "Monitoring" }
+        }
+        h2 { "Public certificate search" }
+        form.actions method="post" action="/admin/settings/" {
+            (csrf_field(&session))
+            label for="public_listing" { "Anyone may look up this organization's certificates by number" }
+            select id="public_listing" name="public_listing" {
+                option value="false" selected[!listed] { "No" }
+                option value="true" selected[listed] { "Yes" }
+            }
+            button type="submit" { "Save" }
         }
         h2 { "Members" }
         div.table-wrap { table {
@@ -199,6 +221,14 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
         notice(&q),
         body,
     ))
+}
+
+async fn set_listing(state: State, session: Session, form: Form) -> PageResult {
+    let body = json_body(json!({ "public_listing": form.get("public_listing") == "true" }));
+    act(state, session, &form, "/admin/", "saved", |s, c| {
+        tenant::patch_tenant(s, c, body)
+    })
+    .await
 }
 
 async fn set_role(id: Uuid, state: State, session: Session, form: Form) -> PageResult {
@@ -384,7 +414,7 @@ async fn monitored(state: State, session: Session, q: Query) -> PageResult {
             button type="submit" { "Filter" }
         }
         div.table-wrap { table {
-            thead { tr { th scope="col" { "Page" } th scope="col" { "Supplier" } th scope="col" { "Last checked" } th scope="col" { "Failures in a row" } th scope="col" { "Last error" } th scope="col" { "Check now" } } }
+            thead { tr { th scope="col" { "Page" } th scope="col" { "Supplier" } th scope="col" { "Last checked" } th scope="col" { "Failures in a row" } th scope="col" { "Last error" } th scope="col" { "Check now" } th scope="col" { "Watching" } } }
             tbody { @for e in call::items(&list) { tr {
                 td { (text(e, "url")) }
                 td { a href={ "/suppliers/" (text(e, "organization_id")) "/" } { (text(e, "organization_name")) } }
@@ -392,6 +422,14 @@ async fn monitored(state: State, session: Session, q: Query) -> PageResult {
                 td { (call::count(e, "consecutive_failures")) }
                 td { (text(e, "last_error")) }
                 td { (button(&session, &format!("/monitoring/{}/check/", text(e, "id")), "Check now", false)) }
+                td {
+                    @let active = e.get("is_active") == Some(&Value::Bool(true));
+                    form method="post" action={ "/monitoring/" (text(e, "id")) "/active/" } {
+                        (csrf_field(&session))
+                        input type="hidden" name="is_active" value=(if active { "false" } else { "true" });
+                        button.secondary type="submit" { (if active { "Pause" } else { "Resume" }) }
+                    }
+                }
             } } }
         } }
         (pager("/monitoring/", &q, &list))
@@ -404,6 +442,14 @@ async fn monitored(state: State, session: Session, q: Query) -> PageResult {
         notice(&q),
         body,
     ))
+}
+
+async fn set_active(id: Uuid, state: State, session: Session, form: Form) -> PageResult {
+    let body = json_body(json!({ "is_active": form.get("is_active") == "true" }));
+    act(state, session, &form, "/monitoring/", "saved", |s, c| {
+        monitoring::endpoints::patch_endpoint(id, s, c, body)
+    })
+    .await
 }
 
 async fn check_now(id: Uuid, state: State, session: Session, form: Form) -> PageResult {

@@ -8,8 +8,10 @@ use maud::{Markup, html};
 use serde_json::Value;
 use uuid::Uuid;
 use warp::Filter;
+use warp::Reply;
 use warp::filters::BoxedFilter;
 use warp::filters::multipart::FormData;
+use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use super::call::{self, text};
@@ -53,6 +55,10 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .and(get())
         .then(progress)
         .map(done);
+    let preview = warp::path!("bulk-upload" / "items" / Uuid / "preview")
+        .and(get())
+        .then(preview)
+        .map(done);
     let file = warp::path!("bulk-upload" / "items" / Uuid / "file")
         .and(get())
         .then(file)
@@ -88,6 +94,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .or(progress)
         .unify()
         .or(file)
+        .unify()
+        .or(preview)
         .unify()
         .or(batch)
         .unify()
@@ -249,6 +257,36 @@ async fn file(id: Uuid, state: State, session: Session) -> PageResult {
     Ok(bulk_upload::serve_file(id, state, viewer.caller).await?)
 }
 
+/// A picture of the document: a PDF's first page drawn (browsers without a PDF viewer,
+/// phones among them, show it), or the image itself.
+async fn preview(id: Uuid, state: State, session: Session) -> PageResult {
+    let viewer = session.viewer(&state, "/review/")?;
+    let tenant = viewer.caller.tenant_id;
+    let item = tables::bulk_items::get(state.store(), tenant, id)?.ok_or(ApiError::NotFound)?;
+    if item.content_type != "application/pdf" {
+        return Ok(bulk_upload::serve_file(id, state, viewer.caller).await?);
+    }
+    let png = certwatch_actors::preview::first_page(&state.actors, tenant, &item.sha256)
+        .await
+        .map_err(|why| ApiError::Status(StatusCode::UNPROCESSABLE_ENTITY, why))?;
+    let mut response = png.into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("image/png"));
+    Ok(response)
+}
+
+/// The document of an item as the page shows it: a picture (of a PDF's first page), and
+/// the file itself to open.
+pub fn document_preview(item: &str, filename: &str) -> Markup {
+    html! {
+        div.preview {
+            img src={ "/bulk-upload/items/" (item) "/preview/" } alt={ "First page of " (filename) };
+            p { a href={ "/bulk-upload/items/" (item) "/file/" } target="_blank" rel="noopener" { "Open " (filename) } }
+        }
+    }
+}
+
 /// The items waiting for a person, oldest batch first, in upload order.
 fn waiting(state: &State, viewer: &Viewer) -> Result<Vec<Value>, ApiError> {
     let tenant = viewer.caller.tenant_id;
@@ -380,16 +418,9 @@ async fn review_page(
         .map(|t| (text(t, "code").to_string(), text(t, "name").to_string()))
         .collect();
     let waiting_for_review = text(&item, "status") == "needs_review";
-    let file_src = format!("/bulk-upload/items/{id}/file/");
     let body = html! {
         div.review data-review {
-            div.preview {
-                @if text(&item, "content_type") == "application/pdf" {
-                    iframe src=(file_src) title={ "The document " (text(&item, "filename")) } {}
-                } @else {
-                    img src=(file_src) alt={ "The document " (text(&item, "filename")) };
-                }
-            }
+            (document_preview(&id.to_string(), text(&item, "filename")))
             div {
                 p { strong { (text(&item, "filename")) } }
                 @if !text(&item, "reason").is_empty() { p { "Why it needs a look: " (text(&item, "reason")) } }

@@ -8,6 +8,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::bulk::document_preview;
 use super::call::{self, text};
 use super::export::{self, Column, Format};
 use super::layout::{self, Section, notice};
@@ -218,9 +219,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         }
         h2 { "Document" }
         @if let Some(item) = &item {
-            div.preview {
-                iframe src={ "/bulk-upload/items/" (item) "/file/" } title="The certificate document" {}
-            }
+            (document_preview(item, "the document"))
         } @else {
             p { "No uploaded document." }
         }
