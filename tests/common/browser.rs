@@ -3,6 +3,7 @@
 //! leaves a screenshot of the page it failed on in `target/browser-failures/`.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -52,7 +53,9 @@ impl Browser {
     /// A fresh headless Chromium of `width`×`height` CSS pixels.
     pub async fn start(width: u32, height: u32) -> Browser {
         let port = free_port();
+        // Its own process group: the browser it starts goes with it (see Drop).
         let driver = Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -182,16 +185,17 @@ impl Browser {
         std::fs::write(file, self.client.screenshot().await.unwrap()).unwrap();
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 impl Drop for Browser {
+    /// A test that failed never closed its session: the whole group goes, Chromium too.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-9", "--", &group]).status();
+        let _ = self.driver.wait();
     }
 }
 

@@ -274,14 +274,31 @@ async fn sign_in_to(
 }
 
 fn invite_form(session: &Session, token: &str, heading: Markup, errors: &Errors) -> Markup {
+    let label =
+        "Password: choose one (at least 8 characters), or enter the one of your CertWatch account";
     html! {
         (heading)
-        form method="post" action="/invite/" {
+        (token_password_form(session, "/invite/", token, label, "Accept the invitation", errors))
+    }
+}
+
+/// A form that sends a mailed token with a password (accepting an invitation, choosing a
+/// new password).
+fn token_password_form(
+    session: &Session,
+    action: &str,
+    token: &str,
+    label: &str,
+    submit: &str,
+    errors: &Errors,
+) -> Markup {
+    html! {
+        form method="post" action=(action) {
             (csrf_field(session))
             input type="hidden" name="token" value=(token);
             (error_summary(errors, &["password"]))
-            (required("Password: choose one (at least 8 characters), or enter the one of your CertWatch account", "password", "password", "", errors))
-            button type="submit" { "Accept the invitation" }
+            (required(label, "password", "password", "", errors))
+            button type="submit" { (submit) }
         }
     }
 }
@@ -396,15 +413,15 @@ async fn forgot(
 }
 
 fn reset_form(session: &Session, token: &str, errors: &Errors) -> Markup {
-    html! {
-        form method="post" action="/reset-password/" {
-            (csrf_field(session))
-            input type="hidden" name="token" value=(token);
-            (error_summary(errors, &["password"]))
-            (required("New password (at least 8 characters)", "password", "password", "", errors))
-            button type="submit" { "Set the new password" }
-        }
-    }
+    let label = "New password (at least 8 characters)";
+    token_password_form(
+        session,
+        "/reset-password/",
+        token,
+        label,
+        "Set the new password",
+        errors,
+    )
 }
 
 async fn reset_page(_: State, session: Session, q: Query) -> PageResult {

@@ -3,6 +3,7 @@
 //! by keyboard alone if need be.
 
 use certwatch_domain::bulk::ItemStatus;
+use certwatch_domain::matching::Evidence;
 use certwatch_store::tables;
 use maud::{Markup, html};
 use serde_json::Value;
@@ -382,8 +383,26 @@ async fn review_page(
     notice: Option<&str>,
 ) -> PageResult {
     let caller = &viewer.caller;
-    let item =
-        tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
+    let tenant = caller.tenant_id;
+    let item = tables::bulk_items::get(state.store(), tenant, id)?.ok_or(ApiError::NotFound)?;
+    // The matched supplier, then those the matcher found but could not be sure of, come
+    // first: the list below holds only the first 500 by name.
+    let mut first: Vec<(Uuid, &str)> = item.organization_id.map(|o| (o, "")).into_iter().collect();
+    let candidates = state
+        .store()
+        .catalog(tenant)?
+        .read()
+        .suggested_suppliers(&Evidence::of(&item.extracted), 5);
+    first.extend(candidates.into_iter().map(|o| (o, " (suggested)")));
+    let mut org_options: Vec<(String, String)> =
+        vec![(String::new(), "Choose the supplier".into())];
+    for (org, note) in first {
+        if !org_options.iter().any(|(v, _)| *v == org.to_string())
+            && let Some(o) = tables::organizations::get(state.store(), tenant, org)?
+        {
+            org_options.push((org.to_string(), format!("{}{note}", o.name)));
+        }
+    }
     let item = serde_json::to_value(item_view(state, item))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let orgs_query = call::query(&Query::default(), &[("page_size", "500".into())]);
@@ -406,13 +425,11 @@ async fn review_page(
         Some(f) => f.get("organization_id").to_string(),
         None => text(&item, "organization").to_string(),
     };
-    let mut org_options: Vec<(String, String)> =
-        vec![(String::new(), "Choose the supplier".into())];
-    org_options.extend(
-        call::items(&orgs)
-            .iter()
-            .map(|o| (text(o, "id").to_string(), text(o, "name").to_string())),
-    );
+    for o in call::items(&orgs) {
+        if !org_options.iter().any(|(v, _)| v == text(o, "id")) {
+            org_options.push((text(o, "id").to_string(), text(o, "name").to_string()));
+        }
+    }
     let type_options: Vec<(String, String)> = call::items(&types)
         .iter()
         .map(|t| (text(t, "code").to_string(), text(t, "name").to_string()))

@@ -190,6 +190,17 @@ impl Catalog {
         }
     }
 
+    /// Suppliers a person reviewing a document may mean: those sharing its VAT number, LEI,
+    /// domain or name words. Suggestions only — the matcher found none certain.
+    pub fn suggested_suppliers(&self, evidence: &Evidence, limit: usize) -> Vec<Uuid> {
+        self.suppliers
+            .candidates(evidence)
+            .into_iter()
+            .map(|s| s.id)
+            .take(limit)
+            .collect()
+    }
+
     pub fn type_in_use(&self, cert_type: Uuid) -> bool {
         self.by_type.get(&cert_type).is_some_and(|s| !s.is_empty())
     }
@@ -225,5 +236,30 @@ impl SharedCatalog {
 
     pub fn write(&self) -> RwLockWriteGuard<'_, Catalog> {
         self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certwatch_domain::names::CompanyName;
+
+    #[test]
+    fn suppliers_sharing_name_words_are_suggested_others_not() {
+        let mut c = Catalog::default();
+        let org = |name: &str| Organization {
+            name: name.into(),
+            ..Organization::new(Uuid::nil(), Utc::now())
+        };
+        let (timber, steel) = (org("Nordic Timber AB"), org("Ruhr Stahl GmbH"));
+        c.upsert_org(&timber);
+        c.upsert_org(&steel);
+        let evidence = Evidence {
+            name: Some(CompanyName::parse("Nordic Timber Holding Ltd")),
+            vat: None,
+            lei: None,
+            domains: Vec::new(),
+        };
+        assert_eq!(c.suggested_suppliers(&evidence, 5), [timber.id]);
     }
 }
