@@ -23,7 +23,7 @@ use super::reply::{PageError, PageResult, done, local_path, redirect};
 use super::session::{Session, session};
 use crate::error::ApiError;
 use crate::extract::{Query, client_addr, query};
-use crate::routes::{accounts, invitations as invitation_routes, password_reset};
+use crate::routes::{accounts, invitations as invitation_routes, password_reset, tokens};
 use crate::state::{State, with_state};
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -474,17 +474,7 @@ async fn sign_out(
 ) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     if let (Ok(viewer), Some(key)) = (session.viewer(&state, "/"), session.key()) {
-        let key_or_id = key.to_string();
-        let user_id = viewer.caller.user_id;
-        state
-            .actors
-            .tenant(viewer.caller.tenant_id, |reply| AccessMsg::RevokeToken {
-                user_id,
-                key_or_id,
-                reply,
-            })
-            .await
-            .map_err(ApiError::from)?;
+        tokens::revoke_token(key.to_string(), state.clone(), viewer.caller).await?;
     }
     let mut response = redirect("/signin/?notice=signed-out");
     session.end(&mut response);
@@ -512,16 +502,7 @@ async fn switch_tenant(
     let user_id = viewer.caller.user_id;
     let response = sign_in_to(&state, &session, target, user_id, "/").await?;
     if let Some(key) = session.key() {
-        let key_or_id = key.to_string();
-        state
-            .actors
-            .tenant(viewer.caller.tenant_id, |reply| AccessMsg::RevokeToken {
-                user_id,
-                key_or_id,
-                reply,
-            })
-            .await
-            .map_err(ApiError::from)?;
+        tokens::revoke_token(key.to_string(), state.clone(), viewer.caller).await?;
     }
     Ok(response)
 }
