@@ -1,5 +1,9 @@
 //! Wiring: configuration → store → actors → HTTP server, and an orderly shutdown.
 
+mod backups;
+pub mod check;
+pub mod control;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -20,6 +24,8 @@ pub struct RunningServer {
     pub actors: Actors,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
+    /// The control socket and scheduled backups: stopped by aborting them.
+    background: Vec<JoinHandle<()>>,
 }
 
 /// Binds the listener, opens the store, starts the actor tree and serves the API.
@@ -43,6 +49,19 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
             "certificates share a number and type; stop the service and run `certwatch doctor --merge`"
         );
     }
+    let mut background = Vec::new();
+    match control::bind(&config.data_dir) {
+        Ok(listener) => background.push(tokio::spawn(control::serve(
+            listener,
+            store.clone(),
+            config.public_url(),
+        ))),
+        // The API still works; `certwatch backup` then cannot reach this server.
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "no control socket"),
+    }
+    if let Some(cfg) = config.backups.clone() {
+        background.push(tokio::spawn(backups::run(store.clone(), cfg)));
+    }
     let actors = Actors::start(store, config.clone()).await?;
     let routes = certwatch_http::routes(AppState::new(actors.clone(), config.clone(), duplicates));
 
@@ -61,6 +80,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         actors,
         stop,
         server,
+        background,
     })
 }
 
@@ -70,6 +90,10 @@ impl RunningServer {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.server.await.context("HTTP server task failed")?;
+        for task in self.background {
+            task.abort();
+        }
+        let _ = std::fs::remove_file(control::socket_path(&self.config.data_dir));
         self.actors.shutdown().await;
         self.actors.store().flush()?;
         Ok(())

@@ -27,6 +27,18 @@ enum Command {
     Serve,
     /// Print the effective configuration and exit.
     Config,
+    /// Check the configuration and what it points at (directories, programs, the port);
+    /// exits non-zero when something is wrong.
+    CheckConfig,
+    /// Write a backup of the store and the uploaded files to FILE: asks the running server
+    /// (through the control socket in the data directory), or reads the store itself when
+    /// no server runs.
+    Backup { file: PathBuf },
+    /// Build a new data directory DIR from a backup FILE (checked before it is used).
+    Restore { file: PathBuf, dir: PathBuf },
+    /// Print a one-hour link to choose a new password for the account of EMAIL, for an
+    /// administrator locked out of the last admin account.
+    ResetPassword { email: String },
     /// Read untrusted files for a running server (started by it; speaks on stdin/stdout).
     Worker,
     /// With the service stopped: list certificates that share a type and number (written
@@ -60,6 +72,39 @@ fn main() -> ExitCode {
         }
         Command::Serve => serve(config),
         Command::Doctor { merge } => doctor(&config, merge),
+        Command::CheckConfig => check_config(&config),
+        Command::Backup { file } => offline(|| {
+            let summary = certwatch::control::backup_to(&config.data_dir, &file)?;
+            println!(
+                "backup written to {}: {} records, {} files, record checksum {}",
+                file.display(),
+                summary.records,
+                summary.files,
+                summary.record_digest
+            );
+            Ok(())
+        }),
+        Command::Restore { file, dir } => offline(|| {
+            let input = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let summary = certwatch_store::backup::restore(std::io::BufReader::new(input), &dir)?;
+            println!(
+                "restored {} records and {} files into {} (record checksum {}); start it with CERTWATCH_DATA_DIR={}",
+                summary.records,
+                summary.files,
+                dir.display(),
+                summary.record_digest,
+                dir.display()
+            );
+            Ok(())
+        }),
+        Command::ResetPassword { email } => offline(|| {
+            let link =
+                certwatch::control::reset_password(&config.data_dir, &config.public_url(), &email)?;
+            println!("{link}");
+            println!("The link works once, for one hour. It ends the account's sign-in sessions.");
+            Ok(())
+        }),
         Command::Worker => unreachable!("handled before the configuration is read"),
     }
 }
@@ -110,6 +155,11 @@ fn serve(config: Config) -> ExitCode {
 }
 
 fn doctor(config: &Config, merge: bool) -> ExitCode {
+    offline(|| certwatch::doctor(&config.data_dir, merge, &mut std::io::stdout()))
+}
+
+/// Runs a command that may open the store itself (which needs a runtime for its flusher).
+fn offline(command: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -121,12 +171,31 @@ fn doctor(config: &Config, merge: bool) -> ExitCode {
         }
     };
     let _guard = runtime.enter();
-    match certwatch::doctor(&config.data_dir, merge, &mut std::io::stdout()) {
+    match command() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("certwatch doctor: {e:#}");
+            eprintln!("certwatch: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn check_config(config: &Config) -> ExitCode {
+    println!("ok    configuration is valid");
+    let mut failed = false;
+    for check in certwatch::check::run(config) {
+        match check.problem {
+            None => println!("ok    {}", check.what),
+            Some(problem) => {
+                failed = true;
+                println!("FAIL  {}: {problem}", check.what);
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -89,10 +89,8 @@ impl Actor for Accounts {
                 }
             }
             AccountsMsg::RequestPasswordReset { email, reply } => {
-                match tables::users::by_email(store, &email)? {
-                    Some(user) => {
-                        let key = new_token_key();
-                        password_resets::add(store, user.id, &key_hash(&key), now)?;
+                match password_resets::issue(store, &email, now)? {
+                    Some((user, key)) => {
                         let ctx = ctx.clone();
                         reply_when_durable_then(store, reply, Ok(()), move |_| {
                             ctx.send_mail(mail::password_reset(

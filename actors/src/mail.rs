@@ -57,11 +57,17 @@ pub fn password_reset(public_url: &str, to: &str, token: &str) -> Mail {
         body: format!(
             "Someone asked to reset the password of this CertWatch account.\n\n\
              Open this link to choose a new one (valid for one hour, once):\n\n\
-             {public_url}/reset-password/?token={token}\n\n\
+             {}\n\n\
              Reset token: {token}\n\n\
-             If it was not you, ignore this mail: your password stays as it is.\n"
+             If it was not you, ignore this mail: your password stays as it is.\n",
+            reset_link(public_url, token)
         ),
     }
+}
+
+/// The page where a password-reset token is used.
+pub fn reset_link(public_url: &str, token: &str) -> String {
+    format!("{public_url}/reset-password/?token={token}")
 }
 
 #[cfg(test)]

@@ -46,6 +46,42 @@ pub struct Config {
     pub parsing: Parsing,
     /// Bytes of uploaded files one tenant may keep.
     pub storage_quota_bytes: u64,
+    /// Scheduled backups; off unless a directory is set.
+    pub backups: Option<Backups>,
+    /// How long history is kept, and how often the sweep that removes older history runs.
+    pub retention: Retention,
+    /// Bearer token `GET /metrics` answers to; unset: no metrics.
+    pub metrics_token: Option<String>,
+    /// How log lines are written.
+    pub log_format: LogFormat,
+    /// How often the expiry-digest mailer looks for digests that are due.
+    pub digest_check_interval: Duration,
+}
+
+/// Backups the server writes on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backups {
+    pub dir: PathBuf,
+    pub interval: Duration,
+    /// The newest this many are kept; older ones are removed after each new one.
+    pub keep: usize,
+}
+
+/// Retention of history, in days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    pub scrape_log_days: u32,
+    pub delivery_days: u32,
+    pub event_days: u32,
+    pub sweep_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The worker processes that read uploaded files and fetched pages, and their bounds.
@@ -119,6 +155,16 @@ struct FileConfig {
     max_import_errors: Option<u64>,
     max_xlsx_part_mb: Option<u64>,
     storage_quota_mb: Option<u64>,
+    backup_dir: Option<PathBuf>,
+    backup_interval_secs: Option<u64>,
+    backup_keep: Option<u64>,
+    scrape_log_retention_days: Option<u64>,
+    delivery_retention_days: Option<u64>,
+    event_retention_days: Option<u64>,
+    retention_sweep_secs: Option<u64>,
+    metrics_token: Option<String>,
+    log_format: Option<String>,
+    digest_check_secs: Option<u64>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -321,7 +367,86 @@ impl Config {
             1 << 40,
         )? << 20;
 
+        let backups = env("CERTWATCH_BACKUP_DIR")
+            .map(PathBuf::from)
+            .or(file_cfg.backup_dir)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(|dir| {
+                Ok::<_, ConfigError>(Backups {
+                    dir,
+                    interval: Duration::from_secs(num(
+                        "CERTWATCH_BACKUP_INTERVAL_SECS",
+                        file_cfg.backup_interval_secs,
+                        86_400,
+                        365 * 86_400,
+                    )?),
+                    keep: num("CERTWATCH_BACKUP_KEEP", file_cfg.backup_keep, 7, 10_000)? as usize,
+                })
+            })
+            .transpose()?;
+        let days = |setting: &str, from_file: Option<u64>, default: u64| {
+            num(setting, from_file, default, 100 * 365).map(|d| d as u32)
+        };
+        let retention = Retention {
+            scrape_log_days: days(
+                "CERTWATCH_SCRAPE_LOG_RETENTION_DAYS",
+                file_cfg.scrape_log_retention_days,
+                90,
+            )?,
+            delivery_days: days(
+                "CERTWATCH_DELIVERY_RETENTION_DAYS",
+                file_cfg.delivery_retention_days,
+                90,
+            )?,
+            event_days: days(
+                "CERTWATCH_EVENT_RETENTION_DAYS",
+                file_cfg.event_retention_days,
+                365,
+            )?,
+            sweep_interval: Duration::from_secs(num(
+                "CERTWATCH_RETENTION_SWEEP_SECS",
+                file_cfg.retention_sweep_secs,
+                86_400,
+                365 * 86_400,
+            )?),
+        };
+        let metrics_token = pick("CERTWATCH_METRICS_TOKEN", file_cfg.metrics_token)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        if let Some(token) = &metrics_token
+            && token.len() < 16
+        {
+            return Err(ConfigError::new(
+                "CERTWATCH_METRICS_TOKEN",
+                "must be at least 16 characters",
+            ));
+        }
+        let log_format = match pick("CERTWATCH_LOG_FORMAT", file_cfg.log_format)
+            .map(|f| f.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("" | "text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "CERTWATCH_LOG_FORMAT",
+                    format!("'{other}' is not text or json"),
+                ));
+            }
+        };
+        let digest_check_interval = Duration::from_secs(num(
+            "CERTWATCH_DIGEST_CHECK_SECS",
+            file_cfg.digest_check_secs,
+            900,
+            86_400,
+        )?);
+
         Ok(Config {
+            backups,
+            retention,
+            metrics_token,
+            log_format,
+            digest_check_interval,
             parsing,
             storage_quota_bytes,
             listen,
@@ -493,6 +618,29 @@ mod tests {
         assert_eq!(cfg.auth_rate_per_minute, 5);
         assert_eq!(cfg.webhook_retry_schedule.len(), 8);
         assert_eq!(cfg.webhook_retry_schedule[2], Duration::from_secs(300));
+        assert_eq!(cfg.backups, None);
+        assert_eq!(cfg.metrics_token, None);
+        assert_eq!(cfg.log_format, LogFormat::Text);
+        assert_eq!(
+            (
+                cfg.retention.scrape_log_days,
+                cfg.retention.delivery_days,
+                cfg.retention.event_days
+            ),
+            (90, 90, 365)
+        );
+    }
+
+    #[test]
+    fn a_backup_directory_turns_scheduled_backups_on() {
+        let cfg = load(&[
+            ("CERTWATCH_BACKUP_DIR", "/var/backups/certwatch"),
+            ("CERTWATCH_BACKUP_KEEP", "3"),
+        ])
+        .unwrap();
+        let backups = cfg.backups.unwrap();
+        assert_eq!(backups.dir, PathBuf::from("/var/backups/certwatch"));
+        assert_eq!((backups.keep, backups.interval.as_secs()), (3, 86_400));
     }
 
     #[test]
@@ -523,6 +671,9 @@ mod tests {
             ("CERTWATCH_AUTH_RATE_PER_MINUTE", "0"),
             ("CERTWATCH_WEBHOOK_RETRY_SCHEDULE", "0,5,soon"),
             ("CERTWATCH_WEBHOOK_RETRY_SCHEDULE", ""),
+            ("CERTWATCH_METRICS_TOKEN", "short"),
+            ("CERTWATCH_LOG_FORMAT", "xml"),
+            ("CERTWATCH_EVENT_RETENTION_DAYS", "0"),
         ];
         for (name, value) in cases {
             let err = load(&[(name, value)]).unwrap_err();

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -20,6 +20,15 @@ struct Inner {
     group_commit: GroupCommit,
     data_dir: PathBuf,
     catalogs: Mutex<HashMap<Uuid, Arc<SharedCatalog>>>,
+    /// Every write holds it shared; a backup's snapshot holds it alone, so the snapshot
+    /// is one consistent state of every tree.
+    gate: RwLock<()>,
+    /// Held by a whole backup and by the file collector, so a file the snapshot points
+    /// at is not collected before the backup has copied it.
+    maintenance: Mutex<()>,
+    /// Added to sled's id generator: a restored store's generator starts again at 0, and
+    /// its ordered keys must still come after the ones it was restored with.
+    id_floor: u64,
 }
 
 /// A cheap, cloneable handle to the open store.
@@ -30,17 +39,41 @@ pub struct Store {
 
 impl Store {
     /// The handle over an opened, migrated database.
-    pub(crate) fn new(db: sled::Db, trees: Trees, data_dir: &Path) -> Store {
+    pub(crate) fn new(db: sled::Db, trees: Trees, data_dir: &Path) -> Result<Store, StoreError> {
+        let id_floor = crate::backup::id_floor(trees.get(Tree::Meta))?;
         let group_commit = GroupCommit::start(db.clone());
-        Store {
+        Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 trees,
                 group_commit,
                 data_dir: data_dir.to_path_buf(),
                 catalogs: Mutex::new(HashMap::new()),
+                gate: RwLock::new(()),
+                maintenance: Mutex::new(()),
+                id_floor,
             }),
-        }
+        })
+    }
+
+    /// Taken by every write for its duration (see `gate`).
+    pub(crate) fn writing(&self) -> RwLockReadGuard<'_, ()> {
+        // A panic while holding the gate poisons it without leaving a write half done
+        // (sled writes are atomic), so the guard is still good.
+        self.inner.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stops every write until dropped (a backup's snapshot).
+    pub(crate) fn all_writes_stopped(&self) -> RwLockWriteGuard<'_, ()> {
+        self.inner.gate.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Held by one backup or file collection at a time (see `maintenance`).
+    pub fn maintenance(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner
+            .maintenance
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The tenants' catalogs built so far (see `catalog::load`).
@@ -67,7 +100,7 @@ impl Store {
 
     /// A process-wide monotonic number (sled's id generator), for ordered keys.
     pub fn next_id(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.generate_id()?)
+        Ok(self.inner.db.generate_id()? + self.inner.id_floor)
     }
 
     /// Flushes synchronously; used at shutdown.

@@ -9,6 +9,7 @@
 //! [`Store::commit`] before acknowledging.
 
 pub mod accounts;
+pub mod backup;
 pub mod bulk;
 pub mod catalog;
 pub mod certificate_types;

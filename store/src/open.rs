@@ -21,7 +21,7 @@ impl Store {
         let db = open_db(&data_dir.join("store"))?;
         let trees = Trees::open(&db)?;
         migrations::migrate(&trees)?;
-        Ok(Store::new(db, trees, data_dir))
+        Store::new(db, trees, data_dir)
     }
 
     pub fn schema_version(&self) -> Result<u32, StoreError> {
@@ -35,7 +35,7 @@ impl Store {
 /// restart right away must wait for that, not give up.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+pub(crate) fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
         let opened = sled::Config::new()

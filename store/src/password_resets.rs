@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::secrets::KeyHash;
+use crate::secrets::{KeyHash, key_hash, new_token_key};
 use crate::tables::{memberships, password_resets, tokens, users};
 use crate::tx::transact;
 use crate::{AccountError, Store, StoreError};
@@ -24,6 +24,21 @@ pub fn add(
     transact(store, &[password_resets::TREES], |tx| {
         password_resets::put(tx, token, &reset)
     })
+}
+
+/// Issues a reset link for the account of `email`: its user and the link's key, or none
+/// when no account has that address.
+pub fn issue(
+    store: &Store,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(User, String)>, StoreError> {
+    let Some(user) = users::by_email(store, email)? else {
+        return Ok(None);
+    };
+    let key = new_token_key();
+    add(store, user.id, &key_hash(&key), now)?;
+    Ok(Some((user, key)))
 }
 
 /// Consumes a reset link: sets the new password, activates the account (the link proves

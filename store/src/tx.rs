@@ -72,6 +72,7 @@ pub fn transact<T, E: From<StoreError>>(
 ) -> Result<T, E> {
     let names: Vec<Tree> = tables.concat();
     let trees: Vec<&sled::Tree> = names.iter().map(|t| store.trees().get(*t)).collect();
+    let _writing = store.writing();
     trees[..]
         .transaction(|view| {
             f(&Tx {

@@ -77,6 +77,7 @@ pub fn remove(store: &Store, tenant: Uuid, id: Uuid) -> Result<(), RegistryError
 
 /// Records a key's use (the caller decides how often that is worth a write).
 pub fn touch(store: &Store, hash: &KeyHash, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let _writing = store.writing();
     if let Some(mut k) = get(store, hash)? {
         k.last_used_at = Some(now);
         store

@@ -29,6 +29,7 @@ pub fn unfinished(store: &Store, tenant: Uuid) -> Result<Vec<Batch>, StoreError>
 }
 
 pub fn save(store: &Store, batch: &Batch) -> Result<(), StoreError> {
+    let _writing = store.writing();
     store
         .tree(Tree::BulkBatches)
         .insert(keys::pair(batch.tenant_id, batch.id), encode(batch))?;

@@ -57,6 +57,7 @@ pub fn put<E>(tx: &Tx, item: &Item) -> TxResult<(), E> {
 }
 
 pub fn save(store: &Store, item: &Item) -> Result<(), StoreError> {
+    let _writing = store.writing();
     store
         .tree(Tree::BulkItems)
         .insert(keys::pair(item.tenant_id, item.id), encode(item))?;
@@ -67,6 +68,7 @@ pub fn save(store: &Store, item: &Item) -> Result<(), StoreError> {
 /// included. Written before the worker gets the file, so a file whose reading never
 /// ends (the process dies with it) is known when the batch resumes.
 pub fn start_attempt(store: &Store, tenant: Uuid, item: Uuid) -> Result<u32, StoreError> {
+    let _writing = store.writing();
     let count = |b: &[u8]| b.try_into().ok().map(u32::from_be_bytes);
     let next = store
         .tree(Tree::BulkAttempts)

@@ -16,6 +16,7 @@ pub fn get(store: &Store, tenant: Uuid, cert: Uuid) -> Result<Option<i64>, Store
 }
 
 pub fn set(store: &Store, tenant: Uuid, cert: Uuid, threshold: i64) -> Result<(), StoreError> {
+    let _writing = store.writing();
     store
         .tree(Tree::ExpiryNotices)
         .insert(keys::pair(tenant, cert), &threshold.to_be_bytes())?;
@@ -24,6 +25,7 @@ pub fn set(store: &Store, tenant: Uuid, cert: Uuid, threshold: i64) -> Result<()
 
 /// Forgets what was announced: a new expiry date is announced afresh.
 pub fn clear(store: &Store, tenant: Uuid, cert: Uuid) -> Result<(), StoreError> {
+    let _writing = store.writing();
     store
         .tree(Tree::ExpiryNotices)
         .remove(keys::pair(tenant, cert))?;

@@ -26,6 +26,7 @@ pub fn all(store: &Store) -> Result<Vec<Subscriber>, StoreError> {
 }
 
 pub fn put(store: &Store, sub: &Subscriber) -> Result<(), StoreError> {
+    let _writing = store.writing();
     store
         .tree(Tree::Subscribers)
         .insert(keys::pair(sub.tenant_id, sub.id), encode(sub))?;

@@ -21,6 +21,7 @@ pub fn of_tenant(store: &Store, tenant: Uuid) -> Result<Vec<Subscription>, Store
 }
 
 pub fn put(store: &Store, s: &Subscription) -> Result<(), StoreError> {
+    let _writing = store.writing();
     store
         .tree(Tree::Subscriptions)
         .insert(keys::pair(s.tenant_id, s.id), encode(s))?;
@@ -29,6 +30,7 @@ pub fn put(store: &Store, s: &Subscription) -> Result<(), StoreError> {
 
 /// Deletes a subscription; whether there was one.
 pub fn delete(store: &Store, tenant: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    let _writing = store.writing();
     Ok(store
         .tree(Tree::Subscriptions)
         .remove(keys::pair(tenant, id))?

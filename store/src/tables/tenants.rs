@@ -27,6 +27,7 @@ pub fn put<E>(tx: &Tx, tenant: &Tenant) -> TxResult<(), E> {
 }
 
 pub fn set_public_listing(store: &Store, tenant: Uuid, on: bool) -> Result<Tenant, RegistryError> {
+    let _writing = store.writing();
     let mut t = get(store, tenant)?.ok_or(RegistryError::NotFound)?;
     t.public_listing = on;
     store

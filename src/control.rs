@@ -1,0 +1,200 @@
+//! The control socket: how `certwatch backup` and `certwatch reset-password` reach the
+//! running server, which alone may open the store.
+//!
+//! A Unix socket `control.sock` in the data directory, readable and writable by the
+//! service's user only. A client sends one line (`backup`, or `reset-password EMAIL`);
+//! the server answers `ok …` or `error …` on one line, followed for a backup by the backup
+//! stream. With no server running, the commands open the store themselves.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use certwatch_store::{Store, backup, password_resets};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixListener;
+
+const SOCKET: &str = "control.sock";
+/// The longest request line: a command and a mail address.
+const MAX_LINE: usize = 512;
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET)
+}
+
+/// Binds the control socket, replacing one a killed server left behind.
+pub fn bind(data_dir: &Path) -> anyhow::Result<UnixListener> {
+    let path = socket_path(data_dir);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot replace {}", path.display()));
+        }
+        _ => {}
+    }
+    let listener = UnixListener::bind(&path)
+        .with_context(|| format!("cannot create the control socket {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Answers control requests until the task is aborted.
+pub async fn serve(listener: UnixListener, store: Store, public_url: String) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let store = store.clone();
+        let public_url = public_url.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answer(stream, store, &public_url).await {
+                tracing::warn!(error = %format!("{e:#}"), "control request failed");
+            }
+        });
+    }
+}
+
+async fn answer(
+    stream: tokio::net::UnixStream,
+    store: Store,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let mut stream = tokio::io::BufReader::new(stream);
+    let mut line = String::new();
+    (&mut stream)
+        .take(MAX_LINE as u64)
+        .read_line(&mut line)
+        .await?;
+    let mut stream = stream.into_inner();
+    let request = line.trim();
+    if request == "backup" {
+        tracing::info!("backup requested on the control socket");
+        stream.write_all(b"ok\n").await?;
+        let mut stream = stream.into_std()?;
+        stream.set_nonblocking(false)?;
+        let summary = tokio::task::spawn_blocking(move || {
+            backup::write(&store, std::io::BufWriter::new(&mut stream))
+        })
+        .await??;
+        tracing::info!(
+            records = summary.records,
+            files = summary.files,
+            "backup sent"
+        );
+        return Ok(());
+    }
+    let reply = match request.strip_prefix("reset-password ") {
+        Some(email) => match reset_link(&store, email.trim(), public_url) {
+            Ok(link) => {
+                store.commit().await?;
+                format!("ok {link}\n")
+            }
+            Err(e) => format!("error {e:#}\n"),
+        },
+        None => format!("error unknown request {request:?}\n"),
+    };
+    stream.write_all(reply.as_bytes()).await?;
+    Ok(())
+}
+
+/// A one-hour password-reset link for the account of `email` (to be made durable before
+/// it is shown).
+fn reset_link(store: &Store, email: &str, public_url: &str) -> anyhow::Result<String> {
+    let (_, key) = password_resets::issue(store, email, chrono::Utc::now())?
+        .with_context(|| format!("no account has the address {email}"))?;
+    Ok(certwatch_actors::mail::reset_link(public_url, &key))
+}
+
+/// Sends `request` to the running server: its connection after the `ok` line, or `None`
+/// when no server answers on the socket.
+fn ask(data_dir: &Path, request: &str) -> anyhow::Result<Option<(String, BufReader<UnixStream>)>> {
+    let mut stream = match UnixStream::connect(socket_path(data_dir)) {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e).context("cannot reach the server's control socket"),
+    };
+    stream.write_all(format!("{request}\n").as_bytes())?;
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status)?;
+    match status.trim_end().split_once(' ') {
+        _ if status.trim_end() == "ok" => Ok(Some((String::new(), reader))),
+        Some(("ok", rest)) => Ok(Some((rest.to_string(), reader))),
+        Some(("error", message)) => anyhow::bail!("{message}"),
+        _ => anyhow::bail!("the server answered {status:?}"),
+    }
+}
+
+/// `certwatch backup FILE`: asks the running server for a backup, or makes one from the
+/// store when no server runs. The file appears complete and checked, or not at all.
+pub fn backup_to(data_dir: &Path, file: &Path) -> anyhow::Result<backup::Summary> {
+    let partial = partial_path(file);
+    let written = write_backup(data_dir, &partial).and_then(|_| {
+        let summary = backup::verify(BufReader::new(std::fs::File::open(&partial)?))
+            .context("the backup received is not complete")?;
+        std::fs::File::open(&partial)?.sync_all()?;
+        std::fs::rename(&partial, file)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        Ok(summary)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
+fn write_backup(data_dir: &Path, partial: &Path) -> anyhow::Result<()> {
+    let out = std::fs::File::create(partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let mut out = std::io::BufWriter::new(out);
+    match ask(data_dir, "backup")? {
+        Some((_, mut stream)) => {
+            std::io::copy(&mut stream, &mut out)?;
+        }
+        None => {
+            let store = open_offline(data_dir)?;
+            backup::write(&store, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Where a file is written before it is complete.
+pub fn partial_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    file.with_file_name(name)
+}
+
+/// `certwatch reset-password EMAIL`: a reset link, from the running server or the store.
+pub fn reset_password(data_dir: &Path, public_url: &str, email: &str) -> anyhow::Result<String> {
+    if email.contains(char::is_whitespace) || email.len() > MAX_LINE - 20 {
+        anyhow::bail!("{email:?} is not a mail address");
+    }
+    if let Some((link, _)) = ask(data_dir, &format!("reset-password {email}"))? {
+        return Ok(link);
+    }
+    let store = open_offline(data_dir)?;
+    let link = reset_link(&store, email, public_url)?;
+    store.flush()?;
+    Ok(link)
+}
+
+fn open_offline(data_dir: &Path) -> anyhow::Result<Store> {
+    Store::open(data_dir).with_context(|| {
+        format!(
+            "no server answers on {} and the store in {} cannot be opened",
+            socket_path(data_dir).display(),
+            data_dir.display()
+        )
+    })
+}
