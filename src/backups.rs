@@ -10,10 +10,13 @@ use certwatch_store::{Store, backup};
 const PREFIX: &str = "certwatch-";
 const SUFFIX: &str = ".cwbackup";
 
-/// Writes a backup every `cfg.interval` (the first one interval after start) until the
-/// task is aborted.
+/// Writes a backup every `cfg.interval` until the task is aborted. The first is due one
+/// interval after the newest backup in the directory, so restarts do not postpone it.
 pub async fn run(store: Store, cfg: Backups) {
-    let start = tokio::time::Instant::now() + cfg.interval;
+    let since_newest = newest(&cfg.dir)
+        .and_then(|at| at.elapsed().ok())
+        .unwrap_or_default();
+    let start = tokio::time::Instant::now() + cfg.interval.saturating_sub(since_newest);
     let mut ticks = tokio::time::interval_at(start, cfg.interval);
     // A backup that took longer than the interval is not followed by a burst of others.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -64,8 +67,24 @@ fn write_and_rotate(store: &Store, cfg: &Backups) -> anyhow::Result<(PathBuf, ba
     }
 }
 
-/// Removes all but the newest `keep` scheduled backups (their names sort by time).
+/// When the newest scheduled backup in `dir` was written.
+fn newest(dir: &Path) -> Option<std::time::SystemTime> {
+    let newest = scheduled(dir).ok()?.pop()?;
+    std::fs::metadata(newest).and_then(|m| m.modified()).ok()
+}
+
+/// Removes all but the newest `keep` scheduled backups.
 fn rotate(dir: &Path, keep: usize) -> std::io::Result<()> {
+    let backups = scheduled(dir)?;
+    let excess = backups.len().saturating_sub(keep);
+    for old in &backups[..excess] {
+        std::fs::remove_file(old)?;
+    }
+    Ok(())
+}
+
+/// The scheduled backups in `dir`, oldest first (their names sort by time).
+fn scheduled(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -76,11 +95,7 @@ fn rotate(dir: &Path, keep: usize) -> std::io::Result<()> {
         })
         .collect();
     backups.sort();
-    let excess = backups.len().saturating_sub(keep);
-    for old in &backups[..excess] {
-        std::fs::remove_file(old)?;
-    }
-    Ok(())
+    Ok(backups)
 }
 
 #[cfg(test)]

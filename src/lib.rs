@@ -3,6 +3,7 @@
 mod backups;
 pub mod check;
 pub mod control;
+mod sweeper;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -62,6 +63,10 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     if let Some(cfg) = config.backups.clone() {
         background.push(tokio::spawn(backups::run(store.clone(), cfg)));
     }
+    background.push(tokio::spawn(sweeper::run(
+        store.clone(),
+        config.retention.clone(),
+    )));
     let actors = Actors::start(store, config.clone()).await?;
     let routes = certwatch_http::routes(AppState::new(actors.clone(), config.clone(), duplicates));
 

@@ -411,3 +411,153 @@ fn common_partial_left(dir: &Path) -> bool {
             .ends_with(".partial")
     })
 }
+
+/// Makes a file look as old as a file that has sat in the store for `age`.
+fn age_file(path: &Path, age: Duration) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - age)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sweep_removes_history_past_retention_and_files_nothing_points_at() {
+    let site = common::site::Site::start().await;
+    site.serve(
+        "/certs",
+        common::site::Resource::html("<p>No certificates yet</p>"),
+    );
+    // An upload that a crash cut off after its file was stored, before its record: a file
+    // nothing points at, written two hours ago.
+    let orphan = "ab".repeat(32);
+    let s = Server::start_prepared(
+        &[
+            ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true"),
+            ("CERTWATCH_SCRAPE_LOG_RETENTION_DAYS", "0"),
+            ("CERTWATCH_DELIVERY_RETENTION_DAYS", "0"),
+            ("CERTWATCH_EVENT_RETENTION_DAYS", "0"),
+            ("CERTWATCH_RETENTION_SWEEP_SECS", "1"),
+        ],
+        |dir| {
+            let path = dir.join("files").join("ab").join(&orphan);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"cut off").unwrap();
+            age_file(&path, Duration::from_secs(7200));
+        },
+    );
+    let (token, _) = s.signup("ops@retention.example", "Retention Buyer").await;
+    let rx = common::receiver::subscribed(&s, &token, json!(["certificate.created"])).await;
+    let org = create_supplier(&s, &token, "Monitored").await.unwrap();
+    let iso = s.type_id(&token, "ISO_9001").await;
+    let cert = s
+        .post(
+            "/api/certificates/",
+            Some(&token),
+            json!({"organization": org, "certificate_type_id": iso, "certificate_number": "R-1",
+                   "issue_date": "2025-01-01", "expiry_date": "2028-01-01", "status": "ACTIVE"}),
+        )
+        .await;
+    assert_eq!(cert.status, 201, "{:?}", cert.body);
+    rx.wait_for(1).await;
+    let ep = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": org, "url": site.url("/certs"), "check_frequency": "12:00:00"}),
+        )
+        .await;
+    assert_eq!(ep.status, 201, "{:?}", ep.body);
+    let ep = ep.body["id"].as_str().unwrap().to_string();
+    // A file an item points at, as old as the orphan: it stays.
+    let document = common::pdf::with_lines(&["ISO 9001 certificate", "Certificate No. KEEP-1"]);
+    let up = s
+        .upload(
+            "/api/bulk-upload/",
+            &token,
+            "files",
+            vec![("keep.pdf", document.clone())],
+        )
+        .await;
+    assert_eq!(up.status, 201, "{:?}", up.body);
+    let batch = up.body["id"].as_str().unwrap();
+    s.completed_batch(&token, batch, Duration::from_secs(120))
+        .await;
+    let kept = std::fs::read_dir(s.data_dir.join("files"))
+        .unwrap()
+        .flat_map(|shard| std::fs::read_dir(shard.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .find(|p| std::fs::read(p).unwrap() == document)
+        .expect("the upload is in the file store");
+    age_file(&kept, Duration::from_secs(7200));
+
+    let count = async |path: &str| s.get(path, Some(&token)).await.body["count"].as_u64();
+    eventually_within(
+        Duration::from_secs(60),
+        "the endpoint to be checked",
+        async || {
+            let e = s
+                .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
+                .await;
+            (!e.body["last_checked"].is_null()).then_some(())
+        },
+    )
+    .await;
+    eventually_within(
+        Duration::from_secs(60),
+        "history past retention swept",
+        async || {
+            let logs = count("/api/monitoring/logs/").await;
+            let deliveries = count("/api/webhooks/deliveries/").await;
+            let orphan_gone = !s.data_dir.join("files").join("ab").join(&orphan).exists();
+            (logs == Some(0) && deliveries == Some(0) && orphan_gone).then_some(())
+        },
+    )
+    .await;
+    assert!(kept.exists(), "a file an item points at is kept");
+    let item = all(&s, &token, &format!("/api/bulk-upload/{batch}/items/")).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = s
+        .http
+        .get(format!("{}/api/bulk-upload/files/{item}/", s.base))
+        .header("Authorization", format!("Token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.bytes().await.unwrap().to_vec(), document);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_an_endpoint_removes_its_logs() {
+    let site = common::site::Site::start().await;
+    site.serve("/certs", common::site::Resource::html("<p>Nothing</p>"));
+    let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
+    let (token, _) = s.signup("ops@endpoints.example", "Endpoint Buyer").await;
+    let org = create_supplier(&s, &token, "Watched").await.unwrap();
+    let ep = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": org, "url": site.url("/certs"), "check_frequency": "12:00:00"}),
+        )
+        .await;
+    let ep = ep.body["id"].as_str().unwrap().to_string();
+    let logs = format!("/api/monitoring/logs/?endpoint={ep}");
+    eventually_within(Duration::from_secs(60), "a scrape log", async || {
+        (s.get(&logs, Some(&token)).await.body["count"] == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        s.delete(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.get("/api/monitoring/logs/", Some(&token)).await.body["count"],
+        0
+    );
+}

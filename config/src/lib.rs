@@ -384,8 +384,9 @@ impl Config {
                 })
             })
             .transpose()?;
+        // 0 days keeps nothing past the next sweep.
         let days = |setting: &str, from_file: Option<u64>, default: u64| {
-            num(setting, from_file, default, 100 * 365).map(|d| d as u32)
+            number_from(setting, env(setting), from_file, default, 0, 100 * 365).map(|d| d as u32)
         };
         let retention = Retention {
             scrape_log_days: days(
@@ -531,6 +532,18 @@ fn number(
     default: u64,
     max: u64,
 ) -> Result<u64, ConfigError> {
+    number_from(setting, from_env, from_file, default, 1, max)
+}
+
+/// A whole number from `min` to `max`.
+fn number_from(
+    setting: &str,
+    from_env: Option<String>,
+    from_file: Option<u64>,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
     let value = match from_env {
         Some(raw) => raw
             .trim()
@@ -538,10 +551,10 @@ fn number(
             .map_err(|_| ConfigError::new(setting, format!("'{raw}' is not a whole number")))?,
         None => from_file.unwrap_or(default),
     };
-    if !(1..=max).contains(&value) {
+    if !(min..=max).contains(&value) {
         return Err(ConfigError::new(
             setting,
-            format!("must be from 1 to {max}"),
+            format!("must be from {min} to {max}"),
         ));
     }
     Ok(value)
@@ -673,7 +686,7 @@ mod tests {
             ("CERTWATCH_WEBHOOK_RETRY_SCHEDULE", ""),
             ("CERTWATCH_METRICS_TOKEN", "short"),
             ("CERTWATCH_LOG_FORMAT", "xml"),
-            ("CERTWATCH_EVENT_RETENTION_DAYS", "0"),
+            ("CERTWATCH_EVENT_RETENTION_DAYS", "-1"),
         ];
         for (name, value) in cases {
             let err = load(&[(name, value)]).unwrap_err();

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::tables::{endpoints, organizations};
+use crate::tables::{endpoints, organizations, scrape_logs};
 use crate::tx::transact;
 use crate::{RegistryError, Store, StoreError};
 
@@ -85,7 +85,14 @@ pub fn edit(
 
 pub fn delete(store: &Store, tenant: Uuid, id: Uuid) -> Result<Endpoint, RegistryError> {
     let ep = endpoints::get(store, tenant, id)?.ok_or(RegistryError::NotFound)?;
-    transact::<_, RegistryError>(store, &[endpoints::TREES], |tx| endpoints::remove(tx, &ep))?;
+    // Its logs go with it (an endpoint keeps a bounded number). A log its actor writes
+    // after this read is left to the retention sweep, which removes logs of endpoints
+    // that are gone.
+    let logs = scrape_logs::of_endpoint(store, tenant, id)?;
+    transact::<_, RegistryError>(store, &[endpoints::TREES, scrape_logs::TREES], |tx| {
+        scrape_logs::remove_indexed(tx, tenant, &logs)?;
+        endpoints::remove(tx, &ep)
+    })?;
     Ok(ep)
 }
 

@@ -22,6 +22,12 @@ pub fn preview_path(data_dir: &Path, sha256: &str) -> PathBuf {
 pub fn store_file(data_dir: &Path, sha256: &str, upload: &Path) -> std::io::Result<()> {
     let path = file_path(data_dir, sha256);
     if path.exists() {
+        // The retention sweep collects only files unchanged for an hour: one that is
+        // about to be pointed at again must not look old.
+        std::fs::File::options()
+            .write(true)
+            .open(&path)?
+            .set_modified(std::time::SystemTime::now())?;
         return std::fs::remove_file(upload);
     }
     let dir = path.parent().expect("a file path has a parent");

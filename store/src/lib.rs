@@ -33,6 +33,7 @@ mod migrations;
 mod open;
 pub mod organizations;
 pub mod password_resets;
+pub mod retention;
 pub mod scrapes;
 pub mod secrets;
 pub mod sites;

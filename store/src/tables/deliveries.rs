@@ -156,3 +156,42 @@ pub fn update(
     let entry = previous_due.map(|at| due_key(d.subscriber_id, at, d.id));
     transact::<_, StoreError>(store, &[TREES], |tx| replace(tx, d, entry.as_deref()))
 }
+
+/// Up to `limit` of the tenant's deliveries created before `cutoff` that are over
+/// (delivered or failed), oldest first.
+pub fn finished_before(
+    store: &Store,
+    tenant: Uuid,
+    cutoff: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Delivery>, StoreError> {
+    let end = keys::time_key(&keys::id(tenant), cutoff, Uuid::nil());
+    let mut out = Vec::new();
+    for key in store
+        .tree(Tree::DeliveriesByTime)
+        .range(keys::id(tenant).to_vec()..end)
+        .keys()
+    {
+        let id =
+            keys::uuid_at(&key?, 24).ok_or_else(|| StoreError::Corrupt("delivery index".into()))?;
+        if let Some(d) = get(store, tenant, id)?
+            && d.status != DeliveryStatus::Pending
+        {
+            out.push(d);
+            if out.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Removes a finished delivery (one that is no longer due) and its time entry.
+pub fn remove<E>(tx: &Tx, d: &Delivery) -> TxResult<(), E> {
+    tx.remove(Tree::Deliveries, keys::pair(d.tenant_id, d.id))?;
+    tx.remove(
+        Tree::DeliveriesByTime,
+        keys::time_key(&keys::id(d.tenant_id), d.created_at, d.id),
+    )?;
+    Ok(())
+}

@@ -32,3 +32,33 @@ pub fn put<E>(tx: &Tx, events: &Keyed) -> TxResult<(), E> {
 pub fn all(store: &Store, tenant: Uuid) -> Result<Vec<Event>, StoreError> {
     records(store.tree(Tree::Events), &keys::id(tenant))
 }
+
+/// The keys of up to `limit` of the tenant's oldest events, recorded before `cutoff`.
+/// Events are keyed in the order they were recorded, so the scan stops at the first
+/// newer one.
+pub fn recorded_before(
+    store: &Store,
+    tenant: Uuid,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    limit: usize,
+) -> Result<Vec<sled::IVec>, StoreError> {
+    let mut out = Vec::new();
+    for entry in store
+        .tree(Tree::Events)
+        .scan_prefix(keys::id(tenant))
+        .take(limit)
+    {
+        let (key, value) = entry?;
+        let event: Event = crate::decode(&value)?;
+        if event.created_at >= cutoff {
+            break;
+        }
+        out.push(key);
+    }
+    Ok(out)
+}
+
+pub fn remove<E>(tx: &Tx, key: &[u8]) -> TxResult<(), E> {
+    tx.remove(Tree::Events, key)?;
+    Ok(())
+}

@@ -71,19 +71,7 @@ pub fn stale(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<sled::IV
 /// Writes a log with its indexes and drops the `stale` ones.
 pub fn put<E: From<StoreError>>(tx: &Tx, log: &ScrapeLog, stale: &[sled::IVec]) -> TxResult<(), E> {
     let tenant = log.tenant_id;
-    for key in stale {
-        let Some(id) = keys::uuid_at(key, 40) else {
-            continue;
-        };
-        if let Some(old) = tx.get::<ScrapeLog, E>(Tree::ScrapeLogs, &keys::pair(tenant, id))? {
-            tx.remove(Tree::ScrapeLogs, keys::pair(tenant, id))?;
-            tx.remove(
-                Tree::ScrapeLogsByTime,
-                keys::time_key(&keys::id(tenant), old.started_at, id),
-            )?;
-        }
-        tx.remove(Tree::ScrapeLogsByEndpoint, key)?;
-    }
+    remove_indexed(tx, tenant, stale)?;
     tx.insert(Tree::ScrapeLogs, keys::pair(tenant, log.id), encode(log))?;
     tx.insert(
         Tree::ScrapeLogsByTime,
@@ -95,4 +83,93 @@ pub fn put<E: From<StoreError>>(tx: &Tx, log: &ScrapeLog, stale: &[sled::IVec]) 
         keys::time_key(&keys::pair(tenant, log.endpoint_id), log.started_at, log.id),
         &[],
     )
+}
+
+/// Removes the logs behind these endpoint-index keys (from [`stale`] or
+/// [`of_endpoint`]), with their indexes.
+pub fn remove_indexed<E: From<StoreError>>(
+    tx: &Tx,
+    tenant: Uuid,
+    endpoint_keys: &[sled::IVec],
+) -> TxResult<(), E> {
+    for key in endpoint_keys {
+        let Some(id) = keys::uuid_at(key, 40) else {
+            continue;
+        };
+        if let Some(old) = tx.get::<ScrapeLog, E>(Tree::ScrapeLogs, &keys::pair(tenant, id))? {
+            remove(tx, &old)?;
+        }
+        tx.remove(Tree::ScrapeLogsByEndpoint, key)?;
+    }
+    Ok(())
+}
+
+/// The endpoint-index keys of every log of an endpoint.
+pub fn of_endpoint(
+    store: &Store,
+    tenant: Uuid,
+    endpoint: Uuid,
+) -> Result<Vec<sled::IVec>, StoreError> {
+    Ok(store
+        .tree(Tree::ScrapeLogsByEndpoint)
+        .scan_prefix(keys::pair(tenant, endpoint))
+        .keys()
+        .collect::<Result<_, _>>()?)
+}
+
+/// Up to `limit` of the tenant's logs started before `cutoff`, oldest first.
+pub fn started_before(
+    store: &Store,
+    tenant: Uuid,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    limit: usize,
+) -> Result<Vec<ScrapeLog>, StoreError> {
+    let end = keys::time_key(&keys::id(tenant), cutoff, Uuid::nil());
+    let mut logs = Vec::new();
+    for key in store
+        .tree(Tree::ScrapeLogsByTime)
+        .range(keys::id(tenant).to_vec()..end)
+        .keys()
+        .take(limit)
+    {
+        let id = keys::uuid_at(&key?, 24)
+            .ok_or_else(|| StoreError::Corrupt("scrape log index".into()))?;
+        logs.extend(get(store, tenant, id)?);
+    }
+    Ok(logs)
+}
+
+/// The endpoints of the tenant that have logs, from the endpoint index.
+pub fn endpoints_with_logs(store: &Store, tenant: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    let index = store.tree(Tree::ScrapeLogsByEndpoint);
+    let mut found = Vec::new();
+    let mut from = keys::id(tenant).to_vec();
+    // One seek per endpoint: skip past each endpoint's keys to the next one.
+    while let Some(entry) = index.range(from.clone()..).keys().next() {
+        let key = entry?;
+        if !key.starts_with(&keys::id(tenant)) {
+            break;
+        }
+        let endpoint = keys::uuid_at(&key, 16)
+            .ok_or_else(|| StoreError::Corrupt("scrape log index".into()))?;
+        found.push(endpoint);
+        from = keys::pair(tenant, endpoint).to_vec();
+        from.extend_from_slice(&[0xff; 25]);
+    }
+    Ok(found)
+}
+
+/// Removes one log and its indexes.
+pub fn remove<E>(tx: &Tx, log: &ScrapeLog) -> TxResult<(), E> {
+    let tenant = log.tenant_id;
+    tx.remove(Tree::ScrapeLogs, keys::pair(tenant, log.id))?;
+    tx.remove(
+        Tree::ScrapeLogsByTime,
+        keys::time_key(&keys::id(tenant), log.started_at, log.id),
+    )?;
+    tx.remove(
+        Tree::ScrapeLogsByEndpoint,
+        keys::time_key(&keys::pair(tenant, log.endpoint_id), log.started_at, log.id),
+    )?;
+    Ok(())
 }
