@@ -67,14 +67,46 @@ async fn certificates(s: &Server, token: &str) -> Vec<Value> {
     r.body["results"].as_array().unwrap().clone()
 }
 
+#[test]
+fn a_data_directory_of_a_newer_release_is_refused() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-2026-11-23");
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture, &dir.path().join("store"));
+    let newer = certwatch_store::SCHEMA_VERSION + 1;
+    with_store(dir.path(), |store| {
+        store
+            .tree(certwatch_store::trees::Tree::Meta)
+            .insert("schema_version", &newer.to_be_bytes())
+            .unwrap();
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+        .arg("serve")
+        .env("CERTWATCH_DATA_DIR", dir.path())
+        .env("CERTWATCH_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "written by a newer CertWatch (schema {newer}, this release reads up to {})",
+            newer - 1
+        )),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-2026-11-23");
     let mut s = Server::start_prepared(&[], |dir| copy_dir(&fixture, &dir.join("store")));
     let (token, _) = s.login(FIXTURE_EMAIL, FIXTURE_PASSWORD).await;
     let health = s.get("/api/health/", None).await;
+    // Written at schema 3: its tenants and memberships were rewritten to schema 4's layout
+    // (digest settings) on open, and everything below reads them.
     assert_eq!(
-        health.body["store"]["schema_version"], 3,
+        health.body["store"]["schema_version"],
+        certwatch_store::SCHEMA_VERSION,
         "{:?}",
         health.body
     );

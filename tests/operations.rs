@@ -561,3 +561,125 @@ async fn deleting_an_endpoint_removes_its_logs() {
         0
     );
 }
+
+/// The digest mails in the outbox (raw messages).
+fn digests_to(s: &Server, to: &str) -> Vec<String> {
+    common::read_mails(&s.outbox())
+        .into_iter()
+        .filter(|m| m.contains(&format!("To: {to}")) && m.contains("CertWatch digest for"))
+        .collect()
+}
+
+async fn certificate_expiring_in(s: &Server, token: &str, org: &str, number: &str, days: i64) {
+    let iso = s.type_id(token, "ISO_9001").await;
+    let expiry = (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string();
+    let r = s
+        .post(
+            "/api/certificates/",
+            Some(token),
+            json!({"organization": org, "certificate_type_id": iso, "certificate_number": number,
+                   "issue_date": "2025-01-01", "expiry_date": expiry, "status": "ACTIVE"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_expiry_digest_is_mailed_once_to_admins_and_members_who_asked() {
+    let mut s = Server::start(&[("CERTWATCH_DIGEST_CHECK_SECS", "1")]);
+    let (admin, _) = s.signup("admin@digest.example", "Digest Buyer").await;
+    let (asked, _) = s
+        .invite_and_accept(&admin, "asked@digest.example", "member")
+        .await;
+    s.invite_and_accept(&admin, "quiet@digest.example", "member")
+        .await;
+
+    // The settings: defaults, checked values, admins only.
+    let t = s.get("/api/auth/tenant/", Some(&admin)).await.body;
+    assert_eq!(
+        (&t["digest_frequency"], &t["expiry_windows"]),
+        (&json!("daily"), &json!([30, 7, 1]))
+    );
+    for bad in [
+        json!({"expiry_windows": [0]}),
+        json!({"expiry_windows": [7, 7]}),
+        json!({"expiry_windows": "30"}),
+        json!({"digest_frequency": "hourly"}),
+    ] {
+        let r = s
+            .patch("/api/auth/tenant/", Some(&admin), bad.clone())
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+    assert_eq!(
+        s.patch(
+            "/api/auth/tenant/",
+            Some(&asked),
+            json!({"digest_frequency": "off"})
+        )
+        .await
+        .status,
+        403
+    );
+    let r = s
+        .patch(
+            "/api/auth/tenant/",
+            Some(&admin),
+            json!({"expiry_windows": [7, 60, 1]}),
+        )
+        .await;
+    assert_eq!(r.body["expiry_windows"], json!([60, 7, 1]), "{:?}", r.body);
+    let me = s
+        .call(
+            reqwest::Method::PUT,
+            "/api/auth/notifications/",
+            Some(&asked),
+            Some(json!({"expiry_digest": true})),
+        )
+        .await;
+    assert_eq!(
+        (me.status.as_u16(), &me.body["receives_digest"]),
+        (200, &json!(true))
+    );
+
+    let org = create_supplier(&s, &admin, "Nordic Steel AB")
+        .await
+        .unwrap();
+    certificate_expiring_in(&s, &admin, &org, "Q-45", 45).await;
+    certificate_expiring_in(&s, &admin, &org, "Q-400", 400).await;
+    let mail = eventually_within(Duration::from_secs(60), "the digest", async || {
+        digests_to(&s, "admin@digest.example").pop()
+    })
+    .await;
+    assert!(
+        mail.contains("Nordic Steel AB") && mail.contains("Q-45"),
+        "{mail}"
+    );
+    assert!(!mail.contains("Q-400"), "outside every window: {mail}");
+    assert!(
+        mail.contains("multipart/alternative")
+            && mail.contains("text/plain")
+            && mail.contains("text/html"),
+        "{mail}"
+    );
+    eventually_within(Duration::from_secs(60), "the member's digest", async || {
+        (digests_to(&s, "asked@digest.example").len() == 1).then_some(())
+    })
+    .await;
+
+    // Killed right after and started again: the digest is not sent a second time. Another
+    // tenant's first digest after the restart shows the checks have run since.
+    s.restart();
+    let (other, _) = s.signup("admin@later.example", "Later Buyer").await;
+    let other_org = create_supplier(&s, &other, "Later Supplier").await.unwrap();
+    certificate_expiring_in(&s, &other, &other_org, "L-1", 3).await;
+    eventually_within(
+        Duration::from_secs(60),
+        "the other tenant's digest",
+        async || (!digests_to(&s, "admin@later.example").is_empty()).then_some(()),
+    )
+    .await;
+    assert_eq!(digests_to(&s, "admin@digest.example").len(), 1);
+    assert_eq!(digests_to(&s, "asked@digest.example").len(), 1);
+    assert!(digests_to(&s, "quiet@digest.example").is_empty());
+}

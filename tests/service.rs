@@ -209,7 +209,7 @@ async fn openapi_document_lists_routes_that_exist() {
     // certificate history (1), organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
     // imports (1), monitoring (12), bulk upload (8).
-    assert_eq!(operations, 90);
+    assert_eq!(operations, 92);
     for path in [
         "/api/health/",
         "/api/auth/register/",

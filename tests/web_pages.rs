@@ -272,6 +272,23 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
             b.goto(&format!("{}{path}", s.base)).await;
             b.heading(title).await;
         }
+        // A member asks for the expiry digest on their settings page.
+        b.goto(&format!("{}/tokens/", s.base)).await;
+        b.find("#expiry_digest")
+            .await
+            .select_by_label("Yes")
+            .await
+            .unwrap();
+        b.click("form[action='/notifications/'] button").await;
+        b.heading("API tokens").await;
+        assert_eq!(
+            b.find("#expiry_digest option[selected]")
+                .await
+                .text()
+                .await
+                .unwrap(),
+            "Yes"
+        );
         // Another tenant's supplier is not found.
         let id = foreign.body["id"].as_str().unwrap();
         b.goto(&format!("{}/suppliers/{id}/", s.base)).await;
@@ -616,6 +633,26 @@ async fn an_admin_manages_members_keys_and_webhooks_in_the_pages() {
         ))
         .await;
         b.heading("Webhook deliveries").await;
+
+        // The expiry digest: weekly, warned 14 and 3 days ahead; a typo is named.
+        b.goto(&format!("{}/admin/", s.base)).await;
+        b.heading("Members and invitations").await;
+        b.find("#digest_frequency")
+            .await
+            .select_by_label("Weekly")
+            .await
+            .unwrap();
+        b.fill("#expiry_windows", "3, 14").await;
+        b.click("form[action='/admin/digest/'] button").await;
+        b.heading("Members and invitations").await;
+        let tenant = s.get("/api/auth/tenant/", Some(&admin)).await.body;
+        assert_eq!(
+            (&tenant["digest_frequency"], &tenant["expiry_windows"]),
+            (&json!("weekly"), &json!([14, 3]))
+        );
+        b.fill("#expiry_windows", "14, two").await;
+        b.click("form[action='/admin/digest/'] button").await;
+        assert!(b.text("main").await.contains("whole numbers"));
     })
     .await;
     b.close().await;

@@ -4,13 +4,17 @@
 //! message; every token therefore also stands alone on a short line, where it stays
 //! verbatim and can be copied from an outbox file.
 
+use certwatch_domain::digest::{Digest, ExpiryLine};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
+    /// The plain-text body.
     pub body: String,
+    /// An HTML alternative of the same text, for mail clients that show it.
+    pub html: Option<String>,
 }
 
 pub fn verification(public_url: &str, to: &str, token: &str) -> Mail {
@@ -24,6 +28,7 @@ pub fn verification(public_url: &str, to: &str, token: &str) -> Mail {
              Verification token: {token}\n\n\
              If you did not register, ignore this mail.\n"
         ),
+        html: None,
     }
 }
 
@@ -47,6 +52,7 @@ pub fn invitation(
              The invitation expires at {}.\n",
             expires_at.to_rfc3339()
         ),
+        html: None,
     }
 }
 
@@ -62,6 +68,143 @@ pub fn password_reset(public_url: &str, to: &str, token: &str) -> Mail {
              If it was not you, ignore this mail: your password stays as it is.\n",
             reset_link(public_url, token)
         ),
+        html: None,
+    }
+}
+
+/// The expiry digest, as plain text and HTML with the same content.
+pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
+    let mut subject = format!("CertWatch digest for {}", d.tenant_name);
+    let counts = [
+        (d.expiring.len(), "expiring"),
+        (d.expired.len(), "expired"),
+        (d.failing.len(), "monitoring failing"),
+        (d.failed_deliveries.len(), "deliveries failed"),
+    ];
+    let summary: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    subject.push_str(&format!(": {}", summary.join(", ")));
+
+    let mut text = format!("What changed in {} since the last digest.\n", d.tenant_name);
+    let expiry_line = |l: &ExpiryLine| {
+        format!(
+            "- {}: {} {} expires {} ({})\n",
+            l.supplier,
+            l.certificate_type,
+            l.number,
+            l.expiry,
+            days_left(l.days_left)
+        )
+    };
+    if !d.expiring.is_empty() {
+        text.push_str("\nCertificates expiring soon:\n");
+        d.expiring
+            .iter()
+            .for_each(|l| text.push_str(&expiry_line(l)));
+    }
+    if !d.expired.is_empty() {
+        text.push_str("\nCertificates that expired:\n");
+        d.expired
+            .iter()
+            .for_each(|l| text.push_str(&expiry_line(l)));
+    }
+    if !d.failing.is_empty() {
+        text.push_str("\nSupplier pages whose monitoring keeps failing:\n");
+        for l in &d.failing {
+            text.push_str(&format!(
+                "- {}: {} ({} failed checks{})\n",
+                l.supplier,
+                l.url,
+                l.failures,
+                l.last_error
+                    .as_deref()
+                    .map(|e| format!(", last: {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if !d.failed_deliveries.is_empty() {
+        text.push_str("\nWebhook deliveries that failed:\n");
+        for l in &d.failed_deliveries {
+            text.push_str(&format!(
+                "- {} to {} at {}\n",
+                l.event_type,
+                l.subscriber,
+                l.at.format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "\nOpen CertWatch: {public_url}/\nDigest settings: {public_url}/admin/\n"
+    ));
+
+    let expiry_rows = |lines: &[ExpiryLine]| {
+        maud::html! {
+            table {
+                tr { th { "Supplier" } th { "Certificate" } th { "Number" } th { "Expires" } }
+                @for l in lines {
+                    tr {
+                        td { (l.supplier) } td { (l.certificate_type) } td { (l.number) }
+                        td { (l.expiry) " (" (days_left(l.days_left)) ")" }
+                    }
+                }
+            }
+        }
+    };
+    let html = maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { (subject) } }
+            body {
+                h1 { "CertWatch digest for " (d.tenant_name) }
+                @if !d.expiring.is_empty() {
+                    h2 { "Certificates expiring soon" }
+                    (expiry_rows(&d.expiring))
+                }
+                @if !d.expired.is_empty() {
+                    h2 { "Certificates that expired" }
+                    (expiry_rows(&d.expired))
+                }
+                @if !d.failing.is_empty() {
+                    h2 { "Supplier pages whose monitoring keeps failing" }
+                    ul {
+                        @for l in &d.failing {
+                            li { (l.supplier) ": " (l.url) " (" (l.failures) " failed checks"
+                                @if let Some(e) = &l.last_error { ", last: " (e) } ")" }
+                        }
+                    }
+                }
+                @if !d.failed_deliveries.is_empty() {
+                    h2 { "Webhook deliveries that failed" }
+                    ul {
+                        @for l in &d.failed_deliveries {
+                            li { (l.event_type) " to " (l.subscriber) " at "
+                                (l.at.format("%Y-%m-%d %H:%M UTC")) }
+                        }
+                    }
+                }
+                p { a href={ (public_url) "/" } { "Open CertWatch" } " · "
+                    a href={ (public_url) "/admin/" } { "Digest settings" } }
+            }
+        }
+    };
+    Mail {
+        to: to.to_string(),
+        subject,
+        body: text,
+        html: Some(html.into_string()),
+    }
+}
+
+fn days_left(days: i64) -> String {
+    match days {
+        ..0 => format!("{} days ago", -days),
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        n => format!("in {n} days"),
     }
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::MultiPart;
 use lettre::message::header::ContentType;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -92,10 +93,17 @@ impl Actor for Mailer {
 }
 
 fn build_message(from: &str, mail: &Mail) -> Result<Message, Box<dyn std::error::Error>> {
-    Ok(Message::builder()
+    let builder = Message::builder()
         .from(from.parse()?)
         .to(mail.to.parse()?)
-        .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())?)
+        .subject(mail.subject.clone());
+    Ok(match &mail.html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            mail.body.clone(),
+            html.clone(),
+        ))?,
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())?,
+    })
 }

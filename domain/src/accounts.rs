@@ -42,6 +42,10 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
     /// Whether the public certificate search may list this tenant's suppliers.
     pub public_listing: bool,
+    /// How often the expiry digest goes out (schema 4).
+    pub digest_frequency: crate::digest::Frequency,
+    /// Days ahead of expiry a certificate is announced in the digest, largest first.
+    pub expiry_windows: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +64,8 @@ pub struct Membership {
     pub user_id: Uuid,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// A member who asked for the expiry digest (admins always get it; schema 4).
+    pub digest: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod bulk;
 pub mod certificates;
+pub mod digest;
 pub mod events;
 pub mod findings;
 pub mod history;

@@ -178,6 +178,24 @@ impl Input {
         }
     }
 
+    /// A required list of whole numbers.
+    pub fn number_list(&mut self, name: &str) -> Option<Vec<i64>> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            Some(Value::Array(items)) if items.iter().all(Value::is_i64) => {
+                Some(items.iter().filter_map(Value::as_i64).collect())
+            }
+            None | Some(Value::Null) => {
+                self.error(name, REQUIRED);
+                None
+            }
+            Some(_) => {
+                self.error(name, "Must be a list of whole numbers.");
+                None
+            }
+        }
+    }
+
     pub fn boolean(&mut self, name: &str) -> Option<bool> {
         match self.map.get(name) {
             None if self.partial => None,

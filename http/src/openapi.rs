@@ -17,8 +17,8 @@ use warp::reply::{Reply, Response};
 
 use crate::routes::{
     accounts, api_keys, bulk_upload, certificate_history, certificate_search, certificate_types,
-    certificates, health, imports, invitations, members, monitoring, organizations, password_reset,
-    sites, tenant, tokens, v1, webhooks,
+    certificates, health, imports, invitations, members, monitoring, notifications, organizations,
+    password_reset, sites, tenant, tokens, v1, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -46,6 +46,8 @@ use crate::routes::{
         tokens::revoke_token,
         tenant::get_tenant,
         tenant::patch_tenant,
+        notifications::get_notifications,
+        notifications::put_notifications,
         organizations::list_organizations,
         organizations::create_organization,
         organizations::get_organization,

@@ -7,6 +7,7 @@
 use certwatch_domain::accounts::{
     Membership, RegistrationClaim, Role, Tenant, User, VERIFICATION_TTL_HOURS, Verification,
 };
+use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
 use certwatch_domain::registry::default_types;
 use chrono::{DateTime, Duration, Utc};
 use sled::transaction::abort;
@@ -38,6 +39,8 @@ pub fn register(
         name: reg.organization_name,
         created_at: now,
         public_listing: false,
+        digest_frequency: Frequency::Daily,
+        expiry_windows: DEFAULT_WINDOWS.to_vec(),
     };
     let unverified = match users::by_email(store, &reg.email)? {
         Some(u) if u.is_active => return Err(AccountError::EmailTaken),
@@ -59,6 +62,7 @@ pub fn register(
         user_id: user.id,
         role: Role::Admin,
         created_at: now,
+        digest: false,
     };
     let verification = Verification {
         user_id: user.id,

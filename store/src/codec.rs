@@ -4,16 +4,17 @@
 //! what an older release wrote (decode by format, migrate on open).
 //!
 //! Format 1 is every record up to schema 2. Format 2 changed the layout of bulk items only
-//! (schema 3 rewrites them when the store is opened); every other kind reads the same
-//! in both.
+//! (schema 3 rewrites them when the store is opened). Format 3 changed the layout of
+//! tenants and memberships only (schema 4 rewrites them); every other kind reads the same
+//! in all three.
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::StoreError;
 
 /// Format of every record written by this release.
-const RECORD_FORMAT: u8 = 2;
-/// The format before it, which migrations read with the old layouts.
+pub(crate) const RECORD_FORMAT: u8 = 3;
+/// The first format, which migrations read with the old layouts.
 pub(crate) const LEGACY_FORMAT: u8 = 1;
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -27,7 +28,7 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&(RECORD_FORMAT | LEGACY_FORMAT), body)) => body_of(body),
+        Some((&(1..=RECORD_FORMAT), body)) => body_of(body),
         Some((format, _)) => Err(StoreError::Corrupt(format!(
             "unknown record format {format}"
         ))),
@@ -46,19 +47,21 @@ pub(crate) fn format_of(bytes: &[u8]) -> Option<u8> {
     bytes.first().copied()
 }
 
-/// Decodes a record of the legacy format into its old layout (`T`).
+/// Decodes a record of an older format into its old layout (`T`).
 pub(crate) fn decode_legacy<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&LEGACY_FORMAT, body)) => body_of(body),
-        _ => Err(StoreError::Corrupt("not a legacy record".into())),
+        Some((&format, body)) if format < RECORD_FORMAT => body_of(body),
+        _ => Err(StoreError::Corrupt(
+            "not a record of an older format".into(),
+        )),
     }
 }
 
-/// A record as the release before this one wrote it, for migration tests.
+/// A record as an older release wrote it in `format`, for migration tests.
 #[cfg(test)]
-pub(crate) fn encode_legacy<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode_as<T: Serialize>(value: &T, format: u8) -> Vec<u8> {
     let mut out = encode(value);
-    out[0] = LEGACY_FORMAT;
+    out[0] = format;
     out
 }
 

@@ -175,6 +175,7 @@ pub fn accept(
                 user_id: user.id,
                 role: inv.role,
                 created_at: now,
+                digest: false,
             },
         )?;
         inv.status = InvitationStatus::Accepted;

@@ -43,6 +43,8 @@
 //! | bulk_attempts        | tenant ‖ item               | starts (u32) |
 //! | registration_claims  | sha256(verification token)  | RegistrationClaim |
 //! | cert_history         | tenant ‖ certificate ‖ sequence | HistoryEntry |
+//! | digest_notices       | tenant ‖ kind ‖ certificate or endpoint | what the digest said |
+//! | digest_runs          | tenant                      | last digest's time |
 
 use uuid::Uuid;
 

@@ -16,6 +16,7 @@ pub mod certificate_types;
 pub mod certificate_writes;
 pub mod certificates;
 mod codec;
+pub mod digests;
 pub mod duplicates;
 mod durability;
 pub mod endpoints;

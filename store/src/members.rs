@@ -24,6 +24,19 @@ pub fn set_role(
     Ok(m)
 }
 
+/// A member's own choice to get the expiry digest.
+pub fn set_digest(
+    store: &Store,
+    tenant: Uuid,
+    user: Uuid,
+    on: bool,
+) -> Result<Membership, AccountError> {
+    let mut m = memberships::get(store, tenant, user)?.ok_or(AccountError::NotFound)?;
+    m.digest = on;
+    transact::<_, AccountError>(store, &[memberships::TREES], |tx| memberships::put(tx, &m))?;
+    Ok(m)
+}
+
 /// Removes a member and every token they hold in the tenant; never the last admin.
 pub fn remove(store: &Store, tenant: Uuid, user: Uuid) -> Result<(), AccountError> {
     let m = memberships::get(store, tenant, user)?.ok_or(AccountError::NotFound)?;

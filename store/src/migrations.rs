@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{LEGACY_FORMAT, decode, decode_legacy, encode, format_of};
+use crate::codec::{LEGACY_FORMAT, RECORD_FORMAT, decode, decode_legacy, encode, format_of};
 use crate::error::StoreError;
 use crate::tables::certificates::number_key;
 use crate::trees::{Tree, Trees};
@@ -15,7 +15,8 @@ use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 /// 1: the first layout. 2: `certs_by_number` keyed by the number's identity (case, spaces
 /// and dashes folded) instead of its lower case. 3: bulk items list the other standards of
 /// a combined certificate and the certificates filed for them (see `migrations`).
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: tenants carry their expiry-digest settings, memberships the member's digest choice.
+pub const SCHEMA_VERSION: u32 = 4;
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 
 pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
@@ -55,6 +56,10 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
     if version == 2 {
         list_other_standards(trees.get(Tree::BulkItems))?;
         version = 3;
+    }
+    if version == 3 {
+        add_digest_settings(trees)?;
+        version = 4;
     }
     meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
     meta.flush()?;
@@ -171,11 +176,79 @@ fn list_other_standards(items: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Tenants and memberships as schema 3 wrote them.
+mod schema3 {
+    use certwatch_domain::accounts::Role;
+    use chrono::{DateTime, Utc};
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Tenant {
+        pub id: Uuid,
+        pub name: String,
+        pub created_at: DateTime<Utc>,
+        pub public_listing: bool,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Membership {
+        pub tenant_id: Uuid,
+        pub user_id: Uuid,
+        pub role: Role,
+        pub created_at: DateTime<Utc>,
+    }
+}
+
+/// Schema 4: every tenant gets the default digest (daily, 30/7/1 days), and no member has
+/// asked for it yet (admins get it regardless).
+fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
+    use certwatch_domain::accounts::{Membership, Tenant};
+    use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
+
+    rewrite(trees.get(Tree::Tenants), |old: schema3::Tenant| Tenant {
+        id: old.id,
+        name: old.name,
+        created_at: old.created_at,
+        public_listing: old.public_listing,
+        digest_frequency: Frequency::Daily,
+        expiry_windows: DEFAULT_WINDOWS.to_vec(),
+    })?;
+    rewrite(trees.get(Tree::Memberships), |old: schema3::Membership| {
+        Membership {
+            tenant_id: old.tenant_id,
+            user_id: old.user_id,
+            role: old.role,
+            created_at: old.created_at,
+            digest: false,
+        }
+    })
+}
+
+/// Rewrites every record of `tree` an older release wrote, from its old layout `Old` to
+/// the current one. Records already current are left alone, so a step cut short by a
+/// crash resumes where it stopped.
+fn rewrite<Old: serde::de::DeserializeOwned, New: Serialize>(
+    tree: &sled::Tree,
+    upgrade: impl Fn(Old) -> New,
+) -> Result<(), StoreError> {
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        if format_of(&value) == Some(RECORD_FORMAT) {
+            continue;
+        }
+        tree.insert(key, encode(&upgrade(decode_legacy(&value)?)))?;
+    }
+    tree.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Store;
-    use crate::codec::encode_legacy;
+    use crate::codec::encode_as;
     use chrono::Utc;
     use uuid::Uuid;
 
@@ -223,21 +296,33 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let trees = store.trees();
-            trees.get(Tree::Tenants).insert(b"t", b"x").unwrap();
+            let tenant = schema3::Tenant {
+                id: old.tenant_id,
+                name: "Buyer".into(),
+                created_at: Utc::now(),
+                public_listing: false,
+            };
+            trees
+                .get(Tree::Tenants)
+                .insert(
+                    crate::keys::id(tenant.id),
+                    encode_as(&tenant, LEGACY_FORMAT),
+                )
+                .unwrap();
             trees
                 .get(Tree::Meta)
                 .insert(SCHEMA_KEY, &2u32.to_be_bytes())
                 .unwrap();
             trees
                 .get(Tree::BulkItems)
-                .insert(key, encode_legacy(&old))
+                .insert(key, encode_as(&old, LEGACY_FORMAT))
                 .unwrap();
             store.flush().unwrap();
         }
         let store = crate::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         let item: Item = crate::record(store.tree(Tree::BulkItems), &key)
             .unwrap()
             .unwrap();
@@ -253,5 +338,87 @@ mod tests {
         );
         assert_eq!(item.extracted.domains, ["acme.example"]);
         assert!(item.extracted.other_standards.is_empty() && item.other_certificate_ids.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_schema_3_store_keeps_every_record_and_gets_digest_settings() {
+        use certwatch_domain::accounts::{Membership, Role, Tenant};
+        use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
+
+        let dir = tempfile::tempdir().unwrap();
+        let tenant = schema3::Tenant {
+            id: Uuid::new_v4(),
+            name: "Nordic Buyer".into(),
+            created_at: Utc::now(),
+            public_listing: true,
+        };
+        let member = schema3::Membership {
+            tenant_id: tenant.id,
+            user_id: Uuid::new_v4(),
+            role: Role::Member,
+            created_at: Utc::now(),
+        };
+        let before: Vec<(Tree, usize)>;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let trees = store.trees();
+            // Schema 3 wrote format 2 records.
+            trees
+                .get(Tree::Tenants)
+                .insert(crate::keys::id(tenant.id), encode_as(&tenant, 2))
+                .unwrap();
+            trees
+                .get(Tree::Memberships)
+                .insert(
+                    crate::keys::pair(tenant.id, member.user_id),
+                    encode_as(&member, 2),
+                )
+                .unwrap();
+            // Records of other kinds read the same in every format and stay as they are.
+            for i in 0u8..50 {
+                trees
+                    .get(Tree::Events)
+                    .insert([i], encode_as(&format!("event {i}"), 2))
+                    .unwrap();
+            }
+            trees
+                .get(Tree::Meta)
+                .insert(SCHEMA_KEY, &3u32.to_be_bytes())
+                .unwrap();
+            before = Tree::ALL
+                .iter()
+                .map(|t| (*t, trees.get(*t).len()))
+                .collect();
+            store.flush().unwrap();
+        }
+        let store = crate::handle::tests::open_when_free(dir.path())
+            .await
+            .unwrap();
+        assert_eq!(store.schema_version().unwrap(), 4);
+        let after: Vec<(Tree, usize)> = Tree::ALL
+            .iter()
+            .map(|t| (*t, store.tree(*t).len()))
+            .collect();
+        assert_eq!(after, before, "every record kept");
+        let t: Tenant = crate::record(store.tree(Tree::Tenants), &crate::keys::id(tenant.id))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.name.as_str(), t.public_listing), ("Nordic Buyer", true));
+        assert_eq!(t.digest_frequency, Frequency::Daily);
+        assert_eq!(t.expiry_windows, DEFAULT_WINDOWS);
+        let m: Membership = crate::record(
+            store.tree(Tree::Memberships),
+            &crate::keys::pair(tenant.id, member.user_id),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (m.role, m.digest, m.created_at),
+            (Role::Member, false, member.created_at)
+        );
+        let e: String = crate::record(store.tree(Tree::Events), &[7])
+            .unwrap()
+            .unwrap();
+        assert_eq!(e, "event 7");
     }
 }

@@ -66,6 +66,8 @@ trees! {
     BulkItems = "bulk_items",
     BulkItemsByBatch = "bulk_items_by_batch",
     BulkAttempts = "bulk_attempts",
+    DigestNotices = "digest_notices",
+    DigestRuns = "digest_runs",
 }
 
 /// Every tree, opened.

@@ -4,6 +4,7 @@
 
 use certwatch_domain::accounts::{ApiKey, Invitation, Membership, Role, Tenant, Token, User};
 use certwatch_domain::bulk::{Batch, Confirmation, Item, Read};
+use certwatch_domain::digest::Frequency;
 use certwatch_domain::events::Event;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
 use certwatch_domain::registry::{
@@ -92,9 +93,18 @@ pub enum AccessMsg {
         user_id: Uuid,
         reply: Reply<()>,
     },
-    SetPublicListing {
-        on: bool,
+    /// Changes the settings given (`None` leaves one as it is).
+    SetTenantSettings {
+        public_listing: Option<bool>,
+        digest_frequency: Option<Frequency>,
+        expiry_windows: Option<Vec<u32>>,
         reply: Reply<Tenant>,
+    },
+    /// A member's own choice to get the expiry digest.
+    SetDigestOptIn {
+        user_id: Uuid,
+        on: bool,
+        reply: Reply<Membership>,
     },
     /// A new `cw_` key: the key (shown once) and its record.
     CreateApiKey {
@@ -157,6 +167,8 @@ pub enum RegistryMsg {
     },
     /// Marks ACTIVE certificates past their expiry EXPIRED; runs at start and daily.
     SweepExpired,
+    /// Sends the expiry digest if one is due; runs at start and every few minutes.
+    SendDigest,
     /// Upserts one batch of an import's valid rows.
     ImportBatch {
         rows: Vec<ImportRow>,

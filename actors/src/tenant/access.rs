@@ -148,10 +148,30 @@ pub(super) fn handle(
         AccessMsg::RemoveMember { user_id, reply } => {
             write(store, reply, members::remove(store, tenant, user_id))
         }
-        AccessMsg::SetPublicListing { on, reply } => write(
+        AccessMsg::SetTenantSettings {
+            public_listing,
+            digest_frequency,
+            expiry_windows,
+            reply,
+        } => write(
             store,
             reply,
-            tables::tenants::set_public_listing(store, tenant, on),
+            tables::tenants::update(store, tenant, |t| {
+                if let Some(on) = public_listing {
+                    t.public_listing = on;
+                }
+                if let Some(frequency) = digest_frequency {
+                    t.digest_frequency = frequency;
+                }
+                if let Some(windows) = expiry_windows {
+                    t.expiry_windows = windows;
+                }
+            }),
+        ),
+        AccessMsg::SetDigestOptIn { user_id, on, reply } => write(
+            store,
+            reply,
+            members::set_digest(store, tenant, user_id, on),
         ),
         AccessMsg::CreateApiKey { name, reply } => write(
             store,

@@ -57,6 +57,7 @@ impl Actor for TenantActor {
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
         myself.cast(RegistryMsg::SweepExpired.into())?;
+        myself.cast(RegistryMsg::SendDigest.into())?;
         // Every active endpoint resumes its schedule; overdue ones are spread out, in the
         // order they fell due, so a restart does not fire them all at once.
         let now = Utc::now();

@@ -3,7 +3,8 @@
 
 use certwatch_domain::history::ChangedBy;
 use certwatch_store::{
-    Written, certificate_types, certificates, events, expiry, import, organizations, sites, tables,
+    Written, certificate_types, certificates, digests, events, expiry, import, organizations,
+    sites, tables,
 };
 use chrono::{DateTime, Duration, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
@@ -11,6 +12,7 @@ use ractor::{ActorProcessingErr, ActorRef};
 use super::monitoring;
 use super::state::{TenantState, wake_when_durable, write_woken};
 use crate::call::{crash_on_store_error, write, write_then};
+use crate::mail;
 use crate::messages::tenant::{RegistryMsg, TenantMsg};
 use crate::monitoring::start_discovery;
 
@@ -96,6 +98,13 @@ pub(super) fn handle(
             myself.send_after(until_next_sweep(now), || RegistryMsg::SweepExpired.into());
             Ok(())
         }
+        RegistryMsg::SendDigest => {
+            send_digest(state, now)?;
+            myself.send_after(state.ctx.config.digest_check_interval, || {
+                RegistryMsg::SendDigest.into()
+            });
+            Ok(())
+        }
         RegistryMsg::ImportBatch { rows, reply } => {
             let mut result = import::import_batch(store, tenant, &rows, now);
             let mut discover = Vec::new();
@@ -118,6 +127,30 @@ pub(super) fn handle(
 }
 
 /// Time from `now` to the next sweep: five minutes past the next midnight UTC.
+/// Mails the tenant's digest if one is due. Its marks are written first and the mails go
+/// once they are durable, so a crash in between loses this digest instead of sending it
+/// twice.
+fn send_digest(state: &TenantState, now: DateTime<Utc>) -> Result<(), ActorProcessingErr> {
+    let store = state.ctx.store.clone();
+    let Some(prepared) = digests::prepare(&store, state.tenant, now)? else {
+        return Ok(());
+    };
+    digests::mark_sent(&store, state.tenant, &prepared, now)?;
+    let (ctx, tenant) = (state.ctx.clone(), state.tenant);
+    tokio::spawn(async move {
+        if let Err(e) = store.commit().await {
+            tracing::error!(%tenant, error = %e, "expiry digest not sent");
+            return;
+        }
+        let url = ctx.config.public_url();
+        for to in &prepared.recipients {
+            ctx.send_mail(mail::digest(&url, to, &prepared.digest));
+        }
+        tracing::info!(%tenant, recipients = prepared.recipients.len(), "expiry digest sent");
+    });
+    Ok(())
+}
+
 fn until_next_sweep(now: DateTime<Utc>) -> std::time::Duration {
     let next = (now.date_naive() + Duration::days(1))
         .and_hms_opt(0, 5, 0)

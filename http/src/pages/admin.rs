@@ -20,7 +20,7 @@ use super::session::{Session, session};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
-use crate::routes::{api_keys, invitations, members, monitoring, tenant, tokens};
+use crate::routes::{api_keys, invitations, members, monitoring, notifications, tenant, tokens};
 use crate::state::{State, with_state};
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -107,6 +107,16 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .then(set_listing)
             .map(done))
         .unify()
+        .or(warp::path!("admin" / "digest")
+            .and(post())
+            .then(set_digest)
+            .map(done))
+        .unify()
+        .or(warp::path!("notifications")
+            .and(post())
+            .then(set_notifications)
+            .map(done))
+        .unify()
         .boxed()
 }
 
@@ -156,6 +166,11 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
             .await?;
     let settings = call::value(tenant::get_tenant(state.clone(), caller.clone()).await).await?;
     let listed = settings.get("public_listing") == Some(&Value::Bool(true));
+    let frequency = text(&settings, "digest_frequency");
+    let windows: Vec<String> = settings["expiry_windows"]
+        .as_array()
+        .map(|w| w.iter().map(Value::to_string).collect())
+        .unwrap_or_default();
     let body = html! {
         nav.actions aria-label="Admin" {
             a href="/admin/" aria-current="page" { "Members" }
@@ -170,6 +185,24 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
             select id="public_listing" name="public_listing" {
                 option value="false" selected[!listed] { "No" }
                 option value="true" selected[listed] { "Yes" }
+            }
+            button type="submit" { "Save" }
+        }
+        h2 { "Expiry digest" }
+        p { "A mail to admins, and to members who ask for it, of certificates entering an expiry window, newly expired ones, monitoring that keeps failing and failed webhook deliveries. Each certificate is announced once per window." }
+        form method="post" action="/admin/digest/" {
+            (csrf_field(&session))
+            div.field {
+                label for="digest_frequency" { "How often" }
+                select id="digest_frequency" name="digest_frequency" {
+                    @for (value, label) in [("daily", "Daily"), ("weekly", "Weekly"), ("off", "Never")] {
+                        option value=(value) selected[frequency == value] { (label) }
+                    }
+                }
+            }
+            div.field {
+                label for="expiry_windows" { "Windows, in days before expiry (up to 5, comma-separated)" }
+                input id="expiry_windows" name="expiry_windows" type="text" required value=(windows.join(", "));
             }
             button type="submit" { "Save" }
         }
@@ -225,6 +258,25 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
 
 async fn set_listing(state: State, session: Session, form: Form) -> PageResult {
     let body = json_body(json!({ "public_listing": form.get("public_listing") == "true" }));
+    act(state, session, &form, "/admin/", "saved", |s, c| {
+        tenant::patch_tenant(s, c, body)
+    })
+    .await
+}
+
+async fn set_digest(state: State, session: Session, form: Form) -> PageResult {
+    // Numbers go as numbers; anything else goes as typed, for the API to name the field.
+    let windows: Vec<Value> = form
+        .get("expiry_windows")
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse::<i64>().map_or_else(|_| json!(w), |n| json!(n)))
+        .collect();
+    let body = json_body(json!({
+        "digest_frequency": form.get("digest_frequency"),
+        "expiry_windows": windows,
+    }));
     act(state, session, &form, "/admin/", "saved", |s, c| {
         tenant::patch_tenant(s, c, body)
     })
@@ -346,8 +398,27 @@ async fn tokens_page(
     let list =
         call::value(tokens::list_tokens(state.clone(), viewer.caller.clone(), api_query(q)).await)
             .await?;
+    let mine =
+        call::value(notifications::get_notifications(state.clone(), viewer.caller.clone()).await)
+            .await?;
+    let asked = mine["expiry_digest"] == Value::Bool(true);
     let body = html! {
         @if let Some(created) = created { (shown_once("API token", text(created, "key"))) }
+        h2 { "Expiry digest" }
+        @if viewer.is_admin() {
+            p { "As an admin you get the expiry digest; its settings are on the Admin page." }
+        } @else {
+            form.actions method="post" action="/notifications/" {
+                (csrf_field(session))
+                label for="expiry_digest" { "Mail me the expiry digest" }
+                select id="expiry_digest" name="expiry_digest" {
+                    option value="false" selected[!asked] { "No" }
+                    option value="true" selected[asked] { "Yes" }
+                }
+                button type="submit" { "Save" }
+            }
+        }
+        h2 { "Personal tokens" }
         p { "Personal tokens call the API as you: " code { "Authorization: Token <key>" } ". Sign-in sessions are listed too." }
         form method="post" action="/tokens/" {
             (csrf_field(session))
@@ -376,6 +447,14 @@ async fn tokens_page(
         notice(q),
         body,
     ))
+}
+
+async fn set_notifications(state: State, session: Session, form: Form) -> PageResult {
+    let body = json_body(json!({ "expiry_digest": form.get("expiry_digest") == "true" }));
+    act(state, session, &form, "/tokens/", "saved", |s, c| {
+        notifications::put_notifications(s, c, body)
+    })
+    .await
 }
 
 async fn token_list(state: State, session: Session, q: Query) -> PageResult {

@@ -67,6 +67,7 @@ pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod monitoring;
+pub mod notifications;
 pub mod organizations;
 pub mod password_reset;
 pub mod sites;
@@ -94,6 +95,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(tokens::routes(state))
         .unify()
         .or(tenant::routes(state))
+        .unify()
+        .or(notifications::routes(state))
         .unify()
         // Sites first: `/api/organizations/sites/` is not an organization id.
         .or(sites::routes(state))

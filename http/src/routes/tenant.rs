@@ -1,7 +1,10 @@
-//! The caller's tenant and its settings (`public_listing` opts into the public search).
+//! The caller's tenant and its settings: `public_listing` opts into the public search;
+//! `digest_frequency` and `expiry_windows` shape the expiry digest mailed to admins (and
+//! to members who ask for it at `/api/auth/notifications/`).
 
 use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::Tenant;
+use certwatch_domain::digest::{Frequency, parse_windows};
 use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,6 +28,12 @@ pub struct TenantView {
     pub name: String,
     /// Whether `GET /api/certificates/search/` may list this tenant's suppliers (default off).
     pub public_listing: bool,
+    /// How often the expiry digest is mailed: `daily` (default), `weekly` or `off`.
+    #[schema(pattern = "^(daily|weekly|off)$")]
+    pub digest_frequency: String,
+    /// Days ahead of expiry a certificate is announced in the digest, once per window
+    /// (default 30, 7 and 1), largest first.
+    pub expiry_windows: Vec<u32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -34,22 +43,42 @@ impl From<Tenant> for TenantView {
             id: t.id,
             name: t.name,
             public_listing: t.public_listing,
+            digest_frequency: t.digest_frequency.as_str().to_string(),
+            expiry_windows: t.expiry_windows,
             created_at: t.created_at,
         }
     }
 }
 
-/// Request body of the settings update.
+/// Request body of the settings update: any of the settings.
 #[derive(ToSchema)]
 pub struct TenantSettings {
-    #[schema(value_type = bool, required = true)]
+    #[schema(value_type = bool)]
     public_listing: Option<bool>,
+    #[schema(value_type = String, pattern = "^(daily|weekly|off)$")]
+    digest_frequency: Option<Frequency>,
+    /// 1 to 5 different numbers of days, each from 1 to 365.
+    #[schema(value_type = Vec<u32>, min_items = 1, max_items = 5)]
+    expiry_windows: Option<Vec<u32>>,
 }
 
 impl Write for TenantSettings {
     fn read(input: &mut Input) -> Self {
+        let expiry_windows = input.number_list("expiry_windows").and_then(|days| {
+            parse_windows(&days)
+                .map_err(|e| input.error("expiry_windows", e))
+                .ok()
+        });
         TenantSettings {
             public_listing: input.boolean("public_listing"),
+            digest_frequency: input
+                .optional_parsed(
+                    "digest_frequency",
+                    Frequency::parse,
+                    "Must be daily, weekly or off.",
+                )
+                .flatten(),
+            expiry_windows,
         }
     }
 }
@@ -85,21 +114,20 @@ pub async fn get_tenant(state: State, caller: Caller) -> Result<Response, ApiErr
     security(("token" = [])),
     responses(
         (status = 200, description = "Updated", body = TenantView),
+        (status = 400, description = "Field errors"),
         (status = 403, description = "Not an admin"),
     ))]
 pub async fn patch_tenant(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let tenant = match TenantSettings::parse(body, true)?.public_listing {
-        Some(on) => {
-            state
-                .actors
-                .tenant(caller.tenant_id, |reply| AccessMsg::SetPublicListing {
-                    on,
-                    reply,
-                })
-                .await?
-        }
-        None => tables::tenants::get(state.store(), caller.tenant_id)?.ok_or(ApiError::NotFound)?,
-    };
+    let settings = TenantSettings::parse(body, true)?;
+    let tenant = state
+        .actors
+        .tenant(caller.tenant_id, |reply| AccessMsg::SetTenantSettings {
+            public_listing: settings.public_listing,
+            digest_frequency: settings.digest_frequency,
+            expiry_windows: settings.expiry_windows,
+            reply,
+        })
+        .await?;
     Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
 }

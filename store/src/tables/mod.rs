@@ -9,6 +9,7 @@ pub mod cert_history;
 pub mod cert_types;
 pub mod certificates;
 pub mod deliveries;
+pub mod digests;
 pub mod endpoints;
 pub mod events;
 pub mod expiry_notices;

@@ -26,10 +26,15 @@ pub fn put<E>(tx: &Tx, tenant: &Tenant) -> TxResult<(), E> {
     tx.insert(Tree::Tenants, keys::id(tenant.id), encode(tenant))
 }
 
-pub fn set_public_listing(store: &Store, tenant: Uuid, on: bool) -> Result<Tenant, RegistryError> {
+/// Changes a tenant's settings (the tenant actor is their one writer).
+pub fn update(
+    store: &Store,
+    tenant: Uuid,
+    change: impl FnOnce(&mut Tenant),
+) -> Result<Tenant, RegistryError> {
     let _writing = store.writing();
     let mut t = get(store, tenant)?.ok_or(RegistryError::NotFound)?;
-    t.public_listing = on;
+    change(&mut t);
     store
         .tree(Tree::Tenants)
         .insert(keys::id(tenant), encode(&t))
