@@ -683,3 +683,142 @@ async fn the_expiry_digest_is_mailed_once_to_admins_and_members_who_asked() {
     assert_eq!(digests_to(&s, "asked@digest.example").len(), 1);
     assert!(digests_to(&s, "quiet@digest.example").is_empty());
 }
+
+const METRICS_TOKEN: &str = "metrics-token-for-tests";
+
+/// A sample's value, from a scrape parsed by a Prometheus text parser.
+fn sample(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => *v,
+            prometheus_parse::Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            prometheus_parse::Value::Summary(_) => f64::NAN,
+        })
+}
+
+async fn scrape(s: &Server, token: Option<&str>) -> (u16, String) {
+    let mut req = s.http.get(format!("{}/metrics", s.base));
+    if let Some(token) = token {
+        req = req.header("Authorization", format!("Bearer {token}"));
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_prometheus_text_behind_their_token() {
+    let site = common::site::Site::start().await;
+    site.serve(
+        "/certs",
+        common::site::Resource::html("<p>No certificates yet</p>"),
+    );
+    let s = Server::start(&[
+        ("CERTWATCH_METRICS_TOKEN", METRICS_TOKEN),
+        ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true"),
+    ]);
+    assert_eq!(scrape(&s, None).await.0, 401);
+    assert_eq!(scrape(&s, Some("metrics-token-for-test")).await.0, 401);
+
+    let (token, _) = s.signup("ops@metrics.example", "Metrics Buyer").await;
+    let rx = common::receiver::subscribed(&s, &token, json!(["certificate.created"])).await;
+    let org = create_supplier(&s, &token, "Measured").await.unwrap();
+    certificate_expiring_in(&s, &token, &org, "M-1", 100).await;
+    rx.wait_for(1).await;
+    let ep = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": org, "url": site.url("/certs"), "check_frequency": "12:00:00"}),
+        )
+        .await;
+    let ep = ep.body["id"].as_str().unwrap().to_string();
+    eventually_within(Duration::from_secs(60), "a check", async || {
+        let e = s
+            .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
+            .await;
+        (!e.body["last_checked"].is_null()).then_some(())
+    })
+    .await;
+    let ok = s
+        .get(&format!("/api/organizations/{org}/"), Some(&token))
+        .await;
+    assert_eq!(ok.status, 200);
+
+    let (status, text) = scrape(&s, Some(METRICS_TOKEN)).await;
+    assert_eq!(status, 200, "{text}");
+    let parsed = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let at_least_one = |metric: &str, labels: &[(&str, &str)]| {
+        let v = sample(&parsed, metric, labels);
+        assert!(
+            v.is_some_and(|v| v >= 1.0),
+            "{metric} {labels:?}: {v:?}\n{text}"
+        );
+    };
+    at_least_one(
+        "certwatch_http_requests_total",
+        &[
+            ("method", "POST"),
+            ("route", "/api/organizations/"),
+            ("status", "201"),
+        ],
+    );
+    at_least_one(
+        "certwatch_http_requests_total",
+        &[
+            ("method", "GET"),
+            ("route", "/api/organizations/:id/"),
+            ("status", "200"),
+        ],
+    );
+    at_least_one(
+        "certwatch_http_request_duration_seconds_count",
+        &[("method", "POST"), ("route", "/api/organizations/")],
+    );
+    at_least_one("certwatch_scrapes_total", &[("outcome", "success")]);
+    at_least_one(
+        "certwatch_webhook_attempts_total",
+        &[("outcome", "delivered")],
+    );
+    at_least_one("certwatch_state", &[("what", "store_size_bytes")]);
+    at_least_one("certwatch_state", &[("what", "disk_free_bytes")]);
+    assert_eq!(
+        sample(&parsed, "certwatch_certificates", &[("status", "ACTIVE")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &parsed,
+            "certwatch_state",
+            &[("what", "webhook_deliveries_due")]
+        ),
+        Some(0.0)
+    );
+    for reason in ["memory", "cpu", "time", "crashed", "unavailable"] {
+        assert!(
+            sample(
+                &parsed,
+                "certwatch_parse_jobs_refused",
+                &[("reason", reason)]
+            )
+            .is_some()
+        );
+    }
+    assert!(
+        sample(
+            &parsed,
+            "certwatch_parse_jobs_running",
+            &[("lane", "documents")]
+        )
+        .is_some()
+    );
+    assert!(sample(&parsed, "certwatch_state", &[("what", "actor_restarts")]).is_some());
+
+    // Without the setting there is no such path.
+    let off = Server::start(&[]);
+    assert_eq!(scrape(&off, Some(METRICS_TOKEN)).await.0, 404);
+}

@@ -23,6 +23,7 @@ pub mod import;
 pub mod mail;
 mod mailer;
 mod messages;
+mod metrics;
 pub mod monitoring;
 pub mod outbound;
 pub mod preview;
@@ -108,6 +109,16 @@ impl Actors {
 
     pub fn config(&self) -> &Config {
         &self.ctx.config
+    }
+
+    /// The worker processes that read untrusted files and pages.
+    pub fn parsing(&self) -> &certwatch_ingest::pool::Pool {
+        &self.ctx.parsing
+    }
+
+    /// Actors restarted by their supervisors since start.
+    pub fn restarts(&self) -> u64 {
+        self.ctx.restarts.load(Ordering::SeqCst)
     }
 
     /// Whether bulk upload can read images (the `tesseract` program runs).
@@ -221,7 +232,7 @@ impl Actors {
             delivery_supervisor: directory.delivery_supervisor().running(),
             tenant_supervisor: directory.tenant_supervisor().running(),
             tenants_running,
-            restarts: self.ctx.restarts.load(Ordering::SeqCst),
+            restarts: self.restarts(),
         }
     }
 

@@ -90,6 +90,14 @@ impl Actor for SubscriberActor {
                     &state.ctx.config.webhook_retry_schedule,
                     jitter,
                 );
+                let counted = match delivery.status {
+                    DeliveryStatus::Success => "delivered",
+                    DeliveryStatus::Pending => "retry",
+                    DeliveryStatus::Failed => "failed",
+                };
+                crate::metrics::DELIVERIES
+                    .with_label_values(&[counted])
+                    .inc();
                 tables::deliveries::update(&store, &delivery, previous_due)?;
                 tokio::spawn(async move { store.commit().await });
                 if gone {

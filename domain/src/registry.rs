@@ -82,6 +82,13 @@ pub enum CertStatus {
 }
 
 impl CertStatus {
+    pub const ALL: [CertStatus; 4] = [
+        CertStatus::Active,
+        CertStatus::Expired,
+        CertStatus::Revoked,
+        CertStatus::Pending,
+    ];
+
     pub fn parse(s: &str) -> Option<CertStatus> {
         match s {
             "ACTIVE" => Some(CertStatus::Active),

@@ -7,6 +7,7 @@ mod crud;
 mod error;
 mod extract;
 mod input;
+mod metrics;
 mod openapi;
 mod pages;
 mod pagination;
@@ -31,6 +32,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
     warp::path::full()
         .and(
             routes::all(&state)
+                .or(metrics::route(&state))
+                .unify()
                 .or(openapi::route())
                 .unify()
                 .or(pages::routes(&state))
@@ -49,5 +52,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
             }
             response
         })
+        .with(warp::log::custom(metrics::observe))
+        .map(warp::Reply::into_response)
         .boxed()
 }

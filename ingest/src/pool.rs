@@ -59,6 +59,21 @@ pub enum JobError {
     Unavailable(String),
 }
 
+impl JobError {
+    /// Why jobs are refused, as counted by [`Pool::refused`].
+    pub const KINDS: [&'static str; 5] = ["memory", "cpu", "time", "crashed", "unavailable"];
+
+    fn kind_index(&self) -> usize {
+        match self {
+            JobError::Memory(_) => 0,
+            JobError::Cpu(_) => 1,
+            JobError::Time(_) => 2,
+            JobError::Crashed(_) => 3,
+            JobError::Unavailable(_) => 4,
+        }
+    }
+}
+
 struct Worker {
     child: Child,
     stdin: ChildStdin,
@@ -79,6 +94,8 @@ pub struct Pool {
     documents: LaneState,
     /// Jobs running now, per lane (pages, documents), for health.
     running: [std::sync::atomic::AtomicUsize; 2],
+    /// Jobs refused so far, per [`JobError::KINDS`].
+    refused: [std::sync::atomic::AtomicU64; 5],
 }
 
 /// A job under way: its replies come with [`Running::next`]. Dropped before its last
@@ -105,6 +122,7 @@ impl Pool {
             documents: lane(config.document_jobs),
             config,
             running: Default::default(),
+            refused: Default::default(),
         }
     }
 
@@ -122,6 +140,21 @@ impl Pool {
     /// Jobs running now in a lane.
     pub fn running(&self, lane: Lane) -> usize {
         self.running[lane as usize].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Jobs refused since start, by why (each of [`JobError::KINDS`]).
+    pub fn refused(&self) -> [(&'static str, u64); 5] {
+        std::array::from_fn(|i| {
+            (
+                JobError::KINDS[i],
+                self.refused[i].load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
+    }
+
+    fn count(&self, e: JobError) -> JobError {
+        self.refused[e.kind_index()].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        e
     }
 
     /// Runs a job that has one reply.
@@ -143,7 +176,7 @@ impl Pool {
             Some(w) => w,
             None => self
                 .spawn()
-                .map_err(|e| JobError::Unavailable(e.to_string()))?,
+                .map_err(|e| self.count(JobError::Unavailable(e.to_string())))?,
         };
         self.running[lane as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut running = Running {
@@ -166,7 +199,7 @@ impl Pool {
         match sent {
             Ok(Ok(())) => Ok(running),
             // A worker that died while idle (or cannot take the job) is replaced once.
-            Ok(Err(_)) | Err(_) => Err(running.fail().await),
+            Ok(Err(_)) | Err(_) => Err(self.count(running.fail().await)),
         }
     }
 
@@ -254,9 +287,11 @@ impl Running<'_> {
             }
             Err(_) => {
                 self.kill().await;
-                Err(JobError::Time(self.pool.config.timeout.as_secs()))
+                Err(self
+                    .pool
+                    .count(JobError::Time(self.pool.config.timeout.as_secs())))
             }
-            Ok(Err(_)) => Err(self.fail().await),
+            Ok(Err(_)) => Err(self.pool.count(self.fail().await)),
         }
     }
 

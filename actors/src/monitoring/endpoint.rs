@@ -86,6 +86,16 @@ impl EndpointState {
     /// Hands a report to the tenant actor; `None` when the endpoint is gone.
     async fn record(&self, report: ScrapeReport) -> Result<Option<Endpoint>, ActorError> {
         let endpoint = self.ep.id;
+        let outcome = if report.error.is_none() {
+            "success"
+        } else {
+            "failed"
+        };
+        crate::metrics::SCRAPES.with_label_values(&[outcome]).inc();
+        if let Some(due) = report.scheduled_for {
+            let late = (report.started_at - due).num_milliseconds().max(0) as f64 / 1000.0;
+            crate::metrics::SCRAPE_LATENESS.observe(late);
+        }
         match call::ask_tenant(&self.ctx, self.ep.tenant_id, |reply| {
             MonitoringMsg::RecordScrape {
                 endpoint,

@@ -145,6 +145,7 @@ fn send_digest(state: &TenantState, now: DateTime<Utc>) -> Result<(), ActorProce
         let url = ctx.config.public_url();
         for to in &prepared.recipients {
             ctx.send_mail(mail::digest(&url, to, &prepared.digest));
+            crate::metrics::DIGEST_MAILS.inc();
         }
         tracing::info!(%tenant, recipients = prepared.recipients.len(), "expiry digest sent");
     });

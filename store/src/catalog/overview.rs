@@ -24,6 +24,19 @@ pub struct Overview {
 }
 
 impl Catalog {
+    /// How many certificates have each status.
+    pub fn count_by_status(&self) -> [(CertStatus, usize); 4] {
+        CertStatus::ALL.map(|status| {
+            let s = status.as_str();
+            (
+                status,
+                self.by_status
+                    .range((s, Slot::MIN)..=(s, Slot::MAX))
+                    .count(),
+            )
+        })
+    }
+
     pub fn overview(&self, today: NaiveDate) -> Overview {
         let mut expiring = [0; 3];
         let last = today + Duration::days(EXPIRY_WINDOWS[2]);
@@ -120,6 +133,15 @@ mod tests {
         assert_eq!(o.suppliers, 3);
         assert_eq!(o.suppliers_without_valid, 2);
         assert_eq!(o.certificates, 5);
+        assert_eq!(
+            c.count_by_status(),
+            [
+                (CertStatus::Active, 4),
+                (CertStatus::Expired, 1),
+                (CertStatus::Revoked, 0),
+                (CertStatus::Pending, 0)
+            ]
+        );
         assert!(c.has_valid_certificate(valid.id, today));
         assert!(!c.has_valid_certificate(lapsed.id, today));
     }
