@@ -822,3 +822,91 @@ async fn metrics_are_prometheus_text_behind_their_token() {
     let off = Server::start(&[]);
     assert_eq!(scrape(&off, Some(METRICS_TOKEN)).await.0, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_carry_the_request_id_into_the_actor_work_it_causes() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("certwatch.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+        .arg("serve")
+        .env("CERTWATCH_LISTEN", "127.0.0.1:0")
+        .env("CERTWATCH_DATA_DIR", dir.path().join("data"))
+        .env("CERTWATCH_LOG_FORMAT", "json")
+        .env("CERTWATCH_LOG", "info,certwatch_actors=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("the address").unwrap();
+        if let Some(url) = line.strip_prefix("CertWatch listening on ") {
+            break url.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let s = Server::attach(&base, &dir.path().join("data"));
+
+    let resp = s
+        .http
+        .post(format!("{base}/api/auth/register/"))
+        .header("X-Request-Id", "req-register-7")
+        .json(&json!({"email": "logs@json.example", "password": PASSWORD, "organization_name": "Logged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["x-request-id"], "req-register-7");
+    // Without one (or with one that is not a plain token) the server makes one up.
+    let odd = s
+        .http
+        .get(format!("{base}/api/health/"))
+        .header("X-Request-Id", "not a token")
+        .send()
+        .await
+        .unwrap();
+    let made_up = odd.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(made_up.len() == 32 && made_up.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let (token, _) = s.signup("admin@json.example", "Json Buyer").await;
+    let created = s
+        .http
+        .post(format!("{base}/api/organizations/"))
+        .header("Authorization", format!("Token {token}"))
+        .header("X-Request-Id", "req-supplier-9")
+        .json(&json!({"name": "Traced Supplier"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let logs = || -> Vec<Value> {
+        std::fs::read_to_string(&log_path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    };
+    let of = |logs: &[Value], id: &str, message: &str| {
+        logs.iter().any(|l| {
+            l["span"]["request_id"] == id && l["fields"]["message"].as_str() == Some(message)
+        })
+    };
+    // The verification mail goes out from the mailer actor, after the accounts actor's
+    // write is durable: both in the request's span.
+    eventually_within(Duration::from_secs(30), "the request's lines", async || {
+        let logs = logs();
+        (of(&logs, "req-register-7", "answered")
+            && of(&logs, "req-register-7", "mail sent")
+            && of(
+                &logs,
+                "req-supplier-9",
+                "tenant actor handles a request's message",
+            ))
+        .then_some(())
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -37,88 +37,93 @@ impl Actor for Accounts {
         msg: AccountsMsg,
         ctx: &mut Arc<Context>,
     ) -> Result<(), ActorProcessingErr> {
-        let store = &ctx.store;
-        let now = Utc::now();
-        match msg {
-            AccountsMsg::Register {
+        handle(msg, ctx)
+    }
+}
+
+/// Handles one message; nothing here awaits, so a request's span can be entered around it.
+fn handle(msg: AccountsMsg, ctx: &Arc<Context>) -> Result<(), ActorProcessingErr> {
+    let store = &ctx.store;
+    let now = Utc::now();
+    match msg {
+        AccountsMsg::Traced(span, msg) => {
+            let _entered = span.enter();
+            return handle(*msg, ctx);
+        }
+        AccountsMsg::Register {
+            email,
+            password_hash,
+            organization_name,
+            reply,
+        } => {
+            let key = new_token_key();
+            let registration = Registration {
                 email,
                 password_hash,
                 organization_name,
-                reply,
-            } => {
-                let key = new_token_key();
-                let registration = Registration {
-                    email,
-                    password_hash,
-                    organization_name,
-                    verification: key_hash(&key),
-                };
-                let result = crash_on_store_error(accounts::register(store, registration, now))?;
-                let ctx = ctx.clone();
-                reply_when_durable_then(store, reply, result, move |(tenant, user)| {
-                    ctx.send_mail(mail::verification(
-                        &ctx.config.public_url(),
-                        &user.email,
-                        &key,
-                    ));
-                    start_tenant(&ctx, tenant.id);
-                });
-            }
-            AccountsMsg::VerifyEmail { token, reply } => {
-                let result = crash_on_store_error(accounts::verify_email(store, &token, now))?;
-                reply_when_durable(store, reply, result);
-            }
-            AccountsMsg::ResendVerification { email, reply } => {
-                let user = tables::users::by_email(store, &email)?.filter(|u| !u.is_active);
-                match user {
-                    Some(user) => {
-                        let key = new_token_key();
-                        accounts::add_verification(store, user.id, &key_hash(&key), now)?;
-                        let ctx = ctx.clone();
-                        reply_when_durable_then(store, reply, Ok(()), move |_| {
-                            ctx.send_mail(mail::verification(
-                                &ctx.config.public_url(),
-                                &user.email,
-                                &key,
-                            ));
-                        });
-                    }
-                    None => {
-                        let _ = reply.send(Ok(()));
-                    }
+                verification: key_hash(&key),
+            };
+            let result = crash_on_store_error(accounts::register(store, registration, now))?;
+            let ctx = ctx.clone();
+            reply_when_durable_then(store, reply, result, move |(tenant, user)| {
+                ctx.send_mail(mail::verification(
+                    &ctx.config.public_url(),
+                    &user.email,
+                    &key,
+                ));
+                start_tenant(&ctx, tenant.id);
+            });
+        }
+        AccountsMsg::VerifyEmail { token, reply } => {
+            let result = crash_on_store_error(accounts::verify_email(store, &token, now))?;
+            reply_when_durable(store, reply, result);
+        }
+        AccountsMsg::ResendVerification { email, reply } => {
+            let user = tables::users::by_email(store, &email)?.filter(|u| !u.is_active);
+            match user {
+                Some(user) => {
+                    let key = new_token_key();
+                    accounts::add_verification(store, user.id, &key_hash(&key), now)?;
+                    let ctx = ctx.clone();
+                    reply_when_durable_then(store, reply, Ok(()), move |_| {
+                        ctx.send_mail(mail::verification(
+                            &ctx.config.public_url(),
+                            &user.email,
+                            &key,
+                        ));
+                    });
                 }
-            }
-            AccountsMsg::RequestPasswordReset { email, reply } => {
-                match password_resets::issue(store, &email, now)? {
-                    Some((user, key)) => {
-                        let ctx = ctx.clone();
-                        reply_when_durable_then(store, reply, Ok(()), move |_| {
-                            ctx.send_mail(mail::password_reset(
-                                &ctx.config.public_url(),
-                                &user.email,
-                                &key,
-                            ));
-                        });
-                    }
-                    None => {
-                        let _ = reply.send(Ok(()));
-                    }
+                None => {
+                    let _ = reply.send(Ok(()));
                 }
-            }
-            AccountsMsg::ResetPassword {
-                token,
-                password_hash,
-                reply,
-            } => {
-                let result = crash_on_store_error(password_resets::reset(
-                    store,
-                    &token,
-                    password_hash,
-                    now,
-                ))?;
-                reply_when_durable(store, reply, result);
             }
         }
-        Ok(())
+        AccountsMsg::RequestPasswordReset { email, reply } => {
+            match password_resets::issue(store, &email, now)? {
+                Some((user, key)) => {
+                    let ctx = ctx.clone();
+                    reply_when_durable_then(store, reply, Ok(()), move |_| {
+                        ctx.send_mail(mail::password_reset(
+                            &ctx.config.public_url(),
+                            &user.email,
+                            &key,
+                        ));
+                    });
+                }
+                None => {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        }
+        AccountsMsg::ResetPassword {
+            token,
+            password_hash,
+            reply,
+        } => {
+            let result =
+                crash_on_store_error(password_resets::reset(store, &token, password_hash, now))?;
+            reply_when_durable(store, reply, result);
+        }
     }
+    Ok(())
 }

@@ -65,7 +65,8 @@ pub fn reply_when_durable_then<T: Send + 'static>(
     effect: impl FnOnce(&T) + Send + 'static,
 ) {
     let store = store.clone();
-    tokio::spawn(async move {
+    // What the write causes once durable (a mail) stays in the request's span.
+    tokio::spawn(tracing::Instrument::in_current_span(async move {
         let result = match result {
             Ok(value) => match store.commit().await {
                 Ok(()) => {
@@ -77,7 +78,7 @@ pub fn reply_when_durable_then<T: Send + 'static>(
             Err(e) => Err(e),
         };
         let _ = reply.send(result);
-    });
+    }));
 }
 
 /// A write's outcome, answered once it is durable; a store failure fails the actor

@@ -114,7 +114,12 @@ impl Context {
     pub fn send_mail(&self, mail: Mail) {
         match self.directory.mailer().get() {
             Some(mailer) => {
-                if let Err(e) = mailer.cast(MailerMsg::Send { mail, attempt: 0 }) {
+                let span = tracing::Span::current();
+                if let Err(e) = mailer.cast(MailerMsg::Send {
+                    mail,
+                    attempt: 0,
+                    span,
+                }) {
                     tracing::error!(error = %e, "mailer refused a mail");
                 }
             }

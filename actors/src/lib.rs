@@ -141,7 +141,7 @@ impl Actors {
         build: impl FnOnce(Reply<T>) -> AccountsMsg,
     ) -> Result<T, ActorError> {
         let accounts = Self::running(self.ctx.directory.accounts(), ACCOUNTS)?;
-        call::ask(&accounts, build).await
+        call::ask(&accounts, |reply| build(reply).in_current_span()).await
     }
 
     /// Asks the actor of `tenant`, starting it if it is not running (after a failure, the
@@ -160,7 +160,7 @@ impl Actors {
                 found.ok_or(ActorError::Account(AccountError::NotFound))?
             }
         };
-        call::ask(&actor, |reply| build(reply).into()).await
+        call::ask(&actor, |reply| build(reply).into().in_current_span()).await
     }
 
     /// Sends a tenant actor a message that needs no answer; dropped if the actor is not

@@ -9,6 +9,7 @@ use lettre::message::MultiPart;
 use lettre::message::header::ContentType;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use tracing::Instrument;
 
 use crate::context::Context;
 use crate::mail::Mail;
@@ -62,33 +63,50 @@ impl Actor for Mailer {
         msg: MailerMsg,
         state: &mut MailerState,
     ) -> Result<(), ActorProcessingErr> {
-        let MailerMsg::Send { mail, attempt } = msg;
-        let message = match build_message(&state.ctx.config.mail_from, &mail) {
-            Ok(m) => m,
-            Err(e) => {
-                // An address the API accepted but lettre does not: nothing a retry fixes.
-                tracing::error!(to = %mail.to, error = %e, "mail not sendable; dropped");
-                return Ok(());
-            }
-        };
-        let sent = match &state.transport {
-            Transport::Outbox(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-        };
-        match sent {
-            Ok(()) => tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent"),
-            Err(error) => match RETRY_DELAYS.get(attempt) {
-                Some(delay) => {
-                    tracing::warn!(to = %mail.to, %error, ?delay, "mail send failed; will retry");
-                    myself.send_after(*delay, move || MailerMsg::Send {
-                        mail,
-                        attempt: attempt + 1,
-                    });
-                }
-                None => tracing::error!(to = %mail.to, %error, "mail send failed; giving up"),
-            },
-        }
+        let MailerMsg::Send {
+            mail,
+            attempt,
+            span,
+        } = msg;
+        send(myself, state, mail, attempt, span.clone())
+            .instrument(span)
+            .await;
         Ok(())
+    }
+}
+
+async fn send(
+    myself: ActorRef<MailerMsg>,
+    state: &MailerState,
+    mail: Mail,
+    attempt: usize,
+    span: tracing::Span,
+) {
+    let message = match build_message(&state.ctx.config.mail_from, &mail) {
+        Ok(m) => m,
+        Err(e) => {
+            // An address the API accepted but lettre does not: nothing a retry fixes.
+            tracing::error!(to = %mail.to, error = %e, "mail not sendable; dropped");
+            return;
+        }
+    };
+    let sent = match &state.transport {
+        Transport::Outbox(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+        Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+    };
+    match sent {
+        Ok(()) => tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent"),
+        Err(error) => match RETRY_DELAYS.get(attempt) {
+            Some(delay) => {
+                tracing::warn!(to = %mail.to, %error, ?delay, "mail send failed; will retry");
+                myself.send_after(*delay, move || MailerMsg::Send {
+                    mail,
+                    attempt: attempt + 1,
+                    span,
+                });
+            }
+            None => tracing::error!(to = %mail.to, %error, "mail send failed; giving up"),
+        },
     }
 }
 

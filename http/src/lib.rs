@@ -13,6 +13,7 @@ mod pages;
 mod pagination;
 mod passwords;
 mod rate_limit;
+mod request_id;
 mod respond;
 mod routes;
 mod state;
@@ -29,7 +30,8 @@ pub use state::{AppState, State};
 /// Every route of the API, with warp's own rejections mapped to JSON errors; a 405 says in
 /// `Allow` which methods the path takes (RFC 9110).
 pub fn routes(state: State) -> BoxedFilter<(Response,)> {
-    warp::path::full()
+    request_id::filter()
+        .and(warp::path::full())
         .and(
             routes::all(&state)
                 .or(metrics::route(&state))
@@ -41,18 +43,36 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
                 .recover(error::recover)
                 .unify(),
         )
-        .map(|path: warp::path::FullPath, mut response: Response| {
-            if response.status() == StatusCode::METHOD_NOT_ALLOWED
-                && let Some(allow) = openapi::allowed_methods(path.as_str())
-                && let Ok(value) = warp::http::HeaderValue::from_str(&allow)
-            {
+        .map(
+            |id: String, path: warp::path::FullPath, mut response: Response| {
+                if response.status() == StatusCode::METHOD_NOT_ALLOWED
+                    && let Some(allow) = openapi::allowed_methods(path.as_str())
+                    && let Ok(value) = warp::http::HeaderValue::from_str(&allow)
+                {
+                    response
+                        .headers_mut()
+                        .insert(warp::http::header::ALLOW, value);
+                }
+                if let Ok(value) = warp::http::HeaderValue::from_str(&id) {
+                    response.headers_mut().insert(request_id::HEADER, value);
+                }
                 response
-                    .headers_mut()
-                    .insert(warp::http::header::ALLOW, value);
-            }
-            response
-        })
-        .with(warp::log::custom(metrics::observe))
+            },
+        )
+        .with(warp::log::custom(answered))
+        .with(warp::trace(request_id::span))
         .map(warp::Reply::into_response)
         .boxed()
+}
+
+/// Every answer: counted for `/metrics` and logged (in the request's span, with its id).
+fn answered(info: warp::log::Info) {
+    metrics::observe(&info);
+    tracing::info!(
+        method = %info.method(),
+        path = info.path(),
+        status = info.status().as_u16(),
+        ms = info.elapsed().as_millis() as u64,
+        "answered"
+    );
 }

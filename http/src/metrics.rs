@@ -79,7 +79,7 @@ static PARSING_REFUSED: LazyLock<IntGaugeVec> = LazyLock::new(|| {
 });
 
 /// Counts one answer (the wrapper around every route).
-pub fn observe(info: warp::log::Info) {
+pub fn observe(info: &warp::log::Info) {
     let method = info.method().as_str();
     let status = info.status();
     let route = route_of(info.path(), status);

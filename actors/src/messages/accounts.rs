@@ -6,6 +6,8 @@ use certwatch_store::secrets::KeyHash;
 use super::Reply;
 
 pub enum AccountsMsg {
+    /// A message sent while handling a request, handled in the request's span.
+    Traced(tracing::Span, Box<AccountsMsg>),
     Register {
         email: String,
         password_hash: String,
@@ -34,4 +36,16 @@ pub enum AccountsMsg {
         password_hash: String,
         reply: Reply<User>,
     },
+}
+
+impl AccountsMsg {
+    /// The message in the current span, if there is one (a request's).
+    pub fn in_current_span(self) -> AccountsMsg {
+        let span = tracing::Span::current();
+        if span.is_none() {
+            self
+        } else {
+            AccountsMsg::Traced(span, Box::new(self))
+        }
+    }
 }

@@ -3,5 +3,10 @@
 use crate::mail::Mail;
 
 pub enum MailerMsg {
-    Send { mail: Mail, attempt: usize },
+    /// `span`: where the mail was asked for (a request's span carries its id).
+    Send {
+        mail: Mail,
+        attempt: usize,
+        span: tracing::Span,
+    },
 }

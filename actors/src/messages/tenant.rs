@@ -25,7 +25,10 @@ macro_rules! areas {
     ($($area:ident($msg:ident)),* $(,)?) => {
         /// A message to a tenant actor, by area; each area's enum converts into it.
         pub enum TenantMsg {
-            $($area($msg)),*
+            $($area($msg),)*
+            /// A message sent while handling a request: handled in the request's span, so
+            /// what the actor logs for it carries the request id.
+            Traced(tracing::Span, Box<TenantMsg>),
         }
         $(impl From<$msg> for TenantMsg {
             fn from(msg: $msg) -> TenantMsg {
@@ -42,6 +45,30 @@ areas!(
     Monitoring(MonitoringMsg),
     Bulk(BulkMsg),
 );
+
+impl TenantMsg {
+    /// The area a message is for, for logs.
+    pub fn area(&self) -> &'static str {
+        match self {
+            TenantMsg::Access(_) => "access",
+            TenantMsg::Registry(_) => "registry",
+            TenantMsg::Webhooks(_) => "webhooks",
+            TenantMsg::Monitoring(_) => "monitoring",
+            TenantMsg::Bulk(_) => "bulk",
+            TenantMsg::Traced(_, msg) => msg.area(),
+        }
+    }
+
+    /// The message in the current span, if there is one (a request's).
+    pub fn in_current_span(self) -> TenantMsg {
+        let span = tracing::Span::current();
+        if span.is_none() {
+            self
+        } else {
+            TenantMsg::Traced(span, Box::new(self))
+        }
+    }
+}
 
 /// A new credential: the key (shown once) and what is stored about it.
 pub type IssuedToken = (String, Token);

@@ -19,6 +19,7 @@ use certwatch_domain::monitoring::Endpoint;
 use certwatch_store::tables;
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::context::Context;
@@ -129,14 +130,35 @@ impl Actor for TenantActor {
         msg: TenantMsg,
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
-        let now = Utc::now();
         match msg {
-            TenantMsg::Access(msg) => access::handle(msg, state, now)?,
-            TenantMsg::Registry(msg) => registry::handle(&myself, msg, state, now)?,
-            TenantMsg::Webhooks(msg) => webhooks::handle(msg, state, now)?,
-            TenantMsg::Monitoring(msg) => monitoring::handle(&myself, msg, state, now).await?,
-            TenantMsg::Bulk(msg) => bulk::handle(&myself, msg, state, now).await?,
+            TenantMsg::Traced(span, msg) => {
+                let area = msg.area();
+                async {
+                    tracing::debug!(tenant = %state.tenant, area, "tenant actor handles a request's message");
+                    dispatch(&myself, *msg, state).await
+                }
+                .instrument(span)
+                .await
+            }
+            msg => dispatch(&myself, msg, state).await,
         }
-        Ok(())
     }
+}
+
+async fn dispatch(
+    myself: &ActorRef<TenantMsg>,
+    msg: TenantMsg,
+    state: &mut TenantState,
+) -> Result<(), ActorProcessingErr> {
+    let now = Utc::now();
+    match msg {
+        TenantMsg::Access(msg) => access::handle(msg, state, now)?,
+        TenantMsg::Registry(msg) => registry::handle(myself, msg, state, now)?,
+        TenantMsg::Webhooks(msg) => webhooks::handle(msg, state, now)?,
+        TenantMsg::Monitoring(msg) => monitoring::handle(myself, msg, state, now).await?,
+        TenantMsg::Bulk(msg) => bulk::handle(myself, msg, state, now).await?,
+        // Senders wrap a message once.
+        TenantMsg::Traced(_, msg) => Box::pin(dispatch(myself, *msg, state)).await?,
+    }
+    Ok(())
 }
