@@ -602,9 +602,11 @@ async fn the_expiry_digest_is_mailed_once_to_admins_and_members_who_asked() {
     );
     for bad in [
         json!({"expiry_windows": [0]}),
-        json!({"expiry_windows": [7, 7]}),
+        json!({"expiry_windows": [1, 2, 3, 4, 5, 6]}),
         json!({"expiry_windows": "30"}),
         json!({"digest_frequency": "hourly"}),
+        json!({"digest_frequency": ""}),
+        json!({"expiry_windows": [7.5]}),
     ] {
         let r = s
             .patch("/api/auth/tenant/", Some(&admin), bad.clone())

@@ -57,8 +57,8 @@ pub fn is_due(frequency: Frequency, last_sent: Option<DateTime<Utc>>, now: DateT
     last_sent.is_none_or(|at| now - at >= period - Duration::minutes(30))
 }
 
-/// Windows as a tenant sets them: 1 to [`MAX_WINDOWS`] distinct days from 1 to
-/// [`MAX_WINDOW_DAYS`], kept largest first.
+/// Windows as a tenant sets them: 1 to [`MAX_WINDOWS`] days from 1 to
+/// [`MAX_WINDOW_DAYS`], kept largest first, each once.
 pub fn parse_windows(days: &[i64]) -> Result<Vec<u32>, String> {
     if days.is_empty() || days.len() > MAX_WINDOWS {
         return Err(format!("Give from 1 to {MAX_WINDOWS} windows."));
@@ -75,11 +75,9 @@ pub fn parse_windows(days: &[i64]) -> Result<Vec<u32>, String> {
         };
         windows.push(d);
     }
+    // The same window twice is one window.
     windows.sort_unstable_by(|a, b| b.cmp(a));
     windows.dedup();
-    if windows.len() != days.len() {
-        return Err("Windows must differ.".into());
-    }
     Ok(windows)
 }
 
@@ -220,7 +218,7 @@ mod tests {
         assert!(parse_windows(&[]).is_err());
         assert!(parse_windows(&[0]).is_err());
         assert!(parse_windows(&[366]).is_err());
-        assert!(parse_windows(&[7, 7]).is_err());
+        assert_eq!(parse_windows(&[7, 7]), Ok(vec![7]));
         assert!(parse_windows(&[1, 2, 3, 4, 5, 6]).is_err());
     }
 }

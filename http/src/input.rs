@@ -26,6 +26,15 @@ pub trait Write: Sized {
     }
 }
 
+/// A JSON number without a fraction, as an integer.
+fn whole(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
+}
+
 pub struct Input {
     map: Map<String, Value>,
     /// PATCH: absent fields stay. POST/PUT: absent fields are empty (and required ones fail).
@@ -182,8 +191,9 @@ impl Input {
     pub fn number_list(&mut self, name: &str) -> Option<Vec<i64>> {
         match self.map.get(name) {
             None if self.partial => None,
-            Some(Value::Array(items)) if items.iter().all(Value::is_i64) => {
-                Some(items.iter().filter_map(Value::as_i64).collect())
+            // JSON Schema counts 7.0 as an integer too.
+            Some(Value::Array(items)) if items.iter().all(|v| whole(v).is_some()) => {
+                Some(items.iter().filter_map(whole).collect())
             }
             None | Some(Value::Null) => {
                 self.error(name, REQUIRED);

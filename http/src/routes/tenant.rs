@@ -4,7 +4,7 @@
 
 use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::Tenant;
-use certwatch_domain::digest::{Frequency, parse_windows};
+use certwatch_domain::digest::{Frequency, MAX_WINDOW_DAYS, parse_windows};
 use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -57,10 +57,26 @@ pub struct TenantSettings {
     public_listing: Option<bool>,
     #[schema(value_type = String, pattern = "^(daily|weekly|off)$")]
     digest_frequency: Option<Frequency>,
-    /// 1 to 5 different numbers of days, each from 1 to 365.
-    #[schema(value_type = Vec<u32>, min_items = 1, max_items = 5)]
+    /// 1 to 5 numbers of days (the same one twice counts once).
+    #[schema(value_type = Vec<WindowDays>, min_items = 1, max_items = 5)]
     expiry_windows: Option<Vec<u32>>,
 }
+
+/// Days before expiry a certificate is announced in the digest: an integer from 1 to
+/// [`MAX_WINDOW_DAYS`] (the derive cannot bound a bare integer, so the schema is written).
+pub struct WindowDays;
+
+impl utoipa::PartialSchema for WindowDays {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_WINDOW_DAYS))
+            .into()
+    }
+}
+
+impl ToSchema for WindowDays {}
 
 impl Write for TenantSettings {
     fn read(input: &mut Input) -> Self {
@@ -71,13 +87,11 @@ impl Write for TenantSettings {
         });
         TenantSettings {
             public_listing: input.boolean("public_listing"),
-            digest_frequency: input
-                .optional_parsed(
-                    "digest_frequency",
-                    Frequency::parse,
-                    "Must be daily, weekly or off.",
-                )
-                .flatten(),
+            digest_frequency: input.required_parsed(
+                "digest_frequency",
+                Frequency::parse,
+                "Must be daily, weekly or off.",
+            ),
             expiry_windows,
         }
     }
