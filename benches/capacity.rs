@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use certwatch_domain::monitoring::EndpointPatch;
 use certwatch_store::Store;
 use chrono::Utc;
-use serde_json::Value;
 use warp::Filter;
 
 fn setting(name: &str, default: usize) -> usize {
@@ -121,15 +120,7 @@ async fn main() {
     );
 
     // Lists of one tenant (10,000 certificates by default), while the checks run.
-    let body: Value = http
-        .post(format!("{base}/api/auth/login/"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = common::log_in(&base, &login).await;
     let key = body["token"].as_str().unwrap().to_string();
     for clients in [1, 4] {
         for (name, path) in [

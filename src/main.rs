@@ -110,10 +110,15 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
+    // warp's request span would log every 4xx as a warning; the `answered` line says it.
+    let quiet_warp = "warp::filters::trace=error"
+        .parse()
+        .expect("a valid directive");
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CERTWATCH_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| "info".into())
+                .add_directive(quiet_warp),
         )
         .with_writer(std::io::stderr);
     match config.log_format {

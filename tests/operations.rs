@@ -52,6 +52,66 @@ async fn all(s: &Server, token: &str, path: &str) -> Vec<Value> {
     r.body["results"].as_array().unwrap().clone()
 }
 
+/// Uploads one PDF of `lines` and waits for its batch: the file's bytes and its item's id.
+async fn upload_document(s: &Server, token: &str, name: &str, lines: &[&str]) -> (Vec<u8>, String) {
+    let document = common::pdf::with_lines(lines);
+    let up = s
+        .upload(
+            "/api/bulk-upload/",
+            token,
+            "files",
+            vec![(name, document.clone())],
+        )
+        .await;
+    assert_eq!(up.status, 201, "{:?}", up.body);
+    let batch = up.body["id"].as_str().unwrap().to_string();
+    s.completed_batch(token, &batch, Duration::from_secs(120))
+        .await;
+    let item = all(s, token, &format!("/api/bulk-upload/{batch}/items/")).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (document, item)
+}
+
+/// The stored file of a bulk-upload item, as served.
+async fn download(s: &Server, token: &str, item: &str) -> Vec<u8> {
+    let resp = s
+        .http
+        .get(format!("{}/api/bulk-upload/files/{item}/", s.base))
+        .header("Authorization", format!("Token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.bytes().await.unwrap().to_vec()
+}
+
+/// Monitors `url` for the supplier and waits for its first check: the endpoint's id.
+async fn watched_page(s: &Server, token: &str, org: &str, url: &str) -> String {
+    let ep = s
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(token),
+            json!({"organization_id": org, "url": url, "check_frequency": "12:00:00"}),
+        )
+        .await;
+    assert_eq!(ep.status, 201, "{:?}", ep.body);
+    let ep = ep.body["id"].as_str().unwrap().to_string();
+    eventually_within(
+        Duration::from_secs(60),
+        "the endpoint to be checked",
+        async || {
+            let e = s
+                .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(token))
+                .await;
+            (!e.body["last_checked"].is_null()).then_some(())
+        },
+    )
+    .await;
+    ep
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_under_writes_restores_to_a_server_that_answers_the_same() {
     let mut s = Server::start(&[]);
@@ -61,41 +121,21 @@ async fn a_backup_taken_under_writes_restores_to_a_server_that_answers_the_same(
     for _ in 0..3 {
         s.restart();
     }
-    let iso = s.type_id(&token, "ISO_9001").await;
     let mut before = Vec::new();
     for i in 0..20 {
         let org = create_supplier(&s, &token, &format!("Supplier {i:02}"))
             .await
             .unwrap();
-        let cert = s
-            .post(
-                "/api/certificates/",
-                Some(&token),
-                json!({"organization": org, "certificate_type_id": iso,
-                       "certificate_number": format!("Q-{i}"), "issue_date": "2025-01-01",
-                       "expiry_date": "2028-01-01", "status": "ACTIVE"}),
-            )
-            .await;
-        assert_eq!(cert.status, 201, "{:?}", cert.body);
+        certificate_expiring_in(&s, &token, &org, &format!("Q-{i}"), 700).await;
         before.push(org);
     }
-    let document = common::pdf::with_lines(&["ISO 9001 certificate", "Certificate No. DOC-1"]);
-    let up = s
-        .upload(
-            "/api/bulk-upload/",
-            &token,
-            "files",
-            vec![("doc.pdf", document.clone())],
-        )
-        .await;
-    assert_eq!(up.status, 201, "{:?}", up.body);
-    let batch = up.body["id"].as_str().unwrap().to_string();
-    s.completed_batch(&token, &batch, Duration::from_secs(120))
-        .await;
-    let item = all(&s, &token, &format!("/api/bulk-upload/{batch}/items/")).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (document, item) = upload_document(
+        &s,
+        &token,
+        "doc.pdf",
+        &["ISO 9001 certificate", "Certificate No. DOC-1"],
+    )
+    .await;
 
     // Writers keep creating suppliers while the backup is taken.
     let stop = Arc::new(AtomicBool::new(false));
@@ -184,22 +224,11 @@ async fn a_backup_taken_under_writes_restores_to_a_server_that_answers_the_same(
         all(&r, &token, "/api/certificates/").await,
         all(&s, &token, "/api/certificates/").await
     );
-    let file_of = |server: &Server| {
-        let url = format!("{}/api/bulk-upload/files/{item}/", server.base);
-        let http = server.http.clone();
-        let token = token.clone();
-        async move {
-            let resp = http
-                .get(url)
-                .header("Authorization", format!("Token {token}"))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 200);
-            resp.bytes().await.unwrap().to_vec()
-        }
-    };
-    assert_eq!(file_of(&r).await, document, "the uploaded file is restored");
+    assert_eq!(
+        download(&r, &token, &item).await,
+        document,
+        "the uploaded file is restored"
+    );
     // The restored server takes writes, and what it numbers in sequence (a certificate's
     // history) comes after what it was restored with.
     assert!(create_supplier(&r, &token, "After restore").await.is_some());
@@ -450,40 +479,17 @@ async fn the_sweep_removes_history_past_retention_and_files_nothing_points_at() 
     let (token, _) = s.signup("ops@retention.example", "Retention Buyer").await;
     let rx = common::receiver::subscribed(&s, &token, json!(["certificate.created"])).await;
     let org = create_supplier(&s, &token, "Monitored").await.unwrap();
-    let iso = s.type_id(&token, "ISO_9001").await;
-    let cert = s
-        .post(
-            "/api/certificates/",
-            Some(&token),
-            json!({"organization": org, "certificate_type_id": iso, "certificate_number": "R-1",
-                   "issue_date": "2025-01-01", "expiry_date": "2028-01-01", "status": "ACTIVE"}),
-        )
-        .await;
-    assert_eq!(cert.status, 201, "{:?}", cert.body);
+    certificate_expiring_in(&s, &token, &org, "R-1", 700).await;
     rx.wait_for(1).await;
-    let ep = s
-        .post(
-            "/api/monitoring/endpoints/",
-            Some(&token),
-            json!({"organization_id": org, "url": site.url("/certs"), "check_frequency": "12:00:00"}),
-        )
-        .await;
-    assert_eq!(ep.status, 201, "{:?}", ep.body);
-    let ep = ep.body["id"].as_str().unwrap().to_string();
+    watched_page(&s, &token, &org, &site.url("/certs")).await;
     // A file an item points at, as old as the orphan: it stays.
-    let document = common::pdf::with_lines(&["ISO 9001 certificate", "Certificate No. KEEP-1"]);
-    let up = s
-        .upload(
-            "/api/bulk-upload/",
-            &token,
-            "files",
-            vec![("keep.pdf", document.clone())],
-        )
-        .await;
-    assert_eq!(up.status, 201, "{:?}", up.body);
-    let batch = up.body["id"].as_str().unwrap();
-    s.completed_batch(&token, batch, Duration::from_secs(120))
-        .await;
+    let (document, item) = upload_document(
+        &s,
+        &token,
+        "keep.pdf",
+        &["ISO 9001 certificate", "Certificate No. KEEP-1"],
+    )
+    .await;
     let kept = std::fs::read_dir(s.data_dir.join("files"))
         .unwrap()
         .flat_map(|shard| std::fs::read_dir(shard.unwrap().path()).unwrap())
@@ -493,17 +499,6 @@ async fn the_sweep_removes_history_past_retention_and_files_nothing_points_at() 
     age_file(&kept, Duration::from_secs(7200));
 
     let count = async |path: &str| s.get(path, Some(&token)).await.body["count"].as_u64();
-    eventually_within(
-        Duration::from_secs(60),
-        "the endpoint to be checked",
-        async || {
-            let e = s
-                .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
-                .await;
-            (!e.body["last_checked"].is_null()).then_some(())
-        },
-    )
-    .await;
     eventually_within(
         Duration::from_secs(60),
         "history past retention swept",
@@ -516,18 +511,7 @@ async fn the_sweep_removes_history_past_retention_and_files_nothing_points_at() 
     )
     .await;
     assert!(kept.exists(), "a file an item points at is kept");
-    let item = all(&s, &token, &format!("/api/bulk-upload/{batch}/items/")).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let file = s
-        .http
-        .get(format!("{}/api/bulk-upload/files/{item}/", s.base))
-        .header("Authorization", format!("Token {token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(file.bytes().await.unwrap().to_vec(), document);
+    assert_eq!(download(&s, &token, &item).await, document);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -537,19 +521,9 @@ async fn deleting_an_endpoint_removes_its_logs() {
     let s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
     let (token, _) = s.signup("ops@endpoints.example", "Endpoint Buyer").await;
     let org = create_supplier(&s, &token, "Watched").await.unwrap();
-    let ep = s
-        .post(
-            "/api/monitoring/endpoints/",
-            Some(&token),
-            json!({"organization_id": org, "url": site.url("/certs"), "check_frequency": "12:00:00"}),
-        )
-        .await;
-    let ep = ep.body["id"].as_str().unwrap().to_string();
+    let ep = watched_page(&s, &token, &org, &site.url("/certs")).await;
     let logs = format!("/api/monitoring/logs/?endpoint={ep}");
-    eventually_within(Duration::from_secs(60), "a scrape log", async || {
-        (s.get(&logs, Some(&token)).await.body["count"] == 1).then_some(())
-    })
-    .await;
+    assert_eq!(s.get(&logs, Some(&token)).await.body["count"], 1);
     assert_eq!(
         s.delete(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
             .await
@@ -731,21 +705,7 @@ async fn metrics_are_prometheus_text_behind_their_token() {
     let org = create_supplier(&s, &token, "Measured").await.unwrap();
     certificate_expiring_in(&s, &token, &org, "M-1", 100).await;
     rx.wait_for(1).await;
-    let ep = s
-        .post(
-            "/api/monitoring/endpoints/",
-            Some(&token),
-            json!({"organization_id": org, "url": site.url("/certs"), "check_frequency": "12:00:00"}),
-        )
-        .await;
-    let ep = ep.body["id"].as_str().unwrap().to_string();
-    eventually_within(Duration::from_secs(60), "a check", async || {
-        let e = s
-            .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
-            .await;
-        (!e.body["last_checked"].is_null()).then_some(())
-    })
-    .await;
+    watched_page(&s, &token, &org, &site.url("/certs")).await;
     let ok = s
         .get(&format!("/api/organizations/{org}/"), Some(&token))
         .await;

@@ -99,17 +99,9 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
             days_left(l.days_left)
         )
     };
-    if !d.expiring.is_empty() {
-        text.push_str("\nCertificates expiring soon:\n");
-        d.expiring
-            .iter()
-            .for_each(|l| text.push_str(&expiry_line(l)));
-    }
-    if !d.expired.is_empty() {
-        text.push_str("\nCertificates that expired:\n");
-        d.expired
-            .iter()
-            .for_each(|l| text.push_str(&expiry_line(l)));
+    for (title, lines) in expiry_sections(d) {
+        text.push_str(&format!("\n{title}:\n"));
+        lines.iter().for_each(|l| text.push_str(&expiry_line(l)));
     }
     if !d.failing.is_empty() {
         text.push_str("\nSupplier pages whose monitoring keeps failing:\n");
@@ -160,13 +152,9 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
             head { meta charset="utf-8"; title { (subject) } }
             body {
                 h1 { "CertWatch digest for " (d.tenant_name) }
-                @if !d.expiring.is_empty() {
-                    h2 { "Certificates expiring soon" }
-                    (expiry_rows(&d.expiring))
-                }
-                @if !d.expired.is_empty() {
-                    h2 { "Certificates that expired" }
-                    (expiry_rows(&d.expired))
+                @for (title, lines) in expiry_sections(d) {
+                    h2 { (title) }
+                    (expiry_rows(lines))
                 }
                 @if !d.failing.is_empty() {
                     h2 { "Supplier pages whose monitoring keeps failing" }
@@ -197,6 +185,16 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
         body: text,
         html: Some(html.into_string()),
     }
+}
+
+/// The digest's certificate sections that have lines, with their titles.
+fn expiry_sections(d: &Digest) -> impl Iterator<Item = (&'static str, &[ExpiryLine])> {
+    [
+        ("Certificates expiring soon", d.expiring.as_slice()),
+        ("Certificates that expired", d.expired.as_slice()),
+    ]
+    .into_iter()
+    .filter(|(_, lines)| !lines.is_empty())
 }
 
 fn days_left(days: i64) -> String {

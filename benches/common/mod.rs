@@ -141,15 +141,7 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
         .unwrap();
     assert_eq!(r.status(), 200);
     let login = json!({"email": "bench@example.com", "password": PASSWORD});
-    let body: Value = http
-        .post(format!("{base}/api/auth/login/"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = log_in(&base, &login).await;
     Bench {
         server,
         base,
@@ -158,6 +150,19 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
         login,
         _dir: dir,
     }
+}
+
+/// Logs in with `login` (email and password): the login answer.
+pub async fn log_in(base: &str, login: &Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/api/auth/login/"))
+        .json(login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 fn verification_token(outbox: &std::path::Path) -> String {

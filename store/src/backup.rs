@@ -20,13 +20,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::handle::ID_FLOOR_KEY;
 use crate::migrations::SCHEMA_VERSION;
 use crate::trees::{Tree, Trees};
 use crate::{Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"CWBACKUP";
 const STREAM_FORMAT: u32 = 1;
-const ID_FLOOR_KEY: &[u8] = b"id_floor";
 
 const TAG_END: u8 = 0;
 const TAG_RECORD: u8 = 1;
@@ -70,18 +70,6 @@ pub struct Summary {
     pub files: u64,
     /// SHA-256 (hex) over every record, in tree and key order.
     pub record_digest: String,
-}
-
-/// The id floor a store was restored with (0 for one that never was).
-pub(crate) fn id_floor(meta: &sled::Tree) -> Result<u64, StoreError> {
-    match meta.get(ID_FLOOR_KEY)? {
-        None => Ok(0),
-        Some(v) => v
-            .as_ref()
-            .try_into()
-            .map(u64::from_be_bytes)
-            .map_err(|_| StoreError::Corrupt("id_floor is not 8 bytes".into())),
-    }
 }
 
 /// Whether a record takes part in the record digest: the id floor is the one value a

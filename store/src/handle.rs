@@ -40,7 +40,7 @@ pub struct Store {
 impl Store {
     /// The handle over an opened, migrated database.
     pub(crate) fn new(db: sled::Db, trees: Trees, data_dir: &Path) -> Result<Store, StoreError> {
-        let id_floor = crate::backup::id_floor(trees.get(Tree::Meta))?;
+        let id_floor = id_floor(trees.get(Tree::Meta))?;
         let group_commit = GroupCommit::start(db.clone());
         Ok(Store {
             inner: Arc::new(Inner {
@@ -111,6 +111,21 @@ impl Store {
 
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.inner.db.size_on_disk()?)
+    }
+}
+
+/// Where a restored store keeps its id floor (see `Inner::id_floor`).
+pub(crate) const ID_FLOOR_KEY: &[u8] = b"id_floor";
+
+/// The id floor a store was restored with (0 for one that never was).
+fn id_floor(meta: &sled::Tree) -> Result<u64, StoreError> {
+    match meta.get(ID_FLOOR_KEY)? {
+        None => Ok(0),
+        Some(v) => v
+            .as_ref()
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| StoreError::Corrupt("id_floor is not 8 bytes".into())),
     }
 }
 
