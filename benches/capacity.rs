@@ -69,6 +69,8 @@ async fn main() {
     }
     let build_secs = built.elapsed().as_secs_f64();
     let login = bench.login.clone();
+    // The binary takes the store over: every handle of this process goes first.
+    drop(store);
     bench.server.shutdown().await.unwrap();
     let size = dir_size(&data_dir);
     println!(
