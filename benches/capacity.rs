@@ -1,12 +1,15 @@
 //! `cargo bench --bench capacity`: how big a deployment one machine carries. Builds one data
-//! directory with 1,000,000 certificates over 100,000 suppliers in 100 tenants and 50,000
-//! monitored endpoints (on a local site), then runs the real binary on it and measures:
-//! boot time to the first answered request, RSS after boot and after load, list p99, a
-//! scrape cycle's lateness, backup time, and the retention sweep.
+//! directory with 1,000,000 certificates over 100,000 suppliers in 100 tenants, 50,000
+//! monitored endpoints (on a local site) and the history a retention sweep removes (old
+//! scrape logs and events), then runs the real binary on it and measures: boot time to the
+//! first answered request and until the server is idle (every tenant started, its catalog
+//! loaded), resident memory, `/metrics`, list p99, the scrape cycle's lateness, a backup
+//! under writes and how long writes waited for it, and the retention sweep.
 //!
 //! Settings (environment): CAPACITY_TENANTS (100), CAPACITY_SUPPLIERS (1,000 per tenant),
-//! CAPACITY_CERTS (10 per supplier), CAPACITY_ENDPOINTS (500 per tenant), CAPACITY_SCRAPE_SECS
-//! (how long scrapes are watched, 120).
+//! CAPACITY_CERTS (10 per supplier), CAPACITY_ENDPOINTS (500 per tenant), CAPACITY_OLD_LOGS
+//! (old scrape logs per endpoint, 10), CAPACITY_OLD_EVENTS (per tenant, 1,000),
+//! CAPACITY_SCRAPE_SECS (how long scrapes are watched, 120).
 
 mod common;
 
@@ -34,6 +37,8 @@ async fn main() {
     let suppliers = setting("CAPACITY_SUPPLIERS", 1_000);
     let certs = setting("CAPACITY_CERTS", 10);
     let endpoints = setting("CAPACITY_ENDPOINTS", 500);
+    let old_logs = setting("CAPACITY_OLD_LOGS", 10);
+    let old_events = setting("CAPACITY_OLD_EVENTS", 1_000);
     let watch = Duration::from_secs(setting("CAPACITY_SCRAPE_SECS", 120) as u64);
 
     // The supplier sites: every monitored page is served here.
@@ -56,8 +61,11 @@ async fn main() {
         tenant_ids.push(register(&store, t));
     }
     for (t, &tenant) in tenant_ids.iter().enumerate() {
+        // Events are kept in the order they were recorded: the old ones come first.
+        add_old_events(&store, tenant, old_events);
         common::load_registry(&store, tenant, suppliers, certs);
-        add_endpoints(&store, tenant, t, endpoints, tenants * endpoints, site_addr);
+        add_endpoints(&store, tenant, t, endpoints, site_addr);
+        add_old_logs(&store, tenant, old_logs);
         store.commit().await.unwrap();
         if (t + 1) % 10 == 0 {
             println!(
@@ -67,6 +75,10 @@ async fn main() {
             );
         }
     }
+    // Due evenly across the hour from now, as on a server that has run a while: the scrapes
+    // watched below are the steady cycle, not a catch-up after the build.
+    schedule_endpoints(&store, &tenant_ids, Utc::now());
+    store.commit().await.unwrap();
     let build_secs = built.elapsed().as_secs_f64();
     let login = bench.login.clone();
     // The binary takes the store over: every handle of this process goes first.
@@ -116,10 +128,31 @@ async fn main() {
     let boot = booted.elapsed();
     let pid = child.id();
     println!(
-        "boot to first answered request: {:.2} s; RSS after boot {:.0} MB",
+        "boot to first answered request: {:.2} s; RSS then {:.0} MB",
         boot.as_secs_f64(),
         rss_mb(pid)
     );
+    let settled = wait_until_idle(pid).await;
+    println!(
+        "boot until idle (every tenant started, its catalog loaded): {:.0} s; RSS then {:.0} MB",
+        (boot + settled).as_secs_f64(),
+        rss_mb(pid)
+    );
+    for _ in 0..3 {
+        let started = Instant::now();
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .header("Authorization", "Bearer capacity-bench-metrics")
+            .send()
+            .await
+            .unwrap();
+        assert!(metrics.status().is_success());
+        metrics.bytes().await.unwrap();
+        println!(
+            "GET /metrics: {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 
     // Lists of one tenant (10,000 certificates by default), while the checks run.
     let body = common::log_in(&base, &login).await;
@@ -154,60 +187,93 @@ async fn main() {
 
     // The scrape cycle: endpoints are due evenly across their hour; watch how late the
     // checks start (from the server's own histogram).
-    let before = lateness(&http, &base).await;
+    let window = (Utc::now(), watch);
     tokio::time::sleep(watch).await;
-    let after = lateness(&http, &base).await;
-    let done = after.count - before.count;
-    println!(
-        "scrapes in {} s: {} ({:.1}/s, {:.1}/s needed for {} endpoints hourly); lateness p50 <= {} s, p99 <= {} s",
-        watch.as_secs(),
-        done,
-        done / watch.as_secs_f64(),
-        (tenants * endpoints) as f64 / FREQUENCY_SECS as f64,
-        tenants * endpoints,
-        after.quantile_since(&before, 0.5),
-        after.quantile_since(&before, 0.99),
-    );
     println!("RSS after lists and scrapes: {:.0} MB", rss_mb(pid));
 
-    // A backup of the running server.
+    // A backup of the running server, while one client keeps writing: its slowest write
+    // is how long the snapshot held writes back.
     let backup = data_dir.with_extension("cwbackup");
+    let backing_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = tokio::spawn(keep_writing(base.clone(), key.clone(), backing_up.clone()));
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_certwatch"))
-        .args(["backup", backup.to_str().unwrap()])
-        .env("CERTWATCH_DATA_DIR", &data_dir)
-        .output()
-        .unwrap();
+    let out = tokio::task::spawn_blocking({
+        let (backup, data_dir) = (backup.clone(), data_dir.clone());
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_certwatch"))
+                .args(["backup", backup.to_str().unwrap()])
+                .env("CERTWATCH_DATA_DIR", &data_dir)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    backing_up.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (writes, failed, slowest) = writer.await.unwrap();
     assert!(out.status.success(), "{out:?}");
     println!(
-        "backup while running: {:.1} s, {:.2} GB",
-        started.elapsed().as_secs_f64(),
-        std::fs::metadata(&backup).unwrap().len() as f64 / 1e9
+        "backup while running: {:.1} s, {:.2} GB; {writes} writes meanwhile ({failed} failed), the slowest {:.2} s",
+        took.as_secs_f64(),
+        std::fs::metadata(&backup).unwrap().len() as f64 / 1e9,
+        slowest.as_secs_f64()
     );
     std::fs::remove_file(&backup).unwrap();
 
-    // The retention sweep over all of it, with the server stopped.
+    // The retention sweep over all of it, with the server stopped: once with the old
+    // history to remove, once more as the next day's sweep finds it.
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
     child.wait().unwrap();
     let store = Store::open(&data_dir).unwrap();
+    print_lateness(&store, window, tenants * endpoints);
+    for run in ["first", "next"] {
+        let started = Instant::now();
+        let cutoffs = certwatch_store::retention::Cutoffs {
+            scrape_logs: Utc::now() - chrono::Duration::days(90),
+            deliveries: Utc::now() - chrono::Duration::days(90),
+            events: Utc::now() - chrono::Duration::days(365),
+        };
+        let swept = certwatch_store::retention::sweep(
+            &store,
+            cutoffs,
+            std::time::SystemTime::now() - certwatch_store::retention::FILE_GRACE,
+        )
+        .unwrap();
+        println!(
+            "retention sweep, {run}: {:.1} s, {swept:?}",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Waits until the process uses less than a fifth of a core over two seconds: how long
+/// that took.
+async fn wait_until_idle(pid: u32) -> Duration {
     let started = Instant::now();
-    let cutoffs = certwatch_store::retention::Cutoffs {
-        scrape_logs: Utc::now() - chrono::Duration::days(90),
-        deliveries: Utc::now() - chrono::Duration::days(90),
-        events: Utc::now() - chrono::Duration::days(365),
-    };
-    let swept = certwatch_store::retention::sweep(
-        &store,
-        cutoffs,
-        std::time::SystemTime::now() - certwatch_store::retention::FILE_GRACE,
-    )
-    .unwrap();
-    println!(
-        "retention sweep (nothing old to remove, every record looked at): {:.1} s, {swept:?}",
-        started.elapsed().as_secs_f64()
-    );
+    let mut last = cpu_ticks(pid);
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = cpu_ticks(pid);
+        // Ticks are 1/100 s: 40 ticks in two seconds is a fifth of a core.
+        if now - last < 40 || started.elapsed() > Duration::from_secs(1800) {
+            return started.elapsed();
+        }
+        last = now;
+    }
+}
+
+/// User and system CPU time of the process so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
 }
 
 /// A tenant with an (unverified) admin, made the way registration makes one.
@@ -226,21 +292,17 @@ fn register(store: &Store, n: usize) -> uuid::Uuid {
     tenant.id
 }
 
-/// `count` endpoints on the tenant's first suppliers, all `total` of them due evenly across
-/// their hour (as on a server that has run a while; a new endpoint is due at once).
+/// `count` endpoints on the tenant's first suppliers, checked hourly.
 fn add_endpoints(
     store: &Store,
     tenant: uuid::Uuid,
     t: usize,
     count: usize,
-    total: usize,
     site: std::net::SocketAddr,
 ) {
-    use certwatch_store::tables::endpoints;
     let orgs = certwatch_store::tables::organizations::all(store, tenant).unwrap();
-    let now = Utc::now();
     for i in 0..count {
-        let mut ep = certwatch_store::endpoints::edit(
+        certwatch_store::endpoints::edit(
             store,
             tenant,
             None,
@@ -251,12 +313,24 @@ fn add_endpoints(
                 is_active: Some(true),
             },
             false,
-            now,
+            Utc::now(),
         )
         .unwrap();
-        let offset = ((t * count + i) as u64 * FREQUENCY_SECS * 1000) / total as u64;
-        let old = ep.clone();
-        ep.next_check_at = Some(now + chrono::Duration::milliseconds(offset as i64));
+    }
+}
+
+/// Every endpoint of `tenants` due evenly across the hour from `start`.
+fn schedule_endpoints(store: &Store, tenants: &[uuid::Uuid], start: chrono::DateTime<Utc>) {
+    use certwatch_store::tables::endpoints;
+    let all: Vec<_> = tenants
+        .iter()
+        .flat_map(|&t| endpoints::all(store, t).unwrap())
+        .collect();
+    let total = all.len().max(1) as u64;
+    for (n, old) in all.into_iter().enumerate() {
+        let mut ep = old.clone();
+        let offset = (n as u64 * FREQUENCY_SECS * 1000) / total;
+        ep.next_check_at = Some(start + chrono::Duration::milliseconds(offset as i64));
         certwatch_store::tx::transact::<_, certwatch_store::StoreError>(
             store,
             &[endpoints::TREES],
@@ -266,54 +340,120 @@ fn add_endpoints(
     }
 }
 
-struct Lateness {
-    count: f64,
-    /// (upper bound in seconds, cumulative count)
-    buckets: Vec<(f64, f64)>,
-}
-
-impl Lateness {
-    /// The smallest bucket bound under which `q` of the checks since `before` started.
-    fn quantile_since(&self, before: &Lateness, q: f64) -> String {
-        let total = self.count - before.count;
-        for (bound, n) in &self.buckets {
-            let was = before
-                .buckets
-                .iter()
-                .find(|(b, _)| b == bound)
-                .map_or(0.0, |(_, was)| *was);
-            if n - was >= q * total {
-                return format!("{bound}");
-            }
-        }
-        "inf".into()
-    }
-}
-
-async fn lateness(http: &reqwest::Client, base: &str) -> Lateness {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .header("Authorization", "Bearer capacity-bench-metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
+/// Scrape logs past their retention: `logs` of every endpoint, 100 to 120 days old, written
+/// as scrapes write them.
+fn add_old_logs(store: &Store, tenant: uuid::Uuid, logs: usize) {
+    use certwatch_domain::monitoring::{ScrapeLog, ScrapeStatus};
+    use certwatch_store::tables::{endpoints, scrape_logs};
+    let now = Utc::now();
+    for ep in endpoints::all(store, tenant).unwrap() {
+        let old: Vec<ScrapeLog> = (0..logs)
+            .map(|n| {
+                let at = now - chrono::Duration::days(100 + (n % 20) as i64);
+                ScrapeLog {
+                    id: uuid::Uuid::new_v4(),
+                    tenant_id: tenant,
+                    endpoint_id: ep.id,
+                    organization_id: ep.organization_id,
+                    url: ep.url.clone(),
+                    status: ScrapeStatus::Success,
+                    scheduled_for: Some(at),
+                    started_at: at,
+                    finished_at: at,
+                    http_status: Some(200),
+                    bytes: 96,
+                    findings: Vec::new(),
+                    documents: Vec::new(),
+                    changes: Vec::new(),
+                    skipped: Vec::new(),
+                    error: None,
+                }
+            })
+            .collect();
+        certwatch_store::tx::transact::<_, certwatch_store::StoreError>(
+            store,
+            &[scrape_logs::TREES],
+            |tx| old.iter().try_for_each(|l| scrape_logs::put(tx, l, &[])),
+        )
         .unwrap();
-    let mut buckets = Vec::new();
-    let mut count = 0.0;
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("certwatch_scrape_lateness_seconds_bucket{le=\"") {
-            let (bound, value) = rest.split_once("\"} ").unwrap();
-            buckets.push((
-                bound.parse().unwrap_or(f64::INFINITY),
-                value.parse().unwrap(),
-            ));
-        } else if let Some(v) = line.strip_prefix("certwatch_scrape_lateness_seconds_count ") {
-            count = v.parse().unwrap();
-        }
     }
-    Lateness { count, buckets }
+}
+
+/// `events` events past their retention (400 days old), recorded as changes record them.
+fn add_old_events(store: &Store, tenant: uuid::Uuid, events: usize) {
+    use certwatch_domain::events::{Event, EventKind};
+    let old = Utc::now() - chrono::Duration::days(400);
+    for chunk in (0..events).collect::<Vec<_>>().chunks(500) {
+        let list: Vec<Event> = chunk
+            .iter()
+            .map(|n| {
+                let data = serde_json::json!({"certificate_number": format!("CERT-{n:06}")});
+                Event::new(tenant, None, EventKind::CertificateCreated, data, old)
+            })
+            .collect();
+        // No subscribers in this data directory: nobody to wake.
+        let _woke = certwatch_store::events::record(store, tenant, &list).unwrap();
+    }
+}
+
+/// Creates API tokens one after another while `running`: how many, how many failed, and
+/// the slowest.
+async fn keep_writing(
+    base: String,
+    key: String,
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (usize, usize, Duration) {
+    let http = reqwest::Client::new();
+    let (mut writes, mut failed, mut slowest) = (0, 0, Duration::ZERO);
+    while running.load(std::sync::atomic::Ordering::Relaxed) {
+        let t = Instant::now();
+        let status = http
+            .post(format!("{base}/api/auth/tokens/"))
+            .header("Authorization", format!("Token {key}"))
+            .json(&serde_json::json!({"name": format!("during backup {writes}")}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if !status.is_success() {
+            failed += 1;
+        }
+        slowest = slowest.max(t.elapsed());
+        writes += 1;
+    }
+    (writes, failed, slowest)
+}
+
+/// How late the timed checks of `window` (its start and length) started, from their logs.
+fn print_lateness(store: &Store, window: (chrono::DateTime<Utc>, Duration), endpoints: usize) {
+    use certwatch_domain::monitoring::ScrapeLog;
+    let (from, length) = window;
+    let until = from + chrono::Duration::from_std(length).unwrap();
+    let mut late: Vec<f64> = store
+        .tree(certwatch_store::trees::Tree::ScrapeLogs)
+        .iter()
+        .values()
+        .map(|v| certwatch_store::decode::<ScrapeLog>(&v.unwrap()).unwrap())
+        .filter(|log| log.started_at >= from && log.started_at < until)
+        .filter_map(|log| Some((log.started_at - log.scheduled_for?).as_seconds_f64()))
+        .collect();
+    late.sort_by(f64::total_cmp);
+    let at = |q: f64| late[((late.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "scrapes in {} s: {} ({:.1}/s, {:.1}/s needed for {endpoints} endpoints hourly)",
+        length.as_secs(),
+        late.len(),
+        late.len() as f64 / length.as_secs_f64(),
+        endpoints as f64 / FREQUENCY_SECS as f64,
+    );
+    if !late.is_empty() {
+        println!(
+            "  started late by: p50 {:.2} s, p99 {:.2} s, max {:.2} s",
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
+    }
 }
 
 fn rss_mb(pid: u32) -> f64 {

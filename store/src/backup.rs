@@ -10,10 +10,10 @@
 //!   - `4` a file: its SHA-256 name (64 hex digits), its length (u64), its bytes;
 //! - `0` and the SHA-256 of every byte before it, so a truncated or altered stream is refused.
 //!
-//! The snapshot stops writes while it reads the trees (every write holds the store's gate
-//! shared) and is written straight to the output, so its memory does not grow with the
-//! store. Files are content-addressed and never rewritten; a backup holds the maintenance
-//! lock throughout, so the file collector cannot remove one the snapshot points at.
+//! The snapshot (see `snapshot`) holds the store as it was at one moment while writes
+//! go on, and is written straight to the output, so memory does not grow with the store.
+//! Files are content-addressed and never rewritten; a backup holds the maintenance lock
+//! throughout, so the file collector cannot remove one the snapshot points at.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::handle::ID_FLOOR_KEY;
 use crate::migrations::SCHEMA_VERSION;
+use crate::snapshot;
 use crate::trees::{Tree, Trees};
 use crate::{Store, StoreError};
 
@@ -103,6 +104,7 @@ fn trees_digest(trees: &Trees) -> Result<(u64, String), StoreError> {
     Ok((records, hex(&digest.finalize())))
 }
 
+#[cfg(test)]
 impl Store {
     /// The number of records and their digest, as a backup of this store would state them.
     pub fn record_digest(&self) -> Result<(u64, String), StoreError> {
@@ -114,41 +116,37 @@ impl Store {
 /// Writes a backup of `store` to `out`.
 pub fn write(store: &Store, out: impl Write) -> Result<Summary, BackupError> {
     let _maintenance = store.maintenance();
+    let snapshot = snapshot::take(store)?;
     let mut out = Hashing::new(out);
     out.write_all(MAGIC)?;
     out.write_all(&STREAM_FORMAT.to_be_bytes())?;
-    let summary = {
-        let _stopped = store.all_writes_stopped();
-        out.write_all(&store.schema_version()?.to_be_bytes())?;
-        let mut digest = Sha256::new();
-        let mut records = 0;
-        for &tree in Tree::ALL {
-            for entry in store.tree(tree).iter() {
-                let (key, value) = entry?;
-                if !digested(tree, &key) {
-                    continue;
-                }
-                digest_record(&mut digest, tree, &key, &value);
-                records += 1;
-                out.write_all(&[TAG_RECORD, tree.name().len() as u8])?;
-                out.write_all(tree.name().as_bytes())?;
-                out.write_all(&(key.len() as u32).to_be_bytes())?;
-                out.write_all(&key)?;
-                out.write_all(&(value.len() as u32).to_be_bytes())?;
-                out.write_all(&value)?;
-            }
+    out.write_all(&snapshot.schema.to_be_bytes())?;
+    let id_floor = snapshot.id_floor;
+    let mut digest = Sha256::new();
+    let mut records = 0;
+    for record in snapshot.records()? {
+        let (tree, key, value) = record?;
+        if !digested(tree, &key) {
+            continue;
         }
-        // Every id handed out so far is below this one.
-        out.write_all(&[TAG_ID_FLOOR])?;
-        out.write_all(&store.next_id()?.to_be_bytes())?;
-        let record_digest = digest.finalize();
-        out.write_all(&[TAG_RECORD_DIGEST])?;
-        out.write_all(&record_digest)?;
-        Summary {
-            records,
-            files: 0,
-            record_digest: hex(&record_digest),
-        }
+        digest_record(&mut digest, tree, &key, &value);
+        records += 1;
+        out.write_all(&[TAG_RECORD, tree.name().len() as u8])?;
+        out.write_all(tree.name().as_bytes())?;
+        out.write_all(&(key.len() as u32).to_be_bytes())?;
+        out.write_all(&key)?;
+        out.write_all(&(value.len() as u32).to_be_bytes())?;
+        out.write_all(&value)?;
+    }
+    out.write_all(&[TAG_ID_FLOOR])?;
+    out.write_all(&id_floor.to_be_bytes())?;
+    let record_digest = digest.finalize();
+    out.write_all(&[TAG_RECORD_DIGEST])?;
+    out.write_all(&record_digest)?;
+    let summary = Summary {
+        records,
+        files: 0,
+        record_digest: hex(&record_digest),
     };
     let mut files = 0;
     for (name, path) in stored_files(store.data_dir())? {

@@ -38,6 +38,7 @@ pub mod retention;
 pub mod scrapes;
 pub mod secrets;
 pub mod sites;
+mod snapshot;
 pub mod subscribers;
 pub mod subscriptions;
 mod supplier_index;

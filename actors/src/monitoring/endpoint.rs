@@ -54,7 +54,15 @@ impl EndpointState {
         let due = self.ep.next_check_at.unwrap_or(now);
         let wait = (due - now).to_std().unwrap_or_default().max(min_delay);
         self.cancel_timer();
-        self.timer = Some(myself.send_after(wait, move || EndpointMsg::Due(generation)));
+        // The deadline is fixed now, not when the timer task first runs: after a restart
+        // thousands of timers start at once, and a sleep begun late would be late by as
+        // much (ractor's `send_after` starts its sleep inside the task).
+        let deadline = tokio::time::Instant::now() + wait;
+        let me = myself.clone();
+        self.timer = Some(tokio::spawn(async move {
+            tokio::time::sleep_until(deadline).await;
+            me.cast(EndpointMsg::Due(generation))
+        }));
     }
 
     fn cancel_timer(&mut self) {
