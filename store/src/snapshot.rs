@@ -61,7 +61,9 @@ pub(crate) fn take(store: &Store) -> Result<Snapshot, StoreError> {
         // made before.
         let stopped = store.all_writes_stopped();
         done.store(true, Ordering::SeqCst);
-        let written = collector.join().expect("the change collector does not panic");
+        let written = collector
+            .join()
+            .expect("the change collector does not panic");
         copied?;
         let changed = written
             .into_iter()
@@ -292,7 +294,11 @@ mod tests {
                 return Ok(());
             };
             let have = units(&have);
-            let moved = if step % 10 == 0 { have } else { have.min(1) };
+            let moved = if step.is_multiple_of(10) {
+                have
+            } else {
+                have.min(1)
+            };
             let there = tx.get_raw(Tree::Events, &key(to))?.map_or(0, |v| units(&v));
             for tree in [Tree::Events, Tree::DigestRuns] {
                 if moved == have {
@@ -352,7 +358,10 @@ mod tests {
         }
         assert!(!spool.exists(), "the spool is removed once read");
         assert_eq!(trees[0].values().sum::<u64>(), KEYS * UNITS);
-        assert!(trees[0] == trees[1], "both trees as one transaction left them");
+        assert!(
+            trees[0] == trees[1],
+            "both trees as one transaction left them"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -369,6 +378,10 @@ mod tests {
         assert!(upload.exists(), "only spools are removed");
         drop(snapshot);
         let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp")).unwrap().collect();
-        assert_eq!(left.len(), 1, "the spool of a snapshot never read is removed");
+        assert_eq!(
+            left.len(),
+            1,
+            "the spool of a snapshot never read is removed"
+        );
     }
 }
