@@ -99,4 +99,36 @@ mod tests {
             Err(StoreError::Corrupt(_))
         ));
     }
+
+    /// `Sample` after a release renamed two of its fields.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Renamed {
+        legal_name: String,
+        id: uuid::Uuid,
+        created_at: chrono::DateTime<chrono::Utc>,
+        n: Option<u32>,
+    }
+
+    /// Records hold their fields by position, not by name: a renamed field needs no
+    /// migration (an added or removed one does — a new format and a `migrations` step).
+    /// Were the encoding ever to carry names, this fails first.
+    #[test]
+    fn a_renamed_field_reads_the_record_as_written() {
+        let v = Sample {
+            name: "Nordic Steel AB".into(),
+            id: uuid::Uuid::new_v4(),
+            at: chrono::Utc::now(),
+            n: None,
+        };
+        let read: Renamed = decode(&encode(&v)).unwrap();
+        assert_eq!(
+            read,
+            Renamed {
+                legal_name: v.name,
+                id: v.id,
+                created_at: v.at,
+                n: None,
+            }
+        );
+    }
 }
