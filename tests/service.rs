@@ -18,7 +18,10 @@ async fn health_reports_store_and_actor_tree() {
     assert_eq!(h.status, 200);
     assert_eq!(h.body["status"], "ok");
     assert_eq!(h.body["store"]["ok"], true);
-    assert_eq!(h.body["store"]["schema_version"], 3);
+    assert_eq!(
+        h.body["store"]["schema_version"],
+        certwatch_store::SCHEMA_VERSION
+    );
     assert_eq!(h.body["store"]["duplicate_certificates"], 0);
     for part in [
         "root",
