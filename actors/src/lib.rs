@@ -33,6 +33,7 @@ mod spawn;
 mod subscriber;
 mod tenant;
 mod tenant_supervisor;
+mod timer;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

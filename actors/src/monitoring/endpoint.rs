@@ -20,6 +20,7 @@ use crate::call;
 use crate::context::Context;
 use crate::messages::endpoint::EndpointMsg;
 use crate::messages::tenant::MonitoringMsg;
+use crate::timer::cast_after;
 
 use super::scrape::scrape;
 
@@ -54,15 +55,8 @@ impl EndpointState {
         let due = self.ep.next_check_at.unwrap_or(now);
         let wait = (due - now).to_std().unwrap_or_default().max(min_delay);
         self.cancel_timer();
-        // The deadline is fixed now, not when the timer task first runs: after a restart
-        // thousands of timers start at once, and a sleep begun late would be late by as
-        // much (ractor's `send_after` starts its sleep inside the task).
-        let deadline = tokio::time::Instant::now() + wait;
-        let me = myself.clone();
-        self.timer = Some(tokio::spawn(async move {
-            tokio::time::sleep_until(deadline).await;
-            me.cast(EndpointMsg::Due(generation))
-        }));
+        // After a restart every endpoint sets its timer at once (see `timer`).
+        self.timer = Some(cast_after(myself, wait, EndpointMsg::Due(generation)));
     }
 
     fn cancel_timer(&mut self) {
