@@ -787,28 +787,16 @@ async fn metrics_are_prometheus_text_behind_their_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_logs_carry_the_request_id_into_the_actor_work_it_causes() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("certwatch.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
-        .arg("serve")
-        .env("CERTWATCH_LISTEN", "127.0.0.1:0")
-        .env("CERTWATCH_DATA_DIR", dir.path().join("data"))
-        .env("CERTWATCH_LOG_FORMAT", "json")
-        .env("CERTWATCH_LOG", "info,certwatch_actors=debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("the address").unwrap();
-        if let Some(url) = line.strip_prefix("CertWatch listening on ") {
-            break url.to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let s = Server::attach(&base, &dir.path().join("data"));
+    let s = Server::start_logging_to(
+        &[
+            ("CERTWATCH_LOG_FORMAT", "json"),
+            ("CERTWATCH_LOG", "info,certwatch_actors=debug"),
+        ],
+        &log_path,
+    );
+    let base = s.base.clone();
 
     let resp = s
         .http
@@ -869,6 +857,4 @@ async fn json_logs_carry_the_request_id_into_the_actor_work_it_causes() {
         .then_some(())
     })
     .await;
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

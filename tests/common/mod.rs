@@ -24,6 +24,8 @@ pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
     env: Vec<(String, String)>,
+    /// Where the server's stderr (its log) goes; the test's own stderr when `None`.
+    log: Option<PathBuf>,
     _tmp: Option<tempfile::TempDir>,
     pub http: reqwest::Client,
 }
@@ -43,8 +45,23 @@ impl Server {
         Server::start_prepared(env, |_| {})
     }
 
+    /// [`Server::start`] with the server's log written to `log` (appended across restarts).
+    pub fn start_logging_to(env: &[(&str, &str)], log: &Path) -> Server {
+        let mut server = Server::configured(env, |_| {});
+        server.log = Some(log.to_path_buf());
+        server.spawn();
+        server
+    }
+
     /// Starts a server on a data directory `prepare` fills first (a fixture).
     pub fn start_prepared(env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Server {
+        let mut server = Server::configured(env, prepare);
+        server.spawn();
+        server
+    }
+
+    /// A server not started yet, on a fresh data directory `prepare` fills first.
+    fn configured(env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let data_dir = tmp.path().join("data");
         prepare(&data_dir);
@@ -58,16 +75,15 @@ impl Server {
         {
             env.push(("CERTWATCH_AUTH_RATE_PER_MINUTE".into(), "10000".into()));
         }
-        let mut server = Server {
+        Server {
             child: None,
             base: String::new(),
             data_dir,
             env,
+            log: None,
             _tmp: Some(tmp),
             http: reqwest::Client::new(),
-        };
-        server.spawn();
-        server
+        }
     }
 
     /// A handle on a server started some other way (in-process), for its HTTP helpers.
@@ -77,12 +93,23 @@ impl Server {
             base: base.to_string(),
             data_dir: data_dir.to_path_buf(),
             env: Vec::new(),
+            log: None,
             _tmp: None,
             http: reqwest::Client::new(),
         }
     }
 
     fn spawn(&mut self) {
+        let stderr = match &self.log {
+            Some(path) => Stdio::from(
+                std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::inherit(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
             .arg("serve")
             .env("CERTWATCH_LISTEN", "127.0.0.1:0")
@@ -90,7 +117,7 @@ impl Server {
             .env("CERTWATCH_LOG", "warn")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the certwatch binary starts");
         let stdout = child.stdout.take().unwrap();

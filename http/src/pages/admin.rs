@@ -12,7 +12,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::call::{self, text};
-use super::form::{Form, csrf_field, form, json_body};
+use super::form::{Form, csrf_field, form, json_body, yes_no_form};
 use super::layout::{self, Section, notice};
 use super::lists::{api_query, pager};
 use super::reply::{PageResult, done, redirect};
@@ -179,15 +179,7 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
             a href="/monitoring/" { "Monitoring" }
         }
         h2 { "Public certificate search" }
-        form.actions method="post" action="/admin/settings/" {
-            (csrf_field(&session))
-            label for="public_listing" { "Anyone may look up this organization's certificates by number" }
-            select id="public_listing" name="public_listing" {
-                option value="false" selected[!listed] { "No" }
-                option value="true" selected[listed] { "Yes" }
-            }
-            button type="submit" { "Save" }
-        }
+        (yes_no_form(&session, "/admin/settings/", "public_listing", "Anyone may look up this organization's certificates by number", listed))
         h2 { "Expiry digest" }
         p { "A mail to admins, and to members who ask for it, of certificates entering an expiry window, newly expired ones, monitoring that keeps failing and failed webhook deliveries. Each certificate is announced once per window." }
         form method="post" action="/admin/digest/" {
@@ -408,15 +400,7 @@ async fn tokens_page(
         @if viewer.is_admin() {
             p { "As an admin you get the expiry digest; its settings are on the Admin page." }
         } @else {
-            form.actions method="post" action="/notifications/" {
-                (csrf_field(session))
-                label for="expiry_digest" { "Mail me the expiry digest" }
-                select id="expiry_digest" name="expiry_digest" {
-                    option value="false" selected[!asked] { "No" }
-                    option value="true" selected[asked] { "Yes" }
-                }
-                button type="submit" { "Save" }
-            }
+            (yes_no_form(session, "/notifications/", "expiry_digest", "Mail me the expiry digest", asked))
         }
         h2 { "Personal tokens" }
         p { "Personal tokens call the API as you: " code { "Authorization: Token <key>" } ". Sign-in sessions are listed too." }

@@ -77,6 +77,27 @@ pub fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
+/// A one-question form: `name` answered No or Yes (`false` / `true`), posted to `action`.
+pub fn yes_no_form(
+    session: &Session,
+    action: &str,
+    name: &str,
+    question: &str,
+    yes: bool,
+) -> Markup {
+    html! {
+        form.actions method="post" action=(action) {
+            (csrf_field(session))
+            label for=(name) { (question) }
+            select id=(name) name=(name) {
+                option value="false" selected[!yes] { "No" }
+                option value="true" selected[yes] { "Yes" }
+            }
+            button type="submit" { "Save" }
+        }
+    }
+}
+
 /// Errors not tied to a field of the form (the API's `error`, or a field the form lacks).
 pub fn error_summary(errors: &Errors, fields: &[&str]) -> Markup {
     let loose: Vec<&String> = errors
