@@ -37,7 +37,7 @@ pub async fn run(store: Store, cfg: Backups) {
 }
 
 fn write_and_rotate(store: &Store, cfg: &Backups) -> anyhow::Result<(PathBuf, backup::Summary)> {
-    std::fs::create_dir_all(&cfg.dir)
+    certwatch_store::private::create_private_dir(&cfg.dir)
         .with_context(|| format!("cannot create {}", cfg.dir.display()))?;
     let name = format!(
         "{PREFIX}{}{SUFFIX}",

@@ -135,9 +135,13 @@ fn ask(data_dir: &Path, request: &str) -> anyhow::Result<Option<(String, BufRead
 
 /// `certwatch backup FILE`: asks the running server for a backup, or makes one from the
 /// store when no server runs. The file appears complete and checked, or not at all.
-pub fn backup_to(data_dir: &Path, file: &Path) -> anyhow::Result<backup::Summary> {
+pub fn backup_to(
+    data_dir: &Path,
+    key_file: Option<&Path>,
+    file: &Path,
+) -> anyhow::Result<backup::Summary> {
     let partial = partial_path(file);
-    let written = write_backup(data_dir, &partial).and_then(|_| {
+    let written = write_backup(data_dir, key_file, &partial).and_then(|_| {
         let summary = backup::verify(BufReader::new(std::fs::File::open(&partial)?))
             .context("the backup received is not complete")?;
         std::fs::File::open(&partial)?.sync_all()?;
@@ -151,7 +155,7 @@ pub fn backup_to(data_dir: &Path, file: &Path) -> anyhow::Result<backup::Summary
     written
 }
 
-fn write_backup(data_dir: &Path, partial: &Path) -> anyhow::Result<()> {
+fn write_backup(data_dir: &Path, key_file: Option<&Path>, partial: &Path) -> anyhow::Result<()> {
     let out = std::fs::File::create(partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let mut out = std::io::BufWriter::new(out);
@@ -160,7 +164,7 @@ fn write_backup(data_dir: &Path, partial: &Path) -> anyhow::Result<()> {
             std::io::copy(&mut stream, &mut out)?;
         }
         None => {
-            let store = open_offline(data_dir)?;
+            let store = open_offline(data_dir, key_file)?;
             backup::write(&store, &mut out)?;
         }
     }
@@ -176,21 +180,26 @@ pub fn partial_path(file: &Path) -> PathBuf {
 }
 
 /// `certwatch reset-password EMAIL`: a reset link, from the running server or the store.
-pub fn reset_password(data_dir: &Path, public_url: &str, email: &str) -> anyhow::Result<String> {
+pub fn reset_password(
+    data_dir: &Path,
+    key_file: Option<&Path>,
+    public_url: &str,
+    email: &str,
+) -> anyhow::Result<String> {
     if email.contains(char::is_whitespace) || email.len() > MAX_LINE - 20 {
         anyhow::bail!("{email:?} is not a mail address");
     }
     if let Some((link, _)) = ask(data_dir, &format!("reset-password {email}"))? {
         return Ok(link);
     }
-    let store = open_offline(data_dir)?;
+    let store = open_offline(data_dir, key_file)?;
     let link = reset_link(&store, email, public_url)?;
     store.flush()?;
     Ok(link)
 }
 
-fn open_offline(data_dir: &Path) -> anyhow::Result<Store> {
-    Store::open(data_dir).with_context(|| {
+fn open_offline(data_dir: &Path, key_file: Option<&Path>) -> anyhow::Result<Store> {
+    Store::open_keyed(data_dir, key_file).with_context(|| {
         format!(
             "no server answers on {} and the store in {} cannot be opened",
             socket_path(data_dir).display(),

@@ -38,7 +38,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     config.listen = listener.local_addr()?;
     let config = Arc::new(config);
 
-    let store = Store::open(&config.data_dir)
+    let store = Store::open_keyed(&config.data_dir, config.secret_key_file.as_deref())
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
     let duplicates: usize = duplicates::find(&store)?
         .iter()
@@ -110,10 +110,11 @@ impl RunningServer {
 /// opening it fails while the service runs.
 pub fn doctor(
     data_dir: &std::path::Path,
+    key_file: Option<&std::path::Path>,
     merge: bool,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
-    let store = Store::open(data_dir).with_context(|| {
+    let store = Store::open_keyed(data_dir, key_file).with_context(|| {
         format!(
             "cannot open the store in {} (stop the service first)",
             data_dir.display()

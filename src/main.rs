@@ -36,6 +36,10 @@ enum Command {
     Backup { file: PathBuf },
     /// Build a new data directory DIR from a backup FILE (checked before it is used).
     Restore { file: PathBuf, dir: PathBuf },
+    /// Add a new key to the key file that seals stored secrets (webhook signing secrets,
+    /// API keys); the service seals every secret with it at its next start. The older
+    /// keys stay in the file so older backups still open.
+    RotateSecretKey,
     /// Print a one-hour link to choose a new password for the account of EMAIL, for an
     /// administrator locked out of the last admin account.
     ResetPassword { email: String },
@@ -52,6 +56,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any file is made: the data, mails, backups and keys are the operator's alone.
+    certwatch_store::private::private_umask();
     let cli = Cli::parse();
     if let Command::Worker = cli.command {
         // The server that started the worker has its configuration; every job brings
@@ -74,7 +80,8 @@ fn main() -> ExitCode {
         Command::Doctor { merge } => doctor(&config, merge),
         Command::CheckConfig => check_config(&config),
         Command::Backup { file } => offline(|| {
-            let summary = certwatch::control::backup_to(&config.data_dir, &file)?;
+            let summary =
+                certwatch::control::backup_to(&config.data_dir, key_file(&config), &file)?;
             println!(
                 "backup written to {}: {} records, {} files, record checksum {}",
                 file.display(),
@@ -84,10 +91,34 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Command::RotateSecretKey => offline(|| {
+            let path = key_file(&config).map(PathBuf::from).unwrap_or_else(|| {
+                config
+                    .data_dir
+                    .join(certwatch_store::sealing::DEFAULT_KEY_FILE)
+            });
+            let id = certwatch_store::sealing::rotate_key_file(&path)?;
+            println!(
+                "key {id} added to {}; restart the service to seal the stored secrets with it",
+                path.display()
+            );
+            Ok(())
+        }),
         Command::Restore { file, dir } => offline(|| {
             let input = std::fs::File::open(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let summary = certwatch_store::backup::restore(std::io::BufReader::new(input), &dir)?;
+            // A backup holds secrets sealed, never the key: the restored directory gets
+            // this installation's key file, unless the operator keeps it elsewhere.
+            let key = key_file(&config).map(PathBuf::from).unwrap_or_else(|| {
+                config
+                    .data_dir
+                    .join(certwatch_store::sealing::DEFAULT_KEY_FILE)
+            });
+            let restored_key = dir.join(certwatch_store::sealing::DEFAULT_KEY_FILE);
+            if config.secret_key_file.is_none() && key.exists() && !restored_key.exists() {
+                std::fs::copy(&key, &restored_key)?;
+            }
             println!(
                 "restored {} records and {} files into {} (record checksum {}); start it with CERTWATCH_DATA_DIR={}",
                 summary.records,
@@ -99,8 +130,12 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::ResetPassword { email } => offline(|| {
-            let link =
-                certwatch::control::reset_password(&config.data_dir, &config.public_url(), &email)?;
+            let link = certwatch::control::reset_password(
+                &config.data_dir,
+                key_file(&config),
+                &config.public_url(),
+                &email,
+            )?;
             println!("{link}");
             println!("The link works once, for one hour. It ends the account's sign-in sessions.");
             Ok(())
@@ -121,15 +156,23 @@ fn serve(config: Config) -> ExitCode {
                 .add_directive(quiet_warp),
         )
         .with_writer(std::io::stderr);
+    let json = config.log_format == LogFormat::Json;
     match config.log_format {
         // One object per line, with the request's span (and its id) on each.
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
     }
+    if json {
+        // A panic's own message is plain text on stderr: with JSON logs it is a log line.
+        std::panic::set_hook(Box::new(|info| {
+            tracing::error!(panic = %info, "a task panicked");
+        }));
+    }
+    let say = Announcer { json };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("certwatch: cannot start the runtime: {e}");
+            say.failure(&format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -137,33 +180,106 @@ fn serve(config: Config) -> ExitCode {
         let server = match certwatch::start(config).await {
             Ok(server) => server,
             Err(e) => {
-                eprintln!("certwatch: {e:#}");
+                say.failure(&format!("{e:#}"));
                 return ExitCode::FAILURE;
             }
         };
-        println!("CertWatch listening on http://{}", server.addr);
-        println!("data directory: {}", server.config.data_dir.display());
+        say.line(&format!("CertWatch listening on http://{}", server.addr));
+        say.line(&format!(
+            "data directory: {}",
+            server.config.data_dir.display()
+        ));
         match &server.config.smtp_url {
-            Some(url) => println!("mail: SMTP via {url}"),
-            None => println!(
+            Some(url) => say.line(&format!("mail: SMTP via {}", without_password(url))),
+            None => say.line(&format!(
                 "mail: outbox {}",
                 server.config.data_dir.join("outbox").display()
-            ),
+            )),
         }
         wait_for_stop_signal().await;
-        eprintln!("certwatch: stopping");
+        say.progress("stopping");
         match server.shutdown().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("certwatch: shutdown failed: {e:#}");
+                say.failure(&format!("shutdown failed: {e:#}"));
                 ExitCode::FAILURE
             }
         }
     })
 }
 
+/// What `serve` says outside its log — where it listens (on stdout, which scripts read),
+/// that it stops, why it could not start (on stderr) — as plain lines, or with JSON logs
+/// as one JSON object per line in the log's own shape, so a log shipper reads every line.
+struct Announcer {
+    json: bool,
+}
+
+impl Announcer {
+    /// A line on stdout.
+    fn line(&self, message: &str) {
+        if self.json {
+            println!("{}", json_line("INFO", message));
+        } else {
+            println!("{message}");
+        }
+    }
+
+    /// A step of the shutdown, on stderr.
+    fn progress(&self, message: &str) {
+        if self.json {
+            eprintln!("{}", json_line("INFO", message));
+        } else {
+            eprintln!("certwatch: {message}");
+        }
+    }
+
+    /// Why the service cannot go on, on stderr.
+    fn failure(&self, message: &str) {
+        if self.json {
+            eprintln!("{}", json_line("ERROR", message));
+        } else {
+            eprintln!("certwatch: {message}");
+        }
+    }
+}
+
+/// One line as tracing-subscriber's JSON format writes it.
+fn json_line(level: &str, message: &str) -> String {
+    serde_json::json!({
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "level": level,
+        "fields": {"message": message},
+        "target": "certwatch",
+    })
+    .to_string()
+}
+
+/// An SMTP URL as it may be shown: without the password it may carry.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The key file the operator named, if any (else the store uses the data directory's).
+fn key_file(config: &Config) -> Option<&std::path::Path> {
+    config.secret_key_file.as_deref()
+}
+
 fn doctor(config: &Config, merge: bool) -> ExitCode {
-    offline(|| certwatch::doctor(&config.data_dir, merge, &mut std::io::stdout()))
+    offline(|| {
+        certwatch::doctor(
+            &config.data_dir,
+            key_file(config),
+            merge,
+            &mut std::io::stdout(),
+        )
+    })
 }
 
 /// Runs a command that may open the store itself (which needs a runtime for its flusher).

@@ -401,7 +401,7 @@ fn scan(pdf: &[u8], format: &str) -> Vec<u8> {
 #[tokio::test]
 async fn scans_are_read_with_ocr() {
     let s = Server::start(&[]);
-    let health = s.get("/api/health/", None).await.body;
+    let health = s.health().await.body;
     assert_eq!(
         health["ocr"]["available"], true,
         "tesseract is installed (.ci/run)"
@@ -539,7 +539,7 @@ async fn an_unfinished_batch_resumes_after_a_restart() {
 #[tokio::test]
 async fn without_ocr_scans_need_review() {
     let s = Server::start(&[("CERTWATCH_TESSERACT", "/nonexistent/tesseract")]);
-    let health = s.get("/api/health/", None).await;
+    let health = s.health().await;
     assert_eq!(
         health.status, 200,
         "missing OCR does not degrade the service"

@@ -101,7 +101,7 @@ async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-2026-11-23");
     let mut s = Server::start_prepared(&[], |dir| copy_dir(&fixture, &dir.join("store")));
     let (token, _) = s.login(FIXTURE_EMAIL, FIXTURE_PASSWORD).await;
-    let health = s.get("/api/health/", None).await;
+    let health = s.health().await;
     // Written at schema 3: its tenants and memberships were rewritten to schema 4's layout
     // (digest settings) on open, and everything below reads them.
     assert_eq!(
@@ -173,7 +173,7 @@ async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
     assert!(merged.contains("merged into"), "{merged}");
     assert!(doctor(&s.data_dir, false).starts_with("0 group(s)"));
     s.start_again();
-    let health = s.get("/api/health/", None).await;
+    let health = s.health().await;
     assert_eq!(health.body["store"]["duplicate_certificates"], 0);
     let (token, _) = s.login(FIXTURE_EMAIL, FIXTURE_PASSWORD).await;
     let all = certificates(&s, &token).await;

@@ -732,6 +732,7 @@ async fn endpoint_actors_come_back_with_their_tenant_actor_after_a_failure() {
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
         "CERTWATCH_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
+        "CERTWATCH_METRICS_TOKEN" => Some(common::METRICS_TOKEN.into()),
         // In process, this executable is the test: workers are the real binary.
         "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
         _ => None,
@@ -764,7 +765,7 @@ async fn endpoint_actors_come_back_with_their_tenant_actor_after_a_failure() {
         .await;
     assert_eq!(failed.status, 503, "{:?}", failed.body);
 
-    let h = s.get("/api/health/", None).await;
+    let h = s.health().await;
     assert_eq!(
         h.body["actors"]["restarts"], 1,
         "only the tenant actor restarted"

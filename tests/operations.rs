@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{PASSWORD, Server, eventually_within};
+use common::{METRICS_TOKEN, PASSWORD, Server, eventually_within};
 use serde_json::{Value, json};
 
 /// Runs `certwatch <args>` against `data_dir` (as an operator would, beside the server).
@@ -660,8 +660,6 @@ async fn the_expiry_digest_is_mailed_once_to_admins_and_members_who_asked() {
     assert!(digests_to(&s, "quiet@digest.example").is_empty());
 }
 
-const METRICS_TOKEN: &str = "metrics-token-for-tests";
-
 /// A sample's value, from a scrape parsed by a Prometheus text parser.
 fn sample(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
     scrape
@@ -696,6 +694,8 @@ async fn metrics_are_prometheus_text_behind_their_token() {
     let s = Server::start(&[
         ("CERTWATCH_METRICS_TOKEN", METRICS_TOKEN),
         ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true"),
+        // The flood below is not about the rate limit.
+        ("CERTWATCH_API_RATE_PER_MINUTE", "100000"),
     ]);
     assert_eq!(scrape(&s, None).await.0, 401);
     assert_eq!(scrape(&s, Some("metrics-token-for-test")).await.0, 401);
@@ -733,7 +733,7 @@ async fn metrics_are_prometheus_text_behind_their_token() {
         "certwatch_http_requests_total",
         &[
             ("method", "GET"),
-            ("route", "/api/organizations/:id/"),
+            ("route", "/api/organizations/{id}/"),
             ("status", "200"),
         ],
     );
@@ -743,29 +743,45 @@ async fn metrics_are_prometheus_text_behind_their_token() {
     );
     at_least_one("certwatch_scrapes_total", &[("outcome", "success")]);
     at_least_one(
+        "certwatch_scrape_duration_seconds_count",
+        &[("outcome", "success")],
+    );
+    at_least_one(
         "certwatch_webhook_attempts_total",
         &[("outcome", "delivered")],
     );
-    at_least_one("certwatch_state", &[("what", "store_size_bytes")]);
-    at_least_one("certwatch_state", &[("what", "disk_free_bytes")]);
+    at_least_one("certwatch_webhook_attempt_duration_seconds_count", &[]);
+    at_least_one("certwatch_mails_total", &[("outcome", "sent")]);
+    at_least_one("certwatch_store_commit_duration_seconds_count", &[]);
+    at_least_one("certwatch_store_size_bytes", &[]);
+    at_least_one("certwatch_data_dir_free_bytes", &[]);
+    at_least_one("certwatch_tenants", &[]);
+    at_least_one("process_resident_memory_bytes", &[]);
+    at_least_one("process_open_fds", &[]);
     assert_eq!(
         sample(&parsed, "certwatch_certificates", &[("status", "ACTIVE")]),
         Some(1.0)
     );
     assert_eq!(
-        sample(
-            &parsed,
-            "certwatch_state",
-            &[("what", "webhook_deliveries_due")]
-        ),
+        sample(&parsed, "certwatch_webhook_deliveries_due", &[]),
         Some(0.0)
     );
     for reason in ["memory", "cpu", "time", "crashed", "unavailable"] {
         assert!(
             sample(
                 &parsed,
-                "certwatch_parse_jobs_refused",
+                "certwatch_parse_jobs_refused_total",
                 &[("reason", reason)]
+            )
+            .is_some()
+        );
+    }
+    for outcome in ["matched", "needs_review", "failed"] {
+        assert!(
+            sample(
+                &parsed,
+                "certwatch_documents_total",
+                &[("outcome", outcome)]
             )
             .is_some()
         );
@@ -778,10 +794,85 @@ async fn metrics_are_prometheus_text_behind_their_token() {
         )
         .is_some()
     );
-    assert!(sample(&parsed, "certwatch_state", &[("what", "actor_restarts")]).is_some());
+    assert!(sample(&parsed, "certwatch_actor_restarts_total", &[]).is_some());
+
+    // Named and typed the Prometheus way: a counter ends in `_total`, a duration is a
+    // histogram in seconds, a size a gauge in bytes; no family mixes quantities.
+    let mut families = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            families.insert(name.to_string(), kind.to_string());
+        }
+    }
+    assert!(
+        families.len() >= 20,
+        "{} families: {families:?}",
+        families.len()
+    );
+    for (name, kind) in &families {
+        assert!(
+            name.starts_with("certwatch_") || name.starts_with("process_"),
+            "{name}"
+        );
+        match kind.as_str() {
+            "counter" => assert!(name.ends_with("_total"), "{name} is a counter"),
+            "gauge" => assert!(!name.ends_with("_total"), "{name} is a gauge"),
+            "histogram" => assert!(name.ends_with("_seconds"), "{name} is a histogram"),
+            other => panic!("{name} is {other}"),
+        }
+        if name.contains("duration") || name.contains("lateness") {
+            assert_eq!(kind, "histogram", "{name}");
+        }
+    }
+    assert!(!text.contains("certwatch_state"), "one quantity per family");
+
+    // Random paths, anonymous and signed in, cannot grow the exposition: labels are route
+    // templates.
+    let flood = async |n: usize, salt: &str| {
+        for i in 0..n {
+            let random = format!("{salt}-{i}-{}", uuid::Uuid::new_v4().simple());
+            for path in [
+                format!("/api/v1/certificate/{random}"),
+                format!("/api/organizations/{random}/"),
+                format!("/{random}"),
+                format!("/suppliers/{random}"),
+                format!("/static/{random}"),
+            ] {
+                let _ = s
+                    .http
+                    .get(format!("{}{path}", s.base))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let _ = s
+                .get(&format!("/api/certificates/?search={random}"), Some(&token))
+                .await;
+            let _ = s
+                .http
+                .request(
+                    reqwest::Method::from_bytes(format!("X{i}").as_bytes()).unwrap(),
+                    format!("{}/api/organizations/", s.base),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    flood(100, "warm").await;
+    let before = scrape(&s, Some(METRICS_TOKEN)).await.1;
+    flood(1000, "flood").await;
+    let after = scrape(&s, Some(METRICS_TOKEN)).await.1;
+    let series = |text: &str| text.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(
+        series(&before),
+        series(&after),
+        "the flood added series:\n{after}"
+    );
 
     // Without the setting there is no such path.
-    let off = Server::start(&[]);
+    let off = Server::start(&[("CERTWATCH_METRICS_TOKEN", "")]);
     assert_eq!(scrape(&off, Some(METRICS_TOKEN)).await.0, 404);
 }
 
@@ -789,7 +880,7 @@ async fn metrics_are_prometheus_text_behind_their_token() {
 async fn json_logs_carry_the_request_id_into_the_actor_work_it_causes() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("certwatch.log");
-    let s = Server::start_logging_to(
+    let mut s = Server::start_logging_to(
         &[
             ("CERTWATCH_LOG_FORMAT", "json"),
             ("CERTWATCH_LOG", "info,certwatch_actors=debug"),
@@ -857,4 +948,19 @@ async fn json_logs_carry_the_request_id_into_the_actor_work_it_causes() {
         .then_some(())
     })
     .await;
+
+    // Every line the binary writes, its start-up and shutdown lines on stdout and stderr
+    // included, is one JSON object (`logs` fails on any other line).
+    assert!(s.terminate().success());
+    let logs = logs();
+    let says = |message: &str| {
+        logs.iter().any(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message))
+        })
+    };
+    assert!(says("CertWatch listening on"), "{logs:?}");
+    assert!(says("data directory: "));
+    assert!(says("stopping"));
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn health_reports_store_and_actor_tree() {
     let s = Server::start(&[]);
-    let h = s.get("/api/health/", None).await;
+    let h = s.health().await;
     assert_eq!(h.status, 200);
     assert_eq!(h.body["status"], "ok");
     assert_eq!(h.body["store"]["ok"], true);
@@ -36,7 +36,7 @@ async fn health_reports_store_and_actor_tree() {
     assert_eq!(h.body["actors"]["tenants_running"], 0);
     s.signup("a@one.example", "One").await;
     s.signup("b@two.example", "Two").await;
-    let h = s.get("/api/health/", None).await;
+    let h = s.health().await;
     assert_eq!(h.body["actors"]["tenants_running"], 2);
     assert_eq!(h.body["actors"]["restarts"], 0);
 }
@@ -374,10 +374,7 @@ async fn acknowledged_writes_survive_sigkill() {
         again.body
     );
     // The tenant actors came back from the store.
-    assert_eq!(
-        s.get("/api/health/", None).await.body["actors"]["tenants_running"],
-        2
-    );
+    assert_eq!(s.health().await.body["actors"]["tenants_running"], 2);
 }
 
 #[tokio::test]
@@ -502,6 +499,7 @@ async fn a_failed_tenant_actor_restarts_alone() {
         "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
+        "CERTWATCH_METRICS_TOKEN" => Some(common::METRICS_TOKEN.into()),
         // In process, this executable is the test: workers are the real binary.
         "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
         _ => None,
@@ -542,7 +540,7 @@ async fn a_failed_tenant_actor_restarts_alone() {
         .post("/api/auth/tokens/", Some(&admin_a), json!({"name": "a"}))
         .await;
     assert_eq!(a.status, 201, "{:?}", a.body);
-    let h = s.get("/api/health/", None).await;
+    let h = s.health().await;
     assert_eq!(h.body["actors"]["restarts"], 1);
     assert_eq!(h.body["actors"]["tenants_running"], 2);
     assert_eq!(h.body["status"], "ok");

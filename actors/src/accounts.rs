@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use certwatch_store::accounts::Registration;
 use certwatch_store::secrets::{key_hash, new_token_key};
-use certwatch_store::{accounts, password_resets, tables};
+use certwatch_store::{accounts, password_resets};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
@@ -78,42 +78,33 @@ fn handle(msg: AccountsMsg, ctx: &Arc<Context>) -> Result<(), ActorProcessingErr
             let result = crash_on_store_error(accounts::verify_email(store, &token, now))?;
             reply_when_durable(store, reply, result);
         }
+        // Known or not, an address costs a write and its flush (see the store operations),
+        // and the mail goes out after the answer: the answer's time says nothing.
         AccountsMsg::ResendVerification { email, reply } => {
-            let user = tables::users::by_email(store, &email)?.filter(|u| !u.is_active);
-            match user {
-                Some(user) => {
-                    let key = new_token_key();
-                    accounts::add_verification(store, user.id, &key_hash(&key), now)?;
-                    let ctx = ctx.clone();
-                    reply_when_durable_then(store, reply, Ok(()), move |_| {
-                        ctx.send_mail(mail::verification(
-                            &ctx.config.public_url(),
-                            &user.email,
-                            &key,
-                        ));
-                    });
+            let issued = accounts::resend_verification(store, &email, now)?;
+            let ctx = ctx.clone();
+            reply_when_durable_then(store, reply, Ok(()), move |_| {
+                if let Some((user, key)) = issued {
+                    ctx.send_mail(mail::verification(
+                        &ctx.config.public_url(),
+                        &user.email,
+                        &key,
+                    ));
                 }
-                None => {
-                    let _ = reply.send(Ok(()));
-                }
-            }
+            });
         }
         AccountsMsg::RequestPasswordReset { email, reply } => {
-            match password_resets::issue(store, &email, now)? {
-                Some((user, key)) => {
-                    let ctx = ctx.clone();
-                    reply_when_durable_then(store, reply, Ok(()), move |_| {
-                        ctx.send_mail(mail::password_reset(
-                            &ctx.config.public_url(),
-                            &user.email,
-                            &key,
-                        ));
-                    });
+            let issued = password_resets::issue(store, &email, now)?;
+            let ctx = ctx.clone();
+            reply_when_durable_then(store, reply, Ok(()), move |_| {
+                if let Some((user, key)) = issued {
+                    ctx.send_mail(mail::password_reset(
+                        &ctx.config.public_url(),
+                        &user.email,
+                        &key,
+                    ));
                 }
-                None => {
-                    let _ = reply.send(Ok(()));
-                }
-            }
+            });
         }
         AccountsMsg::ResetPassword {
             token,

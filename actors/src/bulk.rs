@@ -134,7 +134,9 @@ impl Actor for BatchActor {
             state.in_flight += 1;
             let (ctx, me) = (state.ctx.clone(), myself.clone());
             tokio::spawn(async move {
+                let started = std::time::Instant::now();
                 let read = read_item(&ctx, tenant, &item).await;
+                crate::metrics::DOCUMENT_READ_DURATION.observe(started.elapsed().as_secs_f64());
                 let _ = me.cast(BatchMsg::Read {
                     item: item.id,
                     read,

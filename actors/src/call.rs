@@ -26,7 +26,13 @@ pub(crate) async fn ask<M: Message, T: Send + 'static>(
         Ok(CallResult::SenderError) => Err(ActorError::Unavailable(
             "the actor failed while handling the request".into(),
         )),
-        Err(e) => Err(ActorError::Unavailable(e.to_string())),
+        Err(e) => {
+            // ractor's text names its internals: for the log, not for the client.
+            tracing::warn!(error = %e, "an actor could not be asked");
+            Err(ActorError::Unavailable(
+                "the service is restarting a part; try again".into(),
+            ))
+        }
     }
 }
 
@@ -42,6 +48,14 @@ pub(crate) async fn ask_tenant<T: Send + 'static, M: Into<TenantMsg>>(
             "the tenant actor is not running".into(),
         )),
     }
+}
+
+/// Waits for the group commit, timed for `/metrics`.
+async fn timed_commit(store: &Store) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    let committed = store.commit().await;
+    crate::metrics::COMMIT_DURATION.observe(started.elapsed().as_secs_f64());
+    committed
 }
 
 /// Replies with `result` once every write made so far is on disk.
@@ -68,7 +82,7 @@ pub fn reply_when_durable_then<T: Send + 'static>(
     // What the write causes once durable (a mail) stays in the request's span.
     tokio::spawn(tracing::Instrument::in_current_span(async move {
         let result = match result {
-            Ok(value) => match store.commit().await {
+            Ok(value) => match timed_commit(&store).await {
                 Ok(()) => {
                     effect(&value);
                     Ok(value)

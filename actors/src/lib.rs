@@ -23,7 +23,7 @@ pub mod import;
 pub mod mail;
 mod mailer;
 mod messages;
-mod metrics;
+pub mod metrics;
 pub mod monitoring;
 pub mod outbound;
 pub mod preview;

@@ -50,7 +50,7 @@ impl Actor for Mailer {
             }
             None => {
                 let dir = ctx.config.data_dir.join("outbox");
-                std::fs::create_dir_all(&dir)?;
+                certwatch_store::private::create_private_dir(&dir)?;
                 Transport::Outbox(AsyncFileTransport::new(dir))
             }
         };
@@ -87,6 +87,7 @@ async fn send(
         Err(e) => {
             // An address the API accepted but lettre does not: nothing a retry fixes.
             tracing::error!(to = %mail.to, error = %e, "mail not sendable; dropped");
+            crate::metrics::MAILS.with_label_values(&["failed"]).inc();
             return;
         }
     };
@@ -94,6 +95,12 @@ async fn send(
         Transport::Outbox(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
         Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
     };
+    let outcome = match (&sent, RETRY_DELAYS.get(attempt)) {
+        (Ok(()), _) => "sent",
+        (Err(_), Some(_)) => "retry",
+        (Err(_), None) => "failed",
+    };
+    crate::metrics::MAILS.with_label_values(&[outcome]).inc();
     match sent {
         Ok(()) => tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent"),
         Err(error) => match RETRY_DELAYS.get(attempt) {

@@ -1,12 +1,20 @@
-//! What the actors count for `/metrics`, in the process's Prometheus registry. Counters are
-//! made on first use; gauges of state (queues, running jobs) are read when scraped.
+//! What the actors count for `/metrics`, in the process's Prometheus registry, named the
+//! Prometheus way: the unit in the name, `_total` on counters, histograms for durations.
+//! [`register`] makes every family at start (with its known label values at zero), so a
+//! scrape shows the whole set from the first moment; gauges of state (queues, running
+//! jobs) are read when scraped (`http/src/metrics.rs`).
 
 use std::sync::LazyLock;
 
 use prometheus::{
-    Histogram, IntCounter, IntCounterVec, exponential_buckets, register_histogram,
-    register_int_counter, register_int_counter_vec,
+    Histogram, HistogramVec, IntCounter, IntCounterVec, exponential_buckets, register_histogram,
+    register_histogram_vec, register_int_counter, register_int_counter_vec,
 };
+
+/// Durations from a millisecond to about two minutes.
+fn seconds_buckets() -> Vec<f64> {
+    exponential_buckets(0.001, 3.0, 12).expect("valid buckets")
+}
 
 /// Checks of monitored pages, by outcome (`success`, `failed`).
 pub(crate) static SCRAPES: LazyLock<IntCounterVec> = LazyLock::new(|| {
@@ -14,6 +22,17 @@ pub(crate) static SCRAPES: LazyLock<IntCounterVec> = LazyLock::new(|| {
         "certwatch_scrapes_total",
         "Checks of monitored supplier pages, by outcome",
         &["outcome"]
+    )
+    .expect("registered once")
+});
+
+/// How long a check of a monitored page took, by outcome.
+pub(crate) static SCRAPE_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "certwatch_scrape_duration_seconds",
+        "Time a check of a monitored page took (fetching, reading, following documents), by outcome",
+        &["outcome"],
+        seconds_buckets()
     )
     .expect("registered once")
 });
@@ -38,6 +57,16 @@ pub(crate) static DELIVERIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("registered once")
 });
 
+/// How long a webhook receiver took to answer (or to fail).
+pub(crate) static DELIVERY_DURATION: LazyLock<Histogram> = LazyLock::new(|| {
+    register_histogram!(
+        "certwatch_webhook_attempt_duration_seconds",
+        "Time from sending a webhook delivery to its receiver's answer or failure",
+        seconds_buckets()
+    )
+    .expect("registered once")
+});
+
 /// Expiry digests mailed (one per recipient).
 pub(crate) static DIGEST_MAILS: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
@@ -46,3 +75,66 @@ pub(crate) static DIGEST_MAILS: LazyLock<IntCounter> = LazyLock::new(|| {
     )
     .expect("registered once")
 });
+
+/// Mails by outcome: `sent` (the outbox or SMTP relay took it), `retry` (a failed try with
+/// another one due), `failed` (given up or not sendable).
+pub(crate) static MAILS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_mails_total",
+        "Mails (verification, invitation, password reset, digest) by outcome: sent, retry, failed",
+        &["outcome"]
+    )
+    .expect("registered once")
+});
+
+/// Uploaded documents filed, by the outcome of reading and matching them.
+pub(crate) static DOCUMENTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_documents_total",
+        "Uploaded documents read, by outcome: matched (filed), needs_review, failed",
+        &["outcome"]
+    )
+    .expect("registered once")
+});
+
+/// How long reading an uploaded document took (text, OCR, fields), in a worker.
+pub(crate) static DOCUMENT_READ_DURATION: LazyLock<Histogram> = LazyLock::new(|| {
+    register_histogram!(
+        "certwatch_document_read_duration_seconds",
+        "Time a worker took to read an uploaded document (text layer or OCR, fields)",
+        seconds_buckets()
+    )
+    .expect("registered once")
+});
+
+/// How long a writer waited for its write to be on disk (the group commit).
+pub(crate) static COMMIT_DURATION: LazyLock<Histogram> = LazyLock::new(|| {
+    register_histogram!(
+        "certwatch_store_commit_duration_seconds",
+        "Time from a write's end to its being on disk (group commit, fsync included)",
+        exponential_buckets(0.0001, 3.0, 12).expect("valid buckets")
+    )
+    .expect("registered once")
+});
+
+/// Makes every family above, with the label values it can take at zero.
+pub fn register() {
+    for outcome in ["success", "failed"] {
+        SCRAPES.with_label_values(&[outcome]);
+        SCRAPE_DURATION.with_label_values(&[outcome]);
+    }
+    LazyLock::force(&SCRAPE_LATENESS);
+    for outcome in ["delivered", "retry", "failed"] {
+        DELIVERIES.with_label_values(&[outcome]);
+    }
+    LazyLock::force(&DELIVERY_DURATION);
+    LazyLock::force(&DIGEST_MAILS);
+    for outcome in ["sent", "retry", "failed"] {
+        MAILS.with_label_values(&[outcome]);
+    }
+    for outcome in ["matched", "needs_review", "failed"] {
+        DOCUMENTS.with_label_values(&[outcome]);
+    }
+    LazyLock::force(&DOCUMENT_READ_DURATION);
+    LazyLock::force(&COMMIT_DURATION);
+}

@@ -83,6 +83,8 @@ impl Actor for SubscriberActor {
                 state.in_flight.remove(&delivery.id);
                 let previous_due = delivery.next_attempt_at;
                 let gone = outcome.gone();
+                crate::metrics::DELIVERY_DURATION
+                    .observe(outcome.attempt.duration_ms as f64 / 1000.0);
                 let jitter = rand::rng().random_range(-0.1..=0.1);
                 record_attempt(
                     &mut delivery,

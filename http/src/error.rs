@@ -168,7 +168,8 @@ impl warp::reject::Reject for Refused {}
 /// into the same JSON error shape.
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     use warp::reject::{
-        InvalidQuery, LengthRequired, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType,
+        InvalidHeader, InvalidQuery, LengthRequired, MethodNotAllowed, MissingHeader,
+        PayloadTooLarge, UnsupportedMediaType,
     };
     if let Some(Refused(e)) = rejection.find::<Refused>() {
         return Ok(e.clone().into_response());
@@ -200,14 +201,55 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
             StatusCode::BAD_REQUEST,
             "The query string is malformed.".to_string(),
         )
-    } else {
+    } else if let Some(missing) = rejection.find::<MissingHeader>() {
         (
             StatusCode::BAD_REQUEST,
-            format!("Bad request: {rejection:?}"),
+            format!("The {} header is required.", missing.name()),
+        )
+    } else if let Some(invalid) = rejection.find::<InvalidHeader>() {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("The {} header is not valid.", invalid.name()),
+        )
+    } else {
+        // Whatever else warp refused says what it is only in its debug text, which is
+        // for the log: a client gets a sentence.
+        tracing::debug!(?rejection, "request refused");
+        (
+            StatusCode::BAD_REQUEST,
+            "The request could not be read.".to_string(),
         )
     };
     Ok(
         warp::reply::with_status(warp::reply::json(&json!({ "error": msg })), status)
             .into_response(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal this module knows nothing of, with debug text a client must not see.
+    #[derive(Debug)]
+    struct InternalDetail {
+        _path: std::path::PathBuf,
+    }
+
+    impl warp::reject::Reject for InternalDetail {}
+
+    #[tokio::test]
+    async fn an_unknown_refusal_is_a_sentence_not_debug_text() {
+        let rejection = warp::reject::custom(InternalDetail {
+            _path: "/srv/certwatch/secret".into(),
+        });
+        let response = recover(rejection).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body).to_string();
+        assert_eq!(text, r#"{"error":"The request could not be read."}"#);
+    }
 }

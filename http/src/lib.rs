@@ -30,6 +30,8 @@ pub use state::{AppState, State};
 /// Every route of the API, with warp's own rejections mapped to JSON errors; a 405 says in
 /// `Allow` which methods the path takes (RFC 9110).
 pub fn routes(state: State) -> BoxedFilter<(Response,)> {
+    metrics::register();
+    let hsts = state.config.public_url().starts_with("https://");
     request_id::filter()
         .and(warp::path::full())
         .and(
@@ -44,7 +46,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
                 .unify(),
         )
         .map(
-            |id: String, path: warp::path::FullPath, mut response: Response| {
+            move |id: String, path: warp::path::FullPath, mut response: Response| {
                 if response.status() == StatusCode::METHOD_NOT_ALLOWED
                     && let Some(allow) = openapi::allowed_methods(path.as_str())
                     && let Ok(value) = warp::http::HeaderValue::from_str(&allow)
@@ -56,6 +58,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
                 if let Ok(value) = warp::http::HeaderValue::from_str(&id) {
                     response.headers_mut().insert(request_id::HEADER, value);
                 }
+                secure_headers(&mut response, hsts);
                 response
             },
         )
@@ -63,6 +66,24 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .with(warp::trace(request_id::span))
         .map(warp::Reply::into_response)
         .boxed()
+}
+
+/// Headers every answer carries: no type sniffing (an upload or a JSON body is never run as
+/// a page), and, behind https, Strict-Transport-Security so a browser never goes back to
+/// plain http.
+fn secure_headers(response: &mut Response, hsts: bool) {
+    use warp::http::HeaderValue;
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if hsts {
+        headers.insert(
+            warp::http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
 }
 
 /// Every answer: counted for `/metrics` and logged (in the request's span, with its id).

@@ -5,12 +5,16 @@
 
 use std::sync::LazyLock;
 
+use certwatch_domain::registry::CertStatus;
+use certwatch_ingest::pool::JobError;
 use certwatch_ingest::pool::Lane;
+use certwatch_store::secrets::key_hash;
 use certwatch_store::tables;
 use certwatch_store::trees::Tree;
 use prometheus::{
-    Encoder, HistogramVec, IntCounterVec, IntGaugeVec, TextEncoder, exponential_buckets,
-    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec,
+    Encoder, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, TextEncoder,
+    exponential_buckets, register_histogram_vec, register_int_counter, register_int_counter_vec,
+    register_int_gauge, register_int_gauge_vec,
 };
 use warp::Filter;
 use warp::filters::BoxedFilter;
@@ -19,13 +23,14 @@ use warp::reply::Response;
 
 use crate::blocking::blocking;
 use crate::error::ApiError;
+use crate::openapi;
 use crate::respond::done;
 use crate::state::{State, with_state};
 
 static REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "certwatch_http_requests_total",
-        "HTTP requests answered, by method, route and status",
+        "HTTP requests answered, by method, route template and status",
         &["method", "route", "status"]
     )
     .expect("registered once")
@@ -34,22 +39,46 @@ static REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
 static LATENCY: LazyLock<HistogramVec> = LazyLock::new(|| {
     register_histogram_vec!(
         "certwatch_http_request_duration_seconds",
-        "Time to answer an HTTP request, by method and route",
+        "Time to answer an HTTP request, by method and route template",
         &["method", "route"],
         exponential_buckets(0.001, 2.5, 12).expect("valid buckets")
     )
     .expect("registered once")
 });
 
-/// The state of things, set at each scrape.
-static STATE: LazyLock<IntGaugeVec> = LazyLock::new(|| {
-    register_int_gauge_vec!(
-        "certwatch_state",
-        "What the service holds and does now, by what",
-        &["what"]
+/// A gauge of one quantity, set at each scrape.
+fn gauge(name: &str, help: &str) -> IntGauge {
+    register_int_gauge!(name, help).expect("registered once")
+}
+
+static STORE_SIZE: LazyLock<IntGauge> =
+    LazyLock::new(|| gauge("certwatch_store_size_bytes", "Size of the store on disk"));
+static DISK_FREE: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_data_dir_free_bytes",
+        "Free space on the file system of the data directory",
     )
-    .expect("registered once")
 });
+static DELIVERIES_DUE: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_webhook_deliveries_due",
+        "Webhook deliveries waiting for their next attempt",
+    )
+});
+static ENDPOINTS_DUE: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_endpoints_due",
+        "Monitored pages whose check is due now",
+    )
+});
+static ENDPOINTS_FAILING: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_endpoints_failing",
+        "Monitored pages whose last check failed",
+    )
+});
+static TENANTS: LazyLock<IntGauge> =
+    LazyLock::new(|| gauge("certwatch_tenants", "Organizations using the service"));
 
 static CERTIFICATES: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register_int_gauge_vec!(
@@ -69,20 +98,66 @@ static PARSING_RUNNING: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     .expect("registered once")
 });
 
-static PARSING_REFUSED: LazyLock<IntGaugeVec> = LazyLock::new(|| {
-    register_int_gauge_vec!(
-        "certwatch_parse_jobs_refused",
-        "Jobs refused since start, by why: a limit (memory, cpu, time), a crash, or no worker",
+static PARSING_REFUSED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_parse_jobs_refused_total",
+        "Jobs refused, by why: a limit (memory, cpu, time), a crash, or no worker",
         &["reason"]
     )
     .expect("registered once")
 });
 
+static RESTARTS: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "certwatch_actor_restarts_total",
+        "Actors restarted by their supervisor after a failure"
+    )
+    .expect("registered once")
+});
+
+/// Makes every family, so the first scrape already shows them all: the actors' counters,
+/// this layer's, and the process's (memory, CPU, open files, threads).
+pub(crate) fn register() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        certwatch_actors::metrics::register();
+        for family in [
+            &STORE_SIZE,
+            &DISK_FREE,
+            &DELIVERIES_DUE,
+            &ENDPOINTS_DUE,
+            &ENDPOINTS_FAILING,
+            &TENANTS,
+        ] {
+            LazyLock::force(family);
+        }
+        for status in CertStatus::ALL {
+            CERTIFICATES.with_label_values(&[status.as_str()]);
+        }
+        for lane in LANES.map(|(_, name)| name) {
+            PARSING_RUNNING.with_label_values(&[lane]);
+        }
+        for reason in JobError::KINDS {
+            PARSING_REFUSED.with_label_values(&[reason]);
+        }
+        LazyLock::force(&RESTARTS);
+        LazyLock::force(&REQUESTS);
+        LazyLock::force(&LATENCY);
+        // Linux only, like the service; a second registration (tests starting several
+        // servers in one process) is refused and harmless.
+        let _ = prometheus::register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ));
+    });
+}
+
+const LANES: [(Lane, &str); 2] = [(Lane::Documents, "documents"), (Lane::Pages, "pages")];
+
 /// Counts one answer (the wrapper around every route).
 pub fn observe(info: &warp::log::Info) {
-    let method = info.method().as_str();
+    let method = method_label(info.method());
     let status = info.status();
-    let route = route_of(info.path(), status);
+    let route = route_label(info.path(), status);
     REQUESTS
         .with_label_values(&[method, &route, status.as_str()])
         .inc();
@@ -91,24 +166,64 @@ pub fn observe(info: &warp::log::Info) {
         .observe(info.elapsed().as_secs_f64());
 }
 
-/// A request path as a route: ids and keys become `:id`, so the label set stays the
-/// routes'. A 404 or 405 is counted as `unmatched` whatever its path, so requests for
-/// made-up paths cannot grow it.
-fn route_of(path: &str, status: StatusCode) -> String {
-    if matches!(
-        status,
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
-    ) {
+/// The methods the service answers; anything else a client makes up is `other`.
+fn method_label(method: &warp::http::Method) -> &'static str {
+    use warp::http::Method;
+    [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+    ]
+    .into_iter()
+    .find(|(known, _)| known == method)
+    .map_or("other", |(_, name)| name)
+}
+
+/// How many route labels the pages may add; past it they are counted as `other`, so no
+/// traffic can grow the exposition without bound.
+const MAX_PAGE_ROUTES: usize = 200;
+
+/// A request path as a route template, a bounded set of labels:
+/// - an API path: its template in the OpenAPI document (`/api/organizations/{id}/`), or
+///   `unmatched` when it has none;
+/// - a page: its path with ids as `{id}` (page routes have no free-text segments), or
+///   `unmatched` for a 404 or 405; at most [`MAX_PAGE_ROUTES`] of them, then `other`.
+fn route_label(path: &str, status: StatusCode) -> String {
+    if let Some(template) = openapi::template_of(path) {
+        return template.to_string();
+    }
+    if path.starts_with("/api/")
+        || matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        )
+    {
         return "unmatched".into();
     }
-    path.split('/')
+    let shape = path
+        .split('/')
         .map(|segment| {
-            let id_like = segment.parse::<uuid::Uuid>().is_ok()
-                || (segment.len() >= 8 && segment.bytes().any(|b| b.is_ascii_digit()));
-            if id_like { ":id" } else { segment }
+            if segment.parse::<uuid::Uuid>().is_ok() {
+                "{id}"
+            } else {
+                segment
+            }
         })
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    static PAGES: LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        LazyLock::new(Default::default);
+    let mut pages = PAGES.lock().unwrap_or_else(|e| e.into_inner());
+    if pages.contains(&shape) || pages.len() < MAX_PAGE_ROUTES {
+        pages.insert(shape.clone());
+        shape
+    } else {
+        "other".into()
+    }
 }
 
 pub fn route(state: &State) -> BoxedFilter<(Response,)> {
@@ -122,14 +237,10 @@ pub fn route(state: &State) -> BoxedFilter<(Response,)> {
 }
 
 async fn metrics(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
-    let Some(token) = state.config.metrics_token.clone() else {
+    if state.config.metrics_token.is_none() {
         return Err(ApiError::NotFound);
-    };
-    let presented = authorization
-        .as_deref()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim);
-    if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes())) {
+    }
+    if !holds_metrics_token(&state, authorization.as_deref()) {
         return Err(ApiError::Unauthorized(
             "Metrics need Authorization: Bearer <CERTWATCH_METRICS_TOKEN>.".into(),
         ));
@@ -137,16 +248,14 @@ async fn metrics(state: State, authorization: Option<String>) -> Result<Response
     let st = state.clone();
     blocking(move || read_state(&st)).await??;
     let actors = &state.actors;
-    STATE
-        .with_label_values(&["actor_restarts"])
-        .set(actors.restarts() as i64);
-    for (lane, name) in [(Lane::Documents, "documents"), (Lane::Pages, "pages")] {
+    mirror(&RESTARTS, actors.restarts());
+    for (lane, name) in LANES {
         PARSING_RUNNING
             .with_label_values(&[name])
             .set(actors.parsing().running(lane) as i64);
     }
     for (reason, n) in actors.parsing().refused() {
-        PARSING_REFUSED.with_label_values(&[reason]).set(n as i64);
+        mirror(&PARSING_REFUSED.with_label_values(&[reason]), n);
     }
     let mut body = Vec::new();
     TextEncoder::new()
@@ -159,23 +268,30 @@ async fn metrics(state: State, authorization: Option<String>) -> Result<Response
         .expect("a valid response"))
 }
 
+/// Brings a counter up to a count kept elsewhere since start (the pool's refusals, the
+/// supervisors' restarts), which only ever grows. One scrape at a time, so two never add
+/// the same difference.
+fn mirror(counter: &IntCounter, count: u64) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    counter.inc_by(count.saturating_sub(counter.get()));
+}
+
 /// Sets the gauges read from the store: its size and free space, the queues, the
 /// certificates by status.
 fn read_state(state: &State) -> Result<(), ApiError> {
     let store = state.store();
-    let set = |what: &str, n: u64| STATE.with_label_values(&[what]).set(n as i64);
-    set("store_size_bytes", store.size_on_disk()?);
+    STORE_SIZE.set(store.size_on_disk()? as i64);
     if let Ok(fs) = rustix::fs::statvfs(store.data_dir()) {
-        set("disk_free_bytes", fs.f_bavail * fs.f_frsize);
+        DISK_FREE.set((fs.f_bavail * fs.f_frsize) as i64);
     }
-    set(
-        "webhook_deliveries_due",
-        store.tree(Tree::DeliveriesDue).len() as u64,
-    );
+    DELIVERIES_DUE.set(store.tree(Tree::DeliveriesDue).len() as i64);
     let now = chrono::Utc::now();
     let (mut due, mut failing) = (0, 0);
     let mut by_status = [0usize; 4];
-    for tenant in tables::tenants::ids(store)? {
+    let tenants = tables::tenants::ids(store)?;
+    TENANTS.set(tenants.len() as i64);
+    for tenant in tenants {
         let counts = certwatch_store::endpoints::counts(store, tenant, now)?;
         due += counts.due;
         failing += counts.failing;
@@ -184,12 +300,9 @@ fn read_state(state: &State) -> Result<(), ApiError> {
             by_status[i] += n;
         }
     }
-    set("endpoints_due", due as u64);
-    set("endpoints_failing", failing as u64);
-    for (status, n) in certwatch_domain::registry::CertStatus::ALL
-        .iter()
-        .zip(by_status)
-    {
+    ENDPOINTS_DUE.set(due as i64);
+    ENDPOINTS_FAILING.set(failing as i64);
+    for (status, n) in CertStatus::ALL.iter().zip(by_status) {
         CERTIFICATES
             .with_label_values(&[status.as_str()])
             .set(n as i64);
@@ -197,9 +310,23 @@ fn read_state(state: &State) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Compares without leaking through timing how much of the token a guess got right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `authorization` is `Bearer <CERTWATCH_METRICS_TOKEN>` (never, without the
+/// setting): for `/metrics` and the health details.
+pub(crate) fn holds_metrics_token(state: &State, authorization: Option<&str>) -> bool {
+    let Some(token) = &state.config.metrics_token else {
+        return false;
+    };
+    authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .is_some_and(|presented| same_secret(presented.trim(), token))
+}
+
+/// Compares two secrets in time that says nothing about them: their SHA-256 digests (of
+/// one length whatever the inputs') are compared whole, without stopping at the first
+/// difference.
+fn same_secret(presented: &str, expected: &str) -> bool {
+    let (a, b) = (key_hash(presented), key_hash(expected));
+    a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -207,30 +334,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_keep_their_shape_and_made_up_paths_one_label() {
+    fn routes_are_their_templates_and_made_up_paths_a_bounded_few() {
         let ok = StatusCode::OK;
         assert_eq!(
-            route_of(
+            route_label(
                 "/api/organizations/5f0e0c7e-8e3f-4f57-9d43-8f0d8e0b1a2c/",
                 ok
             ),
-            "/api/organizations/:id/"
+            "/api/organizations/{id}/"
         );
+        // Free text in a path (a certificate number) is the template's parameter, whatever
+        // the answer.
+        for status in [StatusCode::OK, StatusCode::UNAUTHORIZED] {
+            assert_eq!(
+                route_label("/api/v1/certificate/anything-at-all", status),
+                "/api/v1/certificate/{number}"
+            );
+        }
+        assert_eq!(route_label("/api/certificates/", ok), "/api/certificates/");
         assert_eq!(
-            route_of("/api/v1/certificate/Q2024-0815", ok),
-            "/api/v1/certificate/:id"
-        );
-        assert_eq!(route_of("/api/certificates/", ok), "/api/certificates/");
-        assert_eq!(
-            route_of("/random/path/", StatusCode::NOT_FOUND),
+            route_label("/api/no/such/thing/", StatusCode::UNAUTHORIZED),
             "unmatched"
         );
+        assert_eq!(
+            route_label("/random/path/", StatusCode::NOT_FOUND),
+            "unmatched"
+        );
+        assert_eq!(
+            route_label("/suppliers/5f0e0c7e-8e3f-4f57-9d43-8f0d8e0b1a2c", ok),
+            "/suppliers/{id}"
+        );
+        let made_up: std::collections::HashSet<String> = (0..2 * MAX_PAGE_ROUTES)
+            .map(|i| route_label(&format!("/made-up-{i}"), StatusCode::SEE_OTHER))
+            .collect();
+        assert!(made_up.len() <= MAX_PAGE_ROUTES + 1, "{}", made_up.len());
+        assert!(made_up.contains("other"));
+    }
+
+    #[test]
+    fn made_up_methods_are_one_label() {
+        let odd = warp::http::Method::from_bytes(b"FROBNICATE").unwrap();
+        assert_eq!(method_label(&odd), "other");
+        assert_eq!(method_label(&warp::http::Method::PATCH), "PATCH");
     }
 
     #[test]
     fn tokens_compare_whole() {
-        assert!(constant_time_eq(b"secret-token-123", b"secret-token-123"));
-        assert!(!constant_time_eq(b"secret-token-123", b"secret-token-124"));
-        assert!(!constant_time_eq(b"secret", b"secret-token-123"));
+        assert!(same_secret("secret-token-123", "secret-token-123"));
+        assert!(!same_secret("secret-token-123", "secret-token-124"));
+        assert!(!same_secret("secret", "secret-token-123"));
+        assert!(!same_secret("", "secret-token-123"));
     }
 }

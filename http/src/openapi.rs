@@ -327,40 +327,67 @@ fn declare_statuses(path: &str, op: &mut Operation) {
 /// The methods the document declares for a request path (its templates' `{…}` segments
 /// match any one segment), for a 405's `Allow` header; `None` when no route has the path.
 pub fn allowed_methods(path: &str) -> Option<String> {
-    static ROUTES: std::sync::LazyLock<Vec<(Vec<String>, String)>> =
-        std::sync::LazyLock::new(|| {
-            DOC.paths
-                .paths
-                .iter()
-                .map(|(template, item)| {
-                    let methods = [
-                        ("GET", item.get.is_some()),
-                        ("PUT", item.put.is_some()),
-                        ("POST", item.post.is_some()),
-                        ("DELETE", item.delete.is_some()),
-                        ("PATCH", item.patch.is_some()),
-                    ];
-                    let allowed: Vec<&str> = methods
-                        .into_iter()
-                        .filter(|(_, declared)| *declared)
-                        .map(|(m, _)| m)
-                        .collect();
-                    let segments = template.split('/').map(String::from).collect();
-                    (segments, allowed.join(", "))
-                })
-                .collect()
-        });
+    route_of(path).map(|r| r.allowed.clone())
+}
+
+/// The documented route a request path is of (`/api/organizations/{id}/`), if any.
+pub fn template_of(path: &str) -> Option<&'static str> {
+    route_of(path).map(|r| r.template.as_str())
+}
+
+/// A documented path: its template, split into segments, and the methods it takes.
+struct DocumentedRoute {
+    template: String,
+    segments: Vec<String>,
+    allowed: String,
+}
+
+fn route_of(path: &str) -> Option<&'static DocumentedRoute> {
+    static ROUTES: std::sync::LazyLock<Vec<DocumentedRoute>> = std::sync::LazyLock::new(|| {
+        DOC.paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ];
+                let allowed: Vec<&str> = methods
+                    .into_iter()
+                    .filter(|(_, declared)| *declared)
+                    .map(|(m, _)| m)
+                    .collect();
+                DocumentedRoute {
+                    template: template.clone(),
+                    segments: template.split('/').map(String::from).collect(),
+                    allowed: allowed.join(", "),
+                }
+            })
+            .collect()
+    });
     let asked: Vec<&str> = path.split('/').collect();
+    // `/api/certificates/search/` is its own route, not `/api/certificates/{id}/`: the
+    // template with the most literal segments wins.
     ROUTES
         .iter()
-        .find(|(segments, _)| {
-            segments.len() == asked.len()
-                && segments
+        .filter(|route| {
+            route.segments.len() == asked.len()
+                && route
+                    .segments
                     .iter()
                     .zip(&asked)
                     .all(|(t, a)| t == a || (t.starts_with('{') && !a.is_empty()))
         })
-        .map(|(_, allowed)| allowed.clone())
+        .max_by_key(|route| {
+            route
+                .segments
+                .iter()
+                .filter(|t| !t.starts_with('{'))
+                .count()
+        })
 }
 
 const SCHEMAS: &str = "#/components/schemas/";

@@ -13,8 +13,10 @@ use chrono::{DateTime, Duration, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::secrets::KeyHash;
-use crate::tables::{cert_types, memberships, registration_claims, tenants, users, verifications};
+use crate::secrets::{KeyHash, key_hash, new_token_key};
+use crate::tables::{
+    cert_types, memberships, password_resets, registration_claims, tenants, users, verifications,
+};
 use crate::tx::{Tx, TxResult, transact};
 use crate::{AccountError, Store, StoreError};
 
@@ -134,15 +136,19 @@ pub fn verify_email(
     now: DateTime<Utc>,
 ) -> Result<User, AccountError> {
     let claim = registration_claims::get(store, token)?;
-    let dropped = match (&claim, verifications::get(store, token)?) {
-        (Some(c), Some(v)) => unproven_memberships(store, v.user_id, Some(c.tenant_id))?,
-        _ => Vec::new(),
+    let (dropped, links) = match (&claim, verifications::get(store, token)?) {
+        (Some(c), Some(v)) => (
+            unproven_memberships(store, v.user_id, Some(c.tenant_id))?,
+            password_resets::of_user(store, v.user_id)?,
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
     let tables = [
         verifications::TREES,
         users::TREES,
         registration_claims::TREES,
         memberships::TREES,
+        password_resets::TREES,
     ];
     transact(store, &tables, |tx| {
         let Some(v) = verifications::get_in::<AccountError>(tx, token)? else {
@@ -159,13 +165,35 @@ pub fn verify_email(
             && !user.is_active
         {
             registration_claims::remove(tx, token)?;
+            // The password changes: the account's reset links end with the old one.
             user.password_hash = claim.password_hash.clone();
+            for link in &links {
+                password_resets::remove(tx, link)?;
+            }
             drop_memberships(tx, user.id, &dropped)?;
         }
         user.is_active = true;
         users::put(tx, &user)?;
         Ok(user)
     })
+}
+
+/// A further verification link for the unverified account of `email` (a resent mail): its
+/// user and the link's key, or none when no unverified account has that address.
+///
+/// Any other address costs the same work — a key made, a record written and made durable
+/// by the caller — so the time to answer does not tell which addresses have accounts. Its
+/// record names no user (the nil id) and expires like a link; no one knows its key.
+pub fn resend_verification(
+    store: &Store,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(User, String)>, StoreError> {
+    let user = users::by_email(store, email)?.filter(|u| !u.is_active);
+    let key = new_token_key();
+    let to = user.as_ref().map_or(Uuid::nil(), |u| u.id);
+    add_verification(store, to, &key_hash(&key), now)?;
+    Ok(user.map(|user| (user, key)))
 }
 
 /// A further verification link for `user_id` (a resent mail).
@@ -192,6 +220,31 @@ mod tests {
     use crate::secrets::{key_hash, new_token_key};
     use crate::tables;
     use certwatch_domain::accounts::{Invitation, InvitationStatus};
+
+    #[tokio::test]
+    async fn a_resend_for_any_address_costs_a_write_and_only_an_unverified_one_gets_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        register(&store, registration("new@x.de"), now).unwrap();
+        let tree = store.tree(crate::trees::Tree::Verifications);
+        let before = tree.len();
+        assert!(
+            resend_verification(&store, "new@x.de", now)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            resend_verification(&store, "nobody@x.de", now)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            tree.len(),
+            before + 2,
+            "the unknown address wrote its stand-in"
+        );
+    }
 
     fn registration(email: &str) -> Registration {
         Registration {

@@ -14,6 +14,9 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("the store is shutting down")]
     Closed,
+    /// The key file, or a sealed secret that does not open with it.
+    #[error("secrets: {0}")]
+    Secrets(String),
 }
 
 /// A refused write of tenant data (the registry, webhooks, monitoring, bulk upload).

@@ -12,6 +12,7 @@ use crate::catalog::SharedCatalog;
 use crate::codec::decode;
 use crate::durability::GroupCommit;
 use crate::error::StoreError;
+use crate::sealing::Keyring;
 use crate::trees::{Tree, Trees};
 
 struct Inner {
@@ -29,6 +30,8 @@ struct Inner {
     /// Added to sled's id generator: a restored store's generator starts again at 0, and
     /// its ordered keys must still come after the ones it was restored with.
     id_floor: u64,
+    /// Seals and opens the secrets records hold (see `sealing`).
+    keyring: Keyring,
 }
 
 /// A cheap, cloneable handle to the open store.
@@ -39,7 +42,12 @@ pub struct Store {
 
 impl Store {
     /// The handle over an opened, migrated database.
-    pub(crate) fn new(db: sled::Db, trees: Trees, data_dir: &Path) -> Result<Store, StoreError> {
+    pub(crate) fn new(
+        db: sled::Db,
+        trees: Trees,
+        data_dir: &Path,
+        keyring: Keyring,
+    ) -> Result<Store, StoreError> {
         let id_floor = id_floor(trees.get(Tree::Meta))?;
         let group_commit = GroupCommit::start(db.clone());
         Ok(Store {
@@ -52,6 +60,7 @@ impl Store {
                 gate: RwLock::new(()),
                 maintenance: Mutex::new(()),
                 id_floor,
+                keyring,
             }),
         })
     }
@@ -87,6 +96,11 @@ impl Store {
 
     pub fn tree(&self, tree: Tree) -> &sled::Tree {
         self.inner.trees.get(tree)
+    }
+
+    /// The service's keys: for sealing secrets at rest and for MACs (CSRF tokens).
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
     }
 
     pub fn data_dir(&self) -> &Path {

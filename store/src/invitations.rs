@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::accounts::{drop_memberships, unproven_memberships};
 use crate::secrets::{KeyHash, key_hash};
-use crate::tables::{invitations, memberships, tokens, users};
+use crate::tables::{invitations, memberships, password_resets, tokens, users};
 use crate::tx::transact;
 use crate::{AccountError, Store, StoreError};
 
@@ -102,15 +102,19 @@ pub fn accept(
     now: DateTime<Utc>,
 ) -> Result<(Invitation, User, Token), AccountError> {
     let token_hash = key_hash(login_key);
-    let dropped = match &acceptor {
-        Acceptor::Claim { user_id, .. } => unproven_memberships(store, *user_id, None)?,
-        _ => Vec::new(),
+    let (dropped, links) = match &acceptor {
+        Acceptor::Claim { user_id, .. } => (
+            unproven_memberships(store, *user_id, None)?,
+            password_resets::of_user(store, *user_id)?,
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
     let tables = [
         invitations::TREES,
         users::TREES,
         memberships::TREES,
         tokens::TREES,
+        password_resets::TREES,
     ];
     transact(store, &tables, |tx| {
         let Some(mut inv) = invitations::by_token_in::<AccountError>(tx, invitation_token)? else {
@@ -161,7 +165,11 @@ pub fn accept(
                     // Verified meanwhile: its own password is needed now.
                     return abort(AccountError::EmailTaken);
                 }
+                // The password changes: the account's reset links end with the old one.
                 user.password_hash = password_hash.clone();
+                for link in &links {
+                    password_resets::remove(tx, link)?;
+                }
                 user.is_active = true;
                 drop_memberships(tx, user.id, &dropped)?;
                 user

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::error::StoreError;
 use crate::handle::Store;
 use crate::migrations::{self, SCHEMA_VERSION};
+use crate::sealing::{DEFAULT_KEY_FILE, Keyring};
 use crate::trees::{Tree, Trees};
 
 /// sled's page cache. Its default (1 GiB) would let a long-running appliance grow far past
@@ -17,11 +18,24 @@ impl Store {
     /// Opens (or creates) the store under `data_dir/store`, migrating it to this release's
     /// schema. Must be called inside a tokio runtime: it starts the group-commit flusher.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
+        Store::open_keyed(data_dir, None)
+    }
+
+    /// [`Store::open`] with the key file the operator named (`None`: `secret.key` in the
+    /// data directory, made on first use). Every stored secret not sealed with the ring's
+    /// newest key is sealed again before the store is handed out.
+    pub fn open_keyed(data_dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
+        crate::private::create_private_dir(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
+        let keyring = match key_file {
+            Some(path) => Keyring::load(path, false)?,
+            None => Keyring::load(&data_dir.join(DEFAULT_KEY_FILE), true)?,
+        };
         let db = open_db(&data_dir.join("store"))?;
         let trees = Trees::open(&db)?;
         migrations::migrate(&trees)?;
-        Store::new(db, trees, data_dir)
+        let store = Store::new(db, trees, data_dir, keyring)?;
+        crate::tables::subscribers::reseal(&store)?;
+        Ok(store)
     }
 
     pub fn schema_version(&self) -> Result<u32, StoreError> {

@@ -28,17 +28,25 @@ pub fn add(
 
 /// Issues a reset link for the account of `email`: its user and the link's key, or none
 /// when no account has that address.
+///
+/// An unknown address costs the same work as a known one — a key made, a record written
+/// and made durable by the caller — so the time to answer does not tell which addresses
+/// have accounts. Its record names no user (the nil id) and expires like a link; no one
+/// knows its key.
 pub fn issue(
     store: &Store,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(User, String)>, StoreError> {
-    let Some(user) = users::by_email(store, email)? else {
-        return Ok(None);
-    };
+    let user = users::by_email(store, email)?;
     let key = new_token_key();
-    add(store, user.id, &key_hash(&key), now)?;
-    Ok(Some((user, key)))
+    add(
+        store,
+        user.as_ref().map_or(Uuid::nil(), |u| u.id),
+        &key_hash(&key),
+        now,
+    )?;
+    Ok(user.map(|user| (user, key)))
 }
 
 /// Consumes a reset link: sets the new password, activates the account (the link proves
@@ -54,9 +62,12 @@ pub fn reset(
     // transaction survives, as it would if it had started just after the reset.
     let mut sessions = Vec::new();
     let user_id = password_resets::get(store, token)?.map(|r| r.user_id);
-    let tenants = match user_id {
-        Some(user) => memberships::of_user(store, user)?,
-        None => Vec::new(),
+    let (tenants, links) = match user_id {
+        Some(user) => (
+            memberships::of_user(store, user)?,
+            password_resets::of_user(store, user)?,
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     for m in tenants {
         for t in tokens::hashes_of(store, m.tenant_id, m.user_id)? {
@@ -76,7 +87,12 @@ pub fn reset(
         let Some(mut user) = users::get_in::<AccountError>(tx, reset.user_id)? else {
             return abort(AccountError::InvalidToken);
         };
+        // Every link of the account ends with the one used: an older mail in the inbox
+        // must not choose another password later.
         password_resets::remove(tx, token)?;
+        for link in &links {
+            password_resets::remove(tx, link)?;
+        }
         for session in &sessions {
             tokens::remove::<AccountError>(tx, session)?;
         }
@@ -138,5 +154,57 @@ mod tests {
             reset(&store, &link, "again".into(), now),
             Err(AccountError::InvalidToken)
         ));
+    }
+
+    #[tokio::test]
+    async fn using_one_link_ends_the_accounts_other_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let (_, user) = register(&store, registration("b@x.de"), now).unwrap();
+        let (_, other) = register(&store, registration("c@x.de"), now).unwrap();
+        let (older, newer, others) = (
+            key_hash(&new_token_key()),
+            key_hash(&new_token_key()),
+            key_hash(&new_token_key()),
+        );
+        add(&store, user.id, &older, now).unwrap();
+        add(&store, user.id, &newer, now).unwrap();
+        add(&store, other.id, &others, now).unwrap();
+        reset(&store, &newer, "new".into(), now).unwrap();
+        assert!(matches!(
+            reset(&store, &older, "older".into(), now),
+            Err(AccountError::InvalidToken)
+        ));
+        // Another account's link is its own.
+        reset(&store, &others, "theirs".into(), now).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unknown_address_costs_a_write_like_a_known_one_and_gives_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Utc::now();
+        register(&store, registration("d@x.de"), now).unwrap();
+        let tree = store.tree(crate::trees::Tree::PasswordResets);
+        assert!(issue(&store, "d@x.de", now).unwrap().is_some());
+        assert_eq!(tree.len(), 1);
+        assert!(issue(&store, "nobody@x.de", now).unwrap().is_none());
+        assert_eq!(tree.len(), 2, "the unknown address wrote its stand-in");
+        assert_eq!(
+            password_resets::expired(&store, now + Duration::minutes(61))
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    fn registration(email: &str) -> Registration {
+        Registration {
+            email: email.into(),
+            password_hash: "old".into(),
+            organization_name: "Acme".into(),
+            verification: key_hash(&new_token_key()),
+        }
     }
 }

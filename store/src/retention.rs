@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::backup::stored_files;
-use crate::tables::{bulk_items, deliveries, endpoints, events, scrape_logs, tenants};
+use crate::tables::{
+    bulk_items, deliveries, endpoints, events, password_resets, scrape_logs, tenants, verifications,
+};
 use crate::tx::transact;
 use crate::{Store, StoreError};
 
@@ -41,6 +43,8 @@ pub struct Swept {
     pub file_bytes: u64,
     /// Drawn previews of files that are gone, and interrupted uploads.
     pub derived: u64,
+    /// Expired password-reset and verification links.
+    pub expired_links: u64,
 }
 
 /// Removes the history older than `cutoffs` from every tenant and collects unreferenced
@@ -57,8 +61,31 @@ pub fn sweep(
         swept.deliveries += old_deliveries(store, tenant, cutoffs.deliveries)?;
         swept.events += old_events(store, tenant, cutoffs.events)?;
     }
+    swept.expired_links = expired_links(store, Utc::now())?;
     collect_files(store, files_before, &mut swept)?;
     Ok(swept)
+}
+
+/// Password-reset and verification links past their expiry (and the stand-ins written for
+/// unknown addresses, which expire the same way).
+fn expired_links(store: &Store, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let resets = password_resets::expired(store, now)?;
+    let checks = verifications::expired(store, now)?;
+    for chunk in resets.chunks(BATCH) {
+        transact(store, &[password_resets::TREES], |tx| {
+            chunk
+                .iter()
+                .try_for_each(|link| password_resets::remove::<StoreError>(tx, link))
+        })?;
+    }
+    for chunk in checks.chunks(BATCH) {
+        transact(store, &[verifications::TREES], |tx| {
+            chunk
+                .iter()
+                .try_for_each(|link| verifications::remove::<StoreError>(tx, link))
+        })?;
+    }
+    Ok((resets.len() + checks.len()) as u64)
 }
 
 fn old_scrape_logs(store: &Store, tenant: Uuid, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {

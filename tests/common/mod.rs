@@ -10,6 +10,7 @@ pub mod receiver;
 pub mod site;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -18,6 +19,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "securePassword123";
+/// The metrics token every test server has unless a test gives its own (or "" for none):
+/// `/metrics` and the health details answer to it.
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
 
 pub struct Server {
     child: Option<Child>,
@@ -75,6 +79,9 @@ impl Server {
         {
             env.push(("CERTWATCH_AUTH_RATE_PER_MINUTE".into(), "10000".into()));
         }
+        if !env.iter().any(|(k, _)| k == "CERTWATCH_METRICS_TOKEN") {
+            env.push(("CERTWATCH_METRICS_TOKEN".into(), METRICS_TOKEN.into()));
+        }
         Server {
             child: None,
             base: String::new(),
@@ -110,7 +117,17 @@ impl Server {
             ),
             None => Stdio::inherit(),
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+        // The permissive umask a shell usually has: what the server writes must be private
+        // whatever it was started with.
+        // SAFETY: umask is async-signal-safe and touches nothing of the parent's.
+        unsafe {
+            command.pre_exec(|| {
+                rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+                Ok(())
+            });
+        }
+        let mut child = command
             .arg("serve")
             .env("CERTWATCH_LISTEN", "127.0.0.1:0")
             .env("CERTWATCH_DATA_DIR", &self.data_dir)
@@ -122,6 +139,21 @@ impl Server {
             .expect("the certwatch binary starts");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
+        // With a log file, what the server prints on stdout goes there too, so a test sees
+        // every line it writes.
+        let mut copy = self.log.as_ref().map(|path| {
+            std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap()
+        });
+        let mut keep = move |line: &str| {
+            if let Some(file) = copy.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+            }
+        };
         let addr = loop {
             let Some(line) = lines.next() else {
                 panic!(
@@ -130,12 +162,25 @@ impl Server {
                 );
             };
             let line = line.unwrap();
-            if let Some(url) = line.strip_prefix("CertWatch listening on ") {
+            keep(&line);
+            // Plain, or with JSON logs a JSON object whose message says it.
+            let message = match serde_json::from_str::<Value>(&line) {
+                Ok(object) => object["fields"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                Err(_) => line,
+            };
+            if let Some(url) = message.strip_prefix("CertWatch listening on ") {
                 break url.to_string();
             }
         };
         // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep(&line);
+            }
+        });
         self.base = addr;
         self.child = Some(child);
     }
@@ -197,6 +242,15 @@ impl Server {
         if let Some(body) = body {
             req = req.json(&body);
         }
+        answer(req.send().await.expect("request reached the server")).await
+    }
+
+    /// `/api/health/` with its details (as the operator's monitoring sees it).
+    pub async fn health(&self) -> Answer {
+        let req = self
+            .http
+            .get(format!("{}/api/health/", self.base))
+            .header("Authorization", format!("Bearer {METRICS_TOKEN}"));
         answer(req.send().await.expect("request reached the server")).await
     }
 

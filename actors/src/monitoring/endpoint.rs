@@ -94,6 +94,12 @@ impl EndpointState {
             "failed"
         };
         crate::metrics::SCRAPES.with_label_values(&[outcome]).inc();
+        let took = (report.finished_at - report.started_at)
+            .num_milliseconds()
+            .max(0);
+        crate::metrics::SCRAPE_DURATION
+            .with_label_values(&[outcome])
+            .observe(took as f64 / 1000.0);
         if let Some(due) = report.scheduled_for {
             let late = (report.started_at - due).num_milliseconds().max(0) as f64 / 1000.0;
             crate::metrics::SCRAPE_LATENESS.observe(late);

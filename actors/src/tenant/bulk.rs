@@ -36,6 +36,12 @@ pub(super) async fn handle(
         }
         BulkMsg::ItemRead { item, read, reply } => {
             let result = bulk::apply_extraction(store, tenant, item, read, now);
+            if let Ok(written) = &result {
+                let outcome = written.value.status.as_str();
+                crate::metrics::DOCUMENTS
+                    .with_label_values(&[outcome])
+                    .inc();
+            }
             write_woken(state, reply, result.map(|w| w.map(|_| ())))
         }
         BulkMsg::ItemStarted { item, reply } => write(

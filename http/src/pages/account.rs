@@ -192,14 +192,35 @@ async fn register(
 
 /// The link in the mail opens a page with one button: mail scanners that follow links
 /// must not use up the token, so confirming is a POST.
-async fn verify_page(_: State, session: Session, q: Query) -> PageResult {
+/// Who is signed in on this browser, if anyone (a page open to everyone).
+fn signed_in(state: &State, session: &Session) -> Option<String> {
+    session.key()?;
+    session.viewer(state, "/").ok().map(|v| v.email)
+}
+
+async fn verify_page(state: State, session: Session, q: Query) -> PageResult {
     let token = q.get("token").unwrap_or_default();
+    // A link from a mail may be someone else's: it never swaps a signed-in browser into
+    // another account unless the person says so here.
+    let signed_in_as = signed_in(&state, &session);
     let body = html! {
         p { "Confirm your email address to start using CertWatch." }
+        @if let Some(email) = &signed_in_as {
+            p.notice role="status" {
+                "This browser is signed in as " strong { (email) } ". Confirming the address keeps you signed in as "
+                (email) ", unless you choose to switch to the confirmed account."
+            }
+        }
         form method="post" action="/verify-email/" {
             (csrf_field(&session))
             input type="hidden" name="token" value=(token);
-            button type="submit" { "Confirm my address" }
+            @if signed_in_as.is_some() {
+                button type="submit" name="then" value="stay" { "Confirm and stay signed in" }
+                " "
+                button.secondary type="submit" name="then" value="switch" { "Confirm and switch to that account" }
+            } @else {
+                button type="submit" { "Confirm my address" }
+            }
         }
     };
     Ok(layout::public(
@@ -244,6 +265,21 @@ async fn verify(
             ));
         }
     };
+    if let Some(email) = signed_in(&state, &session)
+        && form.get("then") != "switch"
+    {
+        let body = html! {
+            p role="status" { "The address " strong { (user.email) } " is confirmed." }
+            p { "You are still signed in as " (email) ". " a href="/" { "Go on" } }
+        };
+        return Ok(layout::public(
+            &session,
+            StatusCode::OK,
+            "Address confirmed",
+            None,
+            body,
+        ));
+    }
     let tenant = tables::memberships::of_user(state.store(), user.id)?
         .into_iter()
         .max_by_key(|m| m.created_at)

@@ -41,19 +41,39 @@ pub fn done(result: PageResult) -> Response {
     result.unwrap_or_else(error_page)
 }
 
-/// 303 See Other to a path of this site.
+/// 303 See Other to a path of this site: every target goes through [`local_path`], so no
+/// redirect can leave the site whatever a caller passes.
 pub fn redirect(to: &str) -> Response {
+    let to = local_path(Some(to));
     let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(to) {
+    if let Ok(value) = HeaderValue::from_str(&to) {
         response.headers_mut().insert(LOCATION, value);
     }
     response
 }
 
-/// Only paths of this site are followed after signing in (no open redirect).
+/// Only paths of this site are followed after signing in (no open redirect): an absolute
+/// path, with no second slash or backslash after the first (`//host`, `/\\host`), no
+/// white space or control character anywhere (browsers drop tabs and newlines, so
+/// `/\t/host` is `//host` to them), and that resolves on this site's origin.
 pub fn local_path(next: Option<&str>) -> String {
+    const ORIGIN: &str = "http://this-site.invalid";
+    let same_origin = |p: &str| {
+        url::Url::parse(ORIGIN)
+            .and_then(|base| base.join(p))
+            .is_ok_and(|u| u.origin() == url::Url::parse(ORIGIN).expect("a URL").origin())
+    };
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.into(),
+        Some(p)
+            if p.starts_with('/')
+                && !p[1..].starts_with(['/', '\\'])
+                && !p
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+                && same_origin(p) =>
+        {
+            p.into()
+        }
         _ => "/".into(),
     }
 }
@@ -122,4 +142,40 @@ fn error_page(e: PageError) -> Response {
             html! { p { (message) } p { a href="/" { "Back to the dashboard" } } },
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        for good in [
+            "/",
+            "/suppliers/?q=a%20b",
+            "/review/next/?notice=ok",
+            "/a/b#c",
+        ] {
+            assert_eq!(local_path(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example".replace("%09", "\t").as_str(),
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            " /evil",
+            "/ /evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{3000}/evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
 }

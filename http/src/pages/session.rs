@@ -1,15 +1,21 @@
 //! Who is looking at a page: the session cookie (a login token, the same credential the API
 //! issues, so its expiry, revocation and role checks are the API's), and the CSRF token.
 //!
-//! CSRF: every form carries the value of the `cw_csrf` cookie (random, HttpOnly,
-//! SameSite=Strict) in a field named `csrf` — or, for file uploads, whose bodies are
-//! streamed to the handler, in the form's query string. A write whose field does not equal
-//! the cookie is refused. Another site can neither read the cookie nor make the browser
-//! send it along (SameSite=Strict), so it cannot forge either half.
+//! CSRF: the `cw_csrf` cookie is random (HttpOnly, SameSite=Strict), and every form carries
+//! its MAC under the service's key (`Keyring::mac`) in a field named `csrf` — or, for file
+//! uploads, whose bodies are streamed to the handler, in the form's query string. A write
+//! whose field is not the MAC of the browser's cookie is refused. Another site can neither
+//! read the cookie nor make the browser send it along (SameSite=Strict); and one that
+//! manages to plant a cookie of its choosing (from a sibling subdomain, or over plain
+//! http) still cannot make the field that goes with it without the key.
+//!
+//! Behind https the cookies are `__Host-` cookies (Secure, Path=/, no Domain), which no
+//! subdomain and no plain-http answer can set or overwrite.
 
 use std::convert::Infallible;
 
-use certwatch_store::secrets::new_token_key;
+use certwatch_store::sealing::Keyring;
+use certwatch_store::secrets::{hex, new_token_key};
 use certwatch_store::tables;
 use uuid::Uuid;
 use warp::Filter;
@@ -22,8 +28,9 @@ use crate::auth::{Caller, authenticate};
 use crate::error::ApiError;
 use crate::state::State;
 
-pub const SESSION_COOKIE: &str = "cw_session";
-const CSRF_COOKIE: &str = "cw_csrf";
+/// The cookies' names over plain http and behind https (where browsers accept `__Host-`).
+const SESSION_COOKIE: [&str; 2] = ["cw_session", "__Host-cw_session"];
+const CSRF_COOKIE: [&str; 2] = ["cw_csrf", "__Host-cw_csrf"];
 /// A session lasts as long as its login token.
 const SESSION_MAX_AGE: i64 = certwatch_domain::accounts::LOGIN_TOKEN_TTL_DAYS * 24 * 3600;
 
@@ -31,6 +38,9 @@ const SESSION_MAX_AGE: i64 = certwatch_domain::accounts::LOGIN_TOKEN_TTL_DAYS * 
 #[derive(Clone)]
 pub struct Session {
     key: Option<String>,
+    /// The CSRF cookie's random value.
+    csrf_cookie: String,
+    /// What forms carry: the MAC of the cookie under the service's key.
     pub csrf: String,
     /// The CSRF cookie is new: the page sets it, and no write may rely on it yet.
     fresh: bool,
@@ -62,18 +72,28 @@ pub fn session(
     state: &State,
 ) -> impl Filter<Extract = (Session,), Error = Infallible> + Clone + use<> {
     let secure = state.public_url().starts_with("https://");
-    warp::cookie::optional::<String>(SESSION_COOKIE)
-        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+    let keyring = state.store().keyring().clone();
+    let names = usize::from(secure);
+    warp::cookie::optional::<String>(SESSION_COOKIE[names])
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE[names]))
         .map(move |key: Option<String>, csrf: Option<String>| {
             let csrf =
                 csrf.filter(|c| c.len() >= 32 && c.chars().all(|c| c.is_ascii_alphanumeric()));
+            let fresh = csrf.is_none();
+            let csrf_cookie = csrf.unwrap_or_else(new_token_key);
             Session {
                 key: key.filter(|k| !k.is_empty()),
-                fresh: csrf.is_none(),
-                csrf: csrf.unwrap_or_else(new_token_key),
+                fresh,
+                csrf: form_token(&keyring, &csrf_cookie),
+                csrf_cookie,
                 secure,
             }
         })
+}
+
+/// The value forms carry for a CSRF cookie.
+fn form_token(keyring: &Keyring, cookie: &str) -> String {
+    hex(&keyring.mac("csrf form token", cookie.as_bytes()))
 }
 
 impl Session {
@@ -129,8 +149,9 @@ impl Session {
     pub fn set_cookies(&self, response: &mut Response) {
         if self.fresh {
             let cookie = format!(
-                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}",
-                self.csrf,
+                "{}={}; Path=/; HttpOnly; SameSite=Strict{}",
+                self.csrf_cookie_name(),
+                self.csrf_cookie,
                 self.secure_flag()
             );
             append_cookie(response, &cookie);
@@ -140,7 +161,8 @@ impl Session {
     /// Signs the browser in with a login token's key.
     pub fn start(&self, response: &mut Response, key: &str) {
         let cookie = format!(
-            "{SESSION_COOKIE}={key}; Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Lax{}",
+            "{}={key}; Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Lax{}",
+            self.session_cookie_name(),
             self.secure_flag()
         );
         append_cookie(response, &cookie);
@@ -149,10 +171,19 @@ impl Session {
     /// Signs the browser out.
     pub fn end(&self, response: &mut Response) {
         let cookie = format!(
-            "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+            "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+            self.session_cookie_name(),
             self.secure_flag()
         );
         append_cookie(response, &cookie);
+    }
+
+    fn session_cookie_name(&self) -> &'static str {
+        SESSION_COOKIE[usize::from(self.secure)]
+    }
+
+    fn csrf_cookie_name(&self) -> &'static str {
+        CSRF_COOKIE[usize::from(self.secure)]
     }
 
     fn secure_flag(&self) -> &'static str {
@@ -175,17 +206,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csrf_must_equal_an_existing_cookie() {
+    fn csrf_must_be_the_mac_of_an_existing_cookie() {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Keyring::load(&dir.path().join("secret.key"), true).unwrap();
+        let cookie = "a".repeat(32);
         let s = Session {
             key: None,
-            csrf: "a".repeat(32),
+            csrf: form_token(&keyring, &cookie),
+            csrf_cookie: cookie.clone(),
             fresh: false,
             secure: false,
         };
-        assert!(s.check_csrf(Some(&"a".repeat(32))).is_ok());
-        assert!(s.check_csrf(Some(&"b".repeat(32))).is_err());
+        assert!(s.check_csrf(Some(&form_token(&keyring, &cookie))).is_ok());
+        // A planted cookie with the same value in the form (double submit) is refused.
+        assert!(s.check_csrf(Some(&cookie)).is_err());
+        assert!(
+            s.check_csrf(Some(&form_token(&keyring, &"b".repeat(32))))
+                .is_err()
+        );
         assert!(s.check_csrf(None).is_err());
         let fresh = Session { fresh: true, ..s };
-        assert!(fresh.check_csrf(Some(&"a".repeat(32))).is_err());
+        assert!(
+            fresh
+                .check_csrf(Some(&form_token(&keyring, &cookie)))
+                .is_err()
+        );
     }
 }

@@ -1,4 +1,7 @@
-//! `GET /api/health/` (public): the store and the actor tree.
+//! `GET /api/health/` (public): up or down. The details (version, store, actors, OCR) are
+//! for the operator's monitoring only, answered to the metrics token
+//! (`Authorization: Bearer <CERTWATCH_METRICS_TOKEN>`): an anonymous visitor learns nothing
+//! about the release, the data's size or the number of tenants.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,6 +11,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::error::ApiError;
+use crate::metrics::holds_metrics_token;
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
 
@@ -15,10 +19,15 @@ use crate::state::{State, with_state};
 pub struct Health {
     /// "ok", or "degraded" (answered with 503) when a part is down.
     pub status: String,
-    pub version: String,
-    pub store: StoreHealth,
-    pub actors: ActorsHealth,
-    pub ocr: OcrHealth,
+    /// The rest only with the metrics token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreHealth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actors: Option<ActorsHealth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<OcrHealth>,
 }
 
 /// OCR of scans in bulk uploads: without the `tesseract` program, images and PDFs without a
@@ -56,6 +65,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "health")
         .and(warp::get())
         .and(with_state(state))
+        .and(warp::header::optional::<String>("authorization"))
         .then(health)
         .map(done)
         .boxed()
@@ -66,7 +76,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         (status = 200, description = "Everything is running", body = Health),
         (status = 503, description = "A part is down", body = Health),
     ))]
-pub async fn health(state: State) -> Result<Response, ApiError> {
+pub async fn health(state: State, authorization: Option<String>) -> Result<Response, ApiError> {
     let store = state.store();
     let (schema_version, size, error) = match (store.schema_version(), store.size_on_disk()) {
         (Ok(v), Ok(size)) => (Some(v), Some(size), None),
@@ -91,14 +101,25 @@ pub async fn health(state: State) -> Result<Response, ApiError> {
         restarts: a.restarts,
     };
     let ok = store_health.ok && actors.ok;
-    let body = Health {
-        status: if ok { "ok" } else { "degraded" }.to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        store: store_health,
-        actors,
-        ocr: OcrHealth {
-            available: state.actors.ocr_available(),
-        },
+    let status = if ok { "ok" } else { "degraded" }.to_string();
+    let body = if holds_metrics_token(&state, authorization.as_deref()) {
+        Health {
+            status,
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            store: Some(store_health),
+            actors: Some(actors),
+            ocr: Some(OcrHealth {
+                available: state.actors.ocr_available(),
+            }),
+        }
+    } else {
+        Health {
+            status,
+            version: None,
+            store: None,
+            actors: None,
+            ocr: None,
+        }
     };
     let status = if ok {
         StatusCode::OK

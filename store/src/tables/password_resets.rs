@@ -5,12 +5,45 @@ use certwatch_domain::accounts::PasswordReset;
 use crate::secrets::KeyHash;
 use crate::trees::Tree;
 use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, record};
+use crate::{Store, StoreError, decode, encode, record};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 pub const TREES: &[Tree] = &[Tree::PasswordResets];
 
 pub fn get(store: &Store, token: &KeyHash) -> Result<Option<PasswordReset>, StoreError> {
     record(store.tree(Tree::PasswordResets), token)
+}
+
+/// The links of `user` (the table is small: links last an hour and the sweep removes them).
+pub fn of_user(store: &Store, user: Uuid) -> Result<Vec<KeyHash>, StoreError> {
+    let mut links = Vec::new();
+    for entry in store.tree(Tree::PasswordResets).iter() {
+        let (key, value) = entry?;
+        let reset: PasswordReset = decode(&value)?;
+        if reset.user_id == user
+            && let Ok(hash) = KeyHash::try_from(key.as_ref())
+        {
+            links.push(hash);
+        }
+    }
+    Ok(links)
+}
+
+/// Links past their expiry (and the stand-ins written for unknown addresses, which expire
+/// like links), for the retention sweep.
+pub fn expired(store: &Store, now: DateTime<Utc>) -> Result<Vec<KeyHash>, StoreError> {
+    let mut links = Vec::new();
+    for entry in store.tree(Tree::PasswordResets).iter() {
+        let (key, value) = entry?;
+        let reset: PasswordReset = decode(&value)?;
+        if reset.expires_at <= now
+            && let Ok(hash) = KeyHash::try_from(key.as_ref())
+        {
+            links.push(hash);
+        }
+    }
+    Ok(links)
 }
 
 pub fn get_in<E: From<StoreError>>(tx: &Tx, token: &KeyHash) -> TxResult<Option<PasswordReset>, E> {

@@ -1,39 +1,268 @@
-//! `subscribers`: tenant ‖ subscriber → Subscriber.
+//! `subscribers`: tenant ‖ subscriber → Subscriber, its API key and signing secrets sealed
+//! with the service's key (`sealing`): callers see them in clear, the tree never holds them so.
 
 use certwatch_domain::webhooks::Subscriber;
 use uuid::Uuid;
 
+use crate::sealing::Keyring;
 use crate::trees::Tree;
 use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record, records};
+use crate::{Store, StoreError, decode, encode, keys};
 
 pub const TREES: &[Tree] = &[Tree::Subscribers];
 
 pub fn get(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Subscriber>, StoreError> {
-    record(store.tree(Tree::Subscribers), &keys::pair(tenant, id))
+    store
+        .tree(Tree::Subscribers)
+        .get(keys::pair(tenant, id))?
+        .map(|v| opened(store.keyring(), &v))
+        .transpose()
 }
 
 /// The tenant's subscribers, oldest first.
 pub fn of_tenant(store: &Store, tenant: Uuid) -> Result<Vec<Subscriber>, StoreError> {
-    let mut subs: Vec<Subscriber> = records(store.tree(Tree::Subscribers), &keys::id(tenant))?;
+    let mut subs = scan(store, &keys::id(tenant))?;
     subs.sort_by_key(|s| (s.created_at, s.id));
     Ok(subs)
 }
 
 /// Every subscriber of every tenant, for starting their actors at boot.
 pub fn all(store: &Store) -> Result<Vec<Subscriber>, StoreError> {
-    records(store.tree(Tree::Subscribers), &[])
+    scan(store, &[])
 }
 
 pub fn put(store: &Store, sub: &Subscriber) -> Result<(), StoreError> {
     let _writing = store.writing();
-    store
-        .tree(Tree::Subscribers)
-        .insert(keys::pair(sub.tenant_id, sub.id), encode(sub))?;
+    store.tree(Tree::Subscribers).insert(
+        keys::pair(sub.tenant_id, sub.id),
+        sealed(store.keyring(), sub),
+    )?;
     Ok(())
 }
 
 pub fn remove<E>(tx: &Tx, tenant: Uuid, id: Uuid) -> TxResult<(), E> {
     tx.remove(Tree::Subscribers, keys::pair(tenant, id))?;
     Ok(())
+}
+
+/// Seals again every subscriber whose secrets are in clear (written before they were
+/// sealed) or sealed with an older key (after `rotate-secret-key`). Run when the store
+/// opens; a record is rewritten only if it changes, with a compare-and-swap so a write
+/// that came between is never undone.
+pub fn reseal(store: &Store) -> Result<usize, StoreError> {
+    let ring = store.keyring();
+    let tree = store.tree(Tree::Subscribers);
+    let mut resealed = 0;
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        let stored: Subscriber = decode(&value)?;
+        let stale = [
+            Some(&stored.api_key),
+            Some(&stored.signing_secret),
+            stored.previous_secret.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| ring.needs_resealing(v));
+        if stale {
+            let sub = opened(ring, &value)?;
+            let _writing = store.writing();
+            if tree
+                .compare_and_swap(&key, Some(&value), Some(sealed(ring, &sub)))?
+                .is_ok()
+            {
+                resealed += 1;
+            }
+        }
+    }
+    if resealed > 0 {
+        store.flush()?;
+        tracing::info!(
+            resealed,
+            "webhook subscribers' secrets sealed with the current key"
+        );
+    }
+    Ok(resealed)
+}
+
+fn scan(store: &Store, prefix: &[u8]) -> Result<Vec<Subscriber>, StoreError> {
+    store
+        .tree(Tree::Subscribers)
+        .scan_prefix(prefix)
+        .map(|entry| opened(store.keyring(), &entry?.1))
+        .collect()
+}
+
+/// Where each secret of a subscriber belongs, bound into its seal.
+fn context(sub: &Subscriber, field: &str) -> String {
+    format!("subscriber/{}/{}/{field}", sub.tenant_id, sub.id)
+}
+
+fn sealed(ring: &Keyring, sub: &Subscriber) -> Vec<u8> {
+    let mut stored = sub.clone();
+    stored.api_key = ring.seal(&context(sub, "api_key"), &sub.api_key);
+    stored.signing_secret = ring.seal(&context(sub, "signing_secret"), &sub.signing_secret);
+    stored.previous_secret = sub
+        .previous_secret
+        .as_ref()
+        .map(|s| ring.seal(&context(sub, "previous_secret"), s));
+    encode(&stored)
+}
+
+fn opened(ring: &Keyring, bytes: &[u8]) -> Result<Subscriber, StoreError> {
+    let mut sub: Subscriber = decode(bytes)?;
+    sub.api_key = ring.open(&context(&sub, "api_key"), &sub.api_key)?;
+    sub.signing_secret = ring.open(&context(&sub, "signing_secret"), &sub.signing_secret)?;
+    sub.previous_secret = sub
+        .previous_secret
+        .as_ref()
+        .map(|s| ring.open(&context(&sub, "previous_secret"), s))
+        .transpose()?;
+    Ok(sub)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn subscriber(tenant: Uuid) -> Subscriber {
+        let now = Utc::now();
+        Subscriber {
+            id: Uuid::new_v4(),
+            tenant_id: tenant,
+            name: "ERP".into(),
+            url: "https://erp.example/hooks".into(),
+            api_key: "subscriber-api-key-in-clear".into(),
+            signing_secret: "whsec_signing-secret-in-clear".into(),
+            previous_secret: Some("whsec_previous-secret-in-clear".into()),
+            secret_rotated_at: Some(now),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn in_clear_anywhere(dir: &std::path::Path, needle: &str) -> bool {
+        walk(dir).iter().any(|f| {
+            std::fs::read(f)
+                .unwrap_or_default()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+        })
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    #[tokio::test]
+    async fn secrets_are_sealed_on_disk_and_clear_to_callers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let sub = subscriber(Uuid::new_v4());
+        put(&store, &sub).unwrap();
+        store.flush().unwrap();
+        assert_eq!(
+            get(&store, sub.tenant_id, sub.id).unwrap().unwrap().api_key,
+            sub.api_key
+        );
+        assert_eq!(all(&store).unwrap()[0].previous_secret, sub.previous_secret);
+        let raw = store
+            .tree(Tree::Subscribers)
+            .get(keys::pair(sub.tenant_id, sub.id))
+            .unwrap()
+            .unwrap();
+        let stored: Subscriber = decode(&raw).unwrap();
+        assert!(stored.signing_secret.starts_with("sealed:v1:"));
+        for secret in [&sub.api_key, &sub.signing_secret] {
+            assert!(!in_clear_anywhere(&dir.path().join("store"), secret));
+        }
+    }
+
+    #[tokio::test]
+    async fn secrets_in_clear_from_an_older_release_or_an_older_key_are_sealed_again_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = subscriber(Uuid::new_v4());
+        {
+            let store = Store::open(dir.path()).unwrap();
+            // As an older release wrote it: in clear.
+            store
+                .tree(Tree::Subscribers)
+                .insert(keys::pair(sub.tenant_id, sub.id), encode(&sub))
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let store = crate::handle::tests::open_when_free(dir.path())
+            .await
+            .unwrap();
+        let raw = store
+            .tree(Tree::Subscribers)
+            .get(keys::pair(sub.tenant_id, sub.id))
+            .unwrap()
+            .unwrap();
+        let stored: Subscriber = decode(&raw).unwrap();
+        assert!(!store.keyring().needs_resealing(&stored.api_key));
+        assert_eq!(
+            get(&store, sub.tenant_id, sub.id)
+                .unwrap()
+                .unwrap()
+                .signing_secret,
+            sub.signing_secret
+        );
+        let old_key = store.keyring().current_id().to_string();
+        drop(store);
+
+        crate::sealing::rotate_key_file(&dir.path().join(crate::sealing::DEFAULT_KEY_FILE))
+            .unwrap();
+        let store = crate::handle::tests::open_when_free(dir.path())
+            .await
+            .unwrap();
+        assert_ne!(store.keyring().current_id(), old_key);
+        let raw = store
+            .tree(Tree::Subscribers)
+            .get(keys::pair(sub.tenant_id, sub.id))
+            .unwrap()
+            .unwrap();
+        let stored: Subscriber = decode(&raw).unwrap();
+        assert!(stored.api_key.contains(store.keyring().current_id()));
+        assert_eq!(
+            get(&store, sub.tenant_id, sub.id).unwrap().unwrap().api_key,
+            sub.api_key
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_without_its_key_does_not_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            put(&store, &subscriber(Uuid::new_v4())).unwrap();
+            store.flush().unwrap();
+        }
+        std::fs::remove_file(dir.path().join(crate::sealing::DEFAULT_KEY_FILE)).unwrap();
+        let mut opened = crate::handle::tests::open_when_free(dir.path()).await;
+        // The store lock may take a moment; then the missing key is what fails.
+        for _ in 0..50 {
+            if !matches!(opened, Err(StoreError::Sled(_))) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            opened = Store::open(dir.path());
+        }
+        match opened {
+            Err(StoreError::Secrets(why)) => assert!(why.contains("not in the key file"), "{why}"),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("opened without its key"),
+        }
+    }
 }
