@@ -58,13 +58,7 @@ async fn form_page(http: &reqwest::Client, url: &str, cookie: &str) -> (String, 
         let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
         cookies.push(pair);
     }
-    let html = r.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no csrf field in {html}"))
-        .to_string();
+    let csrf = common::csrf_field(&r.text().await.unwrap());
     (csrf, cookies.join("; "))
 }
 
@@ -221,45 +215,55 @@ async fn redirects_after_sign_in_stay_on_this_site() {
     ] {
         let (csrf, cookies) =
             form_page(&http, &format!("{}/signin/?next={next}", s.base), "").await;
-        let r = http
-            .post(format!("{}/signin/", s.base))
-            .header("cookie", &cookies)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
+        let r = post_form(
+            &http,
+            format!("{}/signin/", s.base),
+            &cookies,
+            &[
                 ("csrf", csrf.as_str()),
                 ("next", &percent_decoded(next)),
                 ("email", "next@redirect.example"),
                 ("password", PASSWORD),
-            ]))
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), 303, "{next}");
         assert_eq!(r.headers()["location"], "/", "{next}");
     }
     // A path of the site is followed.
     let (csrf, cookies) = form_page(&http, &format!("{}/signin/", s.base), "").await;
-    let r = http
-        .post(format!("{}/signin/", s.base))
-        .header("cookie", &cookies)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &http,
+        format!("{}/signin/", s.base),
+        &cookies,
+        &[
             ("csrf", csrf.as_str()),
             ("next", "/suppliers/?q=x"),
             ("email", "next@redirect.example"),
             ("password", PASSWORD),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.headers()["location"], "/suppliers/?q=x");
 }
 
-/// A form body, url-encoded, as a browser sends it.
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
+/// Posts a form, url-encoded as a browser sends it, with the browser's cookies.
+async fn post_form(
+    http: &reqwest::Client,
+    url: String,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
-        .finish()
+        .finish();
+    http.post(url)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn percent_decoded(s: &str) -> String {
@@ -276,18 +280,17 @@ async fn a_planted_csrf_cookie_does_not_make_a_valid_form() {
     s.signup("csrf@plant.example", "Planted Buyer").await;
     let http = no_redirects();
     let planted = "A".repeat(40);
-    let r = http
-        .post(format!("{}/signin/", s.base))
-        .header("cookie", format!("cw_csrf={planted}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &http,
+        format!("{}/signin/", s.base),
+        &format!("cw_csrf={planted}"),
+        &[
             ("csrf", planted.as_str()),
             ("email", "csrf@plant.example"),
             ("password", PASSWORD),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 403);
     assert!(
         r.headers()
@@ -297,18 +300,17 @@ async fn a_planted_csrf_cookie_does_not_make_a_valid_form() {
     // The form the server gave works.
     let (csrf, cookies) = form_page(&http, &format!("{}/signin/", s.base), "").await;
     assert_ne!(csrf, planted);
-    let r = http
-        .post(format!("{}/signin/", s.base))
-        .header("cookie", cookies)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &http,
+        format!("{}/signin/", s.base),
+        &cookies,
+        &[
             ("csrf", csrf.as_str()),
             ("email", "csrf@plant.example"),
             ("password", PASSWORD),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 303);
 }
 
@@ -459,14 +461,13 @@ async fn a_verification_link_does_not_swap_a_signed_in_browser_without_asking() 
         &session,
     )
     .await;
-    let r = http
-        .post(format!("{}/verify-email/", s.base))
-        .header("cookie", &cookies)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("csrf", csrf.as_str()), ("token", link.as_str())]))
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(
+        &http,
+        format!("{}/verify-email/", s.base),
+        &cookies,
+        &[("csrf", csrf.as_str()), ("token", link.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()
@@ -492,18 +493,17 @@ async fn a_verification_link_does_not_swap_a_signed_in_browser_without_asking() 
     let link = s
         .mailed_token("second@other.example", "verify-email/?token=")
         .await;
-    let r = http
-        .post(format!("{}/verify-email/", s.base))
-        .header("cookie", &cookies)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &http,
+        format!("{}/verify-email/", s.base),
+        &cookies,
+        &[
             ("csrf", csrf.as_str()),
             ("token", link.as_str()),
             ("then", "switch"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert!(
         r.headers()

@@ -733,7 +733,7 @@ async fn metrics_are_prometheus_text_behind_their_token() {
         "certwatch_http_requests_total",
         &[
             ("method", "GET"),
-            ("route", "/api/organizations/{id}/"),
+            ("route", "/api/organizations/:id/"),
             ("status", "200"),
         ],
     );

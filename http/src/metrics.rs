@@ -183,18 +183,34 @@ fn method_label(method: &warp::http::Method) -> &'static str {
     .map_or("other", |(_, name)| name)
 }
 
+/// A template with its parameters as `:name` (`/api/organizations/:id/`): braces inside a
+/// label value trip simple exposition parsers.
+fn colon_params(template: &str) -> String {
+    template
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => format!(":{name}"),
+                None => segment.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// How many route labels the pages may add; past it they are counted as `other`, so no
 /// traffic can grow the exposition without bound.
 const MAX_PAGE_ROUTES: usize = 200;
 
 /// A request path as a route template, a bounded set of labels:
-/// - an API path: its template in the OpenAPI document (`/api/organizations/{id}/`), or
+/// - an API path: its template in the OpenAPI document (`/api/organizations/{id}/`, as
+///   `/api/organizations/:id/`), or
 ///   `unmatched` when it has none;
-/// - a page: its path with ids as `{id}` (page routes have no free-text segments), or
+/// - a page: its path with ids as `:id` (page routes have no free-text segments), or
 ///   `unmatched` for a 404 or 405; at most [`MAX_PAGE_ROUTES`] of them, then `other`.
 fn route_label(path: &str, status: StatusCode) -> String {
     if let Some(template) = openapi::template_of(path) {
-        return template.to_string();
+        return colon_params(template);
     }
     if path.starts_with("/api/")
         || matches!(
@@ -208,7 +224,7 @@ fn route_label(path: &str, status: StatusCode) -> String {
         .split('/')
         .map(|segment| {
             if segment.parse::<uuid::Uuid>().is_ok() {
-                "{id}"
+                ":id"
             } else {
                 segment
             }
@@ -341,14 +357,14 @@ mod tests {
                 "/api/organizations/5f0e0c7e-8e3f-4f57-9d43-8f0d8e0b1a2c/",
                 ok
             ),
-            "/api/organizations/{id}/"
+            "/api/organizations/:id/"
         );
         // Free text in a path (a certificate number) is the template's parameter, whatever
         // the answer.
         for status in [StatusCode::OK, StatusCode::UNAUTHORIZED] {
             assert_eq!(
                 route_label("/api/v1/certificate/anything-at-all", status),
-                "/api/v1/certificate/{number}"
+                "/api/v1/certificate/:number"
             );
         }
         assert_eq!(route_label("/api/certificates/", ok), "/api/certificates/");
@@ -362,7 +378,7 @@ mod tests {
         );
         assert_eq!(
             route_label("/suppliers/5f0e0c7e-8e3f-4f57-9d43-8f0d8e0b1a2c", ok),
-            "/suppliers/{id}"
+            "/suppliers/:id"
         );
         let made_up: std::collections::HashSet<String> = (0..2 * MAX_PAGE_ROUTES)
             .map(|i| route_label(&format!("/made-up-{i}"), StatusCode::SEE_OTHER))

@@ -151,6 +151,23 @@ pub(crate) fn record<T: DeserializeOwned>(
     tree.get(key)?.map(|v| decode(&v)).transpose()
 }
 
+/// The 32-byte keys (token digests) of the records of `tree` that `keep` selects.
+pub(crate) fn digest_keys_where<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Vec<[u8; 32]>, StoreError> {
+    let mut keys = Vec::new();
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        if keep(&decode(&value)?)
+            && let Ok(digest) = <[u8; 32]>::try_from(key.as_ref())
+        {
+            keys.push(digest);
+        }
+    }
+    Ok(keys)
+}
+
 /// Decodes every record whose key starts with `prefix`, in key order.
 pub(crate) fn records<T: DeserializeOwned>(
     tree: &sled::Tree,

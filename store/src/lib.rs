@@ -53,5 +53,5 @@ pub use codec::{decode, encode};
 pub use error::{AccountError, RegistryError, StoreError};
 pub use fan_out::{Woke, Written};
 pub use handle::Store;
-pub(crate) use handle::{record, records};
+pub(crate) use handle::{digest_keys_where, record, records};
 pub use migrations::SCHEMA_VERSION;

@@ -66,25 +66,33 @@ pub fn sweep(
     Ok(swept)
 }
 
+/// Removes the records at `keys` with `remove`, [`BATCH`] to a transaction.
+fn remove_in_batches<K>(
+    store: &Store,
+    trees: &[crate::trees::Tree],
+    keys: &[K],
+    remove: impl Fn(&crate::tx::Tx, &K) -> crate::tx::TxResult<(), StoreError>,
+) -> Result<(), StoreError> {
+    for chunk in keys.chunks(BATCH) {
+        transact(store, &[trees], |tx| {
+            chunk.iter().try_for_each(|key| remove(tx, key))
+        })?;
+    }
+    Ok(())
+}
+
 /// Password-reset and verification links past their expiry (and the stand-ins written for
 /// unknown addresses, which expire the same way).
 fn expired_links(store: &Store, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let resets = password_resets::expired(store, now)?;
     let checks = verifications::expired(store, now)?;
-    for chunk in resets.chunks(BATCH) {
-        transact(store, &[password_resets::TREES], |tx| {
-            chunk
-                .iter()
-                .try_for_each(|link| password_resets::remove::<StoreError>(tx, link))
-        })?;
-    }
-    for chunk in checks.chunks(BATCH) {
-        transact(store, &[verifications::TREES], |tx| {
-            chunk
-                .iter()
-                .try_for_each(|link| verifications::remove::<StoreError>(tx, link))
-        })?;
-    }
+    remove_in_batches(
+        store,
+        password_resets::TREES,
+        &resets,
+        password_resets::remove,
+    )?;
+    remove_in_batches(store, verifications::TREES, &checks, verifications::remove)?;
     Ok((resets.len() + checks.len()) as u64)
 }
 

@@ -491,6 +491,15 @@ pub async fn answer(resp: reqwest::Response) -> Answer {
     }
 }
 
+/// The CSRF value a page's forms carry (the `csrf` field).
+pub fn csrf_field(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no csrf field in {html}"))
+        .to_string()
+}
+
 pub fn read_mails(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

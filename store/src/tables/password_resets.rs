@@ -5,7 +5,7 @@ use certwatch_domain::accounts::PasswordReset;
 use crate::secrets::KeyHash;
 use crate::trees::Tree;
 use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, decode, encode, record};
+use crate::{Store, StoreError, digest_keys_where, encode, record};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,33 +17,17 @@ pub fn get(store: &Store, token: &KeyHash) -> Result<Option<PasswordReset>, Stor
 
 /// The links of `user` (the table is small: links last an hour and the sweep removes them).
 pub fn of_user(store: &Store, user: Uuid) -> Result<Vec<KeyHash>, StoreError> {
-    let mut links = Vec::new();
-    for entry in store.tree(Tree::PasswordResets).iter() {
-        let (key, value) = entry?;
-        let reset: PasswordReset = decode(&value)?;
-        if reset.user_id == user
-            && let Ok(hash) = KeyHash::try_from(key.as_ref())
-        {
-            links.push(hash);
-        }
-    }
-    Ok(links)
+    digest_keys_where(store.tree(Tree::PasswordResets), |r: &PasswordReset| {
+        r.user_id == user
+    })
 }
 
 /// Links past their expiry (and the stand-ins written for unknown addresses, which expire
 /// like links), for the retention sweep.
 pub fn expired(store: &Store, now: DateTime<Utc>) -> Result<Vec<KeyHash>, StoreError> {
-    let mut links = Vec::new();
-    for entry in store.tree(Tree::PasswordResets).iter() {
-        let (key, value) = entry?;
-        let reset: PasswordReset = decode(&value)?;
-        if reset.expires_at <= now
-            && let Ok(hash) = KeyHash::try_from(key.as_ref())
-        {
-            links.push(hash);
-        }
-    }
-    Ok(links)
+    digest_keys_where(store.tree(Tree::PasswordResets), |r: &PasswordReset| {
+        r.expires_at <= now
+    })
 }
 
 pub fn get_in<E: From<StoreError>>(tx: &Tx, token: &KeyHash) -> TxResult<Option<PasswordReset>, E> {

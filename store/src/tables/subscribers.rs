@@ -143,6 +143,16 @@ mod tests {
         }
     }
 
+    /// The record as the tree holds it.
+    fn as_stored(store: &Store, sub: &Subscriber) -> Subscriber {
+        let raw = store
+            .tree(Tree::Subscribers)
+            .get(keys::pair(sub.tenant_id, sub.id))
+            .unwrap()
+            .unwrap();
+        decode(&raw).unwrap()
+    }
+
     fn in_clear_anywhere(dir: &std::path::Path, needle: &str) -> bool {
         walk(dir).iter().any(|f| {
             std::fs::read(f)
@@ -177,12 +187,7 @@ mod tests {
             sub.api_key
         );
         assert_eq!(all(&store).unwrap()[0].previous_secret, sub.previous_secret);
-        let raw = store
-            .tree(Tree::Subscribers)
-            .get(keys::pair(sub.tenant_id, sub.id))
-            .unwrap()
-            .unwrap();
-        let stored: Subscriber = decode(&raw).unwrap();
+        let stored = as_stored(&store, &sub);
         assert!(stored.signing_secret.starts_with("sealed:v1:"));
         for secret in [&sub.api_key, &sub.signing_secret] {
             assert!(!in_clear_anywhere(&dir.path().join("store"), secret));
@@ -205,12 +210,7 @@ mod tests {
         let store = crate::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
-        let raw = store
-            .tree(Tree::Subscribers)
-            .get(keys::pair(sub.tenant_id, sub.id))
-            .unwrap()
-            .unwrap();
-        let stored: Subscriber = decode(&raw).unwrap();
+        let stored = as_stored(&store, &sub);
         assert!(!store.keyring().needs_resealing(&stored.api_key));
         assert_eq!(
             get(&store, sub.tenant_id, sub.id)
@@ -228,12 +228,7 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(store.keyring().current_id(), old_key);
-        let raw = store
-            .tree(Tree::Subscribers)
-            .get(keys::pair(sub.tenant_id, sub.id))
-            .unwrap()
-            .unwrap();
-        let stored: Subscriber = decode(&raw).unwrap();
+        let stored = as_stored(&store, &sub);
         assert!(stored.api_key.contains(store.keyring().current_id()));
         assert_eq!(
             get(&store, sub.tenant_id, sub.id).unwrap().unwrap().api_key,

@@ -5,7 +5,7 @@ use certwatch_domain::accounts::Verification;
 use crate::secrets::KeyHash;
 use crate::trees::Tree;
 use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, decode, encode, record};
+use crate::{Store, StoreError, digest_keys_where, encode, record};
 use chrono::{DateTime, Utc};
 
 pub const TREES: &[Tree] = &[Tree::Verifications];
@@ -16,17 +16,9 @@ pub fn get(store: &Store, token: &KeyHash) -> Result<Option<Verification>, Store
 
 /// Links past their expiry, for the retention sweep.
 pub fn expired(store: &Store, now: DateTime<Utc>) -> Result<Vec<KeyHash>, StoreError> {
-    let mut links = Vec::new();
-    for entry in store.tree(Tree::Verifications).iter() {
-        let (key, value) = entry?;
-        let v: Verification = decode(&value)?;
-        if v.expires_at <= now
-            && let Ok(hash) = KeyHash::try_from(key.as_ref())
-        {
-            links.push(hash);
-        }
-    }
-    Ok(links)
+    digest_keys_where(store.tree(Tree::Verifications), |v: &Verification| {
+        v.expires_at <= now
+    })
 }
 
 pub fn get_in<E: From<StoreError>>(tx: &Tx, token: &KeyHash) -> TxResult<Option<Verification>, E> {
