@@ -231,15 +231,15 @@ async fn main() {
     print_lateness(&store, window, tenants * endpoints);
     for run in ["first", "next"] {
         let started = Instant::now();
-        let cutoffs = certwatch_store::retention::Cutoffs {
+        let cutoffs = certwatch_store::ops::retention::Cutoffs {
             scrape_logs: Utc::now() - chrono::Duration::days(90),
             deliveries: Utc::now() - chrono::Duration::days(90),
             events: Utc::now() - chrono::Duration::days(365),
         };
-        let swept = certwatch_store::retention::sweep(
+        let swept = certwatch_store::ops::retention::sweep(
             &store,
             cutoffs,
-            std::time::SystemTime::now() - certwatch_store::retention::FILE_GRACE,
+            std::time::SystemTime::now() - certwatch_store::ops::retention::FILE_GRACE,
         )
         .unwrap();
         println!(
@@ -283,13 +283,13 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 /// A tenant with an (unverified) admin, made the way registration makes one.
 fn register(store: &Store, n: usize) -> uuid::Uuid {
-    let (tenant, _) = certwatch_store::accounts::register(
+    let (tenant, _) = certwatch_store::ops::accounts::register(
         store,
-        certwatch_store::accounts::Registration {
+        certwatch_store::ops::accounts::Registration {
             email: format!("admin{n}@capacity.example"),
             password_hash: "not-a-hash".into(),
             organization_name: format!("Buyer {n}"),
-            verification: certwatch_store::secrets::key_hash(&format!("verify-{n}")),
+            verification: certwatch_store::engine::secrets::key_hash(&format!("verify-{n}")),
         },
         Utc::now(),
     )
@@ -307,7 +307,7 @@ fn add_endpoints(
 ) {
     let orgs = certwatch_store::tables::organizations::all(store, tenant).unwrap();
     for i in 0..count {
-        certwatch_store::endpoints::edit(
+        certwatch_store::ops::endpoints::edit(
             store,
             tenant,
             None,
@@ -336,7 +336,7 @@ fn schedule_endpoints(store: &Store, tenants: &[uuid::Uuid], start: chrono::Date
         let mut ep = old.clone();
         let offset = (n as u64 * FREQUENCY_SECS * 1000) / total;
         ep.next_check_at = Some(start + chrono::Duration::milliseconds(offset as i64));
-        certwatch_store::tx::transact::<_, certwatch_store::StoreError>(
+        certwatch_store::engine::tx::transact::<_, certwatch_store::StoreError>(
             store,
             &[endpoints::TREES],
             |tx| endpoints::put(tx, &ep, Some(&old)),
@@ -375,7 +375,7 @@ fn add_old_logs(store: &Store, tenant: uuid::Uuid, logs: usize) {
                 }
             })
             .collect();
-        certwatch_store::tx::transact::<_, certwatch_store::StoreError>(
+        certwatch_store::engine::tx::transact::<_, certwatch_store::StoreError>(
             store,
             &[scrape_logs::TREES],
             |tx| old.iter().try_for_each(|l| scrape_logs::put(tx, l, &[])),
@@ -397,7 +397,7 @@ fn add_old_events(store: &Store, tenant: uuid::Uuid, events: usize) {
             })
             .collect();
         // No subscribers in this data directory: nobody to wake.
-        let _woke = certwatch_store::events::record(store, tenant, &list).unwrap();
+        let _woke = certwatch_store::ops::events::record(store, tenant, &list).unwrap();
     }
 }
 
@@ -435,7 +435,7 @@ fn print_lateness(store: &Store, window: (chrono::DateTime<Utc>, Duration), endp
     let (from, length) = window;
     let until = from + chrono::Duration::from_std(length).unwrap();
     let mut late: Vec<f64> = store
-        .tree(certwatch_store::trees::Tree::ScrapeLogs)
+        .tree(certwatch_store::engine::trees::Tree::ScrapeLogs)
         .iter()
         .values()
         .map(|v| certwatch_store::decode::<ScrapeLog>(&v.unwrap()).unwrap())

@@ -18,7 +18,7 @@ use certwatch_ingest::Limits;
 use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_ingest::uploads::check_file;
 use certwatch_store::Store;
-use certwatch_store::organizations;
+use certwatch_store::ops::organizations;
 use chrono::Utc;
 use uuid::Uuid;
 

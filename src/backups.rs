@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use certwatch_config::Backups;
-use certwatch_store::{Store, backup};
+use certwatch_store::{Store, engine::backup};
 
 const PREFIX: &str = "certwatch-";
 const SUFFIX: &str = ".cwbackup";
@@ -37,7 +37,7 @@ pub async fn run(store: Store, cfg: Backups) {
 }
 
 fn write_and_rotate(store: &Store, cfg: &Backups) -> anyhow::Result<(PathBuf, backup::Summary)> {
-    certwatch_store::private::create_private_dir(&cfg.dir)
+    certwatch_store::engine::private::create_private_dir(&cfg.dir)
         .with_context(|| format!("cannot create {}", cfg.dir.display()))?;
     let name = format!(
         "{PREFIX}{}{SUFFIX}",

@@ -13,7 +13,7 @@ use certwatch_actors::Actors;
 use certwatch_config::Config;
 use certwatch_http::AppState;
 use certwatch_store::Store;
-use certwatch_store::duplicates;
+use certwatch_store::ops::duplicates;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 

@@ -57,7 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     // Before any file is made: the data, mails, backups and keys are the operator's alone.
-    certwatch_store::private::private_umask();
+    certwatch_store::engine::private::private_umask();
     let cli = Cli::parse();
     if let Command::Worker = cli.command {
         // The server that started the worker has its configuration; every job brings
@@ -95,9 +95,9 @@ fn main() -> ExitCode {
             let path = key_file(&config).map(PathBuf::from).unwrap_or_else(|| {
                 config
                     .data_dir
-                    .join(certwatch_store::sealing::DEFAULT_KEY_FILE)
+                    .join(certwatch_store::engine::sealing::DEFAULT_KEY_FILE)
             });
-            let id = certwatch_store::sealing::rotate_key_file(&path)?;
+            let id = certwatch_store::engine::sealing::rotate_key_file(&path)?;
             println!(
                 "key {id} added to {}; restart the service to seal the stored secrets with it",
                 path.display()
@@ -107,15 +107,16 @@ fn main() -> ExitCode {
         Command::Restore { file, dir } => offline(|| {
             let input = std::fs::File::open(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let summary = certwatch_store::backup::restore(std::io::BufReader::new(input), &dir)?;
+            let summary =
+                certwatch_store::engine::backup::restore(std::io::BufReader::new(input), &dir)?;
             // A backup holds secrets sealed, never the key: the restored directory gets
             // this installation's key file, unless the operator keeps it elsewhere.
             let key = key_file(&config).map(PathBuf::from).unwrap_or_else(|| {
                 config
                     .data_dir
-                    .join(certwatch_store::sealing::DEFAULT_KEY_FILE)
+                    .join(certwatch_store::engine::sealing::DEFAULT_KEY_FILE)
             });
-            let restored_key = dir.join(certwatch_store::sealing::DEFAULT_KEY_FILE);
+            let restored_key = dir.join(certwatch_store::engine::sealing::DEFAULT_KEY_FILE);
             if config.secret_key_file.is_none() && key.exists() && !restored_key.exists() {
                 std::fs::copy(&key, &restored_key)?;
             }

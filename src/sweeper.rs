@@ -1,11 +1,11 @@
 //! The retention sweep, run on a timer: history past its retention and files nothing
-//! points at are removed (see `certwatch_store::retention`).
+//! points at are removed (see `certwatch_store::ops::retention`).
 
 use std::time::{Duration, Instant, SystemTime};
 
 use certwatch_config::Retention;
 use certwatch_store::Store;
-use certwatch_store::retention::{self, Cutoffs, FILE_GRACE};
+use certwatch_store::ops::retention::{self, Cutoffs, FILE_GRACE};
 
 /// The first sweep after start waits at most this long, so a server restarted more often
 /// than the interval still sweeps.

@@ -8,8 +8,10 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use certwatch_store::trees::Tree;
-use certwatch_store::{accounts, certificate_writes, duplicates, organizations, tables};
+use certwatch_store::engine::trees::Tree;
+use certwatch_store::{
+    ops::accounts, ops::certificate_writes, ops::duplicates, ops::organizations, tables,
+};
 use chrono::{Duration, Utc};
 use common::site::{Resource, Site};
 use common::{Server, eventually, pdf};
@@ -75,7 +77,7 @@ fn a_data_directory_of_a_newer_release_is_refused() {
     let newer = certwatch_store::SCHEMA_VERSION + 1;
     with_store(dir.path(), |store| {
         store
-            .tree(certwatch_store::trees::Tree::Meta)
+            .tree(certwatch_store::engine::trees::Tree::Meta)
             .insert("schema_version", &newer.to_be_bytes())
             .unwrap();
     });
@@ -206,7 +208,7 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
     const GROUPS: usize = 300;
     with_store(&data, |store| {
         use certwatch_domain::registry::Certificate;
-        use certwatch_store::accounts::Registration;
+        use certwatch_store::ops::accounts::Registration;
         let now = Utc::now();
         let (tenant, _) = accounts::register(
             store,
@@ -214,7 +216,7 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
                 email: "q@old.example".into(),
                 password_hash: "x".into(),
                 organization_name: "Old".into(),
-                verification: certwatch_store::secrets::key_hash("v"),
+                verification: certwatch_store::engine::secrets::key_hash("v"),
             },
             now,
         )

@@ -757,7 +757,7 @@ async fn endpoint_actors_come_back_with_their_tenant_actor_after_a_failure() {
     record.extend_from_slice(member.as_bytes());
     let store = server.actors.store();
     store
-        .tree(certwatch_store::trees::Tree::Memberships)
+        .tree(certwatch_store::engine::trees::Tree::Memberships)
         .insert(record, vec![1u8, 0xff, 0xff])
         .unwrap();
     let failed = s

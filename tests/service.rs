@@ -521,7 +521,7 @@ async fn a_failed_tenant_actor_restarts_alone() {
     key.extend_from_slice(member_a.as_bytes());
     let store = server.actors.store();
     store
-        .tree(certwatch_store::trees::Tree::Memberships)
+        .tree(certwatch_store::engine::trees::Tree::Memberships)
         .insert(key, vec![1u8, 0xff, 0xff])
         .unwrap();
 

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use certwatch_store::accounts::Registration;
-use certwatch_store::secrets::{key_hash, new_token_key};
-use certwatch_store::{accounts, password_resets};
+use certwatch_store::engine::secrets::{key_hash, new_token_key};
+use certwatch_store::ops::accounts::Registration;
+use certwatch_store::{ops::accounts, ops::password_resets};
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 

@@ -3,7 +3,7 @@
 //! fields extracted) and each item handed to the tenant actor to match and file. A batch
 //! is worked through by its own actor; unfinished batches resume at start.
 
-use certwatch_store::files::file_path;
+use certwatch_store::engine::files::file_path;
 use certwatch_store::tables;
 
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use certwatch_domain::events::Event;
 use certwatch_ingest::pool::Lane;
 use certwatch_ingest::protocol::{Job, Reply};
 pub use certwatch_ingest::spreadsheet::{FileKind, detect};
-use certwatch_store::import::{ImportCounts, RowError};
+use certwatch_store::ops::import::{ImportCounts, RowError};
 use chrono::Utc;
 use uuid::Uuid;
 

@@ -50,7 +50,7 @@ impl Actor for Mailer {
             }
             None => {
                 let dir = ctx.config.data_dir.join("outbox");
-                certwatch_store::private::create_private_dir(&dir)?;
+                certwatch_store::engine::private::create_private_dir(&dir)?;
                 Transport::Outbox(AsyncFileTransport::new(dir))
             }
         };

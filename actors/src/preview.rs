@@ -6,7 +6,7 @@ use std::path::Path;
 
 use certwatch_ingest::pool::{JobError, Lane};
 use certwatch_ingest::protocol::{Job, Reply};
-use certwatch_store::files::{file_path, preview_path};
+use certwatch_store::engine::files::{file_path, preview_path};
 use uuid::Uuid;
 
 use crate::Actors;

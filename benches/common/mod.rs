@@ -202,7 +202,7 @@ pub fn load_registry(
     certs_per_org: usize,
 ) {
     use certwatch_domain::registry::{CertPatch, CertStatus, OrgPatch};
-    use certwatch_store::{certificates, organizations, tables};
+    use certwatch_store::{ops::certificates, ops::organizations, tables};
     use chrono::{Duration, Utc};
     let now = Utc::now();
     let today = now.date_naive();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::LogFormat;
+use crate::model::LogFormat;
 
 pub(crate) fn listen(raw: &str) -> Result<SocketAddr, String> {
     raw.trim()

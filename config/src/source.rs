@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::ConfigError;
+use crate::error::ConfigError;
 use crate::settings::{ALL, Setting};
 
 pub(crate) struct Source<'a> {

@@ -2,7 +2,7 @@
 
 use certwatch_domain::accounts::Role;
 use certwatch_store::Store;
-use certwatch_store::secrets::{KeyHash, key_hash};
+use certwatch_store::engine::secrets::{KeyHash, key_hash};
 use certwatch_store::tables;
 use chrono::Utc;
 use uuid::Uuid;
@@ -75,4 +75,36 @@ pub fn caller(
         let result = authenticate(state.store(), header.as_deref());
         async move { result.map_err(|e| warp::reject::custom(Refused(e))) }
     })
+}
+
+/// Whether `authorization` is `Bearer <CERTWATCH_METRICS_TOKEN>` (never, without the
+/// setting): for `/metrics` and the health details.
+pub(crate) fn holds_metrics_token(state: &State, authorization: Option<&str>) -> bool {
+    let Some(token) = &state.config.metrics_token else {
+        return false;
+    };
+    authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .is_some_and(|presented| same_secret(presented.trim(), token))
+}
+
+/// Compares two secrets in time that says nothing about them: their SHA-256 digests (of
+/// one length whatever the inputs') are compared whole, without stopping at the first
+/// difference.
+pub(crate) fn same_secret(presented: &str, expected: &str) -> bool {
+    let (a, b) = (key_hash(presented), key_hash(expected));
+    a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_secret("secret-token-123", "secret-token-123"));
+        assert!(!same_secret("secret-token-123", "secret-token-124"));
+        assert!(!same_secret("secret", "secret-token-123"));
+        assert!(!same_secret("", "secret-token-123"));
+    }
 }

@@ -8,9 +8,8 @@ use std::sync::LazyLock;
 use certwatch_domain::registry::CertStatus;
 use certwatch_ingest::pool::JobError;
 use certwatch_ingest::pool::Lane;
-use certwatch_store::secrets::key_hash;
+use certwatch_store::engine::trees::Tree;
 use certwatch_store::tables;
-use certwatch_store::trees::Tree;
 use prometheus::{
     Encoder, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, TextEncoder,
     exponential_buckets, register_histogram_vec, register_int_counter, register_int_counter_vec,
@@ -21,6 +20,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::holds_metrics_token;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::openapi;
@@ -308,7 +308,7 @@ fn read_state(state: &State) -> Result<(), ApiError> {
     let tenants = tables::tenants::ids(store)?;
     TENANTS.set(tenants.len() as i64);
     for tenant in tenants {
-        let counts = certwatch_store::endpoints::counts(store, tenant, now)?;
+        let counts = certwatch_store::ops::endpoints::counts(store, tenant, now)?;
         due += counts.due;
         failing += counts.failing;
         let catalog = store.catalog(tenant)?;
@@ -324,25 +324,6 @@ fn read_state(state: &State) -> Result<(), ApiError> {
             .set(n as i64);
     }
     Ok(())
-}
-
-/// Whether `authorization` is `Bearer <CERTWATCH_METRICS_TOKEN>` (never, without the
-/// setting): for `/metrics` and the health details.
-pub(crate) fn holds_metrics_token(state: &State, authorization: Option<&str>) -> bool {
-    let Some(token) = &state.config.metrics_token else {
-        return false;
-    };
-    authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .is_some_and(|presented| same_secret(presented.trim(), token))
-}
-
-/// Compares two secrets in time that says nothing about them: their SHA-256 digests (of
-/// one length whatever the inputs') are compared whole, without stopping at the first
-/// difference.
-fn same_secret(presented: &str, expected: &str) -> bool {
-    let (a, b) = (key_hash(presented), key_hash(expected));
-    a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -392,13 +373,5 @@ mod tests {
         let odd = warp::http::Method::from_bytes(b"FROBNICATE").unwrap();
         assert_eq!(method_label(&odd), "other");
         assert_eq!(method_label(&warp::http::Method::PATCH), "PATCH");
-    }
-
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(same_secret("secret-token-123", "secret-token-123"));
-        assert!(!same_secret("secret-token-123", "secret-token-124"));
-        assert!(!same_secret("secret", "secret-token-123"));
-        assert!(!same_secret("", "secret-token-123"));
     }
 }

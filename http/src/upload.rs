@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Buf;
-use certwatch_store::secrets::hex;
+use certwatch_store::engine::secrets::hex;
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;

@@ -11,7 +11,7 @@ use certwatch_domain::matching::{Evidence, Resolution};
 use certwatch_domain::names::{CompanyName, VatId};
 use certwatch_domain::registry::Organization;
 use certwatch_store::Store;
-use certwatch_store::organizations;
+use certwatch_store::ops::organizations;
 use chrono::Utc;
 use uuid::Uuid;
 

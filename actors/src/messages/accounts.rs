@@ -1,7 +1,7 @@
 //! To the accounts actor: registration and address verification, which no tenant owns yet.
 
 use certwatch_domain::accounts::{Tenant, User};
-use certwatch_store::secrets::KeyHash;
+use certwatch_store::engine::secrets::KeyHash;
 
 use super::Reply;
 

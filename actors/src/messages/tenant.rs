@@ -11,9 +11,9 @@ use certwatch_domain::registry::{
     CertPatch, Certificate, CertificateType, OrgPatch, Organization, Site, SitePatch, TypePatch,
 };
 use certwatch_domain::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
-use certwatch_store::import::{ImportCounts, ImportRow};
-use certwatch_store::invitations::Acceptor;
-use certwatch_store::secrets::KeyHash;
+use certwatch_store::engine::secrets::KeyHash;
+use certwatch_store::ops::import::{ImportCounts, ImportRow};
+use certwatch_store::ops::invitations::Acceptor;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 

@@ -5,7 +5,7 @@
 use certwatch_domain::monitoring::{DocumentSeen, Finding, Mention, ScrapeReport};
 use certwatch_ingest::page::Link;
 use certwatch_ingest::pdf;
-use certwatch_store::secrets::sha256_hex;
+use certwatch_store::engine::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 

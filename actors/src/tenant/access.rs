@@ -5,8 +5,8 @@ use certwatch_domain::accounts::{
     INVITATION_TTL_DAYS, Invitation, InvitationStatus, Token, TokenKind, key_prefix,
 };
 use certwatch_store::AccountError;
-use certwatch_store::secrets::{KeyHash, key_hash, new_token_key};
-use certwatch_store::{invitations, members, tables, tokens};
+use certwatch_store::engine::secrets::{KeyHash, key_hash, new_token_key};
+use certwatch_store::{ops::invitations, ops::members, ops::tokens, tables};
 use chrono::{DateTime, Duration, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;

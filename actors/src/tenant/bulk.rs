@@ -1,7 +1,7 @@
 //! Bulk upload: batches and their items. Each batch being read has its actor (a child of
 //! the tenant actor); what it reads comes back here to be matched, decided and filed.
 
-use certwatch_store::{bulk, tables};
+use certwatch_store::{ops::bulk, tables};
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;

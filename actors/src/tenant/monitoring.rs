@@ -5,7 +5,7 @@ use std::time::Duration as StdDuration;
 
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
 use certwatch_store::RegistryError;
-use certwatch_store::{endpoints, scrapes, tables};
+use certwatch_store::{ops::endpoints, ops::scrapes, tables};
 use chrono::{DateTime, Utc};
 use ractor::{ActorProcessingErr, ActorRef};
 use uuid::Uuid;

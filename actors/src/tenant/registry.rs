@@ -3,8 +3,8 @@
 
 use certwatch_domain::history::ChangedBy;
 use certwatch_store::{
-    Written, certificate_types, certificates, digests, events, expiry, import, organizations,
-    sites, tables,
+    Written, ops::certificate_types, ops::certificates, ops::digests, ops::events, ops::expiry,
+    ops::import, ops::organizations, ops::sites, tables,
 };
 use chrono::{DateTime, Duration, Utc};
 use ractor::{ActorProcessingErr, ActorRef};

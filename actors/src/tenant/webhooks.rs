@@ -2,7 +2,7 @@
 //! own actor (under the delivery supervisor), told to reload once a change is durable.
 
 use certwatch_domain::webhooks::SubscriberPatch;
-use certwatch_store::{subscribers, subscriptions};
+use certwatch_store::{ops::subscribers, ops::subscriptions};
 use chrono::{DateTime, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;

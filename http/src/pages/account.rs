@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use certwatch_actors::{AccessMsg, AccountsMsg};
-use certwatch_store::invitations;
-use certwatch_store::secrets::key_hash;
+use certwatch_store::engine::secrets::key_hash;
+use certwatch_store::ops::invitations;
 use certwatch_store::tables;
 use chrono::Utc;
 use maud::{Markup, html};

@@ -14,8 +14,8 @@
 
 use std::convert::Infallible;
 
-use certwatch_store::sealing::Keyring;
-use certwatch_store::secrets::{hex, new_token_key};
+use certwatch_store::engine::sealing::Keyring;
+use certwatch_store::engine::secrets::{hex, new_token_key};
 use certwatch_store::tables;
 use uuid::Uuid;
 use warp::Filter;
@@ -24,7 +24,7 @@ use warp::http::header::SET_COOKIE;
 use warp::reply::Response;
 
 use super::reply::PageError;
-use crate::auth::{Caller, authenticate};
+use crate::auth::{Caller, authenticate, same_secret};
 use crate::error::ApiError;
 use crate::state::State;
 
@@ -138,9 +138,7 @@ impl Session {
     /// Refuses a write whose CSRF value is not this browser's cookie.
     pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), PageError> {
         match presented {
-            Some(p) if !self.fresh && constant_time_eq(p.as_bytes(), self.csrf.as_bytes()) => {
-                Ok(())
-            }
+            Some(p) if !self.fresh && same_secret(p, &self.csrf) => Ok(()),
             _ => Err(PageError::Csrf),
         }
     }
@@ -195,10 +193,6 @@ fn append_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(SET_COOKIE, value);
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

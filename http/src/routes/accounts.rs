@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use certwatch_actors::AccountsMsg;
 use certwatch_domain::accounts::normalize_email;
 use certwatch_domain::passwords::password_errors;
-use certwatch_store::secrets::key_hash;
+use certwatch_store::engine::secrets::key_hash;
 use certwatch_store::tables;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -10,8 +10,8 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::holds_metrics_token;
 use crate::error::ApiError;
-use crate::metrics::holds_metrics_token;
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
 

@@ -1,7 +1,7 @@
 //! `POST /api/imports/upload/`: organizations and certificate types from a spreadsheet.
 
 use certwatch_actors::import::{self, ImportError};
-use certwatch_store::import::RowError;
+use certwatch_store::ops::import::RowError;
 use serde::Serialize;
 use utoipa::ToSchema;
 use warp::Filter;

@@ -7,9 +7,9 @@ use certwatch_actors::AccessMsg;
 use std::net::SocketAddr;
 
 use certwatch_domain::accounts::{Invitation, Role};
-use certwatch_store::invitations::Acceptor;
-use certwatch_store::secrets::key_hash;
-use certwatch_store::{invitations, tables};
+use certwatch_store::engine::secrets::key_hash;
+use certwatch_store::ops::invitations::Acceptor;
+use certwatch_store::{ops::invitations, tables};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use certwatch_actors::AccountsMsg;
-use certwatch_store::secrets::key_hash;
+use certwatch_store::engine::secrets::key_hash;
 use certwatch_store::tables;
 use serde::Deserialize;
 use utoipa::ToSchema;

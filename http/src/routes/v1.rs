@@ -4,7 +4,7 @@
 use certwatch_actors::AccessMsg;
 use certwatch_domain::accounts::API_KEY_PREFIX;
 use certwatch_domain::registry::{CertStatus, Certificate};
-use certwatch_store::secrets::key_hash;
+use certwatch_store::engine::secrets::key_hash;
 use certwatch_store::tables;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use percent_encoding::percent_decode_str;

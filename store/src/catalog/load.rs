@@ -11,14 +11,7 @@ use crate::{Store, StoreError};
 impl Store {
     /// The tenant's catalog, built from the tables on first use.
     pub fn catalog(&self, tenant: Uuid) -> Result<Arc<SharedCatalog>, StoreError> {
-        let mut all = self.catalogs().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = all.get(&tenant) {
-            return Ok(c.clone());
-        }
-        // Built under the map's lock, so a write cannot slip between loading and publishing.
-        let catalog = Arc::new(SharedCatalog::new(load(self, tenant)?));
-        all.insert(tenant, catalog.clone());
-        Ok(catalog)
+        self.tenant_state(tenant, || Ok(SharedCatalog::new(load(self, tenant)?)))
     }
 }
 

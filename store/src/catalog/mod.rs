@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use certwatch_domain::matching::{Evidence, Resolution, resolve};
 
-use crate::supplier_index::SupplierIndex;
+use crate::catalog::supplier_index::SupplierIndex;
 use certwatch_domain::registry::{CertStatus, Certificate, Organization};
 
 /// Days ahead in which an active certificate counts as "expiring".
@@ -23,6 +23,7 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 mod load;
 mod overview;
 mod queries;
+pub(crate) mod supplier_index;
 
 pub use overview::{EXPIRY_WINDOWS, Overview};
 pub use queries::{CertOrder, CertQuery, IdPage, OrgCounts, OrgOrder, OrgQuery};

@@ -5,10 +5,10 @@ use certwatch_domain::accounts::{API_KEY_PREFIX, ApiKey};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::secrets::{KeyHash, key_hash, random_key};
-use crate::trees::Tree;
-use crate::tx::transact;
-use crate::{RegistryError, Store, StoreError, encode, keys, record};
+use crate::engine::secrets::{KeyHash, key_hash, random_key};
+use crate::engine::trees::Tree;
+use crate::engine::tx::transact;
+use crate::{RegistryError, Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[Tree::ApiKeys, Tree::ApiKeysByTenant];
 

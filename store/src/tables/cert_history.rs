@@ -6,9 +6,9 @@ use certwatch_domain::registry::Certificate;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, records};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, records};
 
 pub const TREES: &[Tree] = &[Tree::CertHistory];
 

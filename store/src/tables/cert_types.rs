@@ -3,9 +3,9 @@
 use certwatch_domain::registry::CertificateType;
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record, records};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record, records};
 
 pub const TREES: &[Tree] = &[Tree::CertTypes, Tree::CertTypeByCode];
 

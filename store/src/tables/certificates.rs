@@ -5,9 +5,9 @@ use certwatch_domain::registry::Certificate;
 use certwatch_domain::rules::number_identity;
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record, records};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record, records};
 
 pub const TREES: &[Tree] = &[Tree::Certificates, Tree::CertsByOrg, Tree::CertsByNumber];
 

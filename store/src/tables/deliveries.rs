@@ -8,9 +8,9 @@ use certwatch_domain::webhooks::{Delivery, DeliveryStatus};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult, transact};
-use crate::{Store, StoreError, encode, keys, record};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult, transact};
+use crate::{Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[
     Tree::Deliveries,

@@ -6,9 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[Tree::DigestNotices, Tree::DigestRuns];
 

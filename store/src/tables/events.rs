@@ -3,9 +3,9 @@
 use certwatch_domain::events::Event;
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, records};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, records};
 
 pub const TREES: &[Tree] = &[Tree::Events];
 

@@ -2,9 +2,9 @@
 
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, keys};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, engine::keys};
 
 pub const TREES: &[Tree] = &[Tree::ExpiryNotices];
 

@@ -4,9 +4,9 @@
 use certwatch_domain::events::Event;
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, decode, encode, keys};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, decode, encode, engine::keys};
 
 pub const TREES: &[Tree] = &[Tree::ImportRuns];
 

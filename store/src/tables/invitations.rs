@@ -4,10 +4,10 @@
 use certwatch_domain::accounts::Invitation;
 use uuid::Uuid;
 
-use crate::secrets::KeyHash;
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record, records};
+use crate::engine::secrets::KeyHash;
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record, records};
 
 pub const TREES: &[Tree] = &[Tree::Invitations, Tree::InvitationsByToken];
 

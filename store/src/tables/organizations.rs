@@ -4,9 +4,9 @@
 use certwatch_domain::registry::Organization;
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record, records};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record, records};
 
 pub const TREES: &[Tree] = &[Tree::Organizations, Tree::OrgByExternalId];
 

@@ -2,9 +2,9 @@
 
 use certwatch_domain::accounts::PasswordReset;
 
-use crate::secrets::KeyHash;
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
+use crate::engine::secrets::KeyHash;
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
 use crate::{Store, StoreError, digest_keys_where, encode, record};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

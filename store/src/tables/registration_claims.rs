@@ -3,9 +3,9 @@
 
 use certwatch_domain::accounts::RegistrationClaim;
 
-use crate::secrets::KeyHash;
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
+use crate::engine::secrets::KeyHash;
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
 use crate::{Store, StoreError, encode, record};
 
 pub const TREES: &[Tree] = &[Tree::RegistrationClaims];

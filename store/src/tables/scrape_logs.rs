@@ -5,9 +5,9 @@
 use certwatch_domain::monitoring::{LOGS_KEPT_PER_ENDPOINT, ScrapeLog};
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[
     Tree::ScrapeLogs,

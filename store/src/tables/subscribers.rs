@@ -4,10 +4,10 @@
 use certwatch_domain::webhooks::Subscriber;
 use uuid::Uuid;
 
-use crate::sealing::Keyring;
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, decode, encode, keys};
+use crate::engine::sealing::Keyring;
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, decode, encode, engine::keys};
 
 pub const TREES: &[Tree] = &[Tree::Subscribers];
 
@@ -207,7 +207,7 @@ mod tests {
                 .unwrap();
             store.flush().unwrap();
         }
-        let store = crate::handle::tests::open_when_free(dir.path())
+        let store = crate::engine::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
         let stored = as_stored(&store, &sub);
@@ -222,9 +222,11 @@ mod tests {
         let old_key = store.keyring().current_id().to_string();
         drop(store);
 
-        crate::sealing::rotate_key_file(&dir.path().join(crate::sealing::DEFAULT_KEY_FILE))
-            .unwrap();
-        let store = crate::handle::tests::open_when_free(dir.path())
+        crate::engine::sealing::rotate_key_file(
+            &dir.path().join(crate::engine::sealing::DEFAULT_KEY_FILE),
+        )
+        .unwrap();
+        let store = crate::engine::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
         assert_ne!(store.keyring().current_id(), old_key);
@@ -244,8 +246,8 @@ mod tests {
             put(&store, &subscriber(Uuid::new_v4())).unwrap();
             store.flush().unwrap();
         }
-        std::fs::remove_file(dir.path().join(crate::sealing::DEFAULT_KEY_FILE)).unwrap();
-        let mut opened = crate::handle::tests::open_when_free(dir.path()).await;
+        std::fs::remove_file(dir.path().join(crate::engine::sealing::DEFAULT_KEY_FILE)).unwrap();
+        let mut opened = crate::engine::handle::tests::open_when_free(dir.path()).await;
         // The store lock may take a moment; then the missing key is what fails.
         for _ in 0..50 {
             if !matches!(opened, Err(StoreError::Sled(_))) {

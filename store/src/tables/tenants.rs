@@ -3,9 +3,9 @@
 use certwatch_domain::accounts::Tenant;
 use uuid::Uuid;
 
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{RegistryError, Store, StoreError, encode, keys, record};
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{RegistryError, Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[Tree::Tenants];
 

@@ -3,10 +3,10 @@
 use certwatch_domain::accounts::Token;
 use uuid::Uuid;
 
-use crate::secrets::KeyHash;
-use crate::trees::Tree;
-use crate::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, keys, record};
+use crate::engine::secrets::KeyHash;
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult};
+use crate::{Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[Tree::Tokens, Tree::TokensByOwner];
 

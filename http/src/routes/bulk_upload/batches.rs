@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use certwatch_domain::bulk::{Batch, BatchStatus, Extracted, Item, ItemStatus};
 use certwatch_ingest::uploads::{MAX_FILE_BYTES, check_file};
-use certwatch_store::files::store_file;
+use certwatch_store::engine::files::store_file;
 use certwatch_store::tables;
 use chrono::Utc;
 use uuid::Uuid;
@@ -40,7 +40,7 @@ pub async fn create_batch(
     let store = state.store().clone();
     let tenant = caller.tenant_id;
     let used =
-        crate::blocking::blocking(move || certwatch_store::bulk::stored_bytes(&store, tenant))
+        crate::blocking::blocking(move || certwatch_store::ops::bulk::stored_bytes(&store, tenant))
             .await??;
     let files = upload::files(
         form?,

@@ -36,7 +36,7 @@ pub struct QualityMetricsView {
     security(("token" = [])),
     responses((status = 200, description = "Totals across the tenant's batches", body = QualityMetricsView)))]
 pub async fn quality_metrics(state: State, caller: Caller) -> Result<Response, ApiError> {
-    let m = certwatch_store::bulk::quality_metrics(state.store(), caller.tenant_id)?;
+    let m = certwatch_store::ops::bulk::quality_metrics(state.store(), caller.tenant_id)?;
     let c = &m.counts;
     Ok(json_reply(
         StatusCode::OK,

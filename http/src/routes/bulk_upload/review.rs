@@ -3,7 +3,7 @@ use certwatch_actors::BulkMsg;
 
 use certwatch_domain::bulk::Confirmation;
 use certwatch_domain::rules;
-use certwatch_store::files::read_stored;
+use certwatch_store::engine::files::read_stored;
 use certwatch_store::tables;
 use chrono::NaiveDate;
 use utoipa::ToSchema;

@@ -1,6 +1,6 @@
 //! The health of a tenant's monitoring: schedules, failures, actors and discovery runs.
 
-use certwatch_store::endpoints;
+use certwatch_store::ops::endpoints;
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;

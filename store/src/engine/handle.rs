@@ -1,6 +1,7 @@
 //! The open store: the sled database, its trees, group-committed durability, and the
-//! tenants' in-memory catalogs.
+//! state built per tenant (the catalogs, opaque here).
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -8,19 +9,20 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::catalog::SharedCatalog;
-use crate::codec::decode;
-use crate::durability::GroupCommit;
-use crate::error::StoreError;
-use crate::sealing::Keyring;
-use crate::trees::{Tree, Trees};
+use crate::engine::codec::decode;
+use crate::engine::durability::GroupCommit;
+use crate::engine::error::StoreError;
+use crate::engine::sealing::Keyring;
+use crate::engine::trees::{Tree, Trees};
 
 struct Inner {
     db: sled::Db,
     trees: Trees,
     group_commit: GroupCommit,
     data_dir: PathBuf,
-    catalogs: Mutex<HashMap<Uuid, Arc<SharedCatalog>>>,
+    /// State of a tenant built from its tables on first use and kept in step by the
+    /// writes (the catalogs), by tenant and kind; the engine keeps it without knowing it.
+    tenant_state: Mutex<HashMap<(Uuid, TypeId), Arc<dyn Any + Send + Sync>>>,
     /// Every write holds it shared; a backup's snapshot holds it alone, so the snapshot
     /// is one consistent state of every tree.
     gate: RwLock<()>,
@@ -56,7 +58,7 @@ impl Store {
                 trees,
                 group_commit,
                 data_dir: data_dir.to_path_buf(),
-                catalogs: Mutex::new(HashMap::new()),
+                tenant_state: Mutex::new(HashMap::new()),
                 gate: RwLock::new(()),
                 maintenance: Mutex::new(()),
                 id_floor,
@@ -85,9 +87,25 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The tenants' catalogs built so far (see `catalog::load`).
-    pub(crate) fn catalogs(&self) -> &Mutex<HashMap<Uuid, Arc<SharedCatalog>>> {
-        &self.inner.catalogs
+    /// The tenant's state of kind `T`, built by `build` on first use. Built under the map's
+    /// lock, so a write cannot slip between building and publishing it.
+    pub(crate) fn tenant_state<T: Any + Send + Sync>(
+        &self,
+        tenant: Uuid,
+        build: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<Arc<T>, StoreError> {
+        let mut all = self
+            .inner
+            .tenant_state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let key = (tenant, TypeId::of::<T>());
+        if let Some(Ok(state)) = all.get(&key).map(|s| s.clone().downcast::<T>()) {
+            return Ok(state);
+        }
+        let state = Arc::new(build()?);
+        all.insert(key, state.clone());
+        Ok(state)
     }
 
     pub(crate) fn trees(&self) -> &Trees {
@@ -184,7 +202,7 @@ pub(crate) fn records<T: DeserializeOwned>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::migrations::{SCHEMA_KEY, SCHEMA_VERSION};
+    use crate::engine::migrations::{SCHEMA_KEY, SCHEMA_VERSION};
 
     /// Opens a store another handle had open a moment ago: sled releases its file lock when
     /// the last handle drops, and the flusher holds a clone until its task notices.

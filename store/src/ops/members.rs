@@ -3,8 +3,8 @@
 use certwatch_domain::accounts::{Membership, Role};
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::{memberships, tokens};
-use crate::tx::transact;
 use crate::{AccountError, Store};
 
 /// Changes a member's role; refuses to demote the tenant's last admin.

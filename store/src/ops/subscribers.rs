@@ -5,9 +5,9 @@ use certwatch_domain::webhooks::{Attempt, DeliveryStatus, Subscriber, Subscriber
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::secrets::{new_signing_secret, random_key};
+use crate::engine::secrets::{new_signing_secret, random_key};
+use crate::engine::tx::transact;
 use crate::tables::{deliveries, subscribers, subscriptions};
-use crate::tx::transact;
 use crate::{RegistryError, Store};
 
 /// Creates (`id` None) or edits a subscriber; a new one gets its API key and secret.

@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::handle::ID_FLOOR_KEY;
-use crate::migrations::SCHEMA_VERSION;
-use crate::snapshot;
-use crate::trees::{Tree, Trees};
+use crate::engine::handle::ID_FLOOR_KEY;
+use crate::engine::migrations::SCHEMA_VERSION;
+use crate::engine::snapshot;
+use crate::engine::trees::{Tree, Trees};
 use crate::{Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"CWBACKUP";
@@ -214,7 +214,7 @@ pub fn restore(input: impl Read, dir: &Path) -> Result<Summary, BackupError> {
 }
 
 fn restore_into(input: impl Read, dir: &Path) -> Result<Summary, BackupError> {
-    let db = crate::open::open_db(&dir.join("store"))?;
+    let db = crate::engine::open::open_db(&dir.join("store"))?;
     let trees = Trees::open(&db)?;
     let read = read_stream(input, Some((&trees, dir)))?;
     trees
@@ -365,7 +365,7 @@ fn read_file(
 ) -> Result<(), BackupError> {
     let partial = match dir {
         Some(dir) => {
-            let path = crate::files::file_path(dir, name);
+            let path = crate::engine::files::file_path(dir, name);
             let parent = path.parent().expect("a file path has a parent");
             std::fs::create_dir_all(parent)?;
             Some((parent.join(format!("{name}.restoring")), path))
@@ -493,8 +493,9 @@ mod tests {
                 .unwrap();
         }
         let sha = hex(&Sha256::digest(b"a document"));
-        std::fs::create_dir_all(crate::files::file_path(dir, &sha).parent().unwrap()).unwrap();
-        std::fs::write(crate::files::file_path(dir, &sha), b"a document").unwrap();
+        std::fs::create_dir_all(crate::engine::files::file_path(dir, &sha).parent().unwrap())
+            .unwrap();
+        std::fs::write(crate::engine::files::file_path(dir, &sha), b"a document").unwrap();
         store
     }
 
@@ -505,12 +506,12 @@ mod tests {
         // sled moves its id generator ahead at each open: a store that has run for a while
         // hands out ids far above a new one's.
         for _ in 0..3 {
-            let reopened = crate::handle::tests::open_when_free(source.path())
+            let reopened = crate::engine::handle::tests::open_when_free(source.path())
                 .await
                 .unwrap();
             reopened.next_id().unwrap();
         }
-        let store = crate::handle::tests::open_when_free(source.path())
+        let store = crate::engine::handle::tests::open_when_free(source.path())
             .await
             .unwrap();
         let ids: Vec<u64> = (0..5).map(|_| store.next_id().unwrap()).collect();
@@ -531,7 +532,7 @@ mod tests {
         assert!(reopened.next_id().unwrap() > *ids.last().unwrap());
         let sha = hex(&Sha256::digest(b"a document"));
         assert_eq!(
-            crate::files::read_stored(&target.path().join("data"), &sha).unwrap(),
+            crate::engine::files::read_stored(&target.path().join("data"), &sha).unwrap(),
             b"a document"
         );
     }

@@ -8,8 +8,8 @@ use certwatch_domain::history::{ChangedBy, FieldChange, HistoryEntry, field_chan
 use certwatch_domain::registry::Certificate;
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::{bulk_items, cert_history, certificates, expiry_notices};
-use crate::tx::transact;
 use crate::{Store, StoreError};
 
 /// One identity held by several certificates, newest (last updated) first.

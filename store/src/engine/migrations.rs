@@ -5,10 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{LEGACY_FORMAT, RECORD_FORMAT, decode, decode_legacy, encode, format_of};
-use crate::error::StoreError;
+use crate::engine::codec::{
+    LEGACY_FORMAT, RECORD_FORMAT, decode, decode_legacy, encode, format_of,
+};
+use crate::engine::error::StoreError;
+use crate::engine::trees::{Tree, Trees};
 use crate::tables::certificates::number_key;
-use crate::trees::{Tree, Trees};
 use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 
 /// Version of the store layout this release reads and writes.
@@ -248,7 +250,7 @@ fn rewrite<Old: serde::de::DeserializeOwned, New: Serialize>(
 mod tests {
     use super::*;
     use crate::Store;
-    use crate::codec::encode_as;
+    use crate::engine::codec::encode_as;
     use chrono::Utc;
     use uuid::Uuid;
 
@@ -292,7 +294,7 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
-        let key = crate::keys::pair(old.tenant_id, old.id);
+        let key = crate::engine::keys::pair(old.tenant_id, old.id);
         {
             let store = Store::open(dir.path()).unwrap();
             let trees = store.trees();
@@ -305,7 +307,7 @@ mod tests {
             trees
                 .get(Tree::Tenants)
                 .insert(
-                    crate::keys::id(tenant.id),
+                    crate::engine::keys::id(tenant.id),
                     encode_as(&tenant, LEGACY_FORMAT),
                 )
                 .unwrap();
@@ -319,7 +321,7 @@ mod tests {
                 .unwrap();
             store.flush().unwrap();
         }
-        let store = crate::handle::tests::open_when_free(dir.path())
+        let store = crate::engine::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
@@ -365,12 +367,12 @@ mod tests {
             // Schema 3 wrote format 2 records.
             trees
                 .get(Tree::Tenants)
-                .insert(crate::keys::id(tenant.id), encode_as(&tenant, 2))
+                .insert(crate::engine::keys::id(tenant.id), encode_as(&tenant, 2))
                 .unwrap();
             trees
                 .get(Tree::Memberships)
                 .insert(
-                    crate::keys::pair(tenant.id, member.user_id),
+                    crate::engine::keys::pair(tenant.id, member.user_id),
                     encode_as(&member, 2),
                 )
                 .unwrap();
@@ -391,7 +393,7 @@ mod tests {
                 .collect();
             store.flush().unwrap();
         }
-        let store = crate::handle::tests::open_when_free(dir.path())
+        let store = crate::engine::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
         assert_eq!(store.schema_version().unwrap(), 4);
@@ -400,15 +402,18 @@ mod tests {
             .map(|t| (*t, store.tree(*t).len()))
             .collect();
         assert_eq!(after, before, "every record kept");
-        let t: Tenant = crate::record(store.tree(Tree::Tenants), &crate::keys::id(tenant.id))
-            .unwrap()
-            .unwrap();
+        let t: Tenant = crate::record(
+            store.tree(Tree::Tenants),
+            &crate::engine::keys::id(tenant.id),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((t.name.as_str(), t.public_listing), ("Nordic Buyer", true));
         assert_eq!(t.digest_frequency, Frequency::Daily);
         assert_eq!(t.expiry_windows, DEFAULT_WINDOWS);
         let m: Membership = crate::record(
             store.tree(Tree::Memberships),
-            &crate::keys::pair(tenant.id, member.user_id),
+            &crate::engine::keys::pair(tenant.id, member.user_id),
         )
         .unwrap()
         .unwrap();

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::accounts::{drop_memberships, unproven_memberships};
-use crate::secrets::{KeyHash, key_hash};
+use crate::engine::secrets::{KeyHash, key_hash};
+use crate::engine::tx::transact;
+use crate::ops::accounts::{drop_memberships, unproven_memberships};
 use crate::tables::{invitations, memberships, password_resets, tokens, users};
-use crate::tx::transact;
 use crate::{AccountError, Store, StoreError};
 
 /// Who accepts an invitation: a new account, a user who already has one, or the owner of

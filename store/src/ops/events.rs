@@ -4,9 +4,9 @@
 use certwatch_domain::events::{Event, EventKind};
 use uuid::Uuid;
 
-use crate::fan_out::{self, Woke};
+use crate::engine::tx::transact;
+use crate::ops::fan_out::{self, Woke};
 use crate::tables::{deliveries, events, import_runs};
-use crate::tx::transact;
 use crate::{RegistryError, Store};
 
 pub fn record(store: &Store, tenant: Uuid, list: &[Event]) -> Result<Woke, RegistryError> {

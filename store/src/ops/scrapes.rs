@@ -17,10 +17,10 @@ use certwatch_domain::schedule::{adaptive_frequency, failure_backoff, to_chrono}
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::fan_out::{self, Woke};
+use crate::engine::tx::transact;
+use crate::ops::fan_out::{self, Woke};
 use crate::tables::{cert_types, certificates, deliveries, endpoints, events, scrape_logs};
-use crate::tx::transact;
-use crate::{RegistryError, Store, Written, certificate_writes, expiry};
+use crate::{RegistryError, Store, Written, ops::certificate_writes, ops::expiry};
 
 /// Records one scrape: applies its findings to the organization's certificates (each
 /// change with its events), sets the endpoint's next check by the adaptive tiers (or the

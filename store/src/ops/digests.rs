@@ -12,12 +12,12 @@ use certwatch_domain::webhooks::DeliveryStatus;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::digests::{self, Announced};
 use crate::tables::{
     cert_types, certificates, deliveries, endpoints, memberships, organizations, subscribers,
     tenants, users,
 };
-use crate::tx::transact;
 use crate::{Store, StoreError};
 
 /// A digest ready to go: its content, who gets it, and what to mark once it is sent.
@@ -298,7 +298,7 @@ mod tests {
             tenant
         };
         // After a restart the marks are still there: the next days say nothing new.
-        let store = crate::handle::tests::open_when_free(dir.path())
+        let store = crate::engine::handle::tests::open_when_free(dir.path())
             .await
             .unwrap();
         assert!(send(&store, tenant, "2027-03-06").is_none());
@@ -324,7 +324,7 @@ mod tests {
             .into_iter()
             .find(|m| m.role == Role::Member)
             .unwrap();
-        crate::members::set_digest(&store, tenant, member.user_id, true).unwrap();
+        crate::ops::members::set_digest(&store, tenant, member.user_id, true).unwrap();
         tenants::update(&store, tenant, |t| t.digest_frequency = Frequency::Weekly).unwrap();
         let first = send(&store, tenant, "2027-03-05").unwrap();
         assert_eq!(

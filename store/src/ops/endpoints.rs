@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::{endpoints, organizations, scrape_logs};
-use crate::tx::transact;
 use crate::{RegistryError, Store, StoreError};
 
 const URL_TAKEN: &str = "This URL is already monitored.";

@@ -4,8 +4,8 @@ use certwatch_domain::registry::{Site, SitePatch, set};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::{organizations, sites};
-use crate::tx::transact;
 use crate::{RegistryError, Store};
 
 /// Creates (`id` None) or edits a site.

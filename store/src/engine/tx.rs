@@ -8,7 +8,7 @@ use sled::IVec;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use crate::trees::Tree;
+use crate::engine::trees::Tree;
 use crate::{Store, StoreError, decode};
 
 pub type TxResult<T, E> = Result<T, ConflictableTransactionError<E>>;

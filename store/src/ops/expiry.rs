@@ -7,9 +7,9 @@ use certwatch_domain::registry::{CertStatus, Certificate};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::fan_out::Woke;
+use crate::ops::fan_out::Woke;
 use crate::tables::{certificates, expiry_notices};
-use crate::{RegistryError, Store, Written, certificate_writes, events};
+use crate::{RegistryError, Store, Written, ops::certificate_writes, ops::events};
 
 /// Announces `cert`'s expiry threshold if one is due and not yet announced.
 fn announce(

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::cert_types;
-use crate::tx::transact;
 use crate::{RegistryError, Store};
 
 /// Creates (`id` None) or edits a certificate type.

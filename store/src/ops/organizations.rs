@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::fan_out;
+use crate::engine::tx::transact;
+use crate::ops::fan_out;
 use crate::tables::{
     cert_history, certificates, deliveries, endpoints, events, organizations, sites,
 };
-use crate::tx::transact;
 use crate::{RegistryError, Store, Written};
 
 /// Creates (`id` None) or edits an organization.

@@ -9,8 +9,8 @@ use certwatch_domain::events::Event;
 use certwatch_domain::webhooks::{Delivery, DeliveryStatus, payload};
 use uuid::Uuid;
 
+use crate::engine::tx::{Tx, TxResult};
 use crate::tables::{deliveries, subscribers, subscriptions};
-use crate::tx::{Tx, TxResult};
 use crate::{Store, StoreError};
 
 /// Subscribers that got new deliveries from a write.

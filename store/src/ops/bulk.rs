@@ -15,10 +15,10 @@ use certwatch_domain::registry::CertPatch;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::fan_out::Woke;
+use crate::engine::tx::transact;
+use crate::ops::fan_out::Woke;
 use crate::tables::{bulk_batches, bulk_items, cert_types, certificates, organizations};
-use crate::tx::transact;
-use crate::{RegistryError, Store, StoreError, Written, events};
+use crate::{RegistryError, Store, StoreError, Written, ops::events};
 
 /// Stores a new batch with its items in one transaction.
 pub fn create_batch(store: &Store, batch: &Batch, items: &[Item]) -> Result<(), StoreError> {
@@ -222,7 +222,7 @@ fn file_certificate(
         ..Default::default()
     };
     let by = ChangedBy::BulkItem(item);
-    let written = crate::certificates::edit(store, tenant, existing, patch, by, now)?;
+    let written = crate::ops::certificates::edit(store, tenant, existing, patch, by, now)?;
     let cert = written.value;
     Ok(Filed {
         id: cert.id,
@@ -390,7 +390,7 @@ mod tests {
         for o in &mut orgs {
             o.tenant_id = tenant;
             o.id = Uuid::new_v4();
-            crate::organizations::save(&store, o).unwrap();
+            crate::ops::organizations::save(&store, o).unwrap();
         }
         let resolve = |ex: &Extracted| {
             store
@@ -422,9 +422,9 @@ mod tests {
         // Renamed, the supplier is found by its new name; deleted, not at all.
         ex.company_name = field("Muster Kunststoff GmbH".into());
         orgs[1].name = "Muster Kunststoff GmbH".into();
-        crate::organizations::save(&store, &orgs[1]).unwrap();
+        crate::ops::organizations::save(&store, &orgs[1]).unwrap();
         assert_eq!(resolve(&ex), matched(&orgs[1], "name"));
-        crate::organizations::delete(
+        crate::ops::organizations::delete(
             &store,
             tenant,
             orgs[1].id,

@@ -5,9 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::secrets::{KeyHash, key_hash, new_token_key};
+use crate::engine::secrets::{KeyHash, key_hash, new_token_key};
+use crate::engine::tx::transact;
 use crate::tables::{memberships, password_resets, tokens, users};
-use crate::tx::transact;
 use crate::{AccountError, Store, StoreError};
 
 /// Stores a reset link for `user_id`.
@@ -106,8 +106,8 @@ pub fn reset(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{Registration, register};
-    use crate::secrets::{key_hash, new_token_key};
+    use crate::engine::secrets::{key_hash, new_token_key};
+    use crate::ops::accounts::{Registration, register};
     use certwatch_domain::accounts::Token;
 
     #[tokio::test]
@@ -123,7 +123,7 @@ mod tests {
         };
         let (tenant, user) = register(&store, registration, now).unwrap();
         let session = key_hash("session");
-        crate::tokens::insert(
+        crate::ops::tokens::insert(
             &store,
             &session,
             &Token::login(tenant.id, user.id, "session", now),
@@ -134,7 +134,7 @@ mod tests {
             kind: TokenKind::Api,
             ..Token::login(tenant.id, user.id, "api", now)
         };
-        crate::tokens::insert(&store, &api, &api_token).unwrap();
+        crate::ops::tokens::insert(&store, &api, &api_token).unwrap();
 
         let late = key_hash(&new_token_key());
         add(&store, user.id, &late, now).unwrap();
@@ -186,7 +186,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let now = Utc::now();
         register(&store, registration("d@x.de"), now).unwrap();
-        let tree = store.tree(crate::trees::Tree::PasswordResets);
+        let tree = store.tree(crate::engine::trees::Tree::PasswordResets);
         assert!(issue(&store, "d@x.de", now).unwrap().is_some());
         assert_eq!(tree.len(), 1);
         assert!(issue(&store, "nobody@x.de", now).unwrap().is_none());

@@ -47,7 +47,7 @@ struct Key {
 impl Key {
     fn new(bytes: [u8; 32]) -> Key {
         // An id that names the key without giving any of it away.
-        let id = crate::secrets::hex(
+        let id = crate::engine::secrets::hex(
             &Sha256::digest([b"certwatch key id:".as_slice(), &bytes].concat())[..6],
         );
         Key { id, bytes }
@@ -81,7 +81,7 @@ impl Keyring {
             .map_err(|e| key_file_error(path, e))?
             .permissions()
             .mode();
-        if mode & crate::private::NOT_OWNER != 0 {
+        if mode & crate::engine::private::NOT_OWNER != 0 {
             return Err(StoreError::Secrets(format!(
                 "the key file {} may be read by others (mode {:o}); make it 0600",
                 path.display(),

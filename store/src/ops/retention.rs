@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::backup::stored_files;
+use crate::engine::backup::stored_files;
+use crate::engine::tx::transact;
 use crate::tables::{
     bulk_items, deliveries, endpoints, events, password_resets, scrape_logs, tenants, verifications,
 };
-use crate::tx::transact;
 use crate::{Store, StoreError};
 
 /// Records removed per transaction.
@@ -69,9 +69,9 @@ pub fn sweep(
 /// Removes the records at `keys` with `remove`, [`BATCH`] to a transaction.
 fn remove_in_batches<K>(
     store: &Store,
-    trees: &[crate::trees::Tree],
+    trees: &[crate::engine::trees::Tree],
     keys: &[K],
-    remove: impl Fn(&crate::tx::Tx, &K) -> crate::tx::TxResult<(), StoreError>,
+    remove: impl Fn(&crate::engine::tx::Tx, &K) -> crate::engine::tx::TxResult<(), StoreError>,
 ) -> Result<(), StoreError> {
     for chunk in keys.chunks(BATCH) {
         transact(store, &[trees], |tx| {
@@ -199,7 +199,7 @@ fn remove_derived(data_dir: &Path, before: SystemTime) -> std::io::Result<u64> {
                 let Some(sha) = path.file_stem().and_then(|s| s.to_str()) else {
                     continue;
                 };
-                if !crate::files::file_path(data_dir, sha).exists() {
+                if !crate::engine::files::file_path(data_dir, sha).exists() {
                     std::fs::remove_file(&path)?;
                     removed += 1;
                 }
@@ -227,8 +227,8 @@ fn older_than(path: &Path, before: SystemTime) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys;
-    use crate::trees::Tree;
+    use crate::engine::keys;
+    use crate::engine::trees::Tree;
     use certwatch_domain::events::Event;
     use certwatch_domain::monitoring::{ScrapeLog, ScrapeStatus};
     use chrono::Duration as Days;
@@ -271,7 +271,7 @@ mod tests {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let path = crate::files::file_path(dir, &sha);
+        let path = crate::engine::files::file_path(dir, &sha);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, content).unwrap();
         std::fs::File::options()
@@ -294,7 +294,7 @@ mod tests {
             .unwrap();
         let now = Utc::now();
         let old = now - Days::days(400);
-        let _woke = crate::events::record(
+        let _woke = crate::ops::events::record(
             &store,
             tenant,
             &[event(tenant, old), event(tenant, old), event(tenant, now)],
@@ -316,7 +316,7 @@ mod tests {
             b"an upload still being recorded",
             Duration::ZERO,
         );
-        let preview = crate::files::preview_path(dir.path(), &orphan);
+        let preview = crate::engine::files::preview_path(dir.path(), &orphan);
         std::fs::create_dir_all(preview.parent().unwrap()).unwrap();
         std::fs::write(&preview, b"png").unwrap();
 
@@ -340,8 +340,8 @@ mod tests {
         for tree in scrape_logs::TREES {
             assert!(store.tree(*tree).is_empty(), "{tree:?}");
         }
-        assert!(!crate::files::file_path(dir.path(), &orphan).exists());
-        assert!(crate::files::file_path(dir.path(), &young).exists());
+        assert!(!crate::engine::files::file_path(dir.path(), &orphan).exists());
+        assert!(crate::engine::files::file_path(dir.path(), &young).exists());
         assert!(!preview.exists());
         // A second sweep finds nothing more.
         let again = sweep(&store, cutoffs, SystemTime::now() - FILE_GRACE).unwrap();

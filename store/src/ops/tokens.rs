@@ -3,9 +3,9 @@
 use certwatch_domain::accounts::Token;
 use sled::transaction::abort;
 
-use crate::secrets::KeyHash;
+use crate::engine::secrets::KeyHash;
+use crate::engine::tx::transact;
 use crate::tables::tokens;
-use crate::tx::transact;
 use crate::{AccountError, Store};
 
 pub fn insert(store: &Store, hash: &KeyHash, token: &Token) -> Result<(), AccountError> {

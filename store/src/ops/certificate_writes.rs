@@ -7,13 +7,13 @@ use certwatch_domain::history::ChangedBy;
 use certwatch_domain::registry::Certificate;
 use chrono::{DateTime, Utc};
 
-use crate::fan_out::{self, Woke};
+use crate::engine::tx::transact;
+use crate::ops::fan_out::{self, Woke};
 use crate::tables::{cert_history, certificates, deliveries, events};
-use crate::tx::transact;
 use crate::{RegistryError, Store};
 
 /// The tables a certificate change writes.
-pub(crate) const TREES: &[&[crate::trees::Tree]] = &[
+pub(crate) const TREES: &[&[crate::engine::trees::Tree]] = &[
     certificates::TREES,
     events::TREES,
     deliveries::TREES,

@@ -13,11 +13,11 @@ use chrono::{DateTime, Duration, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
 
-use crate::secrets::{KeyHash, key_hash, new_token_key};
+use crate::engine::secrets::{KeyHash, key_hash, new_token_key};
+use crate::engine::tx::{Tx, TxResult, transact};
 use crate::tables::{
     cert_types, memberships, password_resets, registration_claims, tenants, users, verifications,
 };
-use crate::tx::{Tx, TxResult, transact};
 use crate::{AccountError, Store, StoreError};
 
 /// What registration writes, besides the ids it makes up.
@@ -215,9 +215,9 @@ pub fn add_verification(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invitations::{self, Acceptor};
-    use crate::members;
-    use crate::secrets::{key_hash, new_token_key};
+    use crate::engine::secrets::{key_hash, new_token_key};
+    use crate::ops::invitations::{self, Acceptor};
+    use crate::ops::members;
     use crate::tables;
     use certwatch_domain::accounts::{Invitation, InvitationStatus};
 
@@ -227,7 +227,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let now = Utc::now();
         register(&store, registration("new@x.de"), now).unwrap();
-        let tree = store.tree(crate::trees::Tree::Verifications);
+        let tree = store.tree(crate::engine::trees::Tree::Verifications);
         let before = tree.len();
         assert!(
             resend_verification(&store, "new@x.de", now)

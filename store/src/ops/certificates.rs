@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::tables::{cert_types, certificates, organizations};
-use crate::{RegistryError, Store, Written, certificate_writes, expiry};
+use crate::{RegistryError, Store, Written, ops::certificate_writes, ops::expiry};
 
 /// Creates (`id` None) or edits a certificate.
 pub fn edit(
@@ -108,9 +108,9 @@ pub fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{Registration, register};
-    use crate::secrets::key_hash;
-    use crate::{certificate_types, expiry, organizations, tables};
+    use crate::engine::secrets::key_hash;
+    use crate::ops::accounts::{Registration, register};
+    use crate::{ops::certificate_types, ops::expiry, ops::organizations, tables};
     use certwatch_domain::registry::{CertStatus, OrgPatch};
 
     #[tokio::test]

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::engine::tx::transact;
 use crate::tables::{cert_types, organizations};
-use crate::tx::transact;
 use crate::{RegistryError, Store};
 
 pub use certwatch_domain::import::{Column, Columns, ImportRow, RowError, parse_row};

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use sled::IVec;
 
-use crate::trees::{Tree, Trees};
+use crate::engine::trees::{Tree, Trees};
 use crate::{Store, StoreError};
 
 /// How often the keys written during the copy are collected. sled holds up a writer
@@ -261,7 +261,7 @@ mod tests {
     use std::sync::atomic::AtomicU64;
 
     use super::*;
-    use crate::tx::transact;
+    use crate::engine::tx::transact;
 
     const KEYS: u64 = 20_000;
     const UNITS: u64 = 100;

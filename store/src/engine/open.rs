@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::error::StoreError;
-use crate::handle::Store;
-use crate::migrations::{self, SCHEMA_VERSION};
-use crate::sealing::{DEFAULT_KEY_FILE, Keyring};
-use crate::trees::{Tree, Trees};
+use crate::engine::error::StoreError;
+use crate::engine::handle::Store;
+use crate::engine::migrations::{self, SCHEMA_VERSION};
+use crate::engine::sealing::{DEFAULT_KEY_FILE, Keyring};
+use crate::engine::trees::{Tree, Trees};
 
 /// sled's page cache. Its default (1 GiB) would let a long-running appliance grow far past
 /// what it needs: list queries run on the in-memory catalogs, and the OS page cache keeps
@@ -25,7 +25,8 @@ impl Store {
     /// data directory, made on first use). Every stored secret not sealed with the ring's
     /// newest key is sealed again before the store is handed out.
     pub fn open_keyed(data_dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
-        crate::private::create_private_dir(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
+        crate::engine::private::create_private_dir(data_dir)
+            .map_err(|e| StoreError::Sled(e.into()))?;
         let keyring = match key_file {
             Some(path) => Keyring::load(path, false)?,
             None => Keyring::load(&data_dir.join(DEFAULT_KEY_FILE), true)?,
