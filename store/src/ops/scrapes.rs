@@ -33,154 +33,14 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<Written<(Endpoint, ScrapeLog)>, RegistryError> {
     let old = endpoints::get(store, tenant, endpoint)?.ok_or(RegistryError::NotFound)?;
-    let org = old.organization_id;
-    let mut woke = Woke::default();
-    let mut changes = Vec::new();
-    let mut skipped = Vec::new();
-    let existing = certificates::of_org(store, tenant, org)?;
-    // The organization's certificates as the scrape leaves them (for the tier).
-    let mut current: HashMap<Uuid, Certificate> =
-        existing.iter().map(|c| (c.id, c.clone())).collect();
+    let existing = certificates::of_org(store, tenant, old.organization_id)?;
+    let mut applied = Applied::untouched(&existing);
     if report.error.is_none() {
-        let types: HashMap<String, Uuid> = cert_types::all(store, tenant)?
-            .into_iter()
-            .map(|t| (t.code, t.id))
-            .collect();
-        let catalog = store.catalog(tenant)?;
-        let tied: Vec<Finding> = report
-            .mentions
-            .iter()
-            .filter_map(
-                |m| match untied(m, org, |e| catalog.read().resolve_supplier(e)) {
-                    Some(why) => {
-                        skipped.push(why);
-                        None
-                    }
-                    None => Some(m.finding.clone()),
-                },
-            )
-            .collect();
-        let findings = merge_findings(tied);
-        let mut held_elsewhere = HashSet::new();
-        for n in findings
-            .iter()
-            .filter_map(|f| f.certificate_number.as_deref())
-        {
-            for c in certificates::by_number(store, tenant, n)? {
-                if c.organization_id != org {
-                    held_elsewhere.insert((
-                        c.certificate_type_id,
-                        number_identity(&c.certificate_number),
-                    ));
-                }
-            }
-        }
-        // Certificates were last seen when the page was read.
-        let seen = report.finished_at;
-        let plans = plan_findings(
-            (tenant, org),
-            &existing,
-            &types,
-            &held_elsewhere,
-            &findings,
-            &old.url,
-            seen,
-        );
-        for plan in plans {
-            // `fields` is None for a new certificate.
-            let (previous, cert, fields) = match plan {
-                Plan::Skip(why) => {
-                    skipped.push(why);
-                    continue;
-                }
-                Plan::Create(cert) => (None, *cert, None),
-                Plan::Update(old_cert, cert, fields) => (Some(*old_cert), *cert, Some(fields)),
-            };
-            let unchanged = fields.as_ref().is_some_and(Vec::is_empty);
-            let list = if unchanged {
-                Vec::new()
-            } else {
-                certificate_events(previous.as_ref(), &cert, now)
-            };
-            woke.add(certificate_writes::save(
-                store,
-                &cert,
-                previous.as_ref(),
-                &list,
-                ChangedBy::Scrape(endpoint),
-            )?);
-            woke.add(expiry::after_saved(store, previous.as_ref(), &cert, now)?);
-            if !unchanged {
-                changes.push(CertChange {
-                    certificate_id: cert.id,
-                    certificate_number: cert.certificate_number.clone(),
-                    action: if previous.is_none() {
-                        "created"
-                    } else {
-                        "updated"
-                    }
-                    .into(),
-                    fields: fields.unwrap_or_default(),
-                });
-            }
-            current.insert(cert.id, cert);
-        }
+        apply_findings(store, &old, &existing, &report, now, &mut applied)?;
     }
-    let failed = report.error.is_some();
-    let mut ep = old.clone();
-    let current: Vec<Certificate> = current.into_values().collect();
-    let frequency = adaptive_frequency(&current, now.date_naive());
-    ep.check_frequency = frequency.as_secs();
-    ep.last_checked = Some(report.finished_at);
-    ep.last_error = report.error.clone();
-    if failed {
-        ep.consecutive_failures += 1;
-        ep.next_check_at = Some(now + to_chrono(failure_backoff(ep.consecutive_failures)));
-    } else {
-        ep.consecutive_failures = 0;
-        ep.next_check_at = Some(now + to_chrono(frequency));
-    }
-    let log = ScrapeLog {
-        id: Uuid::new_v4(),
-        tenant_id: tenant,
-        endpoint_id: endpoint,
-        organization_id: org,
-        url: old.url.clone(),
-        status: if failed {
-            ScrapeStatus::Failed
-        } else {
-            ScrapeStatus::Success
-        },
-        scheduled_for: report.scheduled_for,
-        started_at: report.started_at,
-        finished_at: report.finished_at,
-        http_status: report.http_status,
-        bytes: report.bytes,
-        findings: report.mentions.into_iter().map(|m| m.finding).collect(),
-        documents: report.documents,
-        changes,
-        skipped,
-        error: report.error,
-    };
-    let failure: Vec<Event> = if failed {
-        vec![Event::new(
-            tenant,
-            Some(org),
-            EventKind::EndpointScrapeFailed,
-            serde_json::json!({
-                "endpoint_id": endpoint,
-                "organization_id": org,
-                "url": log.url,
-                "error": log.error,
-                "http_status": log.http_status,
-                "consecutive_failures": ep.consecutive_failures,
-                "next_check_at": ep.next_check_at,
-            }),
-            now,
-        )]
-    } else {
-        Vec::new()
-    };
+    let ep = next_check(&old, &applied.current, &report, now);
+    let log = scrape_log(&old, report, applied.changes, applied.skipped);
+    let failure = failure_event(&ep, &log, now);
     let fan_out = fan_out::plan(store, tenant, &failure)?;
     let keyed = events::keyed(store, &failure)?;
     let stale = scrape_logs::stale(store, tenant, endpoint)?;
@@ -196,6 +56,223 @@ pub fn record(
         fan_out.put(tx)?;
         events::put(tx, &keyed)
     })?;
+    let mut woke = applied.woke;
     woke.add(fan_out.woke());
     Ok(Written::new((ep, log), woke))
+}
+
+/// What applying a scrape's findings did.
+struct Applied {
+    /// The organization's certificates as the scrape leaves them (for the tier).
+    current: HashMap<Uuid, Certificate>,
+    changes: Vec<CertChange>,
+    /// Why findings were not filed.
+    skipped: Vec<String>,
+    woke: Woke,
+}
+
+impl Applied {
+    fn untouched(existing: &[Certificate]) -> Applied {
+        Applied {
+            current: existing.iter().map(|c| (c.id, c.clone())).collect(),
+            changes: Vec::new(),
+            skipped: Vec::new(),
+            woke: Woke::default(),
+        }
+    }
+}
+
+/// Files what a successful scrape found: the findings tied to the endpoint's organization,
+/// planned against its certificates, each creation or update saved with its events.
+fn apply_findings(
+    store: &Store,
+    ep: &Endpoint,
+    existing: &[Certificate],
+    report: &ScrapeReport,
+    now: DateTime<Utc>,
+    applied: &mut Applied,
+) -> Result<(), RegistryError> {
+    let (tenant, org) = (ep.tenant_id, ep.organization_id);
+    let types: HashMap<String, Uuid> = cert_types::all(store, tenant)?
+        .into_iter()
+        .map(|t| (t.code, t.id))
+        .collect();
+    let findings = merge_findings(tied_findings(store, ep, report, &mut applied.skipped)?);
+    let elsewhere = held_elsewhere(store, tenant, org, &findings)?;
+    // Certificates were last seen when the page was read.
+    let seen = report.finished_at;
+    let plans = plan_findings(
+        (tenant, org),
+        existing,
+        &types,
+        &elsewhere,
+        &findings,
+        &ep.url,
+        seen,
+    );
+    for plan in plans {
+        // `fields` is None for a new certificate.
+        let (previous, cert, fields) = match plan {
+            Plan::Skip(why) => {
+                applied.skipped.push(why);
+                continue;
+            }
+            Plan::Create(cert) => (None, *cert, None),
+            Plan::Update(old_cert, cert, fields) => (Some(*old_cert), *cert, Some(fields)),
+        };
+        let unchanged = fields.as_ref().is_some_and(Vec::is_empty);
+        let list = if unchanged {
+            Vec::new()
+        } else {
+            certificate_events(previous.as_ref(), &cert, now)
+        };
+        let by = ChangedBy::Scrape(ep.id);
+        applied.woke.add(certificate_writes::save(
+            store,
+            &cert,
+            previous.as_ref(),
+            &list,
+            by,
+        )?);
+        applied
+            .woke
+            .add(expiry::after_saved(store, previous.as_ref(), &cert, now)?);
+        if !unchanged {
+            applied.changes.push(CertChange {
+                certificate_id: cert.id,
+                certificate_number: cert.certificate_number.clone(),
+                action: if previous.is_none() {
+                    "created"
+                } else {
+                    "updated"
+                }
+                .into(),
+                fields: fields.unwrap_or_default(),
+            });
+        }
+        applied.current.insert(cert.id, cert);
+    }
+    Ok(())
+}
+
+/// The findings whose mentions give the certificate to the endpoint's organization; the
+/// others are noted in `skipped` with why.
+fn tied_findings(
+    store: &Store,
+    ep: &Endpoint,
+    report: &ScrapeReport,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<Finding>, RegistryError> {
+    let catalog = store.catalog(ep.tenant_id)?;
+    let mut tied = Vec::new();
+    for mention in &report.mentions {
+        match untied(mention, ep.organization_id, |e| {
+            catalog.read().resolve_supplier(e)
+        }) {
+            Some(why) => skipped.push(why),
+            None => tied.push(mention.finding.clone()),
+        }
+    }
+    Ok(tied)
+}
+
+/// The (type, number identity) pairs another organization of the tenant holds, which a
+/// finding must not take over.
+fn held_elsewhere(
+    store: &Store,
+    tenant: Uuid,
+    org: Uuid,
+    findings: &[Finding],
+) -> Result<HashSet<(Uuid, String)>, RegistryError> {
+    let mut held = HashSet::new();
+    for n in findings
+        .iter()
+        .filter_map(|f| f.certificate_number.as_deref())
+    {
+        for c in certificates::by_number(store, tenant, n)? {
+            if c.organization_id != org {
+                held.insert((
+                    c.certificate_type_id,
+                    number_identity(&c.certificate_number),
+                ));
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// The endpoint after the scrape: its tier from the certificates as they now stand, or
+/// the failure backoff.
+fn next_check(
+    old: &Endpoint,
+    current: &HashMap<Uuid, Certificate>,
+    report: &ScrapeReport,
+    now: DateTime<Utc>,
+) -> Endpoint {
+    let mut ep = old.clone();
+    let current: Vec<Certificate> = current.values().cloned().collect();
+    let frequency = adaptive_frequency(&current, now.date_naive());
+    ep.check_frequency = frequency.as_secs();
+    ep.last_checked = Some(report.finished_at);
+    ep.last_error = report.error.clone();
+    if report.error.is_some() {
+        ep.consecutive_failures += 1;
+        ep.next_check_at = Some(now + to_chrono(failure_backoff(ep.consecutive_failures)));
+    } else {
+        ep.consecutive_failures = 0;
+        ep.next_check_at = Some(now + to_chrono(frequency));
+    }
+    ep
+}
+
+fn scrape_log(
+    ep: &Endpoint,
+    report: ScrapeReport,
+    changes: Vec<CertChange>,
+    skipped: Vec<String>,
+) -> ScrapeLog {
+    ScrapeLog {
+        id: Uuid::new_v4(),
+        tenant_id: ep.tenant_id,
+        endpoint_id: ep.id,
+        organization_id: ep.organization_id,
+        url: ep.url.clone(),
+        status: if report.error.is_some() {
+            ScrapeStatus::Failed
+        } else {
+            ScrapeStatus::Success
+        },
+        scheduled_for: report.scheduled_for,
+        started_at: report.started_at,
+        finished_at: report.finished_at,
+        http_status: report.http_status,
+        bytes: report.bytes,
+        findings: report.mentions.into_iter().map(|m| m.finding).collect(),
+        documents: report.documents,
+        changes,
+        skipped,
+        error: report.error,
+    }
+}
+
+/// `endpoint.scrape_failed` for a failed scrape; nothing for a successful one.
+fn failure_event(ep: &Endpoint, log: &ScrapeLog, now: DateTime<Utc>) -> Vec<Event> {
+    if log.status != ScrapeStatus::Failed {
+        return Vec::new();
+    }
+    vec![Event::new(
+        ep.tenant_id,
+        Some(ep.organization_id),
+        EventKind::EndpointScrapeFailed,
+        serde_json::json!({
+            "endpoint_id": ep.id,
+            "organization_id": ep.organization_id,
+            "url": log.url,
+            "error": log.error,
+            "http_status": log.http_status,
+            "consecutive_failures": ep.consecutive_failures,
+            "next_check_at": ep.next_check_at,
+        }),
+        now,
+    )]
 }
