@@ -106,6 +106,40 @@ impl Token {
         }
     }
 
+    /// A personal API token named `name`, for the key `key`, until `expires_at` (or for
+    /// ever).
+    pub fn api(
+        tenant_id: Uuid,
+        user_id: Uuid,
+        name: String,
+        key: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Token {
+        Token {
+            id: Uuid::new_v4(),
+            tenant_id,
+            user_id,
+            name,
+            kind: TokenKind::Api,
+            prefix: key_prefix(key),
+            created_at: now,
+            expires_at,
+        }
+    }
+
+    /// The token that replaces this one on refresh, for the key `key`: the same name, kind
+    /// and owner, with [`Token::refreshed_expiry`].
+    pub fn refreshed(&self, key: &str, now: DateTime<Utc>) -> Token {
+        Token {
+            id: Uuid::new_v4(),
+            prefix: key_prefix(key),
+            created_at: now,
+            expires_at: self.refreshed_expiry(now),
+            ..self.clone()
+        }
+    }
+
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
     }
@@ -168,6 +202,29 @@ pub struct Invitation {
     pub invited_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+impl Invitation {
+    /// A new invitation of `email` into `tenant` as `role`, valid for
+    /// [`INVITATION_TTL_DAYS`].
+    pub fn pending(
+        tenant_id: Uuid,
+        email: String,
+        role: Role,
+        invited_by: Uuid,
+        now: DateTime<Utc>,
+    ) -> Invitation {
+        Invitation {
+            id: Uuid::new_v4(),
+            tenant_id,
+            email,
+            role,
+            status: InvitationStatus::Pending,
+            invited_by,
+            created_at: now,
+            expires_at: now + Duration::days(INVITATION_TTL_DAYS),
+        }
+    }
 }
 
 /// A registration of an address whose account was never verified. Following its

@@ -61,6 +61,61 @@ pub struct Batch {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A file a batch accepted: checked, and stored under its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub filename: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Batch {
+    /// A new batch of the `accepted` files (the same file twice is one item) with the
+    /// reasons other files were refused; `None` when no file was accepted — there is no
+    /// batch of nothing.
+    pub fn pending(
+        tenant: Uuid,
+        accepted: Vec<Accepted>,
+        file_errors: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Option<(Batch, Vec<Item>)> {
+        let batch = Batch {
+            id: Uuid::new_v4(),
+            tenant_id: tenant,
+            status: BatchStatus::Pending,
+            file_errors,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut seen = std::collections::HashSet::new();
+        let items: Vec<Item> = accepted
+            .into_iter()
+            .filter(|file| seen.insert(file.sha256.clone()))
+            .map(|file| Item {
+                id: Uuid::new_v4(),
+                tenant_id: tenant,
+                batch_id: batch.id,
+                filename: file.filename,
+                content_type: file.content_type,
+                sha256: file.sha256,
+                size: file.size,
+                status: ItemStatus::Pending,
+                extracted: Extracted::default(),
+                organization_id: None,
+                match_reason: None,
+                certificate_id: None,
+                other_certificate_ids: Vec::new(),
+                reason: None,
+                corrections: Vec::new(),
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        (!items.is_empty()).then_some((batch, items))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub id: Uuid,
@@ -240,6 +295,34 @@ pub fn decide(ex: &Extracted, organization: &Resolution<Uuid>) -> (ItemStatus, O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_has_one_pending_item_per_distinct_file_and_none_without_files() {
+        let now = Utc::now();
+        let file = |name: &str, sha: &str| Accepted {
+            filename: name.into(),
+            content_type: "application/pdf".into(),
+            sha256: sha.into(),
+            size: 10,
+        };
+        let tenant = Uuid::new_v4();
+        let accepted = vec![
+            file("a.pdf", "aa"),
+            file("copy.pdf", "aa"),
+            file("b.pdf", "bb"),
+        ];
+        let (batch, items) =
+            Batch::pending(tenant, accepted, vec!["x.exe refused".into()], now).unwrap();
+        assert_eq!(items.len(), 2);
+        assert!(
+            items
+                .iter()
+                .all(|i| i.batch_id == batch.id && i.status == ItemStatus::Pending)
+        );
+        assert_eq!(items[0].filename, "a.pdf");
+        assert_eq!(batch.file_errors, ["x.exe refused"]);
+        assert!(Batch::pending(tenant, Vec::new(), vec!["refused".into()], now).is_none());
+    }
 
     fn field<T>(value: T) -> Option<Field<T>> {
         Some(Field {

@@ -1,13 +1,11 @@
 //! Who may act in the tenant: login and API tokens, invitations, members and their roles,
 //! the public listing, and the integration API's keys.
 
-use certwatch_domain::accounts::{
-    INVITATION_TTL_DAYS, Invitation, InvitationStatus, Token, TokenKind, key_prefix,
-};
+use certwatch_domain::accounts::{Invitation, Token};
 use certwatch_store::AccountError;
 use certwatch_store::engine::secrets::{KeyHash, key_hash, new_token_key};
 use certwatch_store::{ops::invitations, ops::members, ops::tokens, tables};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use ractor::ActorProcessingErr;
 use uuid::Uuid;
 
@@ -37,16 +35,7 @@ pub(super) fn handle(
             reply,
         } => {
             let key = new_token_key();
-            let token = Token {
-                id: Uuid::new_v4(),
-                tenant_id: tenant,
-                user_id,
-                name,
-                kind: TokenKind::Api,
-                prefix: key_prefix(&key),
-                created_at: now,
-                expires_at,
-            };
+            let token = Token::api(tenant, user_id, name, &key, expires_at, now);
             let result = tokens::insert(store, &key_hash(&key), &token).map(|_| (key, token));
             write(store, reply, result)
         }
@@ -54,13 +43,7 @@ pub(super) fn handle(
             let result = match tables::tokens::get(store, &current)? {
                 Some(old) if old.tenant_id == tenant => {
                     let key = new_token_key();
-                    let token = Token {
-                        id: Uuid::new_v4(),
-                        prefix: key_prefix(&key),
-                        created_at: now,
-                        expires_at: old.refreshed_expiry(now),
-                        ..old
-                    };
+                    let token = old.refreshed(&key, now);
                     tokens::replace(store, Some(&current), &key_hash(&key), &token)
                         .map(|_| (key, token))
                 }
@@ -86,16 +69,7 @@ pub(super) fn handle(
             reply,
         } => {
             let key = new_token_key();
-            let invitation = Invitation {
-                id: Uuid::new_v4(),
-                tenant_id: tenant,
-                email,
-                role,
-                status: InvitationStatus::Pending,
-                invited_by,
-                created_at: now,
-                expires_at: now + Duration::days(INVITATION_TTL_DAYS),
-            };
+            let invitation = Invitation::pending(tenant, email, role, invited_by, now);
             let tenant_name = tables::tenants::get(store, tenant)?
                 .map(|t| t.name)
                 .unwrap_or_default();
@@ -153,21 +127,16 @@ pub(super) fn handle(
             digest_frequency,
             expiry_windows,
             reply,
-        } => write(
-            store,
-            reply,
-            tables::tenants::update(store, tenant, |t| {
-                if let Some(on) = public_listing {
-                    t.public_listing = on;
-                }
-                if let Some(frequency) = digest_frequency {
-                    t.digest_frequency = frequency;
-                }
+        } => {
+            let result = tables::tenants::update(store, tenant, |t| {
+                t.public_listing = public_listing.unwrap_or(t.public_listing);
+                t.digest_frequency = digest_frequency.unwrap_or(t.digest_frequency);
                 if let Some(windows) = expiry_windows {
                     t.expiry_windows = windows;
                 }
-            }),
-        ),
+            });
+            write(store, reply, result)
+        }
         AccessMsg::SetDigestOptIn { user_id, on, reply } => write(
             store,
             reply,

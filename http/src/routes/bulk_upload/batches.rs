@@ -1,8 +1,7 @@
 //! Batches: uploading documents, and following a batch and its items.
 use certwatch_actors::BulkMsg;
-use std::collections::HashSet;
 
-use certwatch_domain::bulk::{Batch, BatchStatus, Extracted, Item, ItemStatus};
+use certwatch_domain::bulk::{Accepted, Batch};
 use certwatch_ingest::uploads::{MAX_FILE_BYTES, check_file};
 use certwatch_store::engine::files::store_file;
 use certwatch_store::tables;
@@ -63,69 +62,14 @@ pub async fn create_batch(
             "Send at least one file in a field named 'files'.",
         ));
     }
-    let now = Utc::now();
-    let batch_id = Uuid::new_v4();
-    let mut file_errors = Vec::new();
-    let mut items: Vec<Item> = Vec::new();
-    let mut seen = HashSet::new();
-    for upload::Upload {
-        filename: name,
-        file,
-    } in files
-    {
-        let Some(file) = file else {
-            file_errors.push(format!("File '{name}' is larger than 20 MB."));
-            continue;
-        };
-        let content_type = match check_file(&name, &file.head, file.size) {
-            Ok(ct) => ct,
-            Err(e) => {
-                file_errors.push(e);
-                continue;
-            }
-        };
-        let sha256 = file.sha256.clone();
-        // The same file twice in a batch is one item.
-        if !seen.insert(sha256.clone()) {
-            continue;
-        }
-        let dir = state.store().data_dir().to_path_buf();
-        let (sha, size, path) = (sha256.clone(), file.size, file.path.clone());
-        file_io("storing", move || store_file(&dir, &sha, &path)).await?;
-        drop(file);
-        items.push(Item {
-            id: Uuid::new_v4(),
-            tenant_id: caller.tenant_id,
-            batch_id,
-            filename: name,
-            content_type: content_type.to_string(),
-            sha256,
-            size,
-            status: ItemStatus::Pending,
-            extracted: Extracted::default(),
-            organization_id: None,
-            match_reason: None,
-            certificate_id: None,
-            other_certificate_ids: Vec::new(),
-            reason: None,
-            corrections: Vec::new(),
-            created_at: now,
-            updated_at: now,
-        });
-    }
+    let (accepted, file_errors) = store_accepted(&state, files).await?;
     // Every file refused: no batch of nothing, the request is refused with the reasons.
-    if items.is_empty() {
+    let Some((batch, items)) =
+        Batch::pending(caller.tenant_id, accepted, file_errors.clone(), Utc::now())
+    else {
         return Err(ApiError::Fields(
             [("files".to_string(), file_errors)].into_iter().collect(),
         ));
-    }
-    let batch = Batch {
-        id: batch_id,
-        tenant_id: caller.tenant_id,
-        status: BatchStatus::Pending,
-        file_errors,
-        created_at: now,
-        updated_at: now,
     };
     let view_items = items.clone();
     let batch = state
@@ -140,6 +84,43 @@ pub async fn create_batch(
         StatusCode::CREATED,
         &batch_view(batch, &view_items),
     ))
+}
+
+/// Checks each uploaded file's kind and stores the accepted ones in the content-addressed
+/// file store (immutable blobs, so the request's task writes them and the tenant actor only
+/// records them); the reasons for the refused ones come back beside.
+async fn store_accepted(
+    state: &State,
+    files: Vec<upload::Upload>,
+) -> Result<(Vec<Accepted>, Vec<String>), ApiError> {
+    let mut accepted: Vec<Accepted> = Vec::new();
+    let mut refused = Vec::new();
+    for upload::Upload { filename, file } in files {
+        let Some(file) = file else {
+            refused.push(format!("File '{filename}' is larger than 20 MB."));
+            continue;
+        };
+        let content_type = match check_file(&filename, &file.head, file.size) {
+            Ok(ct) => ct,
+            Err(e) => {
+                refused.push(e);
+                continue;
+            }
+        };
+        // The same file twice is stored once (and is one item).
+        if !accepted.iter().any(|a| a.sha256 == file.sha256) {
+            let dir = state.store().data_dir().to_path_buf();
+            let (sha, path) = (file.sha256.clone(), file.path.clone());
+            file_io("storing", move || store_file(&dir, &sha, &path)).await?;
+        }
+        accepted.push(Accepted {
+            filename,
+            content_type: content_type.to_string(),
+            sha256: file.sha256.clone(),
+            size: file.size,
+        });
+    }
+    Ok((accepted, refused))
 }
 
 #[utoipa::path(get, path = "/api/bulk-upload/", tag = "bulk-upload",
