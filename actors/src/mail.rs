@@ -88,6 +88,16 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
         .collect();
     subject.push_str(&format!(": {}", summary.join(", ")));
 
+    Mail {
+        to: to.to_string(),
+        body: digest_text(public_url, d),
+        html: Some(digest_html(public_url, d, &subject)),
+        subject,
+    }
+}
+
+/// The digest as plain text.
+fn digest_text(public_url: &str, d: &Digest) -> String {
     let mut text = format!("What changed in {} since the last digest.\n", d.tenant_name);
     let expiry_line = |l: &ExpiryLine| {
         format!(
@@ -133,6 +143,11 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
         "\nOpen CertWatch: {public_url}/\nDigest settings: {public_url}/admin/\n"
     ));
 
+    text
+}
+
+/// The digest as a page, for mail readers that show HTML.
+fn digest_html(public_url: &str, d: &Digest, subject: &str) -> String {
     let expiry_rows = |lines: &[ExpiryLine]| {
         maud::html! {
             table {
@@ -146,7 +161,7 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
             }
         }
     };
-    let html = maud::html! {
+    maud::html! {
         (maud::DOCTYPE)
         html lang="en" {
             head { meta charset="utf-8"; title { (subject) } }
@@ -178,13 +193,8 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
                     a href={ (public_url) "/admin/" } { "Digest settings" } }
             }
         }
-    };
-    Mail {
-        to: to.to_string(),
-        subject,
-        body: text,
-        html: Some(html.into_string()),
     }
+    .into_string()
 }
 
 /// The digest's certificate sections that have lines, with their titles.

@@ -169,105 +169,112 @@ pub fn resolve<Id: Copy + PartialEq>(
             .collect()
     };
     let same = with(&Relation::Same);
-
-    let mut identified: Vec<(&Supplier<Id>, &str)> = Vec::new();
-    for s in suppliers {
-        let how = if evidence
-            .vat
-            .as_ref()
-            .zip(s.vat.as_ref())
-            .is_some_and(|(a, b)| a.same(b))
-        {
-            Some("vat")
-        } else if evidence.lei.is_some() && evidence.lei == s.lei {
-            Some("lei")
-        } else if s
-            .domain
-            .as_ref()
-            .is_some_and(|d| evidence.domains.iter().any(|e| domain(e) == *d))
-        {
-            Some("domain")
-        } else {
-            None
-        };
-        if let Some(how) = how {
-            identified.push((s, how));
-        }
+    let identified: Vec<(&Supplier<Id>, &str)> = suppliers
+        .iter()
+        .filter_map(|s| Some((s, identified_by(evidence, s)?)))
+        .collect();
+    if let Some(resolution) = by_identifier(&identified, &same) {
+        return resolution;
     }
-    match identified.as_slice() {
-        [(s, how)] => {
-            if let [other] = same.as_slice()
-                && other.id != s.id
-            {
-                return Resolution::Unmatched(format!(
-                    "the {how} is {}'s but the name is {}'s",
-                    s.display, other.display
-                ));
-            }
-            return Resolution::Matched {
-                id: s.id,
-                by: how.to_string(),
-            };
-        }
-        [] => {}
-        many => {
-            let names: Vec<&str> = many.iter().map(|(s, _)| s.display.as_str()).collect();
-            return Resolution::Unmatched(format!(
-                "its identifiers point to several suppliers ({})",
-                names.join(", ")
-            ));
-        }
-    }
-
     if evidence.name.as_ref().is_none_or(CompanyName::is_empty) {
         return Resolution::Unmatched("no company name or identifier was read".into());
     }
-    match same.as_slice() {
-        [s] => {
-            return Resolution::Matched {
-                id: s.id,
-                by: "name".into(),
-            };
-        }
-        [] => {}
-        many => {
-            let names: Vec<&str> = many.iter().map(|s| s.display.as_str()).collect();
-            return Resolution::Unmatched(format!(
-                "several suppliers have this name ({})",
-                names.join(", ")
-            ));
-        }
-    }
-    match with(&Relation::Variant).as_slice() {
-        [s] => Resolution::Matched {
+    let one_of = |found: &[&Supplier<Id>], by: &str, several: &str| match found {
+        [s] => Some(Resolution::Matched {
             id: s.id,
-            by: "name variant".into(),
-        },
-        [] => {
-            // The closest that was refused, to tell the person where to look.
-            let closest = by_name
-                .iter()
-                .filter_map(|(s, r)| match r {
-                    Relation::Other(why) => Some((s, why)),
-                    _ => None,
-                })
-                .max_by(|a, b| {
-                    overlap(a.0, evidence, counts).total_cmp(&overlap(b.0, evidence, counts))
-                })
-                .filter(|(s, _)| overlap(s, evidence, counts) > 0.0);
-            Resolution::Unmatched(match closest {
-                Some((s, why)) => format!("closest supplier {}: {why}", s.display),
-                None => "no registered supplier has this name".into(),
-            })
-        }
+            by: by.into(),
+        }),
+        [] => None,
+        many => Some(Resolution::Unmatched(format!(
+            "{several} ({})",
+            names(many)
+        ))),
+    };
+    one_of(&same, "name", "several suppliers have this name")
+        .or_else(|| {
+            let variants = with(&Relation::Variant);
+            one_of(
+                &variants,
+                "name variant",
+                "the name is close to several suppliers",
+            )
+        })
+        .unwrap_or_else(|| closest_refusal(&by_name, evidence, counts))
+}
+
+/// Which identifier of the document, if any, is the supplier's: VAT number, LEI or web domain.
+fn identified_by<Id>(evidence: &Evidence, s: &Supplier<Id>) -> Option<&'static str> {
+    if evidence
+        .vat
+        .as_ref()
+        .zip(s.vat.as_ref())
+        .is_some_and(|(a, b)| a.same(b))
+    {
+        Some("vat")
+    } else if evidence.lei.is_some() && evidence.lei == s.lei {
+        Some("lei")
+    } else if s
+        .domain
+        .as_ref()
+        .is_some_and(|d| evidence.domains.iter().any(|e| domain(e) == *d))
+    {
+        Some("domain")
+    } else {
+        None
+    }
+}
+
+/// The decision the identifiers make, if they make one: one supplier (unless the name is
+/// plainly another's), or a refusal when they point to several.
+fn by_identifier<Id: Copy + PartialEq>(
+    identified: &[(&Supplier<Id>, &str)],
+    same: &[&Supplier<Id>],
+) -> Option<Resolution<Id>> {
+    match identified {
+        [] => None,
+        [(s, how)] => Some(match same {
+            [other] if other.id != s.id => Resolution::Unmatched(format!(
+                "the {how} is {}'s but the name is {}'s",
+                s.display, other.display
+            )),
+            _ => Resolution::Matched {
+                id: s.id,
+                by: how.to_string(),
+            },
+        }),
         many => {
-            let names: Vec<&str> = many.iter().map(|s| s.display.as_str()).collect();
-            Resolution::Unmatched(format!(
-                "the name is close to several suppliers ({})",
-                names.join(", ")
-            ))
+            let suppliers: Vec<&Supplier<Id>> = many.iter().map(|(s, _)| *s).collect();
+            Some(Resolution::Unmatched(format!(
+                "its identifiers point to several suppliers ({})",
+                names(&suppliers)
+            )))
         }
     }
+}
+
+/// No supplier has the name: the closest that was refused, to tell the person where to look.
+fn closest_refusal<Id>(
+    by_name: &[(&Supplier<Id>, Relation)],
+    evidence: &Evidence,
+    counts: &impl WordCounts,
+) -> Resolution<Id> {
+    let closest = by_name
+        .iter()
+        .filter_map(|(s, r)| match r {
+            Relation::Other(why) => Some((s, why)),
+            _ => None,
+        })
+        .max_by(|a, b| overlap(a.0, evidence, counts).total_cmp(&overlap(b.0, evidence, counts)))
+        .filter(|(s, _)| overlap(s, evidence, counts) > 0.0);
+    Resolution::Unmatched(match closest {
+        Some((s, why)) => format!("closest supplier {}: {why}", s.display),
+        None => "no registered supplier has this name".into(),
+    })
+}
+
+fn names<Id>(suppliers: &[&Supplier<Id>]) -> String {
+    let names: Vec<&str> = suppliers.iter().map(|s| s.display.as_str()).collect();
+    names.join(", ")
 }
 
 /// The weighted share of words two names have in common (weighted Jaccard), 0 to 1.
@@ -290,222 +297,4 @@ pub fn overlap<Id>(s: &Supplier<Id>, evidence: &Evidence, counts: &impl WordCoun
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    struct Counts(HashMap<String, usize>, usize);
-
-    impl WordCounts for Counts {
-        fn suppliers(&self) -> usize {
-            self.1
-        }
-        fn with_word(&self, word: &str) -> usize {
-            self.0.get(word).copied().unwrap_or(0)
-        }
-    }
-
-    fn supplier(id: u32, name: &str) -> Supplier<u32> {
-        Supplier {
-            id,
-            display: name.into(),
-            name: CompanyName::parse(name),
-            vat: None,
-            lei: None,
-            domain: None,
-        }
-    }
-
-    /// Word counts of `suppliers`, as if the tenant had `padding` more suppliers with
-    /// unrelated names.
-    fn counts(suppliers: &[Supplier<u32>], padding: usize) -> Counts {
-        let mut m = HashMap::new();
-        for s in suppliers {
-            let mut words = s.name.words.clone();
-            words.sort();
-            words.dedup();
-            for w in words {
-                *m.entry(w).or_insert(0) += 1;
-            }
-        }
-        Counts(m, suppliers.len() + padding)
-    }
-
-    fn named(name: &str) -> Evidence {
-        Evidence {
-            name: Some(CompanyName::parse(name)),
-            ..Default::default()
-        }
-    }
-
-    fn resolve_in(suppliers: &[Supplier<u32>], evidence: &Evidence) -> Resolution<u32> {
-        resolve(evidence, suppliers, &counts(suppliers, 0))
-    }
-
-    fn matched(id: u32, by: &str) -> Resolution<u32> {
-        Resolution::Matched { id, by: by.into() }
-    }
-
-    #[test]
-    fn a_name_printed_differently_matches() {
-        let reg = [
-            supplier(1, "Muster Metall GmbH"),
-            supplier(2, "Société Lyonnaise de Mécanique S.A."),
-            supplier(3, "Precision Parts Ltd"),
-        ];
-        for (printed, id) in [
-            ("MUSTER METALL GMBH", 1),
-            ("Muster Metall Gesellschaft mit beschränkter Haftung", 1),
-            ("Muster-Metall", 1),
-            ("SOCIETE LYONNAISE DE MECANIQUE SA", 2),
-            ("Precision Parts Limited", 3),
-        ] {
-            assert_eq!(
-                resolve_in(&reg, &named(printed)),
-                matched(id, "name"),
-                "{printed}"
-            );
-        }
-        // Transliterated: the same name in Cyrillic and in Latin letters.
-        let reg = [supplier(1, "Severstal"), supplier(2, "Muster Metall GmbH")];
-        assert_eq!(resolve_in(&reg, &named("Северсталь")), matched(1, "name"));
-        // Misread letters in a long word.
-        assert_eq!(
-            resolve_in(&reg, &named("Muster Meta1l GmbH")),
-            matched(2, "name variant")
-        );
-    }
-
-    #[test]
-    fn an_extra_distinctive_word_on_either_side_blocks() {
-        let reg = [
-            supplier(1, "Muster Metall GmbH"),
-            supplier(2, "Nordic Timber AB"),
-        ];
-        for stranger in [
-            "Muster Metall Technik GmbH",
-            "Muster Metall Holding GmbH",
-            "Muster GmbH",
-            "Nordic Timber Trading AB",
-        ] {
-            assert!(
-                matches!(resolve_in(&reg, &named(stranger)), Resolution::Unmatched(_)),
-                "{stranger}"
-            );
-        }
-        // Another legal form is another company.
-        assert!(matches!(
-            resolve_in(&reg, &named("Muster Metall AG")),
-            Resolution::Unmatched(_)
-        ));
-    }
-
-    #[test]
-    fn a_word_common_among_many_suppliers_is_not_distinctive() {
-        // 200 suppliers, 40 of them with "deutschland" in the name.
-        let mut reg = vec![supplier(1, "Muster Metall GmbH")];
-        for i in 0..40 {
-            reg.push(supplier(100 + i, &format!("Firma{i} Deutschland GmbH")));
-        }
-        let c = counts(&reg, 160);
-        assert!(!distinctive("deutschland", &c));
-        assert!(distinctive("technik", &c));
-        assert_eq!(
-            resolve(&named("Muster Metall Deutschland GmbH"), &reg, &c),
-            matched(1, "name variant")
-        );
-        assert!(matches!(
-            resolve(&named("Muster Metall Technik GmbH"), &reg, &c),
-            Resolution::Unmatched(_)
-        ));
-        // In a small registry every word tells companies apart.
-        let small = counts(&reg[..3], 0);
-        assert!(distinctive("deutschland", &small));
-    }
-
-    #[test]
-    fn a_unique_exact_name_wins_beside_a_near_duplicate() {
-        let reg = [
-            supplier(1, "Muster Metall GmbH"),
-            supplier(2, "Muster Metal GmbH"),
-            supplier(3, "Muster Metall Technik GmbH"),
-        ];
-        assert_eq!(
-            resolve_in(&reg, &named("Muster Metall GmbH")),
-            matched(1, "name")
-        );
-        assert_eq!(
-            resolve_in(&reg, &named("MUSTER METAL G.m.b.H.")),
-            matched(2, "name")
-        );
-        // A misreading that fits both near-duplicates is not guessed.
-        assert!(matches!(
-            resolve_in(&reg, &named("Muster Metal1 GmbH")),
-            Resolution::Unmatched(_)
-        ));
-        // Two suppliers with the same name: a person decides.
-        let twins = [supplier(1, "Muster GmbH"), supplier(2, "Muster AG")];
-        assert!(matches!(
-            resolve_in(&twins, &named("Muster")),
-            Resolution::Unmatched(_)
-        ));
-        assert_eq!(resolve_in(&twins, &named("Muster AG")), matched(2, "name"));
-    }
-
-    #[test]
-    fn identifiers_come_first() {
-        let mut a = supplier(1, "Muster Metall GmbH");
-        a.vat = VatId::parse("DE123456789");
-        let mut b = supplier(2, "Acme Widgets Inc");
-        b.domain = Some("acme-widgets.example".into());
-        let mut c = supplier(3, "Nordic Timber AB");
-        c.lei = Some("5493001KJTIIGC8Y1R12".into());
-        let reg = [a, b, c];
-        let ev = Evidence {
-            name: Some(CompanyName::parse("Muster Metall Werk 2")),
-            vat: VatId::parse("DE 123 456 789"),
-            ..Default::default()
-        };
-        assert_eq!(resolve_in(&reg, &ev), matched(1, "vat"));
-        let ev = Evidence {
-            domains: vec!["www.acme-widgets.example".into()],
-            ..Default::default()
-        };
-        assert_eq!(resolve_in(&reg, &ev), matched(2, "domain"));
-        let ev = Evidence {
-            lei: Some("5493001KJTIIGC8Y1R12".into()),
-            ..Default::default()
-        };
-        assert_eq!(resolve_in(&reg, &ev), matched(3, "lei"));
-        // Identifiers of two suppliers, or an identifier against another's exact name.
-        let ev = Evidence {
-            vat: VatId::parse("DE123456789"),
-            domains: vec!["acme-widgets.example".into()],
-            ..Default::default()
-        };
-        assert!(matches!(resolve_in(&reg, &ev), Resolution::Unmatched(_)));
-        let ev = Evidence {
-            name: Some(CompanyName::parse("Nordic Timber AB")),
-            vat: VatId::parse("DE123456789"),
-            ..Default::default()
-        };
-        assert!(matches!(resolve_in(&reg, &ev), Resolution::Unmatched(_)));
-    }
-
-    #[test]
-    fn nothing_to_go_by_is_a_review_with_a_reason() {
-        let reg = [supplier(1, "Muster Metall GmbH")];
-        assert!(matches!(
-            resolve_in(&reg, &Evidence::default()),
-            Resolution::Unmatched(_)
-        ));
-        let Resolution::Unmatched(why) = resolve_in(&reg, &named("Muster Metall Technik GmbH"))
-        else {
-            panic!("a stranger matched");
-        };
-        assert!(
-            why.contains("Muster Metall GmbH") && why.contains("technik"),
-            "{why}"
-        );
-    }
-}
+mod tests;

@@ -77,6 +77,13 @@ pub fn caller(
     })
 }
 
+/// The state and the authenticated caller: the first two arguments of most operations.
+pub fn signed_in(
+    state: &State,
+) -> impl Filter<Extract = (State, Caller), Error = Rejection> + Clone + use<> {
+    crate::state::with_state(state).and(caller(state))
+}
+
 /// Whether `authorization` is `Bearer <CERTWATCH_METRICS_TOKEN>` (never, without the
 /// setting): for `/metrics` and the health details.
 pub(crate) fn holds_metrics_token(state: &State, authorization: Option<&str>) -> bool {

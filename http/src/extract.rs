@@ -39,6 +39,17 @@ pub fn body() -> impl Filter<Extract = (Body,), Error = std::convert::Infallible
         })
 }
 
+/// A request's typed input, or why it could not be read. An operation reports the failure
+/// after its own checks (who may call it, whether the object is the tenant's), as the API
+/// always has: another tenant's object is a 404 whatever the body says.
+pub type Parsed<T> = Result<T, ApiError>;
+
+/// The JSON body read into `T`.
+pub fn json<T: DeserializeOwned + Send>()
+-> impl Filter<Extract = (Parsed<T>,), Error = std::convert::Infallible> + Clone {
+    body().map(parse_json)
+}
+
 /// Parses a JSON body; malformed JSON and wrong types are a 400 naming the problem.
 pub fn parse_json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
     let body = body?;

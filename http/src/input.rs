@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{ApiError, FieldErrors};
-use crate::extract::{Body, parse_json};
+use crate::extract::{Body, Parsed, body, parse_json};
+use warp::Filter;
 
 const REQUIRED: &str = "This field is required.";
 
@@ -19,11 +20,29 @@ pub trait Write: Sized {
 
     /// The body of a create or replace (`partial` false) or of a PATCH (`partial` true).
     fn parse(body: Body, partial: bool) -> Result<Self, ApiError> {
-        let mut input = Input::parse(body, partial)?;
+        match parse_json::<Value>(body)? {
+            Value::Object(fields) => Self::from_fields(fields, partial),
+            _ => Err(ApiError::BadRequest(
+                "The body must be a JSON object.".into(),
+            )),
+        }
+    }
+
+    /// The fields of a body already read (a page's form), checked exactly as a body is.
+    fn from_fields(fields: Map<String, Value>, partial: bool) -> Result<Self, ApiError> {
+        let mut input = Input::new(fields, partial)?;
         let write = Self::read(&mut input);
         input.finish()?;
         Ok(write)
     }
+}
+
+/// The JSON body read field by field into `W` (see [`Write`]); a PATCH's (`partial`) keeps
+/// what it does not name.
+pub fn write<W: Write + Send>(
+    partial: bool,
+) -> impl Filter<Extract = (Parsed<W>,), Error = std::convert::Infallible> + Clone {
+    body().map(move |body| W::parse(body, partial))
 }
 
 /// A JSON number without a fraction, as an integer.
@@ -43,20 +62,17 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn parse(body: Body, partial: bool) -> Result<Input, ApiError> {
-        match parse_json::<Value>(body)? {
-            Value::Object(map) if partial && map.is_empty() => Err(ApiError::BadRequest(
+    fn new(map: Map<String, Value>, partial: bool) -> Result<Input, ApiError> {
+        if partial && map.is_empty() {
+            return Err(ApiError::BadRequest(
                 "Send at least one field to change.".into(),
-            )),
-            Value::Object(map) => Ok(Input {
-                map,
-                partial,
-                errors: FieldErrors::default(),
-            }),
-            _ => Err(ApiError::BadRequest(
-                "The body must be a JSON object.".into(),
-            )),
+            ));
         }
+        Ok(Input {
+            map,
+            partial,
+            errors: FieldErrors::default(),
+        })
     }
 
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
@@ -229,10 +245,12 @@ impl Input {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn input(json: &str, partial: bool) -> Input {
-        Input::parse(Ok(Bytes::from(json.to_string())), partial).unwrap()
+        let Ok(Value::Object(fields)) = serde_json::from_str(json) else {
+            panic!("not an object: {json}")
+        };
+        Input::new(fields, partial).unwrap()
     }
 
     #[test]
@@ -272,6 +290,9 @@ mod tests {
         );
         assert!(patch.finish().is_err());
 
-        assert!(Input::parse(Ok(Bytes::from("[1]")), false).is_err());
+        assert!(
+            Input::new(Map::new(), true).is_err(),
+            "a PATCH changes something"
+        );
     }
 }

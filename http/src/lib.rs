@@ -15,6 +15,7 @@ mod passwords;
 mod rate_limit;
 mod request_id;
 mod respond;
+mod route;
 mod routes;
 mod state;
 mod upload;

@@ -15,6 +15,9 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
+use crate::crud;
+use crate::route::Template;
+
 use crate::routes::{
     accounts, api_keys, bulk_upload, certificate_history, certificate_search, certificate_types,
     certificates, health, imports, invitations, members, monitoring, notifications, organizations,
@@ -49,46 +52,16 @@ use crate::routes::{
         notifications::get_notifications,
         notifications::put_notifications,
         organizations::list_organizations,
-        organizations::create_organization,
-        organizations::get_organization,
-        organizations::put_organization,
-        organizations::patch_organization,
-        organizations::delete_organization,
         sites::list_sites,
-        sites::create_site,
-        sites::get_site,
-        sites::put_site,
-        sites::patch_site,
-        sites::delete_site,
         certificate_types::list_types,
-        certificate_types::create_type,
-        certificate_types::get_type,
-        certificate_types::put_type,
-        certificate_types::patch_type,
-        certificate_types::delete_type,
         certificates::list_certificates,
-        certificates::create_certificate,
-        certificates::get_certificate,
-        certificates::put_certificate,
-        certificates::patch_certificate,
-        certificates::delete_certificate,
         certificates::expiring_certificates,
         certificate_search::public_search,
         certificate_history::certificate_history,
         webhooks::subscribers::list_subscribers,
-        webhooks::subscribers::create_subscriber,
-        webhooks::subscribers::get_subscriber,
-        webhooks::subscribers::put_subscriber,
-        webhooks::subscribers::patch_subscriber,
-        webhooks::subscribers::delete_subscriber,
         webhooks::subscribers::rotate_key,
         webhooks::subscribers::rotate_secret,
         webhooks::subscriptions::list_subscriptions,
-        webhooks::subscriptions::create_subscription,
-        webhooks::subscriptions::get_subscription,
-        webhooks::subscriptions::put_subscription,
-        webhooks::subscriptions::patch_subscription,
-        webhooks::subscriptions::delete_subscription,
         webhooks::deliveries::list_deliveries,
         webhooks::deliveries::get_delivery,
         webhooks::deliveries::retry_delivery,
@@ -98,11 +71,6 @@ use crate::routes::{
         v1::certificate,
         imports::upload,
         monitoring::endpoints::list_endpoints,
-        monitoring::endpoints::create_endpoint,
-        monitoring::endpoints::get_endpoint,
-        monitoring::endpoints::put_endpoint,
-        monitoring::endpoints::patch_endpoint,
-        monitoring::endpoints::delete_endpoint,
         monitoring::endpoints::trigger_scrape,
         monitoring::logs::list_logs,
         monitoring::logs::get_log,
@@ -118,9 +86,25 @@ use crate::routes::{
         bulk_upload::serve_file,
         bulk_upload::quality_metrics,
     ),
-    modifiers(&TokenAuth, &PartialBodies, &DeclaredStatuses),
+    modifiers(&Collections, &TokenAuth, &PartialBodies, &DeclaredStatuses),
 )]
 pub struct ApiDoc;
+
+/// The five item operations of each collection resource, from its declaration
+/// ([`crud::Resource`]); they run before the other modifiers, which treat every path alike.
+struct Collections;
+
+impl Modify for Collections {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        crud::document::<organizations::Organizations>(openapi);
+        crud::document::<sites::Sites>(openapi);
+        crud::document::<certificate_types::CertificateTypes>(openapi);
+        crud::document::<certificates::Certificates>(openapi);
+        crud::document::<webhooks::subscribers::Subscribers>(openapi);
+        crud::document::<webhooks::subscriptions::Subscriptions>(openapi);
+        crud::document::<monitoring::endpoints::Endpoints>(openapi);
+    }
+}
 
 /// Declares the two schemes: `Authorization: Token <key>` ("token") for the REST API, and a
 /// `cw_` key as bearer ("cw_key"; `X-API-Key: cw_…` works too) for `/api/v1/`.
@@ -332,13 +316,13 @@ pub fn allowed_methods(path: &str) -> Option<String> {
 
 /// The documented route a request path is of (`/api/organizations/{id}/`), if any.
 pub fn template_of(path: &str) -> Option<&'static str> {
-    route_of(path).map(|r| r.template.as_str())
+    route_of(path).map(|r| r.text.as_str())
 }
 
-/// A documented path: its template, split into segments, and the methods it takes.
+/// A documented path: its template and the methods it takes.
 struct DocumentedRoute {
-    template: String,
-    segments: Vec<String>,
+    text: String,
+    template: Template,
     allowed: String,
 }
 
@@ -361,33 +345,17 @@ fn route_of(path: &str) -> Option<&'static DocumentedRoute> {
                     .map(|(m, _)| m)
                     .collect();
                 DocumentedRoute {
-                    template: template.clone(),
-                    segments: template.split('/').map(String::from).collect(),
+                    text: template.clone(),
+                    template: Template::parse(template),
                     allowed: allowed.join(", "),
                 }
             })
             .collect()
     });
-    let asked: Vec<&str> = path.split('/').collect();
-    // `/api/certificates/search/` is its own route, not `/api/certificates/{id}/`: the
-    // template with the most literal segments wins.
     ROUTES
         .iter()
-        .filter(|route| {
-            route.segments.len() == asked.len()
-                && route
-                    .segments
-                    .iter()
-                    .zip(&asked)
-                    .all(|(t, a)| t == a || (t.starts_with('{') && !a.is_empty()))
-        })
-        .max_by_key(|route| {
-            route
-                .segments
-                .iter()
-                .filter(|t| !t.starts_with('{'))
-                .count()
-        })
+        .filter(|route| route.template.params(path).is_some())
+        .max_by_key(|route| route.template.literals())
 }
 
 const SCHEMAS: &str = "#/components/schemas/";

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::state::{TenantState, write_woken};
 use crate::call::{crash_on_store_error, write};
+use crate::discoveries::DiscoveryRunning;
 use crate::messages::ActorError;
 use crate::messages::endpoint::EndpointMsg;
 use crate::messages::tenant::{MonitoringMsg, TenantMsg};
@@ -44,22 +45,7 @@ pub(super) async fn handle(
             write(store, reply, result.map(|_| ()))
         }
         MonitoringMsg::TriggerScrape { id, reply } => {
-            let result = match tables::endpoints::get(store, tenant, id)? {
-                None => Err(RegistryError::NotFound.into()),
-                Some(ep) if !ep.is_active => Err(RegistryError::Refused(
-                    "The endpoint is inactive; set is_active to true to scrape it.".into(),
-                )
-                .into()),
-                Some(ep) => match ensure_endpoint(myself, state, ep.id, StdDuration::ZERO).await {
-                    Some(actor) => {
-                        let _ = actor.cast(EndpointMsg::Trigger);
-                        Ok(())
-                    }
-                    None => Err(ActorError::Unavailable(
-                        "the endpoint's actor could not be started".into(),
-                    )),
-                },
-            };
+            let result = trigger_scrape(myself, state, id).await?;
             let _ = reply.send(result);
             Ok(())
         }
@@ -75,32 +61,7 @@ pub(super) async fn handle(
             organization,
             urls,
             running,
-        } => {
-            for url in urls {
-                if tables::endpoints::by_url(store, tenant, &url)?.is_some() {
-                    continue;
-                }
-                let patch = EndpointPatch {
-                    organization_id: Some(organization),
-                    url: Some(url),
-                    ..Default::default()
-                };
-                // The organization may have been deleted while it was crawled.
-                match crash_on_store_error(endpoints::edit(store, tenant, None, patch, true, now))?
-                {
-                    Ok(ep) => sync_endpoint(myself, state, &ep).await,
-                    Err(e) => {
-                        tracing::info!(%organization, error = %e, "discovered page not added")
-                    }
-                }
-            }
-            let store = store.clone();
-            tokio::spawn(async move {
-                let _ = store.commit().await;
-                drop(running);
-            });
-            Ok(())
-        }
+        } => add_discovered(myself, state, organization, urls, now, running).await,
         MonitoringMsg::Discover {
             organizations,
             reply,
@@ -122,6 +83,71 @@ pub(super) async fn handle(
             Ok(())
         }
     }
+}
+
+/// Starts a check of the endpoint now, through its actor.
+async fn trigger_scrape(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    id: Uuid,
+) -> Result<Result<(), ActorError>, ActorProcessingErr> {
+    let Some(ep) = tables::endpoints::get(&state.ctx.store, state.tenant, id)? else {
+        return Ok(Err(RegistryError::NotFound.into()));
+    };
+    if !ep.is_active {
+        return Ok(Err(RegistryError::Refused(
+            "The endpoint is inactive; set is_active to true to scrape it.".into(),
+        )
+        .into()));
+    }
+    Ok(
+        match ensure_endpoint(myself, state, ep.id, StdDuration::ZERO).await {
+            Some(actor) => {
+                let _ = actor.cast(EndpointMsg::Trigger);
+                Ok(())
+            }
+            None => Err(ActorError::Unavailable(
+                "the endpoint's actor could not be started".into(),
+            )),
+        },
+    )
+}
+
+/// Adds the pages discovery found on an organization's website as endpoints (those not
+/// monitored yet), then lets the crawl end (`running`) once they are durable.
+async fn add_discovered(
+    myself: &ActorRef<TenantMsg>,
+    state: &mut TenantState,
+    organization: Uuid,
+    urls: Vec<String>,
+    now: DateTime<Utc>,
+    running: DiscoveryRunning,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store.clone();
+    let tenant = state.tenant;
+    for url in urls {
+        if tables::endpoints::by_url(store, tenant, &url)?.is_some() {
+            continue;
+        }
+        let patch = EndpointPatch {
+            organization_id: Some(organization),
+            url: Some(url),
+            ..Default::default()
+        };
+        // The organization may have been deleted while it was crawled.
+        match crash_on_store_error(endpoints::edit(store, tenant, None, patch, true, now))? {
+            Ok(ep) => sync_endpoint(myself, state, &ep).await,
+            Err(e) => {
+                tracing::info!(%organization, error = %e, "discovered page not added")
+            }
+        }
+    }
+    let store = store.clone();
+    tokio::spawn(async move {
+        let _ = store.commit().await;
+        drop(running);
+    });
+    Ok(())
 }
 
 /// The endpoint's actor, started if need be (at least `delay` before its first check);

@@ -2,6 +2,7 @@
 //! daily expiry sweep, spreadsheet imports and the events of features without a record.
 
 use certwatch_domain::history::ChangedBy;
+use certwatch_store::ops::import::{ImportCounts, ImportRow};
 use certwatch_store::{
     Written, ops::certificate_types, ops::certificates, ops::digests, ops::events, ops::expiry,
     ops::import, ops::organizations, ops::sites, tables,
@@ -13,6 +14,7 @@ use super::monitoring;
 use super::state::{TenantState, wake_when_durable, write_woken};
 use crate::call::{crash_on_store_error, write, write_then};
 use crate::mail;
+use crate::messages::Reply;
 use crate::messages::tenant::{RegistryMsg, TenantMsg};
 use crate::monitoring::start_discovery;
 
@@ -84,17 +86,7 @@ pub(super) fn handle(
             write_woken(state, reply, result)
         }
         RegistryMsg::SweepExpired => {
-            let changed = expiry::sweep(store, tenant, now.date_naive(), now);
-            match crash_on_store_error(changed)? {
-                Ok(w) if w.value == 0 => {}
-                Ok(w) => {
-                    tracing::info!(%tenant, expired = w.value, "expiry sweep");
-                    let store = store.clone();
-                    tokio::spawn(async move { store.commit().await });
-                    wake_when_durable(state, w.woke);
-                }
-                Err(e) => tracing::error!(%tenant, error = %e, "expiry sweep failed"),
-            }
+            sweep_expired(state, now)?;
             myself.send_after(until_next_sweep(now), || RegistryMsg::SweepExpired.into());
             Ok(())
         }
@@ -105,25 +97,55 @@ pub(super) fn handle(
             });
             Ok(())
         }
-        RegistryMsg::ImportBatch { rows, reply } => {
-            let mut result = import::import_batch(store, tenant, &rows, now);
-            let mut discover = Vec::new();
-            if let Ok(counts) = &mut result {
-                discover = std::mem::take(&mut counts.new_with_website);
-                counts.discovery_triggered = discover.len();
-            }
-            let ctx = state.ctx.clone();
-            write_then(store, reply, result, move |_| {
-                for org in discover {
-                    start_discovery(&ctx, tenant, org);
-                }
-            })
-        }
+        RegistryMsg::ImportBatch { rows, reply } => import_batch(state, &rows, now, reply),
         RegistryMsg::RecordEvent { event, reply } => {
             let result = events::record(store, tenant, &[event]).map(|woke| Written::new((), woke));
             write_woken(state, reply, result)
         }
     }
+}
+
+/// Marks the tenant's certificates past their expiry date EXPIRED (their events wake the
+/// subscribers once durable); a failure is logged and the next sweep tries again.
+fn sweep_expired(state: &TenantState, now: DateTime<Utc>) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store;
+    let tenant = state.tenant;
+    let changed = expiry::sweep(store, tenant, now.date_naive(), now);
+    match crash_on_store_error(changed)? {
+        Ok(w) if w.value == 0 => {}
+        Ok(w) => {
+            tracing::info!(%tenant, expired = w.value, "expiry sweep");
+            let store = store.clone();
+            tokio::spawn(async move { store.commit().await });
+            wake_when_durable(state, w.woke);
+        }
+        Err(e) => tracing::error!(%tenant, error = %e, "expiry sweep failed"),
+    }
+    Ok(())
+}
+
+/// Imports a batch of spreadsheet rows; organizations it creates with a website are
+/// crawled once the write is durable.
+fn import_batch(
+    state: &TenantState,
+    rows: &[ImportRow],
+    now: DateTime<Utc>,
+    reply: Reply<ImportCounts>,
+) -> Result<(), ActorProcessingErr> {
+    let store = &state.ctx.store;
+    let tenant = state.tenant;
+    let mut result = import::import_batch(store, tenant, rows, now);
+    let mut discover = Vec::new();
+    if let Ok(counts) = &mut result {
+        discover = std::mem::take(&mut counts.new_with_website);
+        counts.discovery_triggered = discover.len();
+    }
+    let ctx = state.ctx.clone();
+    write_then(store, reply, result, move |_| {
+        for org in discover {
+            start_discovery(&ctx, tenant, org);
+        }
+    })
 }
 
 /// Time from `now` to the next sweep: five minutes past the next midnight UTC.

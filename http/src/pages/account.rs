@@ -1,79 +1,39 @@
 //! Getting in and out: sign in, register, confirm the address, accept an invitation,
-//! forgotten password, switch organization, sign out. Each write is the API's handler
-//! (the same rules, rate limits and answers); the page adds the session cookie.
+//! switch organization, sign out (a forgotten password is in `passwords`). Each write is
+//! the API's operation (the same rules, rate limits and answers); the page adds the session
+//! cookie.
 
 use std::net::SocketAddr;
 
-use certwatch_actors::{AccessMsg, AccountsMsg};
-use certwatch_store::engine::secrets::key_hash;
-use certwatch_store::ops::invitations;
-use certwatch_store::tables;
-use chrono::Utc;
 use maud::{Markup, html};
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::call;
 use super::form::{Errors, Form, csrf_field, error_summary, field_errors, form, required};
 use super::layout::{self, notice};
-use super::reply::{PageError, PageResult, done, local_path, redirect};
-use super::session::{Session, session};
+use super::reply::{PageError, PageResult, local_path, redirect};
+use super::session::Session;
 use crate::error::ApiError;
 use crate::extract::{Query, client_addr, query};
-use crate::routes::{accounts, invitations as invitation_routes, password_reset, tokens};
-use crate::state::{State, with_state};
+use crate::route::any_of;
+use crate::routes::{accounts, invitations as invitation_routes, tokens};
+use crate::state::State;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let get = |path: &'static str| {
-        warp::path(path)
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(with_state(state))
-            .and(session(state))
-            .and(query())
-    };
-    let post = |path: &'static str| {
-        warp::path(path)
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(with_state(state))
-            .and(session(state))
-            .and(client_addr())
-            .and(form())
-    };
-    get("signin")
-        .then(sign_in_page)
-        .map(done)
-        .or(post("signin").then(sign_in).map(done))
-        .unify()
-        .or(get("register").then(register_page).map(done))
-        .unify()
-        .or(post("register").then(register).map(done))
-        .unify()
-        .or(get("verify-email").then(verify_page).map(done))
-        .unify()
-        .or(post("verify-email").then(verify).map(done))
-        .unify()
-        .or(get("invite").then(invite_page).map(done))
-        .unify()
-        .or(post("invite").then(accept).map(done))
-        .unify()
-        .or(get("forgot-password").then(forgot_page).map(done))
-        .unify()
-        .or(post("forgot-password").then(forgot).map(done))
-        .unify()
-        .or(get("reset-password").then(reset_page).map(done))
-        .unify()
-        .or(post("reset-password").then(reset).map(done))
-        .unify()
-        .or(post("signout").then(sign_out).map(done))
-        .unify()
-        .or(post("switch-tenant").then(switch_tenant).map(done))
-        .unify()
-        .boxed()
+    any_of(vec![
+        page!(state, GET "signin" => sign_in_page, query()),
+        page!(state, POST "signin" => sign_in, client_addr(), form()),
+        page!(state, GET "register" => register_page, query()),
+        page!(state, POST "register" => register, client_addr(), form()),
+        page!(state, GET "verify-email" => verify_page, query()),
+        page!(state, POST "verify-email" => verify, client_addr(), form()),
+        page!(state, GET "invite" => invite_page, query()),
+        page!(state, POST "invite" => accept, client_addr(), form()),
+        page!(state, POST "signout" => sign_out, client_addr(), form()),
+        page!(state, POST "switch-tenant" => switch_tenant, client_addr(), form()),
+    ])
 }
 
 fn sign_in_form(session: &Session, next: &str, email: &str, errors: &Errors) -> Markup {
@@ -111,11 +71,11 @@ async fn sign_in(
 ) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let next = local_path(Some(form.get("next")));
-    let body = form.json(&["email", "password"], &[]);
-    match call::value(accounts::login(state, peer, forwarded_for, body).await).await {
+    let body = form.request(&["email", "password"]);
+    match accounts::login(state, peer, forwarded_for, body).await {
         Ok(answer) => {
             let mut response = redirect(&next);
-            session.start(&mut response, call::text(&answer, "token"));
+            session.start(&mut response, &answer.token);
             Ok(response)
         }
         Err(ApiError::Forbidden(message)) => {
@@ -173,7 +133,7 @@ async fn register(
     form: Form,
 ) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
-    let body = form.json(&["email", "password", "organization_name"], &[]);
+    let body = form.request(&["email", "password", "organization_name"]);
     match accounts::register(state, peer, forwarded_for, body).await {
         Ok(_) => Ok(redirect("/signin/?notice=registered")),
         Err(e) => {
@@ -240,15 +200,10 @@ async fn verify(
     form: Form,
 ) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
-    let token = key_hash(form.get("token"));
-    let verified = state
-        .actors
-        .accounts(|reply| AccountsMsg::VerifyEmail { token, reply })
-        .await;
-    let user = match verified {
+    let user = match accounts::confirm_email(&state, form.get("token")).await {
         Ok(user) => user,
         Err(e) => {
-            let message = match ApiError::from(e) {
+            let message = match e {
                 ApiError::BadRequest(m) => m,
                 other => return Err(other.into()),
             };
@@ -280,11 +235,7 @@ async fn verify(
             body,
         ));
     }
-    let tenant = tables::memberships::of_user(state.store(), user.id)?
-        .into_iter()
-        .max_by_key(|m| m.created_at)
-        .map(|m| m.tenant_id)
-        .ok_or(ApiError::NotFound)?;
+    let tenant = accounts::latest_tenant(&state, user.id)?.ok_or(ApiError::NotFound)?;
     sign_in_to(&state, &session, tenant, user.id, "/").await
 }
 
@@ -296,14 +247,7 @@ async fn sign_in_to(
     user_id: Uuid,
     next: &str,
 ) -> PageResult {
-    let (key, _) = state
-        .actors
-        .tenant(tenant, |reply| AccessMsg::IssueLoginToken {
-            user_id,
-            reply,
-        })
-        .await
-        .map_err(ApiError::from)?;
+    let key = accounts::issue_login_token(state, user_id, tenant).await?;
     let mut response = redirect(next);
     session.start(&mut response, &key);
     Ok(response)
@@ -320,7 +264,7 @@ fn invite_form(session: &Session, token: &str, heading: Markup, errors: &Errors)
 
 /// A form that sends a mailed token with a password (accepting an invitation, choosing a
 /// new password).
-fn token_password_form(
+pub(super) fn token_password_form(
     session: &Session,
     action: &str,
     token: &str,
@@ -341,8 +285,7 @@ fn token_password_form(
 
 async fn invite_page(state: State, session: Session, q: Query) -> PageResult {
     let token = q.get("token").unwrap_or_default().to_string();
-    let Some(invitation) = invitations::pending(state.store(), &key_hash(&token), Utc::now())?
-    else {
+    let Some((invitation, tenant)) = invitation_routes::open_invitation(&state, &token)? else {
         let body = html! {
             p.errors role="alert" { "This invitation is not valid any more: it was used, revoked or has expired. Ask for a new one." }
         };
@@ -354,9 +297,6 @@ async fn invite_page(state: State, session: Session, q: Query) -> PageResult {
             body,
         ));
     };
-    let tenant = tables::tenants::get(state.store(), invitation.tenant_id)?
-        .map(|t| t.name)
-        .unwrap_or_default();
     let heading = html! {
         p { "You are invited to join " strong { (tenant) } " as " (invitation.role.as_str()) ", as " (invitation.email) "." }
     };
@@ -378,12 +318,11 @@ async fn accept(
     form: Form,
 ) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
-    let body = form.json(&["token", "password"], &[]);
-    let answer = invitation_routes::accept_invitation(state, peer, forwarded_for, body).await;
-    match call::value(answer).await {
+    let body = form.request(&["token", "password"]);
+    match invitation_routes::accept_invitation(state, peer, forwarded_for, body).await {
         Ok(answer) => {
             let mut response = redirect("/");
-            session.start(&mut response, call::text(&answer, "auth_token"));
+            session.start(&mut response, &answer.auth_token);
             Ok(response)
         }
         Err(e) => {
@@ -393,107 +332,6 @@ async fn accept(
                 &session,
                 StatusCode::BAD_REQUEST,
                 "Invitation",
-                None,
-                body,
-            ))
-        }
-    }
-}
-
-fn forgot_form(session: &Session, email: &str, errors: &Errors) -> Markup {
-    html! {
-        p { "Enter your address: we mail you a link to choose a new password." }
-        form method="post" action="/forgot-password/" {
-            (csrf_field(session))
-            (error_summary(errors, &["email"]))
-            (required("Email", "email", "email", email, errors))
-            button type="submit" { "Send the link" }
-        }
-    }
-}
-
-async fn forgot_page(_: State, session: Session, _: Query) -> PageResult {
-    let body = forgot_form(&session, "", &Errors::new());
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Forgot your password?",
-        None,
-        body,
-    ))
-}
-
-async fn forgot(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
-    session.check_csrf(Some(form.get("csrf")))?;
-    let body = form.json(&["email"], &[]);
-    match password_reset::request_reset(state, peer, forwarded_for, body).await {
-        Ok(_) => Ok(redirect("/signin/?notice=reset-sent")),
-        Err(e) => {
-            let errors = field_errors(e)?;
-            let body = forgot_form(&session, form.get("email"), &errors);
-            Ok(layout::public(
-                &session,
-                StatusCode::BAD_REQUEST,
-                "Forgot your password?",
-                None,
-                body,
-            ))
-        }
-    }
-}
-
-fn reset_form(session: &Session, token: &str, errors: &Errors) -> Markup {
-    let label = "New password (at least 8 characters)";
-    token_password_form(
-        session,
-        "/reset-password/",
-        token,
-        label,
-        "Set the new password",
-        errors,
-    )
-}
-
-async fn reset_page(_: State, session: Session, q: Query) -> PageResult {
-    let body = reset_form(&session, q.get("token").unwrap_or_default(), &Errors::new());
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Choose a new password",
-        None,
-        body,
-    ))
-}
-
-async fn reset(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
-    session.check_csrf(Some(form.get("csrf")))?;
-    let body = form.json(&["token", "password"], &[]);
-    match password_reset::confirm_reset(state, peer, forwarded_for, body).await {
-        Ok(_) => {
-            // The reset ended every session, this browser's too.
-            let mut response = redirect("/signin/?notice=password-changed");
-            session.end(&mut response);
-            Ok(response)
-        }
-        Err(e) => {
-            let errors = field_errors(e)?;
-            let body = reset_form(&session, form.get("token"), &errors);
-            Ok(layout::public(
-                &session,
-                StatusCode::BAD_REQUEST,
-                "Choose a new password",
                 None,
                 body,
             ))

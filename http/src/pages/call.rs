@@ -1,41 +1,15 @@
-//! Pages show what the API answers: a page handler calls the documented handler with the
-//! session's caller and renders its JSON. Pages and API therefore cannot disagree on a
-//! filter, a rule or a role, and there is one write path.
+//! Pages call the typed operations of `routes/` with the session's caller and render the
+//! views they return; pages and API therefore cannot disagree on a filter, a rule or a role,
+//! and there is one write path. Here: the query a page hands an operation, and how a page
+//! writes the values of a view.
 
 use std::collections::HashMap;
 
-use http_body_util::BodyExt;
-use serde_json::Value;
-use warp::http::StatusCode;
-use warp::reply::Response;
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::error::ApiError;
 use crate::extract::Query;
 
-/// The JSON an API handler answered, with its status; its error as it is.
-pub async fn json(result: Result<Response, ApiError>) -> Result<(StatusCode, Value), ApiError> {
-    let response = result?;
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading an answer: {e}")))?
-        .to_bytes();
-    if bytes.is_empty() {
-        return Ok((status, Value::Null));
-    }
-    let value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::Internal(format!("an answer is not JSON: {e}")))?;
-    Ok((status, value))
-}
-
-/// Just the JSON of a successful answer.
-pub async fn value(result: Result<Response, ApiError>) -> Result<Value, ApiError> {
-    Ok(json(result).await?.1)
-}
-
-/// A query for an API handler: the page's parameters with some set or replaced.
+/// A query for an operation: the page's parameters with some set or replaced.
 pub fn query(base: &Query, set: &[(&str, String)]) -> Query {
     let mut pairs: HashMap<String, String> = base.pairs.clone();
     pairs.remove("notice");
@@ -48,30 +22,33 @@ pub fn query(base: &Query, set: &[(&str, String)]) -> Query {
     }
 }
 
-/// A text field of a JSON answer ("" when absent or null).
-pub fn text<'a>(v: &'a Value, name: &str) -> &'a str {
-    v.get(name).and_then(Value::as_str).unwrap_or("")
+/// A moment as a person reads it: "2026-12-03 06:05" (UTC); "" for none.
+pub fn moment(at: Option<DateTime<Utc>>) -> String {
+    at.map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
 }
 
-/// The items of a list answer (a page's `results`, or a bare array).
-pub fn items(v: &Value) -> &[Value] {
-    v.get("results")
-        .and_then(Value::as_array)
-        .or_else(|| v.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+/// A day as ISO 8601; "" for none.
+pub fn day(on: Option<NaiveDate>) -> String {
+    on.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// A count field of a JSON answer.
-pub fn count(v: &Value, name: &str) -> u64 {
-    v.get(name).and_then(Value::as_u64).unwrap_or(0)
+/// An optional text; "" for none.
+pub fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or_default()
 }
 
-/// A time field of a JSON answer as a person reads it: "2026-12-03 06:05" (UTC).
-pub fn moment(v: &Value, name: &str) -> String {
-    let raw = text(v, name);
-    match raw.get(..16) {
-        Some(minutes) if raw.as_bytes().get(10) == Some(&b'T') => minutes.replacen('T', " ", 1),
-        _ => raw.to_string(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_people_write_them() {
+        let at = "2026-12-03T06:05:59Z".parse().ok();
+        assert_eq!(moment(at), "2026-12-03 06:05");
+        assert_eq!(moment(None), "");
+        assert_eq!(day(NaiveDate::from_ymd_opt(2027, 1, 2)), "2027-01-02");
+        assert_eq!(text(&Some("x".into())), "x");
+        assert_eq!(text(&None), "");
     }
 }

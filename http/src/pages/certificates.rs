@@ -2,75 +2,49 @@
 //! certificate's page with its document and its history of changes.
 
 use maud::{Markup, html};
-use serde_json::Value;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::bulk::document_preview;
-use super::call::{self, text};
+use super::call;
 use super::export::{self, Column, Format};
 use super::layout::{self, Section, notice};
 use super::lists::{self, api_query, export_links, pager};
-use super::reply::{PageResult, done};
-use super::session::{Session, session};
+use super::reply::PageResult;
+use super::session::Session;
+use crate::crud;
 use crate::extract::{Query, query};
+use crate::route::any_of;
+use crate::routes::certificate_types::CertificateTypeView;
+use crate::routes::certificates::{CertificateView, Certificates};
 use crate::routes::{certificate_history, certificate_types, certificates};
-use crate::state::{State, with_state};
+use crate::state::State;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = || warp::get().and(with_state(state)).and(session(state));
-    let list = warp::path!("certificates")
-        .and(base())
-        .and(query())
-        .then(list)
-        .map(done);
-    let export = warp::path!("certificates" / "export")
-        .and(base())
-        .and(query())
-        .then(export)
-        .map(done);
-    let detail = warp::path!("certificates" / Uuid)
-        .and(base())
-        .and(query())
-        .then(detail)
-        .map(done);
-    list.or(export).unify().or(detail).unify().boxed()
+    any_of(vec![
+        page!(state, GET "certificates" => list, query()),
+        page!(state, GET "certificates" / "export" => export, query()),
+        page!(state, GET "certificates" / Uuid => detail, query()),
+    ])
 }
 
-fn type_code(v: &Value) -> String {
-    v.get("certificate_type")
-        .map(|t| text(t, "code").to_string())
-        .unwrap_or_default()
-}
-
-fn supplier(v: &Value) -> String {
-    v.get("organization")
-        .map(|o| text(o, "name").to_string())
-        .unwrap_or_default()
-}
-
-const COLUMNS: &[Column] = &[
-    ("Certificate number", |v| {
-        text(v, "certificate_number").into()
+const COLUMNS: &[Column<CertificateView>] = &[
+    ("Certificate number", |c| c.certificate_number.clone()),
+    ("Type", |c| c.certificate_type.code.clone()),
+    ("Supplier", |c| c.organization.name.clone()),
+    ("Supplier external id", |c| {
+        call::text(&c.organization.external_id).into()
     }),
-    ("Type", type_code),
-    ("Supplier", supplier),
-    ("Supplier external id", |v| {
-        v.get("organization")
-            .map(|o| text(o, "external_id").to_string())
-            .unwrap_or_default()
-    }),
-    ("Issuing body", |v| text(v, "issuing_body").into()),
-    ("Issue date", |v| text(v, "issue_date").into()),
-    ("Expiry date", |v| text(v, "expiry_date").into()),
-    ("Status", |v| text(v, "status").into()),
-    ("Scope", |v| text(v, "scope").into()),
+    ("Issuing body", |c| c.issuing_body.clone()),
+    ("Issue date", |c| call::day(c.issue_date)),
+    ("Expiry date", |c| call::day(c.expiry_date)),
+    ("Status", |c| c.status.clone()),
+    ("Scope", |c| c.scope.clone()),
 ];
 
 /// The certificates table, with or without the supplier column.
-pub fn certificate_rows(certs: &[Value], with_supplier: bool) -> Markup {
+pub fn certificate_rows(certs: &[CertificateView], with_supplier: bool) -> Markup {
     html! {
         @if certs.is_empty() { p { "No certificates." } } @else {
             div.table-wrap { table {
@@ -82,14 +56,14 @@ pub fn certificate_rows(certs: &[Value], with_supplier: bool) -> Markup {
                 tbody {
                     @for c in certs {
                         tr {
-                            td { a href={ "/certificates/" (text(c, "id")) "/" } { (text(c, "certificate_number")) } }
-                            td { (type_code(c)) }
+                            td { a href={ "/certificates/" (c.id) "/" } { (c.certificate_number) } }
+                            td { (c.certificate_type.code) }
                             @if with_supplier {
-                                td { a href={ "/suppliers/" (c.get("organization").map(|o| text(o, "id")).unwrap_or_default()) "/" } { (supplier(c)) } }
+                                td { a href={ "/suppliers/" (c.organization.id) "/" } { (c.organization.name) } }
                             }
-                            td { (text(c, "issuing_body")) }
-                            td { (text(c, "expiry_date")) }
-                            td class={ "status-" (text(c, "status")) } { (text(c, "status")) }
+                            td { (c.issuing_body) }
+                            td { (call::day(c.expiry_date)) }
+                            td class={ "status-" (c.status) } { (c.status) }
                         }
                     }
                 }
@@ -98,7 +72,7 @@ pub fn certificate_rows(certs: &[Value], with_supplier: bool) -> Markup {
     }
 }
 
-fn filters(q: &Query, types: &[Value]) -> Markup {
+fn filters(q: &Query, types: &[CertificateTypeView]) -> Markup {
     let value = |name: &str| q.get(name).unwrap_or_default().to_string();
     let order = value("ordering");
     let orders = [
@@ -123,7 +97,7 @@ fn filters(q: &Query, types: &[Value]) -> Markup {
                 select id="type_code" name="type_code" {
                     option value="" { "Any" }
                     @for t in types {
-                        option value=(text(t, "code")) selected[value("type_code") == text(t, "code")] { (text(t, "name")) }
+                        option value=(t.code) selected[value("type_code") == t.code] { (t.name) }
                     }
                 } }
             div.field { label for="expiry_date_after" { "Expires on or after" }
@@ -144,19 +118,14 @@ async fn list(state: State, session: Session, q: Query) -> PageResult {
     let viewer = session.viewer(&state, &lists::link("/certificates/", &q, &[]))?;
     let caller = &viewer.caller;
     let types_query = call::query(&Query::default(), &[("page_size", "500".into())]);
-    let types = call::value(
-        certificate_types::list_types(state.clone(), caller.clone(), types_query).await,
-    )
-    .await?;
-    let answer = call::value(
-        certificates::list_certificates(state.clone(), caller.clone(), api_query(&q)).await,
-    )
-    .await?;
+    let types = certificate_types::list_types(state.clone(), caller.clone(), types_query).await?;
+    let answer =
+        certificates::list_certificates(state.clone(), caller.clone(), api_query(&q)).await?;
     let body = html! {
-        (filters(&q, call::items(&types)))
+        (filters(&q, &types.results))
         (export_links("/certificates/", &q))
-        (certificate_rows(call::items(&answer), true))
-        (pager("/certificates/", &q, &answer))
+        (certificate_rows(&answer.results, true))
+        (pager("/certificates/", &q, answer.count))
     };
     Ok(layout::page(
         &session,
@@ -187,38 +156,35 @@ async fn export(state: State, session: Session, q: Query) -> PageResult {
 async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResult {
     let viewer = session.viewer(&state, &format!("/certificates/{id}/"))?;
     let caller = &viewer.caller;
-    let cert =
-        call::value(certificates::get_certificate(id, state.clone(), caller.clone()).await).await?;
+    let cert = crud::get::<Certificates>(&state, caller, id).await?;
     let history_query = call::query(&Query::default(), &[("page_size", "100".into())]);
-    let history = call::value(
+    let history =
         certificate_history::certificate_history(id, state.clone(), caller.clone(), history_query)
-            .await,
-    )
-    .await?;
+            .await?;
     // The document a person uploaded: the bulk-upload item that last filed this certificate.
-    let item = call::items(&history).iter().find_map(|h| {
-        let by = h.get("by")?;
-        (text(by, "kind") == "bulk_item").then(|| text(by, "id").to_string())
-    });
-    let org = cert.get("organization").cloned().unwrap_or_default();
+    let item = history
+        .results
+        .iter()
+        .find(|h| h.by.kind == "bulk_item")
+        .and_then(|h| h.by.id);
+    let org = &cert.organization;
+    let link = |url: &Option<String>| {
+        html! { @if let Some(url) = url { a href=(url) rel="noopener noreferrer" { (url) } } }
+    };
     let body = html! {
         dl.facts {
-            dt { "Supplier" } dd { a href={ "/suppliers/" (text(&org, "id")) "/" } { (text(&org, "name")) } }
-            dt { "Type" } dd { (cert.get("certificate_type").map(|t| text(t, "name")).unwrap_or_default()) }
-            dt { "Status" } dd class={ "status-" (text(&cert, "status")) } { (text(&cert, "status")) }
-            dt { "Issuing body" } dd { (text(&cert, "issuing_body")) }
-            dt { "Issued" } dd { (text(&cert, "issue_date")) }
-            dt { "Expires" } dd { (text(&cert, "expiry_date")) }
-            dt { "Scope" } dd { (text(&cert, "scope")) }
-            @if !text(&cert, "source_url").is_empty() {
-                dt { "Found at" } dd { a href=(text(&cert, "source_url")) rel="noopener noreferrer" { (text(&cert, "source_url")) } }
-            }
-            @if !text(&cert, "document_url").is_empty() {
-                dt { "Document link" } dd { a href=(text(&cert, "document_url")) rel="noopener noreferrer" { (text(&cert, "document_url")) } }
-            }
+            dt { "Supplier" } dd { a href={ "/suppliers/" (org.id) "/" } { (org.name) } }
+            dt { "Type" } dd { (cert.certificate_type.name) }
+            dt { "Status" } dd class={ "status-" (cert.status) } { (cert.status) }
+            dt { "Issuing body" } dd { (cert.issuing_body) }
+            dt { "Issued" } dd { (call::day(cert.issue_date)) }
+            dt { "Expires" } dd { (call::day(cert.expiry_date)) }
+            dt { "Scope" } dd { (cert.scope) }
+            @if cert.source_url.is_some() { dt { "Found at" } dd { (link(&cert.source_url)) } }
+            @if cert.document_url.is_some() { dt { "Document link" } dd { (link(&cert.document_url)) } }
         }
         h2 { "Document" }
-        @if let Some(item) = &item {
+        @if let Some(item) = item {
             (document_preview(item, "the document"))
         } @else {
             p { "No uploaded document." }
@@ -226,12 +192,12 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         h2 { "History" }
         div.table-wrap { table {
             thead { tr { th { "When" } th { "What" } th { "By" } th { "Changes" } } }
-            tbody { @for h in call::items(&history) { tr {
-                td { (text(h, "at")) }
-                td { (text(h, "action")) }
-                td { (h.get("by").map(|b| text(b, "kind")).unwrap_or_default()) }
-                td { ul { @for c in h.get("changes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-                    li { (text(c, "field")) ": " (text(c, "from")) " → " (text(c, "to")) }
+            tbody { @for h in &history.results { tr {
+                td { (call::moment(Some(h.at))) }
+                td { (h.action) }
+                td { (h.by.kind) }
+                td { ul { @for c in &h.changes {
+                    li { (c.field) ": " (call::text(&c.from)) " → " (call::text(&c.to)) }
                 } } }
             } } }
         } }
@@ -240,7 +206,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         &session,
         &viewer,
         Section::Certificates,
-        text(&cert, "certificate_number"),
+        &cert.certificate_number,
         notice(&q),
         body,
     ))

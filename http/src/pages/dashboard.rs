@@ -1,9 +1,9 @@
 //! The dashboard: what needs attention, each number a link to its filtered list.
 
 use certwatch_store::catalog::EXPIRY_WINDOWS;
-use certwatch_store::tables;
-use chrono::{Duration, Utc};
-use maud::html;
+use certwatch_store::catalog::Overview;
+use chrono::{Duration, NaiveDate, Utc};
+use maud::{Markup, html};
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -13,7 +13,9 @@ use super::layout::{self, Section, notice};
 use super::reply::{PageResult, done};
 use super::session::{Session, session};
 use crate::extract::{Query, query};
-use crate::routes::{bulk_upload, monitoring, webhooks};
+use crate::routes::bulk_upload::views::BatchView;
+use crate::routes::imports::ImportRun;
+use crate::routes::{bulk_upload, imports, monitoring, organizations, webhooks};
 use crate::state::{State, with_state};
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -31,44 +33,53 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
     let viewer = session.viewer(&state, "/")?;
     let caller = &viewer.caller;
     let today = Utc::now().date_naive();
-    let overview = state
-        .store()
-        .catalog(caller.tenant_id)?
-        .read()
-        .overview(today);
-    let health =
-        call::value(monitoring::health::health(state.clone(), caller.clone()).await).await?;
+    let overview = organizations::overview(&state, caller)?;
+    let health = monitoring::health::health(state.clone(), caller.clone()).await?;
     let failed_deliveries = if viewer.is_admin() {
         let q = call::query(
             &Query::default(),
             &[("status", "FAILED".into()), ("page_size", "1".into())],
         );
-        let answer = webhooks::deliveries::list_deliveries(state.clone(), caller.clone(), q).await;
-        Some(call::count(&call::value(answer).await?, "count"))
+        let answer =
+            webhooks::deliveries::list_deliveries(state.clone(), caller.clone(), q).await?;
+        Some(answer.count)
     } else {
         None
     };
     let batches_query = call::query(&Query::default(), &[("page_size", "5".into())]);
-    let batches =
-        call::value(bulk_upload::list_batches(state.clone(), caller.clone(), batches_query).await)
-            .await?;
-    let imports: Vec<(String, serde_json::Value)> =
-        tables::import_runs::latest(state.store(), caller.tenant_id, 5)?
-            .into_iter()
-            .map(|e| {
-                (
-                    e.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                    serde_json::from_str(&e.data).unwrap_or_default(),
-                )
-            })
-            .collect();
+    let batches = bulk_upload::list_batches(state.clone(), caller.clone(), batches_query)
+        .await?
+        .results;
+    let imports = imports::latest_runs(&state, caller, 5)?;
+    let body = html! {
+        (cards(&overview, health.failing, failed_deliveries, today))
+        (recent(&batches, &imports))
+    };
+    Ok(layout::page(
+        &session,
+        &viewer,
+        Section::Dashboard,
+        "Dashboard",
+        notice(&q),
+        body,
+    ))
+}
+
+/// The numbers that need attention, each a link to its filtered list.
+fn cards(
+    overview: &Overview,
+    failing: usize,
+    failed_deliveries: Option<usize>,
+    today: NaiveDate,
+) -> Markup {
     let expiring_link = |days: i64| {
         format!(
             "/certificates/?status=ACTIVE&expiry_date_after={today}&expiry_date_before={}&ordering=expiry_date",
             today + Duration::days(days)
         )
     };
-    let body = html! {
+    html! {
+
         h2 { "Certificates" }
         div.cards {
             @for (count, days) in overview.expiring.iter().zip(EXPIRY_WINDOWS) {
@@ -88,8 +99,8 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
                 span.number { (overview.suppliers_without_valid) } "without a valid certificate"
             }
             a.card href="/suppliers/" { span.number { (overview.suppliers) } "in all" }
-            a.card.bad[call::count(&health, "failing") > 0] href="/monitoring/?failing=true" {
-                span.number { (call::count(&health, "failing")) } "monitored pages failing"
+            a.card.bad[failing > 0] href="/monitoring/?failing=true" {
+                span.number { (failing) } "monitored pages failing"
             }
             @if let Some(failed) = failed_deliveries {
                 a.card.bad[failed > 0] href="/admin/webhooks/deliveries/?status=FAILED" {
@@ -97,21 +108,27 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
                 }
             }
         }
+    }
+}
+
+/// The last bulk uploads and imports.
+fn recent(batches: &[BatchView], imports: &[ImportRun]) -> Markup {
+    html! {
         h2 { "Last bulk uploads" }
-        @if call::items(&batches).is_empty() {
+        @if batches.is_empty() {
             p { "None yet. " a href="/bulk-upload/" { "Upload certificates" } }
         } @else {
             div.table-wrap { table {
                 thead { tr { th { "Uploaded" } th { "Status" } th { "Files" } th { "Filed" } th { "To review" } th { "Failed" } } }
                 tbody {
-                    @for b in call::items(&batches) {
+                    @for b in batches {
                         tr {
-                            td { a href={ "/bulk-upload/" (call::text(b, "id")) "/" } { (call::moment(b, "created_at")) } }
-                            td { (call::text(b, "status")) }
-                            td { (call::count(b, "total_items")) }
-                            td { (call::count(b, "matched_count")) }
-                            td { a href="/review/" { (call::count(b, "needs_review_count")) } }
-                            td { (call::count(b, "failed_count")) }
+                            td { a href={ "/bulk-upload/" (b.id) "/" } { (call::moment(Some(b.created_at))) } }
+                            td { (b.status) }
+                            td { (b.total_items) }
+                            td { (b.matched_count) }
+                            td { a href="/review/" { (b.needs_review_count) } }
+                            td { (b.failed_count) }
                         }
                     }
                 }
@@ -123,23 +140,15 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
         } @else {
             div.table-wrap { table {
                 thead { tr { th scope="col" { "Imported" } th scope="col" { "Rows imported" } th scope="col" { "Rows refused" } th scope="col" { "Suppliers created" } th scope="col" { "Suppliers updated" } } }
-                tbody { @for (at, data) in &imports { tr {
-                    td { (at) }
-                    td { (call::count(data, "rows_imported")) }
-                    td { (call::count(data, "rows_failed")) }
-                    td { (call::count(data, "organizations_created")) }
-                    td { (call::count(data, "organizations_updated")) }
+                tbody { @for run in imports { tr {
+                    td { (call::moment(run.at)) }
+                    td { (run.rows_imported) }
+                    td { (run.rows_failed) }
+                    td { (run.organizations_created) }
+                    td { (run.organizations_updated) }
                 } } }
             } }
             p { a href="/import/" { "Import another spreadsheet" } }
         }
-    };
-    Ok(layout::page(
-        &session,
-        &viewer,
-        Section::Dashboard,
-        "Dashboard",
-        notice(&q),
-        body,
-    ))
+    }
 }

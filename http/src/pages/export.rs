@@ -1,20 +1,19 @@
 //! Lists as files: CSV or XLSX of exactly what the list's filters select, every page of it.
 
 use rust_xlsxwriter::Workbook;
-use serde_json::Value;
 use warp::http::HeaderValue;
 use warp::reply::{Reply, Response};
 
 use super::call;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::MAX_PAGE_SIZE;
+use crate::pagination::{MAX_PAGE_SIZE, Page};
 
 /// At most this many rows are exported; a larger list says so in its last row.
 pub const MAX_EXPORT_ROWS: usize = 100_000;
 
-/// A column: its heading and how a row's JSON gives its text.
-pub type Column = (&'static str, fn(&Value) -> String);
+/// A column: its heading and how a row's view gives its text.
+pub type Column<T> = (&'static str, fn(&T) -> String);
 
 pub enum Format {
     Csv,
@@ -31,11 +30,11 @@ impl Format {
     }
 }
 
-/// Collects every page the list handler `list` answers for `q`, up to the export limit.
-pub async fn all_rows<F, Fut>(q: &Query, mut list: F) -> Result<(Vec<Value>, bool), ApiError>
+/// Collects every page the list operation `list` answers for `q`, up to the export limit.
+pub async fn all_rows<T, F, Fut>(q: &Query, mut list: F) -> Result<(Vec<T>, bool), ApiError>
 where
     F: FnMut(Query) -> Fut,
-    Fut: Future<Output = Result<Response, ApiError>>,
+    Fut: Future<Output = Result<Page<T>, ApiError>>,
 {
     let mut rows = Vec::new();
     let mut page = 1;
@@ -47,11 +46,10 @@ where
                 ("page_size", MAX_PAGE_SIZE.to_string()),
             ],
         );
-        let answer = call::value(list(query).await).await?;
-        let items = call::items(&answer);
-        rows.extend(items.iter().cloned());
-        let count = call::count(&answer, "count") as usize;
-        if rows.len() >= count || items.is_empty() {
+        let answer = list(query).await?;
+        let empty = answer.results.is_empty();
+        rows.extend(answer.results);
+        if rows.len() >= answer.count || empty {
             return Ok((rows, false));
         }
         if rows.len() >= MAX_EXPORT_ROWS {
@@ -63,11 +61,11 @@ where
 }
 
 /// The file: a header row, then one row per item.
-pub fn file(
+pub fn file<T>(
     format: Format,
     name: &str,
-    columns: &[Column],
-    rows: &[Value],
+    columns: &[Column<T>],
+    rows: &[T],
     truncated: bool,
 ) -> Result<Response, ApiError> {
     let cells: Vec<Vec<String>> = rows

@@ -1,17 +1,19 @@
-//! Forms: reading a posted form, turning it into the JSON body the API handler parses (so
-//! pages and API validate the same way), and the inputs with their labels and errors.
+//! Forms: reading a posted form into an operation's typed write (read field by field as the
+//! API reads a body, so pages and API validate the same way), and the inputs with their
+//! labels and errors.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 
-use bytes::Bytes;
 use maud::{Markup, html};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use warp::Filter;
 
 use super::session::Session;
 use crate::error::ApiError;
-use crate::extract::Body;
+use crate::extract::Parsed;
+use crate::input::Write;
 
 /// Largest form accepted (files go through the multipart uploads instead).
 const MAX_FORM_BYTES: u64 = 256 << 10;
@@ -28,24 +30,37 @@ impl Form {
         self.0.get(name).map(String::as_str).unwrap_or("")
     }
 
-    /// The fields named, as a JSON object; an empty field is left out (absent), or sent
-    /// as null when it is in `nullable` (clearing the value).
-    pub fn json(&self, names: &[&str], nullable: &[&str]) -> Body {
-        let mut object = Map::new();
+    /// The fields named, read into the operation's write exactly as the API reads a body:
+    /// an empty field is absent, or null when it is in `nullable` (clearing the value).
+    pub fn write<W: Write>(&self, names: &[&str], nullable: &[&str]) -> Parsed<W> {
+        let mut fields = Map::new();
         for name in names {
             let value = self.get(name).trim();
             if !value.is_empty() {
-                object.insert(name.to_string(), Value::String(value.to_string()));
+                fields.insert(name.to_string(), Value::String(value.to_string()));
             } else if nullable.contains(name) {
-                object.insert(name.to_string(), Value::Null);
+                fields.insert(name.to_string(), Value::Null);
             }
         }
-        json_body(Value::Object(object))
+        W::from_fields(fields, false)
     }
-}
 
-pub fn json_body(value: Value) -> Body {
-    Ok(Bytes::from(value.to_string()))
+    /// The fields named, read into the operation's request as the API reads its JSON body
+    /// (an empty field is absent).
+    pub fn request<T: DeserializeOwned>(&self, names: &[&str]) -> Parsed<T> {
+        let fields: Map<String, Value> = names
+            .iter()
+            .filter_map(|name| Some((name.to_string(), Value::String(self.text(name)?))))
+            .collect();
+        serde_json::from_value(Value::Object(fields))
+            .map_err(|e| ApiError::BadRequest(format!("Invalid form: {e}")))
+    }
+
+    /// A field as text, or None when it is empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        let value = self.get(name).trim();
+        (!value.is_empty()).then(|| value.to_string())
+    }
 }
 
 /// The posted form; a body that is not a form (or too large) reads as an empty form,

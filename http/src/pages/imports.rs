@@ -2,40 +2,27 @@
 //! that could not be imported as a table.
 
 use maud::{Markup, html};
-use serde_json::Value;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::call::{self, text};
 use super::layout::{self, Section, notice};
-use super::reply::{PageResult, done};
-use super::session::{Session, session};
+use super::reply::PageResult;
+use super::session::Session;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
+use crate::route::any_of;
 use crate::routes::imports::{self, MAX_IMPORT_BYTES};
-use crate::state::{State, with_state};
+use crate::state::State;
 use crate::upload;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let page = warp::path!("import")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(session(state))
-        .and(query())
-        .then(page)
-        .map(done);
-    let send = warp::path!("import")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(session(state))
-        .and(query())
-        .and(upload::form(MAX_IMPORT_BYTES, "Choose a spreadsheet file."))
-        .then(send)
-        .map(done);
-    page.or(send).unify().boxed()
+    let spreadsheet = upload::form(MAX_IMPORT_BYTES, "Choose a spreadsheet file.");
+    any_of(vec![
+        page!(state, GET "import" => page, query()),
+        page!(state, POST "import" => send, query(), spreadsheet),
+    ])
 }
 
 /// Forms that send files carry the CSRF value in their action's query string: the body
@@ -80,51 +67,45 @@ async fn send(
 ) -> PageResult {
     let viewer = session.viewer(&state, "/import/")?;
     session.check_csrf(q.get("csrf"))?;
-    let (status, outcome) =
-        match call::json(imports::upload(state.clone(), viewer.caller.clone(), form).await).await {
-            Ok(answer) => answer,
-            Err(ApiError::Fields(fields)) => {
-                let messages: Vec<String> = fields.into_values().flatten().collect();
-                (
-                    StatusCode::BAD_REQUEST,
-                    serde_json::json!({ "error": messages.join(" ") }),
-                )
-            }
-            Err(ApiError::Status(status, message)) => {
-                (status, serde_json::json!({ "error": message }))
-            }
-            Err(e) => return Err(e.into()),
-        };
-    let errors = outcome
-        .get("errors")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let refused = |message: String| (StatusCode::BAD_REQUEST, Some(message));
+    let ((status, failure), result) = match imports::import(&state, &viewer.caller, form).await {
+        Ok(imported) if imported.rows_imported == 0 => (
+            refused(imports::NOTHING_IMPORTED.to_string()),
+            Some(imported.result),
+        ),
+        Ok(imported) => ((StatusCode::OK, None), Some(imported.result)),
+        Err(ApiError::Fields(fields)) => {
+            let messages: Vec<String> = fields.into_values().flatten().collect();
+            (refused(messages.join(" ")), None)
+        }
+        Err(ApiError::Status(status, message)) => ((status, Some(message)), None),
+        Err(e) => return Err(e.into()),
+    };
     let body = html! {
-        @if !text(&outcome, "error").is_empty() {
-            div.errors role="alert" { p { (text(&outcome, "error")) } }
-        } @else {
+        @if let Some(failure) = &failure {
+            div.errors role="alert" { p { (failure) } }
+        } @else if let Some(r) = &result {
             p.notice role="status" {
-                (call::count(&outcome, "organizations_created")) " suppliers created, "
-                (call::count(&outcome, "organizations_updated")) " updated, "
-                (call::count(&outcome, "certificate_types_created")) " certificate types created."
+                (r.organizations_created) " suppliers created, "
+                (r.organizations_updated) " updated, "
+                (r.certificate_types_created) " certificate types created."
             }
         }
-        @if !errors.is_empty() {
+        @if let Some(r) = result.as_ref().filter(|r| !r.errors.is_empty()) {
             h2 { "Rows not imported" }
             div.table-wrap { table {
                 thead { tr { th scope="col" { "Row" } th scope="col" { "Column" } th scope="col" { "Problem" } } }
-                tbody { @for e in errors { tr {
-                    td { (e.get("row").map(|r| r.to_string()).unwrap_or_default()) }
-                    td { (text(e, "column")) }
-                    td { (text(e, "error")) }
+                tbody { @for e in &r.errors { tr {
+                    td { (e.row) }
+                    td { (e.column) }
+                    td { (e.error) }
                 } } }
             } }
-            @if call::count(&outcome, "errors_not_listed") > 0 {
-                p { (call::count(&outcome, "errors_not_listed")) " more problems are not listed." }
+            @if r.errors_not_listed > 0 {
+                p { (r.errors_not_listed) " more problems are not listed." }
             }
         }
-        h2 { "Import another file" }
+    h2 { "Import another file" }
         (upload_form(&session))
     };
     let mut response = layout::page(

@@ -1,7 +1,6 @@
 //! What every list page has: a page of 50, the pager, and links that keep the filters.
 
 use maud::{Markup, html};
-use serde_json::Value;
 
 use super::call;
 use crate::extract::Query;
@@ -53,9 +52,8 @@ fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// "Page 2 of 7" with previous/next links, from a list answer's `count`.
-pub fn pager(base: &str, q: &Query, answer: &Value) -> Markup {
-    let count = call::count(answer, "count") as usize;
+/// "Page 2 of 7" with previous/next links, for a list of `count` in all.
+pub fn pager(base: &str, q: &Query, count: usize) -> Markup {
     let page = page_number(q);
     let pages = count.div_ceil(PAGE_SIZE).max(1);
     html! {

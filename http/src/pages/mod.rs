@@ -3,9 +3,32 @@
 //! script for what HTML alone cannot do (upload progress, live batch progress, review
 //! shortcuts), both embedded in the binary.
 //!
-//! A page handler reads the session (`session`), calls the documented API handler with
-//! the session's caller (`call`) and renders its answer; writes go through the same
-//! handlers, so pages have no rules, checks or write path of their own.
+//! A page handler reads the session (`session`), calls the typed operations of `routes/`
+//! with the session's caller and renders the views they return (`call` has the few helpers
+//! for that); writes go through the same operations, so pages have no rules, checks or
+//! write path of their own.
+
+/// A page's route: its method and path (as `warp::path!` takes them), its handler, and the
+/// filters that give the handler its arguments after the state and the session.
+macro_rules! page {
+    (@method GET) => {
+        warp::get()
+    };
+    (@method POST) => {
+        warp::post()
+    };
+    ($state:expr, $method:ident $($path:tt)/+ => $handler:expr $(, $filter:expr)* $(,)?) => {{
+        use warp::Filter as _;
+        warp::path!($($path)/+)
+            .and(page!(@method $method))
+            .and(crate::state::with_state($state))
+            .and(crate::pages::session::session($state))
+            $(.and($filter))*
+            .then($handler)
+            .map(crate::pages::reply::done)
+            .boxed()
+    }};
+}
 
 mod account;
 mod admin;
@@ -17,8 +40,11 @@ mod dashboard;
 mod export;
 mod form;
 mod imports;
+mod keys;
 mod layout;
 mod lists;
+mod monitored;
+mod passwords;
 mod reply;
 mod session;
 mod shell;
@@ -42,6 +68,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     assets::routes()
         .or(account::routes(state))
         .unify()
+        .or(passwords::routes(state))
+        .unify()
         .or(dashboard::routes(state))
         .unify()
         .or(suppliers::routes(state))
@@ -53,6 +81,10 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .or(bulk::routes(state))
         .unify()
         .or(admin::routes(state))
+        .unify()
+        .or(keys::routes(state))
+        .unify()
+        .or(monitored::routes(state))
         .unify()
         .or(webhooks::routes(state))
         .unify()

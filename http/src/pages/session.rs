@@ -14,9 +14,9 @@
 
 use std::convert::Infallible;
 
+use crate::routes::accounts::{self, Identity};
 use certwatch_store::engine::sealing::Keyring;
 use certwatch_store::engine::secrets::{hex, new_token_key};
-use certwatch_store::tables;
 use uuid::Uuid;
 use warp::Filter;
 use warp::http::HeaderValue;
@@ -108,15 +108,8 @@ impl Session {
             Err(ApiError::Unauthorized(_)) => return Err(sign_in()),
             Err(e) => return Err(e.into()),
         };
-        let store = state.store();
-        let user = tables::users::get(store, caller.user_id)?.ok_or_else(sign_in)?;
-        let mut tenants = Vec::new();
-        for m in tables::memberships::of_user(store, caller.user_id)? {
-            if let Some(t) = tables::tenants::get(store, m.tenant_id)? {
-                tenants.push((t.id, t.name));
-            }
-        }
-        tenants.sort_by_key(|t| t.1.to_lowercase());
+        let Identity { email, tenants } =
+            accounts::identity(state, &caller)?.ok_or_else(sign_in)?;
         let tenant_name = tenants
             .iter()
             .find(|(id, _)| *id == caller.tenant_id)
@@ -124,7 +117,7 @@ impl Session {
             .unwrap_or_default();
         Ok(Viewer {
             caller,
-            email: user.email,
+            email,
             tenant_name,
             tenants,
         })

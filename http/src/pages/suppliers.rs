@@ -2,59 +2,47 @@
 //! supplier's page with its sites, certificates and monitored pages with their last checks.
 
 use maud::{Markup, html};
-use serde_json::Value;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::call::{self, text};
+use super::call;
 use super::certificates::certificate_rows;
 use super::export::{self, Column, Format};
 use super::layout::{self, Section, notice};
 use super::lists::{self, api_query, export_links, pager};
-use super::reply::{PageResult, done};
-use super::session::{Session, session};
+use super::reply::PageResult;
+use super::session::Session;
+use crate::crud;
 use crate::extract::{Query, query};
+use crate::route::any_of;
+use crate::routes::monitoring::endpoints::Endpoints;
+use crate::routes::organizations::{OrganizationView, Organizations};
 use crate::routes::{certificates, monitoring, organizations};
-use crate::state::{State, with_state};
+use crate::state::State;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = || warp::get().and(with_state(state)).and(session(state));
-    let list = warp::path!("suppliers")
-        .and(base())
-        .and(query())
-        .then(list)
-        .map(done);
-    let export = warp::path!("suppliers" / "export")
-        .and(base())
-        .and(query())
-        .then(export)
-        .map(done);
-    let detail = warp::path!("suppliers" / Uuid)
-        .and(base())
-        .and(query())
-        .then(detail)
-        .map(done);
     // `/suppliers` and `/suppliers/` both: warp's path! ignores one trailing slash.
-    list.or(export).unify().or(detail).unify().boxed()
+    any_of(vec![
+        page!(state, GET "suppliers" => list, query()),
+        page!(state, GET "suppliers" / "export" => export, query()),
+        page!(state, GET "suppliers" / Uuid => detail, query()),
+    ])
 }
 
-const COLUMNS: &[Column] = &[
-    ("Name", |v| text(v, "name").into()),
-    ("External id", |v| text(v, "external_id").into()),
-    ("Country", |v| text(v, "country").into()),
-    ("Website", |v| text(v, "website").into()),
-    ("VAT", |v| text(v, "vat").into()),
-    ("LEI", |v| text(v, "lei").into()),
-    ("Active certificates", |v| {
-        call::count(v, "active_certificates").to_string()
+const COLUMNS: &[Column<OrganizationView>] = &[
+    ("Name", |o| o.name.clone()),
+    ("External id", |o| call::text(&o.external_id).into()),
+    ("Country", |o| call::text(&o.country).into()),
+    ("Website", |o| call::text(&o.website).into()),
+    ("VAT", |o| call::text(&o.vat).into()),
+    ("LEI", |o| call::text(&o.lei).into()),
+    ("Active certificates", |o| o.active_certificates.to_string()),
+    ("Expiring within 30 days", |o| {
+        o.expiring_certificates.to_string()
     }),
-    ("Expiring within 30 days", |v| {
-        call::count(v, "expiring_certificates").to_string()
-    }),
-    ("Expired certificates", |v| {
-        call::count(v, "expired_certificates").to_string()
+    ("Expired certificates", |o| {
+        o.expired_certificates.to_string()
     }),
 ];
 
@@ -91,8 +79,7 @@ async fn list(state: State, session: Session, q: Query) -> PageResult {
     let viewer = session.viewer(&state, &lists::link("/suppliers/", &q, &[]))?;
     let answer =
         organizations::list_organizations(state.clone(), viewer.caller.clone(), api_query(&q))
-            .await;
-    let answer = call::value(answer).await?;
+            .await?;
     let body = html! {
         (filters(&q))
         (export_links("/suppliers/", &q))
@@ -101,19 +88,19 @@ async fn list(state: State, session: Session, q: Query) -> PageResult {
             thead { tr { th scope="col" { "Name" } th scope="col" { "External id" } th scope="col" { "Country" }
                 th scope="col" { "Active" } th scope="col" { "Expiring (30 days)" } th scope="col" { "Expired" } } }
             tbody {
-                @for o in call::items(&answer) {
+                @for o in &answer.results {
                     tr {
-                        td { a href={ "/suppliers/" (text(o, "id")) "/" } { (text(o, "name")) } }
-                        td { (text(o, "external_id")) }
-                        td { (text(o, "country")) }
-                        td { (call::count(o, "active_certificates")) }
-                        td { (call::count(o, "expiring_certificates")) }
-                        td { (call::count(o, "expired_certificates")) }
+                        td { a href={ "/suppliers/" (o.id) "/" } { (o.name) } }
+                        td { (call::text(&o.external_id)) }
+                        td { (call::text(&o.country)) }
+                        td { (o.active_certificates) }
+                        td { (o.expiring_certificates) }
+                        td { (o.expired_certificates) }
                     }
                 }
             }
         } }
-        (pager("/suppliers/", &q, &answer))
+        (pager("/suppliers/", &q, answer.count))
     };
     Ok(layout::page(
         &session,
@@ -145,8 +132,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
     let here = format!("/suppliers/{id}/");
     let viewer = session.viewer(&state, &here)?;
     let caller = &viewer.caller;
-    let org = call::value(organizations::get_organization(id, state.clone(), caller.clone()).await)
-        .await?;
+    let org = crud::get::<Organizations>(&state, caller, id).await?;
     let certs_query = call::query(
         &Query::default(),
         &[
@@ -155,10 +141,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
             ("ordering", "expiry_date".into()),
         ],
     );
-    let certs = call::value(
-        certificates::list_certificates(state.clone(), caller.clone(), certs_query).await,
-    )
-    .await?;
+    let certs = certificates::list_certificates(state.clone(), caller.clone(), certs_query).await?;
     let endpoints_query = call::query(
         &Query::default(),
         &[
@@ -166,51 +149,43 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
             ("page_size", "100".into()),
         ],
     );
-    let endpoints = call::value(
-        monitoring::endpoints::list_endpoints(state.clone(), caller.clone(), endpoints_query).await,
-    )
-    .await?;
+    let endpoints =
+        monitoring::endpoints::list_endpoints(state.clone(), caller.clone(), endpoints_query)
+            .await?;
     let mut checks = Vec::new();
-    for ep in call::items(&endpoints) {
-        let Ok(ep_id) = text(ep, "id").parse::<Uuid>() else {
-            continue;
-        };
-        let detail = call::value(
-            monitoring::endpoints::get_endpoint(ep_id, state.clone(), caller.clone()).await,
-        )
-        .await?;
-        checks.push(detail);
+    for ep in endpoints.results {
+        checks.push(crud::get::<Endpoints>(&state, caller, ep.id).await?);
     }
     let body = html! {
         dl.facts {
-            dt { "External id" } dd { (text(&org, "external_id")) }
-            dt { "Country" } dd { (text(&org, "country")) }
-            dt { "Website" } dd { @if !text(&org, "website").is_empty() { a href=(text(&org, "website")) rel="noopener noreferrer" { (text(&org, "website")) } } }
-            dt { "VAT" } dd { (text(&org, "vat")) }
-            dt { "LEI" } dd { (text(&org, "lei")) }
+            dt { "External id" } dd { (call::text(&org.external_id)) }
+            dt { "Country" } dd { (call::text(&org.country)) }
+            dt { "Website" } dd { @if let Some(site) = &org.website { a href=(site) rel="noopener noreferrer" { (site) } } }
+            dt { "VAT" } dd { (call::text(&org.vat)) }
+            dt { "LEI" } dd { (call::text(&org.lei)) }
         }
         h2 { "Sites" }
-        @let sites = org.get("sites").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+        @let sites = org.sites.as_deref().unwrap_or_default();
         @if sites.is_empty() { p { "No sites." } } @else {
-            ul { @for s in sites { li { (text(s, "name")) " " (text(s, "address")) " " (text(s, "country")) } } }
+            ul { @for s in sites { li { (s.name) " " (s.address) } } }
         }
         h2 { "Certificates" }
-        (certificate_rows(call::items(&certs), false))
+        (certificate_rows(&certs.results, false))
         h2 { "Monitored pages" }
         @if checks.is_empty() { p { "None." } }
         @for ep in &checks {
-            h3 { (text(ep, "url")) }
-            p { "Checked " (call::moment(ep, "last_checked")) "; every " (text(ep, "check_frequency")) "; "
-                (call::count(ep, "consecutive_failures")) " failures in a row. " (text(ep, "last_error")) }
-            @let logs = ep.get("recent_scrape_logs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+            h3 { (ep.url) }
+            p { "Checked " (call::moment(ep.last_checked)) "; every " (ep.check_frequency) "; "
+                (ep.consecutive_failures) " failures in a row. " (call::text(&ep.last_error)) }
+            @let logs = ep.recent_scrape_logs.as_deref().unwrap_or_default();
             @if !logs.is_empty() {
                 div.table-wrap { table {
                     thead { tr { th { "Started" } th { "Status" } th { "HTTP" } th { "Certificates found" } } }
                     tbody { @for l in logs { tr {
-                        td { (call::moment(l, "started_at")) }
-                        td class={ "status-" (text(l, "status")) } { (text(l, "status")) }
-                        td { (l.get("http_status").map(|s| s.to_string()).unwrap_or_default()) }
-                        td { (call::count(l, "certificates_found")) }
+                        td { (call::moment(Some(l.started_at))) }
+                        td class={ "status-" (l.status) } { (l.status) }
+                        td { (l.http_status.map(|s| s.to_string()).unwrap_or_default()) }
+                        td { (l.certificates_found) }
                     } } }
                 } }
             }
@@ -220,7 +195,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         &session,
         &viewer,
         Section::Suppliers,
-        text(&org, "name"),
+        &org.name,
         notice(&q),
         body,
     ))

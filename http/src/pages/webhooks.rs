@@ -2,87 +2,56 @@
 //! and deliveries with a retry.
 
 use maud::html;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::admin::{act, button};
-use super::call::{self, text};
-use super::form::{Form, csrf_field, form, json_body};
+use super::call;
+use super::form::{Form, csrf_field, form};
 use super::layout::{self, Section, notice};
 use super::lists::{api_query, pager};
-use super::reply::{PageResult, done};
-use super::session::{Session, session};
+use super::reply::PageResult;
+use super::session::Session;
+use crate::crud;
 use crate::extract::{Query, query};
+use crate::input::Write;
+use crate::route::any_of;
+use crate::routes::webhooks::subscribers::{SubscriberView, SubscriberWrite, Subscribers};
+use crate::routes::webhooks::subscriptions::{SubscriptionWrite, Subscriptions};
 use crate::routes::webhooks::{deliveries, subscribers, subscriptions};
-use crate::state::{State, with_state};
+use crate::state::State;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let get = || {
-        warp::get()
-            .and(with_state(state))
-            .and(session(state))
-            .and(query())
-    };
-    let post = || {
-        warp::post()
-            .and(with_state(state))
-            .and(session(state))
-            .and(form())
-    };
-    warp::path!("admin" / "webhooks")
-        .and(get())
-        .then(overview)
-        .map(done)
-        .or(warp::path!("admin" / "webhooks")
-            .and(post())
-            .then(create_subscriber)
-            .map(done))
-        .unify()
-        .or(warp::path!("admin" / "webhooks" / Uuid / "delete")
-            .and(post())
-            .then(delete_subscriber)
-            .map(done))
-        .unify()
-        .or(warp::path!("admin" / "webhooks" / Uuid / "subscribe")
-            .and(post())
-            .then(subscribe)
-            .map(done))
-        .unify()
-        .or(warp::path!("admin" / "webhooks" / "deliveries")
-            .and(get())
-            .then(delivery_list)
-            .map(done))
-        .unify()
-        .or(
-            warp::path!("admin" / "webhooks" / "deliveries" / Uuid / "retry")
-                .and(post())
-                .then(retry)
-                .map(done),
-        )
-        .unify()
-        .boxed()
+    any_of(vec![
+        page!(state, GET "admin" / "webhooks" => overview, query()),
+        page!(state, POST "admin" / "webhooks" => create_subscriber, form()),
+        page!(state, POST "admin" / "webhooks" / Uuid / "delete" => delete_subscriber, form()),
+        page!(state, POST "admin" / "webhooks" / Uuid / "subscribe" => subscribe, form()),
+        page!(state, GET "admin" / "webhooks" / "deliveries" => delivery_list, query()),
+        page!(state, POST "admin" / "webhooks" / "deliveries" / Uuid / "retry" => retry, form()),
+    ])
 }
 
-async fn page(state: &State, session: &Session, q: &Query, created: Option<&Value>) -> PageResult {
+async fn page(
+    state: &State,
+    session: &Session,
+    q: &Query,
+    created: Option<&SubscriberView>,
+) -> PageResult {
     let viewer = session.viewer(state, "/admin/webhooks/")?;
     viewer.admin()?;
     let caller = &viewer.caller;
     let all = call::query(&Query::default(), &[("page_size", "500".into())]);
-    let subs = call::value(
-        subscribers::list_subscribers(state.clone(), caller.clone(), all.clone()).await,
-    )
-    .await?;
+    let subs = subscribers::list_subscribers(state.clone(), caller.clone(), all.clone()).await?;
     let subscriptions =
-        call::value(subscriptions::list_subscriptions(state.clone(), caller.clone(), all).await)
-            .await?;
+        subscriptions::list_subscriptions(state.clone(), caller.clone(), all).await?;
     let body = html! {
         @if let Some(created) = created {
             div.notice role="status" {
                 p { "Subscriber added. Its signing secret verifies the " code { "webhook-signature" } " header; copy it now." }
-                p.secret { (text(created, "signing_secret")) }
+                p.secret { (created.signing_secret) }
             }
         }
         p { a href="/admin/webhooks/deliveries/" { "Deliveries" } " · " a href="/admin/webhooks/deliveries/?status=FAILED" { "Failed deliveries" } }
@@ -94,14 +63,14 @@ async fn page(state: &State, session: &Session, q: &Query, created: Option<&Valu
             button type="submit" { "Add" }
         }
         h2 { "Subscribers" }
-        @for s in call::items(&subs) {
-            @let id = text(s, "id");
+        @for s in &subs.results {
+            @let id = s.id;
             section.card {
-                h3 { (text(s, "name")) }
-                p { (text(s, "url")) @if s.get("is_active") == Some(&Value::Bool(false)) { " (paused)" } }
+                h3 { (s.name) }
+                p { (s.url) @if !s.is_active { " (paused)" } }
                 p { "Events: "
-                    @for sub in call::items(&subscriptions).iter().filter(|x| text(x, "subscriber") == id) {
-                        code { (sub.get("event_types").map(|e| e.to_string()).unwrap_or_default()) } " "
+                    @for sub in subscriptions.results.iter().filter(|x| x.subscriber == id) {
+                        code { (sub.event_types.join(", ")) } " "
                     }
                 }
                 form.actions method="post" action={ "/admin/webhooks/" (id) "/subscribe/" } {
@@ -131,15 +100,8 @@ async fn overview(state: State, session: Session, q: Query) -> PageResult {
 async fn create_subscriber(state: State, session: Session, form: Form) -> PageResult {
     let viewer = session.viewer(&state, "/admin/webhooks/")?;
     session.check_csrf(Some(form.get("csrf")))?;
-    let created = call::value(
-        subscribers::create_subscriber(
-            state.clone(),
-            viewer.caller,
-            form.json(&["name", "url"], &[]),
-        )
-        .await,
-    )
-    .await?;
+    let write = form.write::<SubscriberWrite>(&["name", "url"], &[])?;
+    let created = crud::create::<Subscribers>(&state, &viewer.caller, write).await?;
     page(&state, &session, &Query::default(), Some(&created)).await
 }
 
@@ -150,36 +112,39 @@ async fn delete_subscriber(id: Uuid, state: State, session: Session, form: Form)
         &form,
         "/admin/webhooks/",
         "deleted",
-        |s, c| subscribers::delete_subscriber(id, s, c),
+        |s, c| async move { crud::delete::<Subscribers>(&s, &c, id).await },
     )
     .await
 }
 
 async fn subscribe(id: Uuid, state: State, session: Session, form: Form) -> PageResult {
-    let events: Vec<&str> = form
+    let events: Vec<Value> = form
         .get("event_types")
         .split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())
+        .map(|e| Value::String(e.to_string()))
         .collect();
-    let body = json_body(json!({ "subscriber": id, "event_types": events }));
+    let fields = Map::from_iter([
+        ("subscriber".to_string(), Value::String(id.to_string())),
+        ("event_types".to_string(), Value::Array(events)),
+    ]);
+    let write = SubscriptionWrite::from_fields(fields, false);
     act(
         state,
         session,
         &form,
         "/admin/webhooks/",
         "saved",
-        |s, c| subscriptions::create_subscription(s, c, body),
+        |s, c| async move { crud::create::<Subscriptions>(&s, &c, write?).await },
     )
     .await
 }
 
 async fn delivery_list(state: State, session: Session, q: Query) -> PageResult {
     let viewer = session.viewer(&state, "/admin/webhooks/deliveries/")?;
-    let list = call::value(
-        deliveries::list_deliveries(state.clone(), viewer.caller.clone(), api_query(&q)).await,
-    )
-    .await?;
+    let list =
+        deliveries::list_deliveries(state.clone(), viewer.caller.clone(), api_query(&q)).await?;
     let body = html! {
         form.filters method="get" action="/admin/webhooks/deliveries/" {
             div.field { label for="status" { "Status" }
@@ -189,15 +154,15 @@ async fn delivery_list(state: State, session: Session, q: Query) -> PageResult {
         }
         div.table-wrap { table {
             thead { tr { th scope="col" { "Event" } th scope="col" { "Status" } th scope="col" { "Attempts" } th scope="col" { "Next attempt" } th scope="col" { "Retry" } } }
-            tbody { @for d in call::items(&list) { tr {
-                td { (text(d, "event_type")) }
-                td class={ "status-" (text(d, "status")) } { (text(d, "status")) }
-                td { (call::count(d, "attempt_count")) }
-                td { (call::moment(d, "next_attempt_at")) }
-                td { @if text(d, "status") == "FAILED" { (button(&session, &format!("/admin/webhooks/deliveries/{}/retry/", text(d, "id")), "Retry", false)) } }
+            tbody { @for d in &list.results { tr {
+                td { (d.event_type) }
+                td class={ "status-" (d.status) } { (d.status) }
+                td { (d.attempt_count) }
+                td { (call::moment(d.next_attempt_at)) }
+                td { @if d.status == "FAILED" { (button(&session, &format!("/admin/webhooks/deliveries/{}/retry/", d.id), "Retry", false)) } }
             } } }
         } }
-        (pager("/admin/webhooks/deliveries/", &q, &list))
+        (pager("/admin/webhooks/deliveries/", &q, list.count))
     };
     Ok(layout::page(
         &session,

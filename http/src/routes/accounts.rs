@@ -4,26 +4,26 @@ use certwatch_actors::AccessMsg;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use certwatch_actors::AccountsMsg;
-use certwatch_domain::accounts::normalize_email;
+use certwatch_actors::{AccountsMsg, Reply};
+use certwatch_domain::accounts::{User, normalize_email};
 use certwatch_domain::passwords::password_errors;
 use certwatch_store::engine::secrets::key_hash;
 use certwatch_store::tables;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::auth::Caller;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
-use crate::extract::{Body, Query, body, client_addr, parse_json, query};
+use crate::extract::{Parsed, json};
+use crate::extract::{Query, client_addr, query};
 use crate::passwords::{hash_password, verify_password};
 use crate::respond::Detail;
-use crate::respond::{done, json_reply};
+use crate::route::{any_of, route};
 use crate::state::{State, with_state};
 
 const MAX_ORGANIZATION_NAME: usize = 200;
@@ -71,41 +71,17 @@ pub struct ResendRequest {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let register = warp::path!("api" / "auth" / "register")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(body())
-        .then(register)
-        .map(done);
-    let login = warp::path!("api" / "auth" / "login")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(body())
-        .then(login)
-        .map(done);
-    let verify = warp::path!("api" / "auth" / "verify-email")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(query())
-        .then(verify_email)
-        .map(done);
-    let resend = warp::path!("api" / "auth" / "resend-verification")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(body())
-        .then(resend_verification)
-        .map(done);
-    register
-        .or(login)
-        .unify()
-        .or(verify)
-        .unify()
-        .or(resend)
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(register, with_state(state), client_addr(), json()),
+        route!(login, with_state(state), client_addr(), json()),
+        route!(verify_email, with_state(state), query()),
+        route!(
+            resend_verification,
+            with_state(state),
+            client_addr(),
+            json()
+        ),
+    ])
 }
 
 /// Checks an email field: required, and shaped like an address. Returns it normalized.
@@ -151,10 +127,10 @@ pub async fn register(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
+    req: Parsed<RegisterRequest>,
+) -> Result<RegisterResponse, ApiError> {
     state.throttle("register", peer, forwarded_for.as_deref())?;
-    let req: RegisterRequest = parse_json(body)?;
+    let req = req?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
     let password = new_password_field(&mut errors, req.password, &email);
@@ -184,13 +160,10 @@ pub async fn register(
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::CREATED,
-        &RegisterResponse {
-            detail: "Verification email sent.".into(),
-            email: user.email,
-        },
-    ))
+    Ok(RegisterResponse {
+        detail: "Verification email sent.".into(),
+        email: user.email,
+    })
 }
 
 #[utoipa::path(get, path = "/api/auth/verify-email/", tag = "auth",
@@ -199,20 +172,71 @@ pub async fn register(
         (status = 200, description = "The account is active", body = Detail),
         (status = 400, description = "Invalid or expired token"),
     ))]
-pub async fn verify_email(state: State, q: Query) -> Result<Response, ApiError> {
+pub async fn verify_email(state: State, q: Query) -> Result<Detail, ApiError> {
     let token = q
         .get("token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::field("token", "This field is required."))?;
+    confirm_email(&state, token).await?;
+    Ok(Detail::new("Email verified successfully."))
+}
+
+/// Who a caller is: their address and the organizations they belong to, by name.
+pub struct Identity {
+    pub email: String,
+    pub tenants: Vec<(Uuid, String)>,
+}
+
+/// The caller's identity (None for an account that is gone).
+pub fn identity(state: &State, caller: &Caller) -> Result<Option<Identity>, ApiError> {
+    let store = state.store();
+    let Some(user) = tables::users::get(store, caller.user_id)? else {
+        return Ok(None);
+    };
+    let mut tenants = Vec::new();
+    for m in tables::memberships::of_user(store, caller.user_id)? {
+        if let Some(t) = tables::tenants::get(store, m.tenant_id)? {
+            tenants.push((t.id, t.name));
+        }
+    }
+    tenants.sort_by_key(|t| t.1.to_lowercase());
+    Ok(Some(Identity {
+        email: user.email,
+        tenants,
+    }))
+}
+
+/// Confirms the address a mailed verification token was sent to; its account.
+pub async fn confirm_email(state: &State, token: &str) -> Result<User, ApiError> {
     let token = key_hash(token);
-    state
+    Ok(state
         .actors
         .accounts(|reply| AccountsMsg::VerifyEmail { token, reply })
+        .await?)
+}
+
+/// The tenant a person joined last (where a sign-in without a choice goes).
+pub fn latest_tenant(state: &State, user_id: Uuid) -> Result<Option<Uuid>, ApiError> {
+    Ok(tables::memberships::of_user(state.store(), user_id)?
+        .into_iter()
+        .max_by_key(|m| m.created_at)
+        .map(|m| m.tenant_id))
+}
+
+/// A new login token of the user in the tenant.
+pub async fn issue_login_token(
+    state: &State,
+    user_id: Uuid,
+    tenant: Uuid,
+) -> Result<String, ApiError> {
+    let (key, _) = state
+        .actors
+        .tenant(tenant, |reply| AccessMsg::IssueLoginToken {
+            user_id,
+            reply,
+        })
         .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &Detail::new("Email verified successfully."),
-    ))
+    Ok(key)
 }
 
 #[utoipa::path(post, path = "/api/auth/resend-verification/", tag = "auth",
@@ -226,21 +250,36 @@ pub async fn resend_verification(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    state.throttle("resend-verification", peer, forwarded_for.as_deref())?;
-    let req: ResendRequest = parse_json(body)?;
+    req: Parsed<ResendRequest>,
+) -> Result<Detail, ApiError> {
+    let client = (peer, forwarded_for);
+    let email = req.map(|r| r.email);
+    mail_link(
+        &state,
+        "resend-verification",
+        client,
+        email,
+        |email, reply| AccountsMsg::ResendVerification { email, reply },
+    )
+    .await?;
+    Ok(Detail::new("Verification email sent."))
+}
+
+/// A request that mails a link to an address (a new verification, a password reset):
+/// throttled per client under `limit`, the address checked, and the same answer whether
+/// or not it has an account.
+pub(crate) async fn mail_link(
+    state: &State,
+    limit: &'static str,
+    (peer, forwarded_for): (Option<SocketAddr>, Option<String>),
+    email: Parsed<Option<String>>,
+    message: impl FnOnce(String, Reply<()>) -> AccountsMsg,
+) -> Result<(), ApiError> {
+    state.throttle(limit, peer, forwarded_for.as_deref())?;
     let mut errors = FieldErrors::default();
-    let email = email_field(&mut errors, req.email);
+    let email = email_field(&mut errors, email?);
     errors.finish()?;
-    state
-        .actors
-        .accounts(|reply| AccountsMsg::ResendVerification { email, reply })
-        .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &Detail::new("Verification email sent."),
-    ))
+    Ok(state.actors.accounts(|reply| message(email, reply)).await?)
 }
 
 /// A hash to verify against when the email is unknown, so that a login for an unknown
@@ -262,10 +301,10 @@ pub async fn login(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
+    req: Parsed<LoginRequest>,
+) -> Result<LoginResponse, ApiError> {
     state.throttle("login", peer, forwarded_for.as_deref())?;
-    let req: LoginRequest = parse_json(body)?;
+    let req = req?;
     let mut errors = FieldErrors::default();
     let email = errors.required("email", req.email).to_lowercase();
     let password = req.password.unwrap_or_default();
@@ -314,24 +353,14 @@ pub async fn login(
             .max_by_key(|m| m.created_at)
             .ok_or_else(|| ApiError::BadRequest("This account belongs to no tenant.".into()))?,
     };
-    let user_id = user.id;
-    let (key, _) = state
-        .actors
-        .tenant(membership.tenant_id, |reply| AccessMsg::IssueLoginToken {
-            user_id,
-            reply,
-        })
-        .await?;
+    let key = issue_login_token(&state, user.id, membership.tenant_id).await?;
     let tenant =
         tables::tenants::get(state.store(), membership.tenant_id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &LoginResponse {
-            token: key,
-            email: user.email,
-            tenant_id: tenant.id,
-            tenant_name: tenant.name,
-            role: membership.role.as_str().to_string(),
-        },
-    ))
+    Ok(LoginResponse {
+        token: key,
+        email: user.email,
+        tenant_id: tenant.id,
+        tenant_name: tenant.name,
+        role: membership.role.as_str().to_string(),
+    })
 }

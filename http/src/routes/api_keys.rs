@@ -7,18 +7,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::error::ApiError;
-use crate::extract::{Body, Query, body, query};
+use crate::extract::Parsed;
+use crate::extract::{Query, query};
+use crate::input::write;
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{done, json_reply, no_content};
-use crate::state::{State, with_state};
+use crate::route::{any_of, route};
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiKeyView {
@@ -68,47 +69,28 @@ impl Write for ApiKeyWrite {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let base = warp::path!("api" / "auth" / "api-keys" / ..);
-    let auth = || with_state(state).and(caller(state));
-    base.and(warp::path::end())
-        .and(warp::get())
-        .and(auth())
-        .and(query())
-        .then(list_api_keys)
-        .map(done)
-        .or(base
-            .and(warp::path::end())
-            .and(warp::post())
-            .and(auth())
-            .and(body())
-            .then(create_api_key)
-            .map(done))
-        .unify()
-        .or(base
-            .and(warp::path::param::<Uuid>())
-            .and(warp::path::end())
-            .and(warp::delete())
-            .and(auth())
-            .then(delete_api_key)
-            .map(done))
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(list_api_keys, signed_in(state), query()),
+        route!(create_api_key, signed_in(state), write(false)),
+        route!(delete_api_key(id), signed_in(state)),
+    ])
 }
 
 #[utoipa::path(get, path = "/api/auth/api-keys/", tag = "integration",
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
     responses((status = 200, description = "The tenant's keys, never the keys themselves", body = Page<ApiKeyView>), (status = 403, description = "Not an admin")))]
-pub async fn list_api_keys(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_api_keys(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<ApiKeyView>, ApiError> {
     caller.require_admin()?;
     let views: Vec<ApiKeyView> = tables::api_keys::of_tenant(state.store(), caller.tenant_id)?
         .into_iter()
         .map(ApiKeyView::from)
         .collect();
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), "/api/auth/api-keys/")?,
-    ))
+    paginate_vec(views, &q, &state.public_url(), "/api/auth/api-keys/")
 }
 
 #[utoipa::path(post, path = "/api/auth/api-keys/", tag = "integration",
@@ -118,10 +100,10 @@ pub async fn list_api_keys(state: State, caller: Caller, q: Query) -> Result<Res
 pub async fn create_api_key(
     state: State,
     caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+    write: Parsed<ApiKeyWrite>,
+) -> Result<ApiKeyCreated, ApiError> {
     caller.require_admin()?;
-    let name = ApiKeyWrite::parse(body, false)?.name.unwrap_or_default();
+    let name = write?.name.unwrap_or_default();
     let (key, record) = state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::CreateApiKey {
@@ -136,14 +118,14 @@ pub async fn create_api_key(
         prefix: record.prefix,
         created_at: record.created_at,
     };
-    Ok(json_reply(StatusCode::CREATED, &created))
+    Ok(created)
 }
 
 #[utoipa::path(delete, path = "/api/auth/api-keys/{id}/", tag = "integration",
     params(("id" = Uuid, Path, description = "Key id")),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 204, description = "Revoked: the key stops working at once"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_api_key(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn delete_api_key(id: Uuid, state: State, caller: Caller) -> Result<(), ApiError> {
     caller.require_admin()?;
     state
         .actors
@@ -152,5 +134,5 @@ pub async fn delete_api_key(id: Uuid, state: State, caller: Caller) -> Result<Re
             reply,
         })
         .await?;
-    Ok(no_content())
+    Ok(())
 }

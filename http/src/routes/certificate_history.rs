@@ -7,17 +7,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{done, json_reply};
-use crate::state::{State, with_state};
+use crate::route::route;
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct ChangedByView {
@@ -62,14 +61,7 @@ impl From<HistoryEntry> for HistoryView {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    warp::path!("api" / "certificates" / Uuid / "history")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(query())
-        .then(certificate_history)
-        .map(done)
-        .boxed()
+    route!(certificate_history(id), signed_in(state), query())
 }
 
 #[utoipa::path(get, path = "/api/certificates/{id}/history/", tag = "certificates",
@@ -89,7 +81,7 @@ pub async fn certificate_history(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<HistoryView>, ApiError> {
     // A deleted certificate's history stays readable: an audit asks after deletions too.
     // Only this tenant's entries are under its key, so another tenant's id is 404.
     let views: Vec<HistoryView> = tables::cert_history::of(state.store(), caller.tenant_id, id)?
@@ -100,8 +92,5 @@ pub async fn certificate_history(
         return Err(ApiError::NotFound);
     }
     let path = format!("/api/certificates/{id}/history/");
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), &path)?,
-    ))
+    paginate_vec(views, &q, &state.public_url(), &path)
 }

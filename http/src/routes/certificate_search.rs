@@ -7,15 +7,13 @@ use certwatch_store::tables;
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::error::ApiError;
 use crate::extract::{Query, client_addr, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{done, json_reply};
+use crate::route::route;
 use crate::routes::certificates::{TypeRef, Views};
 use crate::state::{State, with_state};
 
@@ -41,14 +39,7 @@ pub struct PublicOrganization {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    warp::path!("api" / "certificates" / "search")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(query())
-        .then(public_search)
-        .map(done)
-        .boxed()
+    route!(public_search, with_state(state), client_addr(), query())
 }
 
 #[utoipa::path(get, path = "/api/certificates/search/", tag = "certificates",
@@ -67,7 +58,7 @@ pub async fn public_search(
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<PublicOrganization>, ApiError> {
     state.throttle_search(peer, forwarded_for.as_deref())?;
     let needle = q
         .get("q")
@@ -117,5 +108,5 @@ pub async fn public_search(
         &state.public_url(),
         "/api/certificates/search/",
     )?;
-    Ok(json_reply(StatusCode::OK, &page))
+    Ok(page)
 }

@@ -1,6 +1,7 @@
 //! Certificate types: ISO_9001 and friends. Codes are unique per tenant.
 
 use certwatch_actors::RegistryMsg;
+use certwatch_actors::{Reply, TenantMsg};
 use certwatch_domain::registry::CertificateType;
 use certwatch_domain::registry::{Change, TypePatch};
 use certwatch_domain::rules;
@@ -10,16 +11,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, signed_in};
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::json_reply;
+use crate::route::{any_of, route};
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -88,6 +88,12 @@ impl Resource for CertificateTypes {
     type Record = CertificateType;
     type View = CertificateTypeView;
     type Write = CertificateTypeWrite;
+    type Patch = TypePatch;
+    const PATH: &'static str = "/api/certificates/types/";
+    const TAG: &'static str = "certificates";
+    const NOUN: &'static str = "Certificate type";
+    const CREATED: &'static str = "Created; a code must be unique in the tenant";
+    const DELETE_REFUSED: Option<&'static str> = Some("Certificates still use it");
 
     fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<CertificateType>, StoreError> {
         tables::cert_types::get(store, tenant, id)
@@ -97,44 +103,25 @@ impl Resource for CertificateTypes {
         Ok(CertificateTypeView::from(ty))
     }
 
-    async fn save(
-        state: &State,
-        caller: &Caller,
+    fn edit(
+        _: &Caller,
         id: Option<Uuid>,
-        write: CertificateTypeWrite,
-    ) -> Result<CertificateType, ApiError> {
-        let patch = write.into();
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificateType {
-                id,
-                patch,
-                reply,
-            })
-            .await?)
+        patch: TypePatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        RegistryMsg::EditCertificateType { id, patch, reply }.into()
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| {
-                RegistryMsg::DeleteCertificateType { id, reply }
-            })
-            .await?)
+    fn delete(_: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        RegistryMsg::DeleteCertificateType { id, reply }.into()
     }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    crud_routes!(
-        warp::path!("api" / "certificates" / "types" / ..),
-        state,
-        list_types,
-        create_type,
-        get_type,
-        put_type,
-        patch_type,
-        delete_type
-    )
+    any_of(vec![
+        route!(list_types, signed_in(state), query()),
+        crud::routes::<CertificateTypes>(state),
+    ])
 }
 
 #[utoipa::path(get, path = "/api/certificates/types/", tag = "certificates",
@@ -144,63 +131,14 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Types by code", body = Page<CertificateTypeView>)))]
-pub async fn list_types(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_types(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<CertificateTypeView>, ApiError> {
     let types: Vec<CertificateTypeView> = tables::cert_types::all(state.store(), caller.tenant_id)?
         .into_iter()
         .map(CertificateTypeView::from)
         .collect();
-    let page = paginate_vec(types, &q, &state.public_url(), "/api/certificates/types/")?;
-    Ok(json_reply(StatusCode::OK, &page))
-}
-
-#[utoipa::path(post, path = "/api/certificates/types/", tag = "certificates",
-    request_body = CertificateTypeWrite,
-    security(("token" = [])),
-    responses((status = 201, description = "Created", body = CertificateTypeView), (status = 400, description = "Field errors, e.g. code taken")))]
-pub async fn create_type(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    crud::create::<CertificateTypes>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/certificates/types/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Type id")),
-    security(("token" = [])),
-    responses((status = 200, description = "The type", body = CertificateTypeView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_type(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::get::<CertificateTypes>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/certificates/types/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Type id")),
-    request_body = CertificateTypeWrite,
-    security(("token" = [])),
-    responses((status = 200, description = "Replaced", body = CertificateTypeView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn put_type(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<CertificateTypes>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/certificates/types/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Type id")),
-    request_body = CertificateTypeWrite,
-    security(("token" = [])),
-    responses((status = 200, description = "Updated", body = CertificateTypeView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn patch_type(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<CertificateTypes>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/certificates/types/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Type id")),
-    security(("token" = [])),
-    responses((status = 204, description = "Deleted"), (status = 400, description = "Certificates still use it"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_type(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::delete::<CertificateTypes>(id, state, caller).await
+    paginate_vec(types, &q, &state.public_url(), CertificateTypes::PATH)
 }

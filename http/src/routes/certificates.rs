@@ -1,6 +1,7 @@
 //! Certificates: CRUD with filters and orderings, `/expiring/`, and the public `/search/`.
 
 use certwatch_actors::RegistryMsg;
+use certwatch_actors::{Reply, TenantMsg};
 use std::collections::HashMap;
 
 use certwatch_domain::registry::{CertPatch, Change};
@@ -12,19 +13,18 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
-use crate::extract::{Body, Query, query};
+use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::respond::{done, json_reply};
-use crate::state::{State, with_state};
+use crate::route::{any_of, route};
+use crate::state::State;
 
 pub const MAX_EXPIRING_DAYS: i64 = 365;
 
@@ -150,6 +150,12 @@ impl Resource for Certificates {
     type Record = Certificate;
     type View = CertificateView;
     type Write = CertificateWrite;
+    type Patch = CertPatch;
+    const PATH: &'static str = "/api/certificates/";
+    const TAG: &'static str = "certificates";
+    const NOUN: &'static str = "Certificate";
+    const CREATED: &'static str =
+        "Created; an organization or type not in this tenant is a field error";
 
     fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Certificate>, StoreError> {
         tables::certificates::get(store, tenant, id)
@@ -159,57 +165,37 @@ impl Resource for Certificates {
         Views::new(state, tenant).view(cert)
     }
 
-    async fn save(
-        state: &State,
+    fn edit(
         caller: &Caller,
         id: Option<Uuid>,
-        write: CertificateWrite,
-    ) -> Result<Certificate, ApiError> {
-        let patch = write.into();
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::EditCertificate {
-                id,
-                patch,
-                user: caller.user_id,
-                reply,
-            })
-            .await?)
+        patch: CertPatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        RegistryMsg::EditCertificate {
+            id,
+            patch,
+            user: caller.user_id,
+            reply,
+        }
+        .into()
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteCertificate {
-                id,
-                user: caller.user_id,
-                reply,
-            })
-            .await?)
+    fn delete(caller: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        RegistryMsg::DeleteCertificate {
+            id,
+            user: caller.user_id,
+            reply,
+        }
+        .into()
     }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let expiring = warp::path!("api" / "certificates" / "expiring")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(query())
-        .then(expiring_certificates)
-        .map(done);
-    expiring
-        .or(crud_routes!(
-            warp::path!("api" / "certificates" / ..),
-            state,
-            list_certificates,
-            create_certificate,
-            get_certificate,
-            put_certificate,
-            patch_certificate,
-            delete_certificate
-        ))
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(expiring_certificates, signed_in(state), query()),
+        route!(list_certificates, signed_in(state), query()),
+        crud::routes::<Certificates>(state),
+    ])
 }
 
 /// Builds certificate views, reading each type and organization once per request.
@@ -321,7 +307,7 @@ pub async fn list_certificates(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<CertificateView>, ApiError> {
     let page = PageRequest::from_query(&q)?;
     let mut query = CertQuery {
         organization: q.uuid("organization")?,
@@ -357,7 +343,7 @@ pub async fn list_certificates(
                     "/api/certificates/",
                     &q,
                 );
-                return Ok(json_reply(StatusCode::OK, &body));
+                return Ok(body);
             }
         }
     }
@@ -376,70 +362,7 @@ pub async fn list_certificates(
         "/api/certificates/",
         &q,
     );
-    Ok(json_reply(StatusCode::OK, &body))
-}
-
-#[utoipa::path(post, path = "/api/certificates/", tag = "certificates",
-    request_body = CertificateWrite,
-    security(("token" = [])),
-    responses(
-        (status = 201, description = "Created", body = CertificateView),
-        (status = 400, description = "Field errors, or an organization or type not in this tenant"),
-    ))]
-pub async fn create_certificate(
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::create::<Certificates>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/certificates/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Certificate id")),
-    security(("token" = [])),
-    responses((status = 200, description = "The certificate", body = CertificateView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_certificate(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::get::<Certificates>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/certificates/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Certificate id")),
-    request_body = CertificateWrite,
-    security(("token" = [])),
-    responses((status = 200, description = "Replaced", body = CertificateView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn put_certificate(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Certificates>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/certificates/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Certificate id")),
-    request_body = CertificateWrite,
-    security(("token" = [])),
-    responses((status = 200, description = "Updated", body = CertificateView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn patch_certificate(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Certificates>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/certificates/{id}/", tag = "certificates",
-    params(("id" = Uuid, Path, description = "Certificate id")),
-    security(("token" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_certificate(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    crud::delete::<Certificates>(id, state, caller).await
+    Ok(body)
 }
 
 #[utoipa::path(get, path = "/api/certificates/expiring/", tag = "certificates",
@@ -454,7 +377,7 @@ pub async fn expiring_certificates(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<CertificateView>, ApiError> {
     let days = q
         .parsed(
             "days",
@@ -484,5 +407,5 @@ pub async fn expiring_certificates(
         "/api/certificates/expiring/",
         &q,
     );
-    Ok(json_reply(StatusCode::OK, &body))
+    Ok(body)
 }

@@ -5,14 +5,14 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::holds_metrics_token;
 use crate::error::ApiError;
-use crate::respond::{done, json_reply};
+use crate::respond::json_reply;
+use crate::route::route;
 use crate::state::{State, with_state};
 
 #[derive(Serialize, ToSchema)]
@@ -62,13 +62,7 @@ pub struct ActorsHealth {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    warp::path!("api" / "health")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(warp::header::optional::<String>("authorization"))
-        .then(health)
-        .map(done)
-        .boxed()
+    route!(raw health, with_state(state), warp::header::optional::<String>("authorization"))
 }
 
 #[utoipa::path(get, path = "/api/health/", tag = "health",

@@ -2,7 +2,9 @@
 
 use certwatch_actors::import::{self, ImportError};
 use certwatch_store::ops::import::RowError;
-use serde::Serialize;
+use certwatch_store::tables;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use warp::Filter;
 use warp::filters::BoxedFilter;
@@ -15,6 +17,30 @@ use crate::error::ApiError;
 use crate::respond::{done, json_reply};
 use crate::state::{State, with_state};
 use crate::upload;
+
+/// One finished import as the pages list it: the counts its `import.completed` event carries.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ImportRun {
+    #[serde(skip)]
+    pub at: Option<DateTime<Utc>>,
+    pub rows_imported: usize,
+    pub rows_failed: usize,
+    pub organizations_created: usize,
+    pub organizations_updated: usize,
+}
+
+/// The tenant's last `n` imports, newest first.
+pub fn latest_runs(state: &State, caller: &Caller, n: usize) -> Result<Vec<ImportRun>, ApiError> {
+    let events = tables::import_runs::latest(state.store(), caller.tenant_id, n)?;
+    Ok(events
+        .into_iter()
+        .map(|e| ImportRun {
+            at: Some(e.created_at),
+            ..serde_json::from_str(&e.data).unwrap_or_default()
+        })
+        .collect())
+}
 
 /// Largest spreadsheet accepted (a 100,000-row CSV is about 10 MB).
 pub const MAX_IMPORT_BYTES: u64 = 64 << 20;
@@ -64,6 +90,38 @@ pub async fn upload(
     caller: Caller,
     form: Result<FormData, ApiError>,
 ) -> Result<Response, ApiError> {
+    let imported = import(&state, &caller, form).await?;
+    let result = imported.result;
+    let status = match (imported.rows_imported, result.errors.is_empty()) {
+        (0, _) => {
+            let body = serde_json::json!({
+                "error": NOTHING_IMPORTED,
+                "errors": result.errors,
+                "errors_not_listed": result.errors_not_listed,
+            });
+            return Ok(json_reply(StatusCode::BAD_REQUEST, &body));
+        }
+        (_, true) => StatusCode::OK,
+        (_, false) => StatusCode::MULTI_STATUS,
+    };
+    Ok(json_reply(status, &result))
+}
+
+/// What an import refused when it imported no row at all.
+pub const NOTHING_IMPORTED: &str = "No row could be imported.";
+
+/// An import's counts and the rows it refused.
+pub struct Imported {
+    pub rows_imported: usize,
+    pub result: ImportResult,
+}
+
+/// Imports the spreadsheet in the form's `file` field into the caller's tenant.
+pub async fn import(
+    state: &State,
+    caller: &Caller,
+    form: Result<FormData, ApiError>,
+) -> Result<Imported, ApiError> {
     let upload = upload::files(
         form?,
         "file",
@@ -94,26 +152,16 @@ pub async fn upload(
     };
     drop(file);
     let c = report.counts;
-    let result = ImportResult {
-        organizations_created: c.organizations_created,
-        organizations_updated: c.organizations_updated,
-        certificate_types_created: c.certificate_types_created,
-        certificate_types_updated: c.certificate_types_updated,
-        discovery_triggered: c.discovery_triggered,
-        errors: report.errors,
-        errors_not_listed: report.more_errors,
-    };
-    let status = match (report.rows_imported, result.errors.is_empty()) {
-        (0, _) => {
-            let body = serde_json::json!({
-                "error": "No row could be imported.",
-                "errors": result.errors,
-                "errors_not_listed": result.errors_not_listed,
-            });
-            return Ok(json_reply(StatusCode::BAD_REQUEST, &body));
-        }
-        (_, true) => StatusCode::OK,
-        (_, false) => StatusCode::MULTI_STATUS,
-    };
-    Ok(json_reply(status, &result))
+    Ok(Imported {
+        rows_imported: report.rows_imported,
+        result: ImportResult {
+            organizations_created: c.organizations_created,
+            organizations_updated: c.organizations_updated,
+            certificate_types_created: c.certificate_types_created,
+            certificate_types_updated: c.certificate_types_updated,
+            discovery_triggered: c.discovery_triggered,
+            errors: report.errors,
+            errors_not_listed: report.more_errors,
+        },
+    })
 }

@@ -14,20 +14,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::accounts::{email_field, new_password_field};
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
-use crate::extract::{Body, Query, body, client_addr, parse_json, query};
+use crate::extract::{Parsed, json};
+use crate::extract::{Query, client_addr, query};
 use crate::pagination::{Page, paginate_vec};
 use crate::passwords::{hash_password, verify_password};
-use crate::respond::{done, json_reply, no_content};
+use crate::route::{any_of, route};
 use crate::state::{State, with_state};
 
 #[derive(Deserialize, ToSchema)]
@@ -76,42 +76,28 @@ pub struct AcceptResponse {
     pub auth_token: String,
 }
 
+/// The invitation a mailed token opens while it is still pending, with its tenant's name.
+pub fn open_invitation(
+    state: &State,
+    token: &str,
+) -> Result<Option<(Invitation, String)>, ApiError> {
+    let Some(invitation) = invitations::pending(state.store(), &key_hash(token), Utc::now())?
+    else {
+        return Ok(None);
+    };
+    let tenant = tables::tenants::get(state.store(), invitation.tenant_id)?
+        .map(|t| t.name)
+        .unwrap_or_default();
+    Ok(Some((invitation, tenant)))
+}
+
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let create = warp::path!("api" / "auth" / "invitations")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(body())
-        .then(create_invitation)
-        .map(done);
-    let accept = warp::path!("api" / "auth" / "invite" / "accept")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(body())
-        .then(accept_invitation)
-        .map(done);
-    let list = warp::path!("api" / "auth" / "invitations")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(query())
-        .then(list_invitations)
-        .map(done);
-    let revoke = warp::path!("api" / "auth" / "invitations" / Uuid)
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(revoke_invitation)
-        .map(done);
-    create
-        .or(accept)
-        .unify()
-        .or(list)
-        .unify()
-        .or(revoke)
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(create_invitation, signed_in(state), json()),
+        route!(accept_invitation, with_state(state), client_addr(), json()),
+        route!(list_invitations, signed_in(state), query()),
+        route!(revoke_invitation(id), signed_in(state)),
+    ])
 }
 
 pub(crate) fn parse_role(raw: &str) -> Result<Role, ApiError> {
@@ -135,10 +121,10 @@ pub(crate) fn parse_role(raw: &str) -> Result<Role, ApiError> {
 pub async fn create_invitation(
     state: State,
     caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+    req: Parsed<InvitationRequest>,
+) -> Result<InvitationResponse, ApiError> {
     caller.require_admin()?;
-    let req: InvitationRequest = parse_json(body)?;
+    let req = req?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
     errors.finish()?;
@@ -156,10 +142,7 @@ pub async fn create_invitation(
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::CREATED,
-        &InvitationResponse::from(inv),
-    ))
+    Ok(InvitationResponse::from(inv))
 }
 
 #[utoipa::path(get, path = "/api/auth/invitations/", tag = "auth",
@@ -174,17 +157,14 @@ pub async fn list_invitations(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<InvitationResponse>, ApiError> {
     caller.require_admin()?;
     let views: Vec<InvitationResponse> =
         invitations::live(state.store(), caller.tenant_id, Utc::now())?
             .into_iter()
             .map(InvitationResponse::from)
             .collect();
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), "/api/auth/invitations/")?,
-    ))
+    paginate_vec(views, &q, &state.public_url(), "/api/auth/invitations/")
 }
 
 #[utoipa::path(delete, path = "/api/auth/invitations/{id}/", tag = "auth",
@@ -196,11 +176,7 @@ pub async fn list_invitations(
         (status = 403, description = "Not an admin"),
         (status = 404, description = "No pending invitation with this id in the tenant"),
     ))]
-pub async fn revoke_invitation(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
+pub async fn revoke_invitation(id: Uuid, state: State, caller: Caller) -> Result<(), ApiError> {
     caller.require_admin()?;
     state
         .actors
@@ -209,7 +185,7 @@ pub async fn revoke_invitation(
             reply,
         })
         .await?;
-    Ok(no_content())
+    Ok(())
 }
 
 #[utoipa::path(post, path = "/api/auth/invite/accept/", tag = "auth",
@@ -223,10 +199,10 @@ pub async fn accept_invitation(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
+    req: Parsed<AcceptRequest>,
+) -> Result<AcceptResponse, ApiError> {
     state.throttle("invite-accept", peer, forwarded_for.as_deref())?;
-    let req: AcceptRequest = parse_json(body)?;
+    let req = req?;
     let mut errors = FieldErrors::default();
     let token = errors.required("token", req.token);
     let password = req.password.unwrap_or_default();
@@ -280,12 +256,9 @@ pub async fn accept_invitation(
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::CREATED,
-        &AcceptResponse {
-            user_id: user.id,
-            tenant_id: invitation.tenant_id,
-            auth_token: key,
-        },
-    ))
+    Ok(AcceptResponse {
+        user_id: user.id,
+        tenant_id: invitation.tenant_id,
+        auth_token: key,
+    })
 }

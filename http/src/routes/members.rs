@@ -7,18 +7,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::invitations::parse_role;
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::error::ApiError;
-use crate::extract::{Body, Query, body, parse_json, query};
+use crate::extract::{Parsed, json};
+use crate::extract::{Query, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{done, json_reply, no_content};
-use crate::state::{State, with_state};
+use crate::route::{any_of, route};
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct MemberView {
@@ -37,39 +37,12 @@ pub struct MemberUpdate {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let list = warp::path!("api" / "auth" / "members")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(query())
-        .then(list_members)
-        .map(done);
-    let detail = warp::path!("api" / "auth" / "members" / Uuid)
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(get_member)
-        .map(done);
-    let update = warp::path!("api" / "auth" / "members" / Uuid)
-        .and(warp::patch())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(body())
-        .then(update_member)
-        .map(done);
-    let delete = warp::path!("api" / "auth" / "members" / Uuid)
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(delete_member)
-        .map(done);
-    list.or(detail)
-        .unify()
-        .or(update)
-        .unify()
-        .or(delete)
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(list_members, signed_in(state), query()),
+        route!(get_member(id), signed_in(state)),
+        route!(update_member(id), signed_in(state), json()),
+        route!(delete_member(id), signed_in(state)),
+    ])
 }
 
 fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
@@ -94,7 +67,11 @@ fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
         (status = 401, description = "No or bad token"),
         (status = 403, description = "Not an admin"),
     ))]
-pub async fn list_members(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_members(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<MemberView>, ApiError> {
     caller.require_admin()?;
     let mut members = tables::memberships::of_tenant(state.store(), caller.tenant_id)?;
     members.sort_by_key(|m| (m.created_at, m.user_id));
@@ -103,7 +80,7 @@ pub async fn list_members(state: State, caller: Caller, q: Query) -> Result<Resp
         .map(|m| view(&state, m))
         .collect::<Result<Vec<_>, _>>()?;
     let page = paginate_vec(views, &q, &state.public_url(), "/api/auth/members/")?;
-    Ok(json_reply(StatusCode::OK, &page))
+    Ok(page)
 }
 
 #[utoipa::path(get, path = "/api/auth/members/{id}/", tag = "auth",
@@ -113,11 +90,11 @@ pub async fn list_members(state: State, caller: Caller, q: Query) -> Result<Resp
         (status = 200, description = "The member", body = MemberView),
         (status = 404, description = "No such member in this tenant"),
     ))]
-pub async fn get_member(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn get_member(id: Uuid, state: State, caller: Caller) -> Result<MemberView, ApiError> {
     caller.require_admin()?;
     let m =
         tables::memberships::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &view(&state, m)?))
+    view(&state, m)
 }
 
 #[utoipa::path(patch, path = "/api/auth/members/{id}/", tag = "auth",
@@ -133,12 +110,12 @@ pub async fn update_member(
     id: Uuid,
     state: State,
     caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+    req: Parsed<MemberUpdate>,
+) -> Result<MemberView, ApiError> {
     caller.require_admin()?;
     // Another tenant's (or no) member is 404 whatever the body says.
     tables::memberships::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let req: MemberUpdate = parse_json(body)?;
+    let req = req?;
     let raw = req
         .role
         .ok_or_else(|| ApiError::field("role", "This field is required."))?;
@@ -151,7 +128,7 @@ pub async fn update_member(
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::OK, &view(&state, m)?))
+    view(&state, m)
 }
 
 #[utoipa::path(delete, path = "/api/auth/members/{id}/", tag = "auth",
@@ -162,7 +139,7 @@ pub async fn update_member(
         (status = 400, description = "The last admin cannot be removed"),
         (status = 404, description = "No such member in this tenant"),
     ))]
-pub async fn delete_member(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn delete_member(id: Uuid, state: State, caller: Caller) -> Result<(), ApiError> {
     caller.require_admin()?;
     state
         .actors
@@ -171,5 +148,5 @@ pub async fn delete_member(id: Uuid, state: State, caller: Caller) -> Result<Res
             reply,
         })
         .await?;
-    Ok(no_content())
+    Ok(())
 }

@@ -6,17 +6,17 @@ use certwatch_domain::accounts::{Membership, Role};
 use certwatch_store::tables;
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::error::ApiError;
-use crate::extract::{Body, body};
+use crate::extract::Parsed;
+use crate::input::write;
 use crate::input::{Input, Write};
-use crate::respond::{done, json_reply};
-use crate::state::{State, with_state};
+use crate::route::{any_of, route};
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct NotificationsView {
@@ -50,20 +50,10 @@ impl Write for NotificationsWrite {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let get = warp::path!("api" / "auth" / "notifications")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(get_notifications)
-        .map(done);
-    let put = warp::path!("api" / "auth" / "notifications")
-        .and(warp::put())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(body())
-        .then(put_notifications)
-        .map(done);
-    get.or(put).unify().boxed()
+    any_of(vec![
+        route!(get_notifications, signed_in(state)),
+        route!(put_notifications, signed_in(state), write(false)),
+    ])
 }
 
 #[utoipa::path(get, path = "/api/auth/notifications/", tag = "auth",
@@ -72,10 +62,13 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         (status = 200, description = "The caller's notification choices", body = NotificationsView),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn get_notifications(state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn get_notifications(
+    state: State,
+    caller: Caller,
+) -> Result<NotificationsView, ApiError> {
     let m = tables::memberships::get(state.store(), caller.tenant_id, caller.user_id)?
         .ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &NotificationsView::from(m)))
+    Ok(NotificationsView::from(m))
 }
 
 #[utoipa::path(put, path = "/api/auth/notifications/", tag = "auth",
@@ -89,11 +82,9 @@ pub async fn get_notifications(state: State, caller: Caller) -> Result<Response,
 pub async fn put_notifications(
     state: State,
     caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let on = NotificationsWrite::parse(body, false)?
-        .expiry_digest
-        .unwrap_or_default();
+    write: Parsed<NotificationsWrite>,
+) -> Result<NotificationsView, ApiError> {
+    let on = write?.expiry_digest.unwrap_or_default();
     let m = state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::SetDigestOptIn {
@@ -102,5 +93,5 @@ pub async fn put_notifications(
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::OK, &NotificationsView::from(m)))
+    Ok(NotificationsView::from(m))
 }

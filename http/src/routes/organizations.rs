@@ -1,25 +1,26 @@
 //! Organizations: the suppliers, with their certificate counts and (on the detail) sites.
 
 use certwatch_actors::RegistryMsg;
+use certwatch_actors::{Reply, TenantMsg};
 use certwatch_domain::registry::{Change, OrgPatch, Organization};
 use certwatch_domain::rules;
-use certwatch_store::catalog::{OrgOrder, OrgQuery};
+use certwatch_store::catalog::{OrgOrder, OrgQuery, Overview};
 use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::respond::json_reply;
+use crate::route::{any_of, route};
 use crate::routes::sites::SiteView;
 use crate::state::State;
 
@@ -108,6 +109,12 @@ impl Resource for Organizations {
     type Record = Organization;
     type View = OrganizationView;
     type Write = OrganizationWrite;
+    type Patch = OrgPatch;
+    const PATH: &'static str = "/api/organizations/";
+    const TAG: &'static str = "organizations";
+    const NOUN: &'static str = "Organization";
+    const CREATED: &'static str = "Created; external_id must be unique in the tenant";
+    const DELETED: &'static str = "Deleted with its sites and certificates";
 
     fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Organization>, StoreError> {
         tables::organizations::get(store, tenant, id)
@@ -117,46 +124,40 @@ impl Resource for Organizations {
         organization_view(state, org, true)
     }
 
-    async fn save(
-        state: &State,
-        caller: &Caller,
+    fn edit(
+        _: &Caller,
         id: Option<Uuid>,
-        write: OrganizationWrite,
-    ) -> Result<Organization, ApiError> {
-        let patch = write.into();
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::EditOrganization {
-                id,
-                patch,
-                reply,
-            })
-            .await?)
+        patch: OrgPatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        RegistryMsg::EditOrganization { id, patch, reply }.into()
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteOrganization {
-                id,
-                user: caller.user_id,
-                reply,
-            })
-            .await?)
+    fn delete(caller: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        RegistryMsg::DeleteOrganization {
+            id,
+            user: caller.user_id,
+            reply,
+        }
+        .into()
     }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    crud_routes!(
-        warp::path!("api" / "organizations" / ..),
-        state,
-        list_organizations,
-        create_organization,
-        get_organization,
-        put_organization,
-        patch_organization,
-        delete_organization
-    )
+    any_of(vec![
+        route!(list_organizations, signed_in(state), query()),
+        crud::routes::<Organizations>(state),
+    ])
+}
+
+/// The tenant's numbers today: certificates by expiry window, suppliers without a valid one.
+pub fn overview(state: &State, caller: &Caller) -> Result<Overview, ApiError> {
+    let today = Utc::now().date_naive();
+    Ok(state
+        .store()
+        .catalog(caller.tenant_id)?
+        .read()
+        .overview(today))
 }
 
 pub(crate) fn organization_view(
@@ -207,7 +208,7 @@ pub async fn list_organizations(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<OrganizationView>, ApiError> {
     let page = PageRequest::from_query(&q)?;
     let query = OrgQuery {
         country: q.get("country").map(|c| c.trim().to_ascii_uppercase()),
@@ -251,86 +252,5 @@ pub async fn list_organizations(
         "/api/organizations/",
         &q,
     );
-    Ok(json_reply(StatusCode::OK, &body))
-}
-
-#[utoipa::path(post, path = "/api/organizations/", tag = "organizations",
-    request_body = OrganizationWrite,
-    security(("token" = [])),
-    responses(
-        (status = 201, description = "Created", body = OrganizationView),
-        (status = 400, description = "Field errors, e.g. external_id taken"),
-    ))]
-pub async fn create_organization(
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::create::<Organizations>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/organizations/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organization id")),
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "With its sites", body = OrganizationView),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn get_organization(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    crud::get::<Organizations>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/organizations/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organization id")),
-    request_body = OrganizationWrite,
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Replaced; absent optional fields are cleared", body = OrganizationView),
-        (status = 400, description = "Field errors"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn put_organization(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Organizations>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/organizations/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organization id")),
-    request_body = OrganizationWrite,
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Updated", body = OrganizationView),
-        (status = 400, description = "Field errors"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn patch_organization(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Organizations>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/organizations/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organization id")),
-    security(("token" = [])),
-    responses(
-        (status = 204, description = "Deleted with its sites and certificates"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn delete_organization(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    crud::delete::<Organizations>(id, state, caller).await
+    Ok(body)
 }

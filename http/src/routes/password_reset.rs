@@ -9,17 +9,17 @@ use certwatch_store::engine::secrets::key_hash;
 use certwatch_store::tables;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::accounts::{email_field, new_password_field};
+use super::accounts::{mail_link, new_password_field};
 use crate::blocking::blocking;
 use crate::error::{ApiError, FieldErrors};
-use crate::extract::{Body, body, client_addr, parse_json};
+use crate::extract::client_addr;
+use crate::extract::{Parsed, json};
 use crate::passwords::hash_password;
-use crate::respond::{Detail, done, json_reply};
+use crate::respond::Detail;
+use crate::route::{any_of, route};
 use crate::state::{State, with_state};
 
 #[derive(Deserialize, ToSchema)]
@@ -39,21 +39,10 @@ pub struct PasswordResetConfirm {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let request = warp::path!("api" / "auth" / "password-reset")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(body())
-        .then(request_reset)
-        .map(done);
-    let confirm = warp::path!("api" / "auth" / "password-reset" / "confirm")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(client_addr())
-        .and(body())
-        .then(confirm_reset)
-        .map(done);
-    request.or(confirm).unify().boxed()
+    any_of(vec![
+        route!(request_reset, with_state(state), client_addr(), json()),
+        route!(confirm_reset, with_state(state), client_addr(), json()),
+    ])
 }
 
 #[utoipa::path(post, path = "/api/auth/password-reset/", tag = "auth",
@@ -67,20 +56,16 @@ pub async fn request_reset(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    state.throttle("password-reset", peer, forwarded_for.as_deref())?;
-    let req: PasswordResetRequest = parse_json(body)?;
-    let mut errors = FieldErrors::default();
-    let email = email_field(&mut errors, req.email);
-    errors.finish()?;
-    state
-        .actors
-        .accounts(|reply| AccountsMsg::RequestPasswordReset { email, reply })
-        .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &Detail::new("If the address has an account, a reset link is on its way."),
+    req: Parsed<PasswordResetRequest>,
+) -> Result<Detail, ApiError> {
+    let client = (peer, forwarded_for);
+    let email = req.map(|r| r.email);
+    mail_link(&state, "password-reset", client, email, |email, reply| {
+        AccountsMsg::RequestPasswordReset { email, reply }
+    })
+    .await?;
+    Ok(Detail::new(
+        "If the address has an account, a reset link is on its way.",
     ))
 }
 
@@ -95,10 +80,10 @@ pub async fn confirm_reset(
     state: State,
     peer: Option<SocketAddr>,
     forwarded_for: Option<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
+    req: Parsed<PasswordResetConfirm>,
+) -> Result<Detail, ApiError> {
     state.throttle("password-reset-confirm", peer, forwarded_for.as_deref())?;
-    let req: PasswordResetConfirm = parse_json(body)?;
+    let req = req?;
     let mut errors = FieldErrors::default();
     let token = key_hash(&errors.required("token", req.token));
     // The policy's "not like your email" rule needs the address the link is for.
@@ -117,8 +102,7 @@ pub async fn confirm_reset(
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &Detail::new("Your password is changed. Sign in with the new one."),
+    Ok(Detail::new(
+        "Your password is changed. Sign in with the new one.",
     ))
 }

@@ -1,6 +1,7 @@
 //! Sites of an organization (its plants and offices).
 
 use certwatch_actors::RegistryMsg;
+use certwatch_actors::{Reply, TenantMsg};
 use certwatch_domain::registry::{Change, Site, SitePatch};
 use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
@@ -8,16 +9,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, signed_in};
 use crate::crud::{self, Resource};
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::json_reply;
+use crate::route::{any_of, route};
 use crate::state::State;
 
 const MAX_NAME: usize = 300;
@@ -84,6 +84,10 @@ impl Resource for Sites {
     type Record = Site;
     type View = SiteView;
     type Write = SiteWrite;
+    type Patch = SitePatch;
+    const PATH: &'static str = "/api/organizations/sites/";
+    const TAG: &'static str = "organizations";
+    const NOUN: &'static str = "Site";
 
     fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Site>, StoreError> {
         tables::sites::get(store, tenant, id)
@@ -93,45 +97,25 @@ impl Resource for Sites {
         Ok(SiteView::from(site))
     }
 
-    async fn save(
-        state: &State,
-        caller: &Caller,
+    fn edit(
+        _: &Caller,
         id: Option<Uuid>,
-        write: SiteWrite,
-    ) -> Result<Site, ApiError> {
-        let patch = write.into();
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::EditSite {
-                id,
-                patch,
-                reply,
-            })
-            .await?)
+        patch: SitePatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        RegistryMsg::EditSite { id, patch, reply }.into()
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| RegistryMsg::DeleteSite {
-                id,
-                reply,
-            })
-            .await?)
+    fn delete(_: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        RegistryMsg::DeleteSite { id, reply }.into()
     }
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    crud_routes!(
-        warp::path!("api" / "organizations" / "sites" / ..),
-        state,
-        list_sites,
-        create_site,
-        get_site,
-        put_site,
-        patch_site,
-        delete_site
-    )
+    any_of(vec![
+        route!(list_sites, signed_in(state), query()),
+        crud::routes::<Sites>(state),
+    ])
 }
 
 #[utoipa::path(get, path = "/api/organizations/sites/", tag = "organizations",
@@ -142,68 +126,16 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Sites, oldest first", body = Page<SiteView>)))]
-pub async fn list_sites(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_sites(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<SiteView>, ApiError> {
     let mut sites = match q.uuid("organization")? {
         Some(org) => tables::sites::of_org(state.store(), caller.tenant_id, org)?,
         None => tables::sites::all(state.store(), caller.tenant_id)?,
     };
     sites.sort_by_key(|s| (s.created_at, s.id));
     let views: Vec<SiteView> = sites.into_iter().map(SiteView::from).collect();
-    let page = paginate_vec(views, &q, &state.public_url(), "/api/organizations/sites/")?;
-    Ok(json_reply(StatusCode::OK, &page))
-}
-
-#[utoipa::path(post, path = "/api/organizations/sites/", tag = "organizations",
-    request_body = SiteWrite,
-    security(("token" = [])),
-    responses(
-        (status = 201, description = "Created", body = SiteView),
-        (status = 400, description = "Field errors, or an organization not in this tenant"),
-    ))]
-pub async fn create_site(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    crud::create::<Sites>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/organizations/sites/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Site id")),
-    security(("token" = [])),
-    responses((status = 200, description = "The site", body = SiteView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_site(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::get::<Sites>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/organizations/sites/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Site id")),
-    request_body = SiteWrite,
-    security(("token" = [])),
-    responses((status = 200, description = "Replaced", body = SiteView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn put_site(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Sites>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/organizations/sites/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Site id")),
-    request_body = SiteWrite,
-    security(("token" = [])),
-    responses((status = 200, description = "Updated", body = SiteView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn patch_site(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Sites>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/organizations/sites/{id}/", tag = "organizations",
-    params(("id" = Uuid, Path, description = "Site id")),
-    security(("token" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_site(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::delete::<Sites>(id, state, caller).await
+    paginate_vec(views, &q, &state.public_url(), Sites::PATH)
 }

@@ -10,17 +10,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::error::ApiError;
-use crate::extract::{Body, body};
+use crate::extract::Parsed;
+use crate::input::write;
 use crate::input::{Input, Write};
-use crate::respond::{done, json_reply};
-use crate::state::{State, with_state};
+use crate::route::{any_of, route};
+use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct TenantView {
@@ -98,29 +98,19 @@ impl Write for TenantSettings {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let get = warp::path!("api" / "auth" / "tenant")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(get_tenant)
-        .map(done);
-    let patch = warp::path!("api" / "auth" / "tenant")
-        .and(warp::patch())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(body())
-        .then(patch_tenant)
-        .map(done);
-    get.or(patch).unify().boxed()
+    any_of(vec![
+        route!(get_tenant, signed_in(state)),
+        route!(patch_tenant, signed_in(state), write(true)),
+    ])
 }
 
 #[utoipa::path(get, path = "/api/auth/tenant/", tag = "auth",
     security(("token" = [])),
     responses((status = 200, description = "The caller's tenant", body = TenantView)))]
-pub async fn get_tenant(state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn get_tenant(state: State, caller: Caller) -> Result<TenantView, ApiError> {
     let tenant =
         tables::tenants::get(state.store(), caller.tenant_id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
+    Ok(TenantView::from(tenant))
 }
 
 #[utoipa::path(patch, path = "/api/auth/tenant/", tag = "auth",
@@ -131,9 +121,13 @@ pub async fn get_tenant(state: State, caller: Caller) -> Result<Response, ApiErr
         (status = 400, description = "Field errors"),
         (status = 403, description = "Not an admin"),
     ))]
-pub async fn patch_tenant(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
+pub async fn patch_tenant(
+    state: State,
+    caller: Caller,
+    write: Parsed<TenantSettings>,
+) -> Result<TenantView, ApiError> {
     caller.require_admin()?;
-    let settings = TenantSettings::parse(body, true)?;
+    let settings = write?;
     let tenant = state
         .actors
         .tenant(caller.tenant_id, |reply| AccessMsg::SetTenantSettings {
@@ -143,5 +137,5 @@ pub async fn patch_tenant(state: State, caller: Caller, body: Body) -> Result<Re
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::OK, &TenantView::from(tenant)))
+    Ok(TenantView::from(tenant))
 }

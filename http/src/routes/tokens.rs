@@ -9,18 +9,18 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::Caller;
+use crate::auth::signed_in;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
-use crate::extract::{Body, Query, body, parse_json, query};
+use crate::extract::{Parsed, json};
+use crate::extract::{Query, query};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::{done, json_reply, no_content};
-use crate::state::{State, with_state};
+use crate::route::{any_of, route};
+use crate::state::State;
 
 const MAX_TOKEN_NAME: usize = 100;
 
@@ -85,39 +85,12 @@ impl From<Token> for TokenView {
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let list = warp::path!("api" / "auth" / "tokens")
-        .and(warp::get())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(query())
-        .then(list_tokens)
-        .map(done);
-    let create = warp::path!("api" / "auth" / "tokens")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(body())
-        .then(create_token)
-        .map(done);
-    let refresh = warp::path!("api" / "auth" / "tokens" / "refresh")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(refresh_token)
-        .map(done);
-    let revoke = warp::path!("api" / "auth" / "tokens" / String)
-        .and(warp::delete())
-        .and(with_state(state))
-        .and(caller(state))
-        .then(revoke_token)
-        .map(done);
-    list.or(create)
-        .unify()
-        .or(refresh)
-        .unify()
-        .or(revoke)
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(list_tokens, signed_in(state), query()),
+        route!(create_token, signed_in(state), json()),
+        route!(refresh_token, signed_in(state)),
+        route!(revoke_token(key), signed_in(state)),
+    ])
 }
 
 #[utoipa::path(get, path = "/api/auth/tokens/", tag = "auth",
@@ -130,14 +103,18 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         (status = 200, description = "The caller's tokens in this tenant, oldest first", body = Page<TokenView>),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn list_tokens(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_tokens(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<TokenView>, ApiError> {
     let tokens: Vec<TokenView> =
         tables::tokens::of(state.store(), caller.tenant_id, caller.user_id)?
             .into_iter()
             .map(TokenView::from)
             .collect();
     let page = paginate_vec(tokens, &q, &state.public_url(), "/api/auth/tokens/")?;
-    Ok(json_reply(StatusCode::OK, &page))
+    Ok(page)
 }
 
 #[utoipa::path(post, path = "/api/auth/tokens/", tag = "auth",
@@ -148,8 +125,12 @@ pub async fn list_tokens(state: State, caller: Caller, q: Query) -> Result<Respo
         (status = 400, description = "Field errors"),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn create_token(state: State, caller: Caller, body: Body) -> Result<Response, ApiError> {
-    let req: TokenRequest = parse_json(body)?;
+pub async fn create_token(
+    state: State,
+    caller: Caller,
+    req: Parsed<TokenRequest>,
+) -> Result<TokenCreated, ApiError> {
+    let req = req?;
     let mut errors = FieldErrors::default();
     let name = errors.required("name", req.name);
     if name.chars().count() > MAX_TOKEN_NAME {
@@ -190,7 +171,7 @@ pub async fn create_token(state: State, caller: Caller, body: Body) -> Result<Re
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::CREATED, &TokenCreated::from(issued)))
+    Ok(TokenCreated::from(issued))
 }
 
 #[utoipa::path(post, path = "/api/auth/tokens/refresh/", tag = "auth",
@@ -199,7 +180,7 @@ pub async fn create_token(state: State, caller: Caller, body: Body) -> Result<Re
         (status = 200, description = "A new key replacing the one used for this request; the old key no longer works. A login token gets 30 fresh days, an API token keeps its expiry", body = TokenCreated),
         (status = 401, description = "No or bad token"),
     ))]
-pub async fn refresh_token(state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn refresh_token(state: State, caller: Caller) -> Result<TokenCreated, ApiError> {
     let current = caller.token_hash;
     let issued = state
         .actors
@@ -208,7 +189,7 @@ pub async fn refresh_token(state: State, caller: Caller) -> Result<Response, Api
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::OK, &TokenCreated::from(issued)))
+    Ok(TokenCreated::from(issued))
 }
 
 #[utoipa::path(delete, path = "/api/auth/tokens/{key}/", tag = "auth",
@@ -219,11 +200,7 @@ pub async fn refresh_token(state: State, caller: Caller) -> Result<Response, Api
         (status = 401, description = "No or bad token"),
         (status = 404, description = "No such token of the caller"),
     ))]
-pub async fn revoke_token(
-    key_or_id: String,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
+pub async fn revoke_token(key_or_id: String, state: State, caller: Caller) -> Result<(), ApiError> {
     let user_id = caller.user_id;
     state
         .actors
@@ -233,5 +210,5 @@ pub async fn revoke_token(
             reply,
         })
         .await?;
-    Ok(no_content())
+    Ok(())
 }

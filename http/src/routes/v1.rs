@@ -10,7 +10,6 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
@@ -18,6 +17,7 @@ use warp::reply::Response;
 use crate::error::ApiError;
 use crate::rate_limit::Budget;
 use crate::respond::json_reply;
+use crate::route::route;
 use crate::state::{State, with_state};
 
 /// A key's `last_used_at` is written at most this often.
@@ -56,13 +56,12 @@ pub fn certificate_status(c: &Certificate, today: NaiveDate) -> CertificateStatu
 }
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    warp::path!("api" / "v1" / "certificate" / String)
-        .and(warp::get())
-        .and(with_state(state))
-        .and(warp::header::optional::<String>("authorization"))
-        .and(warp::header::optional::<String>("x-api-key"))
-        .then(certificate)
-        .boxed()
+    route!(
+        raw certificate(number),
+        with_state(state),
+        warp::header::optional::<String>("authorization"),
+        warp::header::optional::<String>("x-api-key"),
+    )
 }
 
 /// The `cw_` key from `Authorization: Bearer cw_…` or `X-API-Key: cw_…`.
@@ -91,7 +90,7 @@ pub async fn certificate(
     state: State,
     authorization: Option<String>,
     x_api_key: Option<String>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let limit = state.api_limiter.per_minute;
     let (mut response, remaining) = match lookup(&number, &state, authorization, x_api_key).await {
         Ok((body, remaining)) => (json_reply(StatusCode::OK, &body), Some(remaining)),
@@ -102,7 +101,7 @@ pub async fn certificate(
     if let Some(remaining) = remaining {
         headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     }
-    response
+    Ok(response)
 }
 
 /// The answer, with what the tenant has left of its budget (when the key was valid).

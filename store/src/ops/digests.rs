@@ -4,12 +4,13 @@
 //! transaction, and mails it once that is durable: a crash in between loses one digest
 //! rather than sending it twice.
 
+use certwatch_domain::accounts::Tenant;
 use certwatch_domain::digest::{
     DeliveryLine, Digest, ExpiryLine, FAILING_AFTER, FailingLine, Stage, is_due, is_news, stage,
 };
 use certwatch_domain::registry::CertStatus;
 use certwatch_domain::webhooks::DeliveryStatus;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::engine::tx::transact;
@@ -53,16 +54,43 @@ pub fn prepare(
         return Ok(None);
     }
     let since = last_sent.unwrap_or(now - Duration::days(FIRST_LOOKBACK_DAYS));
-    let today = now.date_naive();
     let mut digest = Digest {
         tenant_name: t.name.clone(),
         ..Digest::default()
     };
     let mut marks = Marks::default();
-    let supplier = |org: Uuid| -> Result<String, StoreError> {
-        Ok(organizations::get(store, tenant, org)?.map_or_else(|| "(deleted)".into(), |o| o.name))
-    };
+    add_expiries(store, &t, now.date_naive(), since, &mut digest, &mut marks)?;
+    add_failing(store, tenant, &mut digest, &mut marks)?;
+    add_failed_deliveries(store, tenant, since, &mut digest)?;
+    if digest.is_empty() {
+        // Nothing to tell; a recovered endpoint's mark is still cleared.
+        if !marks.endpoints.is_empty() {
+            write_marks(store, tenant, &marks, None)?;
+        }
+        return Ok(None);
+    }
+    Ok(Some(Prepared {
+        digest,
+        recipients: recipients(store, tenant)?,
+        marks,
+    }))
+}
 
+/// The name of a supplier as the digest shows it.
+fn supplier(store: &Store, tenant: Uuid, org: Uuid) -> Result<String, StoreError> {
+    Ok(organizations::get(store, tenant, org)?.map_or_else(|| "(deleted)".into(), |o| o.name))
+}
+
+/// Certificates that entered an expiry window or expired since they were last announced.
+fn add_expiries(
+    store: &Store,
+    t: &Tenant,
+    today: NaiveDate,
+    since: DateTime<Utc>,
+    digest: &mut Digest,
+    marks: &mut Marks,
+) -> Result<(), StoreError> {
+    let tenant = t.id;
     for cert in certificates::all(store, tenant)? {
         let Some(expiry) = cert.expiry_date else {
             continue;
@@ -85,7 +113,7 @@ pub fn prepare(
             continue;
         }
         let line = ExpiryLine {
-            supplier: supplier(cert.organization_id)?,
+            supplier: supplier(store, tenant, cert.organization_id)?,
             certificate_type: cert_types::get(store, tenant, cert.certificate_type_id)?
                 .map_or_else(String::new, |ty| ty.name),
             number: cert.certificate_number.clone(),
@@ -111,12 +139,27 @@ pub fn prepare(
         .expired
         .sort_by(|a, b| (a.expiry, &a.supplier).cmp(&(b.expiry, &b.supplier)));
 
+    let order =
+        |a: &ExpiryLine, b: &ExpiryLine| (a.expiry, &a.supplier).cmp(&(b.expiry, &b.supplier));
+    digest.expiring.sort_by(order);
+    digest.expired.sort_by(order);
+    Ok(())
+}
+
+/// Monitored pages that started failing (announced once), and the marks of those that
+/// recovered.
+fn add_failing(
+    store: &Store,
+    tenant: Uuid,
+    digest: &mut Digest,
+    marks: &mut Marks,
+) -> Result<(), StoreError> {
     for ep in endpoints::all(store, tenant)? {
         let failing = ep.is_active && ep.consecutive_failures >= FAILING_AFTER;
         let reported = digests::failing_reported(store, tenant, ep.id)?;
         if failing && !reported {
             digest.failing.push(FailingLine {
-                supplier: supplier(ep.organization_id)?,
+                supplier: supplier(store, tenant, ep.organization_id)?,
                 url: ep.url.clone(),
                 failures: ep.consecutive_failures,
                 last_error: ep.last_error.clone(),
@@ -127,6 +170,16 @@ pub fn prepare(
         }
     }
 
+    Ok(())
+}
+
+/// Webhook deliveries that failed since the last digest.
+fn add_failed_deliveries(
+    store: &Store,
+    tenant: Uuid,
+    since: DateTime<Utc>,
+    digest: &mut Digest,
+) -> Result<(), StoreError> {
     for d in deliveries::of_tenant(store, tenant, |d| {
         d.status == DeliveryStatus::Failed && d.updated_at > since
     })? {
@@ -138,13 +191,11 @@ pub fn prepare(
         });
     }
 
-    if digest.is_empty() {
-        // Nothing to tell; a recovered endpoint's mark is still cleared.
-        if !marks.endpoints.is_empty() {
-            write_marks(store, tenant, &marks, None)?;
-        }
-        return Ok(None);
-    }
+    Ok(())
+}
+
+/// Who gets the digest: the active admins, and the members who asked for it.
+fn recipients(store: &Store, tenant: Uuid) -> Result<Vec<String>, StoreError> {
     let mut recipients = Vec::new();
     for m in memberships::of_tenant(store, tenant)? {
         if m.role != certwatch_domain::accounts::Role::Admin && !m.digest {
@@ -155,11 +206,7 @@ pub fn prepare(
         }
     }
     recipients.sort();
-    Ok(Some(Prepared {
-        digest,
-        recipients,
-        marks,
-    }))
+    Ok(recipients)
 }
 
 /// Records that `prepared` went out at `now` (one transaction; commit before sending).

@@ -8,14 +8,11 @@ use certwatch_store::tables;
 use chrono::Utc;
 use uuid::Uuid;
 use warp::filters::multipart::FormData;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::json_reply;
 use crate::state::State;
 use crate::upload;
 
@@ -34,7 +31,7 @@ pub async fn create_batch(
     state: State,
     caller: Caller,
     form: Result<FormData, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<BatchView, ApiError> {
     let quota = state.config.storage_quota_bytes;
     let store = state.store().clone();
     let tenant = caller.tenant_id;
@@ -80,10 +77,7 @@ pub async fn create_batch(
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::CREATED,
-        &batch_view(batch, &view_items),
-    ))
+    Ok(batch_view(batch, &view_items))
 }
 
 /// Checks each uploaded file's kind and stores the accepted ones in the content-addressed
@@ -127,28 +121,29 @@ async fn store_accepted(
     params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
     security(("token" = [])),
     responses((status = 200, description = "Batches, newest first", body = Page<BatchView>)))]
-pub async fn list_batches(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_batches(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<BatchView>, ApiError> {
     let tenant = caller.tenant_id;
     let mut views = Vec::new();
     for batch in tables::bulk_batches::of_tenant(state.store(), tenant)? {
         let items = tables::bulk_items::of_batch(state.store(), tenant, batch.id)?;
         views.push(batch_view(batch, &items));
     }
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), "/api/bulk-upload/")?,
-    ))
+    paginate_vec(views, &q, &state.public_url(), "/api/bulk-upload/")
 }
 
 #[utoipa::path(get, path = "/api/bulk-upload/{id}/", tag = "bulk-upload",
     params(("id" = Uuid, Path, description = "Batch id")),
     security(("token" = [])),
     responses((status = 200, description = "The batch with live counts", body = BatchView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_batch(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn get_batch(id: Uuid, state: State, caller: Caller) -> Result<BatchView, ApiError> {
     let batch = tables::bulk_batches::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     let items = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?;
-    Ok(json_reply(StatusCode::OK, &batch_view(batch, &items)))
+    Ok(batch_view(batch, &items))
 }
 
 #[utoipa::path(get, path = "/api/bulk-upload/{id}/items/", tag = "bulk-upload",
@@ -160,15 +155,12 @@ pub async fn list_items(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<ItemView>, ApiError> {
     tables::bulk_batches::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
     let views: Vec<ItemView> = tables::bulk_items::of_batch(state.store(), caller.tenant_id, id)?
         .into_iter()
         .map(|i| item_view(&state, i))
         .collect();
     let path = format!("/api/bulk-upload/{id}/items/");
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), &path)?,
-    ))
+    paginate_vec(views, &q, &state.public_url(), &path)
 }

@@ -2,6 +2,7 @@
 
 mod batches;
 mod quality;
+pub mod queue;
 mod review;
 pub(crate) mod views;
 
@@ -9,84 +10,32 @@ pub use batches::*;
 pub use quality::*;
 pub use review::*;
 
-use uuid::Uuid;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::auth::caller;
-use crate::extract::{body, query};
-use crate::respond::done;
-use crate::state::{State, with_state};
+use crate::auth::signed_in;
+use crate::extract::query;
+use crate::input::write;
+use crate::route::{any_of, route};
+use crate::state::State;
 use crate::upload;
 
 /// Largest upload request (all its files together).
 pub(crate) const MAX_REQUEST_BYTES: u64 = 512 << 20;
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    let auth = || with_state(state).and(caller(state));
     let form = upload::form(
         MAX_REQUEST_BYTES,
         "Send the documents as multipart/form-data in fields named 'files'.",
     );
-    let create = warp::path!("api" / "bulk-upload")
-        .and(warp::post())
-        .and(auth())
-        .and(form)
-        .then(batches::create_batch)
-        .map(done);
-    let list = warp::path!("api" / "bulk-upload")
-        .and(warp::get())
-        .and(auth())
-        .and(query())
-        .then(batches::list_batches)
-        .map(done);
-    let metrics = warp::path!("api" / "bulk-upload" / "quality-metrics")
-        .and(warp::get())
-        .and(auth())
-        .then(quality::quality_metrics)
-        .map(done);
-    let file = warp::path!("api" / "bulk-upload" / "files" / Uuid)
-        .and(warp::get())
-        .and(auth())
-        .then(review::serve_file)
-        .map(done);
-    let confirm = warp::path!("api" / "bulk-upload" / "items" / Uuid / "confirm")
-        .and(warp::post())
-        .and(auth())
-        .and(body())
-        .then(review::confirm_item)
-        .map(done);
-    let skip = warp::path!("api" / "bulk-upload" / "items" / Uuid / "skip")
-        .and(warp::post())
-        .and(auth())
-        .then(review::skip_item)
-        .map(done);
-    let items = warp::path!("api" / "bulk-upload" / Uuid / "items")
-        .and(warp::get())
-        .and(auth())
-        .and(query())
-        .then(batches::list_items)
-        .map(done);
-    let detail = warp::path!("api" / "bulk-upload" / Uuid)
-        .and(warp::get())
-        .and(auth())
-        .then(batches::get_batch)
-        .map(done);
-    create
-        .or(list)
-        .unify()
-        .or(metrics)
-        .unify()
-        .or(file)
-        .unify()
-        .or(confirm)
-        .unify()
-        .or(skip)
-        .unify()
-        .or(items)
-        .unify()
-        .or(detail)
-        .unify()
-        .boxed()
+    any_of(vec![
+        route!(create_batch, signed_in(state), form),
+        route!(list_batches, signed_in(state), query()),
+        route!(quality_metrics, signed_in(state)),
+        route!(raw serve_file(id), signed_in(state)),
+        route!(confirm_item(id), signed_in(state), write(false)),
+        route!(skip_item(id), signed_in(state)),
+        route!(list_items(id), signed_in(state), query()),
+        route!(get_batch(id), signed_in(state)),
+    ])
 }

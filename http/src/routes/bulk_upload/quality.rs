@@ -2,12 +2,9 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -35,27 +32,24 @@ pub struct QualityMetricsView {
 #[utoipa::path(get, path = "/api/bulk-upload/quality-metrics/", tag = "bulk-upload",
     security(("token" = [])),
     responses((status = 200, description = "Totals across the tenant's batches", body = QualityMetricsView)))]
-pub async fn quality_metrics(state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn quality_metrics(state: State, caller: Caller) -> Result<QualityMetricsView, ApiError> {
     let m = certwatch_store::ops::bulk::quality_metrics(state.store(), caller.tenant_id)?;
     let c = &m.counts;
-    Ok(json_reply(
-        StatusCode::OK,
-        &QualityMetricsView {
-            total_batches: m.batches,
-            total_items: c.total,
-            total_processed: c.processed,
-            matched: c.matched,
-            needs_review: c.needs_review,
-            failed: c.failed,
-            skipped: c.skipped,
-            pending: c.pending,
-            auto_match_rate: c.auto_match_rate(),
-            failure_rate: c.failure_rate(),
-            most_corrected_fields: m
-                .corrections
-                .into_iter()
-                .map(|(field, count)| CorrectedField { field, count })
-                .collect(),
-        },
-    ))
+    Ok(QualityMetricsView {
+        total_batches: m.batches,
+        total_items: c.total,
+        total_processed: c.processed,
+        matched: c.matched,
+        needs_review: c.needs_review,
+        failed: c.failed,
+        skipped: c.skipped,
+        pending: c.pending,
+        auto_match_rate: c.auto_match_rate(),
+        failure_rate: c.failure_rate(),
+        most_corrected_fields: m
+            .corrections
+            .into_iter()
+            .map(|(field, count)| CorrectedField { field, count })
+            .collect(),
+    })
 }

@@ -8,14 +8,12 @@ use certwatch_store::tables;
 use chrono::NaiveDate;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::Body;
+use crate::extract::Parsed;
 use crate::input::{Input, Write};
-use crate::respond::json_reply;
 use crate::state::State;
 
 use super::views::*;
@@ -77,10 +75,10 @@ pub async fn confirm_item(
     id: Uuid,
     state: State,
     caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+    write: Parsed<ConfirmWrite>,
+) -> Result<ItemView, ApiError> {
     tables::bulk_items::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    let write = ConfirmWrite::parse(body, false)?;
+    let write = write?;
     let ConfirmWrite {
         issuing_body,
         scope,
@@ -112,7 +110,7 @@ pub async fn confirm_item(
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::OK, &item_view(&state, item)))
+    Ok(item_view(&state, item))
 }
 
 #[utoipa::path(post, path = "/api/bulk-upload/items/{id}/skip/", tag = "bulk-upload",
@@ -123,7 +121,7 @@ pub async fn confirm_item(
         (status = 400, description = "The item does not need review"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn skip_item(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn skip_item(id: Uuid, state: State, caller: Caller) -> Result<ItemView, ApiError> {
     let item = state
         .actors
         .tenant(caller.tenant_id, |reply| BulkMsg::SkipItem {
@@ -131,7 +129,7 @@ pub async fn skip_item(id: Uuid, state: State, caller: Caller) -> Result<Respons
             reply,
         })
         .await?;
-    Ok(json_reply(StatusCode::OK, &item_view(&state, item)))
+    Ok(item_view(&state, item))
 }
 
 #[utoipa::path(get, path = "/api/bulk-upload/files/{id}/", tag = "bulk-upload",

@@ -4,12 +4,9 @@ use certwatch_store::tables;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -22,7 +19,7 @@ pub struct DiscoveryStarted {
 #[utoipa::path(post, path = "/api/monitoring/discover/", tag = "monitoring",
     security(("token" = [])),
     responses((status = 202, description = "Crawls started for every organization with a website", body = DiscoveryStarted)))]
-pub async fn discover_all(state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn discover_all(state: State, caller: Caller) -> Result<DiscoveryStarted, ApiError> {
     let ids = state
         .store()
         .catalog(caller.tenant_id)?
@@ -39,7 +36,11 @@ pub async fn discover_all(state: State, caller: Caller) -> Result<Response, ApiE
         (status = 400, description = "The organization has no website"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn discover_one(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn discover_one(
+    id: Uuid,
+    state: State,
+    caller: Caller,
+) -> Result<DiscoveryStarted, ApiError> {
     let org = tables::organizations::get(state.store(), caller.tenant_id, id)?
         .ok_or(ApiError::NotFound)?;
     if org.website.is_none() {
@@ -54,13 +55,10 @@ async fn start(
     state: &State,
     tenant: Uuid,
     organizations: Vec<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<DiscoveryStarted, ApiError> {
     let started = state.actors.discover(tenant, organizations).await?;
-    Ok(json_reply(
-        StatusCode::ACCEPTED,
-        &DiscoveryStarted {
-            status: "queued".into(),
-            organizations: started,
-        },
-    ))
+    Ok(DiscoveryStarted {
+        status: "queued".into(),
+        organizations: started,
+    })
 }

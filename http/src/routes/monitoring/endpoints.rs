@@ -1,9 +1,9 @@
 //! Monitored endpoints: the pages watched for an organization, and scrapes on demand.
 
 use certwatch_actors::MonitoringMsg;
+use certwatch_actors::{Reply, TenantMsg};
 use std::collections::HashMap;
 
-use certwatch_actors::outbound;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch};
 use certwatch_domain::registry::Change;
 use certwatch_domain::rules;
@@ -13,17 +13,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use super::logs::ScrapeLogView;
 use crate::auth::Caller;
-use crate::crud::{self, Resource};
+use crate::crud::Resource;
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::Query;
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, paginate_vec};
-use crate::respond::json_reply;
 use crate::routes::organizations::{OrganizationView, organization_view};
 use crate::state::State;
 
@@ -138,27 +135,15 @@ fn detail(state: &State, ep: Endpoint) -> Result<EndpointView, ApiError> {
     endpoint_view(state, ep, name, true)
 }
 
-/// Reads an endpoint body; the URL must be one monitoring may fetch.
-/// An endpoint write as the patch the actor applies, once its URL is known to be one that
-/// may be fetched.
-async fn endpoint_patch(state: &State, write: EndpointWrite) -> Result<EndpointPatch, ApiError> {
-    let EndpointWrite {
-        organization_id,
-        url,
-        check_frequency,
-        is_active,
-    } = write;
-    if let Some(url) = &url {
-        outbound::check_url_resolved(url, state.config.allow_private_targets)
-            .await
-            .map_err(|e| ApiError::field("url", format!("This URL cannot be monitored: {e}.")))?;
+impl From<EndpointWrite> for EndpointPatch {
+    fn from(w: EndpointWrite) -> EndpointPatch {
+        EndpointPatch {
+            organization_id: w.organization_id,
+            url: w.url,
+            check_frequency: w.check_frequency,
+            is_active: w.is_active,
+        }
     }
-    Ok(EndpointPatch {
-        organization_id,
-        url,
-        check_frequency,
-        is_active,
-    })
 }
 
 /// Monitored endpoints as a resource of the six collection routes.
@@ -168,6 +153,12 @@ impl Resource for Endpoints {
     type Record = Endpoint;
     type View = EndpointView;
     type Write = EndpointWrite;
+    type Patch = EndpointPatch;
+    const PATH: &'static str = "/api/monitoring/endpoints/";
+    const TAG: &'static str = "monitoring";
+    const NOUN: &'static str = "Endpoint";
+    const CREATED: &'static str = "Created; its first check starts right away";
+    const DELETED: &'static str = "Deleted; its actor stops (its scrape logs stay)";
 
     fn fetch(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Endpoint>, StoreError> {
         tables::endpoints::get(store, tenant, id)
@@ -177,31 +168,21 @@ impl Resource for Endpoints {
         detail(state, ep)
     }
 
-    async fn save(
-        state: &State,
-        caller: &Caller,
-        id: Option<Uuid>,
-        write: EndpointWrite,
-    ) -> Result<Endpoint, ApiError> {
-        let patch = endpoint_patch(state, write).await?;
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| MonitoringMsg::EditEndpoint {
-                id,
-                patch,
-                reply,
-            })
-            .await?)
+    fn outbound_url(write: &Self::Write) -> Option<(&str, &'static str)> {
+        Some((write.url.as_deref()?, "be monitored"))
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| MonitoringMsg::DeleteEndpoint {
-                id,
-                reply,
-            })
-            .await?)
+    fn edit(
+        _: &Caller,
+        id: Option<Uuid>,
+        patch: EndpointPatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        MonitoringMsg::EditEndpoint { id, patch, reply }.into()
+    }
+
+    fn delete(_: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        MonitoringMsg::DeleteEndpoint { id, reply }.into()
     }
 }
 
@@ -217,7 +198,11 @@ impl Resource for Endpoints {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Endpoints, oldest first unless ordered", body = Page<EndpointView>)))]
-pub async fn list_endpoints(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_endpoints(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<EndpointView>, ApiError> {
     let tenant = caller.tenant_id;
     let organization = q.uuid("organization")?;
     let flag = |v: &str| match v {
@@ -284,83 +269,7 @@ pub async fn list_endpoints(state: State, caller: Caller, q: Query) -> Result<Re
         .into_iter()
         .map(|(ep, name)| endpoint_view(&state, ep, name, false))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), "/api/monitoring/endpoints/")?,
-    ))
-}
-
-#[utoipa::path(post, path = "/api/monitoring/endpoints/", tag = "monitoring",
-    request_body = EndpointWrite,
-    security(("token" = [])),
-    responses(
-        (status = 201, description = "Created; its first check starts right away", body = EndpointView),
-        (status = 400, description = "Field errors: unknown organization, a URL already monitored or one that may not be fetched"),
-    ))]
-pub async fn create_endpoint(
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::create::<Endpoints>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "With its organization and last 5 scrape logs", body = EndpointView),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn get_endpoint(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::get::<Endpoints>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
-    request_body = EndpointWrite,
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Replaced", body = EndpointView),
-        (status = 400, description = "Field errors"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn put_endpoint(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Endpoints>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
-    request_body = EndpointWrite,
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Updated; is_active=false pauses it, true resumes it with a check now", body = EndpointView),
-        (status = 400, description = "Field errors"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn patch_endpoint(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Endpoints>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/monitoring/endpoints/{id}/", tag = "monitoring",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
-    security(("token" = [])),
-    responses(
-        (status = 204, description = "Deleted; its actor stops (its scrape logs stay)"),
-        (status = 404, description = "Not in this tenant"),
-    ))]
-pub async fn delete_endpoint(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::delete::<Endpoints>(id, state, caller).await
+    paginate_vec(views, &q, &state.public_url(), "/api/monitoring/endpoints/")
 }
 
 #[utoipa::path(post, path = "/api/monitoring/endpoints/{id}/trigger_scrape/", tag = "monitoring",
@@ -371,7 +280,11 @@ pub async fn delete_endpoint(id: Uuid, state: State, caller: Caller) -> Result<R
         (status = 400, description = "The endpoint is inactive"),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn trigger_scrape(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn trigger_scrape(
+    id: Uuid,
+    state: State,
+    caller: Caller,
+) -> Result<crate::respond::Detail, ApiError> {
     state
         .actors
         .tenant(caller.tenant_id, |reply| MonitoringMsg::TriggerScrape {
@@ -379,8 +292,5 @@ pub async fn trigger_scrape(id: Uuid, state: State, caller: Caller) -> Result<Re
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::ACCEPTED,
-        &crate::respond::Detail::new("Scrape queued."),
-    ))
+    Ok(crate::respond::Detail::new("Scrape queued."))
 }

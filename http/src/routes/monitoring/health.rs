@@ -4,12 +4,9 @@ use certwatch_store::ops::endpoints;
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -33,7 +30,7 @@ pub struct MonitoringHealth {
 #[utoipa::path(get, path = "/api/monitoring/health/", tag = "monitoring",
     security(("token" = [])),
     responses((status = 200, description = "The caller's tenant's monitoring", body = MonitoringHealth)))]
-pub async fn health(state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn health(state: State, caller: Caller) -> Result<MonitoringHealth, ApiError> {
     let counts = endpoints::counts(state.store(), caller.tenant_id, Utc::now())?;
     let (scheduled, discoveries_running, alive) =
         match state.actors.monitoring(caller.tenant_id).await {
@@ -41,18 +38,15 @@ pub async fn health(state: State, caller: Caller) -> Result<Response, ApiError> 
             Err(_) => (0, 0, false),
         };
     let scheduler_alive = alive && scheduled >= counts.active;
-    Ok(json_reply(
-        StatusCode::OK,
-        &MonitoringHealth {
-            status: if scheduler_alive { "ok" } else { "degraded" }.into(),
-            scheduler_alive,
-            endpoints: counts.endpoints,
-            active: counts.active,
-            scheduled,
-            due: counts.due,
-            failing: counts.failing,
-            oldest_overdue_seconds: counts.oldest_overdue_seconds,
-            discoveries_running,
-        },
-    ))
+    Ok(MonitoringHealth {
+        status: if scheduler_alive { "ok" } else { "degraded" }.into(),
+        scheduler_alive,
+        endpoints: counts.endpoints,
+        active: counts.active,
+        scheduled,
+        due: counts.due,
+        failing: counts.failing,
+        oldest_overdue_seconds: counts.oldest_overdue_seconds,
+        discoveries_running,
+    })
 }

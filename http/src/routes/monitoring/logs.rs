@@ -6,14 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -139,7 +136,11 @@ impl From<ScrapeLog> for ScrapeLogView {
     ),
     security(("token" = [])),
     responses((status = 200, description = "Scrape logs, newest first", body = Page<ScrapeLogView>)))]
-pub async fn list_logs(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_logs(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<ScrapeLogView>, ApiError> {
     let page = PageRequest::from_query(&q)?;
     let endpoint = q.uuid("endpoint")?;
     let (logs, count) = tables::scrape_logs::page(
@@ -159,7 +160,7 @@ pub async fn list_logs(state: State, caller: Caller, q: Query) -> Result<Respons
         "/api/monitoring/logs/",
         &q,
     );
-    Ok(json_reply(StatusCode::OK, &body))
+    Ok(body)
 }
 
 #[utoipa::path(get, path = "/api/monitoring/logs/{id}/", tag = "monitoring",
@@ -169,8 +170,8 @@ pub async fn list_logs(state: State, caller: Caller, q: Query) -> Result<Respons
         (status = 200, description = "The log", body = ScrapeLogView),
         (status = 404, description = "Not in this tenant"),
     ))]
-pub async fn get_log(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn get_log(id: Uuid, state: State, caller: Caller) -> Result<ScrapeLogView, ApiError> {
     let log =
         tables::scrape_logs::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &ScrapeLogView::from(log)))
+    Ok(ScrapeLogView::from(log))
 }

@@ -8,14 +8,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -95,7 +92,11 @@ pub struct RetryQueued {
     ),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "Deliveries, newest first, with every attempt", body = Page<DeliveryView>), (status = 400, description = "A malformed filter")))]
-pub async fn list_deliveries(state: State, caller: Caller, q: Query) -> Result<Response, ApiError> {
+pub async fn list_deliveries(
+    state: State,
+    caller: Caller,
+    q: Query,
+) -> Result<Page<DeliveryView>, ApiError> {
     caller.require_admin()?;
     let subscriber = q.uuid("subscriber")?;
     let status = q.parsed(
@@ -114,28 +115,33 @@ pub async fn list_deliveries(state: State, caller: Caller, q: Query) -> Result<R
             && event_type.as_deref().is_none_or(|t| d.event_type == t)
     })?;
     let views: Vec<DeliveryView> = deliveries.into_iter().map(DeliveryView::from).collect();
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), "/api/webhooks/deliveries/")?,
-    ))
+    paginate_vec(views, &q, &state.public_url(), "/api/webhooks/deliveries/")
 }
 
 #[utoipa::path(get, path = "/api/webhooks/deliveries/{id}/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Delivery id")),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "The delivery with every attempt", body = DeliveryView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_delivery(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn get_delivery(
+    id: Uuid,
+    state: State,
+    caller: Caller,
+) -> Result<DeliveryView, ApiError> {
     caller.require_admin()?;
     let d =
         tables::deliveries::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
-    Ok(json_reply(StatusCode::OK, &DeliveryView::from(d)))
+    Ok(DeliveryView::from(d))
 }
 
 #[utoipa::path(post, path = "/api/webhooks/deliveries/{id}/retry/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Delivery id")),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "Back to PENDING and delivered again", body = RetryQueued), (status = 400, description = "The delivery is not FAILED"), (status = 404, description = "Not in this tenant")))]
-pub async fn retry_delivery(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn retry_delivery(
+    id: Uuid,
+    state: State,
+    caller: Caller,
+) -> Result<RetryQueued, ApiError> {
     caller.require_admin()?;
     let d =
         tables::deliveries::get(state.store(), caller.tenant_id, id)?.ok_or(ApiError::NotFound)?;
@@ -143,11 +149,8 @@ pub async fn retry_delivery(id: Uuid, state: State, caller: Caller) -> Result<Re
         .actors
         .retry_delivery(caller.tenant_id, d.subscriber_id, id)
         .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &RetryQueued {
-            status: "retry_queued".into(),
-            delivery_id: id,
-        },
-    ))
+    Ok(RetryQueued {
+        status: "retry_queued".into(),
+        delivery_id: id,
+    })
 }

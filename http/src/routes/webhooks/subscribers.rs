@@ -1,23 +1,20 @@
 //! Webhook subscribers: the receivers, with the key and signing secret they trust.
 
 use certwatch_actors::WebhooksMsg;
-use certwatch_actors::outbound;
+use certwatch_actors::{Reply, TenantMsg};
 use certwatch_domain::webhooks::{Subscriber, SubscriberPatch};
 use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
-use crate::crud::{self, Resource};
+use crate::crud::Resource;
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::Query;
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -81,30 +78,14 @@ pub struct RotatedSecret {
     pub signing_secret: String,
 }
 
-/// Reads a subscriber body; the URL must pass the outbound address check.
-/// A subscriber write as the patch the actor applies, once its URL is known to be one that
-/// may receive webhooks.
-async fn subscriber_patch(
-    state: &State,
-    write: SubscriberWrite,
-) -> Result<SubscriberPatch, ApiError> {
-    let SubscriberWrite {
-        name,
-        url,
-        is_active,
-    } = write;
-    if let Some(url) = &url {
-        outbound::check_url_resolved(url, state.config.allow_private_targets)
-            .await
-            .map_err(|e| {
-                ApiError::field("url", format!("This URL cannot receive webhooks: {e}."))
-            })?;
+impl From<SubscriberWrite> for SubscriberPatch {
+    fn from(w: SubscriberWrite) -> SubscriberPatch {
+        SubscriberPatch {
+            name: w.name,
+            url: w.url,
+            is_active: w.is_active,
+        }
     }
-    Ok(SubscriberPatch {
-        name,
-        url,
-        is_active,
-    })
 }
 
 /// Webhook subscribers as a resource of the six collection routes.
@@ -114,6 +95,13 @@ impl Resource for Subscribers {
     type Record = Subscriber;
     type View = SubscriberView;
     type Write = SubscriberWrite;
+    type Patch = SubscriberPatch;
+    const PATH: &'static str = "/api/webhooks/subscribers/";
+    const TAG: &'static str = "webhooks";
+    const NOUN: &'static str = "Subscriber";
+    const CREATED: &'static str = "Created with its api_key and signing_secret";
+    const DELETED: &'static str =
+        "Deleted with its subscriptions; its pending deliveries end FAILED";
 
     const ADMIN_ONLY: bool = true;
 
@@ -125,31 +113,21 @@ impl Resource for Subscribers {
         Ok(SubscriberView::from(sub))
     }
 
-    async fn save(
-        state: &State,
-        caller: &Caller,
-        id: Option<Uuid>,
-        write: SubscriberWrite,
-    ) -> Result<Subscriber, ApiError> {
-        let patch = subscriber_patch(state, write).await?;
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscriber {
-                id,
-                patch,
-                reply,
-            })
-            .await?)
+    fn outbound_url(write: &Self::Write) -> Option<(&str, &'static str)> {
+        Some((write.url.as_deref()?, "receive webhooks"))
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscriber {
-                id,
-                reply,
-            })
-            .await?)
+    fn edit(
+        _: &Caller,
+        id: Option<Uuid>,
+        patch: SubscriberPatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        WebhooksMsg::EditSubscriber { id, patch, reply }.into()
+    }
+
+    fn delete(_: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        WebhooksMsg::DeleteSubscriber { id, reply }.into()
     }
 }
 
@@ -161,84 +139,21 @@ pub async fn list_subscribers(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<SubscriberView>, ApiError> {
     caller.require_admin()?;
     let views: Vec<SubscriberView> =
         tables::subscribers::of_tenant(state.store(), caller.tenant_id)?
             .into_iter()
             .map(SubscriberView::from)
             .collect();
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(views, &q, &state.public_url(), "/api/webhooks/subscribers/")?,
-    ))
-}
-
-#[utoipa::path(post, path = "/api/webhooks/subscribers/", tag = "webhooks",
-    request_body = SubscriberWrite,
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 201, description = "Created with its api_key and signing_secret", body = SubscriberView), (status = 400, description = "Field errors, or a URL that may not receive webhooks")))]
-pub async fn create_subscriber(
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::create::<Subscribers>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscriber id")),
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 200, description = "The subscriber", body = SubscriberView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_subscriber(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
-    crud::get::<Subscribers>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscriber id")),
-    request_body = SubscriberWrite,
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 200, description = "Replaced", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn put_subscriber(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Subscribers>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscriber id")),
-    request_body = SubscriberWrite,
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 200, description = "Updated", body = SubscriberView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn patch_subscriber(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Subscribers>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/webhooks/subscribers/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscriber id")),
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 204, description = "Deleted with its subscriptions; its pending deliveries end FAILED"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_subscriber(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    crud::delete::<Subscribers>(id, state, caller).await
+    paginate_vec(views, &q, &state.public_url(), "/api/webhooks/subscribers/")
 }
 
 #[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-key/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "The new api_key; the old one is invalid at once", body = RotatedKey), (status = 404, description = "Not in this tenant")))]
-pub async fn rotate_key(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn rotate_key(id: Uuid, state: State, caller: Caller) -> Result<RotatedKey, ApiError> {
     caller.require_admin()?;
     let sub = state
         .actors
@@ -247,19 +162,20 @@ pub async fn rotate_key(id: Uuid, state: State, caller: Caller) -> Result<Respon
             reply,
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &RotatedKey {
-            api_key: sub.api_key,
-        },
-    ))
+    Ok(RotatedKey {
+        api_key: sub.api_key,
+    })
 }
 
 #[utoipa::path(post, path = "/api/webhooks/subscribers/{id}/rotate-signing-secret/", tag = "webhooks",
     params(("id" = Uuid, Path, description = "Subscriber id")),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "The new signing_secret; for 24 h deliveries carry a signature with the previous one too", body = RotatedSecret), (status = 404, description = "Not in this tenant")))]
-pub async fn rotate_secret(id: Uuid, state: State, caller: Caller) -> Result<Response, ApiError> {
+pub async fn rotate_secret(
+    id: Uuid,
+    state: State,
+    caller: Caller,
+) -> Result<RotatedSecret, ApiError> {
     caller.require_admin()?;
     let sub = state
         .actors
@@ -267,10 +183,7 @@ pub async fn rotate_secret(id: Uuid, state: State, caller: Caller) -> Result<Res
             WebhooksMsg::RotateSubscriberSecret { id, reply }
         })
         .await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        &RotatedSecret {
-            signing_secret: sub.signing_secret,
-        },
-    ))
+    Ok(RotatedSecret {
+        signing_secret: sub.signing_secret,
+    })
 }

@@ -1,22 +1,20 @@
 //! Webhook subscriptions: which events go to which subscriber.
 
 use certwatch_actors::WebhooksMsg;
+use certwatch_actors::{Reply, TenantMsg};
 use certwatch_domain::webhooks::{Subscription, SubscriptionPatch};
 use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use crate::auth::Caller;
-use crate::crud::{self, Resource};
+use crate::crud::Resource;
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::Query;
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::respond::json_reply;
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -86,6 +84,10 @@ impl Resource for Subscriptions {
     type Record = Subscription;
     type View = SubscriptionView;
     type Write = SubscriptionWrite;
+    type Patch = SubscriptionPatch;
+    const PATH: &'static str = "/api/webhooks/subscriptions/";
+    const TAG: &'static str = "webhooks";
+    const NOUN: &'static str = "Subscription";
 
     const ADMIN_ONLY: bool = true;
 
@@ -97,31 +99,17 @@ impl Resource for Subscriptions {
         Ok(SubscriptionView::from(s))
     }
 
-    async fn save(
-        state: &State,
-        caller: &Caller,
+    fn edit(
+        _: &Caller,
         id: Option<Uuid>,
-        write: SubscriptionWrite,
-    ) -> Result<Subscription, ApiError> {
-        let patch = write.into();
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| WebhooksMsg::EditSubscription {
-                id,
-                patch,
-                reply,
-            })
-            .await?)
+        patch: SubscriptionPatch,
+        reply: Reply<Self::Record>,
+    ) -> TenantMsg {
+        WebhooksMsg::EditSubscription { id, patch, reply }.into()
     }
 
-    async fn remove(state: &State, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        Ok(state
-            .actors
-            .tenant(caller.tenant_id, |reply| WebhooksMsg::DeleteSubscription {
-                id,
-                reply,
-            })
-            .await?)
+    fn delete(_: &Caller, id: Uuid, reply: Reply<()>) -> TenantMsg {
+        WebhooksMsg::DeleteSubscription { id, reply }.into()
     }
 }
 
@@ -133,84 +121,17 @@ pub async fn list_subscriptions(
     state: State,
     caller: Caller,
     q: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Page<SubscriptionView>, ApiError> {
     caller.require_admin()?;
     let views: Vec<SubscriptionView> =
         tables::subscriptions::of_tenant(state.store(), caller.tenant_id)?
             .into_iter()
             .map(SubscriptionView::from)
             .collect();
-    Ok(json_reply(
-        StatusCode::OK,
-        &paginate_vec(
-            views,
-            &q,
-            &state.public_url(),
-            "/api/webhooks/subscriptions/",
-        )?,
-    ))
-}
-
-#[utoipa::path(post, path = "/api/webhooks/subscriptions/", tag = "webhooks",
-    request_body = SubscriptionWrite,
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 201, description = "Created", body = SubscriptionView), (status = 400, description = "Field errors: unknown event type, or a subscriber or organization not in this tenant")))]
-pub async fn create_subscription(
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::create::<Subscriptions>(state, caller, body).await
-}
-
-#[utoipa::path(get, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscription id")),
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 200, description = "The subscription", body = SubscriptionView), (status = 404, description = "Not in this tenant")))]
-pub async fn get_subscription(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    crud::get::<Subscriptions>(id, state, caller).await
-}
-
-#[utoipa::path(put, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscription id")),
-    request_body = SubscriptionWrite,
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 200, description = "Replaced", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn put_subscription(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Subscriptions>(id, state, caller, body, false).await
-}
-
-#[utoipa::path(patch, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscription id")),
-    request_body = SubscriptionWrite,
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 200, description = "Updated", body = SubscriptionView), (status = 400, description = "Field errors"), (status = 404, description = "Not in this tenant")))]
-pub async fn patch_subscription(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    crud::edit::<Subscriptions>(id, state, caller, body, true).await
-}
-
-#[utoipa::path(delete, path = "/api/webhooks/subscriptions/{id}/", tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Subscription id")),
-    security(("token" = [])),
-    responses((status = 403, description = "Not an admin"), (status = 204, description = "Deleted"), (status = 404, description = "Not in this tenant")))]
-pub async fn delete_subscription(
-    id: Uuid,
-    state: State,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    crud::delete::<Subscriptions>(id, state, caller).await
+    paginate_vec(
+        views,
+        &q,
+        &state.public_url(),
+        "/api/webhooks/subscriptions/",
+    )
 }

@@ -1,0 +1,206 @@
+use super::*;
+
+fn text(f: &Option<Field<String>>) -> Option<&str> {
+    f.as_ref().map(|f| f.value.as_str())
+}
+
+fn date(f: &Option<Field<NaiveDate>>) -> Option<String> {
+    f.as_ref().map(|f| f.value.to_string())
+}
+
+#[test]
+fn a_certificate_with_labels_and_identifiers() {
+    let ex = fields(
+        "CERTIFICATE\nDEKRA Certification GmbH hereby certifies that\nMuster Metall GmbH\nIndustriestrasse 1, 70565 Stuttgart, Germany\nVAT ID: DE 123456789\nwww.muster-metall.example\nhas implemented a quality management system according to ISO 9001:2015\nScope: Machining of precision parts\nCertificate No.: 91234567/2\nValid until: 14 January 2027\n",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
+    assert_eq!(
+        text(&ex.address),
+        Some("Industriestrasse 1, 70565 Stuttgart, Germany")
+    );
+    assert_eq!(text(&ex.vat), Some("DE123456789"));
+    assert_eq!(ex.domains, ["muster-metall.example"]);
+    assert_eq!(text(&ex.certificate_type_code), Some("ISO_9001"));
+    assert_eq!(text(&ex.certificate_number), Some("91234567/2"));
+    assert_eq!(text(&ex.issuing_body), Some("DEKRA"));
+    assert_eq!(text(&ex.scope), Some("Machining of precision parts"));
+    assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-14"));
+    assert!(ex.doubtful_fields().is_empty(), "{ex:?}");
+}
+
+#[test]
+fn a_name_and_address_on_one_line_and_a_combined_certificate() {
+    let ex = fields(
+        "CERTIFICATE\nTÜV SÜD Management Service GmbH certifies that\nMuster Metall GmbH, Industriestrasse 1, 70565 Stuttgart\nhas a quality management system according to IATF 16949:2016 in conjunction with ISO 9001:2015\nCertificate No.: 12 111 45678 TMS\nValid until: 14 January 2027\n",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
+    assert_eq!(
+        text(&ex.address),
+        Some("Industriestrasse 1, 70565 Stuttgart")
+    );
+    assert_eq!(text(&ex.certificate_type_code), Some("IATF_16949"));
+    assert_eq!(ex.other_standards, ["ISO_9001"]);
+}
+
+#[test]
+fn a_postcode_is_never_the_certificate_number() {
+    for address in [
+        "Industriestrasse 1, D-70565 Stuttgart",
+        "Bahnhofstrasse 3, CH-8001 Zürich",
+        "ul. Prosta 5, PL-00-950 Warszawa",
+    ] {
+        let ex = fields(
+            &format!(
+                "CERTIFICATE\nMuster Metall GmbH\n{address}\nISO 9001:2015\nValid until: 14.01.2027\n"
+            ),
+            "pdf-text",
+        );
+        assert_eq!(text(&ex.certificate_number), None, "{address}");
+    }
+    // A number elsewhere on the page is still found.
+    let ex = fields(
+        "CERTIFICATE\nMuster Metall GmbH\nIndustriestrasse 1, D-70565 Stuttgart\nISO 9001:2015 Q-2024-0815\n",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("Q-2024-0815"));
+}
+
+#[test]
+fn a_value_never_runs_into_the_next_line_or_the_next_label() {
+    let ex = fields(
+        "ZERTIFIKAT\nZertifikat-Nr.:\nQ-2024-0815\nAusstellungsdatum: 15.01.2024   Gültig bis: 14.01.2027\nGeltungsbereich: Drehteile\nSeite 1",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("Q-2024-0815"));
+    assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-15"));
+    assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-14"));
+    assert_eq!(text(&ex.scope), Some("Drehteile"));
+}
+
+#[test]
+fn labels_and_dates_of_each_language() {
+    for (lines, expiry) in [
+        (
+            "Nr certyfikatu: Q-77/1\nWażny do: 3 października 2027",
+            "2027-10-03",
+        ),
+        (
+            "Číslo certifikátu: Q-77/1\nPlatnost do: 3. 10. 2027",
+            "2027-10-03",
+        ),
+        (
+            "Certifikatnummer: Q-77/1\nGiltigt till: 2027-10-03",
+            "2027-10-03",
+        ),
+        (
+            "Certificaatnummer: Q-77/1\nGeldig tot: 03-10-2027",
+            "2027-10-03",
+        ),
+        (
+            "Certificado n.º: Q-77/1\nVálido até: 3 de outubro de 2027",
+            "2027-10-03",
+        ),
+        (
+            "Certificato n. Q-77/1\nData di scadenza: 03/10/2027",
+            "2027-10-03",
+        ),
+        (
+            "N° de certificat : Q-77/1\nValable jusqu'au 3 octobre 2027",
+            "2027-10-03",
+        ),
+    ] {
+        let ex = fields(&format!("ISO 14001:2015\n{lines}"), "pdf-text");
+        assert_eq!(text(&ex.certificate_number), Some("Q-77/1"), "{lines}");
+        assert_eq!(date(&ex.expiry_date).as_deref(), Some(expiry), "{lines}");
+    }
+}
+
+#[test]
+fn numbers_are_checked_against_their_body_and_never_another_identifier() {
+    // The body's format found where the label's value is garbled by OCR.
+    let ex = fields(
+        "BSI Assurance UK Ltd certifies that\nAcme Widgets Inc\nISO 9001:2015\nCertificado n.2 FM 985332.\nValid until: 15/05/2029",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("FM 985332"));
+    // A VAT id or an accreditation number after a label is not the number.
+    let ex = fields(
+        "ISO 9001:2015\nCertificate No.: DE123456789\nValid until: 15/05/2029",
+        "pdf-text",
+    );
+    assert_ne!(text(&ex.certificate_number), Some("DE123456789"));
+    // A labelled value out of the body's known format: exact in a text layer, doubted
+    // on a scan.
+    let lines = [
+        ("TÜV SÜD Management Service GmbH", 0.9),
+        ("ISO 9001:2015", 0.9),
+        ("Certificate No.: Q-1234", 0.9),
+        ("Valid until: 15/05/2029", 0.9),
+    ];
+    let ex = fields_of_lines(&[lines.to_vec()], "ocr");
+    assert_eq!(text(&ex.certificate_number), Some("Q-1234"));
+    assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
+    let text_layer: Vec<(&str, f32)> = lines.iter().map(|(l, _)| (*l, 1.0)).collect();
+    assert!(
+        fields_of_lines(&[text_layer], "pdf-text")
+            .doubtful_fields()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_table_header_row_gives_each_column_its_value() {
+    let ex = fields(
+        "ISO 45001:2018\nNorm Zertifikat-Registrier-Nr. Gültig ab Gültig bis\nISO 45001:2018 ER-6049/1801 20.05.2023 18.05.2026",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("ER-6049/1801"));
+    assert_eq!(date(&ex.issue_date).as_deref(), Some("2023-05-20"));
+    assert_eq!(date(&ex.expiry_date).as_deref(), Some("2026-05-18"));
+}
+
+#[test]
+fn the_certificate_page_is_read_not_the_cover_letter_or_the_annex() {
+    let letter = "DQS GmbH\nAugust-Schanz-Straße 21, 60433 Frankfurt\nMuster Metall GmbH\nDear Sir or Madam,\nplease find enclosed your certificate. Audit date: 02/01/2024";
+    let certificate = "CERTIFICATE\nDQS GmbH hereby certifies that\nMuster Metall GmbH\nIndustriestraße 12, 70565 Stuttgart\nISO 9001:2015\nCertificate No.: 123456 QM15\nDate of issue: 15/01/2024\nValid until: 14/01/2027";
+    let annex =
+        "Annex to certificate 123456 QM15\nCertified sites:\nMuster Logistik GmbH – Frankfurt";
+    let ex = fields(
+        &format!("{letter}\u{c}{certificate}\u{c}{annex}"),
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.company_name), Some("Muster Metall GmbH"));
+    assert_eq!(
+        text(&ex.address),
+        Some("Industriestraße 12, 70565 Stuttgart")
+    );
+    assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-15"));
+    assert_eq!(text(&ex.certificate_number), Some("123456 QM15"));
+}
+
+#[test]
+fn a_flood_of_labels_and_standards_is_read_in_bounded_passes() {
+    // 20,000 label-only lines and lines naming standards: read in linear passes (a
+    // stack is at most a few lines), one number, one type.
+    let mut text = String::new();
+    for i in 0..10_000 {
+        text.push_str("Valid until:\nCertificate No.:\n");
+        text.push_str(&format!("ISO {} Q-{i}\n", 10_000 + i % 90_000));
+    }
+    let ex = fields(&text, "pdf-text");
+    assert!(ex.certificate_type_code.is_some());
+    assert!(ex.certificate_number.is_some());
+}
+
+#[test]
+fn ocr_line_quality_lowers_confidence() {
+    let page = vec![
+        ("ISO 9001:2015", 0.95),
+        ("Certificate No.: Q-77/1", 0.5),
+        ("Valid until: 15/05/2029", 0.95),
+    ];
+    let ex = fields_of_lines(&[page], "ocr");
+    assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
+}
