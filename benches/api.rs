@@ -40,6 +40,25 @@ async fn main() {
     .await
     .print();
 
+    durable_writes(&b).await;
+    integration_reads(&b).await;
+    let url = format!("{}/api/health/", b.base);
+    common::load(
+        "GET /api/health/ (same run), 8 clients",
+        8,
+        move |http, _| {
+            let url = url.clone();
+            async move { http.get(url).send().await.unwrap().status() }
+        },
+    )
+    .await
+    .print();
+
+    b.server.shutdown().await.unwrap();
+}
+
+/// Writes a client waits for until they are on disk: a token, a login (argon2id too).
+async fn durable_writes(b: &common::Bench) {
     let url = format!("{}/api/auth/tokens/", b.base);
     let auth = format!("Token {}", b.key);
     common::load(
@@ -74,7 +93,10 @@ async fn main() {
     )
     .await
     .print();
+}
 
+/// `/api/v1/` reads with a `cw_` key, on a certificate made for them.
+async fn integration_reads(b: &common::Bench) {
     let http = reqwest::Client::new();
     let auth = format!("Token {}", b.key);
     let post = |path: &str, body: serde_json::Value| {
@@ -126,17 +148,4 @@ async fn main() {
     )
     .await
     .print();
-    let url = format!("{}/api/health/", b.base);
-    common::load(
-        "GET /api/health/ (same run), 8 clients",
-        8,
-        move |http, _| {
-            let url = url.clone();
-            async move { http.get(url).send().await.unwrap().status() }
-        },
-    )
-    .await
-    .print();
-
-    b.server.shutdown().await.unwrap();
 }

@@ -12,14 +12,17 @@
 //! CAPACITY_SCRAPE_SECS (how long scrapes are watched, 120).
 
 mod common;
+#[path = "capacity/data.rs"]
+mod data;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use certwatch_domain::monitoring::EndpointPatch;
 use certwatch_store::Store;
 use chrono::Utc;
+use data::{add_endpoints, add_old_events, add_old_logs, register, schedule_endpoints};
 use warp::Filter;
 
 fn setting(name: &str, default: usize) -> usize {
@@ -95,12 +98,37 @@ async fn main() {
         size as f64 / 1e9
     );
 
-    // Boot the real binary on it.
+    let (mut child, base, pid) = boot(&data_dir).await;
+    time_metrics(&base).await;
+    let body = common::log_in(&base, &login).await;
+    let key = body["token"].as_str().unwrap().to_string();
+    time_lists(&base, &key).await;
+    // The scrape cycle: endpoints are due evenly across their hour; watch how late the
+    // checks start (from the server's own histogram).
+    let window = (Utc::now(), watch);
+    tokio::time::sleep(watch).await;
+    println!("RSS after lists and scrapes: {:.0} MB", rss_mb(pid));
+
+    backup_while_writing(&base, &key, &data_dir).await;
+    // The retention sweep over all of it, with the server stopped: once with the old
+    // history to remove, once more as the next day's sweep finds it.
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    child.wait().unwrap();
+    let store = Store::open(&data_dir).unwrap();
+    print_lateness(&store, window, tenants * endpoints);
+    sweep_twice(&store);
+}
+
+/// Boots the real binary on the data directory: the child, its address and its pid, once
+/// it answers and once it is idle.
+async fn boot(data_dir: &Path) -> (std::process::Child, String, u32) {
     let booted = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
         .arg("serve")
         .env("CERTWATCH_LISTEN", "127.0.0.1:0")
-        .env("CERTWATCH_DATA_DIR", &data_dir)
+        .env("CERTWATCH_DATA_DIR", data_dir)
         .env("CERTWATCH_LOG", "warn")
         .env("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")
         .env("CERTWATCH_AUTH_RATE_PER_MINUTE", "1000000")
@@ -138,6 +166,12 @@ async fn main() {
         (boot + settled).as_secs_f64(),
         rss_mb(pid)
     );
+    (child, base, pid)
+}
+
+/// How long `/metrics` takes to answer, three times.
+async fn time_metrics(base: &str) {
+    let http = reqwest::Client::new();
     for _ in 0..3 {
         let started = Instant::now();
         let metrics = http
@@ -153,10 +187,10 @@ async fn main() {
             started.elapsed().as_secs_f64() * 1000.0
         );
     }
+}
 
-    // Lists of one tenant (10,000 certificates by default), while the checks run.
-    let body = common::log_in(&base, &login).await;
-    let key = body["token"].as_str().unwrap().to_string();
+/// Lists of one tenant (10,000 certificates by default), by one client and by four.
+async fn time_lists(base: &str, key: &str) {
     for clients in [1, 4] {
         for (name, path) in [
             (
@@ -176,29 +210,29 @@ async fn main() {
             common::load_get(
                 &format!("{name} ({clients} clients)"),
                 clients,
-                &base,
+                base,
                 path,
-                &key,
+                key,
             )
             .await
             .print();
         }
     }
+}
 
-    // The scrape cycle: endpoints are due evenly across their hour; watch how late the
-    // checks start (from the server's own histogram).
-    let window = (Utc::now(), watch);
-    tokio::time::sleep(watch).await;
-    println!("RSS after lists and scrapes: {:.0} MB", rss_mb(pid));
-
-    // A backup of the running server, while one client keeps writing: its slowest write
-    // is how long the snapshot held writes back.
+/// A backup of the running server, while one client keeps writing: its slowest write is
+/// how long the snapshot held writes back.
+async fn backup_while_writing(base: &str, key: &str, data_dir: &Path) {
     let backup = data_dir.with_extension("cwbackup");
     let backing_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let writer = tokio::spawn(keep_writing(base.clone(), key.clone(), backing_up.clone()));
+    let writer = tokio::spawn(keep_writing(
+        base.to_string(),
+        key.to_string(),
+        backing_up.clone(),
+    ));
     let started = Instant::now();
     let out = tokio::task::spawn_blocking({
-        let (backup, data_dir) = (backup.clone(), data_dir.clone());
+        let (backup, data_dir) = (backup.clone(), data_dir.to_path_buf());
         move || {
             Command::new(env!("CARGO_BIN_EXE_certwatch"))
                 .args(["backup", backup.to_str().unwrap()])
@@ -220,15 +254,11 @@ async fn main() {
         slowest.as_secs_f64()
     );
     std::fs::remove_file(&backup).unwrap();
+}
 
-    // The retention sweep over all of it, with the server stopped: once with the old
-    // history to remove, once more as the next day's sweep finds it.
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    child.wait().unwrap();
-    let store = Store::open(&data_dir).unwrap();
-    print_lateness(&store, window, tenants * endpoints);
+/// The retention sweep, once with the old history to remove, once more as the next day's
+/// sweep finds it.
+fn sweep_twice(store: &Store) {
     for run in ["first", "next"] {
         let started = Instant::now();
         let cutoffs = certwatch_store::ops::retention::Cutoffs {
@@ -237,7 +267,7 @@ async fn main() {
             events: Utc::now() - chrono::Duration::days(365),
         };
         let swept = certwatch_store::ops::retention::sweep(
-            &store,
+            store,
             cutoffs,
             std::time::SystemTime::now() - certwatch_store::ops::retention::FILE_GRACE,
         )
@@ -279,126 +309,6 @@ fn cpu_ticks(pid: u32) -> u64 {
             .unwrap_or(0)
     };
     field(11) + field(12)
-}
-
-/// A tenant with an (unverified) admin, made the way registration makes one.
-fn register(store: &Store, n: usize) -> uuid::Uuid {
-    let (tenant, _) = certwatch_store::ops::accounts::register(
-        store,
-        certwatch_store::ops::accounts::Registration {
-            email: format!("admin{n}@capacity.example"),
-            password_hash: "not-a-hash".into(),
-            organization_name: format!("Buyer {n}"),
-            verification: certwatch_store::engine::secrets::key_hash(&format!("verify-{n}")),
-        },
-        Utc::now(),
-    )
-    .unwrap();
-    tenant.id
-}
-
-/// `count` endpoints on the tenant's first suppliers, checked hourly.
-fn add_endpoints(
-    store: &Store,
-    tenant: uuid::Uuid,
-    t: usize,
-    count: usize,
-    site: std::net::SocketAddr,
-) {
-    let orgs = certwatch_store::tables::organizations::all(store, tenant).unwrap();
-    for i in 0..count {
-        certwatch_store::ops::endpoints::edit(
-            store,
-            tenant,
-            None,
-            EndpointPatch {
-                organization_id: Some(orgs[i % orgs.len()].id),
-                url: Some(format!("http://{site}/t{t}/supplier{i}/certificates")),
-                check_frequency: Some(FREQUENCY_SECS),
-                is_active: Some(true),
-            },
-            false,
-            Utc::now(),
-        )
-        .unwrap();
-    }
-}
-
-/// Every endpoint of `tenants` due evenly across the hour from `start`.
-fn schedule_endpoints(store: &Store, tenants: &[uuid::Uuid], start: chrono::DateTime<Utc>) {
-    use certwatch_store::tables::endpoints;
-    let all: Vec<_> = tenants
-        .iter()
-        .flat_map(|&t| endpoints::all(store, t).unwrap())
-        .collect();
-    let total = all.len().max(1) as u64;
-    for (n, old) in all.into_iter().enumerate() {
-        let mut ep = old.clone();
-        let offset = (n as u64 * FREQUENCY_SECS * 1000) / total;
-        ep.next_check_at = Some(start + chrono::Duration::milliseconds(offset as i64));
-        certwatch_store::engine::tx::transact::<_, certwatch_store::StoreError>(
-            store,
-            &[endpoints::TREES],
-            |tx| endpoints::put(tx, &ep, Some(&old)),
-        )
-        .unwrap();
-    }
-}
-
-/// Scrape logs past their retention: `logs` of every endpoint, 100 to 120 days old, written
-/// as scrapes write them.
-fn add_old_logs(store: &Store, tenant: uuid::Uuid, logs: usize) {
-    use certwatch_domain::monitoring::{ScrapeLog, ScrapeStatus};
-    use certwatch_store::tables::{endpoints, scrape_logs};
-    let now = Utc::now();
-    for ep in endpoints::all(store, tenant).unwrap() {
-        let old: Vec<ScrapeLog> = (0..logs)
-            .map(|n| {
-                let at = now - chrono::Duration::days(100 + (n % 20) as i64);
-                ScrapeLog {
-                    id: uuid::Uuid::new_v4(),
-                    tenant_id: tenant,
-                    endpoint_id: ep.id,
-                    organization_id: ep.organization_id,
-                    url: ep.url.clone(),
-                    status: ScrapeStatus::Success,
-                    scheduled_for: Some(at),
-                    started_at: at,
-                    finished_at: at,
-                    http_status: Some(200),
-                    bytes: 96,
-                    findings: Vec::new(),
-                    documents: Vec::new(),
-                    changes: Vec::new(),
-                    skipped: Vec::new(),
-                    error: None,
-                }
-            })
-            .collect();
-        certwatch_store::engine::tx::transact::<_, certwatch_store::StoreError>(
-            store,
-            &[scrape_logs::TREES],
-            |tx| old.iter().try_for_each(|l| scrape_logs::put(tx, l, &[])),
-        )
-        .unwrap();
-    }
-}
-
-/// `events` events past their retention (400 days old), recorded as changes record them.
-fn add_old_events(store: &Store, tenant: uuid::Uuid, events: usize) {
-    use certwatch_domain::events::{Event, EventKind};
-    let old = Utc::now() - chrono::Duration::days(400);
-    for chunk in (0..events).collect::<Vec<_>>().chunks(500) {
-        let list: Vec<Event> = chunk
-            .iter()
-            .map(|n| {
-                let data = serde_json::json!({"certificate_number": format!("CERT-{n:06}")});
-                Event::new(tenant, None, EventKind::CertificateCreated, data, old)
-            })
-            .collect();
-        // No subscribers in this data directory: nobody to wake.
-        let _woke = certwatch_store::ops::events::record(store, tenant, &list).unwrap();
-    }
 }
 
 /// Creates API tokens one after another while `running`: how many, how many failed, and

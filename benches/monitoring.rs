@@ -193,11 +193,19 @@ async fn main() {
     wait_for_logs(&s, &key, 2 * ENDPOINTS as u64).await;
     print_rss(&s, "after phase 2, 10,000 endpoints checked twice");
 
-    // The analysis reads every log and endpoint through the API, after memory was measured.
+    report(&s, &key).await;
+    let health = s.get("/api/monitoring/health/", Some(&key)).await.body;
+    println!("monitoring health: {health}");
+}
+
+/// How late the checks started, read from every log and endpoint through the API (after
+/// memory was measured): the burst's first checks after creation, then the scheduled ones
+/// against when they were due.
+async fn report(s: &Server, key: &str) {
     let mut created_at: HashMap<String, DateTime<Utc>> = HashMap::new();
     for page in 1..=ENDPOINTS / 500 {
         let path = format!("/api/monitoring/endpoints/?page={page}&page_size=500");
-        for e in s.get(&path, Some(&key)).await.body["results"]
+        for e in s.get(&path, Some(key)).await.body["results"]
             .as_array()
             .unwrap()
         {
@@ -208,7 +216,7 @@ async fn main() {
         }
     }
     let mut by_endpoint: HashMap<String, Vec<Value>> = HashMap::new();
-    for log in all_logs(&s, &key).await {
+    for log in all_logs(s, key).await {
         assert_eq!(log["status"], "SUCCESS", "{log}");
         let ep = log["endpoint"].as_str().unwrap().to_string();
         by_endpoint.entry(ep).or_default().push(log);
@@ -242,6 +250,4 @@ async fn main() {
         "phase 2 (on schedule): start - due",
         second.into_iter().map(|(_, late)| late).collect(),
     );
-    let health = s.get("/api/monitoring/health/", Some(&key)).await.body;
-    println!("monitoring health: {health}");
 }

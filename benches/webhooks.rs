@@ -25,65 +25,13 @@ async fn main() {
     let http = reqwest::Client::new();
     let auth = format!("Token {}", b.key);
 
-    // The receiver: records each delivery's latency from its event's timestamp.
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
-    let seen = latencies.clone();
-    let route = warp::post()
-        .and(warp::body::json())
-        .map(move |body: Value| {
-            let at: DateTime<Utc> = body["timestamp"].as_str().unwrap().parse().unwrap();
-            let ms = (Utc::now() - at).num_microseconds().unwrap() as f64 / 1000.0;
-            seen.lock().unwrap().push(ms);
-            warp::reply()
-        });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(warp::serve(route).incoming(listener).run());
-
-    for i in 0..SUBSCRIBERS {
-        let sub: Value = http
-            .post(format!("{}/api/webhooks/subscribers/", b.base))
-            .header("Authorization", &auth)
-            .json(&json!({"name": format!("receiver {i}"), "url": url}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let r = http
-            .post(format!("{}/api/webhooks/subscriptions/", b.base))
-            .header("Authorization", &auth)
-            .json(&json!({"subscriber": sub["id"], "event_types": ["*"]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-    }
-    let org: Value = http
-        .post(format!("{}/api/organizations/", b.base))
-        .header("Authorization", &auth)
-        .json(&json!({"name": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let types: Value = http
-        .get(format!("{}/api/certificates/types/", b.base))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let iso = types["results"][0]["id"].clone();
+    let (url, latencies) = receiver().await;
+    subscribe(&b, &http, &auth, &url).await;
+    let (org, iso) = certificate_parts(&b, &http, &auth).await;
 
     let create = |i: usize| {
         let (http, auth, base) = (http.clone(), auth.clone(), b.base.clone());
-        let body = json!({"organization": org["id"], "certificate_type_id": iso, "certificate_number": format!("W-{i}")});
+        let body = json!({"organization": org, "certificate_type_id": iso, "certificate_number": format!("W-{i}")});
         tokio::spawn(async move {
             let r = http
                 .post(format!("{base}/api/certificates/"))
@@ -151,4 +99,78 @@ async fn main() {
     );
 
     b.server.shutdown().await.unwrap();
+}
+
+/// The receiver: records each delivery's latency from its event's timestamp. Its URL, and
+/// the latencies so far.
+async fn receiver() -> (String, Arc<Mutex<Vec<f64>>>) {
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let seen = latencies.clone();
+    let route = warp::post()
+        .and(warp::body::json())
+        .map(move |body: Value| {
+            let at: DateTime<Utc> = body["timestamp"].as_str().unwrap().parse().unwrap();
+            let ms = (Utc::now() - at).num_microseconds().unwrap() as f64 / 1000.0;
+            seen.lock().unwrap().push(ms);
+            warp::reply()
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(warp::serve(route).incoming(listener).run());
+
+    (url, latencies)
+}
+
+/// Subscribes `SUBSCRIBERS` receivers at `url` to every event.
+async fn subscribe(b: &common::Bench, http: &reqwest::Client, auth: &str, url: &str) {
+    for i in 0..SUBSCRIBERS {
+        let sub: Value = http
+            .post(format!("{}/api/webhooks/subscribers/", b.base))
+            .header("Authorization", auth)
+            .json(&json!({"name": format!("receiver {i}"), "url": url}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = http
+            .post(format!("{}/api/webhooks/subscriptions/", b.base))
+            .header("Authorization", auth)
+            .json(&json!({"subscriber": sub["id"], "event_types": ["*"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}
+
+/// A supplier, and the id of a certificate type, for the certificates that make the events.
+async fn certificate_parts(
+    b: &common::Bench,
+    http: &reqwest::Client,
+    auth: &str,
+) -> (Value, Value) {
+    let org: Value = http
+        .post(format!("{}/api/organizations/", b.base))
+        .header("Authorization", auth)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let types: Value = http
+        .get(format!("{}/api/certificates/types/", b.base))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let iso = types["results"][0]["id"].clone();
+
+    (org["id"].clone(), iso)
 }

@@ -18,6 +18,7 @@ use certwatch_ingest::Limits;
 use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_ingest::uploads::check_file;
 use certwatch_store::Store;
+use certwatch_store::catalog::SharedCatalog;
 use certwatch_store::ops::organizations;
 use chrono::Utc;
 use uuid::Uuid;
@@ -94,6 +95,106 @@ impl Tally {
 }
 
 const HEADER: &str = "| class | documents | strangers | wrong automatic matches | text PDFs of suppliers filed automatically (n) | scans of suppliers filed automatically (n) | fields right on automatic matches |\n|---|---|---|---|---|---|---|";
+
+/// Reads one document as the worker does, matches it as the server does, and says how it
+/// went.
+fn outcome(
+    doc: Doc,
+    catalog: &SharedCatalog,
+    names: &BTreeMap<Uuid, String>,
+    ocr: &Ocr,
+) -> Outcome {
+    let content_type = check_file(&doc.file, &doc.bytes, doc.bytes.len() as u64)
+        .expect("a corpus file is accepted");
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    // The reader in process: the accuracy of the reading is measured here,
+    // its isolation by the tests.
+    let read = read_document(
+        &doc.bytes,
+        content_type,
+        &scratch.path().join("work"),
+        ocr,
+        &Limits::default(),
+    );
+    let mut notes = Vec::new();
+    let (status, filed_under, right) = match read {
+        Read::Fields(ex) => {
+            let resolution = catalog.read().resolve_supplier(&Evidence::of(&ex));
+            let (status, reason) = decide(&ex, &resolution);
+            notes.extend(reason);
+            let filed = match &resolution {
+                Resolution::Matched { id, .. } if status == ItemStatus::Matched => {
+                    names.get(id).cloned()
+                }
+                _ => None,
+            };
+            let right = fields_right(&ex, &doc, &mut notes);
+            notes.push(format!(
+                "read company {:?}",
+                ex.company_name.as_ref().map(|f| &f.value)
+            ));
+            (status, filed, right)
+        }
+        Read::Review(why) => {
+            notes.push(why);
+            (ItemStatus::NeedsReview, None, 0)
+        }
+        Read::Failed(why) => {
+            notes.push(why);
+            (ItemStatus::Failed, None, 0)
+        }
+    };
+    Outcome {
+        doc,
+        status,
+        filed_under,
+        fields_right: right,
+        notes,
+    }
+}
+
+/// The tables of each half, and what went wrong on the tuning half with `details`.
+fn report(outcomes: &[Outcome], details: bool) {
+    for half in [Half::Tuning, Half::HeldOut] {
+        let part: Vec<&Outcome> = outcomes.iter().filter(|o| o.doc.half == half).collect();
+        println!("\n## {half:?} half ({} documents)", part.len());
+        table("### All", &part, |_| "all".into());
+        table("### By language", &part, |d| d.class.language.code().into());
+        table("### By layout", &part, |d| format!("{:?}", d.class.layout));
+        table("### Scan or text", &part, |d| {
+            if d.class.scan { "scan" } else { "text PDF" }.into()
+        });
+        table("### Supplier or stranger", &part, |d| {
+            if d.class.stranger {
+                "stranger"
+            } else {
+                "supplier"
+            }
+            .into()
+        });
+        table("### How the name is printed", &part, |d| {
+            format!("{:?}", d.class.variant)
+        });
+        if details && half == Half::Tuning {
+            println!("\n### Tuning-half documents not filed right\n");
+            for o in &part {
+                let right_org = o.filed_under.as_deref() == o.doc.label.organization;
+                let auto = o.status == ItemStatus::Matched;
+                let missed = !o.doc.class.stranger && !auto;
+                if (auto && !right_org) || missed || (auto && o.fields_right < 6) {
+                    println!(
+                        "- {} [{:?}] truth {:?}, filed under {:?}: {}",
+                        o.doc.file,
+                        o.status,
+                        o.doc.label.organization,
+                        o.filed_under,
+                        o.notes.join("; ")
+                    );
+                }
+            }
+        }
+    }
+}
 
 fn table(title: &str, outcomes: &[&Outcome], class: impl Fn(&Doc) -> String) {
     let mut by: BTreeMap<String, Tally> = BTreeMap::new();
@@ -195,96 +296,13 @@ fn main() {
                         break;
                     }
                     let doc = certwatch_corpus::document(SEED, index);
-                    let content_type = check_file(&doc.file, &doc.bytes, doc.bytes.len() as u64)
-                        .expect("a corpus file is accepted");
-                    let scratch = tempfile::tempdir().expect("a scratch directory");
-                    // The reader in process: the accuracy of the reading is measured here,
-                    // its isolation by the tests.
-                    let read = read_document(
-                        &doc.bytes,
-                        content_type,
-                        &scratch.path().join("work"),
-                        &ocr,
-                        &Limits::default(),
-                    );
-                    let mut notes = Vec::new();
-                    let (status, filed_under, right) = match read {
-                        Read::Fields(ex) => {
-                            let resolution = catalog.read().resolve_supplier(&Evidence::of(&ex));
-                            let (status, reason) = decide(&ex, &resolution);
-                            notes.extend(reason);
-                            let filed = match &resolution {
-                                Resolution::Matched { id, .. } if status == ItemStatus::Matched => {
-                                    names.get(id).cloned()
-                                }
-                                _ => None,
-                            };
-                            let right = fields_right(&ex, &doc, &mut notes);
-                            notes.push(format!(
-                                "read company {:?}",
-                                ex.company_name.as_ref().map(|f| &f.value)
-                            ));
-                            (status, filed, right)
-                        }
-                        Read::Review(why) => {
-                            notes.push(why);
-                            (ItemStatus::NeedsReview, None, 0)
-                        }
-                        Read::Failed(why) => {
-                            notes.push(why);
-                            (ItemStatus::Failed, None, 0)
-                        }
-                    };
-                    outcomes.lock().unwrap().push(Outcome {
-                        doc,
-                        status,
-                        filed_under,
-                        fields_right: right,
-                        notes,
-                    });
+                    let outcome = outcome(doc, &catalog, &names, &ocr);
+                    outcomes.lock().unwrap().push(outcome);
                 }
             });
         }
     });
     let mut outcomes = outcomes.into_inner().unwrap();
     outcomes.sort_by_key(|o| o.doc.index);
-    for half in [Half::Tuning, Half::HeldOut] {
-        let part: Vec<&Outcome> = outcomes.iter().filter(|o| o.doc.half == half).collect();
-        println!("\n## {half:?} half ({} documents)", part.len());
-        table("### All", &part, |_| "all".into());
-        table("### By language", &part, |d| d.class.language.code().into());
-        table("### By layout", &part, |d| format!("{:?}", d.class.layout));
-        table("### Scan or text", &part, |d| {
-            if d.class.scan { "scan" } else { "text PDF" }.into()
-        });
-        table("### Supplier or stranger", &part, |d| {
-            if d.class.stranger {
-                "stranger"
-            } else {
-                "supplier"
-            }
-            .into()
-        });
-        table("### How the name is printed", &part, |d| {
-            format!("{:?}", d.class.variant)
-        });
-        if details && half == Half::Tuning {
-            println!("\n### Tuning-half documents not filed right\n");
-            for o in &part {
-                let right_org = o.filed_under.as_deref() == o.doc.label.organization;
-                let auto = o.status == ItemStatus::Matched;
-                let missed = !o.doc.class.stranger && !auto;
-                if (auto && !right_org) || missed || (auto && o.fields_right < 6) {
-                    println!(
-                        "- {} [{:?}] truth {:?}, filed under {:?}: {}",
-                        o.doc.file,
-                        o.status,
-                        o.doc.label.organization,
-                        o.filed_under,
-                        o.notes.join("; ")
-                    );
-                }
-            }
-        }
-    }
+    report(&outcomes, details);
 }

@@ -105,21 +105,7 @@ pub fn document(seed: u64, index: usize) -> Doc {
     let mut rng = Rng::new(seed.wrapping_mul(1_000_003) ^ index as u64);
     let language = LANGUAGES[index % LANGUAGES.len()];
     let layout = LAYOUTS[(index / LANGUAGES.len()) % LAYOUTS.len()];
-    let stranger = rng.chance(0.22);
-    let company: &Company = if stranger {
-        rng.pick(STRANGERS)
-    } else {
-        // Mostly a supplier writing in the document's language, as certificates are.
-        let local: Vec<&Company> = SUPPLIERS
-            .iter()
-            .filter(|c| c.language == language)
-            .collect();
-        if !local.is_empty() && rng.chance(0.7) {
-            local[rng.below(local.len())]
-        } else {
-            rng.pick(SUPPLIERS)
-        }
-    };
+    let (company, stranger) = company_for(language, &mut rng);
     // A company's certificate prints its legal name: a supplier's may differ from how the
     // registry spells it, but a stranger that drops its legal form cannot be told from a
     // supplier of that name by its name (only by identifiers), so strangers keep theirs.
@@ -130,40 +116,15 @@ pub fn document(seed: u64, index: usize) -> Doc {
     };
     let body = rng.pick(BODIES);
     let number = bodies::number(body, &mut rng);
-    let (code, standard) = *rng.pick(STANDARDS);
-    let mut standards = vec![(code, standard)];
-    if layout == Layout::Combined {
-        let second = if code == "IATF_16949" {
-            ("ISO_9001", "ISO 9001:2015")
-        } else {
-            *rng.pick(&STANDARDS[..4])
-        };
-        if second.0 != code {
-            standards.push(second);
-        }
-    }
+    let standards = standards_for(layout, &mut rng);
+    let code = standards[0].0;
     let issue = NaiveDate::from_ymd_opt(2023, 1, 1).expect("a date")
         + Duration::days(rng.below(1_250) as i64);
     let expiry = issue + Duration::days(3 * 365 - 1);
     let audit = issue - Duration::days(7 + rng.below(40) as i64);
     let long = rng.chance(0.4);
     let w = language.words();
-    let mut identifiers = Vec::new();
-    if let Some(vat) = company.vat
-        && rng.chance(0.6)
-    {
-        identifiers.push(format!("VAT ID: {vat}"));
-    }
-    if let Some(site) = company.website
-        && rng.chance(0.6)
-    {
-        identifiers.push(site.trim_start_matches("https://").to_string());
-    }
-    if let Some(lei) = lei_of(company.name)
-        && rng.chance(0.6)
-    {
-        identifiers.push(format!("LEI: {lei}"));
-    }
+    let identifiers = identifiers_of(company, &mut rng);
     let name = printed(company.name, variant, &mut rng);
     let content = Content {
         language,
@@ -221,6 +182,62 @@ pub fn document(seed: u64, index: usize) -> Doc {
         },
         half: half(index),
     }
+}
+
+/// Whose certificate it is: a stranger to the registry (about one in five), or mostly a
+/// supplier writing in the document's language, as certificates are.
+fn company_for(language: Language, rng: &mut Rng) -> (&'static Company, bool) {
+    let stranger = rng.chance(0.22);
+    if stranger {
+        return (rng.pick(STRANGERS), true);
+    }
+    let local: Vec<&Company> = SUPPLIERS
+        .iter()
+        .filter(|c| c.language == language)
+        .collect();
+    if !local.is_empty() && rng.chance(0.7) {
+        (local[rng.below(local.len())], false)
+    } else {
+        (rng.pick(SUPPLIERS), false)
+    }
+}
+
+/// The standards the certificate names (code, as printed): one, or two on a combined one.
+fn standards_for(layout: Layout, rng: &mut Rng) -> Vec<(&'static str, &'static str)> {
+    let (code, standard) = *rng.pick(STANDARDS);
+    let mut standards = vec![(code, standard)];
+    if layout == Layout::Combined {
+        let second = if code == "IATF_16949" {
+            ("ISO_9001", "ISO 9001:2015")
+        } else {
+            *rng.pick(&STANDARDS[..4])
+        };
+        if second.0 != code {
+            standards.push(second);
+        }
+    }
+    standards
+}
+
+/// The identifiers the certificate prints beside the name, each on about 60 % of them.
+fn identifiers_of(company: &Company, rng: &mut Rng) -> Vec<String> {
+    let mut identifiers = Vec::new();
+    if let Some(vat) = company.vat
+        && rng.chance(0.6)
+    {
+        identifiers.push(format!("VAT ID: {vat}"));
+    }
+    if let Some(site) = company.website
+        && rng.chance(0.6)
+    {
+        identifiers.push(site.trim_start_matches("https://").to_string());
+    }
+    if let Some(lei) = lei_of(company.name)
+        && rng.chance(0.6)
+    {
+        identifiers.push(format!("LEI: {lei}"));
+    }
+    identifiers
 }
 
 #[cfg(test)]

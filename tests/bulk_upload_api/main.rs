@@ -1,7 +1,10 @@
 //! Bulk upload against the real server: real PDFs (lopdf) uploaded over HTTP, filed,
 //! reviewed, confirmed, skipped, failed and refused.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod refusals;
+mod scans;
 
 use std::time::Duration;
 
@@ -341,129 +344,6 @@ async fn documents_are_filed_reviewed_or_failed_and_people_finish_the_rest() {
     );
 }
 
-#[tokio::test]
-async fn a_skipped_review_and_uploads_that_carry_no_usable_file() {
-    let s = Server::start(&[]);
-    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
-    let huge = [b"%PDF-1.4\n".as_slice(), &vec![b' '; 20 << 20]].concat();
-    let doc = certificate(&["CERTIFICATE", "ISO 9001:2015", "Certificate No.: Z-9"]);
-    let r = upload(&s, &token, vec![("huge.pdf", huge), ("doc.pdf", doc)]).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!(r.body["total_items"], 1);
-    assert!(r.body["file_errors"][0].as_str().unwrap().contains("20 MB"));
-    let batch = r.body["id"].as_str().unwrap().to_string();
-    s.completed_batch(&token, &batch, Duration::from_secs(60))
-        .await;
-    let items = s
-        .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
-        .await
-        .body;
-    let item = &items["results"][0];
-    assert_eq!(item["status"], "needs_review", "{item}");
-    let id = item["id"].as_str().unwrap();
-    let r = s
-        .post(
-            &format!("/api/bulk-upload/items/{id}/skip/"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.body["status"].as_str()),
-        (200, Some("skipped"))
-    );
-
-    let none = upload(&s, &token, vec![]).await;
-    assert_eq!(none.status, 400);
-    let list = s.get("/api/bulk-upload/", Some(&token)).await.body;
-    assert_eq!(list["count"], 1);
-}
-
-/// Renders page 1 of a PDF as an image with pdftoppm (`png` or `jpeg`): a scan.
-fn scan(pdf: &[u8], format: &str) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("doc.pdf");
-    std::fs::write(&input, pdf).unwrap();
-    let out = dir.path().join("page");
-    let status = std::process::Command::new("pdftoppm")
-        .args([&format!("-{format}"), "-r", "200", "-singlefile"])
-        .arg(&input)
-        .arg(&out)
-        .status()
-        .expect("pdftoppm is installed (.ci/run installs poppler-utils)");
-    assert!(status.success());
-    let ext = if format == "png" { "png" } else { "jpg" };
-    std::fs::read(dir.path().join(format!("page.{ext}"))).unwrap()
-}
-
-/// Scans are read with Tesseract (the health endpoint says it is there) and filed like
-/// text PDFs.
-#[tokio::test]
-async fn scans_are_read_with_ocr() {
-    let s = Server::start(&[]);
-    let health = s.health().await.body;
-    assert_eq!(
-        health["ocr"]["available"], true,
-        "tesseract is installed (.ci/run)"
-    );
-    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
-    let muster = org(&s, &token, json!({"name": "Muster Metall GmbH"})).await;
-    let doc = certificate(&[
-        "CERTIFICATE",
-        "This is to certify that",
-        "Muster Metall GmbH",
-        "Industriestrasse 1, 70565 Stuttgart",
-        "has implemented a quality management system according to ISO 9001:2015",
-        "Certificate No.: Q-2024-0815",
-        "Valid until: 14.01.2027",
-    ]);
-    let r = upload(
-        &s,
-        &token,
-        vec![
-            ("scan.png", scan(&doc, "png")),
-            ("scan.jpg", scan(&doc, "jpeg")),
-            ("scanned.pdf", pdf::image_only(&scan(&doc, "jpeg"), 200)),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let batch = r.body["id"].as_str().unwrap().to_string();
-    let within = Duration::from_secs(60);
-    common::eventually_within(within, "the scans to be read", async || {
-        let d = s
-            .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
-            .await
-            .body;
-        (d["status"] == "completed").then_some(())
-    })
-    .await;
-    let items = s
-        .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
-        .await
-        .body;
-    let items = items["results"].as_array().unwrap();
-    assert_eq!(
-        items.len(),
-        3,
-        "a PNG, a JPEG and a PDF without a text layer"
-    );
-    for item in items {
-        let ex = &item["extracted_data"];
-        assert_eq!(ex["method"], "ocr", "{item}");
-        assert_eq!(ex["certificate_number"]["value"], "Q-2024-0815", "{item}");
-        assert_eq!(ex["expiry_date"]["value"], "2027-01-14", "{item}");
-        assert_eq!(item["organization"], muster.as_str(), "{item}");
-    }
-    // The scans show one certificate: the first files it, the others update it.
-    assert!(items.iter().all(|i| i["status"] == "matched"));
-    assert!(
-        items
-            .iter()
-            .all(|i| i["certificate"] == items[0]["certificate"])
-    );
-}
-
 /// A batch the process stopped in the middle of is finished after the restart.
 #[tokio::test]
 async fn an_unfinished_batch_resumes_after_a_restart() {
@@ -534,87 +414,19 @@ async fn an_unfinished_batch_resumes_after_a_restart() {
     assert_eq!(numbers, want);
 }
 
-/// Without a Tesseract that runs, scans wait for a person and health says so; text PDFs
-/// are still filed.
-#[tokio::test]
-async fn without_ocr_scans_need_review() {
-    let s = Server::start(&[("CERTWATCH_TESSERACT", "/nonexistent/tesseract")]);
-    let health = s.health().await;
-    assert_eq!(
-        health.status, 200,
-        "missing OCR does not degrade the service"
-    );
-    assert_eq!(health.body["ocr"]["available"], false);
-    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
-    let doc = certificate(&["CERTIFICATE", "ISO 9001:2015", "Certificate No.: Z-2024-9"]);
-    let r = upload(
-        &s,
-        &token,
-        vec![
-            ("scan.png", scan(&doc, "png")),
-            ("scanned.pdf", pdf::image_only(&scan(&doc, "jpeg"), 200)),
-            ("text.pdf", doc),
-        ],
-    )
-    .await;
-    let batch = r.body["id"].as_str().unwrap().to_string();
-    s.completed_batch(&token, &batch, Duration::from_secs(60))
-        .await;
-    let items = s
-        .get(&format!("/api/bulk-upload/{batch}/items/"), Some(&token))
-        .await
-        .body;
-    let items = items["results"].as_array().unwrap();
-    for scan in &items[..2] {
-        assert_eq!(scan["status"], "needs_review", "{scan}");
-        assert!(scan["reason"].as_str().unwrap().contains("not"), "{scan}");
-    }
-    assert!(
-        items[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("OCR is not available")
-    );
-    let text = &items[2];
-    assert_eq!(text["extracted_data"]["method"], "pdf-text", "{text}");
-    assert_eq!(
-        text["extracted_data"]["certificate_number"]["value"],
-        "Z-2024-9"
-    );
-}
-
-#[tokio::test]
-async fn uploads_past_the_tenants_storage_quota_are_refused_whole() {
-    let s = Server::start(&[("CERTWATCH_STORAGE_QUOTA_MB", "1")]);
-    let (token, _) = s.signup("q@buyer.example", "Buyer").await;
-    let (other, _) = s.signup("q@other.example", "Other").await;
-    // A real certificate padded to 600 KB (readers ignore what follows %%EOF).
-    let padded = |n: &str| {
-        let mut pdf = certificate(&[
-            "CERTIFICATE",
-            "ISO 9001:2015",
-            &format!("Certificate No.: {n}"),
-        ]);
-        pdf.extend(std::iter::repeat_n(b' ', 600 << 10));
-        pdf
-    };
-    let first = upload(&s, &token, vec![("a.pdf", padded("A-1"))]).await;
-    assert_eq!(first.status, 201, "{:?}", first.body);
-    let second = upload(&s, &token, vec![("b.pdf", padded("B-1"))]).await;
-    assert_eq!(second.status, 413, "{:?}", second.body);
-    let error = second.body["error"].as_str().unwrap();
-    assert!(error.contains("quota of 1 MiB"), "{error}");
-    // Nothing of the refused request was kept; another tenant has its own quota.
-    assert_eq!(
-        s.get("/api/bulk-upload/", Some(&token)).await.body["count"],
-        1
-    );
-    let theirs = upload(&s, &other, vec![("b.pdf", padded("B-1"))]).await;
-    assert_eq!(theirs.status, 201, "{:?}", theirs.body);
-    let leftovers = std::fs::read_dir(s.data_dir.join("tmp"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".upload"))
-        .count();
-    assert_eq!(leftovers, 0, "temporary upload files are removed");
+/// Renders page 1 of a PDF as an image with pdftoppm (`png` or `jpeg`): a scan.
+fn scan(pdf: &[u8], format: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let out = dir.path().join("page");
+    let status = std::process::Command::new("pdftoppm")
+        .args([&format!("-{format}"), "-r", "200", "-singlefile"])
+        .arg(&input)
+        .arg(&out)
+        .status()
+        .expect("pdftoppm is installed (.ci/run installs poppler-utils)");
+    assert!(status.success());
+    let ext = if format == "png" { "png" } else { "jpg" };
+    std::fs::read(dir.path().join(format!("page.{ext}"))).unwrap()
 }
