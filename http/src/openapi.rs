@@ -15,95 +15,29 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
-use crate::crud;
-use crate::route::Template;
+use crate::route::{DOCUMENTED, Template};
 
-use crate::routes::{
-    accounts, api_keys, bulk_upload, certificate_history, certificate_search, certificate_types,
-    certificates, health, imports, invitations, members, monitoring, notifications, organizations,
-    password_reset, sites, tenant, tokens, v1, webhooks,
-};
-
+/// The document's title and description; its paths are the routes' own entries
+/// ([`DOCUMENTED`]).
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "CertWatch API", description = "Supplier compliance certificates: registry, monitoring, webhooks."),
-    paths(
-        health::health,
-        accounts::register,
-        accounts::login,
-        accounts::verify_email,
-        accounts::resend_verification,
-        password_reset::request_reset,
-        password_reset::confirm_reset,
-        invitations::create_invitation,
-        invitations::accept_invitation,
-        invitations::list_invitations,
-        invitations::revoke_invitation,
-        members::list_members,
-        members::get_member,
-        members::update_member,
-        members::delete_member,
-        tokens::list_tokens,
-        tokens::create_token,
-        tokens::refresh_token,
-        tokens::revoke_token,
-        tenant::get_tenant,
-        tenant::patch_tenant,
-        notifications::get_notifications,
-        notifications::put_notifications,
-        organizations::list_organizations,
-        sites::list_sites,
-        certificate_types::list_types,
-        certificates::list_certificates,
-        certificates::expiring_certificates,
-        certificate_search::public_search,
-        certificate_history::certificate_history,
-        webhooks::subscribers::list_subscribers,
-        webhooks::subscribers::rotate_key,
-        webhooks::subscribers::rotate_secret,
-        webhooks::subscriptions::list_subscriptions,
-        webhooks::deliveries::list_deliveries,
-        webhooks::deliveries::get_delivery,
-        webhooks::deliveries::retry_delivery,
-        api_keys::list_api_keys,
-        api_keys::create_api_key,
-        api_keys::delete_api_key,
-        v1::certificate,
-        imports::upload,
-        monitoring::endpoints::list_endpoints,
-        monitoring::endpoints::trigger_scrape,
-        monitoring::logs::list_logs,
-        monitoring::logs::get_log,
-        monitoring::discovery::discover_all,
-        monitoring::discovery::discover_one,
-        monitoring::health::health,
-        bulk_upload::create_batch,
-        bulk_upload::list_batches,
-        bulk_upload::get_batch,
-        bulk_upload::list_items,
-        bulk_upload::confirm_item,
-        bulk_upload::skip_item,
-        bulk_upload::serve_file,
-        bulk_upload::quality_metrics,
-    ),
-    modifiers(&Collections, &TokenAuth, &PartialBodies, &DeclaredStatuses),
-)]
-pub struct ApiDoc;
+#[openapi(info(
+    title = "CertWatch API",
+    description = "Supplier compliance certificates: registry, monitoring, webhooks."
+))]
+struct ApiDoc;
 
-/// The five item operations of each collection resource, from its declaration
-/// ([`crud::Resource`]); they run before the other modifiers, which treat every path alike.
-struct Collections;
-
-impl Modify for Collections {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        crud::document::<organizations::Organizations>(openapi);
-        crud::document::<sites::Sites>(openapi);
-        crud::document::<certificate_types::CertificateTypes>(openapi);
-        crud::document::<certificates::Certificates>(openapi);
-        crud::document::<webhooks::subscribers::Subscribers>(openapi);
-        crud::document::<webhooks::subscriptions::Subscriptions>(openapi);
-        crud::document::<monitoring::endpoints::Endpoints>(openapi);
+/// The document: every served route's entry (gathered at link time from the `route!` and
+/// `collection!` that serve them), then what every operation of a kind declares.
+fn document() -> utoipa::openapi::OpenApi {
+    let mut api = ApiDoc::openapi();
+    for entry in DOCUMENTED {
+        entry(&mut api);
     }
+    let modifiers: [&dyn Modify; 3] = [&TokenAuth, &PartialBodies, &DeclaredStatuses];
+    for modifier in modifiers {
+        modifier.modify(&mut api);
+    }
+    api
 }
 
 /// Declares the two schemes: `Authorization: Token <key>` ("token") for the REST API, and a
@@ -361,8 +295,7 @@ fn route_of(path: &str) -> Option<&'static DocumentedRoute> {
 const SCHEMAS: &str = "#/components/schemas/";
 
 /// The document, built once: served as is, and read for each 405's `Allow`.
-static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> =
-    std::sync::LazyLock::new(ApiDoc::openapi);
+static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock::new(document);
 
 pub fn route() -> BoxedFilter<(Response,)> {
     warp::path!("api" / "openapi.json")

@@ -8,6 +8,8 @@
 use std::str::FromStr;
 
 use serde::Serialize;
+use utoipa::__dev::{SchemaReferences, Tags};
+use utoipa::openapi::OpenApi;
 use utoipa::openapi::path::HttpMethod;
 use warp::Filter;
 use warp::filters::BoxedFilter;
@@ -146,6 +148,35 @@ pub(crate) fn answer<T: Serialize>(status: StatusCode, result: Result<T, ApiErro
     }
 }
 
+/// An entry of the OpenAPI document: adds one route's operations and the schemas they name.
+pub(crate) type Entry = fn(&mut OpenApi);
+
+/// Every served route's entry, gathered at link time from the `route!` (and `collection!`)
+/// that serve them: the document lists exactly the routes served, and no list names them
+/// again.
+#[linkme::distributed_slice]
+pub(crate) static DOCUMENTED: [Entry];
+
+/// The entry of a declared operation: its path, method and operation, and its schemas.
+pub(crate) fn entry<P>(api: &mut OpenApi)
+where
+    P: utoipa::Path + SchemaReferences + for<'t> Tags<'t>,
+{
+    let mut operation = P::operation();
+    let tags = P::tags();
+    if !tags.is_empty() {
+        operation.tags = Some(tags.into_iter().map(String::from).collect());
+    }
+    api.paths
+        .add_path_operation(P::path(), P::methods(), operation);
+    let mut schemas = Vec::new();
+    P::schemas(&mut schemas);
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, schema) in schemas {
+        components.schemas.entry(name).or_insert(schema);
+    }
+}
+
 /// One filter trying each route in turn.
 pub(crate) fn any_of(routes: Vec<BoxedFilter<(Response,)>>) -> BoxedFilter<(Response,)> {
     routes
@@ -154,8 +185,8 @@ pub(crate) fn any_of(routes: Vec<BoxedFilter<(Response,)>>) -> BoxedFilter<(Resp
         .expect("a module serves at least one route")
 }
 
-/// The route of the operation `handler`, from its `#[utoipa::path]`: the filters after the
-/// name give the handler's other arguments in order; `(param)` first when the path has a
+/// The route of the operation `handler`, from its `#[utoipa::path]`, and its entry in the
+/// document: the filters after the name give the handler's other arguments in order; `(param)` first when the path has a
 /// parameter; `raw` for a handler that makes its own response (a file, a status of its own,
 /// headers).
 macro_rules! route {
@@ -165,8 +196,15 @@ macro_rules! route {
     (@at $handler:ident ($param:ident)) => {
         paste::paste! { crate::route::at_param::<[<__path_ $handler>], _>() }
     };
+    (@documented $handler:ident) => {
+        paste::paste! {
+            #[linkme::distributed_slice(crate::route::DOCUMENTED)]
+            static ENTRY: crate::route::Entry = crate::route::entry::<[<__path_ $handler>]>;
+        }
+    };
     (raw $handler:ident $(($param:ident))? $(, $filter:expr)* $(,)?) => {{
         use warp::Filter as _;
+        route!(@documented $handler);
         route!(@at $handler $(($param))?)
             $(.and($filter))*
             .then($handler)
@@ -175,6 +213,7 @@ macro_rules! route {
     }};
     ($handler:ident $(($param:ident))? $(, $filter:expr)* $(,)?) => {{
         use warp::Filter as _;
+        route!(@documented $handler);
         let status = paste::paste! { crate::route::success::<[<__path_ $handler>]>() };
         route!(@at $handler $(($param))?)
             $(.and($filter))*
@@ -184,6 +223,17 @@ macro_rules! route {
     }};
 }
 pub(crate) use route;
+
+/// The five item routes of a collection resource (`crud::Resource`), and their entry in the
+/// document.
+macro_rules! collection {
+    ($state:expr, $resource:ty) => {{
+        #[linkme::distributed_slice(crate::route::DOCUMENTED)]
+        static ENTRY: crate::route::Entry = crate::crud::document::<$resource>;
+        crate::crud::routes::<$resource>($state)
+    }};
+}
+pub(crate) use collection;
 
 #[cfg(test)]
 mod tests {

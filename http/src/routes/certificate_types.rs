@@ -14,12 +14,12 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::auth::{Caller, signed_in};
-use crate::crud::{self, Resource};
+use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, paginate_vec};
-use crate::route::{any_of, route};
+use crate::route::{any_of, collection, route};
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -120,7 +120,7 @@ impl Resource for CertificateTypes {
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     any_of(vec![
         route!(list_types, signed_in(state), query()),
-        crud::routes::<CertificateTypes>(state),
+        collection!(state, CertificateTypes),
     ])
 }
 

@@ -18,12 +18,12 @@ use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::auth::signed_in;
-use crate::crud::{self, Resource};
+use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::route::{any_of, route};
+use crate::route::{any_of, collection, route};
 use crate::state::State;
 
 pub const MAX_EXPIRING_DAYS: i64 = 365;
@@ -194,7 +194,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     any_of(vec![
         route!(expiring_certificates, signed_in(state), query()),
         route!(list_certificates, signed_in(state), query()),
-        crud::routes::<Certificates>(state),
+        collection!(state, Certificates),
     ])
 }
 

@@ -6,16 +6,16 @@ use certwatch_store::tables;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::filters::multipart::FormData;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::auth::{Caller, caller};
+use crate::auth::{Caller, signed_in};
 use crate::error::ApiError;
-use crate::respond::{done, json_reply};
-use crate::state::{State, with_state};
+use crate::respond::json_reply;
+use crate::route::route;
+use crate::state::State;
 use crate::upload;
 
 /// One finished import as the pages list it: the counts its `import.completed` event carries.
@@ -66,14 +66,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         MAX_IMPORT_BYTES,
         "Send the spreadsheet as multipart/form-data in a field named 'file'.",
     );
-    warp::path!("api" / "imports" / "upload")
-        .and(warp::post())
-        .and(with_state(state))
-        .and(caller(state))
-        .and(form)
-        .then(upload)
-        .map(done)
-        .boxed()
+    route!(raw upload, signed_in(state), form)
 }
 
 #[utoipa::path(post, path = "/api/imports/upload/", tag = "imports",

@@ -15,12 +15,12 @@ use warp::reply::Response;
 
 use crate::auth::Caller;
 use crate::auth::signed_in;
-use crate::crud::{self, Resource};
+use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageRequest, envelope};
-use crate::route::{any_of, route};
+use crate::route::{any_of, collection, route};
 use crate::routes::sites::SiteView;
 use crate::state::State;
 
@@ -146,7 +146,7 @@ impl Resource for Organizations {
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     any_of(vec![
         route!(list_organizations, signed_in(state), query()),
-        crud::routes::<Organizations>(state),
+        collection!(state, Organizations),
     ])
 }
 

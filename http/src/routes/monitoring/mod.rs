@@ -10,9 +10,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::auth::signed_in;
-use crate::crud;
 use crate::extract::query;
-use crate::route::{any_of, route};
+use crate::route::{any_of, collection, route};
 use crate::state::State;
 use discovery::*;
 use endpoints::*;
@@ -22,7 +21,7 @@ use logs::*;
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     any_of(vec![
         route!(list_endpoints, signed_in(state), query()),
-        crud::routes::<Endpoints>(state),
+        collection!(state, Endpoints),
         route!(trigger_scrape(id), signed_in(state)),
         route!(list_logs, signed_in(state), query()),
         route!(get_log(id), signed_in(state)),

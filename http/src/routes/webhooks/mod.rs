@@ -10,9 +10,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::auth::signed_in;
-use crate::crud;
 use crate::extract::query;
-use crate::route::{any_of, route};
+use crate::route::{any_of, collection, route};
 use crate::state::State;
 use deliveries::*;
 use subscribers::*;
@@ -21,11 +20,11 @@ use subscriptions::*;
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     any_of(vec![
         route!(list_subscribers, signed_in(state), query()),
-        crud::routes::<Subscribers>(state),
+        collection!(state, Subscribers),
         route!(rotate_key(id), signed_in(state)),
         route!(rotate_secret(id), signed_in(state)),
         route!(list_subscriptions, signed_in(state), query()),
-        crud::routes::<Subscriptions>(state),
+        collection!(state, Subscriptions),
         route!(list_deliveries, signed_in(state), query()),
         route!(get_delivery(id), signed_in(state)),
         route!(retry_delivery(id), signed_in(state)),
