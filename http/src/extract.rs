@@ -163,22 +163,38 @@ pub fn client_ip(config: &Config, peer: Option<SocketAddr>, forwarded_for: Optio
         .unwrap_or(peer_ip)
 }
 
+/// Where a request comes from: the peer, and its `X-Forwarded-For` (believed only from a
+/// trusted proxy, see [`client_ip`]).
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub peer: Option<SocketAddr>,
+    pub forwarded_for: Option<String>,
+}
+
+impl Client {
+    /// The address rate limits count against.
+    pub fn ip(&self, config: &Config) -> IpAddr {
+        client_ip(config, self.peer, self.forwarded_for.as_deref())
+    }
+}
+
 /// The peer and its `X-Forwarded-For`: every line of that header, in order, as one list
 /// (a proxy chain may send one line per hop; reading only the first would let a client's
 /// own line decide its address).
-pub fn client_addr()
--> impl Filter<Extract = (Option<SocketAddr>, Option<String>), Error = std::convert::Infallible> + Clone
-{
-    warp::addr::remote().and(warp::header::headers_cloned().map(
-        |headers: warp::http::HeaderMap| {
+pub fn client_addr() -> impl Filter<Extract = (Client,), Error = std::convert::Infallible> + Clone {
+    warp::addr::remote()
+        .and(warp::header::headers_cloned())
+        .map(|peer, headers: warp::http::HeaderMap| {
             let lines: Vec<&str> = headers
                 .get_all("x-forwarded-for")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            (!lines.is_empty()).then(|| lines.join(","))
-        },
-    ))
+            Client {
+                peer,
+                forwarded_for: (!lines.is_empty()).then(|| lines.join(",")),
+            }
+        })
 }
 
 #[cfg(test)]
@@ -219,16 +235,19 @@ mod tests {
     #[tokio::test]
     async fn every_forwarded_for_line_is_read() {
         let filter = client_addr();
-        let (_, forwarded) = warp::test::request()
+        let client = warp::test::request()
             .header("x-forwarded-for", "9.9.9.9")
             .header("x-forwarded-for", "1.2.3.4, 10.0.0.9")
             .filter(&filter)
             .await
             .unwrap();
-        let peer: SocketAddr = "10.0.0.5:4000".parse().unwrap();
+        let client = Client {
+            peer: Some("10.0.0.5:4000".parse().unwrap()),
+            ..client
+        };
         // The client's own first line does not decide: the proxies' last entry does.
         assert_eq!(
-            client_ip(&config("10.0.0.0/8"), Some(peer), forwarded.as_deref()),
+            client.ip(&config("10.0.0.0/8")),
             "1.2.3.4".parse::<IpAddr>().unwrap()
         );
     }

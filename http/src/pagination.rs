@@ -2,7 +2,7 @@
 //! as `{"count", "next", "previous", "results"}` with absolute `next`/`previous` URLs.
 
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -50,6 +50,21 @@ impl PageRequest {
         }
         Ok(())
     }
+}
+
+/// The two query parameters every list takes, as the document declares them (the values are
+/// read by [`PageRequest::from_query`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "a declaration for the document; the query is read by PageRequest"
+)]
+pub struct PageParams {
+    /// Page number, from 1
+    page: Option<usize>,
+    /// Results per page (default 20, max 500)
+    page_size: Option<usize>,
 }
 
 /// One page of a list.

@@ -1,7 +1,6 @@
 //! What every handler can reach: the actors (and through them the store), the settings,
 //! and the rate limiters; and who is calling.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use certwatch_actors::Actors;
@@ -10,7 +9,7 @@ use certwatch_store::Store;
 use warp::Filter;
 
 use crate::error::ApiError;
-use crate::extract;
+use crate::extract::Client;
 use crate::rate_limit::{IpLimiter, TenantLimiter};
 
 /// What every handler can reach.
@@ -48,24 +47,14 @@ impl AppState {
     }
 
     /// Counts a request to a throttled auth endpoint against the caller's IP.
-    pub(crate) fn throttle(
-        &self,
-        endpoint: &'static str,
-        peer: Option<SocketAddr>,
-        forwarded_for: Option<&str>,
-    ) -> Result<(), ApiError> {
-        let ip = extract::client_ip(&self.config, peer, forwarded_for);
-        self.auth_limiter.check(endpoint, ip)
+    pub(crate) fn throttle(&self, endpoint: &'static str, client: &Client) -> Result<(), ApiError> {
+        self.auth_limiter.check(endpoint, client.ip(&self.config))
     }
 
     /// Counts a public certificate search against the caller's IP.
-    pub(crate) fn throttle_search(
-        &self,
-        peer: Option<SocketAddr>,
-        forwarded_for: Option<&str>,
-    ) -> Result<(), ApiError> {
-        let ip = extract::client_ip(&self.config, peer, forwarded_for);
-        self.search_limiter.check("certificate-search", ip)
+    pub(crate) fn throttle_search(&self, client: &Client) -> Result<(), ApiError> {
+        self.search_limiter
+            .check("certificate-search", client.ip(&self.config))
     }
 }
 

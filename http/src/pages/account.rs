@@ -3,8 +3,6 @@
 //! the API's operation (the same rules, rate limits and answers); the page adds the session
 //! cookie.
 
-use std::net::SocketAddr;
-
 use maud::{Markup, html};
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
@@ -16,6 +14,7 @@ use super::layout::{self, notice};
 use super::reply::{PageError, PageResult, local_path, redirect};
 use super::session::Session;
 use crate::error::ApiError;
+use crate::extract::Client;
 use crate::extract::{Query, client_addr, query};
 use crate::route::any_of;
 use crate::routes::{accounts, invitations as invitation_routes, tokens};
@@ -62,17 +61,11 @@ async fn sign_in_page(_: State, session: Session, q: Query) -> PageResult {
     ))
 }
 
-async fn sign_in(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn sign_in(state: State, session: Session, client: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let next = local_path(Some(form.get("next")));
     let body = form.request(&["email", "password"]);
-    match accounts::login(state, peer, forwarded_for, body).await {
+    match accounts::login(state, client, body).await {
         Ok(answer) => {
             let mut response = redirect(&next);
             session.start(&mut response, &answer.token);
@@ -116,36 +109,18 @@ fn register_form(session: &Session, form: &Form, errors: &Errors) -> Markup {
 
 async fn register_page(_: State, session: Session, _: Query) -> PageResult {
     let body = register_form(&session, &Form::default(), &Errors::new());
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Register",
-        None,
-        body,
-    ))
+    Ok(layout::public_page(&session, "Register", body))
 }
 
-async fn register(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn register(state: State, session: Session, client: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let body = form.request(&["email", "password", "organization_name"]);
-    match accounts::register(state, peer, forwarded_for, body).await {
+    match accounts::register(state, client, body).await {
         Ok(_) => Ok(redirect("/signin/?notice=registered")),
         Err(e) => {
             let errors = field_errors(e)?;
             let body = register_form(&session, &form, &errors);
-            Ok(layout::public(
-                &session,
-                StatusCode::BAD_REQUEST,
-                "Register",
-                None,
-                body,
-            ))
+            Ok(layout::public_again(&session, "Register", body))
         }
     }
 }
@@ -183,22 +158,10 @@ async fn verify_page(state: State, session: Session, q: Query) -> PageResult {
             }
         }
     };
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Confirm your address",
-        None,
-        body,
-    ))
+    Ok(layout::public_page(&session, "Confirm your address", body))
 }
 
-async fn verify(
-    state: State,
-    session: Session,
-    _: Option<SocketAddr>,
-    _: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn verify(state: State, session: Session, _: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let user = match accounts::confirm_email(&state, form.get("token")).await {
         Ok(user) => user,
@@ -211,13 +174,7 @@ async fn verify(
                 p.errors role="alert" { (message) }
                 p { "The link works once, for 24 hours. " a href="/signin/" { "Sign in" } " if you already confirmed." }
             };
-            return Ok(layout::public(
-                &session,
-                StatusCode::BAD_REQUEST,
-                "Confirm your address",
-                None,
-                body,
-            ));
+            return Ok(layout::public_again(&session, "Confirm your address", body));
         }
     };
     if let Some(email) = signed_in(&state, &session)
@@ -227,13 +184,7 @@ async fn verify(
             p role="status" { "The address " strong { (user.email) } " is confirmed." }
             p { "You are still signed in as " (email) ". " a href="/" { "Go on" } }
         };
-        return Ok(layout::public(
-            &session,
-            StatusCode::OK,
-            "Address confirmed",
-            None,
-            body,
-        ));
+        return Ok(layout::public_page(&session, "Address confirmed", body));
     }
     let tenant = accounts::latest_tenant(&state, user.id)?.ok_or(ApiError::NotFound)?;
     sign_in_to(&state, &session, tenant, user.id, "/").await
@@ -301,25 +252,13 @@ async fn invite_page(state: State, session: Session, q: Query) -> PageResult {
         p { "You are invited to join " strong { (tenant) } " as " (invitation.role.as_str()) ", as " (invitation.email) "." }
     };
     let body = invite_form(&session, &token, heading, &Errors::new());
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Invitation",
-        None,
-        body,
-    ))
+    Ok(layout::public_page(&session, "Invitation", body))
 }
 
-async fn accept(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn accept(state: State, session: Session, client: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let body = form.request(&["token", "password"]);
-    match invitation_routes::accept_invitation(state, peer, forwarded_for, body).await {
+    match invitation_routes::accept_invitation(state, client, body).await {
         Ok(answer) => {
             let mut response = redirect("/");
             session.start(&mut response, &answer.auth_token);
@@ -328,24 +267,12 @@ async fn accept(
         Err(e) => {
             let errors = field_errors(e)?;
             let body = invite_form(&session, form.get("token"), html! {}, &errors);
-            Ok(layout::public(
-                &session,
-                StatusCode::BAD_REQUEST,
-                "Invitation",
-                None,
-                body,
-            ))
+            Ok(layout::public_again(&session, "Invitation", body))
         }
     }
 }
 
-async fn sign_out(
-    state: State,
-    session: Session,
-    _: Option<SocketAddr>,
-    _: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn sign_out(state: State, session: Session, _: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     if let (Ok(viewer), Some(key)) = (session.viewer(&state, "/"), session.key()) {
         tokens::revoke_token(key.to_string(), state.clone(), viewer.caller).await?;
@@ -357,13 +284,7 @@ async fn sign_out(
 
 /// Signs in to another of the person's organizations: a login token there, and the
 /// current one revoked.
-async fn switch_tenant(
-    state: State,
-    session: Session,
-    _: Option<SocketAddr>,
-    _: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn switch_tenant(state: State, session: Session, _: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let viewer = session.viewer(&state, "/")?;
     let target: Uuid = form

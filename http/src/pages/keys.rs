@@ -34,6 +34,17 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     ])
 }
 
+/// The form that makes a key or a token: its name.
+fn name_form(session: &Session, action: &str, id: &str, submit: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            (csrf_field(session))
+            div.field { label for=(id) { "Name" } input id=(id) name="name" type="text" required maxlength="100"; }
+            button type="submit" { (submit) }
+        }
+    }
+}
+
 /// A key shown once, right after it was made.
 fn shown_once(what: &str, key: &str) -> Markup {
     html! {
@@ -56,11 +67,7 @@ async fn keys_page(
     let body = html! {
         @if let Some(created) = created { (shown_once("integration key", &created.key)) }
         p { "Integration keys (" code { "cw_…" } ") read certificates through " code { "/api/v1/" } "." }
-        form method="post" action="/admin/api-keys/" {
-            (csrf_field(session))
-            div.field { label for="key-name" { "Name" } input id="key-name" name="name" type="text" required maxlength="100"; }
-            button type="submit" { "Create a key" }
-        }
+        (name_form(session, "/admin/api-keys/", "key-name", "Create a key"))
         div.table-wrap { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "Key starts" } th scope="col" { "Created" } th scope="col" { "Last used" } th scope="col" { "Delete" } } }
             tbody { @for k in &list.results { tr {
@@ -124,11 +131,7 @@ async fn tokens_page(
         }
         h2 { "Personal tokens" }
         p { "Personal tokens call the API as you: " code { "Authorization: Token <key>" } ". Sign-in sessions are listed too." }
-        form method="post" action="/tokens/" {
-            (csrf_field(session))
-            div.field { label for="token-name" { "Name" } input id="token-name" name="name" type="text" required maxlength="100"; }
-            button type="submit" { "Create a token" }
-        }
+        (name_form(session, "/tokens/", "token-name", "Create a token"))
         div.table-wrap { table {
             thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Starts" } th scope="col" { "Expires" } th scope="col" { "Revoke" } } }
             tbody { @for t in &list.results { tr {

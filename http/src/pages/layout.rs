@@ -142,6 +142,16 @@ pub fn page(
 }
 
 /// A page for someone not signed in (sign in, register, invitations, password resets).
+/// A page open to everyone, as asked for.
+pub fn public_page(session: &Session, title: &str, body: Markup) -> Response {
+    public(session, StatusCode::OK, title, None, body)
+}
+
+/// A form open to everyone, sent back with what was wrong in it.
+pub fn public_again(session: &Session, title: &str, body: Markup) -> Response {
+    public(session, StatusCode::BAD_REQUEST, title, None, body)
+}
+
 pub fn public(
     session: &Session,
     status: StatusCode,

@@ -1,11 +1,8 @@
 //! A forgotten password: asking for a link by mail, and choosing a new password with it.
 //! Both are the API's operations (the same rules, rate limits and answers).
 
-use std::net::SocketAddr;
-
 use maud::{Markup, html};
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::account::token_password_form;
@@ -13,6 +10,7 @@ use super::form::{Errors, Form, csrf_field, error_summary, field_errors, form, r
 use super::layout;
 use super::reply::{PageResult, redirect};
 use super::session::Session;
+use crate::extract::Client;
 use crate::extract::{Query, client_addr, query};
 use crate::route::any_of;
 use crate::routes::password_reset;
@@ -41,34 +39,20 @@ fn forgot_form(session: &Session, email: &str, errors: &Errors) -> Markup {
 
 async fn forgot_page(_: State, session: Session, _: Query) -> PageResult {
     let body = forgot_form(&session, "", &Errors::new());
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Forgot your password?",
-        None,
-        body,
-    ))
+    Ok(layout::public_page(&session, "Forgot your password?", body))
 }
 
-async fn forgot(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn forgot(state: State, session: Session, client: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let body = form.request(&["email"]);
-    match password_reset::request_reset(state, peer, forwarded_for, body).await {
+    match password_reset::request_reset(state, client, body).await {
         Ok(_) => Ok(redirect("/signin/?notice=reset-sent")),
         Err(e) => {
             let errors = field_errors(e)?;
             let body = forgot_form(&session, form.get("email"), &errors);
-            Ok(layout::public(
+            Ok(layout::public_again(
                 &session,
-                StatusCode::BAD_REQUEST,
                 "Forgot your password?",
-                None,
                 body,
             ))
         }
@@ -89,25 +73,13 @@ fn reset_form(session: &Session, token: &str, errors: &Errors) -> Markup {
 
 async fn reset_page(_: State, session: Session, q: Query) -> PageResult {
     let body = reset_form(&session, q.get("token").unwrap_or_default(), &Errors::new());
-    Ok(layout::public(
-        &session,
-        StatusCode::OK,
-        "Choose a new password",
-        None,
-        body,
-    ))
+    Ok(layout::public_page(&session, "Choose a new password", body))
 }
 
-async fn reset(
-    state: State,
-    session: Session,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-    form: Form,
-) -> PageResult {
+async fn reset(state: State, session: Session, client: Client, form: Form) -> PageResult {
     session.check_csrf(Some(form.get("csrf")))?;
     let body = form.request(&["token", "password"]);
-    match password_reset::confirm_reset(state, peer, forwarded_for, body).await {
+    match password_reset::confirm_reset(state, client, body).await {
         Ok(_) => {
             // The reset ended every session, this browser's too.
             let mut response = redirect("/signin/?notice=password-changed");
@@ -117,11 +89,9 @@ async fn reset(
         Err(e) => {
             let errors = field_errors(e)?;
             let body = reset_form(&session, form.get("token"), &errors);
-            Ok(layout::public(
+            Ok(layout::public_again(
                 &session,
-                StatusCode::BAD_REQUEST,
                 "Choose a new password",
-                None,
                 body,
             ))
         }

@@ -1,7 +1,6 @@
 //! Public account endpoints: register, verify-email, resend-verification, login.
 
 use certwatch_actors::AccessMsg;
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use certwatch_actors::{AccountsMsg, Reply};
@@ -19,6 +18,7 @@ use crate::auth::Caller;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
+use crate::extract::Client;
 use crate::extract::{Parsed, json};
 use crate::extract::{Query, client_addr, query};
 use crate::passwords::{hash_password, verify_password};
@@ -125,11 +125,10 @@ pub(crate) fn new_password_field(
     ))]
 pub async fn register(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     req: Parsed<RegisterRequest>,
 ) -> Result<RegisterResponse, ApiError> {
-    state.throttle("register", peer, forwarded_for.as_deref())?;
+    state.throttle("register", &client)?;
     let req = req?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, req.email);
@@ -248,16 +247,14 @@ pub async fn issue_login_token(
     ))]
 pub async fn resend_verification(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     req: Parsed<ResendRequest>,
 ) -> Result<Detail, ApiError> {
-    let client = (peer, forwarded_for);
     let email = req.map(|r| r.email);
     mail_link(
         &state,
         "resend-verification",
-        client,
+        &client,
         email,
         |email, reply| AccountsMsg::ResendVerification { email, reply },
     )
@@ -271,11 +268,11 @@ pub async fn resend_verification(
 pub(crate) async fn mail_link(
     state: &State,
     limit: &'static str,
-    (peer, forwarded_for): (Option<SocketAddr>, Option<String>),
+    client: &Client,
     email: Parsed<Option<String>>,
     message: impl FnOnce(String, Reply<()>) -> AccountsMsg,
 ) -> Result<(), ApiError> {
-    state.throttle(limit, peer, forwarded_for.as_deref())?;
+    state.throttle(limit, client)?;
     let mut errors = FieldErrors::default();
     let email = email_field(&mut errors, email?);
     errors.finish()?;
@@ -299,11 +296,10 @@ fn decoy_hash() -> &'static str {
     ))]
 pub async fn login(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     req: Parsed<LoginRequest>,
 ) -> Result<LoginResponse, ApiError> {
-    state.throttle("login", peer, forwarded_for.as_deref())?;
+    state.throttle("login", &client)?;
     let req = req?;
     let mut errors = FieldErrors::default();
     let email = errors.required("email", req.email).to_lowercase();

@@ -17,7 +17,7 @@ use crate::extract::Parsed;
 use crate::extract::{Query, query};
 use crate::input::write;
 use crate::input::{Input, Write};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::{any_of, route};
 use crate::state::State;
 
@@ -77,7 +77,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 }
 
 #[utoipa::path(get, path = "/api/auth/api-keys/", tag = "integration",
-    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    params(PageParams),
     security(("token" = [])),
     responses((status = 200, description = "The tenant's keys, never the keys themselves", body = Page<ApiKeyView>), (status = 403, description = "Not an admin")))]
 pub async fn list_api_keys(

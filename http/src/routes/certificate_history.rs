@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::auth::signed_in;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::route;
 use crate::state::State;
 
@@ -67,8 +67,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 #[utoipa::path(get, path = "/api/certificates/{id}/history/", tag = "certificates",
     params(
         ("id" = Uuid, Path, description = "The certificate's id"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses(

@@ -1,8 +1,6 @@
 //! The public certificate search: organizations of tenants that enabled public listing,
 //! with their certificates' public facts. No login; rate-limited per client address.
 
-use std::net::SocketAddr;
-
 use certwatch_store::tables;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -11,8 +9,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::error::ApiError;
+use crate::extract::Client;
 use crate::extract::{Query, client_addr, query};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::route;
 use crate::routes::certificates::{TypeRef, Views};
 use crate::state::{State, with_state};
@@ -45,8 +44,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 #[utoipa::path(get, path = "/api/certificates/search/", tag = "certificates",
     params(
         ("q" = String, Query, description = "Part of an organization's name or website", min_length = 2),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Public: organizations of tenants that enabled public listing, with their certificates' public facts", body = Page<PublicOrganization>),
@@ -55,11 +53,10 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     ))]
 pub async fn public_search(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     q: Query,
 ) -> Result<Page<PublicOrganization>, ApiError> {
-    state.throttle_search(peer, forwarded_for.as_deref())?;
+    state.throttle_search(&client)?;
     let needle = q
         .get("q")
         .map(|s| s.trim().to_lowercase())

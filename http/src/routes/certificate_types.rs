@@ -18,7 +18,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::{any_of, collection, route};
 use crate::state::State;
 
@@ -126,8 +126,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 
 #[utoipa::path(get, path = "/api/certificates/types/", tag = "certificates",
     params(
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "Types by code", body = Page<CertificateTypeView>)))]

@@ -22,7 +22,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
-use crate::pagination::{Page, PageRequest, envelope};
+use crate::pagination::{Page, PageParams, PageRequest, envelope};
 use crate::route::{any_of, collection, route};
 use crate::state::State;
 
@@ -298,8 +298,7 @@ const STATUS_MESSAGE: &str = "Must be one of ACTIVE, EXPIRED, REVOKED, PENDING."
         ("expiry_date_after" = Option<NaiveDate>, Query, description = "Expiring on or after"),
         ("search" = Option<String>, Query, description = "Part of certificate_number, issuing_body or scope, any case"),
         ("ordering" = Option<String>, Query, description = "expiry_date, issue_date, status or created_at; '-' for descending (default -created_at)", pattern = "^-?(expiry_date|issue_date|status|created_at)$"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "Certificates", body = Page<CertificateView>), (status = 400, description = "A malformed filter")))]
@@ -368,8 +367,7 @@ pub async fn list_certificates(
 #[utoipa::path(get, path = "/api/certificates/expiring/", tag = "certificates",
     params(
         ("days" = Option<i64>, Query, description = "Window in days from today (default 30)", minimum = 0, maximum = 365),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "ACTIVE certificates expiring within the window, soonest first", body = Page<CertificateView>), (status = 400, description = "days is not a whole number from 0 to 365")))]

@@ -4,7 +4,6 @@
 //! password of the verified account they already have.
 
 use certwatch_actors::AccessMsg;
-use std::net::SocketAddr;
 
 use certwatch_domain::accounts::{Invitation, Role};
 use certwatch_store::engine::secrets::key_hash;
@@ -23,9 +22,10 @@ use crate::auth::signed_in;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::error::FieldErrors;
+use crate::extract::Client;
 use crate::extract::{Parsed, json};
 use crate::extract::{Query, client_addr, query};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::passwords::{hash_password, verify_password};
 use crate::route::{any_of, route};
 use crate::state::{State, with_state};
@@ -146,7 +146,7 @@ pub async fn create_invitation(
 }
 
 #[utoipa::path(get, path = "/api/auth/invitations/", tag = "auth",
-    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    params(PageParams),
     security(("token" = [])),
     responses(
         (status = 200, description = "Invitations that can still be accepted (pending, unexpired, inviter still an admin), newest first", body = Page<InvitationResponse>),
@@ -197,11 +197,10 @@ pub async fn revoke_invitation(id: Uuid, state: State, caller: Caller) -> Result
     ))]
 pub async fn accept_invitation(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     req: Parsed<AcceptRequest>,
 ) -> Result<AcceptResponse, ApiError> {
-    state.throttle("invite-accept", peer, forwarded_for.as_deref())?;
+    state.throttle("invite-accept", &client)?;
     let req = req?;
     let mut errors = FieldErrors::default();
     let token = errors.required("token", req.token);

@@ -16,7 +16,7 @@ use crate::auth::signed_in;
 use crate::error::ApiError;
 use crate::extract::{Parsed, json};
 use crate::extract::{Query, query};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::{any_of, route};
 use crate::state::State;
 
@@ -58,8 +58,7 @@ fn view(state: &State, m: Membership) -> Result<MemberView, ApiError> {
 
 #[utoipa::path(get, path = "/api/auth/members/", tag = "auth",
     params(
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses(

@@ -19,7 +19,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
-use crate::pagination::{Page, PageRequest, envelope};
+use crate::pagination::{Page, PageParams, PageRequest, envelope};
 use crate::route::{any_of, collection, route};
 use crate::routes::sites::SiteView;
 use crate::state::State;
@@ -199,8 +199,7 @@ pub(crate) fn organization_view(
         ("search" = Option<String>, Query, description = "Part of the name or external_id, any case"),
         ("without_valid_certificate" = Option<bool>, Query, description = "true: only organizations none of whose certificates is ACTIVE and unexpired today"),
         ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending", pattern = "^-?(name|external_id|country|created_at)$"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "Organizations with certificate counts", body = Page<OrganizationView>)))]

@@ -2,8 +2,6 @@
 //! password with its token. The answer to the request is the same whether or not the
 //! address has an account.
 
-use std::net::SocketAddr;
-
 use certwatch_actors::AccountsMsg;
 use certwatch_store::engine::secrets::key_hash;
 use certwatch_store::tables;
@@ -15,6 +13,7 @@ use warp::reply::Response;
 use super::accounts::{mail_link, new_password_field};
 use crate::blocking::blocking;
 use crate::error::{ApiError, FieldErrors};
+use crate::extract::Client;
 use crate::extract::client_addr;
 use crate::extract::{Parsed, json};
 use crate::passwords::hash_password;
@@ -54,13 +53,11 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
     ))]
 pub async fn request_reset(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     req: Parsed<PasswordResetRequest>,
 ) -> Result<Detail, ApiError> {
-    let client = (peer, forwarded_for);
     let email = req.map(|r| r.email);
-    mail_link(&state, "password-reset", client, email, |email, reply| {
+    mail_link(&state, "password-reset", &client, email, |email, reply| {
         AccountsMsg::RequestPasswordReset { email, reply }
     })
     .await?;
@@ -78,11 +75,10 @@ pub async fn request_reset(
     ))]
 pub async fn confirm_reset(
     state: State,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
+    client: Client,
     req: Parsed<PasswordResetConfirm>,
 ) -> Result<Detail, ApiError> {
-    state.throttle("password-reset-confirm", peer, forwarded_for.as_deref())?;
+    state.throttle("password-reset-confirm", &client)?;
     let req = req?;
     let mut errors = FieldErrors::default();
     let token = key_hash(&errors.required("token", req.token));

@@ -16,7 +16,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::{any_of, collection, route};
 use crate::state::State;
 
@@ -121,8 +121,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 #[utoipa::path(get, path = "/api/organizations/sites/", tag = "organizations",
     params(
         ("organization" = Option<Uuid>, Query, description = "Only this organization's sites"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "Sites, oldest first", body = Page<SiteView>)))]

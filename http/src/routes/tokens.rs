@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::error::FieldErrors;
 use crate::extract::{Parsed, json};
 use crate::extract::{Query, query};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::route::{any_of, route};
 use crate::state::State;
 
@@ -95,8 +95,7 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 
 #[utoipa::path(get, path = "/api/auth/tokens/", tag = "auth",
     params(
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses(

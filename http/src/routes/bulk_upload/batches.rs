@@ -12,7 +12,7 @@ use warp::filters::multipart::FormData;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::state::State;
 use crate::upload;
 
@@ -118,7 +118,7 @@ async fn store_accepted(
 }
 
 #[utoipa::path(get, path = "/api/bulk-upload/", tag = "bulk-upload",
-    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    params(PageParams),
     security(("token" = [])),
     responses((status = 200, description = "Batches, newest first", body = Page<BatchView>)))]
 pub async fn list_batches(
@@ -147,7 +147,7 @@ pub async fn get_batch(id: Uuid, state: State, caller: Caller) -> Result<BatchVi
 }
 
 #[utoipa::path(get, path = "/api/bulk-upload/{id}/items/", tag = "bulk-upload",
-    params(("id" = Uuid, Path, description = "Batch id"), ("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    params(("id" = Uuid, Path, description = "Batch id"), PageParams),
     security(("token" = [])),
     responses((status = 200, description = "The batch's items in upload order", body = Page<ItemView>), (status = 404, description = "Not in this tenant")))]
 pub async fn list_items(

@@ -20,7 +20,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::input::{Input, Write};
-use crate::pagination::{Page, PageRequest, paginate_vec};
+use crate::pagination::{Page, PageParams, PageRequest, paginate_vec};
 use crate::routes::organizations::{OrganizationView, organization_view};
 use crate::state::State;
 
@@ -193,8 +193,7 @@ impl Resource for Endpoints {
         ("failing" = Option<bool>, Query, description = "true: only endpoints whose last check failed; false: only the others"),
         ("search" = Option<String>, Query, description = "Part of the URL or the organization's name, any case"),
         ("ordering" = Option<String>, Query, description = "url, last_checked, created_at or is_active; '-' for descending", pattern = "^-?(url|last_checked|created_at|is_active)$"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "Endpoints, oldest first unless ordered", body = Page<EndpointView>)))]

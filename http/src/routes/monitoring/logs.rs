@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{Page, PageRequest, envelope};
+use crate::pagination::{Page, PageParams, PageRequest, envelope};
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -131,8 +131,7 @@ impl From<ScrapeLog> for ScrapeLogView {
 #[utoipa::path(get, path = "/api/monitoring/logs/", tag = "monitoring",
     params(
         ("endpoint" = Option<Uuid>, Query, description = "Only this endpoint's logs"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 200, description = "Scrape logs, newest first", body = Page<ScrapeLogView>)))]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -87,8 +87,7 @@ pub struct RetryQueued {
         ("subscriber" = Option<Uuid>, Query, description = "Subscriber id"),
         ("status" = Option<String>, Query, description = "PENDING, SUCCESS or FAILED", pattern = "^(PENDING|SUCCESS|FAILED)$"),
         ("event_type" = Option<String>, Query, description = "e.g. certificate.created"),
-        ("page" = Option<usize>, Query, description = "Page number, from 1"),
-        ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)"),
+        PageParams,
     ),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "Deliveries, newest first, with every attempt", body = Page<DeliveryView>), (status = 400, description = "A malformed filter")))]

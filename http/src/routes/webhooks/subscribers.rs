@@ -14,7 +14,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::input::{Input, Write};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -132,7 +132,7 @@ impl Resource for Subscribers {
 }
 
 #[utoipa::path(get, path = "/api/webhooks/subscribers/", tag = "webhooks",
-    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    params(PageParams),
     security(("token" = [])),
     responses((status = 200, description = "Subscribers, oldest first", body = Page<SubscriberView>), (status = 403, description = "Not an admin")))]
 pub async fn list_subscribers(

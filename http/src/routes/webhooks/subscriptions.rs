@@ -14,7 +14,7 @@ use crate::crud::Resource;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::input::{Input, Write};
-use crate::pagination::{Page, paginate_vec};
+use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
@@ -114,7 +114,7 @@ impl Resource for Subscriptions {
 }
 
 #[utoipa::path(get, path = "/api/webhooks/subscriptions/", tag = "webhooks",
-    params(("page" = Option<usize>, Query, description = "Page number, from 1"), ("page_size" = Option<usize>, Query, description = "Results per page (default 20, max 500)")),
+    params(PageParams),
     security(("token" = [])),
     responses((status = 403, description = "Not an admin"), (status = 200, description = "Subscriptions, oldest first", body = Page<SubscriptionView>)))]
 pub async fn list_subscriptions(
