@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use certwatch_domain::registry::{CertPatch, Change};
 use certwatch_domain::registry::{CertStatus, Certificate};
 use certwatch_domain::rules;
-use certwatch_store::catalog::{CertOrder, CertQuery};
+use certwatch_store::catalog::{CertOrder, CertQuery, IdPage};
 use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -334,15 +334,14 @@ pub async fn list_certificates(
             (Some(ty), Some(id)) if ty.id == id => {}
             // An unknown code, or one that contradicts certificate_type, matches nothing.
             _ => {
-                let body = envelope(
+                return Ok(envelope(
                     page,
                     0,
-                    Vec::<CertificateView>::new(),
+                    Vec::new(),
                     &state.public_url(),
                     "/api/certificates/",
                     &q,
-                );
-                return Ok(body);
+                ));
             }
         }
     }
@@ -351,17 +350,13 @@ pub async fn list_certificates(
         page.offset(),
         page.page_size,
     );
-    page.check(ids.count)?;
-    let results = Views::new(&state, caller.tenant_id).page(ids.ids)?;
-    let body = envelope(
-        page,
-        ids.count,
-        results,
-        &state.public_url(),
+    certificates_page(
+        &state,
+        caller.tenant_id,
+        (page, ids),
         "/api/certificates/",
         &q,
-    );
-    Ok(body)
+    )
 }
 
 #[utoipa::path(get, path = "/api/certificates/expiring/", tag = "certificates",
@@ -395,15 +390,31 @@ pub async fn expiring_certificates(
         page.offset(),
         page.page_size,
     );
+    certificates_page(
+        &state,
+        caller.tenant_id,
+        (page, ids),
+        "/api/certificates/expiring/",
+        &q,
+    )
+}
+
+/// A page of certificates from the catalog's ids of it (a page past the last is a 404).
+fn certificates_page(
+    state: &State,
+    tenant: Uuid,
+    (page, ids): (PageRequest, IdPage),
+    path: &str,
+    q: &Query,
+) -> Result<Page<CertificateView>, ApiError> {
     page.check(ids.count)?;
-    let results = Views::new(&state, caller.tenant_id).page(ids.ids)?;
-    let body = envelope(
+    let results = Views::new(state, tenant).page(ids.ids)?;
+    Ok(envelope(
         page,
         ids.count,
         results,
         &state.public_url(),
-        "/api/certificates/expiring/",
-        &q,
-    );
-    Ok(body)
+        path,
+        q,
+    ))
 }
