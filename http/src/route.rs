@@ -151,7 +151,7 @@ pub(crate) fn answer<T: Serialize>(status: StatusCode, result: Result<T, ApiErro
 /// An entry of the OpenAPI document: adds one route's operations and the schemas they name.
 pub(crate) type Entry = fn(&mut OpenApi);
 
-/// Every served route's entry, gathered at link time from the `route!` (and `collection!`)
+/// Every served route's entry, gathered at link time from the `route!` (and `crud::collection!`)
 /// that serve them: the document lists exactly the routes served, and no list names them
 /// again.
 #[linkme::distributed_slice]
@@ -223,17 +223,6 @@ macro_rules! route {
     }};
 }
 pub(crate) use route;
-
-/// The five item routes of a collection resource (`crud::Resource`), and their entry in the
-/// document.
-macro_rules! collection {
-    ($state:expr, $resource:ty) => {{
-        #[linkme::distributed_slice(crate::route::DOCUMENTED)]
-        static ENTRY: crate::route::Entry = crate::crud::document::<$resource>;
-        crate::crud::routes::<$resource>($state)
-    }};
-}
-pub(crate) use collection;
 
 #[cfg(test)]
 mod tests {

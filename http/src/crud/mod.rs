@@ -210,3 +210,14 @@ pub(crate) fn routes<R: Resource>(state: &State) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed()
 }
+
+/// The five item routes of a collection resource (`crud::Resource`), and their entry in the
+/// document.
+macro_rules! collection {
+    ($state:expr, $resource:ty) => {{
+        #[linkme::distributed_slice(crate::route::DOCUMENTED)]
+        static ENTRY: crate::route::Entry = $crate::crud::document::<$resource>;
+        $crate::crud::routes::<$resource>($state)
+    }};
+}
+pub(crate) use collection;

@@ -19,11 +19,12 @@ use warp::reply::Response;
 use crate::auth::Caller;
 use crate::auth::signed_in;
 use crate::crud::Resource;
+use crate::crud::collection;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageParams, PageRequest, envelope};
-use crate::route::{any_of, collection, route};
+use crate::route::{any_of, route};
 use crate::state::State;
 
 pub const MAX_EXPIRING_DAYS: i64 = 365;

@@ -13,11 +13,12 @@ use warp::reply::Response;
 
 use crate::auth::{Caller, signed_in};
 use crate::crud::Resource;
+use crate::crud::collection;
 use crate::error::ApiError;
 use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageParams, paginate_vec};
-use crate::route::{any_of, collection, route};
+use crate::route::{any_of, route};
 use crate::state::State;
 
 const MAX_NAME: usize = 300;

@@ -10,8 +10,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::auth::signed_in;
+use crate::crud::collection;
 use crate::extract::query;
-use crate::route::{any_of, collection, route};
+use crate::route::{any_of, route};
 use crate::state::State;
 use deliveries::*;
 use subscribers::*;
