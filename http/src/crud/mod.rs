@@ -23,7 +23,7 @@ use warp::reply::Response;
 
 use crate::auth::{Caller, signed_in};
 use crate::error::ApiError;
-use crate::extract::{Body, body};
+use crate::extract::{Body, Parsed, body};
 use crate::input::Write;
 use crate::route::{Template, answer, path, path_param};
 use crate::state::State;
@@ -126,15 +126,16 @@ pub(crate) async fn create<R: Resource>(
     R::view(state, caller.tenant_id, record)
 }
 
-/// A replace or an update of the tenant's record `id`.
+/// A replace or an update of the tenant's record `id`. Another tenant's (or no) object is
+/// 404 whatever the write says, so the write is opened after that check.
 pub(crate) async fn edit<R: Resource>(
     state: &State,
     caller: &Caller,
     id: Uuid,
-    write: R::Write,
+    write: Parsed<R::Write>,
 ) -> Result<R::View, ApiError> {
     existing::<R>(state, caller, id)?;
-    let record = save::<R>(state, caller, Some(id), write).await?;
+    let record = save::<R>(state, caller, Some(id), write?).await?;
     R::view(state, caller.tenant_id, record)
 }
 
@@ -184,10 +185,7 @@ pub(crate) fn routes<R: Resource>(state: &State) -> BoxedFilter<(Response,)> {
             .and(body())
             .then(
                 move |id, state: State, caller: Caller, body: Body| async move {
-                    // Another tenant's (or no) object is 404 whatever the body says.
-                    existing::<R>(&state, &caller, id)?;
-                    let write = R::Write::parse(body, partial)?;
-                    edit::<R>(&state, &caller, id, write).await
+                    edit::<R>(&state, &caller, id, R::Write::parse(body, partial)).await
                 },
             )
             .map(|result| answer(StatusCode::OK, result))

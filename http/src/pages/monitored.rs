@@ -80,7 +80,7 @@ async fn set_active(id: Uuid, state: State, session: Session, form: Form) -> Pag
         &form,
         "/monitoring/",
         "saved",
-        |s, c| async move { crud::edit::<Endpoints>(&s, &c, id, write?).await },
+        |s, c| async move { crud::edit::<Endpoints>(&s, &c, id, write).await },
     )
     .await
 }
