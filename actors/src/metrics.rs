@@ -68,6 +68,22 @@ pub(crate) static DELIVERY_DURATION: LazyLock<Histogram> = LazyLock::new(|| {
 });
 
 /// Expiry digests mailed (one per recipient).
+pub(crate) static REQUEST_MAILS: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "certwatch_request_mails_total",
+        "Certificate request and reminder mails handed to the mailer"
+    )
+    .expect("registered once")
+});
+
+pub(crate) static REMINDER_PASSES: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "certwatch_reminder_passes_total",
+        "Reminder passes run, over all tenants"
+    )
+    .expect("registered once")
+});
+
 pub(crate) static DIGEST_MAILS: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
         "certwatch_digest_mails_total",
@@ -129,6 +145,8 @@ pub fn register() {
     }
     LazyLock::force(&DELIVERY_DURATION);
     LazyLock::force(&DIGEST_MAILS);
+    LazyLock::force(&REQUEST_MAILS);
+    LazyLock::force(&REMINDER_PASSES);
     for outcome in ["sent", "retry", "failed"] {
         MAILS.with_label_values(&[outcome]);
     }

@@ -84,6 +84,8 @@ impl Config {
             metrics_token: src.optional(&METRICS_TOKEN, parse::metrics_token)?,
             log_format: src.parsed(&LOG_FORMAT, parse::log_format)?,
             digest_check_interval: secs(&DIGEST_CHECK_SECS, 86_400)?,
+            reminder_interval: secs(&REMINDER_INTERVAL, 86_400)?,
+            supplier_link_days: src.number(&SUPPLIER_LINK_DAYS, 1, 365, None)? as u32,
         })
     }
 }

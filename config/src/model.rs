@@ -54,6 +54,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How often the expiry-digest mailer looks for digests that are due.
     pub digest_check_interval: Duration,
+    /// Time between reminder passes.
+    pub reminder_interval: Duration,
+    /// Days a supplier link works after its request's last mail.
+    pub supplier_link_days: u32,
 }
 
 /// Backups the server writes on its own.

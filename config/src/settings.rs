@@ -300,6 +300,20 @@ settings! {
         shown: "`900`",
         doc: "How often each tenant looks whether its expiry digest is due",
     }
+    REMINDER_INTERVAL {
+        env: "CERTWATCH_REMINDER_INTERVAL",
+        key: "reminder_interval",
+        default: "3600",
+        shown: "`3600`",
+        doc: "Seconds between reminder passes, which open certificate requests and remind suppliers (one runs at start-up)",
+    }
+    SUPPLIER_LINK_DAYS {
+        env: "CERTWATCH_SUPPLIER_LINK_DAYS",
+        key: "supplier_link_days",
+        default: "30",
+        shown: "`30`",
+        doc: "Days a supplier's upload link works after the request's last mail (while the request is open)",
+    }
 }
 
 /// The settings as the table in `docs/configuration.md`.

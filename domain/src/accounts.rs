@@ -46,6 +46,8 @@ pub struct Tenant {
     pub digest_frequency: crate::digest::Frequency,
     /// Days ahead of expiry a certificate is announced in the digest, largest first.
     pub expiry_windows: Vec<u32>,
+    /// When suppliers are asked and reminded for what they owe (schema 5).
+    pub reminders: crate::requests::ReminderSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

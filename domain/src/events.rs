@@ -50,11 +50,14 @@ pub enum EventKind {
     EndpointScrapeFailed,
     ImportCompleted,
     BulkUploadCompleted,
+    OrganizationComplianceChanged,
+    CertificateRequestCreated,
+    CertificateRequestFulfilled,
 }
 
 impl EventKind {
     /// Every kind, in the order the API documents them.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::CertificateCreated,
         EventKind::CertificateUpdated,
         EventKind::CertificateDeleted,
@@ -65,6 +68,9 @@ impl EventKind {
         EventKind::EndpointScrapeFailed,
         EventKind::ImportCompleted,
         EventKind::BulkUploadCompleted,
+        EventKind::OrganizationComplianceChanged,
+        EventKind::CertificateRequestCreated,
+        EventKind::CertificateRequestFulfilled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +85,9 @@ impl EventKind {
             EventKind::EndpointScrapeFailed => "endpoint.scrape_failed",
             EventKind::ImportCompleted => "import.completed",
             EventKind::BulkUploadCompleted => "bulk_upload.completed",
+            EventKind::OrganizationComplianceChanged => "organization.compliance_changed",
+            EventKind::CertificateRequestCreated => "certificate_request.created",
+            EventKind::CertificateRequestFulfilled => "certificate_request.fulfilled",
         }
     }
 

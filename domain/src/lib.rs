@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod bulk;
 pub mod certificates;
+pub mod compliance;
+pub mod contacts;
 pub mod digest;
 pub mod events;
 pub mod findings;
@@ -15,6 +17,7 @@ pub mod names;
 pub mod passwords;
 pub mod reading;
 pub mod registry;
+pub mod requests;
 pub mod rules;
 pub mod schedule;
 #[cfg(test)]

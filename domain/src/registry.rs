@@ -15,6 +15,8 @@ pub struct Organization {
     pub lei: Option<String>,
     pub vat: Option<String>,
     pub country: Option<String>,
+    /// Short labels requirements can apply to (`compliance::tags`), schema 5.
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -31,6 +33,7 @@ impl Organization {
             lei: None,
             vat: None,
             country: None,
+            tags: Vec::new(),
             created_at: now,
             updated_at: now,
         }
@@ -202,6 +205,7 @@ pub struct OrgPatch {
     pub lei: Change<Option<String>>,
     pub vat: Change<Option<String>>,
     pub country: Change<Option<String>>,
+    pub tags: Change<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default)]

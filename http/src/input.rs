@@ -203,6 +203,15 @@ impl Input {
         }
     }
 
+    /// An optional list of strings: absent or null is none (a PATCH keeps it).
+    pub fn optional_list(&mut self, name: &str) -> Option<Vec<String>> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(_) => self.string_list(name),
+        }
+    }
+
     /// A required list of whole numbers.
     pub fn number_list(&mut self, name: &str) -> Option<Vec<i64>> {
         match self.map.get(name) {
@@ -217,6 +226,38 @@ impl Input {
             }
             Some(_) => {
                 self.error(name, "Must be a list of whole numbers.");
+                None
+            }
+        }
+    }
+
+    /// A required whole number from `min` to `max`.
+    pub fn whole_number(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            Some(v) if whole(v).is_some_and(|n| (min..=max).contains(&n)) => whole(v),
+            None | Some(Value::Null) => {
+                self.error(name, REQUIRED);
+                None
+            }
+            Some(_) => {
+                self.error(name, format!("Must be a whole number from {min} to {max}."));
+                None
+            }
+        }
+    }
+
+    /// A required JSON object, for the caller to read.
+    pub fn object(&mut self, name: &str) -> Option<Map<String, Value>> {
+        match self.map.get(name) {
+            None if self.partial => None,
+            Some(Value::Object(fields)) => Some(fields.clone()),
+            None | Some(Value::Null) => {
+                self.error(name, REQUIRED);
+                None
+            }
+            Some(_) => {
+                self.error(name, "Must be an object.");
                 None
             }
         }

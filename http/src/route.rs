@@ -112,6 +112,26 @@ pub(crate) fn path_param<T: FromStr + Send + 'static>(template: Template) -> Box
         .boxed()
 }
 
+/// Requests whose path is of `template`, with its two parameters parsed as `T` and `U`.
+pub(crate) fn path_params<T, U>(template: Template) -> BoxedFilter<(T, U)>
+where
+    T: FromStr + Send + 'static,
+    U: FromStr + Send + 'static,
+{
+    warp::path::full()
+        .and_then(move |path: FullPath| {
+            let found = template.params(path.as_str()).and_then(|params| {
+                Some((
+                    params.first()?.parse::<T>().ok()?,
+                    params.get(1)?.parse::<U>().ok()?,
+                ))
+            });
+            async move { found.ok_or_else(warp::reject::not_found) }
+        })
+        .untuple_one()
+        .boxed()
+}
+
 /// A declared route without path parameters: its path, then its method (so a known path
 /// with another method is a 405, as warp answers).
 pub(crate) fn at<P: utoipa::Path>() -> BoxedFilter<()> {
@@ -123,6 +143,17 @@ pub(crate) fn at<P: utoipa::Path>() -> BoxedFilter<()> {
 pub(crate) fn at_param<P: utoipa::Path, T: FromStr + Send + 'static>() -> BoxedFilter<(T,)> {
     let (template, method) = declared::<P>(1);
     path_param(template).and(method).boxed()
+}
+
+/// A declared route with two path parameters.
+pub(crate) fn at_params<P, T, U>() -> BoxedFilter<(T, U)>
+where
+    P: utoipa::Path,
+    T: FromStr + Send + 'static,
+    U: FromStr + Send + 'static,
+{
+    let (template, method) = declared::<P>(2);
+    path_params(template).and(method).boxed()
 }
 
 /// The status a declared operation answers on success: its first 2xx.
@@ -186,8 +217,8 @@ pub(crate) fn any_of(routes: Vec<BoxedFilter<(Response,)>>) -> BoxedFilter<(Resp
 }
 
 /// The route of the operation `handler`, from its `#[utoipa::path]`, and its entry in the
-/// document: the filters after the name give the handler's other arguments in order; `(param)` first when the path has a
-/// parameter; `raw` for a handler that makes its own response (a file, a status of its own,
+/// document: the filters after the name give the handler's other arguments in order;
+/// `(param)` or `(first, second)` first when the path has parameters; `raw` for a handler that makes its own response (a file, a status of its own,
 /// headers).
 macro_rules! route {
     (@at $handler:ident) => {
@@ -196,26 +227,29 @@ macro_rules! route {
     (@at $handler:ident ($param:ident)) => {
         paste::paste! { crate::route::at_param::<[<__path_ $handler>], _>() }
     };
+    (@at $handler:ident ($first:ident, $second:ident)) => {
+        paste::paste! { crate::route::at_params::<[<__path_ $handler>], _, _>() }
+    };
     (@documented $handler:ident) => {
         paste::paste! {
             #[linkme::distributed_slice(crate::route::DOCUMENTED)]
             static ENTRY: crate::route::Entry = crate::route::entry::<[<__path_ $handler>]>;
         }
     };
-    (raw $handler:ident $(($param:ident))? $(, $filter:expr)* $(,)?) => {{
+    (raw $handler:ident $(($($param:ident),+))? $(, $filter:expr)* $(,)?) => {{
         use warp::Filter as _;
         route!(@documented $handler);
-        route!(@at $handler $(($param))?)
+        route!(@at $handler $(($($param),+))?)
             $(.and($filter))*
             .then($handler)
             .map(crate::respond::done)
             .boxed()
     }};
-    ($handler:ident $(($param:ident))? $(, $filter:expr)* $(,)?) => {{
+    ($handler:ident $(($($param:ident),+))? $(, $filter:expr)* $(,)?) => {{
         use warp::Filter as _;
         route!(@documented $handler);
         let status = paste::paste! { crate::route::success::<[<__path_ $handler>]>() };
-        route!(@at $handler $(($param))?)
+        route!(@at $handler $(($($param),+))?)
             $(.and($filter))*
             .then($handler)
             .map(move |result| crate::route::answer(status, result))

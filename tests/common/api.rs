@@ -30,6 +30,19 @@ impl Server {
         answer(req.send().await.expect("request reached the server")).await
     }
 
+    /// `/metrics` as text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.base))
+            .header("Authorization", format!("Bearer {METRICS_TOKEN}"))
+            .send()
+            .await
+            .expect("request reached the server")
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
         self.call(Method::GET, path, token, None).await
     }

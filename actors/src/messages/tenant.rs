@@ -1,19 +1,23 @@
 //! To a tenant's actor, by area: who may act in it (`AccessMsg`), its supplier registry
-//! (`RegistryMsg`), webhooks (`WebhooksMsg`), monitored endpoints (`MonitoringMsg`) and bulk
-//! uploads (`BulkMsg`). Each area's enum converts into [`TenantMsg`].
+//! (`RegistryMsg`), webhooks (`WebhooksMsg`), monitored endpoints (`MonitoringMsg`), bulk
+//! uploads (`BulkMsg`) and what suppliers owe (`SuppliersMsg`). Each area's enum converts into [`TenantMsg`].
 
 use certwatch_domain::accounts::{ApiKey, Invitation, Membership, Role, Tenant, Token, User};
 use certwatch_domain::bulk::{Batch, Confirmation, Item, Read};
+use certwatch_domain::compliance::{Requirement, RequirementPatch};
+use certwatch_domain::contacts::{Contact, ContactPatch};
 use certwatch_domain::digest::Frequency;
 use certwatch_domain::events::Event;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
 use certwatch_domain::registry::{
     CertPatch, Certificate, CertificateType, OrgPatch, Organization, Site, SitePatch, TypePatch,
 };
+use certwatch_domain::requests::{CertificateRequest, ReminderPatch};
 use certwatch_domain::webhooks::{Subscriber, SubscriberPatch, Subscription, SubscriptionPatch};
 use certwatch_store::engine::secrets::KeyHash;
 use certwatch_store::ops::import::{ImportCounts, ImportRow};
 use certwatch_store::ops::invitations::Acceptor;
+use certwatch_store::ops::requests::Mailed;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -44,6 +48,7 @@ areas!(
     Webhooks(WebhooksMsg),
     Monitoring(MonitoringMsg),
     Bulk(BulkMsg),
+    Suppliers(SuppliersMsg),
 );
 
 impl TenantMsg {
@@ -55,6 +60,7 @@ impl TenantMsg {
             TenantMsg::Webhooks(_) => "webhooks",
             TenantMsg::Monitoring(_) => "monitoring",
             TenantMsg::Bulk(_) => "bulk",
+            TenantMsg::Suppliers(_) => "suppliers",
             TenantMsg::Traced(_, msg) => msg.area(),
         }
     }
@@ -313,4 +319,54 @@ pub enum BulkMsg {
         item: Uuid,
         reply: Reply<Item>,
     },
+}
+
+/// What suppliers owe and asking them for it: contacts, requirements, certificate
+/// requests, reminder settings, and the periodic reminder pass and compliance refresh.
+pub enum SuppliersMsg {
+    /// Creates (`id` None) or edits a contact of the organization `org`.
+    EditContact {
+        org: Uuid,
+        id: Option<Uuid>,
+        patch: ContactPatch,
+        reply: Reply<Contact>,
+    },
+    DeleteContact {
+        org: Uuid,
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    EditRequirement {
+        id: Option<Uuid>,
+        patch: RequirementPatch,
+        reply: Reply<Requirement>,
+    },
+    DeleteRequirement {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Opens a request and mails it (or answers the open one).
+    OpenRequest {
+        org: Uuid,
+        cert_type: Uuid,
+        message: String,
+        user: Uuid,
+        reply: Reply<Mailed>,
+    },
+    ResendRequest {
+        id: Uuid,
+        reply: Reply<Mailed>,
+    },
+    CancelRequest {
+        id: Uuid,
+        reply: Reply<CertificateRequest>,
+    },
+    SetReminders {
+        patch: ReminderPatch,
+        reply: Reply<Tenant>,
+    },
+    /// The reminder pass; it schedules the next.
+    RunReminders,
+    /// Announces the suppliers whose compliance changed since it was last looked at.
+    RefreshCompliance,
 }

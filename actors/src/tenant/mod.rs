@@ -1,6 +1,6 @@
 //! The tenant actor: the one writer of everything inside its tenant — who may act in it
 //! (`access`), its supplier registry (`registry`), webhooks (`webhooks`), monitored
-//! endpoints (`monitoring`) and bulk uploads (`bulk`). One owner per tenant means no lost
+//! endpoints (`monitoring`), bulk uploads (`bulk`) and what suppliers owe (`suppliers`). One owner per tenant means no lost
 //! updates without locks, and the "last admin" rule cannot race with itself. Each area
 //! has its message enum and handler; this module starts, supervises and dispatches.
 
@@ -9,6 +9,7 @@ mod bulk;
 mod monitoring;
 mod registry;
 mod state;
+mod suppliers;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::context::Context;
-use crate::messages::tenant::{RegistryMsg, TenantMsg};
+use crate::messages::tenant::{RegistryMsg, SuppliersMsg, TenantMsg};
 use crate::spawn::take_stopped;
 
 /// Overdue checks started per second after a (re)start, across all tenants.
@@ -49,6 +50,7 @@ impl Actor for TenantActor {
             tenant,
             endpoints: HashMap::new(),
             batches: HashMap::new(),
+            compliance_pending: false,
         })
     }
 
@@ -59,6 +61,7 @@ impl Actor for TenantActor {
     ) -> Result<(), ActorProcessingErr> {
         myself.cast(RegistryMsg::SweepExpired.into())?;
         myself.cast(RegistryMsg::SendDigest.into())?;
+        myself.cast(SuppliersMsg::RunReminders.into())?;
         // Every active endpoint resumes its schedule; overdue ones are spread out, in the
         // order they fell due, so a restart does not fire them all at once.
         let now = Utc::now();
@@ -151,8 +154,22 @@ async fn dispatch(
     state: &mut TenantState,
 ) -> Result<(), ActorProcessingErr> {
     let now = Utc::now();
+    // Writes to the registry, monitoring, bulk uploads and requirements can change what a
+    // supplier owes; the periodic passes refresh on their own.
+    let may_change_compliance = match &msg {
+        TenantMsg::Registry(_) | TenantMsg::Monitoring(_) | TenantMsg::Bulk(_) => true,
+        TenantMsg::Suppliers(m) => !matches!(
+            m,
+            SuppliersMsg::RunReminders | SuppliersMsg::RefreshCompliance
+        ),
+        _ => false,
+    };
+    if may_change_compliance {
+        suppliers::refresh_soon(myself, state);
+    }
     match msg {
         TenantMsg::Access(msg) => access::handle(msg, state, now)?,
+        TenantMsg::Suppliers(msg) => suppliers::handle(myself, msg, state, now)?,
         TenantMsg::Registry(msg) => registry::handle(myself, msg, state, now)?,
         TenantMsg::Webhooks(msg) => webhooks::handle(msg, state, now)?,
         TenantMsg::Monitoring(msg) => monitoring::handle(myself, msg, state, now).await?,

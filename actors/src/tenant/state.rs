@@ -22,6 +22,8 @@ pub(crate) struct TenantState {
     pub endpoints: HashMap<Uuid, ActorRef<EndpointMsg>>,
     /// The actors of bulk-upload batches being processed (children of this actor).
     pub batches: HashMap<Uuid, ActorRef<BatchMsg>>,
+    /// Whether a compliance refresh is scheduled.
+    pub compliance_pending: bool,
 }
 
 /// Wakes the subscribers a write gave deliveries, once the write is durable: nothing

@@ -4,9 +4,12 @@ pub mod accounts;
 pub mod api_keys;
 pub mod bulk_upload;
 pub mod certificate_history;
+pub mod certificate_requests;
 pub mod certificate_search;
 pub mod certificate_types;
 pub mod certificates;
+pub mod compliance;
+pub mod contacts;
 pub mod health;
 pub mod imports;
 pub mod invitations;
@@ -15,6 +18,8 @@ pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
 pub mod password_reset;
+pub mod reminders;
+pub mod requirements;
 pub mod sites;
 pub mod tenant;
 pub mod tokens;
@@ -43,10 +48,21 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .unify()
         .or(notifications::routes(state))
         .unify()
-        // Sites first: `/api/organizations/sites/` is not an organization id.
+        // Sites and compliance first: `/api/organizations/sites/` and
+        // `/api/organizations/compliance/` are not organization ids.
         .or(sites::routes(state))
         .unify()
+        .or(compliance::routes(state))
+        .unify()
         .or(organizations::routes(state))
+        .unify()
+        .or(contacts::routes(state))
+        .unify()
+        .or(requirements::routes(state))
+        .unify()
+        .or(certificate_requests::routes(state))
+        .unify()
+        .or(reminders::routes(state))
         .unify()
         .or(certificate_types::routes(state))
         .unify()

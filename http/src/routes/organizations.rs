@@ -2,6 +2,7 @@
 
 use certwatch_actors::RegistryMsg;
 use certwatch_actors::{Reply, TenantMsg};
+use certwatch_domain::compliance::{self, State as ComplianceState};
 use certwatch_domain::registry::{Change, OrgPatch, Organization};
 use certwatch_domain::rules;
 use certwatch_store::catalog::{OrgOrder, OrgQuery, Overview};
@@ -22,6 +23,7 @@ use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageParams, PageRequest, envelope};
 use crate::route::{any_of, route};
+use crate::routes::compliance::{STATE_MESSAGE, rules};
 use crate::routes::sites::SiteView;
 use crate::state::State;
 
@@ -37,6 +39,10 @@ pub struct OrganizationView {
     pub lei: Option<String>,
     pub vat: Option<String>,
     pub country: Option<String>,
+    pub tags: Vec<String>,
+    /// The supplier's compliance with its requirements: valid, expiring, missing, expired
+    /// or revoked (the worst of its requirements'; valid when nothing is required).
+    pub compliance: &'static str,
     /// ACTIVE certificates.
     pub active_certificates: usize,
     /// ACTIVE certificates expiring within 30 days.
@@ -67,6 +73,10 @@ pub struct OrganizationWrite {
     /// ISO 3166-1 alpha-2.
     #[schema(value_type = Option<String>)]
     country: Change<Option<String>>,
+    /// Short labels requirements can apply to (lower-cased, each once); absent on a create
+    /// or replace: none.
+    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
+    tags: Change<Vec<String>>,
 }
 
 impl Write for OrganizationWrite {
@@ -86,6 +96,11 @@ impl Write for OrganizationWrite {
                 rules::country,
                 "Enter an ISO 3166-1 alpha-2 country code like DE.",
             ),
+            tags: input.optional_list("tags").and_then(|raw| {
+                compliance::tags(&raw)
+                    .map_err(|e| input.error("tags", e))
+                    .ok()
+            }),
         }
     }
 }
@@ -99,6 +114,7 @@ impl From<OrganizationWrite> for OrgPatch {
             lei: w.lei,
             vat: w.vat,
             country: w.country,
+            tags: w.tags,
         }
     }
 }
@@ -166,11 +182,15 @@ pub(crate) fn organization_view(
     org: Organization,
     with_sites: bool,
 ) -> Result<OrganizationView, ApiError> {
-    let counts = state
-        .store()
-        .catalog(org.tenant_id)?
-        .read()
-        .org_counts(org.id, Utc::now().date_naive());
+    let rules = rules(state, org.tenant_id)?;
+    let (counts, compliance) = {
+        let catalog = state.store().catalog(org.tenant_id)?;
+        let catalog = catalog.read();
+        (
+            catalog.org_counts(org.id, rules.today),
+            catalog.org_state(org.id, &rules),
+        )
+    };
     let sites = if with_sites {
         let sites = tables::sites::of_org(state.store(), org.tenant_id, org.id)?;
         Some(sites.into_iter().map(SiteView::from).collect())
@@ -185,6 +205,8 @@ pub(crate) fn organization_view(
         lei: org.lei,
         vat: org.vat,
         country: org.country,
+        tags: org.tags,
+        compliance: compliance.as_str(),
         active_certificates: counts.active,
         expiring_certificates: counts.expiring,
         expired_certificates: counts.expired,
@@ -199,6 +221,8 @@ pub(crate) fn organization_view(
         ("country" = Option<String>, Query, description = "ISO country code"),
         ("search" = Option<String>, Query, description = "Part of the name or external_id, any case"),
         ("without_valid_certificate" = Option<bool>, Query, description = "true: only organizations none of whose certificates is ACTIVE and unexpired today"),
+        ("tag" = Option<String>, Query, description = "Only organizations with this tag"),
+        ("compliance" = Option<String>, Query, description = "Only organizations in this compliance state", pattern = "^(valid|expiring|missing|expired|revoked)$"),
         ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending", pattern = "^-?(name|external_id|country|created_at)$"),
         PageParams,
     ),
@@ -224,6 +248,11 @@ pub async fn list_organizations(
             )?
             .filter(|on| *on)
             .map(|_| Utc::now().date_naive()),
+        tag: q.get("tag").map(|t| t.trim().to_lowercase()),
+        compliance: match q.parsed("compliance", ComplianceState::parse, STATE_MESSAGE)? {
+            Some(wanted) => Some((wanted, rules(&state, caller.tenant_id)?)),
+            None => None,
+        },
         search: q.get("search").map(|s| s.trim().to_lowercase()),
         order: q.ordering(&[
             ("name", OrgOrder::Name),

@@ -20,11 +20,13 @@ use certwatch_domain::registry::{CertStatus, Certificate, Organization};
 /// Days ahead in which an active certificate counts as "expiring".
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
+mod compliance;
 mod load;
 mod overview;
 mod queries;
 pub(crate) mod supplier_index;
 
+pub use compliance::Rules;
 pub use overview::{EXPIRY_WINDOWS, Overview};
 pub use queries::{CertOrder, CertQuery, IdPage, OrgCounts, OrgOrder, OrgQuery};
 
@@ -34,6 +36,7 @@ struct OrgRow {
     external_id_lc: Option<String>,
     website_lc: Option<String>,
     country: Option<String>,
+    tags: Vec<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -87,6 +90,7 @@ impl Catalog {
             external_id_lc: org.external_id.as_ref().map(|e| e.to_lowercase()),
             website_lc: org.website.as_ref().map(|w| w.to_lowercase()),
             country: org.country.clone(),
+            tags: org.tags.clone(),
             created_at: org.created_at,
         };
         self.orgs.insert(org.id, row);

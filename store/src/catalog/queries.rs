@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use certwatch_domain::registry::CertStatus;
 
-use super::{Catalog, CertRow, EXPIRING_WITHIN_DAYS, OrgRow, Slot, trigrams};
+use certwatch_domain::compliance::State;
+
+use super::{Catalog, CertRow, EXPIRING_WITHIN_DAYS, OrgRow, Rules, Slot, trigrams};
 
 /// Sort keys of the certificate list.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,6 +47,10 @@ pub struct CertQuery {
 #[derive(Debug, Clone, Default)]
 pub struct OrgQuery {
     pub country: Option<String>,
+    /// Only organizations with this tag.
+    pub tag: Option<String>,
+    /// Only organizations in this compliance state under these rules.
+    pub compliance: Option<(State, Rules)>,
     /// Only organizations without a certificate valid on this day.
     pub without_valid_on: Option<NaiveDate>,
     pub search: Option<String>,
@@ -324,6 +330,12 @@ impl Catalog {
                 q.country
                     .as_deref()
                     .is_none_or(|c| r.country.as_deref() == Some(c))
+            })
+            .filter(|(_, r)| q.tag.as_ref().is_none_or(|t| r.tags.contains(t)))
+            .filter(|(id, _)| {
+                q.compliance
+                    .as_ref()
+                    .is_none_or(|(state, rules)| self.org_state(**id, rules) == *state)
             })
             .filter(|(id, _)| {
                 q.without_valid_on

@@ -6,14 +6,14 @@
 //! Format 1 is every record up to schema 2. Format 2 changed the layout of bulk items only
 //! (schema 3 rewrites them when the store is opened). Format 3 changed the layout of
 //! tenants and memberships only (schema 4 rewrites them); every other kind reads the same
-//! in all three.
+//! in all three. Format 4 changed the layout of tenants and organizations (schema 5).
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::StoreError;
 
 /// Format of every record written by this release.
-pub(crate) const RECORD_FORMAT: u8 = 3;
+pub(crate) const RECORD_FORMAT: u8 = 4;
 /// The first format, which migrations read with the old layouts.
 pub(crate) const LEGACY_FORMAT: u8 = 1;
 

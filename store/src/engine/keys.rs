@@ -45,6 +45,13 @@
 //! | cert_history         | tenant ‖ certificate ‖ sequence | HistoryEntry |
 //! | digest_notices       | tenant ‖ kind ‖ certificate or endpoint | what the digest said |
 //! | digest_runs          | tenant                      | last digest's time |
+//! | contacts             | tenant ‖ contact            | Contact      |
+//! | contacts_by_org      | tenant ‖ organization ‖ contact | (empty)  |
+//! | requirements         | tenant ‖ requirement        | Requirement  |
+//! | cert_requests        | tenant ‖ request            | CertificateRequest |
+//! | cert_requests_open   | tenant ‖ organization ‖ type | request id (while open) |
+//! | cert_requests_by_token | sha256(link token)        | tenant ‖ request |
+//! | compliance_states    | tenant ‖ organization       | overall state last announced |
 
 use uuid::Uuid;
 

@@ -18,7 +18,8 @@ use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 /// and dashes folded) instead of its lower case. 3: bulk items list the other standards of
 /// a combined certificate and the certificates filed for them (see `migrations`).
 /// 4: tenants carry their expiry-digest settings, memberships the member's digest choice.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: organizations carry tags, tenants their reminder settings.
+pub const SCHEMA_VERSION: u32 = 5;
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 
 pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
@@ -62,6 +63,10 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
     if version == 3 {
         add_digest_settings(trees)?;
         version = 4;
+    }
+    if version == 4 {
+        add_tags_and_reminders(trees)?;
+        version = 5;
     }
     meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
     meta.flush()?;
@@ -208,7 +213,9 @@ mod schema3 {
 fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
     use certwatch_domain::accounts::{Membership, Tenant};
     use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
+    use certwatch_domain::requests::ReminderSettings;
 
+    // Written straight in the current layout, which step 5 then leaves alone.
     rewrite(trees.get(Tree::Tenants), |old: schema3::Tenant| Tenant {
         id: old.id,
         name: old.name,
@@ -216,6 +223,7 @@ fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
         public_listing: old.public_listing,
         digest_frequency: Frequency::Daily,
         expiry_windows: DEFAULT_WINDOWS.to_vec(),
+        reminders: ReminderSettings::default(),
     })?;
     rewrite(trees.get(Tree::Memberships), |old: schema3::Membership| {
         Membership {
@@ -226,6 +234,73 @@ fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
             digest: false,
         }
     })
+}
+
+/// Tenants and organizations as schema 4 wrote them.
+mod schema4 {
+    use certwatch_domain::digest::Frequency;
+    use chrono::{DateTime, Utc};
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Tenant {
+        pub id: Uuid,
+        pub name: String,
+        pub created_at: DateTime<Utc>,
+        pub public_listing: bool,
+        pub digest_frequency: Frequency,
+        pub expiry_windows: Vec<u32>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Organization {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub external_id: Option<String>,
+        pub name: String,
+        pub website: Option<String>,
+        pub lei: Option<String>,
+        pub vat: Option<String>,
+        pub country: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+}
+
+/// Schema 5: organizations have no tags yet, and every tenant gets the default reminders
+/// (on; 90, 60 and 30 days before expiry; weekly after it).
+fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
+    use certwatch_domain::accounts::Tenant;
+    use certwatch_domain::registry::Organization;
+    use certwatch_domain::requests::ReminderSettings;
+
+    rewrite(trees.get(Tree::Tenants), |old: schema4::Tenant| Tenant {
+        id: old.id,
+        name: old.name,
+        created_at: old.created_at,
+        public_listing: old.public_listing,
+        digest_frequency: old.digest_frequency,
+        expiry_windows: old.expiry_windows,
+        reminders: ReminderSettings::default(),
+    })?;
+    rewrite(
+        trees.get(Tree::Organizations),
+        |old: schema4::Organization| Organization {
+            id: old.id,
+            tenant_id: old.tenant_id,
+            external_id: old.external_id,
+            name: old.name,
+            website: old.website,
+            lei: old.lei,
+            vat: old.vat,
+            country: old.country,
+            tags: Vec::new(),
+            created_at: old.created_at,
+            updated_at: old.updated_at,
+        },
+    )
 }
 
 /// Rewrites every record of `tree` an older release wrote, from its old layout `Old` to
@@ -247,183 +322,4 @@ fn rewrite<Old: serde::de::DeserializeOwned, New: Serialize>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Store;
-    use crate::engine::codec::encode_as;
-    use chrono::Utc;
-    use uuid::Uuid;
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_schema_2_store_gets_its_bulk_items_rewritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = schema2::Item {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::new_v4(),
-            batch_id: Uuid::new_v4(),
-            filename: "iso9001.pdf".into(),
-            content_type: "application/pdf".into(),
-            sha256: "ab".repeat(32),
-            size: 1234,
-            status: ItemStatus::Matched,
-            extracted: schema2::Extracted {
-                certificate_type_code: Some(Field {
-                    value: "ISO_9001".into(),
-                    confidence: 0.9,
-                }),
-                certificate_number: Some(Field {
-                    value: "Q-1".into(),
-                    confidence: 0.8,
-                }),
-                issuing_body: None,
-                scope: None,
-                issue_date: None,
-                expiry_date: None,
-                company_name: None,
-                address: None,
-                vat: None,
-                lei: None,
-                domains: vec!["acme.example".into()],
-                method: "pdf-text".into(),
-            },
-            organization_id: Some(Uuid::new_v4()),
-            match_reason: Some("vat".into()),
-            certificate_id: Some(Uuid::new_v4()),
-            reason: None,
-            corrections: vec!["scope".into()],
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        };
-        let key = crate::engine::keys::pair(old.tenant_id, old.id);
-        {
-            let store = Store::open(dir.path()).unwrap();
-            let trees = store.trees();
-            let tenant = schema3::Tenant {
-                id: old.tenant_id,
-                name: "Buyer".into(),
-                created_at: Utc::now(),
-                public_listing: false,
-            };
-            trees
-                .get(Tree::Tenants)
-                .insert(
-                    crate::engine::keys::id(tenant.id),
-                    encode_as(&tenant, LEGACY_FORMAT),
-                )
-                .unwrap();
-            trees
-                .get(Tree::Meta)
-                .insert(SCHEMA_KEY, &2u32.to_be_bytes())
-                .unwrap();
-            trees
-                .get(Tree::BulkItems)
-                .insert(key, encode_as(&old, LEGACY_FORMAT))
-                .unwrap();
-            store.flush().unwrap();
-        }
-        let store = crate::engine::handle::tests::open_when_free(dir.path())
-            .await
-            .unwrap();
-        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        let item: Item = crate::record(store.tree(Tree::BulkItems), &key)
-            .unwrap()
-            .unwrap();
-        assert_eq!(item.filename, "iso9001.pdf");
-        assert_eq!(item.certificate_id, old.certificate_id);
-        assert_eq!(item.corrections, ["scope"]);
-        assert_eq!(
-            item.extracted
-                .certificate_number
-                .map(|f| f.value)
-                .as_deref(),
-            Some("Q-1")
-        );
-        assert_eq!(item.extracted.domains, ["acme.example"]);
-        assert!(item.extracted.other_standards.is_empty() && item.other_certificate_ids.is_empty());
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_schema_3_store_keeps_every_record_and_gets_digest_settings() {
-        use certwatch_domain::accounts::{Membership, Role, Tenant};
-        use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
-
-        let dir = tempfile::tempdir().unwrap();
-        let tenant = schema3::Tenant {
-            id: Uuid::new_v4(),
-            name: "Nordic Buyer".into(),
-            created_at: Utc::now(),
-            public_listing: true,
-        };
-        let member = schema3::Membership {
-            tenant_id: tenant.id,
-            user_id: Uuid::new_v4(),
-            role: Role::Member,
-            created_at: Utc::now(),
-        };
-        let before: Vec<(Tree, usize)>;
-        {
-            let store = Store::open(dir.path()).unwrap();
-            let trees = store.trees();
-            // Schema 3 wrote format 2 records.
-            trees
-                .get(Tree::Tenants)
-                .insert(crate::engine::keys::id(tenant.id), encode_as(&tenant, 2))
-                .unwrap();
-            trees
-                .get(Tree::Memberships)
-                .insert(
-                    crate::engine::keys::pair(tenant.id, member.user_id),
-                    encode_as(&member, 2),
-                )
-                .unwrap();
-            // Records of other kinds read the same in every format and stay as they are.
-            for i in 0u8..50 {
-                trees
-                    .get(Tree::Events)
-                    .insert([i], encode_as(&format!("event {i}"), 2))
-                    .unwrap();
-            }
-            trees
-                .get(Tree::Meta)
-                .insert(SCHEMA_KEY, &3u32.to_be_bytes())
-                .unwrap();
-            before = Tree::ALL
-                .iter()
-                .map(|t| (*t, trees.get(*t).len()))
-                .collect();
-            store.flush().unwrap();
-        }
-        let store = crate::engine::handle::tests::open_when_free(dir.path())
-            .await
-            .unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
-        let after: Vec<(Tree, usize)> = Tree::ALL
-            .iter()
-            .map(|t| (*t, store.tree(*t).len()))
-            .collect();
-        assert_eq!(after, before, "every record kept");
-        let t: Tenant = crate::record(
-            store.tree(Tree::Tenants),
-            &crate::engine::keys::id(tenant.id),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!((t.name.as_str(), t.public_listing), ("Nordic Buyer", true));
-        assert_eq!(t.digest_frequency, Frequency::Daily);
-        assert_eq!(t.expiry_windows, DEFAULT_WINDOWS);
-        let m: Membership = crate::record(
-            store.tree(Tree::Memberships),
-            &crate::engine::keys::pair(tenant.id, member.user_id),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            (m.role, m.digest, m.created_at),
-            (Role::Member, false, member.created_at)
-        );
-        let e: String = crate::record(store.tree(Tree::Events), &[7])
-            .unwrap()
-            .unwrap();
-        assert_eq!(e, "event 7");
-    }
-}
+mod tests;

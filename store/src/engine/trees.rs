@@ -68,6 +68,13 @@ trees! {
     BulkAttempts = "bulk_attempts",
     DigestNotices = "digest_notices",
     DigestRuns = "digest_runs",
+    Contacts = "contacts",
+    ContactsByOrg = "contacts_by_org",
+    Requirements = "requirements",
+    CertRequests = "cert_requests",
+    CertRequestsOpen = "cert_requests_open",
+    CertRequestsByToken = "cert_requests_by_token",
+    ComplianceStates = "compliance_states",
 }
 
 /// Every tree, opened.

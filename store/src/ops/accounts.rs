@@ -43,6 +43,7 @@ pub fn register(
         public_listing: false,
         digest_frequency: Frequency::Daily,
         expiry_windows: DEFAULT_WINDOWS.to_vec(),
+        reminders: certwatch_domain::requests::ReminderSettings::default(),
     };
     let unverified = match users::by_email(store, &reg.email)? {
         Some(u) if u.is_active => return Err(AccountError::EmailTaken),

@@ -6,7 +6,7 @@ use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::tx::transact;
-use crate::tables::cert_types;
+use crate::tables::{cert_types, requirements};
 use crate::{RegistryError, Store};
 
 /// Creates (`id` None) or edits a certificate type.
@@ -43,12 +43,21 @@ pub fn edit(
     Ok(ty)
 }
 
-/// Deletes a certificate type that no certificate uses.
+/// Deletes a certificate type that no certificate or requirement uses.
 pub fn delete(store: &Store, tenant: Uuid, id: Uuid) -> Result<(), RegistryError> {
     let ty = cert_types::get(store, tenant, id)?.ok_or(RegistryError::NotFound)?;
     if store.catalog(tenant)?.read().type_in_use(id) {
         return Err(RegistryError::Refused(format!(
             "Certificates of type {} exist; delete or retype them first.",
+            ty.code
+        )));
+    }
+    if requirements::all(store, tenant)?
+        .iter()
+        .any(|r| r.certificate_type_id == id)
+    {
+        return Err(RegistryError::Refused(format!(
+            "Suppliers are required to hold {}; delete those requirements first.",
             ty.code
         )));
     }

@@ -262,6 +262,7 @@ mod tests {
             public_listing: false,
             digest_frequency: Frequency::Daily,
             expiry_windows: DEFAULT_WINDOWS.to_vec(),
+            reminders: certwatch_domain::requests::ReminderSettings::default(),
         };
         let user = |email: &str| User {
             id: Uuid::new_v4(),

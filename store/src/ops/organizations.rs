@@ -1,10 +1,13 @@
 //! Organizations (suppliers): `external_id` unique in the tenant; deleting one takes its
-//! sites, certificates and monitored endpoints with it.
+//! sites, certificates, monitored endpoints, contacts and own requirements with it, and
+//! cancels its open requests.
 
 use certwatch_domain::certificates::cert_event_data;
+use certwatch_domain::compliance::{AppliesTo, Requirement};
 use certwatch_domain::events::{Event, EventKind};
 use certwatch_domain::history::ChangedBy;
 use certwatch_domain::registry::{OrgPatch, Organization, set};
+use certwatch_domain::requests::RequestStatus;
 use chrono::{DateTime, Utc};
 use sled::transaction::abort;
 use uuid::Uuid;
@@ -12,7 +15,8 @@ use uuid::Uuid;
 use crate::engine::tx::transact;
 use crate::ops::fan_out;
 use crate::tables::{
-    cert_history, certificates, deliveries, endpoints, events, organizations, sites,
+    cert_history, cert_requests, certificates, compliance_states, contacts, deliveries, endpoints,
+    events, organizations, requirements, sites,
 };
 use crate::{RegistryError, Store, Written};
 
@@ -34,6 +38,7 @@ pub fn edit(
     set(&mut org.lei, patch.lei);
     set(&mut org.vat, patch.vat);
     set(&mut org.country, patch.country);
+    set(&mut org.tags, patch.tags);
     if org.name.trim().is_empty() {
         return Err(RegistryError::field("name", "This field is required."));
     }
@@ -60,7 +65,7 @@ pub fn save(store: &Store, org: &Organization) -> Result<(), RegistryError> {
     Ok(())
 }
 
-/// Deletes an organization with its sites, certificates and monitored endpoints. Each
+/// Deletes an organization with everything that is its own (see the module). Each
 /// certificate's history gets its `deleted` entry, as a certificate deleted on its own
 /// does.
 pub fn delete(
@@ -76,6 +81,19 @@ pub fn delete(
     let mut eps = Vec::new();
     for ep in endpoints::of_org(store, tenant, id)? {
         eps.extend(endpoints::get(store, tenant, ep)?);
+    }
+    let people = contacts::of_org(store, tenant, id)?;
+    let own_requirements: Vec<Requirement> = requirements::all(store, tenant)?
+        .into_iter()
+        .filter(|r| r.applies_to == AppliesTo::Organization(id))
+        .collect();
+    // Its open requests are cancelled: their links stop working.
+    let mut cancelled = Vec::new();
+    for mut r in cert_requests::all(store, tenant)? {
+        if r.organization_id == id && r.status == RequestStatus::Open {
+            r.close(RequestStatus::Cancelled, now);
+            cancelled.push(r);
+        }
     }
     let deleted: Vec<Event> = certs
         .iter()
@@ -110,6 +128,10 @@ pub fn delete(
         deliveries::TREES,
         endpoints::TREES,
         cert_history::TREES,
+        contacts::TREES,
+        requirements::TREES,
+        cert_requests::TREES,
+        compliance_states::TREES,
     ];
     transact::<_, RegistryError>(store, &tables, |tx| {
         fan_out.put(tx)?;
@@ -123,6 +145,16 @@ pub fn delete(
         for c in &certs {
             certificates::remove(tx, c)?;
         }
+        for c in &people {
+            contacts::remove(tx, c)?;
+        }
+        for r in &own_requirements {
+            requirements::remove(tx, r)?;
+        }
+        for r in &cancelled {
+            cert_requests::put(tx, r)?;
+        }
+        compliance_states::remove(tx, tenant, id)?;
         events::put(tx, &keyed)?;
         for h in &histories {
             cert_history::put(tx, h)?;
