@@ -51,12 +51,24 @@ impl ItemStatus {
 
 pub use crate::reading::{Extracted, Field, Read};
 
+/// Where a batch's documents came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// A person of the tenant uploaded them.
+    Upload,
+    /// A supplier uploaded them through the link of a certificate request: they are the
+    /// request's supplier's, or go to review.
+    SupplierLink { request: Uuid, organization: Uuid },
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub status: BatchStatus,
     pub file_errors: Vec<String>,
+    /// Schema 5.
+    pub origin: Origin,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -85,6 +97,7 @@ impl Batch {
             tenant_id: tenant,
             status: BatchStatus::Pending,
             file_errors,
+            origin: Origin::Upload,
             created_at: now,
             updated_at: now,
         };

@@ -20,6 +20,8 @@ pub enum ChangedBy {
     ExpirySweep,
     /// `certwatch doctor --merge`, folding duplicates.
     Merge,
+    /// The supplier, uploading through the link of this certificate request.
+    SupplierUpload(Uuid),
 }
 
 impl ChangedBy {
@@ -31,6 +33,21 @@ impl ChangedBy {
             ChangedBy::Scrape(id) => ("monitoring", Some(*id)),
             ChangedBy::ExpirySweep => ("expiry_sweep", None),
             ChangedBy::Merge => ("merge", None),
+            ChangedBy::SupplierUpload(request) => ("supplier_upload", Some(*request)),
+        }
+    }
+
+    /// What a person reads of it in a certificate's history.
+    pub fn describe(&self) -> String {
+        match self {
+            ChangedBy::User(_) => "changed by a user".into(),
+            ChangedBy::BulkItem(_) => "filed from a bulk upload".into(),
+            ChangedBy::Scrape(_) => "found by monitoring".into(),
+            ChangedBy::ExpirySweep => "marked expired by the daily sweep".into(),
+            ChangedBy::Merge => "merged with a duplicate".into(),
+            ChangedBy::SupplierUpload(request) => {
+                format!("uploaded by the supplier through request {request}")
+            }
         }
     }
 }

@@ -233,6 +233,8 @@ pub struct CertPatch {
     pub expiry_date: Change<Option<NaiveDate>>,
     pub status: Change<CertStatus>,
     pub document_url: Change<Option<String>>,
+    /// Set only by filings of an uploaded document (the supplier link): its SHA-256.
+    pub document_hash: Change<Option<String>>,
 }
 
 /// Applies one field of a patch.

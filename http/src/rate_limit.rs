@@ -1,6 +1,8 @@
-//! Per-client-IP throttling of the public endpoints (register, login, invite-accept,
-//! resend-verification, certificate search): each endpoint has its own budget per IP.
+//! Throttling of the public endpoints (register, login, invite-accept, resend-verification,
+//! certificate search, the supplier link): each endpoint has its own budget per client IP,
+//! and a supplier link one per token too.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -14,14 +16,18 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 
+/// A budget per key (a client's address and endpoint, a link's token) per minute.
 #[derive(Clone)]
-pub struct IpLimiter {
-    limiter: Arc<DefaultKeyedRateLimiter<(&'static str, IpAddr)>>,
+pub struct Limiter<K: Hash + Eq + Clone + Send + Sync + 'static> {
+    limiter: Arc<DefaultKeyedRateLimiter<K>>,
     clock: DefaultClock,
 }
 
-impl IpLimiter {
-    pub fn per_minute(n: u32) -> IpLimiter {
+/// Per client address and endpoint.
+pub type IpLimiter = Limiter<(&'static str, IpAddr)>;
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> Limiter<K> {
+    pub fn per_minute(n: u32) -> Limiter<K> {
         let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(n)));
         // Forget idle clients now and then, so the key map does not grow for ever.
@@ -37,22 +43,27 @@ impl IpLimiter {
                 limiter.shrink_to_fit();
             }
         });
-        IpLimiter {
+        Limiter {
             limiter,
             clock: DefaultClock::default(),
         }
     }
 
+    /// Counts one request of `key`; 429 with the wait when over budget.
+    pub fn check_key(&self, key: &K) -> Result<(), ApiError> {
+        self.limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            ApiError::TooManyRequests {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        })
+    }
+}
+
+impl IpLimiter {
     /// Counts one request of `endpoint` from `ip`; 429 with the wait when over budget.
     pub fn check(&self, endpoint: &'static str, ip: IpAddr) -> Result<(), ApiError> {
-        self.limiter
-            .check_key(&(endpoint, client_key(ip)))
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                ApiError::TooManyRequests {
-                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-                }
-            })
+        self.check_key(&(endpoint, client_key(ip)))
     }
 }
 

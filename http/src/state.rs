@@ -10,7 +10,12 @@ use warp::Filter;
 
 use crate::error::ApiError;
 use crate::extract::Client;
-use crate::rate_limit::{IpLimiter, TenantLimiter};
+use crate::rate_limit::{IpLimiter, Limiter, TenantLimiter};
+use certwatch_store::engine::secrets::KeyHash;
+
+/// Requests one supplier link may take per minute: a person uploading a few files, with
+/// room for reloads.
+const LINK_REQUESTS_PER_MINUTE: u32 = 30;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -18,6 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     auth_limiter: IpLimiter,
     search_limiter: IpLimiter,
+    /// Requests per supplier link (by its token's hash).
+    link_limiter: Limiter<KeyHash>,
     pub(crate) api_limiter: TenantLimiter,
     /// Certificates sharing an identity when the service started (written before the
     /// identity rule; `certwatch doctor` merges them with the service stopped).
@@ -32,6 +39,7 @@ impl AppState {
             duplicates_at_start,
             auth_limiter: IpLimiter::per_minute(config.auth_rate_per_minute),
             search_limiter: IpLimiter::per_minute(config.public_search_rate_per_minute),
+            link_limiter: Limiter::per_minute(LINK_REQUESTS_PER_MINUTE),
             api_limiter: TenantLimiter::per_minute(config.api_rate_per_minute),
             actors,
             config,
@@ -49,6 +57,13 @@ impl AppState {
     /// Counts a request to a throttled auth endpoint against the caller's IP.
     pub(crate) fn throttle(&self, endpoint: &'static str, client: &Client) -> Result<(), ApiError> {
         self.auth_limiter.check(endpoint, client.ip(&self.config))
+    }
+
+    /// Counts a request of a supplier link against its token and the caller's IP.
+    pub(crate) fn throttle_link(&self, token: &KeyHash, client: &Client) -> Result<(), ApiError> {
+        self.auth_limiter
+            .check("supplier-link", client.ip(&self.config))?;
+        self.link_limiter.check_key(token)
     }
 
     /// Counts a public certificate search against the caller's IP.

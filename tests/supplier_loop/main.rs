@@ -5,6 +5,7 @@
 mod common;
 mod requests;
 mod requirements;
+mod supplier_page;
 
 use chrono::{Duration, Utc};
 use common::Server;

@@ -48,6 +48,7 @@ mod passwords;
 mod reply;
 mod session;
 mod shell;
+mod supplier_link;
 mod suppliers;
 mod webhooks;
 
@@ -87,6 +88,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .or(monitored::routes(state))
         .unify()
         .or(webhooks::routes(state))
+        .unify()
+        .or(supplier_link::routes(state))
         .unify()
         .map(secure)
         .boxed()

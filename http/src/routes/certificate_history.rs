@@ -20,9 +20,12 @@ use crate::state::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct ChangedByView {
-    /// `user`, `bulk_item`, `monitoring` (the endpoint), `expiry_sweep` or `merge`.
+    /// `user`, `bulk_item`, `monitoring` (the endpoint), `expiry_sweep`, `merge` or
+    /// `supplier_upload` (the certificate request).
     pub kind: String,
     pub id: Option<Uuid>,
+    /// The same in words: "uploaded by the supplier through request …".
+    pub note: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -50,6 +53,7 @@ impl From<HistoryEntry> for HistoryView {
             by: ChangedByView {
                 kind: kind.to_string(),
                 id,
+                note: e.by.describe(),
             },
             changes: e
                 .changes

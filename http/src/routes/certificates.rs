@@ -131,6 +131,7 @@ impl Write for CertificateWrite {
 impl From<CertificateWrite> for CertPatch {
     fn from(w: CertificateWrite) -> CertPatch {
         CertPatch {
+            document_hash: None,
             organization_id: w.organization,
             certificate_type_id: w.certificate_type_id,
             certificate_number: w.certificate_number,

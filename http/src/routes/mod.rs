@@ -21,6 +21,7 @@ pub mod password_reset;
 pub mod reminders;
 pub mod requirements;
 pub mod sites;
+pub mod supplier_link;
 pub mod tenant;
 pub mod tokens;
 pub mod v1;

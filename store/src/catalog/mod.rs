@@ -112,6 +112,40 @@ impl Catalog {
         )
     }
 
+    /// Whether a document a supplier uploaded through its link is that supplier's (`org`):
+    /// not when it is plainly another supplier's, nor when it names a company that is not
+    /// this one; yes when it names this one, or names no one (the link says whose it is).
+    pub fn resolve_for_supplier(&self, evidence: &Evidence, org: Uuid) -> Resolution<Uuid> {
+        let link = |by: &str| Resolution::Matched {
+            id: org,
+            by: format!("supplier link, {by}"),
+        };
+        match self.resolve_supplier(evidence) {
+            Resolution::Matched { id, by } if id == org => return link(&by),
+            Resolution::Matched { id, .. } => {
+                let other = self.suppliers.get(id).map_or("", |s| s.display.as_str());
+                return Resolution::Unmatched(format!(
+                    "the document is another supplier's ({other})"
+                ));
+            }
+            Resolution::Unmatched(_) => {}
+        }
+        let Some(own) = self.suppliers.get(org) else {
+            return Resolution::Unmatched("the supplier no longer exists".into());
+        };
+        let names_no_one = evidence.name.as_ref().is_none_or(|n| n.is_empty())
+            && evidence.vat.is_none()
+            && evidence.lei.is_none()
+            && evidence.domains.is_empty();
+        match resolve(evidence, std::slice::from_ref(own), &self.suppliers) {
+            Resolution::Matched { by, .. } => link(&by),
+            Resolution::Unmatched(_) if names_no_one => link("no company named"),
+            Resolution::Unmatched(why) => {
+                Resolution::Unmatched(format!("the document does not name this supplier: {why}"))
+            }
+        }
+    }
+
     fn row(&self, slot: Slot) -> Option<&CertRow> {
         self.rows.get(slot as usize).and_then(Option::as_ref)
     }

@@ -95,6 +95,11 @@ impl SupplierIndex {
         drop_id(&mut self.by_letters, &s.name.joined(), id);
     }
 
+    /// One supplier as the matcher sees it.
+    pub fn get(&self, id: Uuid) -> Option<&Supplier<Uuid>> {
+        self.suppliers.get(&id)
+    }
+
     /// The suppliers a document can be of: every one an identifier of it names, every one
     /// with its name's letters, and those sharing the most distinctive words with its name.
     pub fn candidates(&self, evidence: &Evidence) -> Vec<Supplier<Uuid>> {

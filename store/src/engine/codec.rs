@@ -6,7 +6,8 @@
 //! Format 1 is every record up to schema 2. Format 2 changed the layout of bulk items only
 //! (schema 3 rewrites them when the store is opened). Format 3 changed the layout of
 //! tenants and memberships only (schema 4 rewrites them); every other kind reads the same
-//! in all three. Format 4 changed the layout of tenants and organizations (schema 5).
+//! in all three. Format 4 changed the layout of tenants, organizations and bulk batches
+//! (schema 5).
 
 use serde::{Serialize, de::DeserializeOwned};
 

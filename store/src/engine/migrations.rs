@@ -18,7 +18,7 @@ use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 /// and dashes folded) instead of its lower case. 3: bulk items list the other standards of
 /// a combined certificate and the certificates filed for them (see `migrations`).
 /// 4: tenants carry their expiry-digest settings, memberships the member's digest choice.
-/// 5: organizations carry tags, tenants their reminder settings.
+/// 5: organizations carry tags, tenants their reminder settings, bulk batches their origin.
 pub const SCHEMA_VERSION: u32 = 5;
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -236,7 +236,7 @@ fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
     })
 }
 
-/// Tenants and organizations as schema 4 wrote them.
+/// Tenants, organizations and bulk batches as schema 4 wrote them.
 mod schema4 {
     use certwatch_domain::digest::Frequency;
     use chrono::{DateTime, Utc};
@@ -255,6 +255,16 @@ mod schema4 {
     }
 
     #[derive(Serialize, Deserialize)]
+    pub struct Batch {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub status: certwatch_domain::bulk::BatchStatus,
+        pub file_errors: Vec<String>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    #[derive(Serialize, Deserialize)]
     pub struct Organization {
         pub id: Uuid,
         pub tenant_id: Uuid,
@@ -269,8 +279,9 @@ mod schema4 {
     }
 }
 
-/// Schema 5: organizations have no tags yet, and every tenant gets the default reminders
-/// (on; 90, 60 and 30 days before expiry; weekly after it).
+/// Schema 5: organizations have no tags yet, every tenant gets the default reminders (on;
+/// 90, 60 and 30 days before expiry; weekly after it), and every batch so far was a
+/// person's upload.
 fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
     use certwatch_domain::accounts::Tenant;
     use certwatch_domain::registry::Organization;
@@ -300,7 +311,18 @@ fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
             created_at: old.created_at,
             updated_at: old.updated_at,
         },
-    )
+    )?;
+    rewrite(trees.get(Tree::BulkBatches), |old: schema4::Batch| {
+        certwatch_domain::bulk::Batch {
+            id: old.id,
+            tenant_id: old.tenant_id,
+            status: old.status,
+            file_errors: old.file_errors,
+            origin: certwatch_domain::bulk::Origin::Upload,
+            created_at: old.created_at,
+            updated_at: old.updated_at,
+        }
+    })
 }
 
 /// Rewrites every record of `tree` an older release wrote, from its old layout `Old` to

@@ -4,12 +4,11 @@
 use std::collections::BTreeMap;
 
 use certwatch_domain::bulk::{
-    Batch, BatchCounts, BatchStatus, CONFIRMED, Confirmation, Field, Item, ItemStatus,
+    Batch, BatchCounts, BatchStatus, CONFIRMED, Confirmation, Field, Item, ItemStatus, Origin,
     QualityMetrics, Read, corrected_fields, decide,
 };
 use certwatch_domain::certificates::changed_fields;
 use certwatch_domain::events::{Event, EventKind};
-use certwatch_domain::history::ChangedBy;
 use certwatch_domain::matching::{Evidence, Resolution};
 use certwatch_domain::registry::CertPatch;
 use chrono::{DateTime, Utc};
@@ -17,6 +16,7 @@ use uuid::Uuid;
 
 use crate::engine::tx::transact;
 use crate::ops::fan_out::Woke;
+use crate::ops::supplier_uploads::{self, How, Link};
 use crate::tables::{bulk_batches, bulk_items, cert_types, certificates, organizations};
 use crate::{RegistryError, Store, StoreError, Written, ops::events};
 
@@ -103,14 +103,17 @@ pub fn apply_extraction(
     if item.status != ItemStatus::Pending {
         return Ok(Written::quiet(item));
     }
-    if let Some(mut batch) = bulk_batches::get(store, tenant, item.batch_id)?
-        && batch.status == BatchStatus::Pending
-    {
-        batch.status = BatchStatus::Processing;
-        batch.updated_at = now;
-        bulk_batches::save(store, &batch)?;
+    let mut origin = Origin::Upload;
+    if let Some(mut batch) = bulk_batches::get(store, tenant, item.batch_id)? {
+        origin = batch.origin;
+        if batch.status == BatchStatus::Pending {
+            batch.status = BatchStatus::Processing;
+            batch.updated_at = now;
+            bulk_batches::save(store, &batch)?;
+        }
     }
     item.updated_at = now;
+    let link = supplier_uploads::link_of(store, tenant, origin)?;
     let (status, reason) = match read {
         Read::Fields(ex) => {
             item.extracted = *ex;
@@ -122,20 +125,59 @@ pub fn apply_extraction(
     if let Some(status) = status {
         item.status = status;
         item.reason = reason;
+        if let Some(link) = &link {
+            item.organization_id = Some(link.request.organization_id);
+            item.reason = supplier_uploads::named(link, item.reason.take());
+        }
         bulk_items::save(store, &item)?;
         return Ok(Written::quiet(item));
     }
+    let woke = match_and_file(store, tenant, &mut item, link.as_ref(), now)?;
+    bulk_items::save(store, &item)?;
+    Ok(Written::new(item, woke))
+}
+
+/// Finds a read item's supplier (the link's, for a supplier's upload) and files it when
+/// nothing needs a person; otherwise says why in the item.
+fn match_and_file(
+    store: &Store,
+    tenant: Uuid,
+    item: &mut Item,
+    link: Option<&Link>,
+    now: DateTime<Utc>,
+) -> Result<Woke, RegistryError> {
     let ex = item.extracted.clone();
-    let resolution = store
-        .catalog(tenant)?
-        .read()
-        .resolve_supplier(&Evidence::of(&ex));
+    let evidence = Evidence::of(&ex);
+    let resolution = {
+        let catalog = store.catalog(tenant)?;
+        let catalog = catalog.read();
+        match link {
+            Some(l) => catalog.resolve_for_supplier(&evidence, l.request.organization_id),
+            None => catalog.resolve_supplier(&evidence),
+        }
+    };
     let (mut status, mut reason) = decide(&ex, &resolution);
-    let mut woke = Woke::default();
     if let Resolution::Matched { id, by } = resolution {
         item.organization_id = Some(id);
         item.match_reason = Some(by);
     }
+    if let Some(link) = link {
+        // The supplier is the link's, also for the person who reviews it.
+        item.organization_id = Some(link.request.organization_id);
+        let codes: Vec<&str> = ex
+            .certificate_type_code
+            .iter()
+            .map(|f| f.value.as_str())
+            .chain(ex.other_standards.iter().map(String::as_str))
+            .collect();
+        if status == ItemStatus::Matched
+            && let Some(why) = supplier_uploads::mismatch(link, &codes)
+        {
+            status = ItemStatus::NeedsReview;
+            reason = Some(why);
+        }
+    }
+    let mut woke = Woke::default();
     if status == ItemStatus::Matched {
         let value = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
         let filing = Confirmation {
@@ -147,16 +189,10 @@ pub fn apply_extraction(
             issue_date: ex.issue_date.as_ref().map(|f| f.value),
             expiry_date: ex.expiry_date.as_ref().map(|f| f.value).unwrap_or_default(),
         };
-        match file_certificate(store, tenant, item.id, &filing, now) {
-            Ok(filed) => {
-                item.certificate_id = Some(filed.id);
-                let reason_filed = filed.note();
-                woke.add(filed.woke);
-                let others =
-                    file_others(store, tenant, item.id, &filing, &ex.other_standards, now)?;
-                item.other_certificate_ids = others.value.ids;
-                woke.add(others.woke);
-                reason = joined(reason_filed.into_iter().chain(others.value.notes));
+        match file_document(store, tenant, item, link, &filing, now) {
+            Ok(written) => {
+                reason = written.value;
+                woke.add(written.woke);
             }
             Err(RegistryError::Field { message, .. }) => {
                 status = ItemStatus::NeedsReview;
@@ -166,18 +202,65 @@ pub fn apply_extraction(
         }
     }
     item.status = status;
-    item.reason = reason;
-    bulk_items::save(store, &item)?;
-    Ok(Written::new(item, woke))
+    item.reason = match link {
+        Some(link) if status != ItemStatus::Matched => supplier_uploads::named(link, reason),
+        _ => reason,
+    };
+    Ok(woke)
+}
+
+/// Files an item's document as `filing` says: the certificate of its standard and of the
+/// other standards a combined certificate names; for a supplier's upload, the request is
+/// fulfilled by the certificate of the requested type. The notes of what was filed.
+fn file_document(
+    store: &Store,
+    tenant: Uuid,
+    item: &mut Item,
+    link: Option<&Link>,
+    filing: &Confirmation,
+    now: DateTime<Utc>,
+) -> Result<Written<Option<String>>, RegistryError> {
+    let how = supplier_uploads::how(store, link, item, &filing.certificate_type_code)?;
+    let filed = file_certificate(store, tenant, &how, filing, now)?;
+    item.certificate_id = Some(filed.id);
+    let mut woke = filed.woke.clone();
+    let standards = item.extracted.other_standards.clone();
+    let how_others = supplier_uploads::How {
+        renews: None,
+        ..how
+    };
+    let others = file_others(store, tenant, &how_others, filing, &standards, now)?;
+    let Others { ids, notes } = others.value;
+    woke.add(others.woke);
+    if let Some(link) = link {
+        let requested = std::iter::once((filing.certificate_type_code.as_str(), filed.id))
+            .chain(
+                standards
+                    .iter()
+                    .filter(|c| **c != filing.certificate_type_code)
+                    .map(String::as_str)
+                    .zip(ids.iter().copied()),
+            )
+            .find(|(code, _)| *code == link.type_code);
+        if let Some((_, cert)) = requested {
+            woke.add(supplier_uploads::fulfil(store, link, cert, now)?);
+        }
+    }
+    item.other_certificate_ids = ids;
+    Ok(Written::new(
+        joined(filed.note().into_iter().chain(notes)),
+        woke,
+    ))
 }
 
 /// Creates the certificate a document shows, or updates the one the tenant has with
-/// its type and number (its identity). A number that belongs to another
-/// organization's certificate is never filed: a field error, so a person decides.
+/// its type and number (its identity) — or, failing that, the one `how` renews. A number
+/// that belongs to another organization's certificate is never filed: a field error, so
+/// a person decides.
 fn file_certificate(
     store: &Store,
     tenant: Uuid,
-    item: Uuid,
+    how: &How,
     c: &Confirmation,
     now: DateTime<Utc>,
 ) -> Result<Filed, RegistryError> {
@@ -204,7 +287,12 @@ fn file_certificate(
             ),
         });
     }
-    let existing = holder.as_ref().map(|h| h.id);
+    let renewed = match (&holder, how.renews) {
+        (None, Some(id)) => certificates::get(store, tenant, id)?,
+        _ => None,
+    };
+    let previous = holder.clone().or(renewed);
+    let existing = previous.as_ref().map(|p| p.id);
     let patch = CertPatch {
         organization_id: Some(c.organization_id),
         certificate_type_id: Some(ty.id),
@@ -219,14 +307,14 @@ fn file_certificate(
         scope: Some(c.scope.clone()),
         issue_date: Some(c.issue_date),
         expiry_date: Some(Some(c.expiry_date)),
+        document_hash: how.document.clone().map(Some),
         ..Default::default()
     };
-    let by = ChangedBy::BulkItem(item);
-    let written = crate::ops::certificates::edit(store, tenant, existing, patch, by, now)?;
+    let written = crate::ops::certificates::edit(store, tenant, existing, patch, how.by, now)?;
     let cert = written.value;
     Ok(Filed {
         id: cert.id,
-        changed: holder.map(|old| changed_fields(&old, &cert)),
+        changed: previous.map(|old| changed_fields(&old, &cert)),
         woke: written.woke,
     })
 }
@@ -237,7 +325,7 @@ fn file_certificate(
 fn file_others(
     store: &Store,
     tenant: Uuid,
-    item: Uuid,
+    how: &How,
     filed: &Confirmation,
     others: &[String],
     now: DateTime<Utc>,
@@ -249,7 +337,7 @@ fn file_others(
             certificate_type_code: code.clone(),
             ..filed.clone()
         };
-        match file_certificate(store, tenant, item, &other, now) {
+        match file_certificate(store, tenant, how, &other, now) {
             Ok(f) => {
                 ids.push(f.id);
                 woke.add(f.woke);
@@ -284,14 +372,12 @@ pub fn confirm_item(
             message: "No such organization.".into(),
         });
     }
-    let filed = file_certificate(store, tenant, item.id, &c, now)?;
-    item.certificate_id = Some(filed.id);
-    let standards = item.extracted.other_standards.clone();
-    let others = file_others(store, tenant, item.id, &c, &standards, now)?;
-    let Others { ids, notes } = others.value;
-    item.other_certificate_ids = ids;
-    let mut woke = filed.woke.clone();
-    woke.add(others.woke);
+    let origin =
+        bulk_batches::get(store, tenant, item.batch_id)?.map_or(Origin::Upload, |b| b.origin);
+    // Filed under another supplier than the link's, it answers no request.
+    let link = supplier_uploads::link_of(store, tenant, origin)?
+        .filter(|l| l.request.organization_id == c.organization_id);
+    let filed = file_document(store, tenant, &mut item, link.as_ref(), &c, now)?;
     item.corrections = corrected_fields(&item.extracted, &c);
     if item.organization_id != Some(c.organization_id) {
         item.corrections.insert(0, "organization".into());
@@ -299,10 +385,10 @@ pub fn confirm_item(
     item.organization_id = Some(c.organization_id);
     item.match_reason = Some(CONFIRMED.into());
     item.status = ItemStatus::Matched;
-    item.reason = joined(filed.note().into_iter().chain(notes));
+    item.reason = filed.value;
     item.updated_at = now;
     bulk_items::save(store, &item)?;
-    Ok(Written::new(item, woke))
+    Ok(Written::new(item, filed.woke))
 }
 
 pub fn skip_item(
@@ -353,85 +439,4 @@ pub fn finish_batch(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use certwatch_domain::bulk::Extracted;
-    use certwatch_domain::registry::Organization;
-
-    fn org(name: &str, vat: Option<&str>, website: Option<&str>) -> Organization {
-        let mut o = Organization::new(Uuid::nil(), Utc::now());
-        o.name = name.into();
-        o.vat = vat.map(String::from);
-        o.website = website.map(String::from);
-        o
-    }
-
-    fn field<T>(value: T) -> Option<Field<T>> {
-        Some(Field {
-            value,
-            confidence: 0.9,
-        })
-    }
-
-    #[tokio::test]
-    async fn documents_are_matched_through_the_catalog_and_follow_its_edits() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let tenant = Uuid::new_v4();
-        let mut orgs = vec![
-            org(
-                "Muster Metall GmbH",
-                Some("DE 123 456 789"),
-                Some("https://www.muster-metall.example"),
-            ),
-            org("Muster Plastik GmbH", None, None),
-            org("Acme Corporation", None, Some("https://acme.example")),
-        ];
-        for o in &mut orgs {
-            o.tenant_id = tenant;
-            o.id = Uuid::new_v4();
-            crate::ops::organizations::save(&store, o).unwrap();
-        }
-        let resolve = |ex: &Extracted| {
-            store
-                .catalog(tenant)
-                .unwrap()
-                .read()
-                .resolve_supplier(&Evidence::of(ex))
-        };
-        let matched = |o: &Organization, by: &str| Resolution::Matched {
-            id: o.id,
-            by: by.into(),
-        };
-        let mut ex = Extracted {
-            vat: field("DE123456789".into()),
-            ..Extracted::default()
-        };
-        assert_eq!(resolve(&ex), matched(&orgs[0], "vat"));
-        ex.vat = None;
-        ex.domains = vec!["acme.example".into()];
-        assert_eq!(resolve(&ex), matched(&orgs[2], "domain"));
-        ex.domains.clear();
-        ex.company_name = field("ACME Corp.".into());
-        assert_eq!(resolve(&ex), matched(&orgs[2], "name"));
-        // A name short of a word of two suppliers' names is neither.
-        ex.company_name = field("Muster GmbH".into());
-        assert!(matches!(resolve(&ex), Resolution::Unmatched(_)));
-        ex.company_name = field("Unknown Widgets Ltd".into());
-        assert!(matches!(resolve(&ex), Resolution::Unmatched(_)));
-        // Renamed, the supplier is found by its new name; deleted, not at all.
-        ex.company_name = field("Muster Kunststoff GmbH".into());
-        orgs[1].name = "Muster Kunststoff GmbH".into();
-        crate::ops::organizations::save(&store, &orgs[1]).unwrap();
-        assert_eq!(resolve(&ex), matched(&orgs[1], "name"));
-        crate::ops::organizations::delete(
-            &store,
-            tenant,
-            orgs[1].id,
-            certwatch_domain::history::ChangedBy::User(Uuid::nil()),
-            Utc::now(),
-        )
-        .unwrap();
-        assert!(matches!(resolve(&ex), Resolution::Unmatched(_)));
-    }
-}
+mod tests;

@@ -38,6 +38,7 @@ pub fn edit(
     set(&mut cert.expiry_date, patch.expiry_date);
     set(&mut cert.status, patch.status);
     set(&mut cert.document_url, patch.document_url);
+    set(&mut cert.document_hash, patch.document_hash);
     if organizations::get(store, tenant, cert.organization_id)?.is_none() {
         return Err(RegistryError::field(
             "organization",

@@ -30,4 +30,5 @@ pub mod scrapes;
 pub mod sites;
 pub mod subscribers;
 pub mod subscriptions;
+pub mod supplier_uploads;
 pub mod tokens;

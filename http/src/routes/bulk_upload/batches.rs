@@ -1,7 +1,7 @@
 //! Batches: uploading documents, and following a batch and its items.
 use certwatch_actors::BulkMsg;
 
-use certwatch_domain::bulk::{Accepted, Batch};
+use certwatch_domain::bulk::{Accepted, Batch, Item, Origin};
 use certwatch_ingest::uploads::{MAX_FILE_BYTES, check_file};
 use certwatch_store::engine::files::store_file;
 use certwatch_store::tables;
@@ -32,14 +32,26 @@ pub async fn create_batch(
     caller: Caller,
     form: Result<FormData, ApiError>,
 ) -> Result<BatchView, ApiError> {
+    let (batch, items) = intake(&state, caller.tenant_id, form?, Origin::Upload).await?;
+    Ok(batch_view(batch, &items))
+}
+
+/// Reads the `files` of an upload into a new batch of `origin` within the tenant's storage
+/// quota, and has the tenant's actor process it: the batch and its items. Every upload of
+/// documents comes through here (the API, the pages, a supplier's link).
+pub(crate) async fn intake(
+    state: &State,
+    tenant: Uuid,
+    form: FormData,
+    origin: Origin,
+) -> Result<(Batch, Vec<Item>), ApiError> {
     let quota = state.config.storage_quota_bytes;
     let store = state.store().clone();
-    let tenant = caller.tenant_id;
     let used =
         crate::blocking::blocking(move || certwatch_store::ops::bulk::stored_bytes(&store, tenant))
             .await??;
     let files = upload::files(
-        form?,
+        form,
         "files",
         MAX_FILE_BYTES as u64,
         &state.store().data_dir().join("tmp"),
@@ -59,25 +71,26 @@ pub async fn create_batch(
             "Send at least one file in a field named 'files'.",
         ));
     }
-    let (accepted, file_errors) = store_accepted(&state, files).await?;
+    let (accepted, file_errors) = store_accepted(state, files).await?;
     // Every file refused: no batch of nothing, the request is refused with the reasons.
-    let Some((batch, items)) =
-        Batch::pending(caller.tenant_id, accepted, file_errors.clone(), Utc::now())
+    let Some((mut batch, items)) =
+        Batch::pending(tenant, accepted, file_errors.clone(), Utc::now())
     else {
         return Err(ApiError::Fields(
             [("files".to_string(), file_errors)].into_iter().collect(),
         ));
     };
+    batch.origin = origin;
     let view_items = items.clone();
     let batch = state
         .actors
-        .tenant(caller.tenant_id, |reply| BulkMsg::CreateBatch {
+        .tenant(tenant, |reply| BulkMsg::CreateBatch {
             batch,
             items,
             reply,
         })
         .await?;
-    Ok(batch_view(batch, &view_items))
+    Ok((batch, view_items))
 }
 
 /// Checks each uploaded file's kind and stores the accepted ones in the content-addressed
