@@ -6,6 +6,7 @@ mod common;
 mod requests;
 mod requirements;
 mod supplier_page;
+mod whole_loop;
 
 use chrono::{Duration, Utc};
 use common::Server;

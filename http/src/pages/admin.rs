@@ -174,20 +174,12 @@ async fn set_listing(state: State, session: Session, form: Form) -> PageResult {
 }
 
 async fn set_digest(state: State, session: Session, form: Form) -> PageResult {
-    // Numbers go as numbers; anything else goes as typed, for the API to name the field.
-    let windows: Vec<Value> = form
-        .get("expiry_windows")
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .map(|w| w.parse::<i64>().map_or_else(|_| json!(w), |n| json!(n)))
-        .collect();
     let fields = Map::from_iter([
         (
             "digest_frequency".into(),
             json!(form.get("digest_frequency")),
         ),
-        ("expiry_windows".into(), Value::Array(windows)),
+        ("expiry_windows".into(), form.numbers("expiry_windows")),
     ]);
     let write = TenantSettings::from_fields(fields, true);
     act(state, session, &form, "/admin/", "saved", |s, c| {

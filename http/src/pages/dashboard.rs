@@ -11,11 +11,15 @@ use warp::reply::Response;
 use super::call;
 use super::layout::{self, Section, notice};
 use super::reply::{PageResult, done};
+use super::requests::request_rows;
 use super::session::{Session, session};
 use crate::extract::{Query, query};
 use crate::routes::bulk_upload::views::BatchView;
+use crate::routes::compliance::{self, ComplianceCounts};
 use crate::routes::imports::ImportRun;
-use crate::routes::{bulk_upload, imports, monitoring, organizations, webhooks};
+use crate::routes::{
+    bulk_upload, certificate_requests, imports, monitoring, organizations, webhooks,
+};
 use crate::state::{State, with_state};
 
 pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -51,8 +55,18 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
         .await?
         .results;
     let imports = imports::latest_runs(&state, caller, 5)?;
+    let counts = compliance::compliance_counts(state.clone(), caller.clone()).await?;
+    let fulfilled_query = call::query(
+        &Query::default(),
+        &[("status", "fulfilled".into()), ("page_size", "5".into())],
+    );
+    let fulfilled =
+        certificate_requests::list_requests(state.clone(), caller.clone(), fulfilled_query).await?;
     let body = html! {
         (cards(&overview, health.failing, failed_deliveries, today))
+        (compliance_cards(&counts))
+        h2 { "Certificates received from suppliers" }
+        (request_rows(&state, caller, &fulfilled.results).await?)
         (recent(&batches, &imports))
     };
     Ok(layout::page(
@@ -107,6 +121,31 @@ fn cards(
                     span.number { (failed) } "webhook deliveries failed"
                 }
             }
+        }
+    }
+}
+
+/// Suppliers by what they owe, each a link to the list of them.
+fn compliance_cards(c: &ComplianceCounts) -> Markup {
+    let states = [
+        ("valid", c.valid, false),
+        ("expiring", c.expiring, c.expiring > 0),
+        ("missing", c.missing, c.missing > 0),
+        ("expired", c.expired, c.expired > 0),
+        ("revoked", c.revoked, c.revoked > 0),
+    ];
+    html! {
+        h2 { "Compliance" }
+        div.cards {
+            @for (state, count, bad) in states {
+                a.card.bad[bad] href={ "/suppliers/?compliance=" (state) } {
+                    span.number { (count) } (state)
+                }
+            }
+            a.card.bad[c.cannot_be_asked > 0] href="/requirements/" {
+                span.number { (c.cannot_be_asked) } "cannot be asked (no contact)"
+            }
+            a.card href="/requests/?status=open" { "Open requests" }
         }
     }
 }

@@ -56,6 +56,22 @@ impl Form {
             .map_err(|e| ApiError::BadRequest(format!("Invalid form: {e}")))
     }
 
+    /// A comma-separated field as a JSON list: numbers as numbers, anything else as typed,
+    /// for the API to name the field.
+    pub fn numbers(&self, name: &str) -> Value {
+        Value::Array(
+            self.get(name)
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    w.parse::<i64>()
+                        .map_or_else(|_| Value::String(w.into()), Value::from)
+                })
+                .collect(),
+        )
+    }
+
     /// A field as text, or None when it is empty.
     pub fn text(&self, name: &str) -> Option<String> {
         let value = self.get(name).trim();

@@ -20,6 +20,7 @@ pub enum Section {
     Import,
     BulkUpload,
     Review,
+    Requests,
     Admin,
 }
 
@@ -35,6 +36,7 @@ const SECTIONS: &[(Section, &str, &str, bool)] = &[
     (Section::Import, "/import/", "Import", false),
     (Section::BulkUpload, "/bulk-upload/", "Bulk upload", false),
     (Section::Review, "/review/", "Review", false),
+    (Section::Requests, "/requests/", "Requests", false),
     (Section::Admin, "/admin/", "Admin", true),
 ];
 
@@ -62,6 +64,12 @@ const NOTICES: &[(&str, &str)] = &[
     ("skipped", "Skipped. Here is the next document to review."),
     ("retried", "The delivery is queued again."),
     ("triggered", "A check is on its way."),
+    ("asked", "The request is mailed to the supplier's contacts."),
+    ("resent", "The request is mailed again."),
+    (
+        "cancelled",
+        "The request is cancelled; its link no longer works.",
+    ),
 ];
 
 pub fn notice(q: &Query) -> Option<&'static str> {

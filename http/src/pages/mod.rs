@@ -46,9 +46,12 @@ mod lists;
 mod monitored;
 mod passwords;
 mod reply;
+mod requests;
+mod requirements;
 mod session;
 mod shell;
 mod supplier_link;
+mod supplier_owes;
 mod suppliers;
 mod webhooks;
 
@@ -90,6 +93,12 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .or(webhooks::routes(state))
         .unify()
         .or(supplier_link::routes(state))
+        .unify()
+        .or(requests::routes(state))
+        .unify()
+        .or(supplier_owes::routes(state))
+        .unify()
+        .or(requirements::routes(state))
         .unify()
         .map(secure)
         .boxed()

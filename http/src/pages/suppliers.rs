@@ -1,5 +1,6 @@
 //! Suppliers: the list (the API's filters, search, ordering, pages, export) and a
-//! supplier's page with its sites, certificates and monitored pages with their last checks.
+//! supplier's page with what it owes (`supplier_owes`), its sites, certificates and
+//! monitored pages with their last checks.
 
 use maud::{Markup, html};
 use uuid::Uuid;
@@ -13,6 +14,7 @@ use super::layout::{self, Section, notice};
 use super::lists::{self, api_query, export_links, pager};
 use super::reply::PageResult;
 use super::session::Session;
+use super::supplier_owes;
 use crate::crud;
 use crate::extract::{Query, query};
 use crate::route::any_of;
@@ -37,6 +39,8 @@ const COLUMNS: &[Column<OrganizationView>] = &[
     ("Website", |o| call::text(&o.website).into()),
     ("VAT", |o| call::text(&o.vat).into()),
     ("LEI", |o| call::text(&o.lei).into()),
+    ("Tags", |o| o.tags.join(", ")),
+    ("Compliance", |o| o.compliance.to_string()),
     ("Active certificates", |o| o.active_certificates.to_string()),
     ("Expiring within 30 days", |o| {
         o.expiring_certificates.to_string()
@@ -56,23 +60,32 @@ fn filters(q: &Query) -> Markup {
         ("-created_at", "Newest first"),
     ];
     html! {
-        form.filters method="get" action="/suppliers/" role="search" {
-            div.field { label for="search" { "Search name or external id" }
-                input id="search" name="search" type="search" value=(q.get("search").unwrap_or_default()); }
-            div.field { label for="country" { "Country (ISO code)" }
-                input id="country" name="country" type="text" size="4" value=(q.get("country").unwrap_or_default()); }
-            div.field { label for="ordering" { "Order" }
-                select id="ordering" name="ordering" {
-                    @for (value, label) in orders { option value=(value) selected[value == order] { (label) } }
-                } }
-            div.field { label for="without_valid_certificate" { "Only without a valid certificate" }
-                select id="without_valid_certificate" name="without_valid_certificate" {
-                    option value="" { "No" }
-                    option value="true" selected[q.get("without_valid_certificate") == Some("true")] { "Yes" }
-                } }
-            button type="submit" { "Filter" }
-        }
-    }
+           form.filters method="get" action="/suppliers/" role="search" {
+               div.field { label for="search" { "Search name or external id" }
+                   input id="search" name="search" type="search" value=(q.get("search").unwrap_or_default()); }
+               div.field { label for="country" { "Country (ISO code)" }
+                   input id="country" name="country" type="text" size="4" value=(q.get("country").unwrap_or_default()); }
+               div.field { label for="ordering" { "Order" }
+                   select id="ordering" name="ordering" {
+                       @for (value, label) in orders { option value=(value) selected[value == order] { (label) } }
+                   } }
+    div.field { label for="tag" { "Tag" }
+                   input id="tag" name="tag" type="text" size="12" value=(q.get("tag").unwrap_or_default()); }
+               div.field { label for="compliance" { "Compliance" }
+                   select id="compliance" name="compliance" {
+                       option value="" { "Any" }
+                       @for s in ["valid", "expiring", "missing", "expired", "revoked"] {
+                           option value=(s) selected[q.get("compliance") == Some(s)] { (s) }
+                       }
+                   } }
+               div.field { label for="without_valid_certificate" { "Only without a valid certificate" }
+                   select id="without_valid_certificate" name="without_valid_certificate" {
+                       option value="" { "No" }
+                       option value="true" selected[q.get("without_valid_certificate") == Some("true")] { "Yes" }
+                   } }
+               button type="submit" { "Filter" }
+           }
+       }
 }
 
 async fn list(state: State, session: Session, q: Query) -> PageResult {
@@ -86,13 +99,14 @@ async fn list(state: State, session: Session, q: Query) -> PageResult {
         div.table-wrap { table {
             caption.visually-hidden { "Suppliers" }
             thead { tr { th scope="col" { "Name" } th scope="col" { "External id" } th scope="col" { "Country" }
-                th scope="col" { "Active" } th scope="col" { "Expiring (30 days)" } th scope="col" { "Expired" } } }
+                th scope="col" { "Compliance" } th scope="col" { "Active" } th scope="col" { "Expiring (30 days)" } th scope="col" { "Expired" } } }
             tbody {
                 @for o in &answer.results {
                     tr {
                         td { a href={ "/suppliers/" (o.id) "/" } { (o.name) } }
                         td { (call::text(&o.external_id)) }
                         td { (call::text(&o.country)) }
+                        td class={ "state-" (o.compliance) } { (o.compliance) }
                         td { (o.active_certificates) }
                         td { (o.expiring_certificates) }
                         td { (o.expired_certificates) }
@@ -156,6 +170,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
     for ep in endpoints.results {
         checks.push(crud::get::<Endpoints>(&state, caller, ep.id).await?);
     }
+    let owes = supplier_owes::sections(&state, &session, caller, id).await?;
     let body = html! {
         dl.facts {
             dt { "External id" } dd { (call::text(&org.external_id)) }
@@ -163,7 +178,9 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
             dt { "Website" } dd { @if let Some(site) = &org.website { a href=(site) rel="noopener noreferrer" { (site) } } }
             dt { "VAT" } dd { (call::text(&org.vat)) }
             dt { "LEI" } dd { (call::text(&org.lei)) }
+            dt { "Tags" } dd { (org.tags.join(", ")) }
         }
+        (owes)
         h2 { "Sites" }
         @let sites = org.sites.as_deref().unwrap_or_default();
         @if sites.is_empty() { p { "No sites." } } @else {
