@@ -92,6 +92,7 @@ pub async fn run(
         "organizations_updated": c.organizations_updated,
         "certificate_types_created": c.certificate_types_created,
         "certificate_types_updated": c.certificate_types_updated,
+        "contacts_created": c.contacts_created,
         "rows_imported": report.rows_imported,
         "rows_failed": report.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len() + report.more_errors,
     });

@@ -247,6 +247,7 @@ pub fn load_registry(
                     CertStatus::Active
                 }),
                 document_url: None,
+                document_hash: None,
             };
             let by = certwatch_domain::history::ChangedBy::User(uuid::Uuid::nil());
             certificates::edit(store, tenant, None, patch, by, now).unwrap();

@@ -39,6 +39,17 @@ const COLUMNS: &[(Column, &[&str])] = &[
     (Column::Country, &["country", "countrycode", "land"]),
     (Column::TypeCode, &["certificatetypecode", "typecode"]),
     (Column::TypeName, &["certificatetypename", "typename"]),
+    (
+        Column::ContactEmail,
+        &[
+            "contactemail",
+            "email",
+            "emailaddress",
+            "contact",
+            "kontaktemail",
+            "ansprechpartneremail",
+        ],
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +62,7 @@ pub enum Column {
     Country,
     TypeCode,
     TypeName,
+    ContactEmail,
 }
 
 impl Column {
@@ -64,6 +76,7 @@ impl Column {
             Column::Country => "country",
             Column::TypeCode => "certificate_type_code",
             Column::TypeName => "certificate_type_name",
+            Column::ContactEmail => "contact_email",
         }
     }
 }
@@ -135,6 +148,8 @@ pub struct ImportRow {
     /// (code, name) of a certificate type to upsert; without a name an existing type keeps
     /// its own and a new one is named after its code.
     pub cert_type: Option<(String, Option<String>)>,
+    /// A contact of the supplier who receives certificate requests (added once).
+    pub contact_email: Option<String>,
 }
 
 /// Checks one row with the API's rules; `row` is its 1-based number in the file.
@@ -187,6 +202,11 @@ pub fn parse_row(
         "Use upper-case letters, digits or underscores, like ISO_9001.",
     );
     let cert_type = code.map(|code| (code, get(Column::TypeName).map(String::from)));
+    let contact_email = checked(
+        Column::ContactEmail,
+        crate::accounts::normalize_email,
+        "Enter a valid email address.",
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -199,5 +219,6 @@ pub fn parse_row(
         vat: get(Column::Vat).map(String::from),
         country,
         cert_type,
+        contact_email,
     })
 }

@@ -51,6 +51,8 @@ pub struct ImportResult {
     pub organizations_updated: usize,
     pub certificate_types_created: usize,
     pub certificate_types_updated: usize,
+    /// Contacts added from a contact-email column.
+    pub contacts_created: usize,
     /// Certificate discovery runs started for new organizations with a website.
     pub discovery_triggered: usize,
     /// One entry per problem: `{row, column, error}`; rows are the file's row numbers.
@@ -152,6 +154,7 @@ pub async fn import(
             organizations_updated: c.organizations_updated,
             certificate_types_created: c.certificate_types_created,
             certificate_types_updated: c.certificate_types_updated,
+            contacts_created: c.contacts_created,
             discovery_triggered: c.discovery_triggered,
             errors: report.errors,
             errors_not_listed: report.more_errors,

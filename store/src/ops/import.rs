@@ -1,15 +1,17 @@
 //! Spreadsheet import: which column is which, what a row must hold, and how a batch of rows
-//! is upserted (organizations by `external_id`, certificate types by code).
+//! is upserted (organizations by `external_id`, certificate types by code, contacts by
+//! supplier and address).
 
 use std::collections::HashMap;
 
+use certwatch_domain::contacts::Contact;
 use certwatch_domain::registry::{CertificateType, Organization};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::engine::tx::transact;
-use crate::tables::{cert_types, organizations};
+use crate::tables::{cert_types, contacts, organizations};
 use crate::{RegistryError, Store};
 
 pub use certwatch_domain::import::{Column, Columns, ImportRow, RowError, parse_row};
@@ -21,6 +23,8 @@ pub struct ImportCounts {
     pub organizations_updated: usize,
     pub certificate_types_created: usize,
     pub certificate_types_updated: usize,
+    /// Contacts added from a contact-email column.
+    pub contacts_created: usize,
     /// New organizations with a website, for discovery.
     #[serde(skip)]
     pub new_with_website: Vec<Uuid>,
@@ -36,6 +40,7 @@ impl ImportCounts {
         self.organizations_updated += other.organizations_updated;
         self.certificate_types_created += other.certificate_types_created;
         self.certificate_types_updated += other.certificate_types_updated;
+        self.contacts_created += other.contacts_created;
     }
 }
 
@@ -51,6 +56,7 @@ pub fn import_batch(
     // of an external_id or code within the batch work on the same entry.
     let mut orgs: HashMap<String, (Organization, Option<Organization>)> = HashMap::new();
     let mut types: HashMap<String, (CertificateType, Option<CertificateType>)> = HashMap::new();
+    let mut emails: Vec<(String, String)> = Vec::new();
     for r in rows {
         let key = r.external_id.to_lowercase();
         if !orgs.contains_key(&key) {
@@ -68,6 +74,9 @@ pub fn import_batch(
             org.vat = r.vat.clone();
             org.country = r.country.clone();
         }
+        if let Some(email) = &r.contact_email {
+            emails.push((key.clone(), email.clone()));
+        }
         let Some((code, name)) = &r.cert_type else {
             continue;
         };
@@ -84,6 +93,8 @@ pub fn import_batch(
     }
     let mut counts = ImportCounts::default();
     let mut changed_orgs = Vec::new();
+    let people = new_contacts(store, tenant, &orgs, &emails, now)?;
+    counts.contacts_created = people.len();
     for (mut org, stored) in orgs.into_values() {
         match stored {
             None => {
@@ -108,9 +119,13 @@ pub fn import_batch(
         ty.updated_at = now;
         changed_types.push(ty);
     }
-    transact::<_, RegistryError>(store, &[organizations::TREES, cert_types::TREES], |tx| {
+    let tables = [organizations::TREES, cert_types::TREES, contacts::TREES];
+    transact::<_, RegistryError>(store, &tables, |tx| {
         for org in &changed_orgs {
             organizations::put(tx, org)?;
+        }
+        for c in &people {
+            contacts::put(tx, c)?;
         }
         for ty in &changed_types {
             cert_types::put(tx, ty)?;
@@ -123,6 +138,40 @@ pub fn import_batch(
         catalog.upsert_org(org);
     }
     Ok(counts)
+}
+
+/// The contacts a batch's contact-email cells add: one per supplier and address not on
+/// file yet, receiving requests in English (a person changes the language).
+fn new_contacts(
+    store: &Store,
+    tenant: Uuid,
+    orgs: &HashMap<String, (Organization, Option<Organization>)>,
+    emails: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<Contact>, RegistryError> {
+    let mut out: Vec<Contact> = Vec::new();
+    for (key, email) in emails {
+        let Some((org, stored)) = orgs.get(key) else {
+            continue;
+        };
+        let known = match stored {
+            Some(_) => contacts::of_org(store, tenant, org.id)?
+                .iter()
+                .any(|c| &c.email == email),
+            None => false,
+        };
+        if !known
+            && !out
+                .iter()
+                .any(|c| c.organization_id == org.id && &c.email == email)
+        {
+            out.push(Contact {
+                email: email.clone(),
+                ..Contact::new(tenant, org.id, now)
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -199,6 +248,7 @@ mod tests {
             vat: None,
             country: None,
             cert_type: code.map(|(c, n)| (c.to_string(), n.map(String::from))),
+            contact_email: None,
         };
         // A repeat within the batch updates the pending record: still one organization created.
         let rows = vec![
@@ -258,5 +308,29 @@ mod tests {
             ),
             (1, 1)
         );
+    }
+
+    #[tokio::test]
+    async fn a_contact_email_column_adds_each_contact_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tenant = Uuid::new_v4();
+        let header = strings(&["external_id", "name", "Contact Email"]);
+        let cols = Columns::from_header(&header).unwrap();
+        let bad = parse_row(&cols, &strings(&["S-1", "Nord", "not an address"]), 2);
+        assert_eq!(bad.unwrap_err()[0].column, "contact_email");
+        let row = parse_row(&cols, &strings(&["S-1", "Nord", "QM@Nord.example"]), 2).unwrap();
+        assert_eq!(row.contact_email.as_deref(), Some("qm@nord.example"));
+        let counts = import_batch(&store, tenant, &[row.clone(), row.clone()], Utc::now()).unwrap();
+        assert_eq!(counts.contacts_created, 1);
+        // Imported again: the contact is on file.
+        let again = import_batch(&store, tenant, &[row], Utc::now()).unwrap();
+        assert_eq!(again.contacts_created, 0);
+        let org = tables::organizations::by_external_id(&store, tenant, "S-1")
+            .unwrap()
+            .unwrap();
+        let people = tables::contacts::of_org(&store, tenant, org.id).unwrap();
+        assert_eq!(people.len(), 1);
+        assert!(people[0].receives_requests);
     }
 }
