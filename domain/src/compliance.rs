@@ -31,6 +31,15 @@ pub struct Requirement {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What compliance is judged against: the tenant's requirements, its warning window and
+/// the day.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub requirements: Vec<Requirement>,
+    pub warning_days: u32,
+    pub today: NaiveDate,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RequirementPatch {
     pub certificate_type_id: Option<Uuid>,

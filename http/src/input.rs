@@ -11,6 +11,7 @@ use crate::extract::{Body, Parsed, body, parse_json};
 use warp::Filter;
 
 const REQUIRED: &str = "This field is required.";
+const NOT_NULL: &str = "This field may not be null.";
 
 /// A request body: read field by field from a JSON object (see [`Input`]) into the struct
 /// whose `ToSchema` is the body's schema in the OpenAPI document, so the two cannot differ:
@@ -106,6 +107,12 @@ impl Input {
         ok
     }
 
+    /// Records `message` for `name` and reads nothing.
+    fn refuse<T>(&mut self, name: &str, message: &str) -> Option<T> {
+        self.error(name, message);
+        None
+    }
+
     /// Free text that may be empty.
     pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
         let value = self.raw(name)?.unwrap_or_default();
@@ -192,10 +199,10 @@ impl Input {
                     .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
                     .collect(),
             ),
-            None | Some(Value::Null) => {
-                self.error(name, REQUIRED);
-                None
-            }
+            None => self.refuse(name, REQUIRED),
+            // Null is a value, and one these fields cannot take: "required" would tell a
+            // client that sent it the wrong thing.
+            Some(Value::Null) => self.refuse(name, NOT_NULL),
             Some(_) => {
                 self.error(name, "Must be a list of strings.");
                 None
@@ -220,10 +227,10 @@ impl Input {
             Some(Value::Array(items)) if items.iter().all(|v| whole(v).is_some()) => {
                 Some(items.iter().filter_map(whole).collect())
             }
-            None | Some(Value::Null) => {
-                self.error(name, REQUIRED);
-                None
-            }
+            None => self.refuse(name, REQUIRED),
+            // Null is a value, and one these fields cannot take: "required" would tell a
+            // client that sent it the wrong thing.
+            Some(Value::Null) => self.refuse(name, NOT_NULL),
             Some(_) => {
                 self.error(name, "Must be a list of whole numbers.");
                 None
@@ -236,10 +243,10 @@ impl Input {
         match self.map.get(name) {
             None if self.partial => None,
             Some(v) if whole(v).is_some_and(|n| (min..=max).contains(&n)) => whole(v),
-            None | Some(Value::Null) => {
-                self.error(name, REQUIRED);
-                None
-            }
+            None => self.refuse(name, REQUIRED),
+            // Null is a value, and one these fields cannot take: "required" would tell a
+            // client that sent it the wrong thing.
+            Some(Value::Null) => self.refuse(name, NOT_NULL),
             Some(_) => {
                 self.error(name, format!("Must be a whole number from {min} to {max}."));
                 None
@@ -252,10 +259,10 @@ impl Input {
         match self.map.get(name) {
             None if self.partial => None,
             Some(Value::Object(fields)) => Some(fields.clone()),
-            None | Some(Value::Null) => {
-                self.error(name, REQUIRED);
-                None
-            }
+            None => self.refuse(name, REQUIRED),
+            // Null is a value, and one these fields cannot take: "required" would tell a
+            // client that sent it the wrong thing.
+            Some(Value::Null) => self.refuse(name, NOT_NULL),
             Some(_) => {
                 self.error(name, "Must be an object.");
                 None
@@ -267,10 +274,10 @@ impl Input {
         match self.map.get(name) {
             None if self.partial => None,
             Some(Value::Bool(b)) => Some(*b),
-            None | Some(Value::Null) => {
-                self.error(name, REQUIRED);
-                None
-            }
+            None => self.refuse(name, REQUIRED),
+            // Null is a value, and one these fields cannot take: "required" would tell a
+            // client that sent it the wrong thing.
+            Some(Value::Null) => self.refuse(name, NOT_NULL),
             Some(_) => {
                 self.error(name, "Must be true or false.");
                 None
@@ -335,5 +342,19 @@ mod tests {
             Input::new(Map::new(), true).is_err(),
             "a PATCH changes something"
         );
+    }
+
+    #[test]
+    fn null_is_refused_as_null_not_as_missing() {
+        let mut patch = input(r#"{"every": null, "on": null}"#, true);
+        assert_eq!(patch.whole_number("every", 1, 90), None);
+        assert_eq!(patch.boolean("on"), None);
+        assert_eq!(patch.whole_number("absent", 1, 90), None);
+        let Err(ApiError::Fields(errors)) = patch.finish() else {
+            panic!()
+        };
+        assert_eq!(errors["every"], vec![NOT_NULL]);
+        assert_eq!(errors["on"], vec![NOT_NULL]);
+        assert!(!errors.contains_key("absent"), "absent stays on PATCH");
     }
 }

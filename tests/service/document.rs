@@ -112,7 +112,8 @@ async fn openapi_schemas_state_required_fields_formats_and_non_empty_patches() {
         }
     }
     assert!(posts >= 10, "{posts} POST bodies with required fields");
-    assert_eq!(patches, 9, "PATCH bodies");
+    // Nine before the supplier loop; then contacts, requirements and reminder settings.
+    assert_eq!(patches, 12, "PATCH bodies");
     assert_eq!(refused_empty, real_ids.len());
     let cert = &schemas["CertificateWrite"];
     assert_eq!(
@@ -157,6 +158,7 @@ async fn openapi_document_lists_routes_that_exist() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{organization_id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{contact_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{key}", "some-key")
                 .replace("{number}", "SOME-NUMBER");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -172,8 +174,9 @@ async fn openapi_document_lists_routes_that_exist() {
     // password-reset operations), health,
     // certificate history (1), organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
-    // imports (1), monitoring (12), bulk upload (8).
-    assert_eq!(operations, 92);
+    // imports (1), monitoring (12), bulk upload (8); the supplier loop: contacts (5),
+    // requirements (6), compliance (2), certificate requests (5), reminder settings (2).
+    assert_eq!(operations, 112);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -211,6 +214,17 @@ async fn openapi_document_lists_routes_that_exist() {
         "/api/auth/api-keys/{id}/",
         "/api/v1/certificate/{number}",
         "/api/imports/upload/",
+        "/api/organizations/{id}/contacts/",
+        "/api/organizations/{id}/contacts/{contact_id}/",
+        "/api/organizations/{id}/compliance/",
+        "/api/organizations/compliance/",
+        "/api/requirements/",
+        "/api/requirements/{id}/",
+        "/api/certificate-requests/",
+        "/api/certificate-requests/{id}/",
+        "/api/certificate-requests/{id}/cancel/",
+        "/api/certificate-requests/{id}/resend/",
+        "/api/settings/reminders/",
     ] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }

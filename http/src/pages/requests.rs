@@ -2,6 +2,7 @@
 //! cancel, and asking a supplier from its page.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use maud::{Markup, html};
 use uuid::Uuid;
@@ -51,11 +52,11 @@ pub async fn request_rows(
     let types = type_names(state, caller).await?;
     let mut suppliers = HashMap::new();
     for r in requests {
-        if !suppliers.contains_key(&r.organization) {
+        if let Entry::Vacant(slot) = suppliers.entry(r.organization) {
             let name = crud::get::<Organizations>(state, caller, r.organization)
                 .await
                 .map_or_else(|_| "(deleted)".to_string(), |o| o.name);
-            suppliers.insert(r.organization, name);
+            slot.insert(name);
         }
     }
     Ok(html! {

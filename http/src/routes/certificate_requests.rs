@@ -139,7 +139,7 @@ pub async fn list_requests(
             .filter(|r| status.is_none_or(|s| r.status == s))
             .filter(|r| org.is_none_or(|o| r.organization_id == o))
             .collect();
-    all.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    all.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
     let views = all
         .into_iter()
         .map(|r| request_view(&state, r, false))

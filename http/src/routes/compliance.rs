@@ -1,8 +1,8 @@
 //! What a supplier owes and where it stands: the state of each requirement that applies to
 //! it, and the tenant's suppliers counted by state (the dashboard's numbers).
 
+use certwatch_domain::compliance::Rules;
 use certwatch_domain::compliance::State as ComplianceState;
-use certwatch_store::catalog::Rules;
 use certwatch_store::ops::compliance;
 use certwatch_store::tables;
 use chrono::{NaiveDate, Utc};

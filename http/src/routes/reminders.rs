@@ -1,11 +1,13 @@
 //! The tenant's reminder settings: whether and when suppliers are asked for what they owe.
 
 use certwatch_actors::SuppliersMsg;
-use certwatch_domain::digest::parse_windows;
+use certwatch_domain::digest::{MAX_WINDOW_DAYS, parse_windows};
 use certwatch_domain::requests::{MAX_EVERY_DAYS, ReminderPatch, ReminderSettings};
 use certwatch_store::tables;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
@@ -37,17 +39,34 @@ impl From<ReminderSettings> for RemindersView {
     }
 }
 
-/// Request body of a change of the reminder settings (every field optional).
+/// Request body of a change of the reminder settings (every field optional; none may be
+/// null).
 #[derive(ToSchema)]
 pub struct RemindersWrite {
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool, required = false)]
     enabled: Option<bool>,
-    /// 1 to 5 numbers of days, each from 1 to 365.
-    #[schema(value_type = Option<Vec<u32>>, min_items = 1, max_items = 5)]
+    /// 1 to 5 numbers of days, each from 1 to 365 (the same number twice counts once).
+    #[schema(value_type = Vec<WindowDays>, inline, required = false, min_items = 1, max_items = 5)]
     days_before: Option<Vec<u32>>,
-    #[schema(value_type = Option<u32>, minimum = 1, maximum = 90)]
+    #[schema(value_type = u32, required = false, minimum = 1, maximum = 90)]
     every_days_after_expiry: Option<u32>,
 }
+
+/// A reminder window in the document: a whole number of days from 1 to
+/// [`MAX_WINDOW_DAYS`] (a derived schema cannot bound a list's items).
+struct WindowDays;
+
+impl PartialSchema for WindowDays {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_WINDOW_DAYS))
+            .into()
+    }
+}
+
+impl ToSchema for WindowDays {}
 
 impl Write for RemindersWrite {
     fn read(input: &mut Input) -> Self {

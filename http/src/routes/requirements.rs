@@ -7,7 +7,11 @@ use certwatch_store::{Store, StoreError, tables};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -83,9 +87,46 @@ pub struct RequirementWrite {
     #[schema(value_type = Uuid, required = true)]
     certificate_type: Option<Uuid>,
     /// `{"all": true}`, `{"tag": "castings"}` or `{"organization": <id>}`.
-    #[schema(value_type = AppliesToView, required = true)]
+    #[schema(value_type = AppliesToWrite, inline, required = true)]
     applies_to: Option<AppliesTo>,
 }
+
+/// `applies_to` in the document: exactly one of its three forms, each an object of one
+/// property (a derived schema cannot say "one of these objects").
+struct AppliesToWrite;
+
+impl PartialSchema for AppliesToWrite {
+    fn schema() -> RefOr<Schema> {
+        let only = |name: &str, value: ObjectBuilder| {
+            ObjectBuilder::new()
+                .property(name, value)
+                .required(name)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        // A tag's rule (letters, digits, `-`, `_`, `.` and spaces, at most 40 once trimmed)
+        // is the domain's; the schema says only what it cannot get wrong.
+        let tag = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1));
+        OneOfBuilder::new()
+            .item(only(
+                "all",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .enum_values(Some([true])),
+            ))
+            .item(only("tag", tag))
+            .item(only(
+                "organization",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AppliesToWrite {}
 
 const APPLIES_TO: &str =
     r#"Give one of {"all": true}, {"tag": "<tag>"} or {"organization": "<id>"}."#;

@@ -1,21 +1,13 @@
 //! What each supplier owes, read from the catalog: the standing of every requirement that
 //! applies to an organization (its tags are in the catalog), and its overall state.
 
-use chrono::NaiveDate;
 use uuid::Uuid;
 
-use certwatch_domain::compliance::{Holding, Requirement, Standing, State, overall, standing};
+use certwatch_domain::compliance::{
+    Holding, Requirement, Rules, Standing, State, overall, standing,
+};
 
 use super::Catalog;
-
-/// What compliance is judged against: the tenant's requirements, its warning window and
-/// the day.
-#[derive(Debug, Clone)]
-pub struct Rules {
-    pub requirements: Vec<Requirement>,
-    pub warning_days: u32,
-    pub today: NaiveDate,
-}
 
 impl Catalog {
     /// Every organization's id.

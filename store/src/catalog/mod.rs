@@ -26,7 +26,6 @@ mod overview;
 mod queries;
 pub(crate) mod supplier_index;
 
-pub use compliance::Rules;
 pub use overview::{EXPIRY_WINDOWS, Overview};
 pub use queries::{CertOrder, CertQuery, IdPage, OrgCounts, OrgOrder, OrgQuery};
 

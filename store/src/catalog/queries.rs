@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use certwatch_domain::registry::CertStatus;
 
-use certwatch_domain::compliance::State;
+use certwatch_domain::compliance::{Rules, State};
 
-use super::{Catalog, CertRow, EXPIRING_WITHIN_DAYS, OrgRow, Rules, Slot, trigrams};
+use super::{Catalog, CertRow, EXPIRING_WITHIN_DAYS, OrgRow, Slot, trigrams};
 
 /// Sort keys of the certificate list.
 #[derive(Debug, Clone, Copy, PartialEq)]

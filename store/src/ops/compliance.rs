@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::catalog::Rules;
 use crate::engine::tx::transact;
 use crate::ops::fan_out;
 use crate::tables::{compliance_states, deliveries, events, requirements, tenants};
 use crate::{RegistryError, Store, StoreError, Woke};
+use certwatch_domain::compliance::Rules;
 
 /// The tenant's requirements and warning window on `now`'s day.
 pub fn rules(store: &Store, tenant: Uuid, now: DateTime<Utc>) -> Result<Rules, StoreError> {
