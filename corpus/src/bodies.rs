@@ -9,7 +9,7 @@ pub struct Body {
     pub letterhead: &'static str,
     pub address: &'static str,
     pub phone: &'static str,
-    /// `#` a digit, `A` a capital letter; anything else as is.
+    /// `#` a digit, `@` a capital letter; anything else as is.
     pub number: &'static str,
     /// The accreditation printed beside the logo (a number that is not the certificate's).
     pub accreditation: &'static str,
@@ -112,6 +112,64 @@ pub static BODIES: &[Body] = &[
         number: "K#####/##",
         accreditation: "RvA C 021",
     },
+    // Numbers with suffixes, as these bodies print them.
+    Body {
+        filed: "DNV",
+        letterhead: "DNV Business Assurance Norway AS",
+        address: "Veritasveien 1, 1363 Høvik, Norway",
+        phone: "+47 67 57 99 00",
+        number: "C######-IC#-ISO-NOR",
+        accreditation: "NA Certification MSYS 001",
+    },
+    Body {
+        filed: "LRQA",
+        letterhead: "LRQA Group Limited",
+        address: "1 Trinity Park, Bickenhill Lane, Birmingham B37 7ES, United Kingdom",
+        phone: "+44 121 817 4000",
+        number: "LRQ#######/@",
+        accreditation: "UKAS 001",
+    },
+    Body {
+        filed: "SGS",
+        letterhead: "SGS Polska Sp. z o.o.",
+        address: "ul. Jana Kilińskiego 2, 00-257 Warszawa, Polska",
+        phone: "+48 22 329 22 22",
+        number: "PL##/#####.00",
+        accreditation: "PCA AC 082",
+    },
+    Body {
+        filed: "Intertek",
+        letterhead: "Intertek Certification AB",
+        address: "Torshamnsgatan 43, 164 40 Kista, Sweden",
+        phone: "+46 8 750 00 00",
+        number: "######-#-SE",
+        accreditation: "SWEDAC 1728",
+    },
+    // Bodies the reader has no entry for: their name is read from the page or not at all.
+    Body {
+        filed: "NSF",
+        letterhead: "NSF International Strategic Registrations",
+        address: "789 N. Dixboro Road, Ann Arbor, MI 48105, USA",
+        phone: "+1 734 769 8010",
+        number: "C#######-IS#",
+        accreditation: "ANAB MS-0001",
+    },
+    Body {
+        filed: "JQA",
+        letterhead: "Japan Quality Assurance Organization",
+        address: "1-25 Kandasudacho, Chiyoda-ku, Tokyo 101-8555, Japan",
+        phone: "+81 3 4560 9000",
+        number: "JQA-QMA#####",
+        accreditation: "JAB CM001",
+    },
+    Body {
+        filed: "Türk Loydu",
+        letterhead: "Türk Loydu Uygunluk Değerlendirme Hizmetleri A.Ş.",
+        address: "Tersaneler Caddesi No: 26, 34944 Tuzla/İstanbul, Türkiye",
+        phone: "+90 216 581 37 00",
+        number: "TL-####-QMS/##",
+        accreditation: "TÜRKAK AB-0004-YS",
+    },
 ];
 
 /// A number in the body's shape.
@@ -120,7 +178,7 @@ pub fn number(body: &Body, rng: &mut Rng) -> String {
         .chars()
         .map(|c| match c {
             '#' => char::from(b'0' + rng.below(10) as u8),
-            'A' => char::from(b'A' + rng.below(26) as u8),
+            '@' => char::from(b'A' + rng.below(26) as u8),
             other => other,
         })
         .collect()

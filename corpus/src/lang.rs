@@ -1,11 +1,11 @@
-//! What certificates say, in the languages of Europe's manufacturing base: titles,
+//! What certificates say, in the languages of Europe's manufacturing base and Turkish: titles,
 //! labels, phrases and how dates are written.
 
 use chrono::{Datelike, NaiveDate};
 
 mod words;
 pub use words::Words;
-use words::{CS, DE, EN, ES, FR, IT, NL, PL, PT, SV};
+use words::{CS, DE, EN, ES, FR, IT, NL, PL, PT, SV, TR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Language {
@@ -19,9 +19,10 @@ pub enum Language {
     Pt,
     Cs,
     Sv,
+    Tr,
 }
 
-pub const LANGUAGES: [Language; 10] = [
+pub const LANGUAGES: [Language; 11] = [
     Language::En,
     Language::De,
     Language::Fr,
@@ -32,6 +33,7 @@ pub const LANGUAGES: [Language; 10] = [
     Language::Pt,
     Language::Cs,
     Language::Sv,
+    Language::Tr,
 ];
 
 impl Language {
@@ -47,6 +49,7 @@ impl Language {
             Language::Pt => "pt",
             Language::Cs => "cs",
             Language::Sv => "sv",
+            Language::Tr => "tr",
         }
     }
 
@@ -62,6 +65,7 @@ impl Language {
             Language::Pt => &PT,
             Language::Cs => &CS,
             Language::Sv => &SV,
+            Language::Tr => &TR,
         }
     }
 
@@ -79,7 +83,7 @@ impl Language {
         }
         match self {
             Language::En => format!("{day:02}/{month:02}/{year}"),
-            Language::De | Language::Pl => format!("{day:02}.{month:02}.{year}"),
+            Language::De | Language::Pl | Language::Tr => format!("{day:02}.{month:02}.{year}"),
             Language::Cs => format!("{day}. {month}. {year}"),
             Language::Nl => format!("{day:02}-{month:02}-{year}"),
             Language::Sv => format!("{year}-{month:02}-{day:02}"),

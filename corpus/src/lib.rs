@@ -237,6 +237,13 @@ fn identifiers_of(company: &Company, rng: &mut Rng) -> Vec<String> {
     {
         identifiers.push(format!("LEI: {lei}"));
     }
+    // Turkish letterheads print the tax number (ten digits, no country prefix).
+    if company.language == Language::Tr && rng.chance(0.6) {
+        let digits: String = (0..10)
+            .map(|_| char::from(b'0' + rng.below(10) as u8))
+            .collect();
+        identifiers.push(format!("Vergi No: {digits}"));
+    }
     identifiers
 }
 

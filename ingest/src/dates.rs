@@ -1,7 +1,7 @@
 //! Dates as certificates write them: ISO, numeric day first (dots, slashes, dashes, the
 //! Czech "14. 1. 2027" with spaces), and with the month spelt out in the languages of
-//! Europe's manufacturing base, genitive forms (Polish, Czech) and Spanish/Portuguese "de"
-//! included. Month names are matched without case and, so OCR's dropped accents do not
+//! Europe's manufacturing base and Turkish, genitive forms (Polish, Czech) and
+//! Spanish/Portuguese "de" included. Month names are matched without case and, so OCR's dropped accents do not
 //! matter, without diacritics too.
 
 use std::sync::LazyLock;
@@ -10,12 +10,12 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 /// Month names (and common abbreviations) in the languages certificates come in: English,
-/// German, French, Spanish, Italian, Dutch, Polish, Portuguese, Czech and Swedish, in the
+/// German, French, Spanish, Italian, Dutch, Polish, Portuguese, Czech, Swedish and Turkish, in the
 /// forms a date uses (Polish and Czech write the genitive).
 const MONTHS: [&[&str]; 12] = [
     &[
         "january", "jan", "januar", "jänner", "janvier", "enero", "gennaio", "januari", "stycznia",
-        "styczeń", "janeiro", "ledna", "leden",
+        "styczeń", "janeiro", "ledna", "leden", "ocak",
     ],
     &[
         "february",
@@ -31,10 +31,11 @@ const MONTHS: [&[&str]; 12] = [
         "fevereiro",
         "února",
         "únor",
+        "şubat",
     ],
     &[
         "march", "mar", "märz", "maerz", "mär", "mars", "marzo", "maart", "marca", "marzec",
-        "março", "března", "březen",
+        "março", "března", "březen", "mart",
     ],
     &[
         "april",
@@ -46,13 +47,14 @@ const MONTHS: [&[&str]; 12] = [
         "kwiecień",
         "dubna",
         "duben",
+        "nisan",
     ],
     &[
-        "may", "mai", "mayo", "maggio", "mei", "maja", "maj", "maio", "května", "květen",
+        "may", "mai", "mayo", "maggio", "mei", "maja", "maj", "maio", "května", "květen", "mayıs",
     ],
     &[
         "june", "jun", "juni", "juin", "junio", "giugno", "czerwca", "czerwiec", "junho", "června",
-        "červen",
+        "červen", "haziran",
     ],
     &[
         "july",
@@ -66,6 +68,7 @@ const MONTHS: [&[&str]; 12] = [
         "julho",
         "července",
         "červenec",
+        "temmuz",
     ],
     &[
         "august",
@@ -78,6 +81,7 @@ const MONTHS: [&[&str]; 12] = [
         "srpna",
         "srpen",
         "augusti",
+        "ağustos",
     ],
     &[
         "september",
@@ -91,6 +95,7 @@ const MONTHS: [&[&str]; 12] = [
         "wrzesień",
         "setembro",
         "září",
+        "eylül",
     ],
     &[
         "october",
@@ -105,6 +110,7 @@ const MONTHS: [&[&str]; 12] = [
         "outubro",
         "října",
         "říjen",
+        "ekim",
     ],
     &[
         "november",
@@ -115,6 +121,7 @@ const MONTHS: [&[&str]; 12] = [
         "listopad",
         "novembro",
         "listopadu",
+        "kasım",
     ],
     &[
         "december",
@@ -129,6 +136,7 @@ const MONTHS: [&[&str]; 12] = [
         "dezembro",
         "prosince",
         "prosinec",
+        "aralık",
     ],
 ];
 
@@ -250,6 +258,8 @@ mod tests {
             ("1er juillet 2027", "2027-07-01"),
             ("14 février 2027", "2027-02-14"),
             ("14 de enero de 2027", "2027-01-14"),
+            ("14 Ocak 2027", "2027-01-14"),
+            ("3 Ağustos 2026", "2026-08-03"),
             ("31 dicembre 2026", "2026-12-31"),
             ("14 januari 2027", "2027-01-14"),
             ("3 października 2026", "2026-10-03"),

@@ -19,7 +19,7 @@ use crate::certificate_page::{Page, certificate_page, clean, pages};
 use crate::dates::dates;
 use crate::extract;
 use crate::labels::Label;
-use crate::numbers::{body_format, number_token, other_identifier, postcodes};
+use crate::numbers::{NotNumbers, body_format, number_token, other_identifier, postcodes, whole};
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i:vat|ust|umsatzsteuer|tva|iva|nif|btw|nip|di[cč]|moms|uid|cif)(?i:[\s.\-]*(?:id|identification|reg|registration|no|nr|number|nummer|idnr|nummer|n[°º]))*\.?[\s:#\-]*(?P<v>(?:[A-Z]{2,3}[\s\-]?)?[0-9][0-9A-Z .\-]{6,16}[0-9A-Z])")
@@ -51,11 +51,19 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     let text = page.text();
     let format = body.and_then(body_format);
     let values = page.values(Label::Number);
+    let not = NotNumbers {
+        vat,
+        labelled: page
+            .values(Label::Identifier)
+            .iter()
+            .filter_map(|(v, _)| number_token(v))
+            .collect(),
+    };
     // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º").
     if let Some(re) = format
         && let Some((m, q)) = values
             .iter()
-            .find_map(|(v, q)| re.find(v).map(|m| (m.as_str().to_string(), *q)))
+            .find_map(|(v, q)| re.find(v).map(|m| (whole(v, m).to_string(), *q)))
     {
         let agrees = text.matches(m.as_str()).count() > 1;
         return Some(Field {
@@ -64,11 +72,14 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
         });
     }
     if let Some(re) = format
-        && let Some(m) = re.find(&text)
+        && let Some(m) = re
+            .find_iter(&text)
+            .map(|m| whole(&text, m))
+            .find(|n| !other_identifier(n, &not))
     {
-        let q = quality_of(page, m.as_str());
+        let q = quality_of(page, m);
         return Some(Field {
-            value: m.as_str().to_string(),
+            value: m.to_string(),
             confidence: confidence(false, true, !values.is_empty(), q),
         });
     }
@@ -77,7 +88,7 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
         .filter_map(|(v, q)| {
             // The number is the value's first run of number-like words.
             let token = number_token(&v)?;
-            (!other_identifier(&token, vat) && extract::plausible_number(&token))
+            (!other_identifier(&token, &not) && extract::plausible_number(&token))
                 .then_some((token, q))
         })
         .collect();
@@ -97,7 +108,7 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     }
     let postcodes = postcodes(&text);
     extract::certificate_number(&text, |n| {
-        !other_identifier(n, vat) && !postcodes.contains(n)
+        !other_identifier(n, &not) && !postcodes.contains(n)
     })
     .map(|n| Field {
         confidence: confidence(false, false, false, quality_of(page, &n)),

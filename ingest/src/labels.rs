@@ -1,5 +1,7 @@
 //! The labels certificates put before their fields, in the languages of Europe's
-//! manufacturing base (EN, DE, FR, ES, IT, NL, PL, PT, CS, SV), and finding them in a line.
+//! manufacturing base (EN, DE, FR, ES, IT, NL, PL, PT, CS, SV), Turkish and romanised
+//! Japanese, and the labels of company identifiers (`data/labels.tsv`); finding them in a
+//! line.
 //!
 //! Lines and labels are compared folded: lower case, without diacritics, punctuation as
 //! single spaces (`N° de certificat`, `n.º`, `Zertifikat-Nr.` all fold to words), so OCR's
@@ -19,226 +21,26 @@ pub enum Label {
     Standard,
     /// "… certifies that": the certified company follows.
     Certifies,
+    /// A company identifier (VAT, tax or trade-register number): never the certificate's.
+    Identifier,
 }
 
-const LEXICON: &[(Label, &[&str])] = &[
-    (
-        Label::Number,
-        &[
-            "certificate no",
-            "certificate number",
-            "certificate nr",
-            "certificate n",
-            "cert no",
-            "certificate registration no",
-            "certificate reg no",
-            "registration no",
-            "registration number",
-            "reg no",
-            "zertifikat registrier nr",
-            "zertifikat nr",
-            "zertifikats nr",
-            "zertifikatsnummer",
-            "zertifikatnummer",
-            "registrier nr",
-            "registriernummer",
-            "no de certificat",
-            "numero de certificat",
-            "certificat no",
-            "certificat n",
-            "certificado no",
-            "certificado n",
-            "no de certificado",
-            "numero de certificado",
-            "numero del certificado",
-            "certificato n",
-            "certificato no",
-            "numero certificato",
-            "numero del certificato",
-            "certificaatnummer",
-            "certificaat nr",
-            "certificaatnr",
-            "nr certyfikatu",
-            "numer certyfikatu",
-            "certyfikat nr",
-            "cislo certifikatu",
-            "certifikat c",
-            "certifikatnummer",
-            "certifikat nr",
-        ],
-    ),
-    (
-        Label::Issued,
-        &[
-            "date of issue",
-            "issue date",
-            "issued on",
-            "date of certification",
-            "certification date",
-            "valid from",
-            "effective date",
-            "effective from",
-            "ausstellungsdatum",
-            "ausgestellt am",
-            "gultig ab",
-            "gueltig ab",
-            "gultig vom",
-            "gueltig vom",
-            "gultig seit",
-            "date d emission",
-            "date de delivrance",
-            "valable a partir du",
-            "valable du",
-            "fecha de emision",
-            "fecha de expedicion",
-            "valido desde",
-            "data di emissione",
-            "valido dal",
-            "datum van uitgifte",
-            "uitgiftedatum",
-            "geldig vanaf",
-            "data wydania",
-            "wazny od",
-            "data de emissao",
-            "datum vydani",
-            "platnost od",
-            "utfardandedatum",
-            "utfardat",
-            "giltigt fran",
-            "giltig fran",
-        ],
-    ),
-    (
-        Label::Expires,
-        &[
-            "valid until",
-            "valid till",
-            "valid to",
-            "valid through",
-            "expiry date",
-            "expiration date",
-            "date of expiry",
-            "expires on",
-            "expires",
-            "gultig bis",
-            "gueltig bis",
-            "ablaufdatum",
-            "valable jusqu au",
-            "date d expiration",
-            "date d echeance",
-            "valido hasta",
-            "fecha de caducidad",
-            "fecha de vencimiento",
-            "data di scadenza",
-            "valido fino al",
-            "scadenza",
-            "geldig tot",
-            "vervaldatum",
-            "wazny do",
-            "data waznosci",
-            "valido ate",
-            "data de validade",
-            "platnost do",
-            "platny do",
-            "giltigt till",
-            "giltig till",
-            "giltigt tom",
-        ],
-    ),
-    (
-        Label::Scope,
-        &[
-            "scope",
-            "scope of certification",
-            "scope of registration",
-            "geltungsbereich",
-            "anwendungsbereich",
-            "domaine d application",
-            "champ d application",
-            "alcance",
-            "campo di applicazione",
-            "toepassingsgebied",
-            "zakres certyfikacji",
-            "zakres",
-            "ambito",
-            "rozsah certifikace",
-            "rozsah",
-            "omfattning",
-        ],
-    ),
-    (
-        Label::Company,
-        &[
-            "company",
-            "organisation",
-            "organization",
-            "certified company",
-            "certificate holder",
-            "holder",
-            "unternehmen",
-            "zertifikatsinhaber",
-            "societe",
-            "entreprise",
-            "titulaire",
-            "empresa",
-            "organizacion",
-            "titular",
-            "azienda",
-            "organizzazione",
-            "bedrijf",
-            "organisatie",
-            "organizacja",
-            "organizacao",
-            "organizace",
-            "spolecnost",
-            "foretag",
-        ],
-    ),
-    (
-        Label::Address,
-        &[
-            "address",
-            "anschrift",
-            "adresse",
-            "direccion",
-            "indirizzo",
-            "adres",
-            "morada",
-            "adresa",
-            "adress",
-            "sede",
-        ],
-    ),
-    (
-        Label::Standard,
-        &[
-            "standard",
-            "norm",
-            "norme",
-            "referentiel",
-            "norma",
-            "normative basis",
-        ],
-    ),
-    (
-        Label::Certifies,
-        &[
-            "certifies that",
-            "certify that",
-            "attests that",
-            "bescheinigt",
-            "certifie que",
-            "certifica que",
-            "certifica che",
-            "verklaart dat",
-            "verklaart hierbij dat",
-            "zaswiadcza ze",
-            "potvrzuje ze",
-            "intygar att",
-            "intygar harmed att",
-        ],
-    ),
-];
+impl Label {
+    fn named(kind: &str) -> Option<Label> {
+        Some(match kind {
+            "Number" => Label::Number,
+            "Issued" => Label::Issued,
+            "Expires" => Label::Expires,
+            "Scope" => Label::Scope,
+            "Company" => Label::Company,
+            "Address" => Label::Address,
+            "Standard" => Label::Standard,
+            "Certifies" => Label::Certifies,
+            "Identifier" => Label::Identifier,
+            _ => return None,
+        })
+    }
+}
 
 /// A line folded for comparison, and where each folded byte came from in the original.
 pub struct Folded {
@@ -281,20 +83,27 @@ impl Folded {
     }
 }
 
-/// The lexicon folded, without spaces.
+/// The lexicon of `data/labels.tsv`: each label's phrases folded, without spaces.
 static SQUASHED_LEXICON: LazyLock<Vec<(Label, Vec<String>)>> = LazyLock::new(|| {
-    LEXICON
-        .iter()
-        .map(|(label, words)| {
-            let mut squashed: Vec<String> = words
-                .iter()
-                .map(|w| Folded::new(w).text.replace(' ', ""))
-                .collect();
-            squashed.sort();
-            squashed.dedup();
-            (*label, squashed)
-        })
-        .collect()
+    let mut lexicon: Vec<(Label, Vec<String>)> = Vec::new();
+    for line in include_str!("../data/labels.tsv").lines() {
+        let Some((label, phrase)) = line
+            .split_once('\t')
+            .and_then(|(kind, phrase)| Some((Label::named(kind)?, phrase)))
+        else {
+            continue;
+        };
+        let squashed = Folded::new(phrase).text.replace(' ', "");
+        match lexicon.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, phrases)) => phrases.push(squashed),
+            None => lexicon.push((label, vec![squashed])),
+        }
+    }
+    for (_, phrases) in &mut lexicon {
+        phrases.sort();
+        phrases.dedup();
+    }
+    lexicon
 });
 
 /// A label found in a folded line: which, and the folded span it covers.
@@ -386,6 +195,16 @@ mod tests {
             ("Utfärdandedatum: 2024-01-14", Label::Issued),
             ("Fecha de emisión: 14/01/2024", Label::Issued),
             ("Zakres certyfikacji: Produkcja", Label::Scope),
+            ("Sertifika No: TL-1", Label::Number),
+            ("Geçerlilik Tarihi: 14.01.2027", Label::Expires),
+            ("Yayın Tarihi: 14.01.2024", Label::Issued),
+            ("Belgelendirme Kapsamı: Döküm", Label::Scope),
+            ("Ninshō bangō: JQA-QMA1", Label::Number),
+            ("Yūkō kigen: 2027-01-14", Label::Expires),
+            ("Vergi Kimlik No: 1234567890", Label::Identifier),
+            ("Company registration no.: 01234567", Label::Identifier),
+            ("USt-IdNr.: DE123456789", Label::Identifier),
+            ("Handelsregister: HRB 12345", Label::Identifier),
         ] {
             assert_eq!(labels(line).first(), Some(&want), "{line}");
         }
@@ -403,6 +222,15 @@ mod tests {
             [Label::Number]
         );
         assert!(labels("Valid untilted").is_empty());
+        // Bilingual labels: each language's label, then the one value.
+        assert_eq!(
+            labels("Platnost do / Valid until: 14.01.2027"),
+            [Label::Expires, Label::Expires]
+        );
+        assert_eq!(
+            labels("Sertifika No / Certificate No: TL-1"),
+            [Label::Number, Label::Number]
+        );
         let line = "Gültig bis: 14.01.2027";
         let folded = Folded::new(line);
         let f = find(&folded)[0];

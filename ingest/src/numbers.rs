@@ -31,6 +31,7 @@ const NUMBER_FORMATS: &[(&str, &str)] = &[
     ("AENOR", r"\b(?:ER|GA|SST|GE)-\d{3,4}/\d{4}\b"),
     ("RINA", r"\b\d{4,5}/\d{2}/S\b"),
     ("Kiwa", r"\bK\d{4,6}/\d{2}\b"),
+    ("Intertek", r"\b\d{5,7}-\d{1,2}-[A-Z]{2}\b"),
 ];
 
 static FORMATS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
@@ -51,14 +52,43 @@ pub(crate) fn body_format(body: &str) -> Option<&'static Regex> {
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\+?[\d\s()/\-]{7,}$").expect("valid regex"));
 
-/// Whether a token is an identifier that is not a certificate number: a VAT id, an LEI,
-/// an international phone number, or a date.
-pub(crate) fn other_identifier(token: &str, vat: Option<&VatId>) -> bool {
-    vat_like(token) && vat.is_none_or(|v| VatId::parse(token).is_some_and(|t| t.same(v)))
+/// Brazil's company number (CNPJ), as printed: `12.345.678/0001-90`.
+static CNPJ: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}$").expect("valid regex"));
+
+/// What a page says is not its certificate number: its VAT id, and the values of its
+/// company-identifier labels (tax, trade-register, company numbers).
+#[derive(Debug, Default)]
+pub(crate) struct NotNumbers<'a> {
+    pub vat: Option<&'a VatId>,
+    pub labelled: Vec<String>,
+}
+
+/// Whether a token is an identifier that is not a certificate number: one the page labels
+/// as a company's, a VAT id, a CNPJ, an LEI, an international phone number, or a date.
+pub(crate) fn other_identifier(token: &str, not: &NotNumbers) -> bool {
+    not.labelled.iter().any(|l| l == token)
+        || vat_like(token)
+            && not
+                .vat
+                .is_none_or(|v| VatId::parse(token).is_some_and(|t| t.same(v)))
+        || CNPJ.is_match(token)
         || rules::lei(token).is_some()
         || token.starts_with('+')
         || token.starts_with("00") && PHONE.is_match(token)
         || !dates(token).is_empty()
+}
+
+/// Suffixes joined to a number by `-`, `/` or `.`.
+static SUFFIXES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[\-/.][A-Za-z0-9]+)+").expect("valid regex"));
+
+/// A number found at `m` in `text`, whole: with the suffixes joined to it
+/// ("C519167-IC1-ISO-NOR", "LRQ9410579/A", "PL19/65862.00"). A body's format says how a
+/// number starts; a certificate's identity is all of it.
+pub(crate) fn whole<'t>(text: &'t str, m: regex::Match<'t>) -> &'t str {
+    let tail = SUFFIXES.find(&text[m.end()..]).map_or(0, |s| s.end());
+    &text[m.start()..m.end() + tail]
 }
 
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -80,10 +110,11 @@ pub(crate) fn postcodes(text: &str) -> HashSet<&str> {
 }
 
 /// Countries whose VAT ids carry their prefix (the EU's, with Greece as EL and Northern
-/// Ireland as XI, and the UK, Switzerland and Norway).
+/// Ireland as XI, and the UK, Switzerland, Norway and Turkey).
 const VAT_PREFIXES: &[&str] = &[
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT",
     "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI", "GB", "CHE", "NO",
+    "TR",
 ];
 
 /// Whether a token has the shape of a VAT id: a country prefix, then eight digits or more

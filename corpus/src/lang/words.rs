@@ -415,3 +415,32 @@ pub(super) static SV: Words = Words {
         "december",
     ],
 };
+
+pub(super) static TR: Words = Words {
+    title: "SERTİFİKA",
+    certifies: "{} aşağıda adı geçen kuruluşu belgelendirir",
+    conforms: "kuruluşun yönetim sistemi aşağıdaki standardın şartlarını karşılamaktadır",
+    number: "Sertifika No",
+    issued: "Yayın Tarihi",
+    expires: "Geçerlilik Tarihi",
+    valid_from: "Geçerlilik Başlangıcı",
+    scope: "Kapsam",
+    scope_text: "Talaşlı imalat ile hassas metal parça üretimi",
+    company: "Kuruluş",
+    address: "Adres",
+    standard: "Standart",
+    annex: "Sertifika eki",
+    sites: "Belgelendirilen sahalar",
+    page: "Sayfa",
+    letter: [
+        "Sayın Yetkili,",
+        "yeniden belgelendirme denetiminiz sonrasında düzenlenen sertifikanız ektedir.",
+        "Saygılarımızla,",
+    ],
+    audit: "Denetim tarihi",
+    phone: "Tel.",
+    months: [
+        "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim",
+        "Kasım", "Aralık",
+    ],
+};

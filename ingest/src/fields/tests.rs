@@ -204,3 +204,105 @@ fn ocr_line_quality_lowers_confidence() {
     let ex = fields_of_lines(&[page], "ocr");
     assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
 }
+
+/// Numbers as certification bodies print them, suffixes and all: each is read whole
+/// after its label, and found whole by its body's format where the label is unreadable.
+#[test]
+fn numbers_are_read_whole_with_their_suffixes() {
+    for (body, number, format_known) in [
+        ("DNV Business Assurance", "C519167-IC1-ISO-NOR", true),
+        ("DNV Business Assurance", "10000412345-MSC-UKAS-GBR", true),
+        ("LRQA Limited", "LRQ9410579/A", true),
+        ("LRQA Limited", "LRQ 0924759", true),
+        ("SGS Polska Sp. z o.o.", "PL19/65862.00", true),
+        ("SGS United Kingdom Ltd", "GB08/74322", true),
+        ("Intertek Certification AB", "282413-2-SE", true),
+        ("Bureau Veritas Certification", "FR049912-1", true),
+        ("TÜV SÜD Management Service GmbH", "12 100 48520 TMS", true),
+        ("TÜV Rheinland Cert GmbH", "01 100 1234567", true),
+        ("TÜV NORD CERT GmbH", "44 100 1234567", true),
+        ("DQS GmbH", "509713 QM15", true),
+        ("DEKRA Certification GmbH", "91234567/2", true),
+        ("BSI Assurance UK Ltd", "FM 612345", true),
+        ("AENOR", "ER-0123/2010", true),
+        ("AFNOR Certification", "2019/84521.3", false),
+        ("NSF-ISR", "C0123456-IS1", false),
+        (
+            "Japan Quality Assurance Organization",
+            "JQA-QMA12345",
+            false,
+        ),
+        ("RINA Services S.p.A.", "12345/04/S", true),
+        ("Kiwa Nederland B.V.", "K12345/02", true),
+    ] {
+        let labelled = format!(
+            "{body} certifies that\nMuster Metall GmbH\nISO 9001:2015\nCertificate No.: {number}\nValid until: 15/05/2029"
+        );
+        let ex = fields(&labelled, "pdf-text");
+        assert_eq!(text(&ex.certificate_number), Some(number), "{labelled}");
+        // The label garbled ("Certificado n.2", as OCR reads "n.º"): a known body's
+        // format still finds the number, and keeps its suffixes.
+        if !format_known {
+            continue;
+        }
+        let garbled = labelled.replace("Certificate No.:", "Cert1ficate N0 ;");
+        let ex = fields(&garbled, "pdf-text");
+        assert_eq!(text(&ex.certificate_number), Some(number), "{garbled}");
+    }
+}
+
+/// Company identifiers are never the certificate number, whether their label says so or
+/// their format does, in any language of the labels.
+#[test]
+fn company_identifiers_are_never_the_number() {
+    for line in [
+        "Vergi Kimlik No: 1234567890",
+        "VKN: 1234567890",
+        "Company registration no.: 01234567",
+        "Handelsregister: HRB 12345",
+        "Steuernummer: 143/123/45678",
+        "KvK-nummer: 12345678",
+        "SIRET : 123 456 789 00012",
+        "Partita IVA: IT01234567890",
+        "CNPJ: 12.345.678/0001-90",
+        "Tax ID: TR1234567890",
+        "Hojin bango: 1234567890123",
+        "CHE-123.456.789 MWST",
+    ] {
+        let page = format!(
+            "Türk Loydu certifies that\nMuster Döküm A.Ş.\n{line}\nISO 9001:2015\nValid until: 15/05/2029"
+        );
+        let ex = fields(&page, "pdf-text");
+        assert_eq!(text(&ex.certificate_number), None, "{page}");
+        // Beside the real number, the real number is read.
+        let page = page.replace(
+            "ISO 9001:2015",
+            "ISO 9001:2015\nSertifika No: TL-QMS-4471/2",
+        );
+        let ex = fields(&page, "pdf-text");
+        assert_eq!(
+            text(&ex.certificate_number),
+            Some("TL-QMS-4471/2"),
+            "{page}"
+        );
+    }
+}
+
+#[test]
+fn turkish_and_japanese_certificates_are_read_by_their_labels() {
+    let ex = fields(
+        "SERTİFİKA\nMuster Makina Sanayi ve Ticaret A.Ş.\nVergi No: 1234567890\nSertifika No: 2871-QMS-22\nStandart: ISO 9001:2015\nYayın Tarihi: 14.01.2024\nGeçerlilik Tarihi: 13.01.2027\nKapsam: Döküm parçaların işlenmesi",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("2871-QMS-22"));
+    assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-14"));
+    assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-13"));
+    assert_eq!(text(&ex.scope), Some("Döküm parçaların işlenmesi"));
+    let ex = fields(
+        "Certificate of Registration\nMuster Seiki Kabushiki Kaisha\nNinshō bangō / Certificate No.: JQA-QMA12345\nHakkō bi / Date of issue: 2024-01-14\nYūkō kigen / Valid until: 2027-01-13\nISO 9001:2015",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("JQA-QMA12345"));
+    assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-14"));
+    assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-13"));
+}
