@@ -58,7 +58,7 @@ static CNPJ: LazyLock<Regex> =
 
 /// What a page says is not its certificate number: its VAT id, and the values of its
 /// company-identifier labels (tax, trade-register, company numbers).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct NotNumbers<'a> {
     pub vat: Option<&'a VatId>,
     pub labelled: Vec<String>,
