@@ -15,6 +15,7 @@ use certwatch_domain::matching::{Evidence, Resolution};
 use certwatch_domain::names::fold;
 use certwatch_domain::registry::Organization;
 use certwatch_ingest::Limits;
+use certwatch_ingest::calibration;
 use certwatch_ingest::document::{Ocr, read_document};
 use certwatch_ingest::uploads::check_file;
 use certwatch_store::Store;
@@ -31,6 +32,14 @@ struct Outcome {
     filed_under: Option<String>,
     /// Fields read right, of the six, on an automatic match.
     fields_right: usize,
+    /// Each calibrated field read: its score, its confidence (calibrated), and whether it
+    /// was right.
+    fields: Vec<(&'static str, f32, f32, bool)>,
+    /// Whether anything but a field's confidence kept it from being filed (no supplier
+    /// matched, its type, number or expiry not read).
+    held_otherwise: bool,
+    /// The supplier matching resolved it to, filed or not.
+    matched_to: Option<String>,
     notes: Vec<String>,
 }
 
@@ -117,18 +126,46 @@ fn outcome(
         &Limits::default(),
     );
     let mut notes = Vec::new();
+    let mut fields = Vec::new();
+    let mut held_otherwise = true;
+    let mut matched_to = None;
     let (status, filed_under, right) = match read {
-        Read::Fields(ex) => {
+        Read::Fields(mut ex) => {
+            // As the worker does: the reader's scores become confidences.
+            let scores = calibration::scores(&ex);
+            calibration::apply(&mut ex);
             let resolution = catalog.read().resolve_supplier(&Evidence::of(&ex));
             let (status, reason) = decide(&ex, &resolution);
             notes.extend(reason);
+            held_otherwise = !matches!(resolution, Resolution::Matched { .. })
+                || ex.certificate_type_code.is_none()
+                || ex.certificate_number.is_none()
+                || ex.expiry_date.is_none();
+            if let Resolution::Matched { id, .. } = &resolution {
+                matched_to = names.get(id).cloned();
+            }
             let filed = match &resolution {
                 Resolution::Matched { id, .. } if status == ItemStatus::Matched => {
                     names.get(id).cloned()
                 }
                 _ => None,
             };
-            let right = fields_right(&ex, &doc, &mut notes);
+            let checks = field_checks(&ex, &doc);
+            let right = 1 + checks
+                .iter()
+                .filter(|(field, ok, _)| *ok && *field != "company_name")
+                .count();
+            for (field, ok, got) in &checks {
+                if !ok && *field != "company_name" {
+                    notes.push(format!("{field}: read {got:?}"));
+                }
+            }
+            for ((field, score), (_, confidence)) in
+                scores.into_iter().zip(calibration::scores(&ex))
+            {
+                let ok = checks.iter().any(|(f, ok, _)| *f == field && *ok);
+                fields.push((field, score, confidence, ok));
+            }
             notes.push(format!(
                 "read company {:?}",
                 ex.company_name.as_ref().map(|f| &f.value)
@@ -149,6 +186,9 @@ fn outcome(
         status,
         filed_under,
         fields_right: right,
+        fields,
+        held_otherwise,
+        matched_to,
         notes,
     }
 }
@@ -162,7 +202,12 @@ fn report(outcomes: &[Outcome], details: bool) {
         table("### By language", &part, |d| d.class.language.code().into());
         table("### By layout", &part, |d| format!("{:?}", d.class.layout));
         table("### Scan or text", &part, |d| {
-            if d.class.scan { "scan" } else { "text PDF" }.into()
+            match (d.class.scan, d.class.scanned_pdf) {
+                (true, true) => "scan, a PDF of page images",
+                (true, false) => "scan, an image of the certificate",
+                _ => "text PDF",
+            }
+            .into()
         });
         table("### Supplier or stranger", &part, |d| {
             if d.class.stranger {
@@ -175,6 +220,11 @@ fn report(outcomes: &[Outcome], details: bool) {
         table("### How the name is printed", &part, |d| {
             format!("{:?}", d.class.variant)
         });
+        reliability(&part);
+        if half == Half::Tuning {
+            thresholds(&part);
+            sweep(&part);
+        }
         if details && half == Half::Tuning {
             println!("\n### Tuning-half documents not filed right\n");
             for o in &part {
@@ -211,12 +261,13 @@ fn same_text(a: &str, b: &str) -> bool {
     fold(a) == fold(b)
 }
 
-fn fields_right(ex: &Extracted, doc: &Doc, notes: &mut Vec<String>) -> usize {
+/// Each calibrated field: whether it was read right, and what was read.
+fn field_checks(ex: &Extracted, doc: &Doc) -> Vec<(&'static str, bool, String)> {
     let l = &doc.label;
     let text = |f: &Option<certwatch_domain::bulk::Field<String>>| {
         f.as_ref().map(|f| f.value.clone()).unwrap_or_default()
     };
-    let checks = [
+    vec![
         (
             // A combined certificate's type is right when all its standards are.
             "certificate_type_code",
@@ -249,16 +300,140 @@ fn fields_right(ex: &Extracted, doc: &Doc, notes: &mut Vec<String>) -> usize {
             ex.expiry_date.as_ref().map(|f| f.value) == Some(l.expiry_date),
             format!("{:?}", ex.expiry_date.as_ref().map(|f| f.value)),
         ),
-    ];
-    let mut right = 1; // the organization, on a right match
-    for (field, ok, got) in checks {
-        if ok {
-            right += 1;
-        } else {
-            notes.push(format!("{field}: read {got:?}"));
+        (
+            // The name as the document prints it (matching reads past how it is printed).
+            "company_name",
+            same_text(&text(&ex.company_name), &l.company_printed),
+            text(&ex.company_name),
+        ),
+    ]
+}
+
+/// Bins of confidence a reliability table is drawn in.
+const BINS: [f32; 7] = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99];
+
+/// For each field: in each bin of its confidence, how many values, their mean confidence,
+/// and the share that was right.
+fn reliability(outcomes: &[&Outcome]) {
+    println!("\n### Reliability: each field's confidence against how often it was right\n");
+    println!("| field | confidence | values | mean confidence | right |\n|---|---|---|---|---|");
+    for field in calibration::FIELDS {
+        for (i, low) in BINS.iter().enumerate() {
+            let high = BINS.get(i + 1).copied().unwrap_or(1.01);
+            let values: Vec<(f32, bool)> = outcomes
+                .iter()
+                .flat_map(|o| &o.fields)
+                .filter(|(f, _, c, _)| *f == field && *c >= *low && *c < high)
+                .map(|(_, _, c, ok)| (*c, *ok))
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            let n = values.len() as f32;
+            let mean = values.iter().map(|(c, _)| c).sum::<f32>() / n;
+            let right = values.iter().filter(|(_, ok)| *ok).count() as f32 / n;
+            println!(
+                "| {field} | {low:.2}–{} | {} | {mean:.3} | {right:.3} |",
+                if high > 1.0 {
+                    "1".to_string()
+                } else {
+                    format!("{high:.2}")
+                },
+                values.len()
+            );
         }
     }
-    right
+}
+
+/// For each field, the least confidence at and above which its values were right 99 times
+/// in 100 or more: the threshold that keeps what is filed right.
+fn thresholds(outcomes: &[&Outcome]) {
+    println!(
+        "\n### Per field: the least confidence whose values at or above it were ≥ 99 % right\n"
+    );
+    println!("| field | threshold | values at or above | right |\n|---|---|---|---|");
+    for field in calibration::FIELDS {
+        let mut values: Vec<(f32, bool)> = outcomes
+            .iter()
+            .flat_map(|o| &o.fields)
+            .filter(|(f, ..)| *f == field)
+            .map(|(_, _, c, ok)| (*c, *ok))
+            .collect();
+        values.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut best = None;
+        let (mut n, mut right) = (0, 0);
+        for (i, (c, ok)) in values.iter().enumerate() {
+            n += 1;
+            right += usize::from(*ok);
+            let last_of_its_value = values.get(i + 1).is_none_or(|next| next.0 < *c);
+            if last_of_its_value && right as f32 >= 0.99 * n as f32 {
+                best = Some((*c, n, right));
+            }
+        }
+        match best {
+            Some((c, n, right)) => println!("| {field} | {c:.3} | {n} | {right} |"),
+            None => println!("| {field} | – | 0 | 0 |"),
+        }
+    }
+}
+
+/// What each threshold would file on these documents: suppliers' documents filed, wrong
+/// matches, and fields right on what is filed.
+fn sweep(outcomes: &[&Outcome]) {
+    println!("\n### Thresholds: what one threshold on every field's confidence would file\n");
+    println!(
+        "| threshold | suppliers' documents filed | wrong matches | fields right on filed |\n|---|---|---|---|"
+    );
+    for t in [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99] {
+        let (mut suppliers, mut filed, mut wrong, mut fields, mut right) = (0, 0, 0, 0, 0);
+        for o in outcomes {
+            suppliers += usize::from(!o.doc.class.stranger);
+            let auto = !o.held_otherwise && o.fields.iter().all(|(_, _, c, _)| *c >= t);
+            if !auto {
+                continue;
+            }
+            let right_supplier = o.matched_to.as_deref() == o.doc.label.organization;
+            filed += usize::from(right_supplier);
+            wrong += usize::from(!right_supplier);
+            let checked: Vec<&(&str, f32, f32, bool)> =
+                o.fields.iter().filter(|f| f.0 != "company_name").collect();
+            fields += checked.len();
+            right += checked.iter().filter(|f| f.3).count();
+        }
+        println!(
+            "| {t:.2} | {:.0} % ({filed} of {suppliers}) | {wrong} | {:.1} % |",
+            100.0 * filed as f32 / suppliers.max(1) as f32,
+            100.0 * right as f32 / fields.max(1) as f32
+        );
+    }
+}
+
+/// Fits each field's calibration to the tuning half and writes the table the reader
+/// reads.
+fn calibrate(outcomes: &[Outcome]) {
+    let steps: Vec<(&str, Vec<calibration::Step>)> = calibration::FIELDS
+        .iter()
+        .map(|field| {
+            let samples: Vec<(f32, bool)> = outcomes
+                .iter()
+                .filter(|o| o.doc.half == Half::Tuning)
+                .flat_map(|o| &o.fields)
+                .filter(|(f, ..)| f == field)
+                .map(|(_, score, _, ok)| (*score, *ok))
+                .collect();
+            (*field, calibration::fit(&samples))
+        })
+        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ingest/data/calibration.tsv");
+    let text = format!(
+        "# What each field's score meant on the tuning half of the corpus (seed {SEED}): scores up\n\
+         # to `upto` were right with probability `right` (Laplace-smoothed), on `n` values.\n\
+         # Written by `cargo run --release --example accuracy -- --calibrate`; see calibration.rs.\n\
+         # field\tupto\tright\tn\n{}",
+        calibration::table(&steps)
+    );
+    std::fs::write(path, text).expect("the calibration table is written");
+    println!("\nWrote {path}; build again to read with it.");
 }
 
 fn main() {
@@ -305,4 +480,7 @@ fn main() {
     let mut outcomes = outcomes.into_inner().unwrap();
     outcomes.sort_by_key(|o| o.doc.index);
     report(&outcomes, details);
+    if std::env::args().any(|a| a == "--calibrate") {
+        calibrate(&outcomes);
+    }
 }

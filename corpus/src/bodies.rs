@@ -145,7 +145,7 @@ pub static BODIES: &[Body] = &[
         number: "######-#-SE",
         accreditation: "SWEDAC 1728",
     },
-    // Bodies the reader has no entry for: their name is read from the page or not at all.
+    // Bodies the issue named that the reader first lacked.
     Body {
         filed: "NSF",
         letterhead: "NSF International Strategic Registrations",
@@ -169,6 +169,32 @@ pub static BODIES: &[Body] = &[
         phone: "+90 216 581 37 00",
         number: "TL-####-QMS/##",
         accreditation: "TÜRKAK AB-0004-YS",
+    },
+    // Bodies no list holds (made up): filed under the name their letterhead prints, which
+    // the reader can only take from the page.
+    Body {
+        filed: "Meridian Certification Ltd",
+        letterhead: "Meridian Certification Ltd",
+        address: "14 Harbour Road, Leith, Edinburgh EH6 6LU, United Kingdom",
+        phone: "+44 131 555 0192",
+        number: "MC-####-Q",
+        accreditation: "UKAS 9187",
+    },
+    Body {
+        filed: "Kvalitets Certifiering Norden AB",
+        letterhead: "Kvalitets Certifiering Norden AB",
+        address: "Hamngatan 8, 411 14 Göteborg, Sweden",
+        phone: "+46 31 700 12 40",
+        number: "KCN ####/##",
+        accreditation: "SWEDAC 2291",
+    },
+    Body {
+        filed: "Adriatic Quality Institute d.o.o.",
+        letterhead: "Adriatic Quality Institute d.o.o.",
+        address: "Ulica Grada Vukovara 271, 10000 Zagreb, Croatia",
+        phone: "+385 1 6400 310",
+        number: "AQI-##-####",
+        accreditation: "HAA 2079",
     },
 ];
 

@@ -52,6 +52,8 @@ pub struct Label {
     pub other_types: Vec<String>,
     pub certificate_number: String,
     pub issuing_body: &'static str,
+    /// The certified company's name as the document prints it.
+    pub company_printed: String,
     pub issue_date: NaiveDate,
     pub expiry_date: NaiveDate,
 }
@@ -62,6 +64,8 @@ pub struct Class {
     pub language: Language,
     pub layout: Layout,
     pub scan: bool,
+    /// A scan sent as a PDF of page images (else an image file of the certificate page).
+    pub scanned_pdf: bool,
     pub stranger: bool,
     pub variant: Variant,
 }
@@ -148,7 +152,18 @@ pub fn document(seed: u64, index: usize) -> Doc {
     let (pages, cert_page) = layouts::pages(layout, &content);
     let pdf = pdf::write(&pages);
     let scan = rng.chance(0.35);
-    let (file, bytes) = if scan {
+    // Half the scans come as a scanner sends them: every page an image in a PDF.
+    let scanned_pdf = scan && rng.chance(0.5);
+    let (file, bytes) = if scanned_pdf {
+        let scanner = scan::Scanner::random(&mut rng);
+        let images: Vec<Vec<u8>> = (1..=pages.len())
+            .map(|page| scan::scan(&pdf, page, &scanner, &mut rng))
+            .collect();
+        (
+            format!("{index:03}-{}-{layout:?}-scan.pdf", language.code()).to_lowercase(),
+            pdf::scanned(&images, scanner.dpi),
+        )
+    } else if scan {
         let scanner = scan::Scanner::random(&mut rng);
         (
             format!("{index:03}-{}-{layout:?}.jpg", language.code()).to_lowercase(),
@@ -170,6 +185,7 @@ pub fn document(seed: u64, index: usize) -> Doc {
             other_types: standards[1..].iter().map(|(c, _)| c.to_string()).collect(),
             certificate_number: number,
             issuing_body: body.filed,
+            company_printed: content.company.clone(),
             issue_date: issue,
             expiry_date: expiry,
         },
@@ -177,6 +193,7 @@ pub fn document(seed: u64, index: usize) -> Doc {
             language,
             layout,
             scan,
+            scanned_pdf,
             stranger,
             variant,
         },

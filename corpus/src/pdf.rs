@@ -120,35 +120,126 @@ pub fn write(pages: &[Page]) -> Vec<u8> {
                 Operation::new("ET", vec![]),
             ]);
         }
-        let content = Content { operations };
-        let content_id = doc.add_object(Stream::new(
+        let page_id = add_page(
+            &mut doc,
+            pages_id,
+            Content { operations },
+            (page.width.into(), page.height.into()),
             dictionary! {},
-            content.encode().expect("content encodes"),
-        ));
-        let page_id = doc.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => content_id,
-            "MediaBox" => vec![0.into(), 0.into(), page.width.into(), page.height.into()],
-        });
+        );
         kids.push(page_id.into());
     }
-    let count = kids.len() as i64;
-    doc.objects.insert(
+    save(
+        doc,
         pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages",
-            "Kids" => kids,
-            "Count" => count,
-            "Resources" => resources_id,
-        }),
-    );
-    let catalog_id = doc.add_object(dictionary! {
-        "Type" => "Catalog",
-        "Pages" => pages_id,
-    });
+        kids,
+        dictionary! { "Resources" => resources_id },
+    )
+}
+
+/// Adds a page of `content`, `size` points, with `extra` entries (its resources).
+fn add_page(
+    doc: &mut Document,
+    pages_id: lopdf::ObjectId,
+    content: Content,
+    size: (Object, Object),
+    extra: lopdf::Dictionary,
+) -> lopdf::ObjectId {
+    let content_id = doc.add_object(Stream::new(
+        dictionary! {},
+        content.encode().expect("content encodes"),
+    ));
+    let mut page = dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => content_id,
+        "MediaBox" => vec![0.into(), 0.into(), size.0, size.1],
+    };
+    page.extend(&extra);
+    doc.add_object(page)
+}
+
+/// Adds the page tree of `kids` (with `extra` entries, as resources every page shares) and
+/// the catalog, and writes the document.
+fn save(
+    mut doc: Document,
+    pages_id: lopdf::ObjectId,
+    kids: Vec<Object>,
+    extra: lopdf::Dictionary,
+) -> Vec<u8> {
+    let count = kids.len() as i64;
+    let mut tree = dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count };
+    tree.extend(&extra);
+    doc.objects.insert(pages_id, Object::Dictionary(tree));
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog_id);
     let mut out = Vec::new();
     doc.save_to(&mut out).expect("the PDF is written");
     out
+}
+
+/// Width, height and colour components of a JPEG, from its frame header.
+fn jpeg_frame(jpeg: &[u8]) -> (u32, u32, u8) {
+    let mut i = 2;
+    while i + 9 < jpeg.len() {
+        let marker = jpeg[i + 1];
+        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
+        if matches!(marker, 0xC0..=0xC2) {
+            let h = u16::from_be_bytes([jpeg[i + 5], jpeg[i + 6]]) as u32;
+            let w = u16::from_be_bytes([jpeg[i + 7], jpeg[i + 8]]) as u32;
+            return (w, h, jpeg[i + 9]);
+        }
+        i += 2 + len;
+    }
+    panic!("not a JPEG with a frame header");
+}
+
+/// A PDF as a scanner sends one: each page only a JPEG image scanned at `dpi`, no text
+/// layer.
+pub fn scanned(jpegs: &[Vec<u8>], dpi: u32) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for jpeg in jpegs {
+        let (w, h, components) = jpeg_frame(jpeg);
+        let colour = if components == 1 {
+            "DeviceGray"
+        } else {
+            "DeviceRGB"
+        };
+        let (pw, ph) = ((w * 72 / dpi) as i64, (h * 72 / dpi) as i64);
+        let image_id = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Image",
+                "Width" => w as i64,
+                "Height" => h as i64,
+                "ColorSpace" => colour,
+                "BitsPerComponent" => 8,
+                "Filter" => "DCTDecode",
+            },
+            jpeg.clone(),
+        ));
+        let content = Content {
+            operations: vec![
+                Operation::new("q", vec![]),
+                Operation::new(
+                    "cm",
+                    vec![pw.into(), 0.into(), 0.into(), ph.into(), 0.into(), 0.into()],
+                ),
+                Operation::new("Do", vec!["Im1".into()]),
+                Operation::new("Q", vec![]),
+            ],
+        };
+        let resources = dictionary! { "XObject" => dictionary! { "Im1" => image_id } };
+        let page_id = add_page(
+            &mut doc,
+            pages_id,
+            content,
+            (pw.into(), ph.into()),
+            dictionary! { "Resources" => resources },
+        );
+        kids.push(page_id.into());
+    }
+    save(doc, pages_id, kids, dictionary! {})
 }

@@ -340,7 +340,7 @@ mod tests {
     fn field<T>(value: T) -> Option<Field<T>> {
         Some(Field {
             value,
-            confidence: 0.9,
+            confidence: 0.99,
         })
     }
 

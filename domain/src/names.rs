@@ -316,6 +316,8 @@ mod tests {
                 "Muster Metalúrgica Ltda.",
                 "Muster Metalúrgica Sociedade Limitada",
             ),
+            ("Muster Metalúrgica Ltda.", "Muster Metalúrgica Limitada"),
+            ("Muster Gjuteri AB", "Muster Gjuteri Aktiebolaget"),
         ] {
             assert!(agree(a, b), "{a} / {b}");
         }

@@ -4,16 +4,55 @@
 
 use crate::dates::dates;
 use crate::extract;
-use crate::labels::{Folded, Found, Label, find};
+use crate::labels::{Folded, Found, Label, find, find_read};
 use crate::numbers::number_token;
+
+/// A line as it was read: its text (words separated by single spaces, as OCR gives them)
+/// and how well each word was read (OCR's confidences, 0 to 1, in order); none for a text
+/// layer, which is read exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadLine<'a> {
+    pub text: &'a str,
+    pub words: Vec<f32>,
+}
+
+impl<'a> ReadLine<'a> {
+    /// A line of a text layer.
+    pub fn exact(text: &'a str) -> ReadLine<'a> {
+        ReadLine {
+            text,
+            words: Vec::new(),
+        }
+    }
+}
 
 /// One line of the certificate page, with its labels.
 pub(crate) struct Line<'a> {
     pub text: &'a str,
     pub folded: Folded,
     pub labels: Vec<Found>,
-    /// How well the line was read (OCR's word confidences; 1 for a text layer).
+    /// How well the line was read: the mean of its words' confidences (1 for a text
+    /// layer).
     pub quality: f32,
+    /// Each word's confidence, in order (empty for a text layer).
+    words: Vec<f32>,
+}
+
+impl Line<'_> {
+    /// How well the words of `text[start..end]` were read: the least confidence among
+    /// them, as one misread character makes a value wrong (1 for a text layer).
+    pub(crate) fn quality_of(&self, start: usize, end: usize) -> f32 {
+        if self.words.is_empty() {
+            return self.quality;
+        }
+        let mid_word = start > 0 && !self.text[..start].ends_with(char::is_whitespace);
+        let first = self.text[..start].split_whitespace().count() - usize::from(mid_word);
+        let last = self.text[..end].split_whitespace().count().max(first + 1);
+        self.words
+            .get(first..last.min(self.words.len()))
+            .and_then(|w| w.iter().copied().reduce(f32::min))
+            .unwrap_or(self.quality)
+    }
 }
 
 /// A page's lines, each with its reading quality.
@@ -22,22 +61,46 @@ pub struct Page<'a> {
 }
 
 impl<'a> Page<'a> {
-    pub fn new(lines: Vec<(&'a str, f32)>) -> Page<'a> {
+    pub fn new(lines: Vec<ReadLine<'a>>) -> Page<'a> {
         Page {
             lines: lines
                 .into_iter()
-                .map(|(text, quality)| {
+                .map(|ReadLine { text, words }| {
                     let folded = Folded::new(text);
-                    let labels = find(&folded);
+                    // OCR's lines may misread a letter of a label; a text layer's are exact.
+                    let labels = if words.is_empty() {
+                        find(&folded)
+                    } else {
+                        find_read(&folded)
+                    };
+                    let quality = if words.is_empty() {
+                        1.0
+                    } else {
+                        words.iter().sum::<f32>() / words.len() as f32
+                    };
                     Line {
                         text,
                         folded,
                         labels,
                         quality,
+                        words,
                     }
                 })
                 .collect(),
         }
+    }
+
+    /// How well `needle` was read where it first stands on the page (1 when it is not
+    /// on a line, as a value joined from two lines).
+    pub(crate) fn quality_of(&self, needle: &str) -> f32 {
+        self.lines
+            .iter()
+            .find_map(|l| {
+                l.text
+                    .find(needle)
+                    .map(|at| l.quality_of(at, at + needle.len()))
+            })
+            .unwrap_or(1.0)
     }
 
     pub(crate) fn text(&self) -> String {
@@ -198,7 +261,7 @@ pub(crate) fn pages(text: &str) -> Vec<&str> {
 }
 
 /// The certificate page's lines: of the pages, the one most like a certificate.
-pub(crate) fn certificate_page<'a>(pages: &[Vec<(&'a str, f32)>]) -> Page<'a> {
+pub(crate) fn certificate_page<'a>(pages: &[Vec<ReadLine<'a>>]) -> Page<'a> {
     pages
         .iter()
         .map(|lines| Page::new(lines.clone()))

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use certwatch_domain::reading::Read;
 use serde::{Deserialize, Serialize};
 
+use crate::certificate_page::ReadLine;
 use crate::fields::fields_of_lines;
 use crate::limits::Limits;
 use crate::pdf;
@@ -63,9 +64,9 @@ impl Ocr {
         self.tesseract_runs
     }
 
-    /// OCR of an image file: its lines, each with the mean of its words' confidences
-    /// (tesseract's TSV output, 0 to 1).
-    fn read(&self, image: &Path) -> Result<Vec<(String, f32)>, Unread> {
+    /// OCR of an image file: its lines, each with its words' confidences (tesseract's TSV
+    /// output, 0 to 1).
+    fn read(&self, image: &Path) -> Result<Vec<OcrLine>, Unread> {
         let path = image.to_string_lossy();
         run(
             &self.tesseract,
@@ -76,11 +77,14 @@ impl Ocr {
     }
 }
 
+/// A line as OCR read it: its words joined by single spaces, and each word's confidence.
+type OcrLine = (String, Vec<f32>);
+
 /// Lines of tesseract's TSV: its words (level 5) grouped by block, paragraph and line, in
-/// reading order, with their mean confidence.
-fn ocr_lines(tsv: &str) -> Vec<(String, f32)> {
-    /// A line being gathered: its (block, paragraph, line), text, confidence sum, words.
-    type Gathering = ((u32, u32, u32), String, f32, u32);
+/// reading order, with their confidences.
+fn ocr_lines(tsv: &str) -> Vec<OcrLine> {
+    /// A line being gathered: its (block, paragraph, line), text, words' confidences.
+    type Gathering = ((u32, u32, u32), String, Vec<f32>);
     let mut lines: Vec<Gathering> = Vec::new();
     for row in tsv.lines().skip(1) {
         let cols: Vec<&str> = row.split('\t').collect();
@@ -89,24 +93,25 @@ fn ocr_lines(tsv: &str) -> Vec<(String, f32)> {
         }
         let num = |i: usize| cols[i].parse::<u32>().unwrap_or(0);
         let key = (num(2), num(3), num(4));
-        let word = cols[11].trim();
+        // One word as tesseract read it; a word never holds a space, so the line's words
+        // and their confidences stay in step.
+        let word: String = cols[11].split_whitespace().collect();
         let conf = cols[10].parse::<f32>().unwrap_or(0.0).max(0.0) / 100.0;
         if word.is_empty() {
             continue;
         }
         match lines.last_mut() {
-            Some((k, text, sum, n)) if *k == key => {
+            Some((k, text, words)) if *k == key => {
                 text.push(' ');
-                text.push_str(word);
-                *sum += conf;
-                *n += 1;
+                text.push_str(&word);
+                words.push(conf);
             }
-            _ => lines.push((key, word.to_string(), conf, 1)),
+            _ => lines.push((key, word, vec![conf])),
         }
     }
     lines
         .into_iter()
-        .map(|(_, text, sum, n)| (text, sum / n as f32))
+        .map(|(_, text, words)| (text, words))
         .collect()
 }
 
@@ -161,8 +166,9 @@ fn check_image(bytes: &[u8], limits: &Limits) -> Result<(), Unread> {
     Ok(())
 }
 
-/// A file's pages, each its lines with how well each was read (1 for a text layer).
-type Pages = Vec<Vec<(String, f32)>>;
+/// A file's pages, each its lines with how well each word was read (nothing for a text
+/// layer, read exactly).
+type Pages = Vec<Vec<OcrLine>>;
 
 /// Pages of OCR lines, cut to `max` characters in all.
 fn bounded(pages: Pages, max: usize) -> Pages {
@@ -199,7 +205,7 @@ fn read_text(
                     p.lines()
                         .map(str::trim)
                         .filter(|l| !l.is_empty())
-                        .map(|l| (l.to_string(), 1.0))
+                        .map(|l| (l.to_string(), Vec::new()))
                         .collect()
                 })
                 .collect();
@@ -275,9 +281,16 @@ pub fn read_document(
         Err(Unread::Failed(why)) => Read::Failed(why),
         Err(Unread::Review(why)) => Read::Review(why),
         Ok((pages, method)) => {
-            let pages: Vec<Vec<(&str, f32)>> = pages
+            let pages: Vec<Vec<ReadLine>> = pages
                 .iter()
-                .map(|p| p.iter().map(|(l, q)| (l.as_str(), *q)).collect())
+                .map(|p| {
+                    p.iter()
+                        .map(|(text, words)| ReadLine {
+                            text,
+                            words: words.clone(),
+                        })
+                        .collect()
+                })
                 .collect();
             Read::Fields(Box::new(fields_of_lines(&pages, method)))
         }
@@ -291,7 +304,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ocr_lines_gather_words_with_their_mean_confidence() {
+    fn ocr_lines_gather_words_with_their_confidences() {
         let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
             5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tValid\n\
             5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t70\tuntil:\n\
@@ -301,7 +314,8 @@ mod tests {
         let lines = ocr_lines(tsv);
         let texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(texts, ["Valid until:", "Q-1"]);
-        assert!((lines[0].1 - 0.8).abs() < 1e-6 && (lines[1].1 - 0.5).abs() < 1e-6);
+        assert_eq!(lines[0].1, [0.9, 0.7]);
+        assert_eq!(lines[1].1, [0.5]);
     }
 
     #[test]

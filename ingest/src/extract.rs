@@ -219,65 +219,6 @@ pub(crate) fn certificate_number(text: &str, accept: impl Fn(&str) -> bool) -> O
     })
 }
 
-/// Certification bodies, as written and as stored.
-const BODIES: &[(&str, &str)] = &[
-    (r"t[üu]v\s*s[üu]d", "TÜV SÜD"),
-    (r"t[üu]v\s*rheinland", "TÜV Rheinland"),
-    (r"t[üu]v\s*nord", "TÜV NORD"),
-    (r"t[üu]v\s*austria", "TÜV AUSTRIA"),
-    (r"t[üu]v\s*hessen", "TÜV Hessen"),
-    (r"dekra", "DEKRA"),
-    (r"dnv(?:\s*gl)?", "DNV"),
-    (r"bureau\s+veritas", "Bureau Veritas"),
-    (r"sgs", "SGS"),
-    (r"intertek", "Intertek"),
-    (r"lrqa|lloyd'?s\s+register", "LRQA"),
-    (r"bsi", "BSI"),
-    (r"dqs", "DQS"),
-    (r"gut\s*cert", "GUTcert"),
-    (r"kiwa", "Kiwa"),
-    (r"applus\+?", "Applus+"),
-    (r"eurofins", "Eurofins"),
-    (r"afnor", "AFNOR Certification"),
-    (r"aenor", "AENOR"),
-    (r"rina", "RINA"),
-    (r"certiquality", "Certiquality"),
-    (r"control\s+union", "Control Union"),
-    (r"ul\s+solutions", "UL Solutions"),
-];
-
-static BODY: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    BODIES
-        .iter()
-        .map(|(pattern, name)| {
-            let re = Regex::new(&format!(r"(?i)\b(?:{pattern})(?:\b|$)")).expect("valid regex");
-            (re, *name)
-        })
-        .collect()
-});
-
-static BODY_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:issued\s+by|certified\s+by|certification\s+body|registrar|zertifizierungsstelle|zertifiziert\s+durch|ausgestellt\s+von|délivré\s+par|certifié\s+par|organisme\s+de\s+certification|emitido\s+por|certificado\s+por|organismo\s+de\s+certificación|ente\s+di\s+certificazione|rilasciato\s+da)\s*:?\s*(?P<b>[^\n|;,.()]{2,60})")
-        .expect("valid regex")
-});
-
-/// The issuing body: a known certification body named in the text, else what follows
-/// "issued by", "Zertifizierungsstelle:" and the like.
-pub(crate) fn issuing_body(text: &str) -> Option<String> {
-    let known = BODY
-        .iter()
-        .filter_map(|(re, name)| re.find(text).map(|m| (m.start(), *name)))
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, name)| name.to_string());
-    known.or_else(|| {
-        BODY_PHRASE
-            .captures(text)
-            .and_then(|c| c.name("b"))
-            .map(|m| m.as_str().trim().to_string())
-            .filter(|b| b.chars().any(char::is_alphabetic) && dates(b).is_empty())
-    })
-}
-
 static SCOPE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:scope(?:\s+of\s+(?:certification|registration))?|geltungsbereich|anwendungsbereich|champ\s+d'application|domaine\s+d'application|alcance|campo\s+di\s+applicazione)\s*:\s*(?P<s>[^\n|]{3,300})")
         .expect("valid regex")
@@ -416,19 +357,6 @@ mod tests {
                 "ISO_9001"
             ]
         );
-        assert_eq!(
-            issuing_body("Certified by TUV SUD Management Service").as_deref(),
-            Some("TÜV SÜD")
-        );
-        assert_eq!(
-            issuing_body("Zertifizierungsstelle: Muster Cert GmbH").as_deref(),
-            Some("Muster Cert GmbH")
-        );
-        assert_eq!(
-            issuing_body("DNV GL Business Assurance").as_deref(),
-            Some("DNV")
-        );
-        assert_eq!(issuing_body("ISO 9001 valid until 2027-01-01"), None);
         assert_eq!(
             scope("Scope: Design and manufacture of gears.").as_deref(),
             Some("Design and manufacture of gears")

@@ -15,11 +15,12 @@ use certwatch_domain::rules;
 use chrono::NaiveDate;
 use regex::Regex;
 
-use crate::certificate_page::{Page, certificate_page, clean, pages};
+use crate::bodies::{self, How};
+use crate::certificate_page::{Page, ReadLine, certificate_page, clean, pages};
 use crate::dates::dates;
 use crate::extract;
 use crate::labels::Label;
-use crate::numbers::{NotNumbers, body_format, number_token, other_identifier, postcodes, whole};
+use crate::numbers::{NotNumbers, number_token, other_identifier, postcodes, whole};
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i:vat|ust|umsatzsteuer|tva|iva|nif|btw|nip|di[cč]|moms|uid|cif)(?i:[\s.\-]*(?:id|identification|reg|registration|no|nr|number|nummer|idnr|nummer|n[°º]))*\.?[\s:#\-]*(?P<v>(?:[A-Z]{2,3}[\s\-]?)?[0-9][0-9A-Z .\-]{6,16}[0-9A-Z])")
@@ -49,7 +50,7 @@ const CONTRADICTED: f32 = 0.2;
 /// token that is nothing else.
 fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<String>> {
     let text = page.text();
-    let format = body.and_then(body_format);
+    let format = body.and_then(bodies::number_format);
     let values = page.values(Label::Number);
     let not = NotNumbers {
         vat,
@@ -60,14 +61,15 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
             .collect(),
     };
     // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º").
+    // Each value is only as sure as its least sure word.
     if let Some(re) = format
-        && let Some((m, q)) = values
+        && let Some(m) = values
             .iter()
-            .find_map(|(v, q)| re.find(v).map(|m| (whole(v, m).to_string(), *q)))
+            .find_map(|(v, _)| re.find(v).map(|m| whole(v, m).to_string()))
     {
         let agrees = text.matches(m.as_str()).count() > 1;
         return Some(Field {
-            confidence: confidence(true, true, agrees, q),
+            confidence: confidence(true, true, agrees, page.quality_of(&m)),
             value: m,
         });
     }
@@ -77,7 +79,7 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
             .map(|m| whole(&text, m))
             .find(|n| !other_identifier(n, &not))
     {
-        let q = quality_of(page, m);
+        let q = page.quality_of(m);
         return Some(Field {
             value: m.to_string(),
             confidence: confidence(false, true, !values.is_empty(), q),
@@ -85,9 +87,10 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     }
     let labelled: Vec<(String, f32)> = values
         .into_iter()
-        .filter_map(|(v, q)| {
+        .filter_map(|(v, _)| {
             // The number is the value's first run of number-like words.
             let token = number_token(&v)?;
+            let q = page.quality_of(&token);
             (!other_identifier(&token, &not) && extract::plausible_number(&token))
                 .then_some((token, q))
         })
@@ -111,17 +114,9 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
         !other_identifier(n, &not) && !postcodes.contains(n)
     })
     .map(|n| Field {
-        confidence: confidence(false, false, false, quality_of(page, &n)),
+        confidence: confidence(false, false, false, page.quality_of(&n)),
         value: n,
     })
-}
-
-/// The reading quality of the line that holds `needle`.
-fn quality_of(page: &Page, needle: &str) -> f32 {
-    page.lines
-        .iter()
-        .find(|l| l.text.contains(needle))
-        .map_or(1.0, |l| l.quality)
 }
 
 /// A date after one of its labels, with the line's quality.
@@ -216,16 +211,14 @@ fn split_address(value: &str) -> (String, Option<String>) {
 
 /// Fields of a certificate document's text, read as `method` (`pdf-text` or `ocr`), each
 /// line with its reading quality (from OCR's word confidences; 1 for a text layer).
-pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extracted {
+pub(crate) fn fields_of_lines(pages_lines: &[Vec<ReadLine>], method: &str) -> Extracted {
     let page = certificate_page(pages_lines);
     let text = page.text();
     let codes = extract::standards_in_order(&text);
-    let body = extract::issuing_body(&text);
-    let body_line = body.as_ref().and_then(|b| {
-        page.lines
-            .iter()
-            .position(|l| l.text.to_lowercase().contains(&b.to_lowercase()))
-    });
+    // A body named by name or label first: its line is not the company's. The letterhead
+    // is read last, when the company is known not to be it.
+    let labelled_body = bodies::labelled(&page);
+    let body_line = labelled_body.as_ref().map(|b| b.line);
     let vat = VAT
         .captures_iter(&text)
         .filter_map(|c| c.name("v"))
@@ -252,7 +245,11 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
             confidence: confidence(labelled, true, dates_agree, q),
         })
     };
-    let number = number(&page, body.as_deref(), vat_id.as_ref());
+    let number = number(
+        &page,
+        labelled_body.as_ref().map(|b| b.name.as_str()),
+        vat_id.as_ref(),
+    );
     // "Muster GmbH, Industriestraße 1, 70565 Stuttgart": the name, then its address.
     let (company, address_after) = match company(&page, body_line) {
         Some((value, labelled, q)) => {
@@ -261,6 +258,8 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
         }
         None => (None, None),
     };
+    let body = labelled_body
+        .or_else(|| bodies::letterhead(&page, company.as_ref().map(|(n, ..)| n.as_str())));
     let address = address_after.or_else(|| {
         let (name, ..) = company.as_ref()?;
         let at = page
@@ -281,13 +280,13 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
         other_standards: codes.iter().skip(1).cloned().collect(),
         certificate_number: number,
         issuing_body: body.map(|b| Field {
-            value: b,
             confidence: confidence(
-                true,
-                true,
+                b.how != How::Letterhead,
+                b.how == How::Known,
                 false,
-                body_line.map_or(1.0, |i| page.lines[i].quality),
+                b.quality,
             ),
+            value: b.name,
         }),
         scope: scope.map(|(s, q)| Field {
             value: s.trim_end_matches('.').to_string(),
@@ -296,8 +295,8 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
         issue_date: date_field(issue),
         expiry_date: date_field(expiry),
         company_name: company.map(|(name, labelled, q)| Field {
+            confidence: confidence(labelled, true, false, page.quality_of(&name).min(q)),
             value: name,
-            confidence: confidence(labelled, true, false, q),
         }),
         address: address.map(|a| Field {
             value: a,
@@ -320,9 +319,9 @@ pub fn fields_of_lines(pages_lines: &[Vec<(&str, f32)>], method: &str) -> Extrac
 /// row or sentence and the few after it), read with the documents' labels and rules; with
 /// the values of its company labels ("Company: …", "Zertifikatsinhaber: …").
 pub(crate) fn mention_of_lines(standard: &str, lines: &[&str]) -> (Finding, Vec<String>) {
-    let page = Page::new(lines.iter().map(|l| (*l, 1.0)).collect());
+    let page = Page::new(lines.iter().map(|l| ReadLine::exact(l)).collect());
     let text = page.text();
-    let body = extract::issuing_body(&text);
+    let body = bodies::labelled(&page).map(|b| b.name);
     let (issue, expiry) = validity(&page, &text);
     let finding = Finding {
         standard: standard.to_string(),
@@ -344,13 +343,13 @@ pub(crate) fn mention_of_lines(standard: &str, lines: &[&str]) -> (Finding, Vec<
 
 /// Fields of a text layer's text (pages separated by form feeds), every line read exactly.
 pub fn fields(text: &str, method: &str) -> Extracted {
-    let pages: Vec<Vec<(&str, f32)>> = pages(text)
+    let pages: Vec<Vec<ReadLine>> = pages(text)
         .into_iter()
         .map(|p| {
             p.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
-                .map(|l| (l, 1.0))
+                .map(ReadLine::exact)
                 .collect()
         })
         .collect();

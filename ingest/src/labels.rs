@@ -23,6 +23,8 @@ pub enum Label {
     Certifies,
     /// A company identifier (VAT, tax or trade-register number): never the certificate's.
     Identifier,
+    /// The certification body that issued the certificate.
+    Body,
 }
 
 impl Label {
@@ -37,6 +39,7 @@ impl Label {
             "Standard" => Label::Standard,
             "Certifies" => Label::Certifies,
             "Identifier" => Label::Identifier,
+            "Body" => Label::Body,
             _ => return None,
         })
     }
@@ -119,10 +122,28 @@ fn whole_word_at(text: &str, start: usize, end: usize) -> bool {
         && (end == text.len() || text.as_bytes()[end] == b' ')
 }
 
+/// Labels this long (folded, without spaces; "valid until" has ten letters) are still found in an OCR line with one
+/// letter misread ("N° de céitificat"); shorter ones would find labels in ordinary words.
+const TOLERANT_FROM: usize = 9;
+
+/// Whether two equally long byte strings differ in at most one place.
+fn one_off(a: &[u8], b: &[u8]) -> bool {
+    a.iter().zip(b).filter(|(x, y)| x != y).take(2).count() <= 1
+}
+
 /// Every label in the line, in order, the longest where two overlap. Spaces do not count
 /// inside a label, so OCR's "Zertifikat-R egistrier-Nr." is still one; a label still
 /// starts and ends at word boundaries.
 pub fn find(line: &Folded) -> Vec<Found> {
+    find_in(line, false)
+}
+
+/// Every label in a line OCR read: as `find`, and long labels with one letter misread.
+pub fn find_read(line: &Folded) -> Vec<Found> {
+    find_in(line, true)
+}
+
+fn find_in(line: &Folded, tolerant: bool) -> Vec<Found> {
     let text = line.text.as_str();
     // The line without spaces, and where each of its bytes stands in the folded line.
     let mut squashed = String::with_capacity(text.len());
@@ -134,9 +155,19 @@ pub fn find(line: &Folded) -> Vec<Found> {
         }
     }
     let mut found: Vec<Found> = Vec::new();
+    let bytes = squashed.as_bytes();
     for (label, words) in SQUASHED_LEXICON.iter() {
         for w in words {
-            for (s, _) in squashed.match_indices(w.as_str()) {
+            let starts: Vec<usize> = if tolerant && w.len() >= TOLERANT_FROM {
+                (0..=bytes.len().saturating_sub(w.len()))
+                    .filter(|&s| {
+                        bytes.len() >= w.len() && one_off(&bytes[s..s + w.len()], w.as_bytes())
+                    })
+                    .collect()
+            } else {
+                squashed.match_indices(w.as_str()).map(|(s, _)| s).collect()
+            };
+            for s in starts {
                 let start = at[s];
                 let end = at[s + w.len() - 1] + 1;
                 if whole_word_at(text, start, end) {
@@ -202,9 +233,16 @@ mod tests {
             ("Ninshō bangō: JQA-QMA1", Label::Number),
             ("Yūkō kigen: 2027-01-14", Label::Expires),
             ("Vergi Kimlik No: 1234567890", Label::Identifier),
+            (
+                "TSE aşağıda adı geçen kuruluşu belgelendirir",
+                Label::Certifies,
+            ),
             ("Company registration no.: 01234567", Label::Identifier),
             ("USt-IdNr.: DE123456789", Label::Identifier),
             ("Handelsregister: HRB 12345", Label::Identifier),
+            ("Zertifizierungsstelle: Muster Cert GmbH", Label::Body),
+            ("Belgelendirme Kuruluşu: Türk Loydu", Label::Body),
+            ("Organisme de certification : AFNOR", Label::Body),
         ] {
             assert_eq!(labels(line).first(), Some(&want), "{line}");
         }
@@ -231,6 +269,21 @@ mod tests {
             labels("Sertifika No / Certificate No: TL-1"),
             [Label::Number, Label::Number]
         );
+        // In a line OCR read, a long label with one letter misread is still found; a short
+        // one, or one misread twice, is not.
+        let read = |line: &str| -> Vec<Label> {
+            find_read(&Folded::new(line))
+                .into_iter()
+                .map(|f| f.label)
+                .collect()
+        };
+        assert_eq!(read("N° de céitificat: 12 100 75008 TMS"), [Label::Number]);
+        assert_eq!(labels("N° de céitificat: 12 100 75008 TMS"), []);
+        assert_eq!(read("Valable jusqu'av: 27/04/2026"), [Label::Expires]);
+        assert_eq!(read("N° de céitifirat: 1"), []);
+        assert_eq!(read("Valid untit: 1"), [Label::Expires]);
+        assert_eq!(read("Vaiid untit: 1"), []);
+        assert_eq!(read("Issued om: 1"), [], "eight letters: exact only");
         let line = "Gültig bis: 14.01.2027";
         let folded = Folded::new(line);
         let f = find(&folded)[0];

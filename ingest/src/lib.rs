@@ -4,6 +4,8 @@
 //! module runs them in a separate process under OS limits, and `pool` is the server's
 //! side of those processes.
 
+mod bodies;
+pub mod calibration;
 mod certificate_page;
 pub mod dates;
 pub mod document;

@@ -13,6 +13,7 @@
 use certwatch_domain::names::{CompanyName, ends_in_legal_form, is_legal_form};
 use certwatch_domain::reading::{Extracted, Finding, Mention};
 
+use crate::bodies;
 use crate::extract;
 use crate::fields::mention_of_lines;
 
@@ -183,7 +184,7 @@ fn push_company(out: &mut Vec<String>, run: &[&str], body: Option<&str>) {
     let is_body = body.is_some_and(|b| {
         let b = CompanyName::parse(b);
         !b.words.is_empty() && b.words.iter().all(|w| parsed.words.contains(w))
-    }) || extract::issuing_body(&name).is_some();
+    }) || bodies::known(&name).is_some();
     if !is_body && !out.contains(&name) {
         out.push(name);
     }

@@ -12,43 +12,6 @@ use regex::Regex;
 
 use crate::dates::dates;
 
-/// Certificate numbers as the large certification bodies print them: a number in its
-/// body's format is trusted more, and found without a label.
-const NUMBER_FORMATS: &[(&str, &str)] = &[
-    ("TÜV SÜD", r"\b12\s?\d{3}\s?\d{4,6}\s?TMS\b"),
-    ("TÜV Rheinland", r"\b01\s?\d{3}\s?\d{5,7}\b"),
-    ("TÜV NORD", r"\b44\s?\d{3}\s?\d{5,7}\b"),
-    ("DEKRA", r"\b\d{6,8}/\d{1,2}\b"),
-    (
-        "DNV",
-        r"\b(?:C\d{6}|\d{11}-[A-Z]{2,4}-[A-Za-z]+-[A-Z]{3})\b",
-    ),
-    ("Bureau Veritas", r"\b[A-Z]{2}\d{6}-\d{1,2}\b"),
-    ("SGS", r"\b[A-Z]{2}\d{2}/\d{4,6}\b"),
-    ("BSI", r"\b(?:FM|EMS|OHS|ENMS)\s?\d{5,7}\b"),
-    ("LRQA", r"\bLRQ\s?\d{6,8}\b"),
-    ("DQS", r"\b\d{5,7}\s?(?:QM|UM|BOH|EM)\d{0,2}\b"),
-    ("AENOR", r"\b(?:ER|GA|SST|GE)-\d{3,4}/\d{4}\b"),
-    ("RINA", r"\b\d{4,5}/\d{2}/S\b"),
-    ("Kiwa", r"\bK\d{4,6}/\d{2}\b"),
-    ("Intertek", r"\b\d{5,7}-\d{1,2}-[A-Z]{2}\b"),
-];
-
-static FORMATS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
-    NUMBER_FORMATS
-        .iter()
-        .map(|(body, re)| (*body, Regex::new(re).expect("valid regex")))
-        .collect()
-});
-
-/// The format of the numbers `body` prints, where it is known.
-pub(crate) fn body_format(body: &str) -> Option<&'static Regex> {
-    FORMATS
-        .iter()
-        .find(|(name, _)| *name == body)
-        .map(|(_, re)| re)
-}
-
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\+?[\d\s()/\-]{7,}$").expect("valid regex"));
 

@@ -7,6 +7,9 @@ use std::io::{self, BufReader, BufWriter};
 use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
+use certwatch_domain::reading::Read;
+
+use crate::calibration;
 use crate::document::read_document;
 use crate::fields;
 use crate::limits::Limits;
@@ -79,16 +82,22 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
             ocr,
         } => {
             let read = match std::fs::read(&path) {
-                Ok(bytes) => read_document(&bytes, &content_type, &scratch, &ocr, limits),
-                Err(e) => certwatch_domain::reading::Read::Failed(format!(
-                    "The stored file is unreadable: {e}"
-                )),
+                Ok(bytes) => match read_document(&bytes, &content_type, &scratch, &ocr, limits) {
+                    Read::Fields(mut ex) => {
+                        calibration::apply(&mut ex);
+                        Read::Fields(ex)
+                    }
+                    other => other,
+                },
+                Err(e) => Read::Failed(format!("The stored file is unreadable: {e}")),
             };
             send(Reply::Document(read))
         }
         Job::PdfMentions { bytes } => {
             send(Reply::Mentions(pdf::text(&bytes, limits).map(|text| {
-                document_mentions(&fields::fields(&text, "pdf-text"))
+                let mut ex = fields::fields(&text, "pdf-text");
+                calibration::apply(&mut ex);
+                document_mentions(&ex)
             })))
         }
         Job::Page { html, url } => {

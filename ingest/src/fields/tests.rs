@@ -8,6 +8,17 @@ fn date(f: &Option<Field<NaiveDate>>) -> Option<String> {
     f.as_ref().map(|f| f.value.to_string())
 }
 
+/// Lines as OCR reads them, every word of a line read with the line's confidence.
+fn ocr<'a>(lines: &[(&'a str, f32)]) -> Vec<ReadLine<'a>> {
+    lines
+        .iter()
+        .map(|(text, q)| ReadLine {
+            text,
+            words: vec![*q; text.split_whitespace().count()],
+        })
+        .collect()
+}
+
 #[test]
 fn a_certificate_with_labels_and_identifiers() {
     let ex = fields(
@@ -139,15 +150,14 @@ fn numbers_are_checked_against_their_body_and_never_another_identifier() {
         ("Certificate No.: Q-1234", 0.9),
         ("Valid until: 15/05/2029", 0.9),
     ];
-    let ex = fields_of_lines(&[lines.to_vec()], "ocr");
+    let mut ex = fields_of_lines(&[ocr(&lines)], "ocr");
+    crate::calibration::apply(&mut ex);
     assert_eq!(text(&ex.certificate_number), Some("Q-1234"));
     assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
-    let text_layer: Vec<(&str, f32)> = lines.iter().map(|(l, _)| (*l, 1.0)).collect();
-    assert!(
-        fields_of_lines(&[text_layer], "pdf-text")
-            .doubtful_fields()
-            .is_empty()
-    );
+    let text_layer: Vec<ReadLine> = lines.iter().map(|(l, _)| ReadLine::exact(l)).collect();
+    let mut ex = fields_of_lines(&[text_layer], "pdf-text");
+    crate::calibration::apply(&mut ex);
+    assert!(ex.doubtful_fields().is_empty());
 }
 
 #[test]
@@ -194,6 +204,36 @@ fn a_flood_of_labels_and_standards_is_read_in_bounded_passes() {
     assert!(ex.certificate_number.is_some());
 }
 
+/// A value is as sure as its least sure word: the label's words read well do not vouch
+/// for a number OCR doubted.
+#[test]
+fn a_values_own_words_set_its_confidence_not_its_line() {
+    let read = |number_conf: f32| {
+        let lines = vec![
+            ReadLine {
+                text: "ISO 9001:2015",
+                words: vec![0.96, 0.96],
+            },
+            ReadLine {
+                text: "Certificate No.: Q-77/1",
+                words: vec![0.97, 0.97, number_conf],
+            },
+        ];
+        fields_of_lines(&[lines], "ocr")
+            .certificate_number
+            .expect("the number is read")
+    };
+    let (sure, doubted) = (read(0.96), read(0.41));
+    assert_eq!(
+        (sure.value.as_str(), doubted.value.as_str()),
+        ("Q-77/1", "Q-77/1")
+    );
+    assert!(
+        doubted.confidence < 0.5 * sure.confidence,
+        "{doubted:?} {sure:?}"
+    );
+}
+
 #[test]
 fn ocr_line_quality_lowers_confidence() {
     let page = vec![
@@ -201,7 +241,8 @@ fn ocr_line_quality_lowers_confidence() {
         ("Certificate No.: Q-77/1", 0.5),
         ("Valid until: 15/05/2029", 0.95),
     ];
-    let ex = fields_of_lines(&[page], "ocr");
+    let mut ex = fields_of_lines(&[ocr(&page)], "ocr");
+    crate::calibration::apply(&mut ex);
     assert_eq!(ex.doubtful_fields(), ["certificate_number"]);
 }
 

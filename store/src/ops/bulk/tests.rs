@@ -13,7 +13,7 @@ fn org(name: &str, vat: Option<&str>, website: Option<&str>) -> Organization {
 fn field<T>(value: T) -> Option<Field<T>> {
     Some(Field {
         value,
-        confidence: 0.9,
+        confidence: 0.99,
     })
 }
 
