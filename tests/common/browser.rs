@@ -150,6 +150,34 @@ impl Browser {
         }
     }
 
+    /// Waits until the text of the first element matching `css` contains `needle` (a page
+    /// a click loads may not have replaced the one before it yet).
+    pub async fn shows(&self, css: &str, needle: &str) {
+        self.until_text(css, needle, true).await;
+    }
+
+    /// Waits until the text of the first element matching `css` no longer contains
+    /// `needle`.
+    pub async fn lacks(&self, css: &str, needle: &str) {
+        self.until_text(css, needle, false).await;
+    }
+
+    async fn until_text(&self, css: &str, needle: &str, present: bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text(css).await;
+            if text.contains(needle) == present {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} with {needle:?} present: {}, expected {present}: {text}",
+                !present
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the page's main heading is `title`, then checks the page is
     /// accessible by the rules [`ACCESSIBLE`] tests.
     pub async fn heading(&self, title: &str) {

@@ -55,7 +55,7 @@ async fn a_supplier_answers_a_reminder_from_its_phone_and_the_loop_closes() {
         .run("supplier-link", async {
             phone.goto(&link).await;
             phone.heading("Certificate request").await;
-            assert!(phone.text("main").await.contains("Q-100"));
+            phone.shows("main", "Q-100").await;
             phone
                 .find("#files")
                 .await
@@ -66,7 +66,7 @@ async fn a_supplier_answers_a_reminder_from_its_phone_and_the_loop_closes() {
                 .click("form[enctype='multipart/form-data'] button[type=submit]")
                 .await;
             phone.heading("Received").await;
-            assert!(phone.text("main").await.contains("1 file(s) received"));
+            phone.shows("main", "1 file(s) received").await;
         })
         .await;
     phone.close().await;
@@ -111,7 +111,7 @@ async fn the_buyer_sets_requirements_adds_a_contact_asks_and_cancels_in_the_page
                 .click("form[action='/signin/'] button[type=submit]")
                 .await;
             browser.heading("Dashboard").await;
-            assert!(browser.text("main").await.contains("cannot be asked"));
+            browser.shows("main", "cannot be asked").await;
 
             // Reminders every 14 days after expiry; the first type (IATF 16949) of the
             // castings suppliers.
@@ -134,7 +134,7 @@ async fn the_buyer_sets_requirements_adds_a_contact_asks_and_cancels_in_the_page
 
             browser.goto(&format!("{}/suppliers/{org}/", s.base)).await;
             browser.heading("Gießerei Nord GmbH").await;
-            assert!(browser.text("main").await.contains("cannot be asked"));
+            browser.shows("main", "cannot be asked").await;
             browser.fill("#contact-email", "qm@nord.example").await;
             browser
                 .click(&format!("form[action='/suppliers/{org}/contacts/'] button"))
@@ -144,12 +144,12 @@ async fn the_buyer_sets_requirements_adds_a_contact_asks_and_cancels_in_the_page
             browser
                 .heading("Request: IATF 16949:2016 Automotive quality management")
                 .await;
-            assert!(browser.text("main table").await.contains("qm@nord.example"));
+            browser.shows("main table", "qm@nord.example").await;
             browser.click("form[action$='/cancel/'] button").await;
             browser
                 .heading("Request: IATF 16949:2016 Automotive quality management")
                 .await;
-            assert!(browser.text("main").await.contains("cancelled"));
+            browser.shows("main", "cancelled").await;
         })
         .await;
     browser.close().await;

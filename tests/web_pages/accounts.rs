@@ -32,7 +32,7 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
         .await;
         b.goto(&link).await;
         b.heading("Invitation").await;
-        assert!(b.text("main").await.contains("One"));
+        b.shows("main", "One").await;
         b.fill("#password", PASSWORD).await;
         b.click("form[action='/invite/'] button").await;
         b.heading("Dashboard").await;
@@ -84,7 +84,7 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
         b.heading("Not found").await;
         // The invitation link works once.
         b.goto(&link).await;
-        assert!(b.text("main").await.contains("not valid any more"));
+        b.shows("main", "not valid any more").await;
 
         // Invited into a second organization, the member accepts with the password of the
         // account they have, and switches between the two.
@@ -103,7 +103,7 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
         })
         .await;
         b.goto(&second).await;
-        assert!(b.text("main").await.contains("Two"));
+        b.shows("main", "Two").await;
         b.fill("#password", PASSWORD).await;
         b.click("form[action='/invite/'] button").await;
         b.heading("Dashboard").await;
@@ -116,7 +116,7 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
         b.heading("Dashboard").await;
         b.goto(&format!("{}/suppliers/", s.base)).await;
         b.heading("Suppliers").await;
-        assert!(!b.text("main").await.contains("Secret Supplier"));
+        b.lacks("main", "Secret Supplier").await;
         b.find("#tenant-switch")
             .await
             .select_by_label("Two")
@@ -126,7 +126,7 @@ async fn an_invitee_accepts_from_the_mail_and_a_member_sees_no_admin_page_nor_an
         b.heading("Dashboard").await;
         b.goto(&format!("{}/suppliers/", s.base)).await;
         b.heading("Suppliers").await;
-        assert!(b.text("main").await.contains("Secret Supplier"));
+        b.shows("main", "Secret Supplier").await;
     })
     .await;
     b.close().await;

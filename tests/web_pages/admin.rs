@@ -46,11 +46,11 @@ async fn an_admin_manages_members_keys_and_webhooks_in_the_pages() {
         b.fill("#invite-email", "new@acme.example").await;
         b.click("form[action='/admin/invitations/'] button").await;
         b.heading("Members and invitations").await;
-        assert!(b.text(".notice").await.contains("invitation is sent"));
+        b.shows(".notice", "invitation is sent").await;
         assert!(s.mails_to("new@acme.example") == 1);
         b.click("form[action$='/revoke/'] button").await;
         b.heading("Members and invitations").await;
-        assert!(!b.text("main").await.contains("new@acme.example"));
+        b.lacks("main", "new@acme.example").await;
 
         // An integration key is shown once and works on /api/v1/.
         b.goto(&format!("{}/admin/api-keys/", s.base)).await;
@@ -81,7 +81,7 @@ async fn an_admin_manages_members_keys_and_webhooks_in_the_pages() {
                 .is_err(),
             "shown once"
         );
-        assert!(b.text("table").await.contains("ERP"));
+        b.shows("table", "ERP").await;
 
         // A webhook subscriber: its signing secret shown once, then a subscription.
         b.goto(&format!("{}/admin/webhooks/", s.base)).await;
@@ -124,7 +124,7 @@ async fn an_admin_manages_members_keys_and_webhooks_in_the_pages() {
         );
         b.fill("#expiry_windows", "14, two").await;
         b.click("form[action='/admin/digest/'] button").await;
-        assert!(b.text("main").await.contains("whole numbers"));
+        b.shows("main", "whole numbers").await;
     })
     .await;
     b.close().await;

@@ -77,7 +77,7 @@ async fn a_new_organization_registers_imports_uploads_reviews_and_sees_it_on_its
         b.click("form[action='/register/'] button[type=submit]")
             .await;
         b.heading("Sign in").await;
-        assert!(b.text(".notice").await.contains("Check your mail"));
+        b.shows(".notice", "Check your mail").await;
 
         // The verification mail links to the page, which confirms and signs in.
         let link = common::eventually("the verification mail", async || {
@@ -194,8 +194,8 @@ async fn a_new_organization_registers_imports_uploads_reviews_and_sees_it_on_its
             .await
             .unwrap();
         b.heading("Review").await;
-        assert!(b.text(".notice").await.contains("Filed"));
-        assert!(b.text("main").await.contains("Nothing to review"));
+        b.shows(".notice", "Filed").await;
+        b.shows("main", "Nothing to review").await;
 
         // The dashboard counts both certificates, the reviewed one included.
         b.click("nav a[href='/']").await;
