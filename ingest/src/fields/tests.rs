@@ -204,6 +204,24 @@ fn a_flood_of_labels_and_standards_is_read_in_bounded_passes() {
     assert!(ex.certificate_number.is_some());
 }
 
+#[test]
+fn a_flood_of_misread_labels_in_an_ocr_page_is_read_in_bounded_passes() {
+    // As much OCR text as the reader keeps (256 KiB), every line near a label with one
+    // letter misread: tolerant matching walks each line once per label, no more.
+    let lines: Vec<String> = (0..4_400)
+        .map(|i| {
+            format!(
+                "Valid untit: 14.01.2027 Certificate Na.: Q-{} Date of isue",
+                1000 + i
+            )
+        })
+        .collect();
+    let page: Vec<(&str, f32)> = lines.iter().map(|l| (l.as_str(), 0.9)).collect();
+    let ex = fields_of_lines(&[ocr(&page)], "ocr");
+    assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-14"));
+    assert_eq!(text(&ex.certificate_number), Some("Q-1000"));
+}
+
 /// A value is as sure as its least sure word: the label's words read well do not vouch
 /// for a number OCR doubted.
 #[test]
