@@ -52,7 +52,8 @@ pub const THRESHOLDS: [(&str, f32); 6] = [
 ];
 
 impl Extracted {
-    fn confidence_of(&self, field: &str) -> Option<f32> {
+    /// The confidence of a field read, by name.
+    pub fn confidence_of(&self, field: &str) -> Option<f32> {
         match field {
             "certificate_type_code" => self.certificate_type_code.as_ref().map(|f| f.confidence),
             "certificate_number" => self.certificate_number.as_ref().map(|f| f.confidence),

@@ -85,10 +85,9 @@ fn field_mut<'a>(ex: &'a mut Extracted, field: &str) -> Option<&'a mut f32> {
 /// The scores of a reading's calibrated fields, by name (the accuracy example fits the
 /// table from them).
 pub fn scores(ex: &Extracted) -> Vec<(&'static str, f32)> {
-    let mut ex = ex.clone();
     FIELDS
         .iter()
-        .filter_map(|f| field_mut(&mut ex, f).map(|c| (*f, *c)))
+        .filter_map(|f| ex.confidence_of(f).map(|c| (*f, c)))
         .collect()
 }
 
