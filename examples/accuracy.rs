@@ -232,13 +232,22 @@ fn report(outcomes: &[Outcome], details: bool) {
                 let auto = o.status == ItemStatus::Matched;
                 let missed = !o.doc.class.stranger && !auto;
                 if (auto && !right_org) || missed || (auto && o.fields_right < 6) {
+                    let scores: Vec<String> = o
+                        .fields
+                        .iter()
+                        .map(|(f, score, p, right)| {
+                            let mark = if *right { "" } else { " wrong" };
+                            format!("{f} {score:.2}→{p:.2}{mark}")
+                        })
+                        .collect();
                     println!(
-                        "- {} [{:?}] truth {:?}, filed under {:?}: {}",
+                        "- {} [{:?}] truth {:?}, filed under {:?}: {} [{}]",
                         o.doc.file,
                         o.status,
                         o.doc.label.organization,
                         o.filed_under,
-                        o.notes.join("; ")
+                        o.notes.join("; "),
+                        scores.join(", ")
                     );
                 }
             }

@@ -276,6 +276,20 @@ pub(crate) fn letterhead(page: &Page, company: Option<&str>) -> Option<Read> {
     })
 }
 
+/// Whether the page prints the body `read` found on another line as well (its letterhead
+/// and its footer, or "… certifies that" and the signature): two readings of the name that
+/// agree, where one could be a misread or the wrong organisation.
+pub(crate) fn printed_again(page: &Page, read: &Read) -> bool {
+    let name = fold(&read.name);
+    page.lines.iter().enumerate().any(|(i, line)| {
+        i != read.line
+            && match read.how {
+                How::Known => known(line.text) == Some(read.name.as_str()),
+                How::Labelled | How::Letterhead => fold(line.text).contains(&name),
+            }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +338,28 @@ mod tests {
         assert!(number_format("NSF").is_none());
         assert!(number_format("Muster Cert").is_none());
         assert!(KNOWN.len() >= 40);
+    }
+
+    #[test]
+    fn a_body_printed_on_two_lines_agrees_with_itself() {
+        let twice = page(&[
+            "Adriatic Quality Institute d.o.o.",
+            "CERTIFICATE",
+            "Muster GmbH",
+            "Adriatic Quality Institute d.o.o. | Ulica Grada Vukovara 271, Zagreb",
+        ]);
+        let read = letterhead(&twice, Some("Muster GmbH")).unwrap();
+        assert!(printed_again(&twice, &read));
+        let once = page(&[
+            "Adriatic Quality Institute d.o.o.",
+            "CERTIFICATE",
+            "Muster GmbH",
+        ]);
+        let read = letterhead(&once, Some("Muster GmbH")).unwrap();
+        assert!(!printed_again(&once, &read));
+        let known_twice = page(&["TÜV SÜD Management Service", "Muster GmbH", "TUV SUD"]);
+        let read = labelled(&known_twice).unwrap();
+        assert!(printed_again(&known_twice, &read));
     }
 
     #[test]

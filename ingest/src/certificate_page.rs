@@ -2,6 +2,8 @@
 //! how well it was read; what follows a label (on its line, or stacked below it); and which
 //! page of a document is its certificate.
 
+use certwatch_domain::names::is_legal_form;
+
 use crate::dates::dates;
 use crate::extract;
 use crate::labels::{Folded, Found, Label, find, find_read};
@@ -60,6 +62,31 @@ pub struct Page<'a> {
     pub lines: Vec<Line<'a>>,
 }
 
+/// `found` without the labels that are words of a value: one that begins the value of the
+/// same label before it ("Société : Société Lyonnaise de Mécanique" names the company with
+/// its label's word first), and one that begins the legal form ending the line
+/// ("… Société Anonyme"). A label that has its own colon stays ("Société :  Société :"
+/// heading a table).
+fn values_not_labels(text: &str, folded: &Folded, found: Vec<Found>) -> Vec<Found> {
+    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        let rest = &text[folded.original(f.start).min(text.len())..];
+        let legal_form = f.start > 0 && is_legal_form(rest);
+        let begins_value = kept.last().is_some_and(|before| {
+            let between = &text[folded.original(before.end)..folded.original(f.start)];
+            let after = text[folded.original(f.end).min(text.len())..].trim_start();
+            before.label == f.label
+                && between.trim() == ":"
+                && !between.contains("   ")
+                && !after.starts_with(':')
+        });
+        if !begins_value && !legal_form {
+            kept.push(f);
+        }
+    }
+    kept
+}
+
 impl<'a> Page<'a> {
     pub fn new(lines: Vec<ReadLine<'a>>) -> Page<'a> {
         Page {
@@ -68,11 +95,12 @@ impl<'a> Page<'a> {
                 .map(|ReadLine { text, words }| {
                     let folded = Folded::new(text);
                     // OCR's lines may misread a letter of a label; a text layer's are exact.
-                    let labels = if words.is_empty() {
+                    let found = if words.is_empty() {
                         find(&folded)
                     } else {
                         find_read(&folded)
                     };
+                    let labels = values_not_labels(text, &folded, found);
                     let quality = if words.is_empty() {
                         1.0
                     } else {

@@ -14,10 +14,19 @@ use crate::fields::fields_of_lines;
 use crate::limits::Limits;
 use crate::pdf;
 
-/// Longest side, in pixels, a PDF page is rendered at for OCR (about 200 dpi on A4).
-/// pdftoppm scales every page to it, so a page declaring a huge size cannot make a huge
-/// image.
+/// Longest side, in pixels, a PDF page is rendered at for OCR when it holds no image to
+/// take the size from (about 200 dpi on A4). pdftoppm scales every page to a size, so a
+/// page declaring a huge size cannot make a huge image.
 const RENDER_PIXELS: u32 = 2400;
+
+/// The bounds of the size, longest side in pixels, a scanned page is read at: under
+/// ~100 dpi on A4 there is nothing left to read; above ~150 dpi tesseract reads a scan's
+/// noise and JPEG blocks as marks. Measured on the corpus' tuning scans: 300 dpi pages
+/// read at 1800 pixels had a mean word confidence of 92.6 against 90.8 at full size, and a
+/// third of the doubtful words; 200 dpi pages 89.3 against 88.3. A smaller scan is never
+/// enlarged: interpolation smears its letters (a 150 dpi page read at 300 dpi fell from 87
+/// to 70).
+const SCAN_PIXELS: std::ops::RangeInclusive<u32> = 1200..=1800;
 
 /// The OCR programs, as the server probed them at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,6 +175,52 @@ fn check_image(bytes: &[u8], limits: &Limits) -> Result<(), Unread> {
     Ok(())
 }
 
+/// A PNG or JPEG scan larger than `SCAN_PIXELS` allow, made grey and scaled down to them
+/// as a PNG; `None` for one already small enough (or a format tesseract reads as it is).
+/// The image's size was checked against the limits before it is decoded, and the decoder
+/// allocates no more than they allow.
+fn scaled_to_read(
+    bytes: &[u8],
+    content_type: &str,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, Unread> {
+    let format = match content_type {
+        "image/png" => image::ImageFormat::Png,
+        "image/jpeg" => image::ImageFormat::Jpeg,
+        _ => return Ok(None),
+    };
+    let size = imagesize::blob_size(bytes)
+        .map_err(|_| Unread::Failed("The image is damaged: its size cannot be read.".into()))?;
+    let longest = size.width.max(size.height) as u32;
+    let most = *SCAN_PIXELS.end();
+    if longest <= most {
+        return Ok(None);
+    }
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut bounds = image::Limits::default();
+    // Four bytes a pixel at most (RGBA), decoded once.
+    bounds.max_alloc = Some(limits.max_image_pixels * 4);
+    reader.limits(bounds);
+    let decoded = reader
+        .decode()
+        .map_err(|e| Unread::Failed(format!("The image cannot be decoded: {e}")))?;
+    let scale = most as f32 / longest as f32;
+    let (w, h) = (
+        ((decoded.width() as f32 * scale).round() as u32).max(1),
+        ((decoded.height() as f32 * scale).round() as u32).max(1),
+    );
+    let grey = image::imageops::resize(
+        &decoded.to_luma8(),
+        w,
+        h,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut png = Vec::new();
+    grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| Unread::Failed(format!("The scaled image cannot be written: {e}")))?;
+    Ok(Some(png))
+}
+
 /// A file's pages, each its lines with how well each word was read (nothing for a text
 /// layer, read exactly).
 type Pages = Vec<Vec<OcrLine>>;
@@ -186,6 +241,28 @@ fn bounded(pages: Pages, max: usize) -> Pages {
         out.push(kept);
     }
     out
+}
+
+/// The longest side of the largest image in a PDF, from `pdfimages -list`, within
+/// `SCAN_PIXELS`: the size a scanned page is rendered at so OCR reads the scanner's own
+/// pixels. Resampling a scan to another size smears its letters: a 150 dpi scan rendered
+/// at 300 dpi lost a fifth of its OCR word confidence (87 to 70) and misread its dates.
+fn scan_pixels(list: &str) -> Option<u32> {
+    list.lines()
+        .filter_map(|line| {
+            // page num type width height color comp bpc enc interp object ID x-ppi y-ppi …
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.get(2) != Some(&"image") {
+                return None;
+            }
+            let (w, h) = (
+                cols.get(3)?.parse::<u32>().ok()?,
+                cols.get(4)?.parse::<u32>().ok()?,
+            );
+            Some((u64::from(w) * u64::from(h), w.max(h)))
+        })
+        .max()
+        .map(|(_, side)| side.clamp(*SCAN_PIXELS.start(), *SCAN_PIXELS.end()))
 }
 
 /// The text of a file and how it was read.
@@ -220,7 +297,17 @@ fn read_text(
         let file = work.join("scan.pdf");
         std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
         let prefix = work.join("page");
-        let (last, size) = (limits.max_pdf_pages.to_string(), RENDER_PIXELS.to_string());
+        let last = limits.max_pdf_pages.to_string();
+        // pdfimages comes with pdftoppm (poppler); if it cannot list the images, the page
+        // is rendered at the default size and pdftoppm says what is wrong with the file.
+        let size = run(
+            "pdfimages",
+            &["-list", "-l", &last, &file.to_string_lossy()],
+        )
+        .ok()
+        .and_then(|listed| scan_pixels(&String::from_utf8_lossy(&listed)))
+        .unwrap_or(RENDER_PIXELS)
+        .to_string();
         run(
             "pdftoppm",
             &[
@@ -258,9 +345,19 @@ fn read_text(
             "OCR is not available here (the tesseract program is not installed).".into(),
         ));
     }
-    let ext = content_type.rsplit('/').next().unwrap_or("img");
-    let file = work.join(format!("image.{ext}"));
-    std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
+    let file = match scaled_to_read(bytes, content_type, limits)? {
+        Some(png) => {
+            let file = work.join("scaled.png");
+            std::fs::write(&file, png).map_err(|e| Unread::Failed(e.to_string()))?;
+            file
+        }
+        None => {
+            let ext = content_type.rsplit('/').next().unwrap_or("img");
+            let file = work.join(format!("image.{ext}"));
+            std::fs::write(&file, bytes).map_err(|e| Unread::Failed(e.to_string()))?;
+            file
+        }
+    };
     let lines = ocr.read(&file)?;
     Ok((bounded(vec![lines], limits.max_text_chars), "ocr"))
 }
@@ -316,6 +413,59 @@ mod tests {
         assert_eq!(texts, ["Valid until:", "Q-1"]);
         assert_eq!(lines[0].1, [0.9, 0.7]);
         assert_eq!(lines[1].1, [0.5]);
+    }
+
+    #[test]
+    fn scans_render_at_the_size_of_their_largest_image_within_bounds() {
+        let list = |rows: &[&str]| {
+            let mut s = String::from(
+                "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
+                 --------------------------------------------------------------------------------------------\n",
+            );
+            for r in rows {
+                s.push_str(r);
+                s.push('\n');
+            }
+            s
+        };
+        let scan = "   1     0 image    1240  1755  gray    1   8  jpeg   no         2  0   150   150  110K 5.2%";
+        let logo = "   2     1 image     300   100  rgb     3   8  jpeg   no         9  0  1200  1200   10K 5.2%";
+        let mask = "   2     2 smask   9000  9000  gray    1   8  image  no        10  0    72    72   1K 0.1%";
+        assert_eq!(scan_pixels(&list(&[scan, logo, mask])), Some(1755));
+        let huge = "   1     0 image   60000 90000  gray    1   8  jpeg   no         2  0  9000  9000  1M 0.1%";
+        assert_eq!(scan_pixels(&list(&[huge])), Some(1800));
+        let tiny = "   1     0 image      20    30  gray    1   8  jpeg   no         2  0    10    10  1K 0.1%";
+        assert_eq!(scan_pixels(&list(&[tiny])), Some(1200));
+        assert_eq!(scan_pixels(&list(&[])), None);
+        assert_eq!(scan_pixels("garbage\n1 2 image x y\n"), None);
+    }
+
+    #[test]
+    fn large_scans_are_read_scaled_down_to_the_reading_size_small_ones_as_they_are() {
+        let png = |w: u32, h: u32| {
+            let img = image::GrayImage::from_fn(w, h, |x, _| image::Luma([(x % 255) as u8]));
+            let mut out = Vec::new();
+            img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+                .unwrap();
+            out
+        };
+        let limits = Limits::default();
+        let Ok(Some(scaled)) = scaled_to_read(&png(3600, 200), "image/png", &limits) else {
+            panic!("a large scan was not scaled");
+        };
+        let size = imagesize::blob_size(&scaled).unwrap();
+        assert_eq!((size.width, size.height), (1800, 100));
+        assert!(matches!(
+            scaled_to_read(&png(1700, 1200), "image/png", &limits),
+            Ok(None)
+        ));
+        // Cut short after its header: refused, not decoded into a half image.
+        let mut cut = png(4000, 3000);
+        cut.truncate(cut.len() / 2);
+        assert!(matches!(
+            scaled_to_read(&cut, "image/png", &limits),
+            Err(Unread::Failed(_))
+        ));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::certificate_page::{Page, ReadLine, certificate_page, clean, pages};
 use crate::dates::dates;
 use crate::extract;
 use crate::labels::Label;
+use crate::misreads;
 use crate::numbers::{NotNumbers, number_token, other_identifier, postcodes, whole};
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
@@ -251,9 +252,17 @@ pub(crate) fn fields_of_lines(pages_lines: &[Vec<ReadLine>], method: &str) -> Ex
         vat_id.as_ref(),
     );
     // "Muster GmbH, Industriestraße 1, 70565 Stuttgart": the name, then its address.
+    // The name is as sure as its least sure word; OCR's predictable misreads of
+    // punctuation are put back after that is measured on the name as printed.
     let (company, address_after) = match company(&page, body_line) {
         Some((value, labelled, q)) => {
-            let (name, address) = split_address(&value);
+            let (printed, address) = split_address(&value);
+            let q = page.quality_of(&printed).min(q);
+            let name = if method == "ocr" {
+                misreads::repaired_name(&printed)
+            } else {
+                printed
+            };
             (Some((name, labelled, q)), address)
         }
         None => (None, None),
@@ -283,7 +292,7 @@ pub(crate) fn fields_of_lines(pages_lines: &[Vec<ReadLine>], method: &str) -> Ex
             confidence: confidence(
                 b.how != How::Letterhead,
                 b.how == How::Known,
-                false,
+                bodies::printed_again(&page, &b),
                 b.quality,
             ),
             value: b.name,
@@ -295,7 +304,7 @@ pub(crate) fn fields_of_lines(pages_lines: &[Vec<ReadLine>], method: &str) -> Ex
         issue_date: date_field(issue),
         expiry_date: date_field(expiry),
         company_name: company.map(|(name, labelled, q)| Field {
-            confidence: confidence(labelled, true, false, page.quality_of(&name).min(q)),
+            confidence: confidence(labelled, true, false, q),
             value: name,
         }),
         address: address.map(|a| Field {

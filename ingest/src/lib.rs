@@ -15,6 +15,7 @@ pub mod fields;
 pub mod labels;
 pub mod limits;
 pub mod mentions;
+mod misreads;
 mod numbers;
 pub mod page;
 pub mod pdf;

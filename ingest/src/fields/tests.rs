@@ -365,3 +365,42 @@ fn turkish_and_japanese_certificates_are_read_by_their_labels() {
     assert_eq!(date(&ex.issue_date).as_deref(), Some("2024-01-14"));
     assert_eq!(date(&ex.expiry_date).as_deref(), Some("2027-01-13"));
 }
+
+#[test]
+fn a_label_word_that_begins_a_name_or_its_legal_form_is_part_of_the_name() {
+    let ex = fields(
+        "CERTIFICAT\nSociété: Société Lyonnaise de Mécanique Société Anonyme\nAdresse: 12 rue de la République, 69002 Lyon\nRéférentiel: ISO 9001:2015\nN° de certificat: AQI-10-9305\nValable jusqu'au: 18/11/2027\n",
+        "pdf-text",
+    );
+    assert_eq!(
+        text(&ex.company_name),
+        Some("Société Lyonnaise de Mécanique Société Anonyme")
+    );
+    // A heading of labels, each with its colon, stays labels.
+    let table = fields(
+        "CERTIFICAT\nSociété :  Société :\nMuster SARL   Beispiel SA\nRéférentiel: ISO 9001:2015\nN° de certificat: AQI-10-9305\nValable jusqu'au: 18/11/2027\n",
+        "pdf-text",
+    );
+    assert_ne!(text(&table.company_name), Some("Société :"));
+}
+
+/// OCR's misread punctuation in a name is put back; the name stays as sure as the words
+/// OCR read, and a text layer's name is never changed.
+#[test]
+fn a_name_ocr_read_with_a_colon_for_a_dot_is_put_back_not_trusted_more() {
+    let page = [
+        ("CERTIFICATE", 0.95),
+        ("JQA certifies that", 0.95),
+        ("Yamada Seiki K:K.", 0.4),
+        ("ISO 9001:2015", 0.95),
+        ("Certificate No.: JQA-QMA12345", 0.95),
+        ("Valid until: 15/05/2029", 0.95),
+    ];
+    let ex = fields_of_lines(&[ocr(&page)], "ocr");
+    let name = ex.company_name.as_ref().unwrap();
+    assert_eq!(name.value, "Yamada Seiki K.K.");
+    assert!(name.confidence <= 0.4, "{}", name.confidence);
+    let text_layer: Vec<ReadLine> = page.iter().map(|(l, _)| ReadLine::exact(l)).collect();
+    let ex = fields_of_lines(&[text_layer], "pdf-text");
+    assert_eq!(text(&ex.company_name), Some("Yamada Seiki K:K."));
+}
