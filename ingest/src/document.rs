@@ -193,7 +193,10 @@ fn scaled_to_read(
         .map_err(|_| Unread::Failed("The image is damaged: its size cannot be read.".into()))?;
     let longest = size.width.max(size.height) as u32;
     let most = *SCAN_PIXELS.end();
-    if longest <= most {
+    // A JPEG cut short (no end marker) would decode into half a page; tesseract refuses it
+    // whole, with its reason.
+    let cut_short = format == image::ImageFormat::Jpeg && !bytes.ends_with(&[0xFF, 0xD9]);
+    if longest <= most || cut_short {
         return Ok(None);
     }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
@@ -459,7 +462,24 @@ mod tests {
             scaled_to_read(&png(1700, 1200), "image/png", &limits),
             Ok(None)
         ));
-        // Cut short after its header: refused, not decoded into a half image.
+        // A JPEG cut short goes to tesseract whole, which refuses it with its reason.
+        let mut jpeg = Vec::new();
+        image::GrayImage::new(2000, 100)
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
+            .unwrap();
+        assert!(matches!(
+            scaled_to_read(&jpeg, "image/jpeg", &limits),
+            Ok(Some(_))
+        ));
+        jpeg.truncate(jpeg.len() / 2);
+        assert!(matches!(
+            scaled_to_read(&jpeg, "image/jpeg", &limits),
+            Ok(None)
+        ));
+        // A PNG cut short after its header: refused, not decoded into a half image.
         let mut cut = png(4000, 3000);
         cut.truncate(cut.len() / 2);
         assert!(matches!(
