@@ -19,6 +19,7 @@ use crate::discoveries::Discoveries;
 use crate::mail::Mail;
 use crate::messages::mailer::MailerMsg;
 use crate::monitoring::fetch::Fetcher;
+use crate::registers::Registers;
 
 pub(crate) const MAILER: &str = "mailer";
 pub(crate) const ACCOUNTS: &str = "accounts";
@@ -53,6 +54,8 @@ pub(crate) struct Context {
     pub ocr: Ocr,
     /// The worker processes every untrusted file and page is read in.
     pub parsing: Pool,
+    /// The registers certificates are checked in, as the operator configured them.
+    pub registers: Arc<Registers>,
     /// The slot of the last overdue check scheduled, to spread catch-up checks.
     catch_up: Mutex<Option<DateTime<Utc>>>,
 }
@@ -93,6 +96,7 @@ impl Context {
             catch_up: Mutex::new(None),
             ocr: Ocr::probe(&config.tesseract),
             parsing: Pool::new(pool_config(&config)),
+            registers: Arc::new(Registers::new(&config.registers)),
             store,
             config,
             instance: Uuid::new_v4(),

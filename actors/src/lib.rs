@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod outbound;
 pub mod preview;
+pub mod registers;
 pub mod request_mail;
 mod root;
 mod signing;
@@ -51,8 +52,8 @@ use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, TENANT_SUPERVISOR};
 pub use messages::accounts::AccountsMsg;
 use messages::delivery::DeliverySupervisorMsg;
 pub use messages::tenant::{
-    AccessMsg, BulkMsg, IssuedToken, MonitoringMsg, RegistryMsg, SuppliersMsg, TenantMsg,
-    WebhooksMsg,
+    AccessMsg, BulkMsg, IssuedToken, MonitoringMsg, RegistersMsg, RegistryMsg, SuppliersMsg,
+    TenantMsg, WebhooksMsg,
 };
 use messages::tenant_supervisor::TenantSupervisorMsg;
 pub use messages::{ActorError, Reply};

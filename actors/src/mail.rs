@@ -4,7 +4,7 @@
 //! message; every token therefore also stands alone on a short line, where it stays
 //! verbatim and can be copied from an outbox file.
 
-use certwatch_domain::digest::{Digest, ExpiryLine};
+use certwatch_domain::digest::{Digest, ExpiryLine, RegisterLine};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,7 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
         (d.expired.len(), "expired"),
         (d.failing.len(), "monitoring failing"),
         (d.failed_deliveries.len(), "deliveries failed"),
+        (d.register_changes.len(), "changed by a register"),
     ];
     let summary: Vec<String> = counts
         .iter()
@@ -94,6 +95,19 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
         html: Some(digest_html(public_url, d, &subject)),
         subject,
     }
+}
+
+/// One register change, in words.
+fn register_line(l: &RegisterLine) -> String {
+    format!(
+        "{}: {} {} → {} ({}, {})",
+        l.supplier,
+        l.number,
+        l.from,
+        l.to,
+        l.register,
+        l.at.format("%Y-%m-%d %H:%M UTC")
+    )
 }
 
 /// The digest as plain text.
@@ -137,6 +151,12 @@ fn digest_text(public_url: &str, d: &Digest) -> String {
                 l.subscriber,
                 l.at.format("%Y-%m-%d %H:%M UTC")
             ));
+        }
+    }
+    if !d.register_changes.is_empty() {
+        text.push_str("\nCertificates whose status a register changed:\n");
+        for l in &d.register_changes {
+            text.push_str(&format!("- {}\n", register_line(l)));
         }
     }
     text.push_str(&format!(
@@ -188,6 +208,10 @@ fn digest_html(public_url: &str, d: &Digest, subject: &str) -> String {
                                 (l.at.format("%Y-%m-%d %H:%M UTC")) }
                         }
                     }
+                }
+                @if !d.register_changes.is_empty() {
+                    h2 { "Certificates whose status a register changed" }
+                    ul { @for l in &d.register_changes { li { (register_line(l)) } } }
                 }
                 p { a href={ (public_url) "/" } { "Open CertWatch" } " · "
                     a href={ (public_url) "/admin/" } { "Digest settings" } }

@@ -6,6 +6,9 @@
 
 use std::sync::LazyLock;
 
+use certwatch_domain::registers::Provider;
+use certwatch_domain::verification::RegisterStatus;
+
 use prometheus::{
     Histogram, HistogramVec, IntCounter, IntCounterVec, exponential_buckets, register_histogram,
     register_histogram_vec, register_int_counter, register_int_counter_vec,
@@ -133,6 +136,35 @@ pub(crate) static COMMIT_DURATION: LazyLock<Histogram> = LazyLock::new(|| {
     .expect("registered once")
 });
 
+/// Register passes run, over all tenants.
+pub(crate) static REGISTER_PASSES: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "certwatch_register_passes_total",
+        "Passes over the registers (IAF CertSearch, FSC) run, over all tenants"
+    )
+    .expect("registered once")
+});
+
+/// Register answers recorded, by provider and normalised status.
+pub(crate) static REGISTER_CHECKS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_register_checks_total",
+        "Register answers about certificates recorded, by provider and status (active, suspended, withdrawn, expired, not_found, unknown)",
+        &["provider", "status"]
+    )
+    .expect("registered once")
+});
+
+/// Times a register refused a tenant's account (a refused key, no credits, a rate limit).
+pub(crate) static REGISTER_REFUSALS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_register_refusals_total",
+        "Times a register refused to answer for a tenant (key refused, credits spent, rate limited, failed), by provider",
+        &["provider"]
+    )
+    .expect("registered once")
+});
+
 /// Makes every family above, with the label values it can take at zero.
 pub fn register() {
     for outcome in ["success", "failed"] {
@@ -155,4 +187,13 @@ pub fn register() {
     }
     LazyLock::force(&DOCUMENT_READ_DURATION);
     LazyLock::force(&COMMIT_DURATION);
+    LazyLock::force(&REGISTER_PASSES);
+    for provider in Provider::ALL.into_iter().filter(|p| p.has_api()) {
+        REGISTER_REFUSALS.with_label_values(&[provider.as_str()]);
+    }
+    for provider in Provider::ALL {
+        for status in RegisterStatus::ALL {
+            REGISTER_CHECKS.with_label_values(&[provider.as_str(), status.as_str()]);
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::ConfigError;
-use crate::model::{Backups, Config, Parsing, Retention};
+use crate::model::{Backups, Config, Parsing, Registers, Retention};
 use crate::parse;
 use crate::settings;
 use crate::source::Source;
@@ -48,7 +48,7 @@ impl Config {
             listen: src.parsed(&LISTEN, parse::listen)?,
             data_dir,
             secret_key_file: src.optional(&SECRET_KEY_FILE, |p| Ok(PathBuf::from(p)))?,
-            public_url: src.optional(&PUBLIC_URL, parse::public_url)?,
+            public_url: src.optional(&PUBLIC_URL, parse::http_url)?,
             smtp_url: src.optional(&SMTP_URL, parse::smtp_url)?,
             mail_from: src.parsed(&MAIL_FROM, parse::mail_from)?,
             allow_private_targets: src.boolean(&ALLOW_PRIVATE_TARGETS)?,
@@ -86,6 +86,17 @@ impl Config {
             digest_check_interval: secs(&DIGEST_CHECK_SECS, 86_400)?,
             reminder_interval: secs(&REMINDER_INTERVAL, 86_400)?,
             supplier_link_days: src.number(&SUPPLIER_LINK_DAYS, 1, 365, None)? as u32,
+            registers: Registers {
+                iaf_api_url: src.optional(&IAF_API_URL, parse::http_url)?,
+                fsc_api_url: src.optional(&FSC_API_URL, parse::http_url)?,
+                interval: secs(&VERIFY_INTERVAL, 7 * 86_400)?,
+                active_every: Duration::from_secs(
+                    src.number(&VERIFY_ACTIVE_DAYS, 1, 365, None)? * 86_400,
+                ),
+                doubtful_every: Duration::from_secs(
+                    src.number(&VERIFY_DOUBTFUL_HOURS, 1, 24 * 365, None)? * 3600,
+                ),
+            },
         })
     }
 }

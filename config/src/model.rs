@@ -58,6 +58,22 @@ pub struct Config {
     pub reminder_interval: Duration,
     /// Days a supplier link works after its request's last mail.
     pub supplier_link_days: u32,
+    /// The registers certificates are checked in.
+    pub registers: Registers,
+}
+
+/// The registers' APIs and how often certificates are checked in them. A register whose
+/// URL is unset is not asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registers {
+    pub iaf_api_url: Option<String>,
+    pub fsc_api_url: Option<String>,
+    /// Time between a tenant's passes over the registers.
+    pub interval: Duration,
+    /// Time before a certificate found active is checked again.
+    pub active_every: Duration,
+    /// Time before any other answer (or a failed try) is checked again.
+    pub doubtful_every: Duration,
 }
 
 /// Backups the server writes on its own.

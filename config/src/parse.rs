@@ -15,7 +15,7 @@ pub(crate) fn listen(raw: &str) -> Result<SocketAddr, String> {
 }
 
 /// An http(s) URL without its trailing slash.
-pub(crate) fn public_url(raw: &str) -> Result<String, String> {
+pub(crate) fn http_url(raw: &str) -> Result<String, String> {
     let url = raw.trim().trim_end_matches('/');
     let rest = url
         .strip_prefix("http://")
@@ -25,7 +25,7 @@ pub(crate) fn public_url(raw: &str) -> Result<String, String> {
             Ok(url.to_string())
         }
         _ => Err(format!(
-            "'{raw}' is not an http(s) URL like https://certwatch.example.com"
+            "'{raw}' is not an http(s) URL like https://host.example.com"
         )),
     }
 }
@@ -94,10 +94,10 @@ mod tests {
     #[test]
     fn values_parse_or_say_why_not() {
         assert_eq!(
-            public_url("https://cw.example/").unwrap(),
+            http_url("https://cw.example/").unwrap(),
             "https://cw.example"
         );
-        assert!(public_url("ftp://cw.example").is_err());
+        assert!(http_url("ftp://cw.example").is_err());
         assert!(net("10.0.0.0/8").is_ok() && net("10.0.0.1").is_ok());
         assert!(net("10.0.0.0/99").is_err());
         assert_eq!(schedule("0, 5").unwrap().len(), 2);

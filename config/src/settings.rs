@@ -314,6 +314,41 @@ settings! {
         shown: "`30`",
         doc: "Days a supplier's upload link works after the request's last mail (while the request is open)",
     }
+    IAF_API_URL {
+        env: "CERTWATCH_IAF_API_URL",
+        key: "iaf_api_url",
+        default: "",
+        shown: "unset (IAF CertSearch checks off)",
+        doc: "Base URL of IAF CertSearch's Verification Users API (shown to the account after login), or of a proxy in front of it; reached even on a private address",
+    }
+    FSC_API_URL {
+        env: "CERTWATCH_FSC_API_URL",
+        key: "fsc_api_url",
+        default: "",
+        shown: "unset (FSC checks off)",
+        doc: "Base URL of FSC's certificate status API, or of a proxy in front of it; reached even on a private address",
+    }
+    VERIFY_INTERVAL {
+        env: "CERTWATCH_VERIFY_INTERVAL",
+        key: "verify_interval",
+        default: "3600",
+        shown: "`3600`",
+        doc: "Seconds between each tenant's passes over the registers, which check the certificates that are due (one runs at start-up)",
+    }
+    VERIFY_ACTIVE_DAYS {
+        env: "CERTWATCH_VERIFY_ACTIVE_DAYS",
+        key: "verify_active_days",
+        default: "7",
+        shown: "`7`",
+        doc: "Days before a certificate a register called active is checked again",
+    }
+    VERIFY_DOUBTFUL_HOURS {
+        env: "CERTWATCH_VERIFY_DOUBTFUL_HOURS",
+        key: "verify_doubtful_hours",
+        default: "24",
+        shown: "`24`",
+        doc: "Hours before a certificate a register called suspended, unknown or not found (or could not answer about) is checked again",
+    }
 }
 
 /// The settings as the table in `docs/configuration.md`.

@@ -89,26 +89,34 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Where a requirement, or a supplier, stands. Declared from best to worst: a supplier's
-/// state is the worst of its requirements'. A certificate known to be expired or revoked
-/// is worse than none on file, because the supplier is known to have lost it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Where a requirement, or a supplier, stands, from best to worst (`State::ALL`'s order):
+/// a supplier's state is the worst of its requirements'. A certificate known to be
+/// expired, suspended or revoked is worse than none on file, because the supplier is known
+/// to have lost it. (Stored records name a state by its place in the declaration, so a new
+/// state is declared last and ranked by `rank`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum State {
     Valid,
     Expiring,
     Missing,
     Expired,
     Revoked,
+    Suspended,
 }
 
 impl State {
-    pub const ALL: [State; 5] = [
+    pub const ALL: [State; 6] = [
         State::Valid,
         State::Expiring,
         State::Missing,
         State::Expired,
+        State::Suspended,
         State::Revoked,
     ];
+
+    fn rank(self) -> usize {
+        State::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -116,12 +124,25 @@ impl State {
             State::Expiring => "expiring",
             State::Missing => "missing",
             State::Expired => "expired",
+            State::Suspended => "suspended",
             State::Revoked => "revoked",
         }
     }
 
     pub fn parse(s: &str) -> Option<State> {
         State::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl PartialOrd for State {
+    fn partial_cmp(&self, other: &State) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for State {
+    fn cmp(&self, other: &State) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
     }
 }
 
@@ -140,6 +161,7 @@ pub fn holding_state(h: &Holding, today: NaiveDate, warning_days: u32) -> State 
         (CertStatus::Revoked, _) => State::Revoked,
         (CertStatus::Pending, _) => State::Missing,
         (CertStatus::Expired, _) => State::Expired,
+        (CertStatus::Suspended, _) => State::Suspended,
         (_, Some(e)) if e < today => State::Expired,
         (_, Some(e)) if e <= today + Duration::days(i64::from(warning_days)) => State::Expiring,
         _ => State::Valid,
@@ -216,6 +238,13 @@ mod tests {
         assert_eq!(holding_state(&pending, today, 90), State::Missing);
         let marked = holding(CertStatus::Expired, Some("2030-01-01"));
         assert_eq!(holding_state(&marked, today, 90), State::Expired);
+        let suspended = holding(CertStatus::Suspended, Some("2030-01-01"));
+        assert_eq!(holding_state(&suspended, today, 90), State::Suspended);
+        // A suspension is worse than an expiry (the body acted) and better than a
+        // revocation (it may be lifted); a valid certificate of the type still counts.
+        assert!(State::Expired < State::Suspended && State::Suspended < State::Revoked);
+        let valid = holding(CertStatus::Active, Some("2030-01-01"));
+        assert_eq!(standing(&[suspended, valid], today, 90).state, State::Valid);
     }
 
     #[test]

@@ -123,6 +123,8 @@ pub struct Digest {
     pub expired: Vec<ExpiryLine>,
     pub failing: Vec<FailingLine>,
     pub failed_deliveries: Vec<DeliveryLine>,
+    /// Certificates whose status a register's answer changed.
+    pub register_changes: Vec<RegisterLine>,
 }
 
 impl Digest {
@@ -131,6 +133,7 @@ impl Digest {
             && self.expired.is_empty()
             && self.failing.is_empty()
             && self.failed_deliveries.is_empty()
+            && self.register_changes.is_empty()
     }
 }
 
@@ -149,6 +152,19 @@ pub struct FailingLine {
     pub url: String,
     pub failures: u32,
     pub last_error: Option<String>,
+}
+
+/// A certificate status a register changed (`certificate.status_changed` with a
+/// `provider`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterLine {
+    pub supplier: String,
+    pub number: String,
+    /// The register's name (`iaf_certsearch`, `fsc`, `manual`).
+    pub register: String,
+    pub from: String,
+    pub to: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -22,6 +22,8 @@ pub enum ChangedBy {
     Merge,
     /// The supplier, uploading through the link of this certificate request.
     SupplierUpload(Uuid),
+    /// A register's answer: the check (`/verifications/`) that changed its status.
+    Register(Uuid),
 }
 
 impl ChangedBy {
@@ -34,6 +36,7 @@ impl ChangedBy {
             ChangedBy::ExpirySweep => ("expiry_sweep", None),
             ChangedBy::Merge => ("merge", None),
             ChangedBy::SupplierUpload(request) => ("supplier_upload", Some(*request)),
+            ChangedBy::Register(check) => ("register", Some(*check)),
         }
     }
 
@@ -48,6 +51,7 @@ impl ChangedBy {
             ChangedBy::SupplierUpload(request) => {
                 format!("uploaded by the supplier through request {request}")
             }
+            ChangedBy::Register(check) => format!("set by a register's answer (check {check})"),
         }
     }
 }

@@ -16,10 +16,12 @@ pub mod monitoring;
 pub mod names;
 pub mod passwords;
 pub mod reading;
+pub mod registers;
 pub mod registry;
 pub mod requests;
 pub mod rules;
 pub mod schedule;
 #[cfg(test)]
 mod testing;
+pub mod verification;
 pub mod webhooks;

@@ -82,14 +82,19 @@ pub enum CertStatus {
     Expired,
     Revoked,
     Pending,
+    /// Suspended by its certification body, as a register said (last, so that records
+    /// written before it decode unchanged). It does not count as valid until the register
+    /// says it is active again.
+    Suspended,
 }
 
 impl CertStatus {
-    pub const ALL: [CertStatus; 4] = [
+    pub const ALL: [CertStatus; 5] = [
         CertStatus::Active,
         CertStatus::Expired,
         CertStatus::Revoked,
         CertStatus::Pending,
+        CertStatus::Suspended,
     ];
 
     pub fn parse(s: &str) -> Option<CertStatus> {
@@ -98,6 +103,7 @@ impl CertStatus {
             "EXPIRED" => Some(CertStatus::Expired),
             "REVOKED" => Some(CertStatus::Revoked),
             "PENDING" => Some(CertStatus::Pending),
+            "SUSPENDED" => Some(CertStatus::Suspended),
             _ => None,
         }
     }
@@ -108,6 +114,7 @@ impl CertStatus {
             CertStatus::Expired => "EXPIRED",
             CertStatus::Revoked => "REVOKED",
             CertStatus::Pending => "PENDING",
+            CertStatus::Suspended => "SUSPENDED",
         }
     }
 }

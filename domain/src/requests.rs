@@ -211,7 +211,7 @@ pub fn stage(standing: &Standing, today: NaiveDate, days_before: &[u32]) -> Opti
                 .min()
                 .map(Stage::Window)
         }
-        State::Missing | State::Expired | State::Revoked => Some(Stage::Due),
+        State::Missing | State::Expired | State::Suspended | State::Revoked => Some(Stage::Due),
     }
 }
 

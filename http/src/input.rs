@@ -254,6 +254,18 @@ impl Input {
         }
     }
 
+    /// An optional whole number from `min` to `max`: absent or null is `None`.
+    pub fn optional_whole_number(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(v) if whole(v).is_some_and(|n| (min..=max).contains(&n)) => whole(v),
+            Some(_) => {
+                self.error(name, format!("Must be a whole number from {min} to {max}."));
+                None
+            }
+        }
+    }
+
     /// A required JSON object, for the caller to read.
     pub fn object(&mut self, name: &str) -> Option<Map<String, Value>> {
         match self.map.get(name) {

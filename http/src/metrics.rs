@@ -5,6 +5,7 @@
 
 use std::sync::LazyLock;
 
+use certwatch_domain::registers::Provider;
 use certwatch_domain::registry::CertStatus;
 use certwatch_ingest::pool::JobError;
 use certwatch_ingest::pool::Lane;
@@ -107,6 +108,16 @@ static PARSING_REFUSED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("registered once")
 });
 
+/// Tenants whose checks with a register are paused (key refused, credits spent).
+static REGISTERS_PAUSED: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "certwatch_register_providers_paused",
+        "Tenants whose checks with a register are paused until an admin acts (key refused, credits spent), by provider",
+        &["provider"]
+    )
+    .expect("registered once")
+});
+
 static RESTARTS: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
         "certwatch_actor_restarts_total",
@@ -133,6 +144,9 @@ pub(crate) fn register() {
         }
         for status in CertStatus::ALL {
             CERTIFICATES.with_label_values(&[status.as_str()]);
+        }
+        for provider in Provider::ALL.into_iter().filter(|p| p.has_api()) {
+            REGISTERS_PAUSED.with_label_values(&[provider.as_str()]);
         }
         for lane in LANES.map(|(_, name)| name) {
             PARSING_RUNNING.with_label_values(&[lane]);
@@ -304,7 +318,7 @@ fn read_state(state: &State) -> Result<(), ApiError> {
     DELIVERIES_DUE.set(store.tree(Tree::DeliveriesDue).len() as i64);
     let now = chrono::Utc::now();
     let (mut due, mut failing) = (0, 0);
-    let mut by_status = [0usize; 4];
+    let mut by_status = [0usize; CertStatus::ALL.len()];
     let tenants = tables::tenants::ids(store)?;
     TENANTS.set(tenants.len() as i64);
     for tenant in tenants {
@@ -322,6 +336,13 @@ fn read_state(state: &State) -> Result<(), ApiError> {
         CERTIFICATES
             .with_label_values(&[status.as_str()])
             .set(n as i64);
+    }
+    let paused = tables::register_accounts::paused(store)?;
+    for provider in Provider::ALL.into_iter().filter(|p| p.has_api()) {
+        let paused = paused.iter().filter(|p| **p == provider).count();
+        REGISTERS_PAUSED
+            .with_label_values(&[provider.as_str()])
+            .set(paused as i64);
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod pdf;
 pub mod procs;
 pub mod receiver;
+pub mod register;
 pub mod site;
 
 use std::io::{BufRead, BufReader};

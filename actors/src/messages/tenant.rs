@@ -9,6 +9,7 @@ use certwatch_domain::contacts::{Contact, ContactPatch};
 use certwatch_domain::digest::Frequency;
 use certwatch_domain::events::Event;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
+use certwatch_domain::registers::{AccountPatch, Provider, ProviderAccount, RegisterCheck};
 use certwatch_domain::registry::{
     CertPatch, Certificate, CertificateType, OrgPatch, Organization, Site, SitePatch, TypePatch,
 };
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 use super::Reply;
 use crate::discoveries::DiscoveryRunning;
+use crate::registers::Report;
 
 /// Declares `TenantMsg` with one variant per area, and each area's enum as a `TenantMsg`.
 macro_rules! areas {
@@ -49,6 +51,7 @@ areas!(
     Monitoring(MonitoringMsg),
     Bulk(BulkMsg),
     Suppliers(SuppliersMsg),
+    Registers(RegistersMsg),
 );
 
 impl TenantMsg {
@@ -61,6 +64,7 @@ impl TenantMsg {
             TenantMsg::Monitoring(_) => "monitoring",
             TenantMsg::Bulk(_) => "bulk",
             TenantMsg::Suppliers(_) => "suppliers",
+            TenantMsg::Registers(_) => "registers",
             TenantMsg::Traced(_, msg) => msg.area(),
         }
     }
@@ -369,4 +373,37 @@ pub enum SuppliersMsg {
     RunReminders,
     /// Announces the suppliers whose compliance changed since it was last looked at.
     RefreshCompliance,
+}
+
+/// Asking the registers whether certificates still stand.
+pub enum RegistersMsg {
+    /// Creates or changes the tenant's account with a register.
+    SetAccount {
+        provider: Provider,
+        patch: AccountPatch,
+        reply: Reply<ProviderAccount>,
+    },
+    RemoveAccount {
+        provider: Provider,
+        reply: Reply<()>,
+    },
+    /// Checks a certificate in its register now; answers with the register asked (the
+    /// answer lands on the certificate).
+    Verify {
+        certificate: Uuid,
+        reply: Reply<Provider>,
+    },
+    /// A status a person read in a register without an API.
+    RecordManual {
+        check: RegisterCheck,
+        reply: Reply<RegisterCheck>,
+    },
+    /// The scheduled pass; it schedules the next.
+    Tick,
+    /// A pass over what is due and what was asked for now, unless one is running.
+    RunChecks,
+    /// What the running pass found.
+    Report(Report),
+    /// The running pass is over.
+    PassDone,
 }

@@ -7,6 +7,7 @@
 mod access;
 mod bulk;
 mod monitoring;
+mod registers;
 mod registry;
 mod state;
 mod suppliers;
@@ -24,7 +25,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::context::Context;
-use crate::messages::tenant::{RegistryMsg, SuppliersMsg, TenantMsg};
+use crate::messages::tenant::{RegistersMsg, RegistryMsg, SuppliersMsg, TenantMsg};
 use crate::spawn::take_stopped;
 
 /// Overdue checks started per second after a (re)start, across all tenants.
@@ -51,6 +52,7 @@ impl Actor for TenantActor {
             endpoints: HashMap::new(),
             batches: HashMap::new(),
             compliance_pending: false,
+            registers: state::Passes::default(),
         })
     }
 
@@ -62,6 +64,7 @@ impl Actor for TenantActor {
         myself.cast(RegistryMsg::SweepExpired.into())?;
         myself.cast(RegistryMsg::SendDigest.into())?;
         myself.cast(SuppliersMsg::RunReminders.into())?;
+        myself.cast(RegistersMsg::Tick.into())?;
         // Every active endpoint resumes its schedule; overdue ones are spread out, in the
         // order they fell due, so a restart does not fire them all at once.
         let now = Utc::now();
@@ -162,6 +165,11 @@ async fn dispatch(
             m,
             SuppliersMsg::RunReminders | SuppliersMsg::RefreshCompliance
         ),
+        // An answer may suspend, restore or revoke a certificate.
+        TenantMsg::Registers(m) => matches!(
+            m,
+            RegistersMsg::Report(_) | RegistersMsg::RecordManual { .. }
+        ),
         _ => false,
     };
     if may_change_compliance {
@@ -174,6 +182,7 @@ async fn dispatch(
         TenantMsg::Webhooks(msg) => webhooks::handle(msg, state, now)?,
         TenantMsg::Monitoring(msg) => monitoring::handle(myself, msg, state, now).await?,
         TenantMsg::Bulk(msg) => bulk::handle(myself, msg, state, now).await?,
+        TenantMsg::Registers(msg) => registers::handle(myself, msg, state, now)?,
         // Senders wrap a message once.
         TenantMsg::Traced(_, msg) => Box::pin(dispatch(myself, *msg, state)).await?,
     }

@@ -1,7 +1,7 @@
 //! A tenant actor's state, and how its handlers answer writes: once durable, waking the
 //! subscribers the write gave deliveries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use certwatch_store::{Woke, Written};
@@ -24,6 +24,17 @@ pub(crate) struct TenantState {
     pub batches: HashMap<Uuid, ActorRef<BatchMsg>>,
     /// Whether a compliance refresh is scheduled.
     pub compliance_pending: bool,
+    /// The register passes (`registers`).
+    pub registers: Passes,
+}
+
+/// A tenant's register passes: whether one runs, whether another was asked for, and the
+/// certificates a person asked to verify now.
+#[derive(Default)]
+pub(crate) struct Passes {
+    pub running: bool,
+    pub again: bool,
+    pub now: HashSet<Uuid>,
 }
 
 /// Wakes the subscribers a write gave deliveries, once the write is durable: nothing

@@ -91,6 +91,7 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
             a href="/admin/" aria-current="page" { "Members" }
             a href="/admin/api-keys/" { "Integration keys" }
             a href="/admin/webhooks/" { "Webhooks" }
+            a href="/admin/registers/" { "Registers" }
             a href="/monitoring/" { "Monitoring" }
         }
         h2 { "Public certificate search" }

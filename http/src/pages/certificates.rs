@@ -1,14 +1,17 @@
 //! Certificates: the list (the API's filters, search, ordering, pages, export) and a
 //! certificate's page with its document and its history of changes.
 
+use certwatch_domain::registry::CertStatus;
 use maud::{Markup, html};
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::admin::{act, button};
 use super::bulk::document_preview;
 use super::call;
 use super::export::{self, Column, Format};
+use super::form::{Form, csrf_field, form};
 use super::layout::{self, Section, notice};
 use super::lists::{self, api_query, export_links, pager};
 use super::reply::PageResult;
@@ -18,6 +21,7 @@ use crate::extract::{Query, query};
 use crate::route::any_of;
 use crate::routes::certificate_types::CertificateTypeView;
 use crate::routes::certificates::{CertificateView, Certificates};
+use crate::routes::verifications::{self, CheckView, ManualCheckWrite};
 use crate::routes::{certificate_history, certificate_types, certificates};
 use crate::state::State;
 
@@ -26,6 +30,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         page!(state, GET "certificates" => list, query()),
         page!(state, GET "certificates" / "export" => export, query()),
         page!(state, GET "certificates" / Uuid => detail, query()),
+        page!(state, POST "certificates" / Uuid / "verify" => verify, form()),
+        page!(state, POST "certificates" / Uuid / "verifications" => record, form()),
     ])
 }
 
@@ -89,7 +95,7 @@ fn filters(q: &Query, types: &[CertificateTypeView]) -> Markup {
             div.field { label for="status" { "Status" }
                 select id="status" name="status" {
                     option value="" { "Any" }
-                    @for s in ["ACTIVE", "EXPIRED", "REVOKED", "PENDING"] {
+                    @for s in CertStatus::ALL.map(CertStatus::as_str) {
                         option value=(s) selected[value("status") == s] { (s) }
                     }
                 } }
@@ -167,6 +173,8 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         .iter()
         .find(|h| h.by.kind == "bulk_item")
         .and_then(|h| h.by.id);
+    let all = call::query(&Query::default(), &[("page_size", "50".into())]);
+    let checks = verifications::list_verifications(id, state.clone(), caller.clone(), all).await?;
     let org = &cert.organization;
     let link = |url: &Option<String>| {
         html! { @if let Some(url) = url { a href=(url) rel="noopener noreferrer" { (url) } } }
@@ -183,6 +191,7 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
             @if cert.source_url.is_some() { dt { "Found at" } dd { (link(&cert.source_url)) } }
             @if cert.document_url.is_some() { dt { "Document link" } dd { (link(&cert.document_url)) } }
         }
+        (register_checks(&session, &cert, &checks.results))
         h2 { "Document" }
         @if let Some(item) = item {
             (document_preview(item, "the document"))
@@ -210,4 +219,70 @@ async fn detail(id: Uuid, state: State, session: Session, q: Query) -> PageResul
         notice(&q),
         body,
     ))
+}
+
+/// What the registers say of the certificate: the latest check, "verify now", each check
+/// with its evidence, and a form to record what a register without an API says.
+fn register_checks(session: &Session, cert: &CertificateView, checks: &[CheckView]) -> Markup {
+    let id = cert.id;
+    html! {
+        h2 { "Register" }
+        @if let Some(v) = &cert.verification {
+            dl.facts {
+                dt { "Register says" } dd class={ "status-" (v.status) } { (v.status) @if !v.raw_status.is_empty() { " (" (v.raw_status) ")" } }
+                dt { "Asked" } dd { (v.provider) ", " (call::moment(Some(v.checked_at))) }
+                dt { "Number there" } dd { (call::text(&v.register_number)) }
+                @if !v.mismatch.is_empty() {
+                    dt { "Differs from the file" } dd.status-failed { (v.mismatch.join(", ")) }
+                }
+            }
+        } @else {
+            p { "Not checked in a register yet." }
+        }
+        (button(session, &format!("/certificates/{id}/verify/"), "Verify now", false))
+        @if !checks.is_empty() {
+            h3 { "Checks" }
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "When" } th scope="col" { "Register" } th scope="col" { "Answer" } th scope="col" { "Evidence" } } }
+                tbody { @for c in checks { tr {
+                    td { (call::moment(Some(c.checked_at))) }
+                    td { (c.provider) }
+                    td class={ "status-" (c.status) } { (c.status) @if let Some(e) = &c.error { ": " (e) } }
+                    td { @if !c.evidence.is_empty() { details { summary { "What the register sent" } pre { (c.evidence) } } } }
+                } } }
+            } }
+        }
+        details {
+            summary { "Record what a register without an API says (IATF, PEFC)" }
+            form method="post" action={ "/certificates/" (id) "/verifications/" } {
+                (csrf_field(session))
+                div.field {
+                    label for="check-status" { "The register says" }
+                    select id="check-status" name="status" {
+                        @for s in ["active", "suspended", "withdrawn", "expired", "not_found"] { option value=(s) { (s) } }
+                    }
+                }
+                div.field { label for="check-raw" { "In its words" } input id="check-raw" name="raw_status" type="text" maxlength="200"; }
+                div.field { label for="check-evidence" { "What you saw (the page's address and text)" } textarea id="check-evidence" name="evidence" required maxlength="100000" {} }
+                button type="submit" { "Record" }
+            }
+        }
+    }
+}
+
+async fn verify(id: Uuid, state: State, session: Session, form: Form) -> PageResult {
+    let back = format!("/certificates/{id}/");
+    act(state, session, &form, &back, "verifying", |s, c| {
+        verifications::verify_certificate(id, s, c)
+    })
+    .await
+}
+
+async fn record(id: Uuid, state: State, session: Session, form: Form) -> PageResult {
+    let back = format!("/certificates/{id}/");
+    let write = form.write::<ManualCheckWrite>(&["status", "raw_status", "evidence"], &[]);
+    act(state, session, &form, &back, "recorded", |s, c| {
+        verifications::record_verification(id, s, c, write)
+    })
+    .await
 }

@@ -17,6 +17,7 @@ use crate::extract::{Query, query};
 use crate::routes::bulk_upload::views::BatchView;
 use crate::routes::compliance::{self, ComplianceCounts};
 use crate::routes::imports::ImportRun;
+use crate::routes::status_providers::{self, StatusProviderView};
 use crate::routes::{
     bulk_upload, certificate_requests, imports, monitoring, organizations, webhooks,
 };
@@ -62,7 +63,23 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
     );
     let fulfilled =
         certificate_requests::list_requests(state.clone(), caller.clone(), fulfilled_query).await?;
+    let paused: Vec<StatusProviderView> = if viewer.is_admin() {
+        status_providers::providers(&state, caller)?
+            .into_iter()
+            .filter(|p| p.paused || p.last_error.is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let body = html! {
+        @for p in &paused {
+            p.notice.bad role="status" {
+                (p.name) " checks "
+                @if p.paused { "are paused: " (p.paused_reason.as_deref().unwrap_or_default()) ". " }
+                @else { "last failed: " (p.last_error.as_deref().unwrap_or_default()) " " }
+                a href="/admin/registers/" { "Register settings" }
+            }
+        }
         (cards(&overview, health.failing, failed_deliveries, today))
         (compliance_cards(&counts))
         h2 { "Certificates received from suppliers" }
@@ -105,6 +122,12 @@ fn cards(
             a.card.bad[overview.expired > 0] href="/certificates/?status=EXPIRED" {
                 span.number { (overview.expired) } "expired"
             }
+            a.card.bad[overview.suspended > 0] href="/certificates/?status=SUSPENDED" {
+                span.number { (overview.suspended) } "suspended (register)"
+            }
+            a.card.bad[overview.revoked > 0] href="/certificates/?status=REVOKED" {
+                span.number { (overview.revoked) } "revoked or withdrawn"
+            }
             a.card href="/certificates/" { span.number { (overview.certificates) } "in all" }
         }
         h2 { "Suppliers" }
@@ -132,6 +155,7 @@ fn compliance_cards(c: &ComplianceCounts) -> Markup {
         ("expiring", c.expiring, c.expiring > 0),
         ("missing", c.missing, c.missing > 0),
         ("expired", c.expired, c.expired > 0),
+        ("suspended", c.suspended, c.suspended > 0),
         ("revoked", c.revoked, c.revoked > 0),
     ];
     html! {

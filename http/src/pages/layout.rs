@@ -64,6 +64,11 @@ const NOTICES: &[(&str, &str)] = &[
     ("skipped", "Skipped. Here is the next document to review."),
     ("retried", "The delivery is queued again."),
     ("triggered", "A check is on its way."),
+    (
+        "verifying",
+        "The register is asked; its answer appears here in a moment (reload the page).",
+    ),
+    ("recorded", "The register's answer is recorded."),
     ("asked", "The request is mailed to the supplier's contacts."),
     ("resent", "The request is mailed again."),
     (

@@ -45,6 +45,7 @@ mod layout;
 mod lists;
 mod monitored;
 mod passwords;
+mod registers;
 mod reply;
 mod requests;
 mod requirements;
@@ -87,6 +88,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .or(admin::routes(state))
         .unify()
         .or(keys::routes(state))
+        .unify()
+        .or(registers::routes(state))
         .unify()
         .or(monitored::routes(state))
         .unify()

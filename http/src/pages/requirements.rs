@@ -102,7 +102,7 @@ async fn list(state: State, session: Session, q: Query) -> PageResult {
     }
     let settings = reminders::get_reminders(state.clone(), caller.clone()).await?;
     let body = html! {
-        p { "Each supplier owes the certificates required of it. Its state — valid, expiring, missing, expired or revoked — is on its page and on the dashboard." }
+        p { "Each supplier owes the certificates required of it. Its state — valid, expiring, missing, expired, suspended or revoked — is on its page and on the dashboard." }
         @if rows.is_empty() { p { "Nothing is required yet." } } @else {
             div.table-wrap { table {
                 thead { tr { th scope="col" { "Certificate" } th scope="col" { "Of" } th scope="col" { "Delete" } } }

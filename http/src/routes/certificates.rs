@@ -25,7 +25,9 @@ use crate::extract::{Query, query};
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageParams, PageRequest, envelope};
 use crate::route::{any_of, route};
+use crate::routes::verifications::VerificationView;
 use crate::state::State;
+use certwatch_domain::verification::RegisterStatus;
 
 pub const MAX_EXPIRING_DAYS: i64 = 365;
 
@@ -52,13 +54,17 @@ pub struct CertificateView {
     pub scope: String,
     pub issue_date: Option<NaiveDate>,
     pub expiry_date: Option<NaiveDate>,
-    /// ACTIVE, EXPIRED, REVOKED or PENDING.
+    /// ACTIVE, EXPIRED, REVOKED, PENDING or SUSPENDED (by its body, as a register said;
+    /// it does not count as valid).
     pub status: String,
     pub document_url: Option<String>,
     /// Where monitoring found it; null when entered by hand or imported.
     pub source_url: Option<String>,
     /// SHA-256 of the certificate document monitoring fetched.
     pub document_hash: Option<String>,
+    /// The latest check in a register (IAF CertSearch, FSC, or recorded by hand); null
+    /// until one is made.
+    pub verification: Option<VerificationView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -84,7 +90,7 @@ pub struct CertificateWrite {
     /// A calendar date in the years 1950 to 2200.
     #[schema(value_type = Option<NaiveDate>)]
     expiry_date: Change<Option<NaiveDate>>,
-    /// ACTIVE (default), EXPIRED, REVOKED or PENDING.
+    /// ACTIVE (default), EXPIRED, REVOKED, PENDING or SUSPENDED.
     #[schema(value_type = Option<String>)]
     status: Change<CertStatus>,
     #[schema(value_type = Option<String>, format = "uri", max_length = 2000)]
@@ -267,6 +273,8 @@ impl<'a> Views<'a> {
             document_url: c.document_url,
             source_url: c.source_url,
             document_hash: c.document_hash,
+            verification: tables::cert_verifications::get(self.state.store(), self.tenant, c.id)?
+                .map(VerificationView::from),
             created_at: c.created_at,
             updated_at: c.updated_at,
         })
@@ -287,14 +295,18 @@ impl<'a> Views<'a> {
 /// What a certificate date that is not one says.
 pub(crate) const DATE_MESSAGE: &str = "Use a real date from 1950 to 2200, like 2027-01-14.";
 
-const STATUS_MESSAGE: &str = "Must be one of ACTIVE, EXPIRED, REVOKED, PENDING.";
+const STATUS_MESSAGE: &str = "Must be one of ACTIVE, EXPIRED, REVOKED, PENDING, SUSPENDED.";
+
+const VERIFICATION_MESSAGE: &str =
+    "Must be one of active, suspended, withdrawn, expired, not_found, unknown.";
 
 #[utoipa::path(get, path = "/api/certificates/", tag = "certificates",
     params(
         ("organization" = Option<Uuid>, Query, description = "Organization id"),
         ("certificate_type" = Option<Uuid>, Query, description = "Certificate type id"),
         ("type_code" = Option<String>, Query, description = "Certificate type code, e.g. ISO_9001", min_length = 1),
-        ("status" = Option<String>, Query, description = "ACTIVE, EXPIRED, REVOKED or PENDING", pattern = "^(ACTIVE|EXPIRED|REVOKED|PENDING)$"),
+        ("status" = Option<String>, Query, description = "ACTIVE, EXPIRED, REVOKED, PENDING or SUSPENDED", pattern = "^(ACTIVE|EXPIRED|REVOKED|PENDING|SUSPENDED)$"),
+        ("verification_status" = Option<String>, Query, description = "The latest register check's answer", pattern = "^(active|suspended|withdrawn|expired|not_found|unknown)$"),
         ("expiry_date" = Option<NaiveDate>, Query, description = "Exact expiry date"),
         ("expiry_date_before" = Option<NaiveDate>, Query, description = "Expiring on or before"),
         ("expiry_date_after" = Option<NaiveDate>, Query, description = "Expiring on or after"),
@@ -318,6 +330,11 @@ pub async fn list_certificates(
         expiry_before: q.date("expiry_date_before")?,
         expiry_after: q.date("expiry_date_after")?,
         search: q.get("search").map(|s| s.trim().to_lowercase()),
+        verification_status: q.parsed(
+            "verification_status",
+            RegisterStatus::parse,
+            VERIFICATION_MESSAGE,
+        )?,
         order: q.ordering(&[
             ("expiry_date", CertOrder::ExpiryDate),
             ("issue_date", CertOrder::IssueDate),

@@ -18,7 +18,8 @@ use crate::route::{any_of, route};
 use crate::routes::certificate_types::CertificateTypeView;
 use crate::state::State;
 
-pub(crate) const STATE_MESSAGE: &str = "One of valid, expiring, missing, expired, revoked.";
+pub(crate) const STATE_MESSAGE: &str =
+    "One of valid, expiring, missing, expired, suspended, revoked.";
 
 /// The tenant's requirements and warning window today.
 pub(crate) fn rules(state: &State, tenant: Uuid) -> Result<Rules, ApiError> {
@@ -29,7 +30,7 @@ pub(crate) fn rules(state: &State, tenant: Uuid) -> Result<Rules, ApiError> {
 pub struct RequirementStanding {
     pub requirement: Uuid,
     pub certificate_type: CertificateTypeView,
-    /// valid, expiring, missing, expired or revoked.
+    /// valid, expiring, missing, expired, suspended or revoked.
     pub state: &'static str,
     /// The certificate the state rests on (the best of the supplier's of this type).
     pub certificate: Option<Uuid>,
@@ -111,6 +112,7 @@ pub struct ComplianceCounts {
     pub expiring: usize,
     pub missing: usize,
     pub expired: usize,
+    pub suspended: usize,
     pub revoked: usize,
     pub cannot_be_asked: usize,
 }
@@ -134,6 +136,7 @@ pub async fn compliance_counts(state: State, caller: Caller) -> Result<Complianc
             ComplianceState::Expiring => &mut counts.expiring,
             ComplianceState::Missing => &mut counts.missing,
             ComplianceState::Expired => &mut counts.expired,
+            ComplianceState::Suspended => &mut counts.suspended,
             ComplianceState::Revoked => &mut counts.revoked,
         } += 1;
         if s != ComplianceState::Valid && !askable.contains(&org) {

@@ -21,10 +21,12 @@ pub mod password_reset;
 pub mod reminders;
 pub mod requirements;
 pub mod sites;
+pub mod status_providers;
 pub mod supplier_link;
 pub mod tenant;
 pub mod tokens;
 pub mod v1;
+pub mod verifications;
 pub mod webhooks;
 
 use warp::Filter;
@@ -72,6 +74,10 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(certificates::routes(state))
         .unify()
         .or(certificate_history::routes(state))
+        .unify()
+        .or(verifications::routes(state))
+        .unify()
+        .or(status_providers::routes(state))
         .unify()
         .or(webhooks::routes(state))
         .unify()

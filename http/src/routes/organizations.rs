@@ -40,8 +40,8 @@ pub struct OrganizationView {
     pub vat: Option<String>,
     pub country: Option<String>,
     pub tags: Vec<String>,
-    /// The supplier's compliance with its requirements: valid, expiring, missing, expired
-    /// or revoked (the worst of its requirements'; valid when nothing is required).
+    /// The supplier's compliance with its requirements: valid, expiring, missing, expired,
+    /// suspended or revoked (the worst of its requirements'; valid when nothing is required).
     pub compliance: &'static str,
     /// ACTIVE certificates.
     pub active_certificates: usize,
@@ -222,7 +222,7 @@ pub(crate) fn organization_view(
         ("search" = Option<String>, Query, description = "Part of the name or external_id, any case"),
         ("without_valid_certificate" = Option<bool>, Query, description = "true: only organizations none of whose certificates is ACTIVE and unexpired today"),
         ("tag" = Option<String>, Query, description = "Only organizations with this tag"),
-        ("compliance" = Option<String>, Query, description = "Only organizations in this compliance state", pattern = "^(valid|expiring|missing|expired|revoked)$"),
+        ("compliance" = Option<String>, Query, description = "Only organizations in this compliance state", pattern = "^(valid|expiring|missing|expired|suspended|revoked)$"),
         ("ordering" = Option<String>, Query, description = "name, external_id, country or created_at; '-' for descending", pattern = "^-?(name|external_id|country|created_at)$"),
         PageParams,
     ),

@@ -28,7 +28,8 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 #[derive(Serialize, ToSchema, Debug, PartialEq)]
 pub struct CertificateStatus {
     pub cert_number: String,
-    /// valid, expired, revoked or pending.
+    /// valid, expired, revoked, pending or suspended (suspended by its certification body,
+    /// as a register said: not valid until the register says it is active again).
     pub status: String,
     /// DD.MM.YYYY
     pub valid_until: Option<String>,
@@ -41,6 +42,7 @@ pub fn certificate_status(c: &Certificate, today: NaiveDate) -> CertificateStatu
     let status = match c.status {
         CertStatus::Revoked => "revoked",
         CertStatus::Pending => "pending",
+        CertStatus::Suspended => "suspended",
         CertStatus::Expired => "expired",
         CertStatus::Active if c.expiry_date.is_some_and(|d| d < today) => "expired",
         CertStatus::Active => "valid",
@@ -186,6 +188,7 @@ mod tests {
             (CertStatus::Revoked, "revoked"),
             (CertStatus::Pending, "pending"),
             (CertStatus::Expired, "expired"),
+            (CertStatus::Suspended, "suspended"),
         ] {
             c.status = status;
             assert_eq!(certificate_status(&c, today).status, shown);

@@ -71,7 +71,7 @@ impl Catalog {
     }
 
     /// How many suppliers are in each state, in [`State::ALL`] order.
-    pub fn count_by_compliance(&self, rules: &Rules) -> [(State, usize); 5] {
+    pub fn count_by_compliance(&self, rules: &Rules) -> [(State, usize); State::ALL.len()] {
         let states = self.org_states(rules);
         State::ALL.map(|s| (s, states.iter().filter(|(_, st)| *st == s).count()))
     }
@@ -129,6 +129,6 @@ mod tests {
         assert_eq!(c.org_state(paint.id, &rules), State::Missing);
         let counts = c.count_by_compliance(&rules);
         assert_eq!(counts[2], (State::Missing, 1));
-        assert_eq!(counts[4], (State::Revoked, 1));
+        assert_eq!(counts[5], (State::Revoked, 1));
     }
 }

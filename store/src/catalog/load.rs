@@ -5,7 +5,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{Catalog, SharedCatalog};
-use crate::tables::{certificates, organizations};
+use crate::tables::{cert_verifications, certificates, organizations};
 use crate::{Store, StoreError};
 
 impl Store {
@@ -25,6 +25,9 @@ fn load(store: &Store, tenant: Uuid) -> Result<Catalog, StoreError> {
     certs.sort_by_key(|c| (c.created_at, c.id));
     for cert in &certs {
         catalog.upsert_cert(cert);
+    }
+    for (cert, v) in cert_verifications::of_tenant(store, tenant)? {
+        catalog.set_verification(cert, v.status, v.checked_at);
     }
     Ok(catalog)
 }

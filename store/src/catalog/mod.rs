@@ -16,6 +16,7 @@ use certwatch_domain::matching::{Evidence, Resolution, resolve};
 
 use crate::catalog::supplier_index::SupplierIndex;
 use certwatch_domain::registry::{CertStatus, Certificate, Organization};
+use certwatch_domain::verification::RegisterStatus;
 
 /// Days ahead in which an active certificate counts as "expiring".
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
@@ -25,6 +26,7 @@ mod load;
 mod overview;
 mod queries;
 pub(crate) mod supplier_index;
+pub mod verifications;
 
 pub use overview::{EXPIRY_WINDOWS, Overview};
 pub use queries::{CertOrder, CertQuery, IdPage, OrgCounts, OrgOrder, OrgQuery};
@@ -71,6 +73,8 @@ pub struct Catalog {
     trigrams: HashMap<[u8; 3], Vec<Slot>>,
     /// The organizations as bulk upload matches documents to them.
     suppliers: SupplierIndex,
+    /// Each checked certificate's latest register answer and when it came.
+    verified: HashMap<Uuid, (RegisterStatus, DateTime<Utc>)>,
 }
 
 /// The distinct three-byte windows of `text` (bytes of lower-case UTF-8, so a substring
@@ -226,6 +230,7 @@ impl Catalog {
         if let Some(slot) = self.slots.remove(&id) {
             self.unindex(slot);
         }
+        self.verified.remove(&id);
     }
 
     /// Suppliers a person reviewing a document may mean: those sharing its VAT number, LEI,

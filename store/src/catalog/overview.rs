@@ -15,6 +15,9 @@ pub const EXPIRY_WINDOWS: [i64; 3] = [7, 30, 90];
 pub struct Overview {
     /// Certificates with status EXPIRED.
     pub expired: usize,
+    /// Certificates a register said are suspended, or revoked (withdrawn).
+    pub suspended: usize,
+    pub revoked: usize,
     /// Active certificates expiring from today to today + each of [`EXPIRY_WINDOWS`].
     pub expiring: [usize; 3],
     pub suppliers: usize,
@@ -25,16 +28,15 @@ pub struct Overview {
 
 impl Catalog {
     /// How many certificates have each status.
-    pub fn count_by_status(&self) -> [(CertStatus, usize); 4] {
-        CertStatus::ALL.map(|status| {
-            let s = status.as_str();
-            (
-                status,
-                self.by_status
-                    .range((s, Slot::MIN)..=(s, Slot::MAX))
-                    .count(),
-            )
-        })
+    pub fn count_by_status(&self) -> [(CertStatus, usize); CertStatus::ALL.len()] {
+        CertStatus::ALL.map(|status| (status, self.count_of(status)))
+    }
+
+    fn count_of(&self, status: CertStatus) -> usize {
+        let s = status.as_str();
+        self.by_status
+            .range((s, Slot::MIN)..=(s, Slot::MAX))
+            .count()
     }
 
     pub fn overview(&self, today: NaiveDate) -> Overview {
@@ -52,15 +54,10 @@ impl Catalog {
                 }
             }
         }
-        let expired = self
-            .by_status
-            .range(
-                (CertStatus::Expired.as_str(), Slot::MIN)
-                    ..=(CertStatus::Expired.as_str(), Slot::MAX),
-            )
-            .count();
         Overview {
-            expired,
+            expired: self.count_of(CertStatus::Expired),
+            suspended: self.count_of(CertStatus::Suspended),
+            revoked: self.count_of(CertStatus::Revoked),
             expiring,
             suppliers: self.orgs.len(),
             suppliers_without_valid: self
@@ -127,19 +124,24 @@ mod tests {
         c.upsert_cert(&cert(&valid, CertStatus::Active, 400));
         c.upsert_cert(&cert(&lapsed, CertStatus::Expired, -3));
         c.upsert_cert(&cert(&lapsed, CertStatus::Active, -1));
+        c.upsert_cert(&cert(&lapsed, CertStatus::Suspended, 90));
         let o = c.overview(today);
         assert_eq!(o.expiring, [1, 1, 2]);
-        assert_eq!(o.expired, 1);
+        assert_eq!((o.expired, o.suspended, o.revoked), (1, 1, 0));
         assert_eq!(o.suppliers, 3);
-        assert_eq!(o.suppliers_without_valid, 2);
-        assert_eq!(o.certificates, 5);
+        assert_eq!(
+            o.suppliers_without_valid, 2,
+            "a suspended certificate is not valid"
+        );
+        assert_eq!(o.certificates, 6);
         assert_eq!(
             c.count_by_status(),
             [
                 (CertStatus::Active, 4),
                 (CertStatus::Expired, 1),
                 (CertStatus::Revoked, 0),
-                (CertStatus::Pending, 0)
+                (CertStatus::Pending, 0),
+                (CertStatus::Suspended, 1)
             ]
         );
         assert!(c.has_valid_certificate(valid.id, today));

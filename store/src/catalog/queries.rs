@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
 
 use certwatch_domain::registry::CertStatus;
+use certwatch_domain::verification::RegisterStatus;
 
 use certwatch_domain::compliance::{Rules, State};
 
@@ -40,6 +41,8 @@ pub struct CertQuery {
     pub expiry_before: Option<NaiveDate>,
     pub expiry_after: Option<NaiveDate>,
     pub search: Option<String>,
+    /// Only certificates whose latest register check answered this.
+    pub verification_status: Option<RegisterStatus>,
     /// None: newest first.
     pub order: Option<(CertOrder, bool)>,
 }
@@ -139,6 +142,11 @@ impl Catalog {
             && q.expiry_after
                 .is_none_or(|d| row.expiry.is_some_and(|e| e >= d))
             && q.search.as_deref().is_none_or(|s| row.text_lc.contains(s))
+            && q.verification_status.is_none_or(|s| {
+                self.verified
+                    .get(&row.id)
+                    .is_some_and(|(status, _)| *status == s)
+            })
     }
 
     /// A page of certificates: the narrowest index the filters allow supplies candidates
@@ -266,8 +274,10 @@ impl Catalog {
                 }
             }
         };
-        let residual =
-            q.status.is_some() || q.search.is_some() || (ranged && order != CertOrder::ExpiryDate);
+        let residual = q.status.is_some()
+            || q.search.is_some()
+            || q.verification_status.is_some()
+            || (ranged && order != CertOrder::ExpiryDate);
         let mut count = 0;
         let mut ids = Vec::new();
         for slot in walk {
@@ -405,7 +415,7 @@ impl Catalog {
                     }
                 }
                 CertStatus::Expired => counts.expired += 1,
-                CertStatus::Revoked | CertStatus::Pending => {}
+                CertStatus::Revoked | CertStatus::Pending | CertStatus::Suspended => {}
             }
         }
         counts

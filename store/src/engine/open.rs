@@ -36,6 +36,7 @@ impl Store {
         migrations::migrate(&trees)?;
         let store = Store::new(db, trees, data_dir, keyring)?;
         crate::tables::subscribers::reseal(&store)?;
+        crate::tables::register_accounts::reseal(&store)?;
         Ok(store)
     }
 

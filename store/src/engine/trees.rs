@@ -75,6 +75,10 @@ trees! {
     CertRequestsOpen = "cert_requests_open",
     CertRequestsByToken = "cert_requests_by_token",
     ComplianceStates = "compliance_states",
+    RegisterAccounts = "register_accounts",
+    RegisterChecks = "register_checks",
+    CertVerifications = "cert_verifications",
+    RegisterEntities = "register_entities",
 }
 
 /// Every tree, opened.

@@ -7,17 +7,22 @@ use certwatch_domain::history::ChangedBy;
 use certwatch_domain::registry::Certificate;
 use chrono::{DateTime, Utc};
 
-use crate::engine::tx::transact;
+use crate::engine::trees::Tree;
+use crate::engine::tx::{Tx, TxResult, transact};
 use crate::ops::fan_out::{self, Woke};
-use crate::tables::{cert_history, certificates, deliveries, events};
+use crate::tables::{
+    cert_history, cert_verifications, certificates, deliveries, events, register_checks,
+};
 use crate::{RegistryError, Store};
 
 /// The tables a certificate change writes.
-pub(crate) const TREES: &[&[crate::engine::trees::Tree]] = &[
+pub(crate) const TREES: &[&[Tree]] = &[
     certificates::TREES,
     events::TREES,
     deliveries::TREES,
     cert_history::TREES,
+    register_checks::TREES,
+    cert_verifications::TREES,
 ];
 
 /// Creates or replaces a certificate (`previous` is its stored version, if any) and
@@ -29,12 +34,28 @@ pub fn save(
     list: &[Event],
     by: ChangedBy,
 ) -> Result<Woke, RegistryError> {
+    save_with(store, cert, previous, list, by, &[], |_| Ok(()))
+}
+
+/// [`save`], with more writes (`also`, to the tables of `more`) in the same transaction:
+/// what caused the change, recorded with it.
+pub fn save_with(
+    store: &Store,
+    cert: &Certificate,
+    previous: Option<&Certificate>,
+    list: &[Event],
+    by: ChangedBy,
+    more: &[&[Tree]],
+    also: impl Fn(&Tx) -> TxResult<(), RegistryError>,
+) -> Result<Woke, RegistryError> {
     let tenant = cert.tenant_id;
     let fan_out = fan_out::plan(store, tenant, list)?;
     let keyed = events::keyed(store, list)?;
     let action = previous.map_or("created", |_| "updated");
     let history = cert_history::entry(store, action, previous, Some(cert), by, cert.updated_at)?;
-    transact::<_, RegistryError>(store, TREES, |tx| {
+    let trees: Vec<&[Tree]> = TREES.iter().chain(more).copied().collect();
+    transact::<_, RegistryError>(store, &trees, |tx| {
+        also(tx)?;
         fan_out.put(tx)?;
         certificates::put(tx, cert, previous)?;
         events::put(tx, &keyed)?;
@@ -47,7 +68,8 @@ pub fn save(
     Ok(fan_out.woke())
 }
 
-/// Deletes a certificate with its `certificate.deleted` event and history entry.
+/// Deletes a certificate with its `certificate.deleted` event and history entry, and its
+/// register checks.
 pub fn delete(
     store: &Store,
     cert: &Certificate,
@@ -66,9 +88,12 @@ pub fn delete(
     let fan_out = fan_out::plan(store, tenant, &list)?;
     let keyed = events::keyed(store, &list)?;
     let history = cert_history::entry(store, "deleted", Some(cert), None, by, now)?;
+    let checks = register_checks::keys_of(store, tenant, cert.id)?;
     transact::<_, RegistryError>(store, TREES, |tx| {
         fan_out.put(tx)?;
         certificates::remove(tx, cert)?;
+        register_checks::remove(tx, &checks)?;
+        cert_verifications::remove(tx, tenant, cert.id)?;
         events::put(tx, &keyed)?;
         if let Some(h) = &history {
             cert_history::put(tx, h)?;

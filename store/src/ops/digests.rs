@@ -6,8 +6,10 @@
 
 use certwatch_domain::accounts::Tenant;
 use certwatch_domain::digest::{
-    DeliveryLine, Digest, ExpiryLine, FAILING_AFTER, FailingLine, Stage, is_due, is_news, stage,
+    DeliveryLine, Digest, ExpiryLine, FAILING_AFTER, FailingLine, RegisterLine, Stage, is_due,
+    is_news, stage,
 };
+use certwatch_domain::events::EventKind;
 use certwatch_domain::registry::CertStatus;
 use certwatch_domain::webhooks::DeliveryStatus;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -16,8 +18,8 @@ use uuid::Uuid;
 use crate::engine::tx::transact;
 use crate::tables::digests::{self, Announced};
 use crate::tables::{
-    cert_types, certificates, deliveries, endpoints, memberships, organizations, subscribers,
-    tenants, users,
+    cert_types, certificates, deliveries, endpoints, events, memberships, organizations,
+    subscribers, tenants, users,
 };
 use crate::{Store, StoreError};
 
@@ -62,6 +64,7 @@ pub fn prepare(
     add_expiries(store, &t, now.date_naive(), since, &mut digest, &mut marks)?;
     add_failing(store, tenant, &mut digest, &mut marks)?;
     add_failed_deliveries(store, tenant, since, &mut digest)?;
+    add_register_changes(store, tenant, since, &mut digest)?;
     if digest.is_empty() {
         // Nothing to tell; a recovered endpoint's mark is still cleared.
         if !marks.endpoints.is_empty() {
@@ -191,6 +194,39 @@ fn add_failed_deliveries(
         });
     }
 
+    Ok(())
+}
+
+/// Certificate statuses the registers changed since the last digest: the
+/// `certificate.status_changed` events that name a register.
+fn add_register_changes(
+    store: &Store,
+    tenant: Uuid,
+    since: DateTime<Utc>,
+    digest: &mut Digest,
+) -> Result<(), StoreError> {
+    for e in events::all(store, tenant)? {
+        if e.kind != EventKind::CertificateStatusChanged.as_str() || e.created_at <= since {
+            continue;
+        }
+        let data: serde_json::Value = serde_json::from_str(&e.data)
+            .map_err(|err| StoreError::Corrupt(format!("event data: {err}")))?;
+        let Some(register) = data["provider"].as_str() else {
+            continue;
+        };
+        let text = |field: &str| data[field].as_str().unwrap_or_default().to_string();
+        digest.register_changes.push(RegisterLine {
+            supplier: match e.organization_id {
+                Some(org) => supplier(store, tenant, org)?,
+                None => String::new(),
+            },
+            number: text("certificate_number"),
+            register: register.to_string(),
+            from: text("previous_status"),
+            to: text("status"),
+            at: e.created_at,
+        });
+    }
     Ok(())
 }
 

@@ -9,7 +9,9 @@ use certwatch_domain::registry::Certificate;
 use uuid::Uuid;
 
 use crate::engine::tx::transact;
-use crate::tables::{bulk_items, cert_history, certificates, expiry_notices};
+use crate::tables::{
+    bulk_items, cert_history, cert_verifications, certificates, expiry_notices, register_checks,
+};
 use crate::{Store, StoreError};
 
 /// One identity held by several certificates, newest (last updated) first.
@@ -112,13 +114,22 @@ pub fn merge(store: &Store, group: &DuplicateGroup) -> Result<Certificate, Store
         bulk_items::TREES,
         expiry_notices::TREES,
         cert_history::TREES,
+        register_checks::TREES,
+        cert_verifications::TREES,
     ];
+    // The duplicates' register checks go with them; the kept certificate keeps its own.
+    let mut checks = Vec::new();
+    for c in &gone {
+        checks.extend(register_checks::keys_of(store, tenant, c.id)?);
+    }
     transact::<_, StoreError>(store, &tables, |tx| {
         cert_history::put(tx, &history)?;
         for c in &gone {
             certificates::remove(tx, c)?;
             expiry_notices::remove(tx, tenant, c.id)?;
+            cert_verifications::remove(tx, tenant, c.id)?;
         }
+        register_checks::remove(tx, &checks)?;
         certificates::put(tx, &keep, Some(newest))?;
         for item in &items {
             bulk_items::put(tx, item)?;

@@ -22,6 +22,7 @@ pub mod invitations;
 pub mod members;
 pub mod organizations;
 pub mod password_resets;
+pub mod registers;
 pub mod reminders;
 pub mod requests;
 pub mod requirements;

@@ -15,8 +15,9 @@ use uuid::Uuid;
 use crate::engine::tx::transact;
 use crate::ops::fan_out;
 use crate::tables::{
-    cert_history, cert_requests, certificates, compliance_states, contacts, deliveries, endpoints,
-    events, organizations, requirements, sites,
+    cert_history, cert_requests, cert_verifications, certificates, compliance_states, contacts,
+    deliveries, endpoints, events, organizations, register_checks, register_entities, requirements,
+    sites,
 };
 use crate::{RegistryError, Store, Written};
 
@@ -132,7 +133,14 @@ pub fn delete(
         requirements::TREES,
         cert_requests::TREES,
         compliance_states::TREES,
+        register_checks::TREES,
+        cert_verifications::TREES,
+        register_entities::TREES,
     ];
+    let mut checks = Vec::new();
+    for c in &certs {
+        checks.extend(register_checks::keys_of(store, tenant, c.id)?);
+    }
     transact::<_, RegistryError>(store, &tables, |tx| {
         fan_out.put(tx)?;
         organizations::remove(tx, &org)?;
@@ -144,7 +152,10 @@ pub fn delete(
         }
         for c in &certs {
             certificates::remove(tx, c)?;
+            cert_verifications::remove(tx, tenant, c.id)?;
         }
+        register_checks::remove(tx, &checks)?;
+        register_entities::remove_org(tx, tenant, id)?;
         for c in &people {
             contacts::remove(tx, c)?;
         }

@@ -249,6 +249,7 @@ fn queries_agree_with_a_brute_force_reference() {
                 .then(|| base + Duration::days(rng.next(200) as i64 - 100)),
             expiry_after: pick(&mut rng).then(|| base + Duration::days(rng.next(200) as i64 - 100)),
             search: pick(&mut rng).then(|| words[rng.next(7) as usize].to_string()),
+            verification_status: None,
             order: (rng.next(5) > 0).then(|| {
                 let order = [
                     CertOrder::ExpiryDate,
