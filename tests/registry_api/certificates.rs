@@ -155,11 +155,13 @@ async fn certificate_crud_filters_and_orderings() {
             "scope",
             "source_url",
             "status",
-            "updated_at"
+            "updated_at",
+            "verification"
         ],
-        "exactly the seed's fields"
+        "exactly the seed's fields, and the register check issue #29 adds"
     );
     assert!(detail["source_url"].is_null() && detail["document_hash"].is_null());
+    assert!(detail["verification"].is_null(), "never checked in a register");
 
     let q = |query: &str| {
         let path = format!("/api/certificates/?{query}");

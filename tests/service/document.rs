@@ -160,7 +160,8 @@ async fn openapi_document_lists_routes_that_exist() {
                 .replace("{organization_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{contact_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{key}", "some-key")
-                .replace("{number}", "SOME-NUMBER");
+                .replace("{number}", "SOME-NUMBER")
+                .replace("{provider}", "iaf_certsearch");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = s.call(m, &concrete, None, Some(json!({}))).await;
             assert_ne!(r.status, 405, "{method} {path}");
@@ -175,8 +176,9 @@ async fn openapi_document_lists_routes_that_exist() {
     // certificate history (1), organizations and sites (12), certificate
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
     // imports (1), monitoring (12), bulk upload (8); the supplier loop: contacts (5),
-    // requirements (6), compliance (2), certificate requests (5), reminder settings (2).
-    assert_eq!(operations, 112);
+    // requirements (6), compliance (2), certificate requests (5), reminder settings (2);
+    // the registers: status providers (3), verify and verifications (3).
+    assert_eq!(operations, 118);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -253,7 +255,8 @@ async fn every_answer_a_member_gets_is_declared_in_the_document() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{key}", "some-key")
-                .replace("{number}", "SOME-NUMBER");
+                .replace("{number}", "SOME-NUMBER")
+                .replace("{provider}", "iaf_certsearch");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = s.call(m, &concrete, Some(&member), Some(json!({}))).await;
             let status = r.status.as_u16().to_string();
