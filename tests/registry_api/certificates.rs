@@ -161,7 +161,10 @@ async fn certificate_crud_filters_and_orderings() {
         "exactly the seed's fields, and the register check issue #29 adds"
     );
     assert!(detail["source_url"].is_null() && detail["document_hash"].is_null());
-    assert!(detail["verification"].is_null(), "never checked in a register");
+    assert!(
+        detail["verification"].is_null(),
+        "never checked in a register"
+    );
 
     let q = |query: &str| {
         let path = format!("/api/certificates/?{query}");
