@@ -21,6 +21,7 @@ mod directory;
 mod discoveries;
 pub mod import;
 pub mod mail;
+pub mod mailbox;
 mod mailer;
 mod messages;
 pub mod metrics;

@@ -11,6 +11,7 @@ pub mod events;
 pub mod findings;
 pub mod history;
 pub mod import;
+pub mod mail;
 pub mod matching;
 pub mod monitoring;
 pub mod names;

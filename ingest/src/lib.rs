@@ -14,6 +14,7 @@ pub mod fair;
 pub mod fields;
 pub mod labels;
 pub mod limits;
+pub mod mail;
 pub mod mentions;
 mod misreads;
 mod numbers;

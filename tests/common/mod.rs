@@ -5,6 +5,7 @@
 
 mod api;
 pub mod browser;
+pub mod imap;
 pub mod pdf;
 pub mod procs;
 pub mod receiver;

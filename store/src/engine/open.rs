@@ -37,6 +37,7 @@ impl Store {
         let store = Store::new(db, trees, data_dir, keyring)?;
         crate::tables::subscribers::reseal(&store)?;
         crate::tables::register_accounts::reseal(&store)?;
+        crate::tables::mail_accounts::reseal(&store)?;
         Ok(store)
     }
 

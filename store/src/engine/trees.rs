@@ -79,6 +79,8 @@ trees! {
     RegisterChecks = "register_checks",
     CertVerifications = "cert_verifications",
     RegisterEntities = "register_entities",
+    MailAccounts = "mail_accounts",
+    MailMessages = "mail_messages",
 }
 
 /// Every tree, opened.

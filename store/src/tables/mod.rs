@@ -19,6 +19,8 @@ pub mod events;
 pub mod expiry_notices;
 pub mod import_runs;
 pub mod invitations;
+pub mod mail_accounts;
+pub mod mail_messages;
 pub mod memberships;
 pub mod organizations;
 pub mod password_resets;
