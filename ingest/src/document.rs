@@ -160,7 +160,7 @@ enum Unread {
 }
 
 /// The pixel size an image declares in its header, checked before anything decodes it.
-fn check_image(bytes: &[u8], limits: &Limits) -> Result<(), Unread> {
+fn check_image(bytes: &[u8], limits: &Limits) -> Result<imagesize::ImageSize, Unread> {
     let size = imagesize::blob_size(bytes)
         .map_err(|_| Unread::Failed("The image is damaged: its size cannot be read.".into()))?;
     let pixels = size.width as u64 * size.height as u64;
@@ -172,15 +172,16 @@ fn check_image(bytes: &[u8], limits: &Limits) -> Result<(), Unread> {
             limits.max_image_pixels / 1_000_000
         )));
     }
-    Ok(())
+    Ok(size)
 }
 
 /// A PNG or JPEG scan larger than `SCAN_PIXELS` allow, made grey and scaled down to them
 /// as a PNG; `None` for one already small enough (or a format tesseract reads as it is).
-/// The image's size was checked against the limits before it is decoded, and the decoder
-/// allocates no more than they allow.
+/// `size` is the one `check_image` read and checked against the limits before anything is
+/// decoded, and the decoder allocates no more than they allow.
 fn scaled_to_read(
     bytes: &[u8],
+    size: imagesize::ImageSize,
     content_type: &str,
     limits: &Limits,
 ) -> Result<Option<Vec<u8>>, Unread> {
@@ -189,8 +190,6 @@ fn scaled_to_read(
         "image/jpeg" => image::ImageFormat::Jpeg,
         _ => return Ok(None),
     };
-    let size = imagesize::blob_size(bytes)
-        .map_err(|_| Unread::Failed("The image is damaged: its size cannot be read.".into()))?;
     let longest = size.width.max(size.height) as u32;
     let most = *SCAN_PIXELS.end();
     // A JPEG cut short (no end marker) would decode into half a page; tesseract refuses it
@@ -342,13 +341,13 @@ fn read_text(
         }
         return Ok((bounded(read, limits.max_text_chars), "ocr"));
     }
-    check_image(bytes, limits)?;
+    let size = check_image(bytes, limits)?;
     if !ocr.available() {
         return Err(Unread::Review(
             "OCR is not available here (the tesseract program is not installed).".into(),
         ));
     }
-    let file = match scaled_to_read(bytes, content_type, limits)? {
+    let file = match scaled_to_read(bytes, size, content_type, limits)? {
         Some(png) => {
             let file = work.join("scaled.png");
             std::fs::write(&file, png).map_err(|e| Unread::Failed(e.to_string()))?;
@@ -453,6 +452,9 @@ mod tests {
             out
         };
         let limits = Limits::default();
+        let scaled_to_read = |bytes: &[u8], ct: &str, limits: &Limits| {
+            scaled_to_read(bytes, check_image(bytes, limits)?, ct, limits)
+        };
         let Ok(Some(scaled)) = scaled_to_read(&png(3600, 200), "image/png", &limits) else {
             panic!("a large scan was not scaled");
         };

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::document::Ocr;
 use crate::limits::Limits;
+use crate::mail::{MailLimits, MailReading};
 use crate::page::Link;
 use crate::robots::RobotsReading;
 use crate::spreadsheet::{FileKind, RowBatch};
@@ -44,6 +45,13 @@ pub enum Job {
     Robots { body: Vec<u8>, url: Url },
     /// A stored PDF: a PNG of its first page. `scratch` as for `Document`.
     Preview { path: PathBuf, scratch: PathBuf },
+    /// A mail fetched from a mailbox: its envelope, and its certificate files written into
+    /// `out` (a directory the caller made and removes).
+    Mail {
+        path: PathBuf,
+        out: PathBuf,
+        limits: MailLimits,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +72,7 @@ pub enum Reply {
     SpreadsheetDone(Result<(), String>),
     Robots(RobotsReading),
     Preview(Result<Vec<u8>, String>),
+    Mail(Result<MailReading, String>),
     /// The reader panicked on this input (the worker itself goes on).
     Panicked(String),
 }

@@ -13,6 +13,7 @@ use crate::calibration;
 use crate::document::read_document;
 use crate::fields;
 use crate::limits::Limits;
+use crate::mail;
 use crate::mentions::{document_mentions, page_mentions};
 use crate::page;
 use crate::pdf;
@@ -113,6 +114,11 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
         Job::Preview { path, scratch } => {
             send(Reply::Preview(preview::first_page_png(&path, &scratch)))
         }
+        Job::Mail { path, out, limits } => send(Reply::Mail(
+            std::fs::read(&path)
+                .map_err(|e| format!("The fetched mail is unreadable: {e}"))
+                .and_then(|raw| mail::read(&raw, &limits, &out)),
+        )),
         Job::Spreadsheet { path, kind } => {
             // The whole file is read and checked before its first row is handed on: a file
             // refused halfway (past the row limit, truncated at its end) changes nothing.
