@@ -15,6 +15,7 @@ pub mod keys;
 pub(crate) mod migrations;
 pub(crate) mod open;
 pub mod private;
+pub mod sealed_records;
 pub mod sealing;
 pub mod secrets;
 pub(crate) mod snapshot;

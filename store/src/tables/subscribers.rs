@@ -4,38 +4,58 @@
 use certwatch_domain::webhooks::Subscriber;
 use uuid::Uuid;
 
-use crate::engine::sealing::Keyring;
+use crate::engine::sealed_records::{self, SealedRecord};
 use crate::engine::trees::Tree;
 use crate::engine::tx::{Tx, TxResult};
-use crate::{Store, StoreError, decode, encode, engine::keys};
+use crate::{Store, StoreError, engine::keys};
 
 pub const TREES: &[Tree] = &[Tree::Subscribers];
+
+impl SealedRecord for Subscriber {
+    const WHAT: &'static str = "webhook subscribers' secrets";
+
+    fn context(&self) -> String {
+        format!("subscriber/{}/{}", self.tenant_id, self.id)
+    }
+
+    fn secrets(&mut self) -> Vec<(&'static str, &mut String)> {
+        let mut out = vec![
+            ("api_key", &mut self.api_key),
+            ("signing_secret", &mut self.signing_secret),
+        ];
+        if let Some(previous) = &mut self.previous_secret {
+            out.push(("previous_secret", previous));
+        }
+        out
+    }
+}
 
 pub fn get(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Subscriber>, StoreError> {
     store
         .tree(Tree::Subscribers)
         .get(keys::pair(tenant, id))?
-        .map(|v| opened(store.keyring(), &v))
+        .map(|v| sealed_records::open(store.keyring(), &v))
         .transpose()
 }
 
 /// The tenant's subscribers, oldest first.
 pub fn of_tenant(store: &Store, tenant: Uuid) -> Result<Vec<Subscriber>, StoreError> {
-    let mut subs = scan(store, &keys::id(tenant))?;
+    let mut subs: Vec<Subscriber> =
+        sealed_records::scan(store, Tree::Subscribers, &keys::id(tenant))?;
     subs.sort_by_key(|s| (s.created_at, s.id));
     Ok(subs)
 }
 
 /// Every subscriber of every tenant, for starting their actors at boot.
 pub fn all(store: &Store) -> Result<Vec<Subscriber>, StoreError> {
-    scan(store, &[])
+    sealed_records::scan(store, Tree::Subscribers, &[])
 }
 
 pub fn put(store: &Store, sub: &Subscriber) -> Result<(), StoreError> {
     let _writing = store.writing();
     store.tree(Tree::Subscribers).insert(
         keys::pair(sub.tenant_id, sub.id),
-        sealed(store.keyring(), sub),
+        sealed_records::seal(store.keyring(), sub),
     )?;
     Ok(())
 }
@@ -45,85 +65,15 @@ pub fn remove<E>(tx: &Tx, tenant: Uuid, id: Uuid) -> TxResult<(), E> {
     Ok(())
 }
 
-/// Seals again every subscriber whose secrets are in clear (written before they were
-/// sealed) or sealed with an older key (after `rotate-secret-key`). Run when the store
-/// opens; a record is rewritten only if it changes, with a compare-and-swap so a write
-/// that came between is never undone.
+/// Seals again every subscriber whose secrets are in clear or under an older key.
 pub fn reseal(store: &Store) -> Result<usize, StoreError> {
-    let ring = store.keyring();
-    let tree = store.tree(Tree::Subscribers);
-    let mut resealed = 0;
-    for entry in tree.iter() {
-        let (key, value) = entry?;
-        let stored: Subscriber = decode(&value)?;
-        let stale = [
-            Some(&stored.api_key),
-            Some(&stored.signing_secret),
-            stored.previous_secret.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|v| ring.needs_resealing(v));
-        if stale {
-            let sub = opened(ring, &value)?;
-            let _writing = store.writing();
-            if tree
-                .compare_and_swap(&key, Some(&value), Some(sealed(ring, &sub)))?
-                .is_ok()
-            {
-                resealed += 1;
-            }
-        }
-    }
-    if resealed > 0 {
-        store.flush()?;
-        tracing::info!(
-            resealed,
-            "webhook subscribers' secrets sealed with the current key"
-        );
-    }
-    Ok(resealed)
-}
-
-fn scan(store: &Store, prefix: &[u8]) -> Result<Vec<Subscriber>, StoreError> {
-    store
-        .tree(Tree::Subscribers)
-        .scan_prefix(prefix)
-        .map(|entry| opened(store.keyring(), &entry?.1))
-        .collect()
-}
-
-/// Where each secret of a subscriber belongs, bound into its seal.
-fn context(sub: &Subscriber, field: &str) -> String {
-    format!("subscriber/{}/{}/{field}", sub.tenant_id, sub.id)
-}
-
-fn sealed(ring: &Keyring, sub: &Subscriber) -> Vec<u8> {
-    let mut stored = sub.clone();
-    stored.api_key = ring.seal(&context(sub, "api_key"), &sub.api_key);
-    stored.signing_secret = ring.seal(&context(sub, "signing_secret"), &sub.signing_secret);
-    stored.previous_secret = sub
-        .previous_secret
-        .as_ref()
-        .map(|s| ring.seal(&context(sub, "previous_secret"), s));
-    encode(&stored)
-}
-
-fn opened(ring: &Keyring, bytes: &[u8]) -> Result<Subscriber, StoreError> {
-    let mut sub: Subscriber = decode(bytes)?;
-    sub.api_key = ring.open(&context(&sub, "api_key"), &sub.api_key)?;
-    sub.signing_secret = ring.open(&context(&sub, "signing_secret"), &sub.signing_secret)?;
-    sub.previous_secret = sub
-        .previous_secret
-        .as_ref()
-        .map(|s| ring.open(&context(&sub, "previous_secret"), s))
-        .transpose()?;
-    Ok(sub)
+    sealed_records::reseal::<Subscriber>(store, Tree::Subscribers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{decode, encode};
     use chrono::Utc;
 
     fn subscriber(tenant: Uuid) -> Subscriber {
