@@ -53,8 +53,8 @@ use context::{ACCOUNTS, Context, DELIVERY_SUPERVISOR, TENANT_SUPERVISOR};
 pub use messages::accounts::AccountsMsg;
 use messages::delivery::DeliverySupervisorMsg;
 pub use messages::tenant::{
-    AccessMsg, BulkMsg, IssuedToken, MonitoringMsg, RegistersMsg, RegistryMsg, SuppliersMsg,
-    TenantMsg, WebhooksMsg,
+    AccessMsg, BulkMsg, IssuedToken, MailMsg, MonitoringMsg, RegistersMsg, RegistryMsg,
+    SuppliersMsg, TenantMsg, WebhooksMsg,
 };
 use messages::tenant_supervisor::TenantSupervisorMsg;
 pub use messages::{ActorError, Reply};

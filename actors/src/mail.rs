@@ -15,6 +15,8 @@ pub struct Mail {
     pub body: String,
     /// An HTML alternative of the same text, for mail clients that show it.
     pub html: Option<String>,
+    /// Where replies go, when not to the sender.
+    pub reply_to: Option<String>,
 }
 
 pub fn verification(public_url: &str, to: &str, token: &str) -> Mail {
@@ -29,6 +31,7 @@ pub fn verification(public_url: &str, to: &str, token: &str) -> Mail {
              If you did not register, ignore this mail.\n"
         ),
         html: None,
+        reply_to: None,
     }
 }
 
@@ -53,6 +56,7 @@ pub fn invitation(
             expires_at.to_rfc3339()
         ),
         html: None,
+        reply_to: None,
     }
 }
 
@@ -69,6 +73,7 @@ pub fn password_reset(public_url: &str, to: &str, token: &str) -> Mail {
             reset_link(public_url, token)
         ),
         html: None,
+        reply_to: None,
     }
 }
 
@@ -93,6 +98,7 @@ pub fn digest(public_url: &str, to: &str, d: &Digest) -> Mail {
         to: to.to_string(),
         body: digest_text(public_url, d),
         html: Some(digest_html(public_url, d, &subject)),
+        reply_to: None,
         subject,
     }
 }

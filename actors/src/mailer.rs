@@ -118,10 +118,13 @@ async fn send(
 }
 
 fn build_message(from: &str, mail: &Mail) -> Result<Message, Box<dyn std::error::Error>> {
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from.parse()?)
         .to(mail.to.parse()?)
         .subject(mail.subject.clone());
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(reply_to.parse()?);
+    }
     Ok(match &mail.html {
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
             mail.body.clone(),

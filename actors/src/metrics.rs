@@ -165,6 +165,26 @@ pub(crate) static REGISTER_REFUSALS: LazyLock<IntCounterVec> = LazyLock::new(|| 
     .expect("registered once")
 });
 
+/// Mailbox polls, by outcome (`ok`, `failed`: a login refused, a server down or erring).
+pub(crate) static MAIL_POLLS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_mail_polls_total",
+        "Polls of tenants' mailboxes over IMAP, by outcome: ok, failed",
+        &["outcome"]
+    )
+    .expect("registered once")
+});
+
+/// Mails taken from mailboxes, by what became of them.
+pub(crate) static MAIL_MESSAGES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "certwatch_mail_messages_total",
+        "Mails taken from tenants' mailboxes, by outcome: filed (a batch made of its files), nothing_to_file, refused (not readable, too large; left on the server)",
+        &["outcome"]
+    )
+    .expect("registered once")
+});
+
 /// Makes every family above, with the label values it can take at zero.
 pub fn register() {
     for outcome in ["success", "failed"] {
@@ -188,6 +208,12 @@ pub fn register() {
     LazyLock::force(&DOCUMENT_READ_DURATION);
     LazyLock::force(&COMMIT_DURATION);
     LazyLock::force(&REGISTER_PASSES);
+    for outcome in ["ok", "failed"] {
+        MAIL_POLLS.with_label_values(&[outcome]);
+    }
+    for outcome in ["filed", "nothing_to_file", "refused"] {
+        MAIL_MESSAGES.with_label_values(&[outcome]);
+    }
     for provider in Provider::ALL.into_iter().filter(|p| p.has_api()) {
         REGISTER_REFUSALS.with_label_values(&[provider.as_str()]);
     }

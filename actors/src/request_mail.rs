@@ -3,6 +3,7 @@
 //! also stands alone on a short line (see `mail`).
 
 use certwatch_domain::contacts::Language;
+use certwatch_domain::mail::{referenced_subject, reply_address};
 use certwatch_domain::requests::MailReason;
 use certwatch_store::ops::requests::Outgoing;
 
@@ -72,12 +73,16 @@ pub fn supplier_link(public_url: &str, token: &str) -> String {
     format!("{public_url}/supplier/{token}/")
 }
 
-pub fn compose(public_url: &str, o: &Outgoing, link_days: u32) -> Mail {
+/// The mail of a request round. Its subject carries the request's reference, and when
+/// the tenant reads `mailbox`, replies go to its plus-address with the reference: a reply
+/// with the certificate attached fulfils the request like an upload on the link.
+pub fn compose(public_url: &str, o: &Outgoing, link_days: u32, mailbox: Option<&str>) -> Mail {
     let w = words(o.language);
     let mut subject = format!("{}: {} – {}", w.subject, o.certificate_type, o.buyer);
     if o.reason == MailReason::Reminder {
         subject = format!("{}: {subject}", w.reminder);
     }
+    let subject = referenced_subject(&subject, &o.token);
     let greeting = if o.contact_name.trim().is_empty() {
         format!("{},", w.hello)
     } else {
@@ -116,6 +121,7 @@ pub fn compose(public_url: &str, o: &Outgoing, link_days: u32) -> Mail {
             w.valid.replace("{days}", &link_days.to_string()),
         ),
         html: None,
+        reply_to: mailbox.and_then(|m| reply_address(m, &o.token)),
     }
 }
 
@@ -144,8 +150,14 @@ mod tests {
             "https://cw.example",
             &outgoing(Language::De, MailReason::Created),
             30,
+            None,
         );
         assert_eq!(m.to, "qm@giesserei.example");
+        assert!(m.subject.ends_with(" [ref:TOKEN123]"), "{}", m.subject);
+        assert_eq!(
+            m.reply_to, None,
+            "no mailbox read: replies go to the sender"
+        );
         assert!(m.subject.starts_with("Zertifikatsanfrage: ISO 9001"));
         assert!(m.body.contains("Guten Tag Frau Berg,"));
         assert!(m.body.contains("Q-123 läuft ab am 2027-01-31"));
@@ -156,9 +168,16 @@ mod tests {
             "http://h",
             &outgoing(Language::En, MailReason::Reminder),
             30,
+            Some("certs@buyer.example"),
         );
         assert!(en.subject.starts_with("Reminder: Certificate request"));
-        let fr = compose("http://h", &outgoing(Language::Fr, MailReason::Resend), 30);
+        assert_eq!(en.reply_to.as_deref(), Some("certs+TOKEN123@buyer.example"));
+        let fr = compose(
+            "http://h",
+            &outgoing(Language::Fr, MailReason::Resend),
+            30,
+            None,
+        );
         assert!(fr.body.starts_with("Bonjour Frau Berg,"));
     }
 }

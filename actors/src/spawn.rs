@@ -1,4 +1,5 @@
-//! Starting supervised children, and finding which one a supervision event is about.
+//! Starting supervised children, finding which one a supervision event is about, and
+//! running an actor's long work in a task of its own that reports back even if it panics.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -42,6 +43,65 @@ where
             other => return other.map(|(actor, _)| actor),
         }
     }
+}
+
+/// The child of `children` under `key`, started under `supervisor` as `name` (see
+/// [`spawn_child`]) when there is none yet; `None` when it would not start (what it owns
+/// is gone or switched off).
+pub(crate) async fn ensure_child<K, A>(
+    children: &mut HashMap<K, ActorRef<A::Msg>>,
+    key: K,
+    name: String,
+    actor: A,
+    args: A::Arguments,
+    supervisor: ActorCell,
+) -> Option<ActorRef<A::Msg>>
+where
+    K: Eq + Hash + std::fmt::Display,
+    A: Actor + Clone,
+    A::Arguments: Clone,
+{
+    if let Some(child) = children.get(&key) {
+        return Some(child.clone());
+    }
+    match spawn_child(name, actor, args, supervisor).await {
+        Ok(child) => {
+            children.insert(key, child.clone());
+            Some(child)
+        }
+        Err(e) => {
+            tracing::debug!(%key, error = %e, "child actor not started");
+            None
+        }
+    }
+}
+
+/// Runs `work` in a task of its own (the actor stays responsive meanwhile) and sends `me`
+/// what `report` makes of its result — or of the panic's text, when it panicked.
+pub(crate) fn report_to<M, T>(
+    me: ActorRef<M>,
+    work: impl Future<Output = T> + Send + 'static,
+    report: impl FnOnce(Result<T, String>) -> M + Send + 'static,
+) where
+    M: ractor::Message,
+    T: Send + 'static,
+{
+    tokio::spawn(async move {
+        let result = match tokio::spawn(work).await {
+            Ok(value) => Ok(value),
+            Err(e) if e.is_panic() => Err(panic_text(e.into_panic())),
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = me.cast(report(result));
+    });
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// The child a supervision event reports stopped, taken out of `children` (keyed by what

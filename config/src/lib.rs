@@ -12,7 +12,7 @@ pub mod settings;
 mod source;
 
 pub use error::ConfigError;
-pub use model::{Backups, Config, LogFormat, Parsing, Registers, Retention};
+pub use model::{Backups, Config, LogFormat, MailIntake, Parsing, Registers, Retention};
 
 #[cfg(test)]
 mod tests {

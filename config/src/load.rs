@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::ConfigError;
-use crate::model::{Backups, Config, Parsing, Registers, Retention};
+use crate::model::{Backups, Config, MailIntake, Parsing, Registers, Retention};
 use crate::parse;
 use crate::settings;
 use crate::source::Source;
@@ -96,6 +96,12 @@ impl Config {
                 doubtful_every: Duration::from_secs(
                     src.number(&VERIFY_DOUBTFUL_HOURS, 1, 24 * 365, None)? * 3600,
                 ),
+            },
+            mail: MailIntake {
+                allow_plaintext: src.boolean(&MAIL_ALLOW_PLAINTEXT)?,
+                max_message_bytes: src.number(&MAIL_MAX_MESSAGE_MB, 1, 1 << 12, None)? << 20,
+                max_attachment_bytes: src.number(&MAIL_MAX_ATTACHMENT_MB, 1, 20, None)? << 20,
+                max_attachments: src.number(&MAIL_MAX_ATTACHMENTS, 1, 1_000, None)? as usize,
             },
         })
     }

@@ -60,6 +60,18 @@ pub struct Config {
     pub supplier_link_days: u32,
     /// The registers certificates are checked in.
     pub registers: Registers,
+    /// Mail intake over IMAP.
+    pub mail: MailIntake,
+}
+
+/// How mailboxes are read: which connections are allowed, and how large a mail and an
+/// attachment may be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailIntake {
+    pub allow_plaintext: bool,
+    pub max_message_bytes: u64,
+    pub max_attachment_bytes: u64,
+    pub max_attachments: usize,
 }
 
 /// The registers' APIs and how often certificates are checked in them. A register whose

@@ -349,6 +349,34 @@ settings! {
         shown: "`24`",
         doc: "Hours before a certificate a register called suspended, unknown or not found (or could not answer about) is checked again",
     }
+    MAIL_ALLOW_PLAINTEXT {
+        env: "CERTWATCH_MAIL_ALLOW_PLAINTEXT",
+        key: "mail_allow_plaintext",
+        default: "false",
+        shown: "`false`",
+        doc: "Allow mail accounts with `security = none` (IMAP without TLS): for tests and relays on the same host",
+    }
+    MAIL_MAX_MESSAGE_MB {
+        env: "CERTWATCH_MAIL_MAX_MESSAGE_MB",
+        key: "mail_max_message_mb",
+        default: "30",
+        shown: "`30`",
+        doc: "Largest mail (as the server sends it, encoded) a mailbox fetches; a larger one is recorded as refused and left on the server",
+    }
+    MAIL_MAX_ATTACHMENT_MB {
+        env: "CERTWATCH_MAIL_MAX_ATTACHMENT_MB",
+        key: "mail_max_attachment_mb",
+        default: "20",
+        shown: "`20`",
+        doc: "Largest attachment (decoded) taken from a mail, at most 20 (the upload limit); larger ones are left out and said in the mail's record",
+    }
+    MAIL_MAX_ATTACHMENTS {
+        env: "CERTWATCH_MAIL_MAX_ATTACHMENTS",
+        key: "mail_max_attachments",
+        default: "20",
+        shown: "`20`",
+        doc: "Certificate files taken from one mail; the rest are left out and said",
+    }
 }
 
 /// The settings as the table in `docs/configuration.md`.

@@ -52,13 +52,49 @@ impl ItemStatus {
 pub use crate::reading::{Extracted, Field, Read};
 
 /// Where a batch's documents came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Origin {
     /// A person of the tenant uploaded them.
     Upload,
     /// A supplier uploaded them through the link of a certificate request: they are the
     /// request's supplier's, or go to review.
     SupplierLink { request: Uuid, organization: Uuid },
+    /// They were attached to a mail a mailbox read.
+    Mail(Box<MailSource>),
+}
+
+impl Origin {
+    /// The certificate request the documents answer, and its supplier.
+    pub fn request(&self) -> Option<Uuid> {
+        match self {
+            Origin::SupplierLink { request, .. } => Some(*request),
+            Origin::Mail(m) => m.request,
+            Origin::Upload => None,
+        }
+    }
+
+    /// The supplier the sender's address belongs to: a hint for matching, not a match.
+    pub fn sender(&self) -> Option<Uuid> {
+        match self {
+            Origin::Mail(m) => m.sender,
+            _ => None,
+        }
+    }
+}
+
+/// The mail a batch's documents were attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSource {
+    /// The mail account that read it.
+    pub account: Uuid,
+    pub from: Option<String>,
+    pub subject: String,
+    /// As the sender's client dated it.
+    pub date: Option<DateTime<Utc>>,
+    /// The certificate request it replies to (its reference in the address or subject).
+    pub request: Option<Uuid>,
+    /// The supplier whose contact's address or website's domain it came from.
+    pub sender: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +108,9 @@ pub struct Batch {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A new batch and its items, as they are written together.
+pub type NewBatch = (Batch, Vec<Item>);
 
 /// A file a batch accepted: checked, and stored under its SHA-256.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +130,7 @@ impl Batch {
         accepted: Vec<Accepted>,
         file_errors: Vec<String>,
         now: DateTime<Utc>,
-    ) -> Option<(Batch, Vec<Item>)> {
+    ) -> Option<NewBatch> {
         let batch = Batch {
             id: Uuid::new_v4(),
             tenant_id: tenant,

@@ -99,6 +99,8 @@ pub struct MailAccount {
     pub enabled: bool,
     pub last_poll_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Polls that failed in a row: the wait before the next one doubles with each.
+    pub failures: u32,
     pub messages_read: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -251,6 +253,7 @@ impl MailAccount {
             // Saving is an admin acting: the last error is theirs to see again on the next
             // poll, not a stale one.
             last_error: None,
+            failures: 0,
             messages_read: if changed_mailbox {
                 0
             } else {
@@ -258,6 +261,28 @@ impl MailAccount {
             },
             created_at: old.map_or(now, |o| o.created_at),
             updated_at: now,
+        })
+    }
+}
+
+/// The longest wait between polls of a failing mailbox.
+pub const MAX_BACK_OFF_MINUTES: u32 = 6 * 60;
+
+impl MailAccount {
+    /// Minutes until the next poll: `poll_minutes`, doubled for each failure in a row (a
+    /// wrong password or a server that is down is not asked every minute), at most six
+    /// hours — or the poll interval, when that is longer.
+    pub fn wait_minutes(&self) -> u32 {
+        let doubled = self
+            .poll_minutes
+            .saturating_mul(1u32.checked_shl(self.failures.min(16)).unwrap_or(u32::MAX));
+        doubled.min(MAX_BACK_OFF_MINUTES.max(self.poll_minutes))
+    }
+
+    /// When the mailbox is next polled: the wait after the last poll, or now.
+    pub fn next_poll_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.last_poll_at.map_or(now, |at| {
+            at + chrono::Duration::minutes(i64::from(self.wait_minutes()))
         })
     }
 }
@@ -286,6 +311,9 @@ pub struct HandledMail {
     pub from: Option<String>,
     pub subject: String,
     pub outcome: MailOutcome,
+    /// What was left out of it and why (not a certificate file, on file already, past a
+    /// limit).
+    pub notes: Vec<String>,
     pub handled_at: DateTime<Utc>,
 }
 
@@ -343,6 +371,86 @@ pub fn address_of(from: &str) -> Option<String> {
 /// The domain of an address.
 pub fn domain_of(address: &str) -> Option<&str> {
     address.rsplit_once('@').map(|(_, d)| d)
+}
+
+/// The name an attachment is filed under: its own, with the extension of its type added
+/// when the name has none intake knows (`Zertifikat` sent as `application/pdf` →
+/// `Zertifikat.pdf`), since intake checks a file by its name and its first bytes.
+pub fn intake_name(filename: &str, content_type: &str) -> String {
+    const EXTENSIONS: [&str; 6] = ["pdf", "png", "jpg", "jpeg", "tif", "tiff"];
+    let known = filename
+        .rsplit_once('.')
+        .is_some_and(|(_, e)| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+    let by_type = match content_type {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/tiff" => "tiff",
+        _ => return filename.to_string(),
+    };
+    if known {
+        filename.to_string()
+    } else {
+        format!("{filename}.{by_type}")
+    }
+}
+
+/// Notes kept of what was left out of one mail; the rest are counted in one more line.
+pub const MAX_NOTES: usize = 50;
+
+/// At most [`MAX_NOTES`] notes, and a last one counting those left out: a mail of a
+/// thousand attachments is not a thousand lines in its record.
+pub fn bounded_notes(mut notes: Vec<String>) -> Vec<String> {
+    if notes.len() > MAX_NOTES {
+        let rest = notes.len() - MAX_NOTES;
+        notes.truncate(MAX_NOTES);
+        notes.push(format!("… and {rest} more left out"));
+    }
+    notes
+}
+
+/// A certificate request's reference in a mail: its link token, which the request mail
+/// puts in the subject (`[ref:TOKEN]`) and, when the tenant reads a mailbox, in the
+/// `Reply-To` plus-address (`certs+TOKEN@buyer.example`).
+pub const REFERENCE_TAG: &str = "[ref:";
+
+/// The subject of a request mail with its reference.
+pub fn referenced_subject(subject: &str, token: &str) -> String {
+    format!("{subject} {REFERENCE_TAG}{token}]")
+}
+
+/// The address a supplier's reply to a request goes to: the mailbox's address with the
+/// request's token after a `+`. `None` when the mailbox's user name is not an address.
+pub fn reply_address(mailbox: &str, token: &str) -> Option<String> {
+    let (local, domain) = mailbox.trim().split_once('@')?;
+    let local = local.split_once('+').map_or(local, |(l, _)| l);
+    (!local.is_empty() && domain.contains('.')).then(|| format!("{local}+{token}@{domain}"))
+}
+
+/// The request references a received mail carries: the plus-parts of the addresses it was
+/// sent to, then those in its subject. Only tokens of the link's shape (8 to 64 letters
+/// and digits) are taken; which request (if any) a token opens is the store's to say.
+pub fn references(to: &[String], subject: &str) -> Vec<String> {
+    let shaped =
+        |t: &str| (8..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric());
+    let mut found: Vec<String> = to
+        .iter()
+        .filter_map(|a| a.split_once('@')?.0.split_once('+').map(|(_, t)| t))
+        .filter(|t| shaped(t))
+        .map(str::to_string)
+        .collect();
+    let mut rest = subject;
+    while let Some(at) = rest.find(REFERENCE_TAG) {
+        rest = &rest[at + REFERENCE_TAG.len()..];
+        if let Some(end) = rest.find(']')
+            && shaped(&rest[..end])
+        {
+            found.push(rest[..end].to_string());
+        }
+    }
+    found.dedup();
+    found.truncate(4);
+    found
 }
 
 #[cfg(test)]
@@ -467,6 +575,27 @@ mod tests {
     }
 
     #[test]
+    fn failing_polls_wait_longer_up_to_six_hours() {
+        let t = Uuid::new_v4();
+        let mut a = MailAccount::apply(None, t, full(), false, now()).unwrap();
+        assert_eq!(a.next_poll_at(now()), now(), "never polled: now");
+        a.last_poll_at = Some(now());
+        let waits: Vec<u32> = [0, 1, 2, 3, 10, 40]
+            .into_iter()
+            .map(|f| {
+                a.failures = f;
+                a.wait_minutes()
+            })
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 360, 360]);
+        a.failures = 1;
+        assert_eq!(a.next_poll_at(now()), now() + chrono::Duration::minutes(10));
+        a.poll_minutes = 1440;
+        a.failures = 3;
+        assert_eq!(a.wait_minutes(), 1440, "a daily mailbox never waits less");
+    }
+
+    #[test]
     fn certificate_files_by_type_or_by_name_when_the_type_says_nothing() {
         assert!(is_certificate_file("application/pdf", "x.bin"));
         assert!(is_certificate_file("IMAGE/JPEG", ""));
@@ -481,6 +610,55 @@ mod tests {
             "application/octet-stream",
             "invoice.docx"
         ));
+    }
+
+    #[test]
+    fn attachments_are_named_for_their_type_when_their_name_says_nothing() {
+        assert_eq!(
+            intake_name("Zertifikat", "application/pdf"),
+            "Zertifikat.pdf"
+        );
+        assert_eq!(intake_name("scan.TIF", "image/tiff"), "scan.TIF");
+        assert_eq!(intake_name("cert.bin", "image/jpeg"), "cert.bin.jpg");
+        assert_eq!(
+            intake_name("ISO.pdf", "application/octet-stream"),
+            "ISO.pdf"
+        );
+    }
+
+    #[test]
+    fn a_thousand_notes_are_fifty_and_a_count() {
+        let notes: Vec<String> = (0..1000).map(|i| format!("f{i}.pdf: too many")).collect();
+        let kept = bounded_notes(notes);
+        assert_eq!(kept.len(), MAX_NOTES + 1);
+        assert_eq!(kept[0], "f0.pdf: too many");
+        assert_eq!(kept[MAX_NOTES], "… and 950 more left out");
+        assert_eq!(bounded_notes(vec!["one".into()]), ["one"]);
+    }
+
+    #[test]
+    fn a_request_is_found_again_in_a_reply_address_or_subject() {
+        let token = "AbC123xyz789QWERTY";
+        let to = reply_address("certs@buyer.example", token).unwrap();
+        assert_eq!(to, format!("certs+{token}@buyer.example"));
+        assert_eq!(reply_address("certs", token), None);
+        assert_eq!(
+            reply_address("certs+old@buyer.example", token).unwrap(),
+            to,
+            "a plus-part of the mailbox is replaced"
+        );
+        assert_eq!(
+            references(std::slice::from_ref(&to), "Re: anything"),
+            [token]
+        );
+        let subject = format!(
+            "AW: {}",
+            referenced_subject("Certificate request: ISO 9001", token)
+        );
+        assert_eq!(references(&[], &subject), [token]);
+        assert_eq!(references(&[to], &subject), [token], "the same token once");
+        assert!(references(&["a+x@b.example".into()], "[ref:short] [ref:").is_empty());
+        assert!(references(&[], "[ref:has space inside]").is_empty());
     }
 
     #[test]

@@ -130,6 +130,20 @@ impl Input {
         }
     }
 
+    /// A secret (a password) as typed — spaces are part of it — or `None` when absent,
+    /// null or empty: a write-only field that is kept unless a new one is sent.
+    pub fn secret(&mut self, name: &str, max: usize) -> Option<String> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => {
+                let s = s.clone();
+                self.check_len(name, &s, max).then_some(s)
+            }
+            Some(_) => self.refuse(name, "Must be a string."),
+        }
+    }
+
     /// Optional text; null or blank clears it.
     pub fn optional_text(&mut self, name: &str, max: usize) -> Option<Option<String>> {
         match self.raw(name)? {

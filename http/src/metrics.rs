@@ -118,6 +118,14 @@ static REGISTERS_PAUSED: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     .expect("registered once")
 });
 
+/// Mail accounts whose last poll failed (a login refused, a server down): they back off.
+static MAILBOXES_FAILING: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_mailboxes_failing",
+        "Enabled mail accounts whose last poll failed (login refused, server unreachable or erring); each waits longer before the next",
+    )
+});
+
 static RESTARTS: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
         "certwatch_actor_restarts_total",
@@ -155,6 +163,7 @@ pub(crate) fn register() {
             PARSING_REFUSED.with_label_values(&[reason]);
         }
         LazyLock::force(&RESTARTS);
+        LazyLock::force(&MAILBOXES_FAILING);
         LazyLock::force(&REQUESTS);
         LazyLock::force(&LATENCY);
         // Linux only, like the service; a second registration (tests starting several
@@ -344,6 +353,11 @@ fn read_state(state: &State) -> Result<(), ApiError> {
             .with_label_values(&[provider.as_str()])
             .set(paused as i64);
     }
+    let failing = tables::mail_accounts::all(store)?
+        .iter()
+        .filter(|a| a.enabled && a.failures > 0)
+        .count();
+    MAILBOXES_FAILING.set(failing as i64);
     Ok(())
 }
 

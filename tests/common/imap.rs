@@ -106,16 +106,37 @@ impl Dovecot {
     /// Delivers `raw` into `user`'s INBOX, unseen.
     pub fn deliver(&self, user: &str, raw: &[u8]) {
         let root = self.dir.path().join("mail").join(user);
+        // Dovecot gives new mails their UIDs in the order of their names: the time first.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
         let name = format!(
-            "{}.{}.certwatch-test",
+            "{}.M{:09}P{}_{}.certwatch-test",
+            now.as_secs(),
+            now.subsec_nanos(),
+            std::process::id(),
             uuid::Uuid::new_v4().simple(),
-            std::process::id()
         );
         // Written in tmp/ and renamed into new/, so Dovecot never sees half a message.
         let tmp = root.join("tmp").join(&name);
         std::fs::write(&tmp, raw).unwrap();
         std::os::unix::fs::chown(&tmp, Some(MAIL_UID), Some(MAIL_UID)).unwrap();
         std::fs::rename(&tmp, root.join("new").join(&name)).unwrap();
+    }
+
+    /// How many messages of `user`'s INBOX are flagged seen (Maildir's `S` flag).
+    pub fn seen(&self, user: &str) -> usize {
+        let cur = self.dir.path().join("mail").join(user).join("cur");
+        std::fs::read_dir(cur).map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .rsplit_once(":2,")
+                        .is_some_and(|(_, flags)| flags.contains('S'))
+                })
+                .count()
+        })
     }
 
     /// How many messages `user`'s INBOX holds (new and current).

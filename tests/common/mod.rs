@@ -286,6 +286,43 @@ pub fn csrf_field(html: &str) -> String {
         .to_string()
 }
 
+/// A server started in this process, for tests that reach into its store or its actors:
+/// a loopback port, `dir` as its data directory, the tests' rate limit and metrics token,
+/// workers from the real binary (this executable is the test), and `more` settings; with a
+/// [`Server`] attached to it for the HTTP helpers.
+pub async fn in_process(dir: &Path, more: &[(&str, &str)]) -> (certwatch::RunningServer, Server) {
+    let data = dir.to_str().unwrap().to_string();
+    let config = certwatch_config::Config::load_with(None, |name| match name {
+        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
+        "CERTWATCH_DATA_DIR" => Some(data.clone()),
+        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
+        "CERTWATCH_METRICS_TOKEN" => Some(METRICS_TOKEN.into()),
+        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
+        _ => more
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string()),
+    })
+    .unwrap();
+    let server = certwatch::start(config).await.unwrap();
+    let handle = Server::attach(&format!("http://{}", server.addr), dir);
+    (server, handle)
+}
+
+/// Every byte of every file under `dir`, for looking for what must not be there in clear.
+pub fn files_under(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            all.extend(bytes);
+        }
+    }
+    all
+}
+
 pub fn read_mails(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

@@ -368,20 +368,8 @@ async fn endpoint_actors_come_back_with_their_tenant_actor_after_a_failure() {
         Resource::html("<p>ISO 9001 Certificate No. Q-77 valid until 2099-01-01</p>"),
     );
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
-    let config = certwatch_config::Config::load_with(None, |name| match name {
-        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
-        "CERTWATCH_DATA_DIR" => Some(data.clone()),
-        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
-        "CERTWATCH_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
-        "CERTWATCH_METRICS_TOKEN" => Some(common::METRICS_TOKEN.into()),
-        // In process, this executable is the test: workers are the real binary.
-        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
-        _ => None,
-    })
-    .unwrap();
-    let server = certwatch::start(config).await.unwrap();
-    let s = Server::attach(&format!("http://{}", server.addr), dir.path());
+    let (server, s) =
+        common::in_process(dir.path(), &[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]).await;
     let (key, tenant_id) = s.signup("a@one.example", "One").await;
     let (_, member) = s.invite_and_accept(&key, "m@one.example", "member").await;
     let t = Tenant { s: &s, key };

@@ -287,19 +287,6 @@ async fn no_budget_no_lookup_that_costs_and_fsc_by_licence_code() {
 }
 
 /// Every byte of every file under `dir`.
-fn files_under(dir: &std::path::Path) -> Vec<u8> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            all.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            all.extend(bytes);
-        }
-    }
-    all
-}
-
 #[tokio::test]
 async fn a_saved_key_survives_kill_9_sealed_and_still_opens() {
     let iaf = crate::Iaf::default();
@@ -323,7 +310,7 @@ async fn a_saved_key_survives_kill_9_sealed_and_still_opens() {
         (p["configured"].clone(), p["api_key_hint"].clone()),
         (json!(true), json!("…0193"))
     );
-    let on_disk = files_under(&s.data_dir);
+    let on_disk = crate::common::files_under(&s.data_dir);
     assert!(
         !on_disk.windows(key.len()).any(|w| w == key.as_bytes()),
         "the key is sealed at rest"

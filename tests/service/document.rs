@@ -112,8 +112,9 @@ async fn openapi_schemas_state_required_fields_formats_and_non_empty_patches() {
         }
     }
     assert!(posts >= 10, "{posts} POST bodies with required fields");
-    // Nine before the supplier loop; then contacts, requirements and reminder settings.
-    assert_eq!(patches, 12, "PATCH bodies");
+    // Nine before the supplier loop; then contacts, requirements and reminder settings;
+    // then mail accounts.
+    assert_eq!(patches, 13, "PATCH bodies");
     assert_eq!(refused_empty, real_ids.len());
     let cert = &schemas["CertificateWrite"];
     assert_eq!(
@@ -177,8 +178,8 @@ async fn openapi_document_lists_routes_that_exist() {
     // types (6), certificates (8 with expiring and search), webhooks (17), API keys (3), v1 (1),
     // imports (1), monitoring (12), bulk upload (8); the supplier loop: contacts (5),
     // requirements (6), compliance (2), certificate requests (5), reminder settings (2);
-    // the registers: status providers (3), verify and verifications (3).
-    assert_eq!(operations, 118);
+    // the registers: status providers (3), verify and verifications (3); mail accounts (9).
+    assert_eq!(operations, 127);
     for path in [
         "/api/health/",
         "/api/auth/register/",
@@ -227,6 +228,11 @@ async fn openapi_document_lists_routes_that_exist() {
         "/api/certificate-requests/{id}/cancel/",
         "/api/certificate-requests/{id}/resend/",
         "/api/settings/reminders/",
+        "/api/mail-accounts/",
+        "/api/mail-accounts/{id}/",
+        "/api/mail-accounts/{id}/test/",
+        "/api/mail-accounts/{id}/poll/",
+        "/api/mail-accounts/{id}/mails/",
     ] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }

@@ -280,19 +280,7 @@ async fn malformed_requests_get_json_errors() {
 #[tokio::test]
 async fn a_failed_tenant_actor_restarts_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
-    let config = certwatch_config::Config::load_with(None, |name| match name {
-        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
-        "CERTWATCH_DATA_DIR" => Some(data.clone()),
-        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
-        "CERTWATCH_METRICS_TOKEN" => Some(common::METRICS_TOKEN.into()),
-        // In process, this executable is the test: workers are the real binary.
-        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
-        _ => None,
-    })
-    .unwrap();
-    let server = certwatch::start(config).await.unwrap();
-    let s = Server::attach(&format!("http://{}", server.addr), dir.path());
+    let (server, s) = common::in_process(dir.path(), &[]).await;
 
     let (admin_a, tenant_a) = s.signup("a@one.example", "One").await;
     let (admin_b, _) = s.signup("b@two.example", "Two").await;

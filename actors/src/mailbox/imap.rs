@@ -93,6 +93,8 @@ pub struct Mailbox {
     session: Session<Box<dyn Io>>,
     budget: Arc<std::sync::atomic::AtomicU64>,
     pub uid_validity: u32,
+    /// Messages in the folder when it was opened.
+    pub exists: u32,
     /// Whether the server moves messages itself (RFC 6851).
     can_move: bool,
 }
@@ -188,6 +190,7 @@ impl Mailbox {
             session,
             budget,
             uid_validity,
+            exists: folder.exists,
             can_move,
         })
     }
@@ -228,11 +231,21 @@ impl Mailbox {
 
     /// The message `uid` as the server holds it, not marked seen; at most `max` bytes.
     pub async fn message(&mut self, uid: u32, max: u64) -> Result<Vec<u8>, ImapError> {
+        self.fetch_part(uid, "BODY.PEEK[]", max).await
+    }
+
+    /// Only the header of the message `uid` (who sent a mail too large to fetch, and
+    /// what about), not marked seen; at most `max` bytes.
+    pub async fn header(&mut self, uid: u32, max: u64) -> Result<Vec<u8>, ImapError> {
+        self.fetch_part(uid, "BODY.PEEK[HEADER]", max).await
+    }
+
+    async fn fetch_part(&mut self, uid: u32, part: &str, max: u64) -> Result<Vec<u8>, ImapError> {
         // The answer's framing (and a few unsolicited lines) on top of the message.
         self.allow(max + 16 * 1024);
         let fetched: Vec<_> = step("a message", async {
             self.session
-                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+                .uid_fetch(uid.to_string(), part)
                 .await?
                 .try_collect::<Vec<_>>()
                 .await
@@ -242,7 +255,7 @@ impl Mailbox {
         fetched
             .iter()
             .find(|f| f.uid == Some(uid))
-            .and_then(|f| f.body())
+            .and_then(|f| f.body().or_else(|| f.header()))
             .map(<[u8]>::to_vec)
             .ok_or_else(|| ImapError::Failed(format!("the server sent no message {uid}")))
     }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod batch;
 pub mod delivery;
 pub mod endpoint;
+pub mod mailbox;
 pub mod mailer;
 pub mod tenant;
 pub mod tenant_supervisor;

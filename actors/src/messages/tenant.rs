@@ -3,11 +3,12 @@
 //! uploads (`BulkMsg`) and what suppliers owe (`SuppliersMsg`). Each area's enum converts into [`TenantMsg`].
 
 use certwatch_domain::accounts::{ApiKey, Invitation, Membership, Role, Tenant, Token, User};
-use certwatch_domain::bulk::{Batch, Confirmation, Item, Read};
+use certwatch_domain::bulk::{Batch, Confirmation, Item, NewBatch, Read};
 use certwatch_domain::compliance::{Requirement, RequirementPatch};
 use certwatch_domain::contacts::{Contact, ContactPatch};
 use certwatch_domain::digest::Frequency;
 use certwatch_domain::events::Event;
+use certwatch_domain::mail::{HandledMail, MailAccount, MailAccountPatch};
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch, ScrapeReport};
 use certwatch_domain::registers::{AccountPatch, Provider, ProviderAccount, RegisterCheck};
 use certwatch_domain::registry::{
@@ -52,6 +53,7 @@ areas!(
     Bulk(BulkMsg),
     Suppliers(SuppliersMsg),
     Registers(RegistersMsg),
+    Mail(MailMsg),
 );
 
 impl TenantMsg {
@@ -65,6 +67,7 @@ impl TenantMsg {
             TenantMsg::Bulk(_) => "bulk",
             TenantMsg::Suppliers(_) => "suppliers",
             TenantMsg::Registers(_) => "registers",
+            TenantMsg::Mail(_) => "mail",
             TenantMsg::Traced(_, msg) => msg.area(),
         }
     }
@@ -406,4 +409,37 @@ pub enum RegistersMsg {
     Report(Report),
     /// The running pass is over.
     PassDone,
+}
+
+/// Mail intake: the tenant's mail accounts and what their mailbox actors read.
+pub enum MailMsg {
+    /// Creates (`id` None) or changes a mail account; its mailbox actor follows.
+    EditAccount {
+        id: Option<Uuid>,
+        patch: MailAccountPatch,
+        reply: Reply<MailAccount>,
+    },
+    DeleteAccount {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// Polls the account's mailbox now.
+    Poll {
+        id: Uuid,
+        reply: Reply<()>,
+    },
+    /// A mail read: recorded (with the batch of its files) before the server is told to
+    /// mark, move or delete it. `false` when the account is gone.
+    RecordMail {
+        handled: Box<HandledMail>,
+        batch: Option<Box<NewBatch>>,
+        reply: Reply<bool>,
+    },
+    /// How a poll ended. `None` when the account is gone.
+    RecordPoll {
+        id: Uuid,
+        at: DateTime<Utc>,
+        error: Option<String>,
+        reply: Reply<Option<MailAccount>>,
+    },
 }

@@ -20,6 +20,7 @@ use crate::call;
 use crate::context::Context;
 use crate::messages::endpoint::EndpointMsg;
 use crate::messages::tenant::MonitoringMsg;
+use crate::spawn::report_to;
 use crate::timer::cast_after;
 
 use super::scrape::scrape;
@@ -74,15 +75,14 @@ impl EndpointState {
         self.scraping = true;
         let (ctx, url, me) = (self.ctx.clone(), self.ep.url.clone(), myself.clone());
         let tenant = self.ep.tenant_id;
-        tokio::spawn(async move {
-            let work = tokio::spawn(async move { scrape(&ctx, tenant, &url, scheduled_for).await });
-            let msg = match work.await {
+        report_to(
+            me,
+            async move { scrape(&ctx, tenant, &url, scheduled_for).await },
+            |scraped| match scraped {
                 Ok(report) => EndpointMsg::Scraped(Box::new(report)),
-                Err(e) if e.is_panic() => EndpointMsg::Panicked(panic_text(e.into_panic())),
-                Err(e) => EndpointMsg::Panicked(e.to_string()),
-            };
-            let _ = me.cast(msg);
-        });
+                Err(why) => EndpointMsg::Panicked(why),
+            },
+        );
     }
 
     /// Hands a report to the tenant actor; `None` when the endpoint is gone.
@@ -118,14 +118,6 @@ impl EndpointState {
             Err(e) => Err(e),
         }
     }
-}
-
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// A report for an attempt that ended in a panic.

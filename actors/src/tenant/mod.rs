@@ -1,11 +1,13 @@
 //! The tenant actor: the one writer of everything inside its tenant — who may act in it
 //! (`access`), its supplier registry (`registry`), webhooks (`webhooks`), monitored
-//! endpoints (`monitoring`), bulk uploads (`bulk`) and what suppliers owe (`suppliers`). One owner per tenant means no lost
+//! endpoints (`monitoring`), bulk uploads (`bulk`), what suppliers owe (`suppliers`),
+//! the registers (`registers`) and mail intake (`mail`). One owner per tenant means no lost
 //! updates without locks, and the "last admin" rule cannot race with itself. Each area
 //! has its message enum and handler; this module starts, supervises and dispatches.
 
 mod access;
 mod bulk;
+mod mail;
 mod monitoring;
 mod registers;
 mod registry;
@@ -51,6 +53,7 @@ impl Actor for TenantActor {
             tenant,
             endpoints: HashMap::new(),
             batches: HashMap::new(),
+            mailboxes: HashMap::new(),
             compliance_pending: false,
             registers: state::Passes::default(),
         })
@@ -77,6 +80,7 @@ impl Actor for TenantActor {
         for batch in tables::bulk_batches::unfinished(&state.ctx.store, state.tenant)? {
             bulk::start_batch(&myself, state, batch.id).await;
         }
+        mail::start_mailboxes(&myself, state).await?;
         for ep in active {
             let delay = if ep.next_check_at.is_none_or(|at| at <= now) {
                 let slot = state.ctx.next_catch_up_slot(CATCH_UP_PER_SECOND);
@@ -110,6 +114,21 @@ impl Actor for TenantActor {
             if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
                 tracing::error!(%batch, ?event, "batch actor failed; restarting it");
                 bulk::start_batch(&myself, state, batch).await;
+            }
+            return Ok(());
+        }
+        if let Some((account, _, failed)) =
+            take_stopped(&mut state.mailboxes, &event, |a| a.get_cell())
+        {
+            // A clean stop means the account was disabled or removed; a failed one starts
+            // again from the store, after the wait its recorded failure sets.
+            if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                tracing::error!(%account, ?event, "mailbox actor failed; restarting it");
+                state
+                    .ctx
+                    .restarts
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                mail::ensure_mailbox(&myself, state, account).await;
             }
             return Ok(());
         }
@@ -183,6 +202,7 @@ async fn dispatch(
         TenantMsg::Monitoring(msg) => monitoring::handle(myself, msg, state, now).await?,
         TenantMsg::Bulk(msg) => bulk::handle(myself, msg, state, now).await?,
         TenantMsg::Registers(msg) => registers::handle(myself, msg, state, now)?,
+        TenantMsg::Mail(msg) => mail::handle(myself, msg, state, now).await?,
         // Senders wrap a message once.
         TenantMsg::Traced(_, msg) => Box::pin(dispatch(myself, *msg, state)).await?,
     }

@@ -18,7 +18,7 @@ use crate::messages::endpoint::EndpointMsg;
 use crate::messages::tenant::{MonitoringMsg, TenantMsg};
 use crate::monitoring::endpoint::EndpointActor;
 use crate::monitoring::start_discovery;
-use crate::spawn::spawn_child;
+use crate::spawn::ensure_child;
 
 pub(super) async fn handle(
     myself: &ActorRef<TenantMsg>,
@@ -158,21 +158,18 @@ pub(super) async fn ensure_endpoint(
     id: Uuid,
     delay: StdDuration,
 ) -> Option<ActorRef<EndpointMsg>> {
-    if let Some(actor) = state.endpoints.get(&id) {
-        return Some(actor.clone());
-    }
     let name = state.ctx.name(&format!("endpoint:{id}"));
     let args = (state.ctx.clone(), state.tenant, id, delay);
-    match spawn_child(name, EndpointActor, args, myself.get_cell()).await {
-        Ok(actor) => {
-            state.endpoints.insert(id, actor.clone());
-            Some(actor)
-        }
-        Err(e) => {
-            tracing::debug!(endpoint = %id, error = %e, "endpoint actor not started");
-            None
-        }
-    }
+    let supervisor = myself.get_cell();
+    ensure_child(
+        &mut state.endpoints,
+        id,
+        name,
+        EndpointActor,
+        args,
+        supervisor,
+    )
+    .await
 }
 
 pub(super) fn stop_endpoint(state: &mut TenantState, id: Uuid) {

@@ -14,6 +14,7 @@ use crate::delivery_supervisor::tell;
 use crate::messages::batch::BatchMsg;
 use crate::messages::delivery::DeliverySupervisorMsg;
 use crate::messages::endpoint::EndpointMsg;
+use crate::messages::mailbox::MailboxMsg;
 
 pub(crate) struct TenantState {
     pub ctx: Arc<Context>,
@@ -22,6 +23,8 @@ pub(crate) struct TenantState {
     pub endpoints: HashMap<Uuid, ActorRef<EndpointMsg>>,
     /// The actors of bulk-upload batches being processed (children of this actor).
     pub batches: HashMap<Uuid, ActorRef<BatchMsg>>,
+    /// The actors of the tenant's enabled mail accounts (children of this actor).
+    pub mailboxes: HashMap<Uuid, ActorRef<MailboxMsg>>,
     /// Whether a compliance refresh is scheduled.
     pub compliance_pending: bool,
     /// The register passes (`registers`).

@@ -58,7 +58,9 @@ pub(super) fn handle(
             let by = certwatch_domain::requests::Opener::User(user);
             let result = requests::open(store, tenant, org, cert_type, message, by, now);
             let ctx = state.ctx.clone();
-            write_woken_then(state, reply, result, move |m: &Mailed| send(&ctx, &m.mails))
+            write_woken_then(state, reply, result, move |m: &Mailed| {
+                send(&ctx, tenant, &m.mails)
+            })
         }
         SuppliersMsg::ResendRequest { id, reply } => {
             let ctx = state.ctx.clone();
@@ -66,7 +68,7 @@ pub(super) fn handle(
                 store,
                 reply,
                 requests::resend(store, tenant, id, now),
-                move |m: &Mailed| send(&ctx, &m.mails),
+                move |m: &Mailed| send(&ctx, tenant, &m.mails),
             )
         }
         SuppliersMsg::CancelRequest { id, reply } => {
@@ -121,7 +123,7 @@ fn run_reminders(state: &TenantState, now: DateTime<Utc>) -> Result<(), ActorPro
             wake_when_durable(state, w.woke);
             tokio::spawn(async move {
                 if ctx.store.commit().await.is_ok() {
-                    send(&ctx, &mails);
+                    send(&ctx, tenant, &mails);
                 }
             });
         }
@@ -139,14 +141,26 @@ fn refresh_compliance(state: &TenantState, now: DateTime<Utc>) -> Result<(), Act
     Ok(())
 }
 
-/// Sends request mails (their round is durable).
-fn send(ctx: &Context, mails: &[Outgoing]) {
+/// Sends request mails (their round is durable). When the tenant reads a mailbox whose
+/// user name is an address, replies go there, carrying the request's reference.
+fn send(ctx: &Context, tenant: uuid::Uuid, mails: &[Outgoing]) {
     let url = ctx.config.public_url();
+    let mailbox = match certwatch_store::tables::mail_accounts::of_tenant(&ctx.store, tenant) {
+        Ok(accounts) => accounts
+            .into_iter()
+            .find(|a| a.enabled && a.username.contains('@'))
+            .map(|a| a.username),
+        Err(e) => {
+            tracing::warn!(%tenant, error = %e, "mail accounts unreadable; request mailed without a reply address");
+            None
+        }
+    };
     for m in mails {
         ctx.send_mail(request_mail::compose(
             &url,
             m,
             ctx.config.supplier_link_days,
+            mailbox.as_deref(),
         ));
         crate::metrics::REQUEST_MAILS.inc();
     }

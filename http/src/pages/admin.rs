@@ -92,6 +92,7 @@ async fn admin(state: State, session: Session, q: Query) -> PageResult {
             a href="/admin/api-keys/" { "Integration keys" }
             a href="/admin/webhooks/" { "Webhooks" }
             a href="/admin/registers/" { "Registers" }
+            a href="/admin/mail/" { "Mailboxes" }
             a href="/monitoring/" { "Monitoring" }
         }
         h2 { "Public certificate search" }

@@ -142,6 +142,15 @@ async fn batch(id: Uuid, state: State, session: Session, q: Query) -> PageResult
             p { @for (field, count, label) in counts { span.count { strong data-count=(field) { (count) } " " (label) " · " } } }
             p data-when-done hidden[!done] { "The batch is read. " a href="/review/" { "Review what needs a look" } }
         }
+        @if let Some(mail) = &batch.mail {
+            p {
+                "Attached to the mail " q { (mail.subject) }
+                @if let Some(from) = &mail.from { " from " (from) }
+                @if mail.date.is_some() { " of " (call::moment(mail.date)) }
+                @if mail.request.is_some() { ", a reply to a certificate request" }
+                ". " a href={ "/admin/mail/" (mail.account) "/" } { "The mailbox" }
+            }
+        }
         @for e in &batch.file_errors {
             p.errors { (e) }
         }

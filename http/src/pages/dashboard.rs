@@ -17,6 +17,7 @@ use crate::extract::{Query, query};
 use crate::routes::bulk_upload::views::BatchView;
 use crate::routes::compliance::{self, ComplianceCounts};
 use crate::routes::imports::ImportRun;
+use crate::routes::mail_accounts::{self, MailAccountView};
 use crate::routes::status_providers::{self, StatusProviderView};
 use crate::routes::{
     bulk_upload, certificate_requests, imports, monitoring, organizations, webhooks,
@@ -71,7 +72,25 @@ async fn dashboard(state: State, session: Session, q: Query) -> PageResult {
     } else {
         Vec::new()
     };
+    let failing_mail: Vec<MailAccountView> = if viewer.is_admin() {
+        let all = call::query(&Query::default(), &[("page_size", "500".into())]);
+        mail_accounts::list_mail_accounts(state.clone(), caller.clone(), all)
+            .await?
+            .results
+            .into_iter()
+            .filter(|a| a.enabled && a.last_error.is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let body = html! {
+        @for a in &failing_mail {
+            p.notice.bad role="status" {
+                "The mailbox " (a.name) " cannot be read: " (a.last_error.as_deref().unwrap_or_default())
+                ". It is tried again " (call::moment(a.next_poll_at)) ". "
+                a href={ "/admin/mail/" (a.id) "/" } { "Mailbox settings" }
+            }
+        }
         @for p in &paused {
             p.notice.bad role="status" {
                 (p.name) " checks "

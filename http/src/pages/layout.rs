@@ -69,6 +69,10 @@ const NOTICES: &[(&str, &str)] = &[
         "The register is asked; its answer appears here in a moment (reload the page).",
     ),
     ("recorded", "The register's answer is recorded."),
+    (
+        "polling",
+        "The mailbox is read now; the mails appear here in a moment (reload the page).",
+    ),
     ("asked", "The request is mailed to the supplier's contacts."),
     ("resent", "The request is mailed again."),
     (

@@ -43,6 +43,7 @@ mod imports;
 mod keys;
 mod layout;
 mod lists;
+mod mailboxes;
 mod monitored;
 mod passwords;
 mod registers;
@@ -90,6 +91,8 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .or(keys::routes(state))
         .unify()
         .or(registers::routes(state))
+        .unify()
+        .or(mailboxes::routes(state))
         .unify()
         .or(monitored::routes(state))
         .unify()

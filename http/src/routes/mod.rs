@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod health;
 pub mod imports;
 pub mod invitations;
+pub mod mail_accounts;
 pub mod members;
 pub mod monitoring;
 pub mod notifications;
@@ -78,6 +79,8 @@ pub fn all(state: &State) -> BoxedFilter<(Response,)> {
         .or(verifications::routes(state))
         .unify()
         .or(status_providers::routes(state))
+        .unify()
+        .or(mail_accounts::routes(state))
         .unify()
         .or(webhooks::routes(state))
         .unify()

@@ -149,6 +149,38 @@ impl Catalog {
         }
     }
 
+    /// The one supplier whose website is on `domain` (a mail sender's hint).
+    pub fn supplier_of_domain(&self, domain: &str) -> Option<Uuid> {
+        self.suppliers.only_of_domain(domain)
+    }
+
+    /// The supplier of a document that came by mail from `sender`'s address: the
+    /// document's own content decides, the sender only narrows it. A document naming
+    /// another supplier is not the sender's (a person looks); one the whole registry
+    /// cannot tell apart is the sender's when it matches the sender alone.
+    pub fn resolve_hinted(&self, evidence: &Evidence, sender: Uuid) -> Resolution<Uuid> {
+        let hinted = |by: &str| Resolution::Matched {
+            id: sender,
+            by: format!("{by}, sender's address"),
+        };
+        let display = |id: Uuid| self.suppliers.get(id).map_or("", |s| s.display.as_str());
+        match self.resolve_supplier(evidence) {
+            Resolution::Matched { id, by } if id == sender => hinted(&by),
+            Resolution::Matched { id, .. } => Resolution::Unmatched(format!(
+                "the mail came from an address of {}, the document names {}",
+                display(sender),
+                display(id)
+            )),
+            Resolution::Unmatched(why) => match self.suppliers.get(sender) {
+                Some(own) => match resolve(evidence, std::slice::from_ref(own), &self.suppliers) {
+                    Resolution::Matched { by, .. } => hinted(&by),
+                    Resolution::Unmatched(_) => Resolution::Unmatched(why),
+                },
+                None => Resolution::Unmatched(why),
+            },
+        }
+    }
+
     fn row(&self, slot: Slot) -> Option<&CertRow> {
         self.rows.get(slot as usize).and_then(Option::as_ref)
     }

@@ -95,6 +95,14 @@ impl SupplierIndex {
         drop_id(&mut self.by_letters, &s.name.joined(), id);
     }
 
+    /// The one supplier whose website is on `domain`, if exactly one is.
+    pub fn only_of_domain(&self, domain: &str) -> Option<Uuid> {
+        match self.by_domain.get(domain) {
+            Some(ids) if ids.len() == 1 => ids.first().copied(),
+            _ => None,
+        }
+    }
+
     /// One supplier as the matcher sees it.
     pub fn get(&self, id: Uuid) -> Option<&Supplier<Uuid>> {
         self.suppliers.get(&id)

@@ -105,7 +105,7 @@ pub fn apply_extraction(
     }
     let mut origin = Origin::Upload;
     if let Some(mut batch) = bulk_batches::get(store, tenant, item.batch_id)? {
-        origin = batch.origin;
+        origin = batch.origin.clone();
         if batch.status == BatchStatus::Pending {
             batch.status = BatchStatus::Processing;
             batch.updated_at = now;
@@ -113,7 +113,7 @@ pub fn apply_extraction(
         }
     }
     item.updated_at = now;
-    let link = supplier_uploads::link_of(store, tenant, origin)?;
+    let link = supplier_uploads::link_of(store, tenant, &origin)?;
     let (status, reason) = match read {
         Read::Fields(ex) => {
             item.extracted = *ex;
@@ -132,18 +132,27 @@ pub fn apply_extraction(
         bulk_items::save(store, &item)?;
         return Ok(Written::quiet(item));
     }
-    let woke = match_and_file(store, tenant, &mut item, link.as_ref(), now)?;
+    let woke = match_and_file(
+        store,
+        tenant,
+        &mut item,
+        link.as_ref(),
+        origin.sender(),
+        now,
+    )?;
     bulk_items::save(store, &item)?;
     Ok(Written::new(item, woke))
 }
 
-/// Finds a read item's supplier (the link's, for a supplier's upload) and files it when
-/// nothing needs a person; otherwise says why in the item.
+/// Finds a read item's supplier (the link's, for a supplier's upload; helped by the
+/// supplier a mail's `sender` belongs to) and files it when nothing needs a person;
+/// otherwise says why in the item.
 fn match_and_file(
     store: &Store,
     tenant: Uuid,
     item: &mut Item,
     link: Option<&Link>,
+    sender: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Woke, RegistryError> {
     let ex = item.extracted.clone();
@@ -151,9 +160,10 @@ fn match_and_file(
     let resolution = {
         let catalog = store.catalog(tenant)?;
         let catalog = catalog.read();
-        match link {
-            Some(l) => catalog.resolve_for_supplier(&evidence, l.request.organization_id),
-            None => catalog.resolve_supplier(&evidence),
+        match (link, sender) {
+            (Some(l), _) => catalog.resolve_for_supplier(&evidence, l.request.organization_id),
+            (None, Some(s)) => catalog.resolve_hinted(&evidence, s),
+            (None, None) => catalog.resolve_supplier(&evidence),
         }
     };
     let (mut status, mut reason) = decide(&ex, &resolution);
@@ -375,7 +385,7 @@ pub fn confirm_item(
     let origin =
         bulk_batches::get(store, tenant, item.batch_id)?.map_or(Origin::Upload, |b| b.origin);
     // Filed under another supplier than the link's, it answers no request.
-    let link = supplier_uploads::link_of(store, tenant, origin)?
+    let link = supplier_uploads::link_of(store, tenant, &origin)?
         .filter(|l| l.request.organization_id == c.organization_id);
     let filed = file_document(store, tenant, &mut item, link.as_ref(), &c, now)?;
     item.corrections = corrected_fields(&item.extracted, &c);

@@ -19,6 +19,7 @@ pub mod expiry;
 pub mod fan_out;
 pub mod import;
 pub mod invitations;
+pub mod mail;
 pub mod members;
 pub mod organizations;
 pub mod password_resets;

@@ -30,9 +30,9 @@ pub(crate) struct How {
 pub(crate) fn link_of(
     store: &Store,
     tenant: Uuid,
-    origin: Origin,
+    origin: &Origin,
 ) -> Result<Option<Link>, StoreError> {
-    let Origin::SupplierLink { request, .. } = origin else {
+    let Some(request) = origin.request() else {
         return Ok(None);
     };
     let Some(request) = cert_requests::get(store, tenant, request)? else {

@@ -34,27 +34,19 @@ fn key(m: &HandledMail) -> Vec<u8> {
     key
 }
 
-/// The highest UID handled in `folder` under `uid_validity`.
-pub fn last_uid(
+/// The message of the highest UID handled in `folder` under `uid_validity`.
+pub fn last(
     store: &Store,
     account: Uuid,
     folder: &str,
     uid_validity: u32,
-) -> Result<Option<u32>, StoreError> {
-    let Some(entry) = store
+) -> Result<Option<HandledMail>, StoreError> {
+    store
         .tree(Tree::MailMessages)
         .scan_prefix(prefix(account, folder, uid_validity))
         .next_back()
-    else {
-        return Ok(None);
-    };
-    let handled: HandledMail = decode(&entry?.1)?;
-    Ok(Some(handled.uid))
-}
-
-/// Whether this message was handled.
-pub fn handled(store: &Store, m: &HandledMail) -> Result<bool, StoreError> {
-    Ok(store.tree(Tree::MailMessages).contains_key(key(m))?)
+        .map(|entry| decode(&entry?.1))
+        .transpose()
 }
 
 /// An account's handled messages, newest UID last, at most `limit` of the latest.
@@ -115,6 +107,7 @@ mod tests {
             from: None,
             subject: String::new(),
             outcome: MailOutcome::NothingToFile,
+            notes: Vec::new(),
             handled_at: chrono::Utc::now(),
         };
         for m in [
@@ -126,14 +119,14 @@ mod tests {
             crate::engine::tx::transact::<_, StoreError>(&store, &[TREES], |tx| put(tx, &m))
                 .unwrap();
         }
-        assert_eq!(last_uid(&store, account, "INBOX", 7).unwrap(), Some(300));
-        assert_eq!(last_uid(&store, account, "INBOX", 8).unwrap(), None);
-        assert_eq!(
-            last_uid(&store, account, "Suppliers", 7).unwrap(),
-            Some(999)
-        );
-        assert!(handled(&store, &mail("INBOX", 7, 41)).unwrap());
-        assert!(!handled(&store, &mail("INBOX", 7, 42)).unwrap());
+        let last_uid = |folder: &str, validity: u32| {
+            last(&store, account, folder, validity)
+                .unwrap()
+                .map(|m| m.uid)
+        };
+        assert_eq!(last_uid("INBOX", 7), Some(300));
+        assert_eq!(last_uid("INBOX", 8), None);
+        assert_eq!(last_uid("Suppliers", 7), Some(999));
         assert_eq!(of_account(&store, account, 10).unwrap().len(), 4);
         assert_eq!(keys_of(&store, Uuid::new_v4()).unwrap().len(), 0);
     }

@@ -1,6 +1,6 @@
 //! What bulk upload shows of batches and items, and reading their files.
 
-use certwatch_domain::bulk::{Batch, BatchCounts, Extracted, Field, Item};
+use certwatch_domain::bulk::{Batch, BatchCounts, Extracted, Field, Item, Origin};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -27,6 +27,23 @@ pub struct BatchView {
     pub failure_rate: f64,
     /// Files refused at upload, with the reason.
     pub file_errors: Vec<String>,
+    /// The mail the files came attached to, when a mailbox read them.
+    pub mail: Option<MailSourceView>,
+}
+
+/// The mail a batch's files were attached to.
+#[derive(Serialize, ToSchema)]
+pub struct MailSourceView {
+    /// The mail account that read it.
+    pub account: Uuid,
+    pub from: Option<String>,
+    pub subject: String,
+    /// As the sender's client dated it.
+    pub date: Option<DateTime<Utc>>,
+    /// The certificate request the mail replied to.
+    pub request: Option<Uuid>,
+    /// The supplier the sender's address belongs to (a hint for matching).
+    pub sender_organization: Option<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,6 +103,17 @@ pub(crate) fn batch_view(batch: Batch, items: &[Item]) -> BatchView {
         auto_match_rate: c.auto_match_rate(),
         failure_rate: c.failure_rate(),
         file_errors: batch.file_errors,
+        mail: match batch.origin {
+            Origin::Mail(m) => Some(MailSourceView {
+                account: m.account,
+                from: m.from,
+                subject: m.subject,
+                date: m.date,
+                request: m.request,
+                sender_organization: m.sender,
+            }),
+            _ => None,
+        },
     }
 }
 
