@@ -92,15 +92,20 @@ impl Dovecot {
     /// A user's Maildir, made and given to the mail uid.
     fn maildir(d: &Path, user: &str) -> PathBuf {
         let root = d.join("mail").join(user);
+        Dovecot::make_maildir(&root);
+        root
+    }
+
+    /// `new/`, `cur/` and `tmp/` under `root`, given to the mail uid.
+    fn make_maildir(root: &Path) {
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
         }
         let chown = |p: &Path| std::os::unix::fs::chown(p, Some(MAIL_UID), Some(MAIL_UID)).unwrap();
-        chown(&root);
+        chown(root);
         for sub in ["new", "cur", "tmp"] {
             chown(&root.join(sub));
         }
-        root
     }
 
     /// Delivers `raw` into `user`'s INBOX, unseen.
@@ -137,6 +142,32 @@ impl Dovecot {
                 })
                 .count()
         })
+    }
+
+    /// Makes the folder `name` of `user` (Maildir++: `.name` beside the INBOX).
+    pub fn folder(&self, user: &str, name: &str) {
+        Dovecot::make_maildir(
+            &self
+                .dir
+                .path()
+                .join("mail")
+                .join(user)
+                .join(format!(".{name}")),
+        );
+    }
+
+    /// How many messages the folder `name` of `user` holds.
+    pub fn count_in(&self, user: &str, name: &str) -> usize {
+        let root = self
+            .dir
+            .path()
+            .join("mail")
+            .join(user)
+            .join(format!(".{name}"));
+        ["new", "cur"]
+            .iter()
+            .map(|s| std::fs::read_dir(root.join(s)).map_or(0, |d| d.count()))
+            .sum()
     }
 
     /// How many messages `user`'s INBOX holds (new and current).

@@ -254,3 +254,51 @@ async fn attachments_are_filed_and_matched_and_nothing_is_read_twice_across_a_re
     let listed = s.get("/api/mail-accounts/", Some(&other)).await.body;
     assert_eq!(listed["count"], 0);
 }
+
+#[tokio::test]
+async fn a_mail_is_moved_once_recorded_and_a_moved_folder_files_nothing_twice() {
+    let dovecot = Dovecot::start(&[(USER, "imap secret 1")]);
+    dovecot.folder(USER, "Filed");
+    let s = Server::start(&[("CERTWATCH_MAIL_ALLOW_PLAINTEXT", "true")]);
+    let (key, _) = buyer(&s).await;
+    let iso = certificate(&[
+        "CERTIFICATE",
+        "Muster Metall GmbH",
+        "VAT ID: DE123456789",
+        "quality management system according to ISO 9001:2015",
+        "Certificate No.: Q-2024-0815",
+        "Valid until: 14.01.2027",
+    ]);
+    let from = "qm@muster-metall.example";
+    dovecot.deliver(
+        USER,
+        &mail(from, "to be moved", &[("iso.pdf", "application/pdf", &iso)]),
+    );
+    let mut body = account_body(dovecot.port, "imap secret 1");
+    body["after_reading"] = json!("move");
+    body["move_to"] = json!("Filed");
+    let (id, _) = add_account(&s, &key, body).await;
+    read_n(&s, &key, &id, 1).await;
+    eventually("moved", async || {
+        (dovecot.count(USER) == 0 && dovecot.count_in(USER, "Filed") == 1).then_some(())
+    })
+    .await;
+    // Reading the folder it went to is a new mailbox: the mail is read there, but its file
+    // is on file already and is not filed again.
+    let path = format!("/api/mail-accounts/{id}/");
+    let changed = s
+        .patch(
+            &path,
+            Some(&key),
+            json!({"folder": "Filed", "after_reading": "mark_seen"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    read_n(&s, &key, &id, 2).await;
+    let read = mails(&s, &key, &id).await;
+    assert_eq!(read[0]["folder"], "Filed");
+    assert_eq!(read[0]["outcome"], "nothing_to_file", "{read:?}");
+    assert!(read[0]["notes"].to_string().contains("on file already"));
+    let batches = s.get("/api/bulk-upload/", Some(&key)).await.body;
+    assert_eq!(batches["count"], 1, "{batches:?}");
+}

@@ -141,8 +141,9 @@ fn stop_mailbox(state: &mut TenantState, id: Uuid) {
     }
 }
 
-/// Makes the account's actor match its record: running and rescheduled when enabled,
-/// stopped when disabled.
+/// Makes the account's actor match its record: running, reloaded and polling at once when
+/// enabled (a saved change is tried right away: a new password, a new folder), stopped
+/// when disabled.
 async fn sync_mailbox(
     myself: &ActorRef<TenantMsg>,
     state: &mut TenantState,
@@ -153,5 +154,6 @@ async fn sync_mailbox(
         stop_mailbox(state, id);
     } else if let Some(actor) = ensure_mailbox(myself, state, id).await {
         let _ = actor.cast(MailboxMsg::Reload);
+        let _ = actor.cast(MailboxMsg::Poll);
     }
 }
