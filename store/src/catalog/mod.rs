@@ -337,4 +337,63 @@ mod tests {
         };
         assert_eq!(c.suggested_suppliers(&evidence, 5), [timber.id]);
     }
+
+    fn named(name: &str) -> Evidence {
+        Evidence {
+            name: Some(CompanyName::parse(name)),
+            vat: None,
+            lei: None,
+            domains: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_senders_supplier_narrows_a_match_but_never_makes_one_alone() {
+        let mut c = Catalog::default();
+        let org = |name: &str| Organization {
+            name: name.into(),
+            ..Organization::new(Uuid::nil(), Utc::now())
+        };
+        let (gmbh, ag, timber) = (
+            org("Muster Metall GmbH"),
+            org("Muster Metall AG"),
+            org("Nordic Timber AB"),
+        );
+        for o in [&gmbh, &ag, &timber] {
+            c.upsert_org(o);
+        }
+        let matched = |r: Resolution<Uuid>| match r {
+            Resolution::Matched { id, by } => Some((id, by)),
+            Resolution::Unmatched(_) => None,
+        };
+        // The document alone decides, and the sender agrees.
+        let (id, by) = matched(c.resolve_hinted(&named("Muster Metall GmbH"), gmbh.id)).unwrap();
+        assert_eq!(id, gmbh.id);
+        assert!(by.ends_with("sender's address"), "{by}");
+        // Two suppliers the name fits: the sender's is taken, and without a sender none.
+        let ambiguous = named("Muster Metall");
+        assert_eq!(matched(c.resolve_supplier(&ambiguous)), None);
+        assert_eq!(
+            matched(c.resolve_hinted(&ambiguous, ag.id)).map(|m| m.0),
+            Some(ag.id)
+        );
+        // Another company's document is not the sender's.
+        match c.resolve_hinted(&named("Nordic Timber AB"), gmbh.id) {
+            Resolution::Unmatched(why) => {
+                assert!(
+                    why.contains("Nordic Timber AB") && why.contains("Muster Metall GmbH"),
+                    "{why}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // A document naming no company is not filed on the sender's word.
+        let nobody = Evidence {
+            name: None,
+            vat: None,
+            lei: None,
+            domains: Vec::new(),
+        };
+        assert_eq!(matched(c.resolve_hinted(&nobody, gmbh.id)), None);
+    }
 }
