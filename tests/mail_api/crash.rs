@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use crate::common::eventually;
+use crate::common::eventually_within;
 use crate::common::imap::Dovecot;
-use crate::intake::{add_account, buyer, poll, read_n};
+use crate::intake::{POLLED_WITHIN, add_account, buyer, poll, read_n};
 use crate::{USER, account_body, mail};
 
 #[tokio::test]
@@ -34,14 +34,18 @@ async fn a_failed_mailbox_actor_is_restarted_and_goes_on() {
     tree.insert(record.clone(), vec![0xff, 0xff, 0x01]).unwrap();
     dovecot.deliver(USER, &mail("qm@muster-metall.example", "second", &[]));
     poll(&s, &key, &id).await;
-    let failed = eventually("the failure noted and the actor restarted", async || {
-        let a = s
-            .get(&format!("/api/mail-accounts/{id}/"), Some(&key))
-            .await
-            .body;
-        let restarts = s.health().await.body["actors"]["restarts"].clone();
-        (a["failures"] == 1 && restarts == 1).then_some(a)
-    })
+    let failed = eventually_within(
+        POLLED_WITHIN,
+        "the failure noted and the actor restarted",
+        async || {
+            let a = s
+                .get(&format!("/api/mail-accounts/{id}/"), Some(&key))
+                .await
+                .body;
+            let restarts = s.health().await.body["actors"]["restarts"].clone();
+            (a["failures"] == 1 && restarts == 1).then_some(a)
+        },
+    )
     .await;
     let error = failed["last_error"].as_str().unwrap();
     assert!(error.contains("store"), "{error}");
@@ -65,7 +69,7 @@ async fn a_failed_mailbox_actor_is_restarted_and_goes_on() {
     tree.insert(record, original).unwrap();
     poll(&s, &key, &id).await;
     let a = read_n(&s, &key, &id, 2).await;
-    eventually("the poll noted", async || {
+    eventually_within(POLLED_WITHIN, "the poll noted", async || {
         let a = s
             .get(&format!("/api/mail-accounts/{id}/"), Some(&key))
             .await

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::common::imap::Dovecot;
-use crate::common::{Server, eventually};
-use crate::intake::{add_account, buyer, completed, first_item, mails, poll, read_n};
+use crate::common::{Server, eventually_within};
+use crate::intake::{
+    POLLED_WITHIN, add_account, buyer, completed, first_item, mails, poll, read_n,
+};
 use crate::{USER, account_body, certificate, mail};
 
 /// A mail whose body is nested `depth` multiparts deep, a PDF at the bottom.
@@ -162,14 +164,14 @@ async fn mail_bombs_are_read_within_bounds_and_refused_mails_stay_on_the_server(
     assert_eq!(item["organization"], org.as_str());
 
     // The refused two stay on the server, unseen; the others are seen.
-    eventually("four marked seen", async || {
+    eventually_within(POLLED_WITHIN, "four marked seen", async || {
         (dovecot.seen(USER) == 4).then_some(())
     })
     .await;
     assert_eq!(dovecot.count(USER), 6);
     // And they are not tried again.
     poll(&s, &key, &id).await;
-    eventually("the poll recorded", async || {
+    eventually_within(POLLED_WITHIN, "the poll recorded", async || {
         let a = s
             .get(&format!("/api/mail-accounts/{id}/"), Some(&key))
             .await
@@ -221,7 +223,7 @@ async fn a_wrong_password_backs_off_and_shows_until_an_admin_fixes_it() {
     body["poll_minutes"] = json!(1);
     let (id, _) = add_account(&s, &key, body).await;
     let path = format!("/api/mail-accounts/{id}/");
-    let failed = eventually("the login refused", async || {
+    let failed = eventually_within(POLLED_WITHIN, "the login refused", async || {
         let a = s.get(&path, Some(&key)).await.body;
         (a["failures"] == 1).then_some(a)
     })
@@ -239,7 +241,7 @@ async fn a_wrong_password_backs_off_and_shows_until_an_admin_fixes_it() {
     assert!(metric(&s, "certwatch_mail_polls_total{outcome=\"failed\"}").await >= 1.0);
     // Asked again, it fails again, and waits longer.
     poll(&s, &key, &id).await;
-    let again = eventually("the second failure", async || {
+    let again = eventually_within(POLLED_WITHIN, "the second failure", async || {
         let a = s.get(&path, Some(&key)).await.body;
         (a["failures"] == 2).then_some(a)
     })
@@ -253,7 +255,7 @@ async fn a_wrong_password_backs_off_and_shows_until_an_admin_fixes_it() {
         .await;
     assert_eq!(fixed.status, 200, "{:?}", fixed.body);
     assert_eq!(fixed.body["failures"], 0);
-    eventually("a poll that worked", async || {
+    eventually_within(POLLED_WITHIN, "a poll that worked", async || {
         let a = s.get(&path, Some(&key)).await.body;
         (a["last_error"].is_null() && a["last_poll_at"] != again["last_poll_at"]).then_some(())
     })

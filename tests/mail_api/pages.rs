@@ -4,8 +4,8 @@
 
 use crate::common::browser::Browser;
 use crate::common::imap::Dovecot;
-use crate::common::{PASSWORD, Server};
-use crate::intake::{buyer, read_n};
+use crate::common::{PASSWORD, Server, eventually_within};
+use crate::intake::{POLLED_WITHIN, buyer, read_n};
 use crate::{USER, certificate, mail};
 
 #[tokio::test]
@@ -111,7 +111,7 @@ async fn an_admin_adds_a_mailbox_and_follows_a_mail_to_its_batch() {
         b.shows(".notice", "Saved").await;
         b.click(&format!("form[action='/admin/mail/{id}/poll/'] button"))
             .await;
-        crate::common::eventually("the failed poll", async || {
+        eventually_within(POLLED_WITHIN, "the failed poll", async || {
             let a = s
                 .get(&format!("/api/mail-accounts/{id}/"), Some(&key))
                 .await

@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use crate::common::imap::Dovecot;
-use crate::common::{Server, eventually, read_mails};
-use crate::intake::{add_account, buyer, completed, first_item, mails, read_n};
+use crate::common::{Server, eventually_within, read_mails};
+use crate::intake::{POLLED_WITHIN, add_account, buyer, completed, first_item, mails, read_n};
 use crate::{USER, account_body, certificate, mail, mail_to};
 
 #[tokio::test]
@@ -35,7 +35,7 @@ async fn a_reply_to_a_request_fulfils_it_and_a_sender_is_only_a_hint() {
         .await;
     assert_eq!(request.status, 201, "{:?}", request.body);
     let request = request.body["id"].as_str().unwrap().to_string();
-    let sent = eventually("the request mail", async || {
+    let sent = eventually_within(POLLED_WITHIN, "the request mail", async || {
         read_mails(&s.outbox())
             .into_iter()
             .find(|m| m.contains("To: anna@muster-metall.example"))
