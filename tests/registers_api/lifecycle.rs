@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::common::Server;
 use crate::common::receiver::subscribed;
-use crate::{Iaf, certificate, provider, set_provider, tenant, verified};
+use crate::{Iaf, certificate, provider, set_provider, tenant, verified, verify};
 
 const KEY_A: &str = "iaf-key-of-buyer-a-7781";
 const KEY_B: &str = "iaf-key-of-buyer-b-4242";
@@ -35,13 +35,7 @@ async fn a_register_drives_a_certificate_through_suspension_and_withdrawal() {
     let hooks = subscribed(&s, &a.key, json!(["certificate.status_changed"])).await;
 
     // No key yet: nothing to ask with.
-    let r = s
-        .post(
-            &format!("/api/certificates/{}/verify/", a.cert),
-            Some(&a.key),
-            json!({}),
-        )
-        .await;
+    let r = verify(&s, &a.key, &a.cert).await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert!(r.body["error"].as_str().unwrap().contains("no API key"));
     let listed = provider(&s, &a.key, "iaf_certsearch").await;
@@ -138,13 +132,7 @@ async fn a_register_drives_a_certificate_through_suspension_and_withdrawal() {
 
     // Suspended: looked up by id, free; the certificate stops counting.
     iaf.set(KEY_A, "ce_a", "12100 48563 TMS", "Suspended");
-    let r = s
-        .post(
-            &format!("/api/certificates/{}/verify/", a.cert),
-            Some(&member),
-            json!({}),
-        )
-        .await;
+    let r = verify(&s, &member, &a.cert).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     assert_eq!(r.body["provider"], "iaf_certsearch");
     verified(&s, &a.key, &a.cert, "suspended", "SUSPENDED").await;
@@ -191,20 +179,10 @@ async fn a_register_drives_a_certificate_through_suspension_and_withdrawal() {
 
     // Active again, then withdrawn: revoked for good.
     iaf.set(KEY_A, "ce_a", "12100 48563 TMS", "Active");
-    s.post(
-        &format!("/api/certificates/{}/verify/", a.cert),
-        Some(&a.key),
-        json!({}),
-    )
-    .await;
+    verify(&s, &a.key, &a.cert).await;
     verified(&s, &a.key, &a.cert, "active", "ACTIVE").await;
     iaf.set(KEY_A, "ce_a", "12100 48563 TMS", "Withdrawn");
-    s.post(
-        &format!("/api/certificates/{}/verify/", a.cert),
-        Some(&a.key),
-        json!({}),
-    )
-    .await;
+    verify(&s, &a.key, &a.cert).await;
     verified(&s, &a.key, &a.cert, "withdrawn", "REVOKED").await;
     assert_eq!(
         register
@@ -277,21 +255,9 @@ async fn a_register_drives_a_certificate_through_suspension_and_withdrawal() {
     ] {
         assert_eq!(s.get(&path, Some(&b.key)).await.status, 404);
     }
-    let r = s
-        .post(
-            &format!("/api/certificates/{}/verify/", a.cert),
-            Some(&b.key),
-            json!({}),
-        )
-        .await;
+    let r = verify(&s, &b.key, &a.cert).await;
     assert_eq!(r.status, 404);
-    let r = s
-        .post(
-            &format!("/api/certificates/{}/verify/", b.cert),
-            Some(&b.key),
-            json!({}),
-        )
-        .await;
+    let r = verify(&s, &b.key, &b.cert).await;
     assert_eq!(r.status, 400, "B has no key: A's is never used for B");
     iaf.set(KEY_B, "ce_b", "Q-77", "Active");
     set_provider(

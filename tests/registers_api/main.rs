@@ -62,6 +62,16 @@ pub async fn set_provider(s: &Server, key: &str, provider: &str, body: Value) ->
     .await
 }
 
+/// "Verify now" for the certificate `cert`, as the holder of `key`.
+pub async fn verify(s: &Server, key: &str, cert: &str) -> common::Answer {
+    s.post(
+        &format!("/api/certificates/{cert}/verify/"),
+        Some(key),
+        json!({}),
+    )
+    .await
+}
+
 /// The tenant's view of `provider`.
 pub async fn provider(s: &Server, key: &str, provider: &str) -> Value {
     let list = s.get("/api/status-providers/", Some(key)).await;

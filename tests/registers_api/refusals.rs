@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::common::register::{Register, Reply};
 use crate::common::{Server, eventually, eventually_within, read_mails};
 use crate::providers::fsc_record;
-use crate::{entity, provider, set_provider, tenant, verified};
+use crate::{entity, provider, set_provider, tenant, verified, verify};
 
 #[tokio::test]
 async fn a_rate_limit_is_waited_out_and_spent_credits_pause_the_provider() {
@@ -98,13 +98,7 @@ async fn a_rate_limit_is_waited_out_and_spent_credits_pause_the_provider() {
         "{paused}"
     );
     let before = register.requests().len();
-    let r = s
-        .post(
-            &format!("/api/certificates/{}/verify/", b.cert),
-            Some(&b.key),
-            json!({}),
-        )
-        .await;
+    let r = verify(&s, &b.key, &b.cert).await;
     assert_eq!(r.status, 400);
     assert!(
         r.body["error"].as_str().unwrap().contains("paused"),
@@ -119,13 +113,7 @@ async fn a_rate_limit_is_waited_out_and_spent_credits_pause_the_provider() {
     assert!(paused_line.ends_with(" 1"), "{paused_line}");
     assert!(metrics.contains("certwatch_register_refusals_total{provider=\"iaf_certsearch\"} 2"));
     // The other tenant goes on.
-    let r = s
-        .post(
-            &format!("/api/certificates/{}/verify/", t.cert),
-            Some(&t.key),
-            json!({}),
-        )
-        .await;
+    let r = verify(&s, &t.key, &t.cert).await;
     assert_eq!(r.status, 202);
     eventually("tenant a checked again", async || {
         (register.requests().len() > before).then_some(())

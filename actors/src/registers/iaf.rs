@@ -10,10 +10,7 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::{
-    Answer, FAILURES_IN_A_ROW, RegisterError, Round, StatusProvider, Subject, client, failing,
-    read, url,
-};
+use super::{Answer, RegisterError, Round, StatusProvider, Streak, Subject, client, read, url};
 
 /// The most ids one lookup by id may carry (the API's limit).
 pub const IDS_PER_REQUEST: usize = 100;
@@ -289,11 +286,11 @@ impl StatusProvider for Iaf {
         ids.sort();
         ids.dedup();
         let mut entities: HashMap<String, Entity> = HashMap::new();
-        let mut in_a_row = 0;
+        let mut streak = Streak::default();
         for chunk in ids.chunks(IDS_PER_REQUEST) {
             match self.entities(key, chunk).await {
                 Ok((found, _)) => {
-                    in_a_row = 0;
+                    streak.answered();
                     entities.extend(found.into_iter().map(|e| (e.ce_id.clone(), e)));
                 }
                 Err(RegisterError::Failed(why)) => {
@@ -306,9 +303,8 @@ impl StatusProvider for Iaf {
                             round.failed.push((i, why.clone()));
                         }
                     }
-                    in_a_row += 1;
-                    if in_a_row == FAILURES_IN_A_ROW {
-                        round.stopped = Some(failing(&why));
+                    if let Some(stop) = streak.failed(&why) {
+                        round.stopped = Some(stop);
                         return round;
                     }
                 }
@@ -355,7 +351,7 @@ impl StatusProvider for Iaf {
             }
             match self.find_company(key, first).await {
                 Ok((entity, response)) => {
-                    in_a_row = 0;
+                    streak.answered();
                     let credits = u32::from(entity.is_some());
                     left -= credits;
                     for (n, &i) in members.iter().enumerate() {
@@ -376,9 +372,8 @@ impl StatusProvider for Iaf {
                     for i in members {
                         round.failed.push((i, why.clone()));
                     }
-                    in_a_row += 1;
-                    if in_a_row == FAILURES_IN_A_ROW {
-                        round.stopped = Some(failing(&why));
+                    if let Some(stop) = streak.failed(&why) {
+                        round.stopped = Some(stop);
                         return round;
                     }
                 }

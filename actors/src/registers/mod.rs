@@ -110,7 +110,7 @@ pub trait StatusProvider: Send + Sync {
     ) -> impl std::future::Future<Output = Round> + Send {
         async move {
             let mut round = Round::default();
-            let (mut left, mut in_a_row) = (credits, 0);
+            let (mut left, mut streak) = (credits, Streak::default());
             for (i, subject) in subjects.iter().enumerate() {
                 if left == 0 {
                     round.over_budget = subjects.len() - i;
@@ -118,15 +118,14 @@ pub trait StatusProvider: Send + Sync {
                 }
                 match self.check(key, subject).await {
                     Ok(answer) => {
-                        in_a_row = 0;
+                        streak.answered();
                         left = left.saturating_sub(answer.credits);
                         round.answers.push((i, answer));
                     }
                     Err(RegisterError::Failed(why)) => {
                         round.failed.push((i, why.clone()));
-                        in_a_row += 1;
-                        if in_a_row == FAILURES_IN_A_ROW {
-                            round.stopped = Some(failing(&why));
+                        if let Some(stop) = streak.failed(&why) {
+                            round.stopped = Some(stop);
                             break;
                         }
                     }
@@ -141,11 +140,24 @@ pub trait StatusProvider: Send + Sync {
     }
 }
 
-/// Why a round stopped after [`FAILURES_IN_A_ROW`] failed lookups.
-fn failing(last: &str) -> RegisterError {
-    RegisterError::Failed(format!(
-        "{FAILURES_IN_A_ROW} lookups failed in a row (last: {last}); the rest wait for the next pass"
-    ))
+/// Lookups of a round that failed in a row: the round stops at [`FAILURES_IN_A_ROW`].
+#[derive(Default)]
+pub(super) struct Streak(usize);
+
+impl Streak {
+    pub fn answered(&mut self) {
+        self.0 = 0;
+    }
+
+    /// Counts a failed lookup; why the round stops, once too many failed in a row.
+    pub fn failed(&mut self, last: &str) -> Option<RegisterError> {
+        self.0 += 1;
+        (self.0 == FAILURES_IN_A_ROW).then(|| {
+            RegisterError::Failed(format!(
+                "{FAILURES_IN_A_ROW} lookups failed in a row (last: {last}); the rest wait for the next pass"
+            ))
+        })
+    }
 }
 
 /// What came of asking a register about several certificates, by their place in the
