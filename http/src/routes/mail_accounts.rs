@@ -93,8 +93,9 @@ pub struct MailAccountWrite {
     /// 993 for `tls`, 143 otherwise, unless given.
     #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     port: Option<i64>,
-    /// `tls` (default), `starttls`, or `none` where the operator allows plain text.
-    #[schema(value_type = Option<String>, pattern = "^(tls|starttls|none)$")]
+    /// `tls` (default; also when blank), `starttls`, or `none` where the operator allows
+    /// plain text.
+    #[schema(value_type = Option<String>, pattern = "^(tls|starttls|none)?$")]
     security: Option<Option<Security>>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 320)]
     username: Option<String>,
@@ -104,8 +105,8 @@ pub struct MailAccountWrite {
     /// `INBOX` unless given.
     #[schema(value_type = Option<String>, max_length = 320)]
     folder: Option<Option<String>>,
-    /// `mark_seen` (default), `move` (to `move_to`) or `delete`.
-    #[schema(value_type = Option<String>, pattern = "^(mark_seen|move|delete)$")]
+    /// `mark_seen` (default; also when blank), `move` (to `move_to`) or `delete`.
+    #[schema(value_type = Option<String>, pattern = "^(mark_seen|move|delete)?$")]
     after_reading: Option<Option<AfterReading>>,
     #[schema(value_type = Option<String>, max_length = 320)]
     move_to: Option<Option<String>>,
