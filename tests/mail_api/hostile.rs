@@ -10,7 +10,7 @@ use crate::common::{Server, eventually_within};
 use crate::intake::{
     POLLED_WITHIN, add_account, buyer, completed, first_item, mails, poll, read_n,
 };
-use crate::{USER, account_body, certificate, mail};
+use crate::{USER, account_body, certificate, mail, muster_iso_9001};
 
 /// A mail whose body is nested `depth` multiparts deep, a PDF at the bottom.
 fn nested(depth: usize, pdf: &[u8]) -> Vec<u8> {
@@ -84,14 +84,7 @@ async fn mail_bombs_are_read_within_bounds_and_refused_mails_stay_on_the_server(
     // 5. Not a mail at all.
     dovecot.deliver(USER, b"\x00\x01\x02 garbage without a header\r\n");
     // 6. And then an ordinary one.
-    let iso = certificate(&[
-        "CERTIFICATE",
-        "Muster Metall GmbH",
-        "VAT ID: DE123456789",
-        "quality management system according to ISO 9001:2015",
-        "Certificate No.: Q-2024-0815",
-        "Valid until: 14.01.2027",
-    ]);
+    let iso = muster_iso_9001();
     dovecot.deliver(
         USER,
         &mail(from, "ordinary", &[("iso.pdf", "application/pdf", &iso)]),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::imap::Dovecot;
 use crate::common::{Server, eventually_within};
-use crate::{USER, account_body, certificate, mail};
+use crate::{USER, account_body, certificate, mail, muster_iso_9001};
 
 /// An admin's tenant with the supplier Muster Metall (its contact writes from
 /// `qm@muster-metall.example`).
@@ -267,14 +267,7 @@ async fn a_mail_is_moved_once_recorded_and_a_moved_folder_files_nothing_twice() 
     dovecot.folder(USER, "Filed");
     let s = Server::start(&[("CERTWATCH_MAIL_ALLOW_PLAINTEXT", "true")]);
     let (key, _) = buyer(&s).await;
-    let iso = certificate(&[
-        "CERTIFICATE",
-        "Muster Metall GmbH",
-        "VAT ID: DE123456789",
-        "quality management system according to ISO 9001:2015",
-        "Certificate No.: Q-2024-0815",
-        "Valid until: 14.01.2027",
-    ]);
+    let iso = muster_iso_9001();
     let from = "qm@muster-metall.example";
     dovecot.deliver(
         USER,

@@ -22,6 +22,18 @@ pub fn certificate(lines: &[&str]) -> Vec<u8> {
     common::pdf::with_lines(lines)
 }
 
+/// Muster Metall's ISO 9001 certificate, as most mails here carry it.
+pub fn muster_iso_9001() -> Vec<u8> {
+    certificate(&[
+        "CERTIFICATE",
+        "Muster Metall GmbH",
+        "VAT ID: DE123456789",
+        "quality management system according to ISO 9001:2015",
+        "Certificate No.: Q-2024-0815",
+        "Valid until: 14.01.2027",
+    ])
+}
+
 /// A mail from `from` to the mailbox with a text part and `files` attached.
 pub fn mail(from: &str, subject: &str, files: &[(&str, &str, &[u8])]) -> Vec<u8> {
     mail_to(from, USER, subject, files)

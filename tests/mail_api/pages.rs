@@ -6,21 +6,14 @@ use crate::common::browser::Browser;
 use crate::common::imap::Dovecot;
 use crate::common::{PASSWORD, Server, eventually_within};
 use crate::intake::{POLLED_WITHIN, buyer, read_n};
-use crate::{USER, certificate, mail};
+use crate::{USER, mail, muster_iso_9001};
 
 #[tokio::test]
 async fn an_admin_adds_a_mailbox_and_follows_a_mail_to_its_batch() {
     let dovecot = Dovecot::start(&[(USER, "imap secret 1")]);
     let s = Server::start(&[("CERTWATCH_MAIL_ALLOW_PLAINTEXT", "true")]);
     let (key, _) = buyer(&s).await;
-    let iso = certificate(&[
-        "CERTIFICATE",
-        "Muster Metall GmbH",
-        "VAT ID: DE123456789",
-        "quality management system according to ISO 9001:2015",
-        "Certificate No.: Q-2024-0815",
-        "Valid until: 14.01.2027",
-    ]);
+    let iso = muster_iso_9001();
     dovecot.deliver(
         USER,
         &mail(
