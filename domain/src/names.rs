@@ -317,6 +317,10 @@ mod tests {
                 "Muster Metalúrgica Sociedade Limitada",
             ),
             ("Muster Metalúrgica Ltda.", "Muster Metalúrgica Limitada"),
+            (
+                "Muster Metalúrgica do Norte, Lda.",
+                "Muster Metalúrgica do Norte, Limitada",
+            ),
             ("Muster Gjuteri AB", "Muster Gjuteri Aktiebolaget"),
         ] {
             assert!(agree(a, b), "{a} / {b}");

@@ -290,11 +290,21 @@ pub(crate) fn pages(text: &str) -> Vec<&str> {
 
 /// The certificate page's lines: of the pages, the one most like a certificate.
 pub(crate) fn certificate_page<'a>(pages: &[Vec<ReadLine<'a>>]) -> Page<'a> {
+    scored_pages(pages)
+        .map(|(_, p)| p)
+        .unwrap_or(Page { lines: Vec::new() })
+}
+
+/// Which of the pages (from 0) is the certificate, as `certificate_page` chooses it.
+pub(crate) fn certificate_page_index(pages: &[Vec<ReadLine<'_>>]) -> Option<usize> {
+    scored_pages(pages).map(|(i, _)| i)
+}
+
+/// The page most like a certificate, the first of equals, with its index.
+fn scored_pages<'a>(pages: &[Vec<ReadLine<'a>>]) -> Option<(usize, Page<'a>)> {
     pages
         .iter()
         .map(|lines| Page::new(lines.clone()))
         .enumerate()
         .max_by_key(|(i, p)| (p.score(), std::cmp::Reverse(*i)))
-        .map(|(_, p)| p)
-        .unwrap_or(Page { lines: Vec::new() })
 }

@@ -25,6 +25,7 @@ pub mod preview;
 pub mod protocol;
 pub mod robots;
 pub mod score;
+mod second_reading;
 pub mod spreadsheet;
 pub mod uploads;
 pub mod worker;
