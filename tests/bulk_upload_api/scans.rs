@@ -35,7 +35,7 @@ async fn scans_are_read_with_ocr() {
     .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let batch = r.body["id"].as_str().unwrap().to_string();
-    let within = Duration::from_secs(60);
+    let within = OCR_WITHIN;
     common::eventually_within(within, "the scans to be read", async || {
         let d = s
             .get(&format!("/api/bulk-upload/{batch}/"), Some(&token))
