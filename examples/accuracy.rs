@@ -6,6 +6,10 @@
 //! supplier or stranger, and how the name was printed. `--details` lists what went wrong
 //! on the tuning half only: the held-out half is for measuring, not for reading. `--seed N`
 //! measures a corpus written from another seed, a development set.
+//!
+//! The readings (before calibration) are kept in `target/accuracy-readings-SEED.json`;
+//! `--reuse` decides from them instead of reading again, so a calibration or a decision
+//! rule can be measured in seconds. A change to the reader needs a run without it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -17,7 +21,8 @@ use certwatch_domain::names::fold;
 use certwatch_domain::registry::Organization;
 use certwatch_ingest::Limits;
 use certwatch_ingest::calibration;
-use certwatch_ingest::document::{Ocr, read_document};
+use certwatch_ingest::document::{Ocr, readings as read};
+use certwatch_ingest::second_reading::{Readings, confidences};
 use certwatch_ingest::uploads::check_file;
 use certwatch_store::Store;
 use certwatch_store::catalog::SharedCatalog;
@@ -106,35 +111,40 @@ impl Tally {
 
 const HEADER: &str = "| class | documents | strangers | wrong automatic matches | text PDFs of suppliers filed automatically (n) | scans of suppliers filed automatically (n) | fields right on automatic matches |\n|---|---|---|---|---|---|---|";
 
-/// Reads one document as the worker does, matches it as the server does, and says how it
-/// went.
-fn outcome(
-    doc: Doc,
-    catalog: &SharedCatalog,
-    names: &BTreeMap<Uuid, String>,
-    ocr: &Ocr,
-) -> Outcome {
+/// Reads one document as the worker does, before calibration.
+fn reading(doc: &Doc, ocr: &Ocr) -> Result<Readings, Read> {
     let content_type = check_file(&doc.file, &doc.bytes, doc.bytes.len() as u64)
         .expect("a corpus file is accepted");
     let scratch = tempfile::tempdir().expect("a scratch directory");
     // The reader in process: the accuracy of the reading is measured here,
     // its isolation by the tests.
-    let read = read_document(
+    read(
         &doc.bytes,
         content_type,
         &scratch.path().join("work"),
         ocr,
         &Limits::default(),
-    );
+    )
+}
+
+/// Matches a document's reading as the server does, with its scores calibrated by
+/// `table`, and says how it went.
+fn outcome(
+    doc: Doc,
+    read: Result<Readings, Read>,
+    table: &calibration::Table,
+    catalog: &SharedCatalog,
+    names: &BTreeMap<Uuid, String>,
+) -> Outcome {
     let mut notes = Vec::new();
     let mut fields = Vec::new();
     let mut held_otherwise = true;
     let mut matched_to = None;
     let (status, filed_under, right) = match read {
-        Read::Fields(mut ex) => {
+        Ok(readings) => {
             // As the worker does: the reader's scores become confidences.
-            let scores = calibration::scores(&ex);
-            calibration::apply(&mut ex);
+            let scored = scored(&readings.0, &doc);
+            let ex = confidences(table, readings);
             let resolution = catalog.read().resolve_supplier(&Evidence::of(&ex));
             let (status, reason) = decide(&ex, &resolution);
             notes.extend(reason);
@@ -161,10 +171,9 @@ fn outcome(
                     notes.push(format!("{field}: read {got:?}"));
                 }
             }
-            for ((field, score), (_, confidence)) in
-                scores.into_iter().zip(calibration::scores(&ex))
+            for ((field, score, ok), (_, confidence)) in
+                scored.into_iter().zip(calibration::scores(&ex))
             {
-                let ok = checks.iter().any(|(f, ok, _)| *f == field && *ok);
                 fields.push((field, score, confidence, ok));
             }
             notes.push(format!(
@@ -173,14 +182,15 @@ fn outcome(
             ));
             (status, filed, right)
         }
-        Read::Review(why) => {
+        Err(Read::Review(why)) => {
             notes.push(why);
             (ItemStatus::NeedsReview, None, 0)
         }
-        Read::Failed(why) => {
+        Err(Read::Failed(why)) => {
             notes.push(why);
             (ItemStatus::Failed, None, 0)
         }
+        Err(Read::Fields(_)) => unreachable!("readings are answered as readings"),
     };
     Outcome {
         doc,
@@ -319,6 +329,18 @@ fn field_checks(ex: &Extracted, doc: &Doc) -> Vec<(&'static str, bool, String)> 
     ]
 }
 
+/// Each calibrated field of a reading: its score and whether it was right.
+fn scored(ex: &Extracted, doc: &Doc) -> Vec<(&'static str, f32, bool)> {
+    let checks = field_checks(ex, doc);
+    calibration::scores(ex)
+        .into_iter()
+        .map(|(field, score)| {
+            let ok = checks.iter().any(|(f, ok, _)| *f == field && *ok);
+            (field, score, ok)
+        })
+        .collect()
+}
+
 /// Bins of confidence a reliability table is drawn in.
 const BINS: [f32; 7] = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99];
 
@@ -418,32 +440,44 @@ fn sweep(outcomes: &[&Outcome]) {
     }
 }
 
-/// Fits each field's calibration to the tuning half and writes the table the reader
-/// reads.
-fn calibrate(outcomes: &[Outcome]) {
-    let steps: Vec<(&str, Vec<calibration::Step>)> = calibration::FIELDS
+/// Fits each field's calibration to the tuning half's readings (each reading of a scan
+/// read twice on its own) and writes the table the reader reads; returns it, to measure
+/// with.
+fn calibrate(readings: &[(Doc, Result<Readings, Read>)]) -> calibration::Table {
+    let tuning: Vec<Vec<(&str, f32, bool)>> = readings
+        .iter()
+        .filter(|(doc, _)| doc.half == Half::Tuning)
+        .filter_map(|(doc, read)| read.as_ref().ok().map(|r| (doc, r)))
+        .flat_map(|(doc, (first, second))| {
+            std::iter::once(first)
+                .chain(second)
+                .map(|ex| scored(ex, doc))
+        })
+        .collect();
+    let table: calibration::Table = calibration::FIELDS
         .iter()
         .map(|field| {
-            let samples: Vec<(f32, bool)> = outcomes
+            let samples: Vec<(f32, bool)> = tuning
                 .iter()
-                .filter(|o| o.doc.half == Half::Tuning)
-                .flat_map(|o| &o.fields)
+                .flat_map(|fields| fields.iter())
                 .filter(|(f, ..)| f == field)
-                .map(|(_, score, _, ok)| (*score, *ok))
+                .map(|(_, score, ok)| (*score, *ok))
                 .collect();
-            (*field, calibration::fit(&samples))
+            (field.to_string(), calibration::fit(&samples))
         })
         .collect();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ingest/data/calibration.tsv");
     let text = format!(
-        "# What each field's score meant on the tuning half of the corpus (seed {SEED}): scores up\n\
-         # to `upto` were right with probability `right` (Laplace-smoothed), on `n` values.\n\
-         # Written by `cargo run --release --example accuracy -- --calibrate`; see calibration.rs.\n\
-         # field\tupto\tright\tn\n{}",
-        calibration::table(&steps)
+        "# What each field's score meant on the tuning half of the corpus (seed {SEED}): scores\n\
+         # from `from` up to `upto` were right with probability `right` (Laplace-smoothed), on\n\
+         # `n` values; below `from`, it falls to the step below (calibration.rs).\n\
+         # Written by `cargo run --release --example accuracy -- --calibrate`.\n\
+         # field\tfrom\tupto\tright\tn\n{}",
+        calibration::table(&table)
     );
     std::fs::write(path, text).expect("the calibration table is written");
-    println!("\nWrote {path}; build again to read with it.");
+    println!("\nWrote {path}; measured above with it, build again to read with it.");
+    table
 }
 
 /// `--seed N`: the corpus written from another seed — a development set, for finding what
@@ -480,9 +514,38 @@ fn main() {
         names.insert(org.id, c.name.to_string());
     }
     let catalog = store.catalog(tenant).expect("the catalog loads");
+    let readings = readings(seed);
+    let table = if std::env::args().any(|a| a == "--calibrate") {
+        calibrate(&readings)
+    } else {
+        calibration::shipped().clone()
+    };
+    let outcomes: Vec<Outcome> = readings
+        .into_iter()
+        .map(|(doc, read)| outcome(doc, read, &table, &catalog, &names))
+        .collect();
+    report(&outcomes, details);
+}
+
+/// Every document of the corpus from `seed` with its reading: read now (on every core), or
+/// with `--reuse` as the last run kept them.
+fn readings(seed: u64) -> Vec<(Doc, Result<Readings, Read>)> {
+    let kept = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))
+        .join(format!("accuracy-readings-{seed}.json"));
+    if std::env::args().any(|a| a == "--reuse") {
+        let json = std::fs::read(&kept).expect("a run without --reuse kept the readings");
+        let reads: Vec<Result<Readings, Read>> =
+            serde_json::from_slice(&json).expect("the kept readings parse");
+        assert_eq!(reads.len(), SIZE, "the kept readings are of this corpus");
+        return reads
+            .into_iter()
+            .enumerate()
+            .map(|(index, read)| (certwatch_corpus::document(seed, index), read))
+            .collect();
+    }
     let ocr = Ocr::probe("tesseract");
     let next = Mutex::new(0usize);
-    let outcomes = Mutex::new(Vec::new());
+    let done = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
             s.spawn(|| {
@@ -496,16 +559,19 @@ fn main() {
                         break;
                     }
                     let doc = certwatch_corpus::document(seed, index);
-                    let outcome = outcome(doc, &catalog, &names, &ocr);
-                    outcomes.lock().unwrap().push(outcome);
+                    let read = reading(&doc, &ocr);
+                    done.lock().unwrap().push((doc, read));
                 }
             });
         }
     });
-    let mut outcomes = outcomes.into_inner().unwrap();
-    outcomes.sort_by_key(|o| o.doc.index);
-    report(&outcomes, details);
-    if std::env::args().any(|a| a == "--calibrate") {
-        calibrate(&outcomes);
-    }
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|(doc, _)| doc.index);
+    let reads: Vec<&Result<Readings, Read>> = done.iter().map(|(_, read)| read).collect();
+    std::fs::write(
+        &kept,
+        serde_json::to_vec(&reads).expect("readings serialise"),
+    )
+    .expect("the readings are kept");
+    done
 }

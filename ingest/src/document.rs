@@ -9,11 +9,12 @@ use std::process::{Command, Stdio};
 use certwatch_domain::reading::{Extracted, Read};
 use serde::{Deserialize, Serialize};
 
+use crate::calibration;
 use crate::certificate_page::{ReadLine, certificate_page_index};
 use crate::fields::fields_of_lines;
 use crate::limits::Limits;
 use crate::pdf;
-use crate::second_reading;
+use crate::second_reading::{self, Readings};
 
 /// Longest side, in pixels, a PDF page is rendered at for OCR when it holds no image to
 /// take the size from (about 200 dpi on A4). pdftoppm scales every page to a size, so a
@@ -312,10 +313,28 @@ fn second_side(own: u32, read: u32) -> Option<u32> {
 /// How a weak scan's certificate page is read the second time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Again {
-    /// An image, resized to this longest side.
-    Image(imagesize::ImageSize, u32),
-    /// A PDF of page images, its page rendered at this longest side.
-    Pdf(u32),
+    /// An image, resized to this longest side; the side it was first read at.
+    Image(imagesize::ImageSize, u32, u32),
+    /// A PDF of page images, its page rendered at this longest side; the side it was
+    /// first read at.
+    Pdf(u32, u32),
+}
+
+impl Again {
+    /// The third reading, when the first two disagree: halfway between their sizes, so
+    /// its misreads are neither's. None when the two sizes are too close for a third.
+    fn third(self) -> Option<Again> {
+        let between = |side: u32, first: u32| {
+            let mid = (side + first) / 2;
+            (mid > first + first / 8).then_some(mid)
+        };
+        match self {
+            Again::Image(size, side, first) => {
+                between(side, first).map(|mid| Again::Image(size, mid, first))
+            }
+            Again::Pdf(side, first) => between(side, first).map(|mid| Again::Pdf(mid, first)),
+        }
+    }
 }
 
 /// A file's pages as read, how, and how a scan's page would be read again.
@@ -366,7 +385,7 @@ fn read_text(
         });
         let again = largest
             .and_then(|side| second_side(side, size))
-            .map(Again::Pdf);
+            .map(|side| Again::Pdf(side, size));
         let pages = rendered(work, "page", &["-l", &last], size)?;
         let mut read = Vec::new();
         let mut chars = 0;
@@ -395,10 +414,11 @@ fn read_text(
     };
     let lines = ocr.read(&file)?;
     let longest = size.width.max(size.height) as u32;
+    let first = longest.min(*SCAN_PIXELS.end());
     let again = image_format(content_type)
         .filter(|format| whole(bytes, *format))
-        .and_then(|_| second_side(longest, longest.min(*SCAN_PIXELS.end())))
-        .map(|side| Again::Image(size, side));
+        .and_then(|_| second_side(longest, first))
+        .map(|side| Again::Image(size, side, first));
     Ok((bounded(vec![lines], limits.max_text_chars), "ocr", again))
 }
 
@@ -450,13 +470,13 @@ fn read_again(
     page: usize,
 ) -> Result<Vec<OcrLine>, Unread> {
     let file = match again {
-        Again::Image(size, side) => {
+        Again::Image(size, side, _) => {
             let format = image_format(content_type)
                 .ok_or_else(|| Unread::Failed("Not an image to resize.".into()))?;
             let png = resized(bytes, size, format, limits, side)?;
             written(work.join("again.png"), &png)?
         }
-        Again::Pdf(pixels) => {
+        Again::Pdf(pixels, _) => {
             let n = (page + 1).to_string();
             rendered(work, "again", &["-f", &n, "-l", &n], pixels)?
                 .into_iter()
@@ -487,7 +507,8 @@ fn fields_of(pages: &Pages, method: &str) -> (Extracted, Option<usize>) {
     )
 }
 
-/// Reads a document's certificate fields, using `scratch` (an empty directory, removed
+/// Reads a document's certificate fields with confidences (each reading calibrated, two
+/// joined: `second_reading::confidences`), using `scratch` (an empty directory, removed
 /// afterwards) for the files OCR needs.
 pub fn read_document(
     bytes: &[u8],
@@ -496,27 +517,52 @@ pub fn read_document(
     ocr: &Ocr,
     limits: &Limits,
 ) -> Read {
+    match readings(bytes, content_type, scratch, ocr, limits) {
+        Ok(readings) => Read::Fields(Box::new(second_reading::confidences(
+            calibration::shipped(),
+            readings,
+        ))),
+        Err(read) => read,
+    }
+}
+
+/// Reads a document's certificate fields, scored before calibration: the first reading,
+/// and a second of its certificate page when the first was doubted. Not read: why, as a
+/// `Read` to answer with.
+pub fn readings(
+    bytes: &[u8],
+    content_type: &str,
+    scratch: &Path,
+    ocr: &Ocr,
+    limits: &Limits,
+) -> Result<Readings, Read> {
     if let Err(e) = std::fs::create_dir_all(scratch) {
-        return Read::Failed(format!("No room to work: {e}"));
+        return Err(Read::Failed(format!("No room to work: {e}")));
     }
     let read = match read_text(bytes, content_type, scratch, ocr, limits) {
-        Err(Unread::Failed(why)) => Read::Failed(why),
-        Err(Unread::Review(why)) => Read::Review(why),
+        Err(Unread::Failed(why)) => Err(Read::Failed(why)),
+        Err(Unread::Review(why)) => Err(Read::Review(why)),
         Ok((pages, method, again)) => {
             let (first, page) = fields_of(&pages, method);
-            let read = match (again, page) {
-                (Some(again), Some(page)) if second_reading::doubted(&first) => {
-                    // A second reading that fails leaves the first as it was.
-                    match read_again(bytes, content_type, scratch, ocr, limits, again, page) {
-                        Ok(lines) => {
-                            second_reading::agreed(first, fields_of(&vec![lines], method).0)
-                        }
-                        Err(_) => first,
-                    }
+            let mut more = Vec::new();
+            if let (Some(again), Some(page)) = (again, page)
+                && second_reading::doubted(&first)
+            {
+                // A reading that fails leaves those before it as they were.
+                let read = |again| {
+                    read_again(bytes, content_type, scratch, ocr, limits, again, page)
+                        .ok()
+                        .map(|lines| fields_of(&vec![lines], method).0)
+                };
+                if let Some(second) = read(again) {
+                    let third = again
+                        .third()
+                        .filter(|_| second_reading::disagree(&first, &second));
+                    more.push(second);
+                    more.extend(third.and_then(read));
                 }
-                _ => first,
-            };
-            Read::Fields(Box::new(read))
+            }
+            Ok((first, more))
         }
     };
     let _ = std::fs::remove_dir_all(scratch);
@@ -619,8 +665,8 @@ mod tests {
         ));
     }
 
-    /// The number read, and its score (before calibration): as the worker reads the
-    /// document (`twice`), and by its first reading alone.
+    /// The number read, and its confidence: as the worker reads the document (`twice`),
+    /// and by its first reading alone (calibrated as it would be alone).
     fn number_read(bytes: &[u8], content_type: &str) -> ((String, f32), (String, f32)) {
         let ocr = Ocr::probe("tesseract");
         assert!(ocr.available(), "tesseract is installed (.ci/run)");
@@ -644,7 +690,9 @@ mod tests {
         let Ok((pages, method, _)) = read_text(bytes, content_type, &work, &ocr, &limits) else {
             panic!("the scan was not read");
         };
-        (number(*twice), number(fields_of(&pages, method).0))
+        let mut once = fields_of(&pages, method).0;
+        calibration::apply(&mut once);
+        (number(*twice), number(once))
     }
 
     #[test]
@@ -656,6 +704,9 @@ mod tests {
         // A small PDF image is rendered enlarged to 1,200 the first time.
         assert_eq!(second_side(500, 1200), Some(2400));
         assert_eq!(second_side(FULL_PIXELS, FULL_PIXELS), None);
+        // A third reading, between the two sizes, when they are far enough apart.
+        assert_eq!(Again::Pdf(3508, 1800).third(), Some(Again::Pdf(2654, 1800)));
+        assert_eq!(Again::Pdf(2000, 1800).third(), None);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub mod preview;
 pub mod protocol;
 pub mod robots;
 pub mod score;
-mod second_reading;
+pub mod second_reading;
 pub mod spreadsheet;
 pub mod uploads;
 pub mod worker;

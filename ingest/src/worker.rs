@@ -83,13 +83,7 @@ fn run(job: Job, limits: &Limits, send: &mut dyn FnMut(Reply) -> io::Result<()>)
             ocr,
         } => {
             let read = match std::fs::read(&path) {
-                Ok(bytes) => match read_document(&bytes, &content_type, &scratch, &ocr, limits) {
-                    Read::Fields(mut ex) => {
-                        calibration::apply(&mut ex);
-                        Read::Fields(ex)
-                    }
-                    other => other,
-                },
+                Ok(bytes) => read_document(&bytes, &content_type, &scratch, &ocr, limits),
                 Err(e) => Read::Failed(format!("The stored file is unreadable: {e}")),
             };
             send(Reply::Document(read))
