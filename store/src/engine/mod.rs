@@ -3,7 +3,9 @@
 //! addressed blobs (`files`) — and what is built on those alone: record encoding and keys,
 //! the schema and its migrations, snapshots and backups, sealing secrets. sled is the
 //! engine today. Nothing here knows a table or an operation: a second engine replaces this
-//! room and leaves `tables/`, `ops/` and `catalog/` as they are.
+//! room and leaves `tables/`, `ops/` and `catalog/` as they are. No code outside this room
+//! names sled: operations end a transaction with `tx::abort` and hold scanned records as
+//! `tx::Bytes`.
 
 pub mod backup;
 pub(crate) mod codec;

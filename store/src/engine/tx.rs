@@ -13,6 +13,16 @@ use crate::{Store, StoreError, decode};
 
 pub type TxResult<T, E> = Result<T, ConflictableTransactionError<E>>;
 
+/// Ends a transaction with `error`, writing nothing: operations decide through this, not
+/// through the engine's own type, so a second engine answers the same call.
+pub fn abort<T, E>(error: E) -> TxResult<T, E> {
+    Err(ConflictableTransactionError::Abort(error))
+}
+
+/// A record's bytes as a table reads them from a scan, to write or remove in a
+/// transaction (the engine's own buffer type, named once here).
+pub type Bytes = IVec;
+
 /// The trees of one transaction, by name.
 pub struct Tx<'a> {
     names: &'a [Tree],

@@ -4,13 +4,13 @@
 //! tables (registration, invitations), so what a write depends on is read again inside its
 //! transaction.
 
+use crate::engine::tx::abort;
 use certwatch_domain::accounts::{
     Membership, RegistrationClaim, Role, Tenant, User, VERIFICATION_TTL_HOURS, Verification,
 };
 use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
 use certwatch_domain::registry::default_types;
 use chrono::{DateTime, Duration, Utc};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::secrets::{KeyHash, key_hash, new_token_key};

@@ -1,8 +1,8 @@
 //! Certificate types of a tenant: `code` unique in the tenant; a type in use stays.
 
+use crate::engine::tx::abort;
 use certwatch_domain::registry::{CertificateType, TypePatch, set};
 use chrono::{DateTime, Utc};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::tx::transact;

@@ -1,11 +1,11 @@
 //! Monitored endpoints: created (by a person or by discovery), edited, paused, deleted;
 //! one endpoint per page of a tenant.
 
+use crate::engine::tx::abort;
 use certwatch_domain::monitoring::{Endpoint, EndpointPatch, MonitoringCounts, normalize_url};
 use certwatch_domain::rules::URL_MESSAGE;
 use certwatch_domain::schedule::{BASELINE, secs};
 use chrono::{DateTime, Utc};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::tx::transact;

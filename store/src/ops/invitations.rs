@@ -2,9 +2,9 @@
 //! an account, and dies when it is used, revoked, expired, or its inviter is no longer
 //! an admin.
 
+use crate::engine::tx::abort;
 use certwatch_domain::accounts::{Invitation, InvitationStatus, Membership, Role, Token, User};
 use chrono::{DateTime, Utc};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::secrets::{KeyHash, key_hash};

@@ -2,6 +2,7 @@
 //! sites, certificates, monitored endpoints, contacts and own requirements with it, and
 //! cancels its open requests.
 
+use crate::engine::tx::abort;
 use certwatch_domain::certificates::cert_event_data;
 use certwatch_domain::compliance::{AppliesTo, Requirement};
 use certwatch_domain::events::{Event, EventKind};
@@ -9,7 +10,6 @@ use certwatch_domain::history::ChangedBy;
 use certwatch_domain::registry::{OrgPatch, Organization, set};
 use certwatch_domain::requests::RequestStatus;
 use chrono::{DateTime, Utc};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::tx::transact;

@@ -1,8 +1,8 @@
 //! Forgotten passwords: a mailed one-time link (an hour) to choose a new one.
 
+use crate::engine::tx::abort;
 use certwatch_domain::accounts::{PASSWORD_RESET_TTL_MINUTES, PasswordReset, TokenKind, User};
 use chrono::{DateTime, Duration, Utc};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use crate::engine::secrets::{KeyHash, key_hash, new_token_key};

@@ -1,7 +1,7 @@
 //! Login and API tokens: issued, replaced on refresh, revoked.
 
+use crate::engine::tx::abort;
 use certwatch_domain::accounts::Token;
-use sled::transaction::abort;
 
 use crate::engine::secrets::KeyHash;
 use crate::engine::tx::transact;

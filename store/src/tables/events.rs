@@ -4,7 +4,7 @@ use certwatch_domain::events::Event;
 use uuid::Uuid;
 
 use crate::engine::trees::Tree;
-use crate::engine::tx::{Tx, TxResult};
+use crate::engine::tx::{Bytes, Tx, TxResult};
 use crate::{Store, StoreError, encode, engine::keys, records};
 
 pub const TREES: &[Tree] = &[Tree::Events];
@@ -41,7 +41,7 @@ pub fn recorded_before(
     tenant: Uuid,
     cutoff: chrono::DateTime<chrono::Utc>,
     limit: usize,
-) -> Result<Vec<sled::IVec>, StoreError> {
+) -> Result<Vec<Bytes>, StoreError> {
     let mut out = Vec::new();
     for entry in store
         .tree(Tree::Events)

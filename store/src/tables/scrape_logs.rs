@@ -6,7 +6,7 @@ use certwatch_domain::monitoring::{LOGS_KEPT_PER_ENDPOINT, ScrapeLog};
 use uuid::Uuid;
 
 use crate::engine::trees::Tree;
-use crate::engine::tx::{Tx, TxResult};
+use crate::engine::tx::{Bytes, Tx, TxResult};
 use crate::{Store, StoreError, encode, engine::keys, record};
 
 pub const TREES: &[Tree] = &[
@@ -56,7 +56,7 @@ pub fn page(
 }
 
 /// The index keys of an endpoint's oldest logs that one more would push past the limit.
-pub fn stale(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<sled::IVec>, StoreError> {
+pub fn stale(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<Bytes>, StoreError> {
     let index = store.tree(Tree::ScrapeLogsByEndpoint);
     let prefix = keys::pair(tenant, endpoint);
     let kept = index.scan_prefix(prefix).count();
@@ -69,7 +69,7 @@ pub fn stale(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<sled::IV
 }
 
 /// Writes a log with its indexes and drops the `stale` ones.
-pub fn put<E: From<StoreError>>(tx: &Tx, log: &ScrapeLog, stale: &[sled::IVec]) -> TxResult<(), E> {
+pub fn put<E: From<StoreError>>(tx: &Tx, log: &ScrapeLog, stale: &[Bytes]) -> TxResult<(), E> {
     let tenant = log.tenant_id;
     remove_indexed(tx, tenant, stale)?;
     tx.insert(Tree::ScrapeLogs, keys::pair(tenant, log.id), encode(log))?;
@@ -90,7 +90,7 @@ pub fn put<E: From<StoreError>>(tx: &Tx, log: &ScrapeLog, stale: &[sled::IVec]) 
 pub fn remove_indexed<E: From<StoreError>>(
     tx: &Tx,
     tenant: Uuid,
-    endpoint_keys: &[sled::IVec],
+    endpoint_keys: &[Bytes],
 ) -> TxResult<(), E> {
     for key in endpoint_keys {
         let Some(id) = keys::uuid_at(key, 40) else {
@@ -105,11 +105,7 @@ pub fn remove_indexed<E: From<StoreError>>(
 }
 
 /// The endpoint-index keys of every log of an endpoint.
-pub fn of_endpoint(
-    store: &Store,
-    tenant: Uuid,
-    endpoint: Uuid,
-) -> Result<Vec<sled::IVec>, StoreError> {
+pub fn of_endpoint(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<Bytes>, StoreError> {
     Ok(store
         .tree(Tree::ScrapeLogsByEndpoint)
         .scan_prefix(keys::pair(tenant, endpoint))
