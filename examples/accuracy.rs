@@ -441,16 +441,16 @@ fn sweep(outcomes: &[&Outcome]) {
 }
 
 /// Fits each field's calibration to the tuning half's readings (each reading of a scan
-/// read twice on its own) and writes the table the reader reads; returns it, to measure
-/// with.
+/// read more than once on its own) and writes the table the reader reads; returns it, to
+/// measure with.
 fn calibrate(readings: &[(Doc, Result<Readings, Read>)]) -> calibration::Table {
     let tuning: Vec<Vec<(&str, f32, bool)>> = readings
         .iter()
         .filter(|(doc, _)| doc.half == Half::Tuning)
         .filter_map(|(doc, read)| read.as_ref().ok().map(|r| (doc, r)))
-        .flat_map(|(doc, (first, second))| {
+        .flat_map(|(doc, (first, again))| {
             std::iter::once(first)
-                .chain(second)
+                .chain(again)
                 .map(|ex| scored(ex, doc))
         })
         .collect();
