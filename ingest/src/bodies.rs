@@ -335,7 +335,8 @@ mod tests {
                 .is_match("12 100 48563 TMS")
         );
         assert!(number_format("LRQA").unwrap().is_match("LRQ 4008512"));
-        assert!(number_format("NSF").is_none());
+        assert!(number_format("NSF").unwrap().is_match("C0124155-IS1"));
+        assert!(number_format("JQA").is_none());
         assert!(number_format("Muster Cert").is_none());
         assert!(KNOWN.len() >= 40);
     }

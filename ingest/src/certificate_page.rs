@@ -259,7 +259,14 @@ impl<'a> Page<'a> {
                             && !taken.iter().any(|(s, e)| (*s..*e).contains(at))
                     })
                     .find_map(|(at, _)| {
-                        let n = number_token(&row.text[at..])?;
+                        // The number's cell ends where the next date or standard starts.
+                        let end = taken
+                            .iter()
+                            .map(|(s, _)| *s)
+                            .filter(|s| *s > at)
+                            .min()
+                            .unwrap_or(row.text.len());
+                        let n = number_token(&row.text[at..end])?;
                         extract::plausible_number(&n).then_some((n, row.quality))
                     })
             }

@@ -21,7 +21,7 @@ use crate::dates::dates;
 use crate::extract;
 use crate::labels::Label;
 use crate::misreads;
-use crate::numbers::{NotNumbers, number_token, other_identifier, postcodes, whole};
+use crate::numbers::{self, NotNumbers, number_token, other_identifier, postcodes, whole};
 
 static VAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i:vat|ust|umsatzsteuer|tva|iva|nif|btw|nip|di[cč]|moms|uid|cif)(?i:[\s.\-]*(?:id|identification|reg|registration|no|nr|number|nummer|idnr|nummer|n[°º]))*\.?[\s:#\-]*(?P<v>(?:[A-Z]{2,3}[\s\-]?)?[0-9][0-9A-Z .\-]{6,16}[0-9A-Z])")
@@ -47,6 +47,20 @@ fn confidence(labelled: bool, validated: bool, agrees: bool, quality: f32) -> f3
 /// loses.
 const CONTRADICTED: f32 = 0.2;
 
+/// The number in `format` inside a labelled value: as read, and as filed — with the
+/// lookalikes that keep it out of the format, or its suffix out of a format that spells
+/// one out, put back (`numbers::fitted`).
+fn in_format(value: &str, format: &Regex) -> Option<(String, String)> {
+    let (read, fits) = match format.find(value) {
+        Some(m) => (whole(value, m).to_string(), true),
+        None => (number_token(value)?, false),
+    };
+    match numbers::fitted(&read, format) {
+        Some(number) => Some((read, number)),
+        None => fits.then(|| (read.clone(), read)),
+    }
+}
+
 /// The certificate number: in its body's format, after its label, else a number-like
 /// token that is nothing else.
 fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<String>> {
@@ -61,17 +75,16 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
             .filter_map(|(v, _)| number_token(v))
             .collect(),
     };
-    // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º").
-    // Each value is only as sure as its least sure word.
+    // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º"),
+    // with the lookalikes that keep it out of the format put back. Each value is only as
+    // sure as its least sure word.
     if let Some(re) = format
-        && let Some(m) = values
-            .iter()
-            .find_map(|(v, _)| re.find(v).map(|m| whole(v, m).to_string()))
+        && let Some((read, number)) = values.iter().find_map(|(v, _)| in_format(v, re))
     {
-        let agrees = text.matches(m.as_str()).count() > 1;
+        let agrees = text.matches(number.as_str()).count() > 1;
         return Some(Field {
-            confidence: confidence(true, true, agrees, page.quality_of(&m)),
-            value: m,
+            confidence: confidence(true, true, agrees, page.quality_of(&read)),
+            value: number,
         });
     }
     if let Some(re) = format

@@ -121,3 +121,170 @@ pub(crate) fn number_token(value: &str) -> Option<String> {
     let n = n.trim_end_matches(['.', '-', '/']);
     (!n.is_empty()).then(|| n.to_string())
 }
+
+/// Characters OCR takes for one another in a number: a digit and the letters drawn like it.
+const LOOKALIKES: &[(char, char)] = &[
+    ('0', 'O'),
+    ('0', 'o'),
+    ('1', 'I'),
+    ('1', 'l'),
+    ('2', 'Z'),
+    ('5', 'S'),
+    ('6', 'G'),
+    ('8', 'B'),
+];
+
+/// The most characters a repair may change: a number needing more is left as read.
+const MOST_REPAIRED: usize = 2;
+
+/// The longest token a repair is tried on, in bytes: a number is far shorter, and the
+/// repairs tried grow with the square of the length.
+const LONGEST_REPAIRED: usize = 64;
+
+/// What `c` may have been misread for.
+fn lookalikes(c: char) -> impl Iterator<Item = char> {
+    LOOKALIKES.iter().filter_map(move |&(digit, letter)| {
+        if c == digit {
+            Some(letter)
+        } else if c == letter {
+            Some(digit)
+        } else {
+            None
+        }
+    })
+}
+
+/// How well a token fits its body's format: not from its first character (`None`), from
+/// its first character (`Start`, its suffixes read by `whole`), or all of it (`Whole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fit {
+    None,
+    Start,
+    Whole,
+}
+
+/// How `token` fits `format`, and the number `whole` reads where it fits.
+fn fit(token: &str, format: &Regex) -> (Fit, Option<String>) {
+    match format.find(token).filter(|m| m.start() == 0) {
+        None => (Fit::None, None),
+        Some(m) if m.end() == token.len() => (Fit::Whole, Some(token.to_string())),
+        Some(m) => (Fit::Start, Some(whole(token, m).to_string())),
+    }
+}
+
+/// A scanned number put back into its body's format ("C0124155-1S1" → "C0124155-IS1",
+/// where the format has letters after the dash): the lookalike swaps, at most
+/// `MOST_REPAIRED`, that make the token fit the format better than it does as read — all
+/// of it rather than its start, then the fewest swaps — when exactly one number comes out
+/// of the best. A number that fits as read, or that several repairs would fit equally, is
+/// left to be read again or checked by a person.
+pub(crate) fn fitted(token: &str, format: &Regex) -> Option<String> {
+    let (as_read, _) = fit(token, format);
+    if token.len() > LONGEST_REPAIRED || as_read == Fit::Whole {
+        return None;
+    }
+    // Every better fit found: how well, after how many swaps, which number.
+    let mut found: Vec<(Fit, usize, String)> = Vec::new();
+    let mut tried: HashSet<Vec<char>> = HashSet::from([token.chars().collect()]);
+    for swaps in 1..=MOST_REPAIRED {
+        let next: HashSet<Vec<char>> = tried
+            .iter()
+            .flat_map(|chars| {
+                chars.iter().enumerate().flat_map(move |(i, &c)| {
+                    lookalikes(c).map(move |other| {
+                        let mut swapped = chars.clone();
+                        swapped[i] = other;
+                        swapped
+                    })
+                })
+            })
+            .collect();
+        for chars in &next {
+            if let (level, Some(number)) = fit(&chars.iter().collect::<String>(), format)
+                && level > as_read
+            {
+                found.push((level, swaps, number));
+            }
+        }
+        tried = next;
+    }
+    let level = found.iter().map(|f| f.0).max()?;
+    let swaps = found.iter().filter(|f| f.0 == level).map(|f| f.1).min()?;
+    let mut numbers = found
+        .into_iter()
+        .filter(|f| f.0 == level && f.1 == swaps)
+        .map(|f| f.2)
+        .collect::<HashSet<_>>()
+        .into_iter();
+    match (numbers.next(), numbers.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(pattern: &str) -> Regex {
+        Regex::new(pattern).unwrap()
+    }
+
+    #[test]
+    fn a_misread_number_is_put_back_into_its_bodys_format() {
+        // NSF-ISR prints "C0124155-IS1": letters after the dash, digits before.
+        let nsf = format(r"\bC\d{7}-[A-Z]{2}\d\b");
+        assert_eq!(
+            fitted("C0124155-1S1", &nsf).as_deref(),
+            Some("C0124155-IS1")
+        );
+        assert_eq!(
+            fitted("C0124155-1S1 ISO", &nsf).as_deref(),
+            Some("C0124155-IS1"),
+            "the number ends where its format and suffixes do"
+        );
+        assert_eq!(
+            fitted("CO124155-IS1", &nsf).as_deref(),
+            Some("C0124155-IS1")
+        );
+        assert_eq!(
+            fitted("C0l24155-15O", &nsf),
+            None,
+            "three swaps are too many"
+        );
+        // LRQA's "LRQ" read with a zero.
+        let lrqa = format(r"\bLRQ\s?\d{6,8}\b");
+        assert_eq!(
+            fitted("LR04008512", &lrqa),
+            None,
+            "Q is no digit's lookalike"
+        );
+        assert_eq!(fitted("LRQ4OO8512", &lrqa).as_deref(), Some("LRQ4008512"));
+        // Kiwa's "K" then digits: a B read for an 8.
+        let kiwa = format(r"\bK\d{4,6}/\d{2}\b");
+        assert_eq!(fitted("K12B45/2l", &kiwa).as_deref(), Some("K12845/21"));
+    }
+
+    #[test]
+    fn numbers_in_format_or_fitting_several_ways_stay_as_read() {
+        let nsf = format(r"\bC\d{7}-[A-Z]{2}\d\b");
+        assert_eq!(fitted("C0124155-IS1", &nsf), None, "already in format");
+        // DNV's number is known from its start: its suffix read wrong is put back only
+        // where the format spells the suffix out.
+        let dnv_start = format(r"\bC\d{6}\b");
+        assert_eq!(fitted("C519167-1C1-ISO-NOR", &dnv_start), None);
+        let dnv = format(r"\bC\d{6}(?:-[A-Z]{2}\d-[A-Z]{3}-[A-Z]{3})?\b");
+        assert_eq!(
+            fitted("C519167-1C1-IS0-NOR", &dnv).as_deref(),
+            Some("C519167-IC1-ISO-NOR")
+        );
+        assert_eq!(
+            fitted("C5I9167-IC1-ISO-NOR", &dnv).as_deref(),
+            Some("C519167-IC1-ISO-NOR")
+        );
+        assert_eq!(fitted("Q-2024-0815", &nsf), None, "nothing makes it fit");
+        // With a format taking any letter, "1" may be "I" or "l": two repairs fit.
+        let any_letters = format(r"\bC\d{7}-[A-Za-z]{2}\d\b");
+        assert_eq!(fitted("C0124155-1S1", &any_letters), None);
+    }
+}

@@ -169,6 +169,18 @@ fn a_table_header_row_gives_each_column_its_value() {
     assert_eq!(text(&ex.certificate_number), Some("ER-6049/1801"));
     assert_eq!(date(&ex.issue_date).as_deref(), Some("2023-05-20"));
     assert_eq!(date(&ex.expiry_date).as_deref(), Some("2026-05-18"));
+    // A number never runs into the next cell: a date written out, or a standard.
+    let ex = fields(
+        "ISO 9001:2015\nNorm Zertifikat-Registrier-Nr. Gültig ab Gültig bis\nISO 9001:2015 KCN 9992/84 27. März 2025 26. März 2028",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("KCN 9992/84"));
+    assert_eq!(date(&ex.issue_date).as_deref(), Some("2025-03-27"));
+    let ex = fields(
+        "Norm Zertifikat-Registrier-Nr. Gültig ab Gültig bis\nQ-2024 0815 ISO 9001:2015 20.05.2023 18.05.2026",
+        "pdf-text",
+    );
+    assert_eq!(text(&ex.certificate_number), Some("Q-2024 0815"));
 }
 
 #[test]
