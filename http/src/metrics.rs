@@ -324,7 +324,7 @@ fn read_state(state: &State) -> Result<(), ApiError> {
     if let Ok(fs) = rustix::fs::statvfs(store.data_dir()) {
         DISK_FREE.set((fs.f_bavail * fs.f_frsize) as i64);
     }
-    DELIVERIES_DUE.set(store.tree(Tree::DeliveriesDue).len() as i64);
+    DELIVERIES_DUE.set(store.tree(Tree::DeliveriesDue).len()? as i64);
     let now = chrono::Utc::now();
     let (mut due, mut failing) = (0, 0);
     let mut by_status = [0usize; CertStatus::ALL.len()];

@@ -80,7 +80,7 @@ fn a_data_directory_of_a_newer_release_is_refused() {
     with_store(dir.path(), |store| {
         store
             .tree(certwatch_store::engine::trees::Tree::Meta)
-            .insert("schema_version", &newer.to_be_bytes())
+            .insert("schema_version", newer.to_be_bytes())
             .unwrap();
     });
     let out = Command::new(env!("CARGO_BIN_EXE_certwatch"))

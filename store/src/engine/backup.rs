@@ -93,7 +93,7 @@ fn trees_digest(trees: &Trees) -> Result<(u64, String), StoreError> {
     let mut digest = Sha256::new();
     let mut records = 0;
     for &tree in Tree::ALL {
-        for entry in trees.get(tree).iter() {
+        for entry in trees.sled_tree(tree).iter() {
             let (key, value) = entry?;
             if digested(tree, &key) {
                 digest_record(&mut digest, tree, &key, &value);
@@ -218,7 +218,7 @@ fn restore_into(input: impl Read, dir: &Path) -> Result<Summary, BackupError> {
     let trees = Trees::open(&db)?;
     let read = read_stream(input, Some((&trees, dir)))?;
     trees
-        .get(Tree::Meta)
+        .sled_tree(Tree::Meta)
         .insert(ID_FLOOR_KEY, &read.id_floor.to_be_bytes())?;
     db.flush()?;
     let (records, record_digest) = trees_digest(&trees)?;
@@ -350,7 +350,7 @@ fn read_stream(input: impl Read, target: Option<(&Trees, &Path)>) -> Result<Stre
 
 fn apply(trees: &Trees, batches: &mut [sled::Batch]) -> Result<(), BackupError> {
     for (&tree, batch) in Tree::ALL.iter().zip(batches.iter_mut()) {
-        trees.get(tree).apply_batch(std::mem::take(batch))?;
+        trees.sled_tree(tree).apply_batch(std::mem::take(batch))?;
     }
     Ok(())
 }

@@ -6,6 +6,9 @@ use certwatch_domain::rules::FieldError;
 pub enum StoreError {
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    /// A failure of an engine other than sled (PostgreSQL: the driver or the pool).
+    #[error("storage error: {0}")]
+    Engine(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
     #[error(
@@ -14,6 +17,9 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("the store is shutting down")]
     Closed,
+    /// A transaction the engine could not commit for other writes, after trying again.
+    #[error("the write conflicted with others; try again")]
+    Conflict,
     /// The key file, or a sealed secret that does not open with it.
     #[error("secrets: {0}")]
     Secrets(String),

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::engine::codec::decode;
 use crate::engine::durability::GroupCommit;
 use crate::engine::error::StoreError;
+use crate::engine::kv::{Kv, TreeRef};
 use crate::engine::sealing::Keyring;
 use crate::engine::trees::{Tree, Trees};
 
@@ -50,7 +51,7 @@ impl Store {
         data_dir: &Path,
         keyring: Keyring,
     ) -> Result<Store, StoreError> {
-        let id_floor = id_floor(trees.get(Tree::Meta))?;
+        let id_floor = id_floor(TreeRef::new(&trees, Tree::Meta))?;
         let group_commit = GroupCommit::start(db.clone());
         Ok(Store {
             inner: Arc::new(Inner {
@@ -108,12 +109,19 @@ impl Store {
         Ok(state)
     }
 
+    /// sled's trees, for what only the sled engine does (migrations, backups).
     pub(crate) fn trees(&self) -> &Trees {
         &self.inner.trees
     }
 
-    pub fn tree(&self, tree: Tree) -> &sled::Tree {
-        self.inner.trees.get(tree)
+    /// The engine, as the tables reach it.
+    pub(crate) fn kv(&self) -> &dyn Kv {
+        &self.inner.trees
+    }
+
+    /// One tree, to read, scan and write outside transactions.
+    pub fn tree(&self, tree: Tree) -> TreeRef<'_> {
+        TreeRef::new(self.kv(), tree)
     }
 
     /// The service's keys: for sealing secrets at rest and for MACs (CSRF tokens).
@@ -150,11 +158,11 @@ impl Store {
 pub(crate) const ID_FLOOR_KEY: &[u8] = b"id_floor";
 
 /// The id floor a store was restored with (0 for one that never was).
-fn id_floor(meta: &sled::Tree) -> Result<u64, StoreError> {
+fn id_floor(meta: TreeRef) -> Result<u64, StoreError> {
     match meta.get(ID_FLOOR_KEY)? {
         None => Ok(0),
         Some(v) => v
-            .as_ref()
+            .as_slice()
             .try_into()
             .map(u64::from_be_bytes)
             .map_err(|_| StoreError::Corrupt("id_floor is not 8 bytes".into())),
@@ -163,7 +171,7 @@ fn id_floor(meta: &sled::Tree) -> Result<u64, StoreError> {
 
 /// Reads and decodes one record.
 pub(crate) fn record<T: DeserializeOwned>(
-    tree: &sled::Tree,
+    tree: TreeRef,
     key: &[u8],
 ) -> Result<Option<T>, StoreError> {
     tree.get(key)?.map(|v| decode(&v)).transpose()
@@ -171,7 +179,7 @@ pub(crate) fn record<T: DeserializeOwned>(
 
 /// The 32-byte keys (token digests) of the records of `tree` that `keep` selects.
 pub(crate) fn digest_keys_where<T: DeserializeOwned>(
-    tree: &sled::Tree,
+    tree: TreeRef,
     keep: impl Fn(&T) -> bool,
 ) -> Result<Vec<[u8; 32]>, StoreError> {
     let mut keys = Vec::new();
@@ -188,7 +196,7 @@ pub(crate) fn digest_keys_where<T: DeserializeOwned>(
 
 /// Decodes every record whose key starts with `prefix`, in key order.
 pub(crate) fn records<T: DeserializeOwned>(
-    tree: &sled::Tree,
+    tree: TreeRef,
     prefix: &[u8],
 ) -> Result<Vec<T>, StoreError> {
     tree.scan_prefix(prefix)
@@ -228,7 +236,7 @@ pub(crate) mod tests {
             assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
             store
                 .tree(Tree::Meta)
-                .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+                .insert(SCHEMA_KEY, (SCHEMA_VERSION + 1).to_be_bytes())
                 .unwrap();
             store.flush().unwrap();
         }
@@ -300,6 +308,9 @@ pub(crate) mod tests {
             reopened = Store::open(dir.path());
         }
         let store = reopened.unwrap();
-        assert_eq!(store.tree(Tree::Events).len(), (WRITERS * WRITES) as usize);
+        assert_eq!(
+            store.tree(Tree::Events).len().unwrap(),
+            (WRITERS * WRITES) as usize
+        );
     }
 }

@@ -39,7 +39,7 @@ pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> 
 /// stamped. Each step is safe to run again: the version is written only after the step's
 /// writes are flushed, so a crash in the middle repeats the step at the next open.
 pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
-    let meta = trees.get(Tree::Meta);
+    let meta = trees.sled_tree(Tree::Meta);
     let mut version = match read_schema(meta)? {
         Some(found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {
@@ -48,7 +48,7 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
             });
         }
         Some(found) => found,
-        None if trees.get(Tree::Tenants).is_empty() => SCHEMA_VERSION,
+        None if trees.sled_tree(Tree::Tenants).is_empty() => SCHEMA_VERSION,
         // Data without a stamp predates stamping: the first layout.
         None => 1,
     };
@@ -57,7 +57,7 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
         version = 2;
     }
     if version == 2 {
-        list_other_standards(trees.get(Tree::BulkItems))?;
+        list_other_standards(trees.sled_tree(Tree::BulkItems))?;
         version = 3;
     }
     if version == 3 {
@@ -75,9 +75,9 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
 
 /// Schema 2: the certificate number index, keyed by each number's identity.
 fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
-    trees.get(Tree::CertsByNumber).clear()?;
+    trees.sled_tree(Tree::CertsByNumber).clear()?;
     let mut batch = sled::Batch::default();
-    for entry in trees.get(Tree::Certificates).iter() {
+    for entry in trees.sled_tree(Tree::Certificates).iter() {
         let (_, value) = entry?;
         let cert: certwatch_domain::registry::Certificate = decode(&value)?;
         batch.insert(
@@ -85,8 +85,8 @@ fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
             &[],
         );
     }
-    trees.get(Tree::CertsByNumber).apply_batch(batch)?;
-    trees.get(Tree::CertsByNumber).flush()?;
+    trees.sled_tree(Tree::CertsByNumber).apply_batch(batch)?;
+    trees.sled_tree(Tree::CertsByNumber).flush()?;
     Ok(())
 }
 
@@ -216,24 +216,27 @@ fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
     use certwatch_domain::requests::ReminderSettings;
 
     // Written straight in the current layout, which step 5 then leaves alone.
-    rewrite(trees.get(Tree::Tenants), |old: schema3::Tenant| Tenant {
-        id: old.id,
-        name: old.name,
-        created_at: old.created_at,
-        public_listing: old.public_listing,
-        digest_frequency: Frequency::Daily,
-        expiry_windows: DEFAULT_WINDOWS.to_vec(),
-        reminders: ReminderSettings::default(),
+    rewrite(trees.sled_tree(Tree::Tenants), |old: schema3::Tenant| {
+        Tenant {
+            id: old.id,
+            name: old.name,
+            created_at: old.created_at,
+            public_listing: old.public_listing,
+            digest_frequency: Frequency::Daily,
+            expiry_windows: DEFAULT_WINDOWS.to_vec(),
+            reminders: ReminderSettings::default(),
+        }
     })?;
-    rewrite(trees.get(Tree::Memberships), |old: schema3::Membership| {
-        Membership {
+    rewrite(
+        trees.sled_tree(Tree::Memberships),
+        |old: schema3::Membership| Membership {
             tenant_id: old.tenant_id,
             user_id: old.user_id,
             role: old.role,
             created_at: old.created_at,
             digest: false,
-        }
-    })
+        },
+    )
 }
 
 /// Tenants, organizations and bulk batches as schema 4 wrote them.
@@ -287,17 +290,19 @@ fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
     use certwatch_domain::registry::Organization;
     use certwatch_domain::requests::ReminderSettings;
 
-    rewrite(trees.get(Tree::Tenants), |old: schema4::Tenant| Tenant {
-        id: old.id,
-        name: old.name,
-        created_at: old.created_at,
-        public_listing: old.public_listing,
-        digest_frequency: old.digest_frequency,
-        expiry_windows: old.expiry_windows,
-        reminders: ReminderSettings::default(),
+    rewrite(trees.sled_tree(Tree::Tenants), |old: schema4::Tenant| {
+        Tenant {
+            id: old.id,
+            name: old.name,
+            created_at: old.created_at,
+            public_listing: old.public_listing,
+            digest_frequency: old.digest_frequency,
+            expiry_windows: old.expiry_windows,
+            reminders: ReminderSettings::default(),
+        }
     })?;
     rewrite(
-        trees.get(Tree::Organizations),
+        trees.sled_tree(Tree::Organizations),
         |old: schema4::Organization| Organization {
             id: old.id,
             tenant_id: old.tenant_id,
@@ -312,7 +317,7 @@ fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
             updated_at: old.updated_at,
         },
     )?;
-    rewrite(trees.get(Tree::BulkBatches), |old: schema4::Batch| {
+    rewrite(trees.sled_tree(Tree::BulkBatches), |old: schema4::Batch| {
         certwatch_domain::bulk::Batch {
             id: old.id,
             tenant_id: old.tenant_id,

@@ -1,11 +1,11 @@
 //! The engine: what any store under CertWatch must give — named trees of keyed records,
-//! transactions over several trees, prefix scans, group-committed durability, content-
+//! transactions over several trees, ordered scans, group-committed durability, content-
 //! addressed blobs (`files`) — and what is built on those alone: record encoding and keys,
-//! the schema and its migrations, snapshots and backups, sealing secrets. sled is the
-//! engine today. Nothing here knows a table or an operation: a second engine replaces this
-//! room and leaves `tables/`, `ops/` and `catalog/` as they are. No code outside this room
-//! names sled: operations end a transaction with `tx::abort` and hold scanned records as
-//! `tx::Bytes`.
+//! the schema and its migrations, snapshots and backups, sealing secrets. Nothing here knows
+//! a table or an operation. The tables reach the engine only through `kv` (`Store::tree`'s
+//! `TreeRef`, `tx::transact`'s `Tx`), which sled implements in `sled_kv` and PostgreSQL in
+//! `pg_kv` (not yet selectable for a store); migrations,
+//! backups, snapshots and group commit still use sled directly, here and nowhere else.
 
 pub mod backup;
 pub(crate) mod codec;
@@ -14,12 +14,15 @@ pub(crate) mod error;
 pub mod files;
 pub(crate) mod handle;
 pub mod keys;
+pub mod kv;
 pub(crate) mod migrations;
 pub(crate) mod open;
+pub mod pg_kv;
 pub mod private;
 pub mod sealed_records;
 pub mod sealing;
 pub mod secrets;
+pub(crate) mod sled_kv;
 pub(crate) mod snapshot;
 pub mod trees;
 pub mod tx;

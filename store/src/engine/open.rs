@@ -42,7 +42,8 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        migrations::read_schema(self.tree(Tree::Meta)).map(|v| v.unwrap_or(SCHEMA_VERSION))
+        migrations::read_schema(self.trees().sled_tree(Tree::Meta))
+            .map(|v| v.unwrap_or(SCHEMA_VERSION))
     }
 }
 

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::sealing::Keyring;
 use crate::engine::trees::Tree;
+use crate::engine::tx::transact;
 use crate::{Store, StoreError, decode, encode};
 
 /// A record with secrets in some of its fields.
@@ -63,9 +64,8 @@ pub fn scan<T: SealedRecord>(
 /// undone.
 pub fn reseal<T: SealedRecord>(store: &Store, tree: Tree) -> Result<usize, StoreError> {
     let ring = store.keyring();
-    let sled_tree = store.tree(tree);
     let mut resealed = 0;
-    for entry in sled_tree.iter() {
+    for entry in store.tree(tree).iter() {
         let (key, value) = entry?;
         let mut stored: T = decode(&value)?;
         if stored
@@ -74,13 +74,15 @@ pub fn reseal<T: SealedRecord>(store: &Store, tree: Tree) -> Result<usize, Store
             .any(|(_, v)| ring.needs_resealing(v))
         {
             let record: T = open(ring, &value)?;
-            let _writing = store.writing();
-            if sled_tree
-                .compare_and_swap(&key, Some(&value), Some(seal(ring, &record)))?
-                .is_ok()
-            {
-                resealed += 1;
-            }
+            let sealed = seal(ring, &record);
+            let swapped = transact(store, &[&[tree]], |tx| {
+                if tx.get_raw::<StoreError>(tree, &key)?.as_ref() != Some(&value) {
+                    return Ok(false);
+                }
+                tx.insert(tree, &key, &sealed)?;
+                Ok(true)
+            })?;
+            resealed += usize::from(swapped);
         }
     }
     if resealed > 0 {

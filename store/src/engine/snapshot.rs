@@ -68,7 +68,7 @@ pub(crate) fn take(store: &Store) -> Result<Snapshot, StoreError> {
         let changed = written
             .into_iter()
             .map(|(tree, key)| {
-                let value = store.tree(Tree::ALL[tree]).get(&key)?;
+                let value = store.trees().sled_tree(Tree::ALL[tree]).get(&key)?;
                 Ok(((tree, key.to_vec()), value))
             })
             .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
@@ -122,7 +122,7 @@ impl Changes {
         let watched = Tree::ALL
             .iter()
             .enumerate()
-            .map(|(i, &tree)| (i, trees.get(tree).watch_prefix(Vec::new())))
+            .map(|(i, &tree)| (i, trees.sled_tree(tree).watch_prefix(Vec::new())))
             .collect();
         Changes { watched }
     }

@@ -95,7 +95,7 @@ impl Trees {
             .map(Trees)
     }
 
-    pub fn get(&self, tree: Tree) -> &sled::Tree {
+    pub(crate) fn sled_tree(&self, tree: Tree) -> &sled::Tree {
         // `open` opened one tree per variant, in declaration order.
         &self.0[tree as usize]
     }

@@ -1,76 +1,70 @@
 //! One transaction over the trees of the tables an operation changes. Tables contribute
 //! their writes through [`Tx`]; the operation names the tables (their `TREES`) and decides
-//! what happens. sled runs the closure again on a conflict, so it must not have effects
-//! outside the transaction.
+//! what happens. An engine may run the closure again on a conflict, so it must not have
+//! effects outside the transaction.
+
+use std::cell::RefCell;
 
 use serde::de::DeserializeOwned;
-use sled::IVec;
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
+pub use crate::engine::kv::Bytes;
+use crate::engine::kv::{TxEnd, TxFault, TxView};
 use crate::engine::trees::Tree;
 use crate::{Store, StoreError, decode};
 
-pub type TxResult<T, E> = Result<T, ConflictableTransactionError<E>>;
-
-/// Ends a transaction with `error`, writing nothing: operations decide through this, not
-/// through the engine's own type, so a second engine answers the same call.
-pub fn abort<T, E>(error: E) -> TxResult<T, E> {
-    Err(ConflictableTransactionError::Abort(error))
+/// How a step of a transaction ends when it does not go on: the operation refused
+/// (`Abort`), or the engine could not take the step.
+#[derive(Debug)]
+pub enum TxError<E> {
+    Abort(E),
+    Fault(TxFault),
 }
 
-/// A record's bytes as a table reads them from a scan, to write or remove in a
-/// transaction (the engine's own buffer type, named once here).
-pub type Bytes = IVec;
+impl<E> From<TxFault> for TxError<E> {
+    fn from(f: TxFault) -> TxError<E> {
+        TxError::Fault(f)
+    }
+}
 
-/// The trees of one transaction, by name.
+pub type TxResult<T, E> = Result<T, TxError<E>>;
+
+/// Ends a transaction with `error`, writing nothing.
+pub fn abort<T, E>(error: E) -> TxResult<T, E> {
+    Err(TxError::Abort(error))
+}
+
+/// The trees of one transaction.
 pub struct Tx<'a> {
-    names: &'a [Tree],
-    view: &'a [TransactionalTree],
+    view: &'a dyn TxView,
 }
 
 impl Tx<'_> {
-    fn on<E>(&self, tree: Tree) -> TxResult<&TransactionalTree, E> {
-        match self.names.iter().position(|t| *t == tree) {
-            Some(i) => Ok(&self.view[i]),
-            None => Err(ConflictableTransactionError::Storage(
-                sled::Error::Unsupported(format!(
-                    "{} is not part of this transaction",
-                    tree.name()
-                )),
-            )),
-        }
-    }
-
     pub fn get<T: DeserializeOwned, E: From<StoreError>>(
         &self,
         tree: Tree,
         key: &[u8],
     ) -> TxResult<Option<T>, E> {
-        match self.on(tree)?.get(key)? {
-            Some(v) => decode(&v)
-                .map(Some)
-                .map_err(|e| ConflictableTransactionError::Abort(e.into())),
+        match self.view.get(tree, key)? {
+            Some(v) => decode(&v).map(Some).map_err(|e| TxError::Abort(e.into())),
             None => Ok(None),
         }
     }
 
-    pub fn get_raw<E>(&self, tree: Tree, key: &[u8]) -> TxResult<Option<IVec>, E> {
-        Ok(self.on(tree)?.get(key)?)
+    pub fn get_raw<E>(&self, tree: Tree, key: &[u8]) -> TxResult<Option<Bytes>, E> {
+        Ok(self.view.get(tree, key)?)
     }
 
     pub fn insert<E>(
         &self,
         tree: Tree,
         key: impl AsRef<[u8]>,
-        value: impl Into<IVec>,
+        value: impl AsRef<[u8]>,
     ) -> TxResult<(), E> {
-        self.on(tree)?.insert(key.as_ref(), value)?;
-        Ok(())
+        Ok(self.view.insert(tree, key.as_ref(), value.as_ref())?)
     }
 
-    pub fn remove<E>(&self, tree: Tree, key: impl AsRef<[u8]>) -> TxResult<Option<IVec>, E> {
-        Ok(self.on(tree)?.remove(key.as_ref())?)
+    pub fn remove<E>(&self, tree: Tree, key: impl AsRef<[u8]>) -> TxResult<Option<Bytes>, E> {
+        Ok(self.view.remove(tree, key.as_ref())?)
     }
 }
 
@@ -81,17 +75,26 @@ pub fn transact<T, E: From<StoreError>>(
     f: impl Fn(&Tx) -> TxResult<T, E>,
 ) -> Result<T, E> {
     let names: Vec<Tree> = tables.concat();
-    let trees: Vec<&sled::Tree> = names.iter().map(|t| store.trees().get(*t)).collect();
+    // The body's result and its refusal, out of a closure the engine may run again: the
+    // last run's are the ones that count.
+    let done: RefCell<Option<T>> = RefCell::new(None);
+    let refused: RefCell<Option<E>> = RefCell::new(None);
     let _writing = store.writing();
-    trees[..]
-        .transaction(|view| {
-            f(&Tx {
-                names: &names,
-                view,
-            })
-        })
-        .map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled(e).into(),
-        })
+    let ended = store.kv().transact(&names, &|view| match f(&Tx { view }) {
+        Ok(value) => {
+            *done.borrow_mut() = Some(value);
+            Ok(())
+        }
+        Err(TxError::Abort(e)) => {
+            *refused.borrow_mut() = Some(e);
+            Err(TxEnd::Aborted)
+        }
+        Err(TxError::Fault(f)) => Err(TxEnd::Fault(f)),
+    });
+    match ended {
+        Ok(()) => done.into_inner().ok_or(StoreError::Conflict.into()),
+        Err(TxEnd::Aborted) => Err(refused.into_inner().unwrap_or(StoreError::Conflict.into())),
+        Err(TxEnd::Fault(TxFault::Storage(e))) => Err(e.into()),
+        Err(TxEnd::Fault(TxFault::Conflict)) => Err(StoreError::Conflict.into()),
+    }
 }

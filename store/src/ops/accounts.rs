@@ -229,7 +229,7 @@ mod tests {
         let now = Utc::now();
         register(&store, registration("new@x.de"), now).unwrap();
         let tree = store.tree(crate::engine::trees::Tree::Verifications);
-        let before = tree.len();
+        let before = tree.len().unwrap();
         assert!(
             resend_verification(&store, "new@x.de", now)
                 .unwrap()
@@ -241,7 +241,7 @@ mod tests {
                 .is_none()
         );
         assert_eq!(
-            tree.len(),
+            tree.len().unwrap(),
             before + 2,
             "the unknown address wrote its stand-in"
         );

@@ -64,8 +64,7 @@ pub fn remove(store: &Store, tenant: Uuid, id: Uuid) -> Result<(), RegistryError
     let index = keys::pair(tenant, id);
     let hash = store
         .tree(Tree::ApiKeysByTenant)
-        .get(index)
-        .map_err(StoreError::from)?
+        .get(index)?
         .ok_or(RegistryError::NotFound)?;
     transact::<_, StoreError>(store, &[TREES], |tx| {
         tx.remove(Tree::ApiKeys, &hash)?;

@@ -5,7 +5,7 @@ use certwatch_domain::bulk::Item;
 use uuid::Uuid;
 
 use crate::engine::trees::Tree;
-use crate::engine::tx::{Tx, TxResult};
+use crate::engine::tx::{Tx, TxResult, transact};
 use crate::{Store, StoreError, encode, engine::keys, record, records};
 
 pub const TREES: &[Tree] = &[Tree::BulkItems, Tree::BulkItemsByBatch];
@@ -44,7 +44,7 @@ pub fn insert<E>(tx: &Tx, item: &Item, position: u32) -> TxResult<(), E> {
     let mut key = keys::pair(item.tenant_id, item.batch_id).to_vec();
     key.extend_from_slice(&position.to_be_bytes());
     key.extend_from_slice(item.id.as_bytes());
-    tx.insert(Tree::BulkItemsByBatch, key, &[])
+    tx.insert(Tree::BulkItemsByBatch, key, [])
 }
 
 /// Replaces an item's record (its place in the batch stays).
@@ -68,15 +68,13 @@ pub fn save(store: &Store, item: &Item) -> Result<(), StoreError> {
 /// included. Written before the worker gets the file, so a file whose reading never
 /// ends (the process dies with it) is known when the batch resumes.
 pub fn start_attempt(store: &Store, tenant: Uuid, item: Uuid) -> Result<u32, StoreError> {
-    let _writing = store.writing();
-    let count = |b: &[u8]| b.try_into().ok().map(u32::from_be_bytes);
-    let next = store
-        .tree(Tree::BulkAttempts)
-        .update_and_fetch(keys::pair(tenant, item), |old| {
-            let n = old.and_then(count).unwrap_or(0);
-            Some((n + 1).to_be_bytes().to_vec())
-        })?
-        .and_then(|b| count(&b))
-        .unwrap_or(1);
-    Ok(next)
+    let key = keys::pair(tenant, item);
+    transact(store, &[&[Tree::BulkAttempts]], |tx| {
+        let before = tx
+            .get_raw::<StoreError>(Tree::BulkAttempts, &key)?
+            .and_then(|b| b.as_slice().try_into().ok().map(u32::from_be_bytes))
+            .unwrap_or(0);
+        tx.insert(Tree::BulkAttempts, key, (before + 1).to_be_bytes())?;
+        Ok(before + 1)
+    })
 }

@@ -66,7 +66,7 @@ pub fn put<E>(tx: &Tx, r: &CertificateRequest) -> TxResult<(), E> {
         tx.insert(Tree::CertRequestsOpen, open, r.id.as_bytes())?;
     } else if tx
         .get_raw::<E>(Tree::CertRequestsOpen, &open)?
-        .is_some_and(|id| id.as_ref() == r.id.as_bytes())
+        .is_some_and(|id| id == r.id.as_bytes())
     {
         tx.remove(Tree::CertRequestsOpen, open)?;
     }
@@ -78,7 +78,7 @@ pub fn add_token<E>(tx: &Tx, r: &CertificateRequest, token: &KeyHash) -> TxResul
     tx.insert(
         Tree::CertRequestsByToken,
         token,
-        &keys::pair(r.tenant_id, r.id),
+        keys::pair(r.tenant_id, r.id),
     )?;
     Ok(())
 }

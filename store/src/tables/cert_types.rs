@@ -58,7 +58,7 @@ pub fn put<E: From<StoreError>>(tx: &Tx, ty: &CertificateType) -> TxResult<(), E
     tx.insert(
         Tree::CertTypeByCode,
         keys::text_key(ty.tenant_id, &ty.code),
-        &keys::id(ty.id),
+        keys::id(ty.id),
     )?;
     tx.insert(Tree::CertTypes, key, encode(ty))
 }

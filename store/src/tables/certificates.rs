@@ -83,12 +83,12 @@ pub fn put<E>(tx: &Tx, cert: &Certificate, previous: Option<&Certificate>) -> Tx
     tx.insert(
         Tree::CertsByOrg,
         keys::triple(tenant, cert.organization_id, cert.id),
-        &[],
+        [],
     )?;
     tx.insert(
         Tree::CertsByNumber,
         number_key(tenant, &cert.certificate_number, cert.id),
-        &[],
+        [],
     )
 }
 

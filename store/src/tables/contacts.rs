@@ -40,7 +40,7 @@ pub fn put<E>(tx: &Tx, c: &Contact) -> TxResult<(), E> {
     tx.insert(
         Tree::ContactsByOrg,
         keys::triple(c.tenant_id, c.organization_id, c.id),
-        &[],
+        [],
     )
 }
 

@@ -120,13 +120,13 @@ pub fn insert<E>(tx: &Tx, d: &Delivery) -> TxResult<(), E> {
     tx.insert(
         Tree::DeliveriesByTime,
         keys::time_key(&keys::id(d.tenant_id), d.created_at, d.id),
-        &[],
+        [],
     )?;
     let at = d.next_attempt_at.unwrap_or(d.created_at);
     tx.insert(
         Tree::DeliveriesDue,
         due_key(d.subscriber_id, at, d.id),
-        &keys::id(d.tenant_id),
+        keys::id(d.tenant_id),
     )
 }
 
@@ -140,7 +140,7 @@ pub fn replace<E>(tx: &Tx, d: &Delivery, due_entry: Option<&[u8]>) -> TxResult<(
         tx.insert(
             Tree::DeliveriesDue,
             due_key(d.subscriber_id, at, d.id),
-            &keys::id(d.tenant_id),
+            keys::id(d.tenant_id),
         )?;
     }
     tx.insert(Tree::Deliveries, keys::pair(d.tenant_id, d.id), encode(d))

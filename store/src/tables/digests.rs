@@ -47,15 +47,15 @@ pub fn set_announced<E>(tx: &Tx, tenant: Uuid, cert: Uuid, a: &Announced) -> TxR
 
 /// Whether an endpoint's failing streak was reported.
 pub fn failing_reported(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<bool, StoreError> {
-    Ok(store
+    store
         .tree(Tree::DigestNotices)
-        .contains_key(key(tenant, ENDPOINT, endpoint))?)
+        .contains_key(key(tenant, ENDPOINT, endpoint))
 }
 
 pub fn set_failing_reported<E>(tx: &Tx, tenant: Uuid, endpoint: Uuid, on: bool) -> TxResult<(), E> {
     let k = key(tenant, ENDPOINT, endpoint);
     if on {
-        tx.insert(Tree::DigestNotices, k, &[])
+        tx.insert(Tree::DigestNotices, k, [])
     } else {
         tx.remove(Tree::DigestNotices, k).map(|_| ())
     }

@@ -62,12 +62,12 @@ pub fn put<E>(tx: &Tx, ep: &Endpoint, old: Option<&Endpoint>) -> TxResult<(), E>
     tx.insert(
         Tree::EndpointsByOrg,
         keys::triple(tenant, ep.organization_id, ep.id),
-        &[],
+        [],
     )?;
     tx.insert(
         Tree::EndpointByUrl,
         url_key(tenant, &ep.url),
-        &keys::id(ep.id),
+        keys::id(ep.id),
     )
 }
 

@@ -12,14 +12,14 @@ pub fn get(store: &Store, tenant: Uuid, cert: Uuid) -> Result<Option<i64>, Store
     Ok(store
         .tree(Tree::ExpiryNotices)
         .get(keys::pair(tenant, cert))?
-        .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
+        .and_then(|v| v.as_slice().try_into().ok().map(i64::from_be_bytes)))
 }
 
 pub fn set(store: &Store, tenant: Uuid, cert: Uuid, threshold: i64) -> Result<(), StoreError> {
     let _writing = store.writing();
     store
         .tree(Tree::ExpiryNotices)
-        .insert(keys::pair(tenant, cert), &threshold.to_be_bytes())?;
+        .insert(keys::pair(tenant, cert), threshold.to_be_bytes())?;
     Ok(())
 }
 

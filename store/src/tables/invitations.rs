@@ -46,7 +46,7 @@ pub fn put<E>(tx: &Tx, inv: &Invitation, token: Option<&KeyHash>) -> TxResult<()
     let key = keys::pair(inv.tenant_id, inv.id);
     tx.insert(Tree::Invitations, key, encode(inv))?;
     if let Some(token) = token {
-        tx.insert(Tree::InvitationsByToken, token, &key)?;
+        tx.insert(Tree::InvitationsByToken, token, key)?;
     }
     Ok(())
 }

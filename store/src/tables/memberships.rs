@@ -57,7 +57,7 @@ pub fn put<E>(tx: &Tx, m: &Membership) -> TxResult<(), E> {
     tx.insert(
         Tree::MembershipsByUser,
         keys::pair(m.user_id, m.tenant_id),
-        &[],
+        [],
     )
 }
 

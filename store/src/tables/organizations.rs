@@ -64,7 +64,7 @@ pub fn put<E: From<StoreError>>(tx: &Tx, org: &Organization) -> TxResult<(), E> 
         tx.insert(
             Tree::OrgByExternalId,
             external_key(org.tenant_id, ext),
-            &keys::id(org.id),
+            keys::id(org.id),
         )?;
     }
     tx.insert(Tree::Organizations, key, encode(org))

@@ -61,11 +61,11 @@ pub fn stale(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<Bytes>, 
     let prefix = keys::pair(tenant, endpoint);
     let kept = index.scan_prefix(prefix).count();
     let excess = (kept + 1).saturating_sub(LOGS_KEPT_PER_ENDPOINT);
-    Ok(index
+    index
         .scan_prefix(prefix)
         .keys()
         .take(excess)
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
 /// Writes a log with its indexes and drops the `stale` ones.
@@ -76,12 +76,12 @@ pub fn put<E: From<StoreError>>(tx: &Tx, log: &ScrapeLog, stale: &[Bytes]) -> Tx
     tx.insert(
         Tree::ScrapeLogsByTime,
         keys::time_key(&keys::id(tenant), log.started_at, log.id),
-        &[],
+        [],
     )?;
     tx.insert(
         Tree::ScrapeLogsByEndpoint,
         keys::time_key(&keys::pair(tenant, log.endpoint_id), log.started_at, log.id),
-        &[],
+        [],
     )
 }
 
@@ -106,11 +106,11 @@ pub fn remove_indexed<E: From<StoreError>>(
 
 /// The endpoint-index keys of every log of an endpoint.
 pub fn of_endpoint(store: &Store, tenant: Uuid, endpoint: Uuid) -> Result<Vec<Bytes>, StoreError> {
-    Ok(store
+    store
         .tree(Tree::ScrapeLogsByEndpoint)
         .scan_prefix(keys::pair(tenant, endpoint))
         .keys()
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
 /// Up to `limit` of the tenant's logs started before `cutoff`, oldest first.

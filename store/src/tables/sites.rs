@@ -47,7 +47,7 @@ pub fn put<E>(tx: &Tx, site: &Site, previous_org: Option<Uuid>) -> TxResult<(), 
     tx.insert(
         Tree::SitesByOrg,
         keys::triple(site.tenant_id, site.organization_id, site.id),
-        &[],
+        [],
     )
 }
 

@@ -37,7 +37,6 @@ pub fn update(
     change(&mut t);
     store
         .tree(Tree::Tenants)
-        .insert(keys::id(tenant), encode(&t))
-        .map_err(StoreError::from)?;
+        .insert(keys::id(tenant), encode(&t))?;
     Ok(t)
 }

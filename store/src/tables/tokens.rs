@@ -21,7 +21,7 @@ pub fn hashes_of(store: &Store, tenant: Uuid, user: Uuid) -> Result<Vec<KeyHash>
         .scan_prefix(keys::pair(tenant, user))
         .values()
         .map(|v| {
-            v?.as_ref()
+            v?.as_slice()
                 .try_into()
                 .map_err(|_| StoreError::Corrupt("token owner index".into()))
         })
@@ -50,7 +50,7 @@ pub fn owned_hash(
         .get(keys::triple(tenant, user, id))?
     {
         Some(hash) => hash
-            .as_ref()
+            .as_slice()
             .try_into()
             .map(Some)
             .map_err(|_| StoreError::Corrupt("token owner index".into())),

@@ -38,9 +38,5 @@ pub fn id_by_email_in<E>(tx: &Tx, email: &str) -> TxResult<Option<Uuid>, E> {
 /// Stores a user with its email index entry (an address never changes).
 pub fn put<E>(tx: &Tx, user: &User) -> TxResult<(), E> {
     tx.insert(Tree::Users, keys::id(user.id), encode(user))?;
-    tx.insert(
-        Tree::UsersByEmail,
-        user.email.as_bytes(),
-        &keys::id(user.id),
-    )
+    tx.insert(Tree::UsersByEmail, user.email.as_bytes(), keys::id(user.id))
 }

@@ -43,7 +43,7 @@ async fn a_restore_has_every_record_and_file_and_orders_after_them() {
     let restored = restore(&stream[..], &target.path().join("data")).unwrap();
     assert_eq!(restored, written);
     let reopened = Store::open(&target.path().join("data")).unwrap();
-    assert_eq!(reopened.tree(Tree::Events).len(), 100);
+    assert_eq!(reopened.tree(Tree::Events).len().unwrap(), 100);
     assert!(reopened.next_id().unwrap() > *ids.last().unwrap());
     let sha = hex(&Sha256::digest(b"a document"));
     assert_eq!(

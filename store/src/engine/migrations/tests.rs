@@ -55,18 +55,18 @@ async fn a_schema_2_store_gets_its_bulk_items_rewritten() {
             public_listing: false,
         };
         trees
-            .get(Tree::Tenants)
+            .sled_tree(Tree::Tenants)
             .insert(
                 crate::engine::keys::id(tenant.id),
                 encode_as(&tenant, LEGACY_FORMAT),
             )
             .unwrap();
         trees
-            .get(Tree::Meta)
+            .sled_tree(Tree::Meta)
             .insert(SCHEMA_KEY, &2u32.to_be_bytes())
             .unwrap();
         trees
-            .get(Tree::BulkItems)
+            .sled_tree(Tree::BulkItems)
             .insert(key, encode_as(&old, LEGACY_FORMAT))
             .unwrap();
         store.flush().unwrap();
@@ -116,11 +116,11 @@ async fn a_schema_3_store_keeps_every_record_and_gets_digest_settings() {
         let trees = store.trees();
         // Schema 3 wrote format 2 records.
         trees
-            .get(Tree::Tenants)
+            .sled_tree(Tree::Tenants)
             .insert(crate::engine::keys::id(tenant.id), encode_as(&tenant, 2))
             .unwrap();
         trees
-            .get(Tree::Memberships)
+            .sled_tree(Tree::Memberships)
             .insert(
                 crate::engine::keys::pair(tenant.id, member.user_id),
                 encode_as(&member, 2),
@@ -129,17 +129,17 @@ async fn a_schema_3_store_keeps_every_record_and_gets_digest_settings() {
         // Records of other kinds read the same in every format and stay as they are.
         for i in 0u8..50 {
             trees
-                .get(Tree::Events)
+                .sled_tree(Tree::Events)
                 .insert([i], encode_as(&format!("event {i}"), 2))
                 .unwrap();
         }
         trees
-            .get(Tree::Meta)
+            .sled_tree(Tree::Meta)
             .insert(SCHEMA_KEY, &3u32.to_be_bytes())
             .unwrap();
         before = Tree::ALL
             .iter()
-            .map(|t| (*t, trees.get(*t).len()))
+            .map(|t| (*t, trees.sled_tree(*t).len()))
             .collect();
         store.flush().unwrap();
     }
@@ -149,7 +149,7 @@ async fn a_schema_3_store_keeps_every_record_and_gets_digest_settings() {
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let after: Vec<(Tree, usize)> = Tree::ALL
         .iter()
-        .map(|t| (*t, store.tree(*t).len()))
+        .map(|t| (*t, store.tree(*t).len().unwrap()))
         .collect();
     assert_eq!(after, before, "every record kept");
     let t: Tenant = crate::record(
@@ -211,15 +211,15 @@ async fn a_schema_4_store_gets_tags_and_reminders() {
         let trees = store.trees();
         // Schema 4 wrote format 3 records.
         trees
-            .get(Tree::Tenants)
+            .sled_tree(Tree::Tenants)
             .insert(crate::engine::keys::id(tenant.id), encode_as(&tenant, 3))
             .unwrap();
         trees
-            .get(Tree::Organizations)
+            .sled_tree(Tree::Organizations)
             .insert(org_key, encode_as(&org, 3))
             .unwrap();
         trees
-            .get(Tree::Meta)
+            .sled_tree(Tree::Meta)
             .insert(SCHEMA_KEY, &4u32.to_be_bytes())
             .unwrap();
         store.flush().unwrap();
