@@ -12,6 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use certwatch_config::Config;
 use certwatch_store::{Store, engine::backup, ops::password_resets};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
@@ -70,6 +71,10 @@ async fn answer(
     let request = line.trim();
     if request == "backup" {
         tracing::info!("backup requested on the control socket");
+        if let Err(e) = store.backs_up_itself() {
+            stream.write_all(format!("error {e}\n").as_bytes()).await?;
+            return Ok(());
+        }
         stream.write_all(b"ok\n").await?;
         let mut stream = stream.into_std()?;
         stream.set_nonblocking(false)?;
@@ -135,13 +140,9 @@ fn ask(data_dir: &Path, request: &str) -> anyhow::Result<Option<(String, BufRead
 
 /// `certwatch backup FILE`: asks the running server for a backup, or makes one from the
 /// store when no server runs. The file appears complete and checked, or not at all.
-pub fn backup_to(
-    data_dir: &Path,
-    key_file: Option<&Path>,
-    file: &Path,
-) -> anyhow::Result<backup::Summary> {
+pub fn backup_to(config: &Config, file: &Path) -> anyhow::Result<backup::Summary> {
     let partial = partial_path(file);
-    let written = write_backup(data_dir, key_file, &partial).and_then(|_| {
+    let written = write_backup(config, &partial).and_then(|_| {
         let summary = backup::verify(BufReader::new(std::fs::File::open(&partial)?))
             .context("the backup received is not complete")?;
         std::fs::File::open(&partial)?.sync_all()?;
@@ -155,16 +156,16 @@ pub fn backup_to(
     written
 }
 
-fn write_backup(data_dir: &Path, key_file: Option<&Path>, partial: &Path) -> anyhow::Result<()> {
+fn write_backup(config: &Config, partial: &Path) -> anyhow::Result<()> {
     let out = std::fs::File::create(partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let mut out = std::io::BufWriter::new(out);
-    match ask(data_dir, "backup")? {
+    match ask(&config.data_dir, "backup")? {
         Some((_, mut stream)) => {
             std::io::copy(&mut stream, &mut out)?;
         }
         None => {
-            let store = open_offline(data_dir, key_file)?;
+            let store = open_offline(config)?;
             backup::write(&store, &mut out)?;
         }
     }
@@ -180,30 +181,25 @@ pub fn partial_path(file: &Path) -> PathBuf {
 }
 
 /// `certwatch reset-password EMAIL`: a reset link, from the running server or the store.
-pub fn reset_password(
-    data_dir: &Path,
-    key_file: Option<&Path>,
-    public_url: &str,
-    email: &str,
-) -> anyhow::Result<String> {
+pub fn reset_password(config: &Config, email: &str) -> anyhow::Result<String> {
     if email.contains(char::is_whitespace) || email.len() > MAX_LINE - 20 {
         anyhow::bail!("{email:?} is not a mail address");
     }
-    if let Some((link, _)) = ask(data_dir, &format!("reset-password {email}"))? {
+    if let Some((link, _)) = ask(&config.data_dir, &format!("reset-password {email}"))? {
         return Ok(link);
     }
-    let store = open_offline(data_dir, key_file)?;
-    let link = reset_link(&store, email, public_url)?;
+    let store = open_offline(config)?;
+    let link = reset_link(&store, email, &config.public_url())?;
     store.flush()?;
     Ok(link)
 }
 
-fn open_offline(data_dir: &Path, key_file: Option<&Path>) -> anyhow::Result<Store> {
-    Store::open_keyed(data_dir, key_file).with_context(|| {
+/// The store the configuration names, opened by this process (no server runs).
+fn open_offline(config: &Config) -> anyhow::Result<Store> {
+    crate::open_store(config).with_context(|| {
         format!(
-            "no server answers on {} and the store in {} cannot be opened",
-            socket_path(data_dir).display(),
-            data_dir.display()
+            "no server answers on {}",
+            socket_path(&config.data_dir).display()
         )
     })
 }

@@ -80,8 +80,7 @@ fn main() -> ExitCode {
         Command::Doctor { merge } => doctor(&config, merge),
         Command::CheckConfig => check_config(&config),
         Command::Backup { file } => offline(|| {
-            let summary =
-                certwatch::control::backup_to(&config.data_dir, key_file(&config), &file)?;
+            let summary = certwatch::control::backup_to(&config, &file)?;
             println!(
                 "backup written to {}: {} records, {} files, record checksum {}",
                 file.display(),
@@ -131,12 +130,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::ResetPassword { email } => offline(|| {
-            let link = certwatch::control::reset_password(
-                &config.data_dir,
-                key_file(&config),
-                &config.public_url(),
-                &email,
-            )?;
+            let link = certwatch::control::reset_password(&config, &email)?;
             println!("{link}");
             println!("The link works once, for one hour. It ends the account's sign-in sessions.");
             Ok(())
@@ -273,14 +267,7 @@ fn key_file(config: &Config) -> Option<&std::path::Path> {
 }
 
 fn doctor(config: &Config, merge: bool) -> ExitCode {
-    offline(|| {
-        certwatch::doctor(
-            &config.data_dir,
-            key_file(config),
-            merge,
-            &mut std::io::stdout(),
-        )
-    })
+    offline(|| certwatch::doctor(config, merge, &mut std::io::stdout()))
 }
 
 /// Runs a command that may open the store itself (which needs a runtime for its flusher).

@@ -115,6 +115,8 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("1000000".into()),
         // In process, this executable is the bench: workers are the real binary.
         "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
+        // `CERTWATCH_STORE=postgres://… cargo bench`: the same run on PostgreSQL.
+        "CERTWATCH_STORE" => std::env::var("CERTWATCH_STORE").ok(),
         _ => settings
             .iter()
             .find(|(k, _)| *k == name)

@@ -97,12 +97,22 @@ mod tests {
             ("CERTWATCH_METRICS_TOKEN", "short"),
             ("CERTWATCH_LOG_FORMAT", "xml"),
             ("CERTWATCH_EVENT_RETENTION_DAYS", "-1"),
+            ("CERTWATCH_STORE", "sled:./data"),
         ];
         for (name, value) in cases {
             let err = load(&[(name, value)]).unwrap_err();
             assert_eq!(err.setting, name, "{value}");
             assert!(err.to_string().contains(name));
         }
+        // A store on PostgreSQL is backed up by PostgreSQL's tools, not by the service.
+        let err = load(&[
+            ("CERTWATCH_STORE", "postgres://cw@127.0.0.1/cw"),
+            ("CERTWATCH_BACKUP_DIR", "/var/backups/cw"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.setting, "CERTWATCH_BACKUP_DIR");
+        let ok = load(&[("CERTWATCH_STORE", "postgres://cw@127.0.0.1/cw")]).unwrap();
+        assert_eq!(ok.store.as_deref(), Some("postgres://cw@127.0.0.1/cw"));
     }
 
     #[test]

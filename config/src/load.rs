@@ -36,7 +36,14 @@ impl Config {
             .text(&DATA_DIR)?
             .map(PathBuf::from)
             .ok_or_else(|| ConfigError::new(DATA_DIR.env, "must not be empty"))?;
+        let store = src.optional(&STORE, parse::store_url)?;
         let backups = match src.optional(&BACKUP_DIR, |d| Ok(PathBuf::from(d)))? {
+            Some(_) if store.is_some() => {
+                return Err(ConfigError::new(
+                    BACKUP_DIR.env,
+                    "a store on PostgreSQL (CERTWATCH_STORE) is backed up with pg_dump; unset it",
+                ));
+            }
             Some(dir) => Some(Backups {
                 dir,
                 interval: secs(&BACKUP_INTERVAL_SECS, 365 * 86_400)?,
@@ -47,6 +54,7 @@ impl Config {
         Ok(Config {
             listen: src.parsed(&LISTEN, parse::listen)?,
             data_dir,
+            store,
             secret_key_file: src.optional(&SECRET_KEY_FILE, |p| Ok(PathBuf::from(p)))?,
             public_url: src.optional(&PUBLIC_URL, parse::http_url)?,
             smtp_url: src.optional(&SMTP_URL, parse::smtp_url)?,

@@ -13,6 +13,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the sled store, uploaded files and the mail outbox.
     pub data_dir: PathBuf,
+    /// The PostgreSQL database holding the records (`CERTWATCH_STORE`); `None` is sled in
+    /// the data directory.
+    pub store: Option<String>,
     /// The key file that seals stored secrets (`CERTWATCH_SECRET_KEY_FILE`); `None` is
     /// `secret.key` in the data directory, made on first start.
     pub secret_key_file: Option<PathBuf>,

@@ -38,6 +38,17 @@ pub(crate) fn smtp_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A PostgreSQL connection URL; sled needs none (its store is in the data directory).
+pub(crate) fn store_url(raw: &str) -> Result<String, String> {
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        Ok(raw.to_string())
+    } else {
+        Err(format!(
+            "'{raw}' must start with postgres:// (leave it unset for sled in the data directory)"
+        ))
+    }
+}
+
 pub(crate) fn mail_from(raw: &str) -> Result<String, String> {
     if raw.contains('@') {
         Ok(raw.to_string())
@@ -105,5 +116,7 @@ mod tests {
         assert!(schedule("700000").is_err());
         assert_eq!(log_format(" JSON ").unwrap(), LogFormat::Json);
         assert!(mail_from("nobody").is_err());
+        assert!(store_url("postgres://cw@127.0.0.1:5432/cw").is_ok());
+        assert!(store_url("sled:./data").is_err());
     }
 }

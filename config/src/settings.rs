@@ -48,6 +48,13 @@ settings! {
         shown: "`./certwatch-data`",
         doc: "Store (`store/`), mail outbox (`outbox/`); made 0700, everything in it 0600",
     }
+    STORE {
+        env: "CERTWATCH_STORE",
+        key: "store",
+        default: "",
+        shown: "sled in `<data dir>/store`",
+        doc: "`postgres://user@host:port/database`: keep the records in PostgreSQL instead (uploaded files and the key file stay in the data directory; see [docs/operations.md](operations.md))",
+    }
     SECRET_KEY_FILE {
         env: "CERTWATCH_SECRET_KEY_FILE",
         key: "secret_key_file",

@@ -7,6 +7,7 @@ mod api;
 pub mod browser;
 pub mod imap;
 pub mod pdf;
+pub mod postgres;
 pub mod procs;
 pub mod receiver;
 pub mod register;
@@ -84,6 +85,11 @@ impl Server {
         }
         if !env.iter().any(|(k, _)| k == "CERTWATCH_METRICS_TOKEN") {
             env.push(("CERTWATCH_METRICS_TOKEN".into(), METRICS_TOKEN.into()));
+        }
+        if !env.iter().any(|(k, _)| k == "CERTWATCH_STORE")
+            && let Some(database) = postgres::database_for_a_server()
+        {
+            env.push(("CERTWATCH_STORE".into(), database));
         }
         Server {
             child: None,
@@ -292,8 +298,10 @@ pub fn csrf_field(html: &str) -> String {
 /// [`Server`] attached to it for the HTTP helpers.
 pub async fn in_process(dir: &Path, more: &[(&str, &str)]) -> (certwatch::RunningServer, Server) {
     let data = dir.to_str().unwrap().to_string();
+    let database = postgres::database_for_a_server();
     let config = certwatch_config::Config::load_with(None, |name| match name {
         "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
+        "CERTWATCH_STORE" if database.is_some() => database.clone(),
         "CERTWATCH_DATA_DIR" => Some(data.clone()),
         "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("10000".into()),
         "CERTWATCH_METRICS_TOKEN" => Some(METRICS_TOKEN.into()),

@@ -5,6 +5,7 @@ mod backups;
 #[path = "../common/mod.rs"]
 mod common;
 mod metrics;
+mod postgres;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -109,7 +109,7 @@ impl Store {
     /// The number of records and their digest, as a backup of this store would state them.
     pub fn record_digest(&self) -> Result<(u64, String), StoreError> {
         let _stopped = self.all_writes_stopped();
-        trees_digest(self.trees())
+        trees_digest(self.trees()?)
     }
 }
 

@@ -1,5 +1,5 @@
-//! The open store: the sled database, its trees, group-committed durability, and the
-//! state built per tenant (the catalogs, opaque here).
+//! The open store: its engine (sled, with its trees and group-committed durability, or
+//! PostgreSQL), and the state built per tenant (the catalogs, opaque here).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -13,13 +13,28 @@ use crate::engine::codec::decode;
 use crate::engine::durability::GroupCommit;
 use crate::engine::error::StoreError;
 use crate::engine::kv::{Kv, TreeRef};
+use crate::engine::pg_kv::PgKv;
 use crate::engine::sealing::Keyring;
 use crate::engine::trees::{Tree, Trees};
 
+/// The engine under a store, and what only that engine has.
+enum Engine {
+    /// sled in the data directory: its database (ids, flushes, size), its trees, and the
+    /// flusher that makes writes durable in groups.
+    Sled {
+        db: sled::Db,
+        trees: Trees,
+        group_commit: GroupCommit,
+        /// Added to sled's id generator: a restored store's generator starts again at 0,
+        /// and its ordered keys must still come after the ones it was restored with.
+        id_floor: u64,
+    },
+    /// PostgreSQL: each write is durable when its statement or transaction commits.
+    Postgres(PgKv),
+}
+
 struct Inner {
-    db: sled::Db,
-    trees: Trees,
-    group_commit: GroupCommit,
+    engine: Engine,
     data_dir: PathBuf,
     /// State of a tenant built from its tables on first use and kept in step by the
     /// writes (the catalogs), by tenant and kind; the engine keeps it without knowing it.
@@ -30,9 +45,6 @@ struct Inner {
     /// Held by a whole backup and by the file collector, so a file the snapshot points
     /// at is not collected before the backup has copied it.
     maintenance: Mutex<()>,
-    /// Added to sled's id generator: a restored store's generator starts again at 0, and
-    /// its ordered keys must still come after the ones it was restored with.
-    id_floor: u64,
     /// Seals and opens the secrets records hold (see `sealing`).
     keyring: Keyring,
 }
@@ -44,7 +56,7 @@ pub struct Store {
 }
 
 impl Store {
-    /// The handle over an opened, migrated database.
+    /// The handle over an opened, migrated sled database.
     pub(crate) fn new(
         db: sled::Db,
         trees: Trees,
@@ -53,19 +65,31 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let id_floor = id_floor(TreeRef::new(&trees, Tree::Meta))?;
         let group_commit = GroupCommit::start(db.clone());
-        Ok(Store {
+        let engine = Engine::Sled {
+            db,
+            trees,
+            group_commit,
+            id_floor,
+        };
+        Ok(Store::with_engine(engine, data_dir, keyring))
+    }
+
+    /// The handle over a PostgreSQL database whose schema is this release's.
+    pub(crate) fn new_postgres(pg: PgKv, data_dir: &Path, keyring: Keyring) -> Store {
+        Store::with_engine(Engine::Postgres(pg), data_dir, keyring)
+    }
+
+    fn with_engine(engine: Engine, data_dir: &Path, keyring: Keyring) -> Store {
+        Store {
             inner: Arc::new(Inner {
-                db,
-                trees,
-                group_commit,
+                engine,
                 data_dir: data_dir.to_path_buf(),
                 tenant_state: Mutex::new(HashMap::new()),
                 gate: RwLock::new(()),
                 maintenance: Mutex::new(()),
-                id_floor,
                 keyring,
             }),
-        })
+        }
     }
 
     /// Taken by every write for its duration (see `gate`).
@@ -109,14 +133,28 @@ impl Store {
         Ok(state)
     }
 
-    /// sled's trees, for what only the sled engine does (migrations, backups).
-    pub(crate) fn trees(&self) -> &Trees {
-        &self.inner.trees
+    /// sled's trees, for what only the sled engine does (snapshots and backups).
+    pub(crate) fn trees(&self) -> Result<&Trees, StoreError> {
+        match &self.inner.engine {
+            Engine::Sled { trees, .. } => Ok(trees),
+            Engine::Postgres(_) => Err(StoreError::Engine(
+                "a store on PostgreSQL is backed up with pg_dump (docs/operations.md)".into(),
+            )),
+        }
+    }
+
+    /// Whether this store makes its own backups (`engine::backup`): sled's does; one on
+    /// PostgreSQL says to use `pg_dump`.
+    pub fn backs_up_itself(&self) -> Result<(), StoreError> {
+        self.trees().map(|_| ())
     }
 
     /// The engine, as the tables reach it.
     pub(crate) fn kv(&self) -> &dyn Kv {
-        &self.inner.trees
+        match &self.inner.engine {
+            Engine::Sled { trees, .. } => trees,
+            Engine::Postgres(pg) => pg,
+        }
     }
 
     /// One tree, to read, scan and write outside transactions.
@@ -135,22 +173,38 @@ impl Store {
 
     /// Makes every write done before this call durable. Concurrent callers share flushes.
     pub async fn commit(&self) -> Result<(), StoreError> {
-        self.inner.group_commit.commit().await
+        match &self.inner.engine {
+            Engine::Sled { group_commit, .. } => group_commit.commit().await,
+            // Every write committed before it returned.
+            Engine::Postgres(_) => Ok(()),
+        }
     }
 
-    /// A process-wide monotonic number (sled's id generator), for ordered keys.
+    /// A process-wide monotonic number (sled's id generator, PostgreSQL's sequence), for
+    /// ordered keys.
     pub fn next_id(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.generate_id()? + self.inner.id_floor)
+        match &self.inner.engine {
+            Engine::Sled { db, id_floor, .. } => Ok(db.generate_id()? + id_floor),
+            Engine::Postgres(pg) => pg.next_id(),
+        }
     }
 
     /// Flushes synchronously; used at shutdown.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
+        match &self.inner.engine {
+            Engine::Sled { db, .. } => {
+                db.flush()?;
+            }
+            Engine::Postgres(_) => {}
+        }
         Ok(())
     }
 
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.size_on_disk()?)
+        match &self.inner.engine {
+            Engine::Sled { db, .. } => Ok(db.size_on_disk()?),
+            Engine::Postgres(pg) => pg.size(),
+        }
     }
 }
 

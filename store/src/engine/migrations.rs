@@ -9,6 +9,7 @@ use crate::engine::codec::{
     LEGACY_FORMAT, RECORD_FORMAT, decode, decode_legacy, encode, format_of,
 };
 use crate::engine::error::StoreError;
+use crate::engine::kv::{Kv, TreeRef};
 use crate::engine::trees::{Tree, Trees};
 use crate::tables::certificates::number_key;
 use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
@@ -22,11 +23,11 @@ use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 pub const SCHEMA_VERSION: u32 = 5;
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 
-pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
+pub(crate) fn read_schema(meta: TreeRef) -> Result<Option<u32>, StoreError> {
     match meta.get(SCHEMA_KEY)? {
         Some(v) => {
             let bytes: [u8; 4] = v
-                .as_ref()
+                .as_slice()
                 .try_into()
                 .map_err(|_| StoreError::Corrupt("schema_version is not 4 bytes".into()))?;
             Ok(Some(u32::from_be_bytes(bytes)))
@@ -35,12 +36,36 @@ pub(crate) fn read_schema(meta: &sled::Tree) -> Result<Option<u32>, StoreError> 
     }
 }
 
+/// A store on an engine without migration steps (PostgreSQL: made by this release, or
+/// moved into from a sled store migrated first): stamped when new, refused when another
+/// release wrote it.
+pub(crate) fn stamp_or_check(kv: &dyn Kv) -> Result<(), StoreError> {
+    let meta = TreeRef::new(kv, Tree::Meta);
+    match read_schema(meta)? {
+        Some(SCHEMA_VERSION) => Ok(()),
+        Some(found) if found > SCHEMA_VERSION => Err(StoreError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        Some(found) => Err(StoreError::Corrupt(format!(
+            "schema {found} on PostgreSQL; this release migrates only sled stores ({SCHEMA_VERSION})"
+        ))),
+        None if TreeRef::new(kv, Tree::Tenants).is_empty()? => {
+            meta.insert(SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes())?;
+            Ok(())
+        }
+        None => Err(StoreError::Corrupt(
+            "records without a schema version".into(),
+        )),
+    }
+}
+
 /// Brings an older store up to [`SCHEMA_VERSION`], one step at a time; a new store is
 /// stamped. Each step is safe to run again: the version is written only after the step's
 /// writes are flushed, so a crash in the middle repeats the step at the next open.
 pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
     let meta = trees.sled_tree(Tree::Meta);
-    let mut version = match read_schema(meta)? {
+    let mut version = match read_schema(TreeRef::new(trees, Tree::Meta))? {
         Some(found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {
                 found,

@@ -4,8 +4,8 @@
 //! the schema and its migrations, snapshots and backups, sealing secrets. Nothing here knows
 //! a table or an operation. The tables reach the engine only through `kv` (`Store::tree`'s
 //! `TreeRef`, `tx::transact`'s `Tx`), which sled implements in `sled_kv` and PostgreSQL in
-//! `pg_kv` (not yet selectable for a store); migrations,
-//! backups, snapshots and group commit still use sled directly, here and nowhere else.
+//! `pg_kv` (`Store::open_at` chooses). Migrations, backups, snapshots and group commit are
+//! sled's alone and use it directly, here and nowhere else.
 
 pub mod backup;
 pub(crate) mod codec;

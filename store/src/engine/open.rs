@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::engine::error::StoreError;
 use crate::engine::handle::Store;
 use crate::engine::migrations::{self, SCHEMA_VERSION};
+use crate::engine::pg_kv::PgKv;
 use crate::engine::sealing::{DEFAULT_KEY_FILE, Keyring};
 use crate::engine::trees::{Tree, Trees};
 
@@ -41,9 +42,43 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the store in PostgreSQL at `url` (`postgres://…`), making its schema when the
+    /// database is new; uploaded files and the key file stay in `data_dir`.
+    pub fn open_postgres(
+        url: &str,
+        data_dir: &Path,
+        key_file: Option<&Path>,
+    ) -> Result<Store, StoreError> {
+        crate::engine::private::create_private_dir(data_dir)
+            .map_err(|e| StoreError::Engine(e.to_string()))?;
+        let keyring = match key_file {
+            Some(path) => Keyring::load(path, false)?,
+            None => Keyring::load(&data_dir.join(DEFAULT_KEY_FILE), true)?,
+        };
+        let pg = PgKv::connect(url)?;
+        migrations::stamp_or_check(&pg)?;
+        let store = Store::new_postgres(pg, data_dir, keyring);
+        crate::tables::subscribers::reseal(&store)?;
+        crate::tables::register_accounts::reseal(&store)?;
+        crate::tables::mail_accounts::reseal(&store)?;
+        Ok(store)
+    }
+
+    /// Opens the store where `location` says: `postgres://…` or `postgresql://…`, else
+    /// (`None`) sled in the data directory.
+    pub fn open_at(
+        location: Option<&str>,
+        data_dir: &Path,
+        key_file: Option<&Path>,
+    ) -> Result<Store, StoreError> {
+        match location {
+            Some(url) => Store::open_postgres(url, data_dir, key_file),
+            None => Store::open_keyed(data_dir, key_file),
+        }
+    }
+
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        migrations::read_schema(self.trees().sled_tree(Tree::Meta))
-            .map(|v| v.unwrap_or(SCHEMA_VERSION))
+        migrations::read_schema(self.tree(Tree::Meta)).map(|v| v.unwrap_or(SCHEMA_VERSION))
     }
 }
 

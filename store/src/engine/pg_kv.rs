@@ -6,7 +6,8 @@
 //! The store's operations are synchronous (sled answers from memory); the driver is async.
 //! The engine owns a small runtime of its own and every call waits for its future there,
 //! on a channel — which works from a blocking thread and from inside another runtime alike
-//! (a `block_on` would panic there).
+//! (a `block_on` would panic there). Tested against a private server in
+//! `tests/operations/postgres.rs`.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -21,13 +22,14 @@ use crate::engine::error::StoreError;
 use crate::engine::kv::{Bytes, Entry, Kv, Scan, TxBody, TxEnd, TxFault, TxView};
 use crate::engine::trees::Tree;
 
-/// The schema: one table for every tree.
+/// The schema: one table for every tree, and the sequence ordered keys are drawn from.
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
     tree text NOT NULL,
     key bytea NOT NULL,
     value bytea NOT NULL,
     PRIMARY KEY (tree, key)
-)";
+);
+CREATE SEQUENCE IF NOT EXISTS ids";
 
 /// Records fetched per round trip of a scan.
 const PAGE: i64 = 256;
@@ -138,6 +140,25 @@ impl PgKv {
         })?;
         self.on_client(client, |c| async move { c.batch_execute("COMMIT").await })
             .map_err(TxEnd::Fault)
+    }
+
+    /// The next number of the database's sequence: monotonic for every node using it.
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        self.number("SELECT nextval('ids')")
+    }
+
+    /// The bytes the records take, indexes included.
+    pub fn size(&self) -> Result<u64, StoreError> {
+        self.number("SELECT pg_total_relation_size('kv')")
+    }
+
+    /// The one number `sql` answers.
+    fn number(&self, sql: &'static str) -> Result<u64, StoreError> {
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(storage)?;
+            let row = client.query_one(sql, &[]).await.map_err(storage)?;
+            Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        })
     }
 
     /// One page of `tree` between the bounds, ascending or (`back`) descending.
@@ -435,6 +456,3 @@ impl DoubleEndedIterator for PgScan<'_> {
         self.take(true)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -51,7 +51,7 @@ pub(crate) fn take(store: &Store) -> Result<Snapshot, StoreError> {
     let changes = {
         // No write is under way while the watch starts, so none slips past it.
         let _stopped = store.all_writes_stopped();
-        Changes::watch(store.trees())
+        Changes::watch(store.trees()?)
     };
     let done = &AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -68,7 +68,7 @@ pub(crate) fn take(store: &Store) -> Result<Snapshot, StoreError> {
         let changed = written
             .into_iter()
             .map(|(tree, key)| {
-                let value = store.trees().sled_tree(Tree::ALL[tree]).get(&key)?;
+                let value = store.trees()?.sled_tree(Tree::ALL[tree]).get(&key)?;
                 Ok(((tree, key.to_vec()), value))
             })
             .collect::<Result<BTreeMap<_, _>, StoreError>>()?;

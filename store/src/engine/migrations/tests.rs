@@ -47,7 +47,7 @@ async fn a_schema_2_store_gets_its_bulk_items_rewritten() {
     let key = crate::engine::keys::pair(old.tenant_id, old.id);
     {
         let store = Store::open(dir.path()).unwrap();
-        let trees = store.trees();
+        let trees = store.trees().unwrap();
         let tenant = schema3::Tenant {
             id: old.tenant_id,
             name: "Buyer".into(),
@@ -113,7 +113,7 @@ async fn a_schema_3_store_keeps_every_record_and_gets_digest_settings() {
     let before: Vec<(Tree, usize)>;
     {
         let store = Store::open(dir.path()).unwrap();
-        let trees = store.trees();
+        let trees = store.trees().unwrap();
         // Schema 3 wrote format 2 records.
         trees
             .sled_tree(Tree::Tenants)
@@ -208,7 +208,7 @@ async fn a_schema_4_store_gets_tags_and_reminders() {
     let org_key = crate::engine::keys::pair(tenant.id, org.id);
     {
         let store = Store::open(dir.path()).unwrap();
-        let trees = store.trees();
+        let trees = store.trees().unwrap();
         // Schema 4 wrote format 3 records.
         trees
             .sled_tree(Tree::Tenants)
