@@ -17,6 +17,7 @@ use std::sync::Arc;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 use crate::engine::error::StoreError;
 use crate::engine::kv::{Bytes, Entry, Kv, Scan, TxBody, TxEnd, TxFault, TxView};
@@ -30,6 +31,29 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
     PRIMARY KEY (tree, key)
 );
 CREATE SEQUENCE IF NOT EXISTS ids";
+
+/// A record's value.
+const GET: &str = "SELECT value FROM kv WHERE tree = $1 AND key = $2";
+
+/// Writes a record.
+const PUT: &str = "INSERT INTO kv (tree, key, value) VALUES ($1, $2, $3)
+    ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
+
+/// Writes a record and answers the value it replaced, read in the same statement.
+const REPLACE: &str = "WITH old AS (SELECT value FROM kv WHERE tree = $1 AND key = $2 FOR UPDATE),
+    new AS (INSERT INTO kv (tree, key, value) VALUES ($1, $2, $3)
+            ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value)
+    SELECT value FROM old";
+
+/// Removes a record and answers its value.
+const DELETE: &str = "DELETE FROM kv WHERE tree = $1 AND key = $2 RETURNING value";
+
+/// `$1` (a tree's name) and the byte arguments after it, as the driver takes them.
+fn params<'a>(name: &'a &'static str, args: &'a [Bytes]) -> Vec<&'a (dyn ToSql + Sync)> {
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![name];
+    params.extend(args.iter().map(|a| a as &(dyn ToSql + Sync)));
+    params
+}
 
 /// Records fetched per round trip of a scan.
 const PAGE: i64 = 256;
@@ -152,6 +176,25 @@ impl PgKv {
         self.number("SELECT pg_total_relation_size('kv')")
     }
 
+    /// The value one statement on `tree` answers, if any (`$1` is the tree, `args` follow).
+    fn value_of(
+        &self,
+        sql: &'static str,
+        tree: Tree,
+        args: Vec<Bytes>,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let name = tree.name();
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(storage)?;
+            let statement = client.prepare_cached(sql).await.map_err(storage)?;
+            let row = client
+                .query_opt(&statement, &params(&name, &args))
+                .await
+                .map_err(storage)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })
+    }
+
     /// The one number `sql` answers.
     fn number(&self, sql: &'static str) -> Result<u64, StoreError> {
         self.run(move |pool| async move {
@@ -191,12 +234,10 @@ impl PgKv {
         self.run(move |pool| async move {
             let client = pool.get().await.map_err(storage)?;
             let statement = client.prepare_cached(&sql).await.map_err(storage)?;
-            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&name];
-            params.extend(
-                keys.iter()
-                    .map(|k| k as &(dyn tokio_postgres::types::ToSql + Sync)),
-            );
-            let rows = client.query(&statement, &params).await.map_err(storage)?;
+            let rows = client
+                .query(&statement, &params(&name, &keys))
+                .await
+                .map_err(storage)?;
             Ok(rows
                 .into_iter()
                 .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
@@ -216,19 +257,7 @@ impl Drop for PgKv {
 
 impl Kv for PgKv {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        let (name, key) = (tree.name(), key.to_vec());
-        self.run(move |pool| async move {
-            let client = pool.get().await.map_err(storage)?;
-            let statement = client
-                .prepare_cached("SELECT value FROM kv WHERE tree = $1 AND key = $2")
-                .await
-                .map_err(storage)?;
-            let row = client
-                .query_opt(&statement, &[&name, &key])
-                .await
-                .map_err(storage)?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })
+        self.value_of(GET, tree, vec![key.to_vec()])
     }
 
     fn scan(&self, tree: Tree, from: Bound<Bytes>, to: Bound<Bytes>) -> Scan<'_> {
@@ -256,41 +285,11 @@ impl Kv for PgKv {
     }
 
     fn insert(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        let (name, key, value) = (tree.name(), key.to_vec(), value.to_vec());
-        self.run(move |pool| async move {
-            let client = pool.get().await.map_err(storage)?;
-            // The record replaced, read in the statement that replaces it.
-            let statement = client
-                .prepare_cached(
-                    "WITH old AS (SELECT value FROM kv WHERE tree = $1 AND key = $2 FOR UPDATE),
-                     new AS (INSERT INTO kv (tree, key, value) VALUES ($1, $2, $3)
-                             ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value)
-                     SELECT value FROM old",
-                )
-                .await
-                .map_err(storage)?;
-            let row = client
-                .query_opt(&statement, &[&name, &key, &value])
-                .await
-                .map_err(storage)?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })
+        self.value_of(REPLACE, tree, vec![key.to_vec(), value.to_vec()])
     }
 
     fn remove(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        let (name, key) = (tree.name(), key.to_vec());
-        self.run(move |pool| async move {
-            let client = pool.get().await.map_err(storage)?;
-            let statement = client
-                .prepare_cached("DELETE FROM kv WHERE tree = $1 AND key = $2 RETURNING value")
-                .await
-                .map_err(storage)?;
-            let row = client
-                .query_opt(&statement, &[&name, &key])
-                .await
-                .map_err(storage)?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })
+        self.value_of(DELETE, tree, vec![key.to_vec()])
     }
 
     fn transact(&self, trees: &[Tree], body: &TxBody) -> Result<(), TxEnd> {
@@ -336,44 +335,36 @@ impl PgTx<'_> {
     }
 }
 
-impl TxView for PgTx<'_> {
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, TxFault> {
-        let (name, key) = (self.name(tree)?, key.to_vec());
+impl PgTx<'_> {
+    /// What one statement on `tree` answers in this transaction (`$1` is the tree).
+    fn value_of(
+        &self,
+        sql: &'static str,
+        tree: Tree,
+        args: Vec<Bytes>,
+    ) -> Result<Option<Bytes>, TxFault> {
+        let name = self.name(tree)?;
         self.kv.on_client(self.client, |c| async move {
-            let row = c
-                .query_opt(
-                    "SELECT value FROM kv WHERE tree = $1 AND key = $2",
-                    &[&name, &key],
-                )
-                .await?;
+            let row = c.query_opt(sql, &params(&name, &args)).await?;
             Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
         })
     }
+}
+
+impl TxView for PgTx<'_> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, TxFault> {
+        self.value_of(GET, tree, vec![key.to_vec()])
+    }
 
     fn insert(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), TxFault> {
-        let (name, key, value) = (self.name(tree)?, key.to_vec(), value.to_vec());
+        let (name, args) = (self.name(tree)?, vec![key.to_vec(), value.to_vec()]);
         self.kv.on_client(self.client, |c| async move {
-            c.execute(
-                "INSERT INTO kv (tree, key, value) VALUES ($1, $2, $3)
-                 ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
-                &[&name, &key, &value],
-            )
-            .await
-            .map(|_| ())
+            c.execute(PUT, &params(&name, &args)).await.map(|_| ())
         })
     }
 
     fn remove(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, TxFault> {
-        let (name, key) = (self.name(tree)?, key.to_vec());
-        self.kv.on_client(self.client, |c| async move {
-            let row = c
-                .query_opt(
-                    "DELETE FROM kv WHERE tree = $1 AND key = $2 RETURNING value",
-                    &[&name, &key],
-                )
-                .await?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })
+        self.value_of(DELETE, tree, vec![key.to_vec()])
     }
 }
 
