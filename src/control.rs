@@ -196,7 +196,7 @@ pub fn reset_password(config: &Config, email: &str) -> anyhow::Result<String> {
 
 /// The store the configuration names, opened by this process (no server runs).
 fn open_offline(config: &Config) -> anyhow::Result<Store> {
-    crate::open_store(config).with_context(|| {
+    crate::opening::open_store(config).with_context(|| {
         format!(
             "no server answers on {}",
             socket_path(&config.data_dir).display()

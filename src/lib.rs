@@ -3,6 +3,7 @@
 mod backups;
 pub mod check;
 pub mod control;
+mod opening;
 mod sweeper;
 
 use std::net::SocketAddr;
@@ -12,7 +13,6 @@ use anyhow::Context as _;
 use certwatch_actors::Actors;
 use certwatch_config::Config;
 use certwatch_http::AppState;
-use certwatch_store::Store;
 use certwatch_store::ops::duplicates;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -38,7 +38,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     config.listen = listener.local_addr()?;
     let config = Arc::new(config);
 
-    let store = open_store(&config)?;
+    let store = opening::open_store(&config)?;
     let duplicates: usize = duplicates::find(&store)?
         .iter()
         .map(|g| g.certificates.len() - 1)
@@ -104,23 +104,11 @@ impl RunningServer {
     }
 }
 
-/// The store the configuration names: PostgreSQL (`CERTWATCH_STORE`) or sled in the data
-/// directory.
-pub fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let key_file = config.secret_key_file.as_deref();
-    Store::open_at(config.store.as_deref(), &config.data_dir, key_file).with_context(|| {
-        match &config.store {
-            Some(_) => "cannot open the store in PostgreSQL (CERTWATCH_STORE)".to_string(),
-            None => format!("cannot open the store in {}", config.data_dir.display()),
-        }
-    })
-}
-
 /// `certwatch doctor`: lists the groups of certificates that share a type and number and,
 /// with `merge`, folds each into its newest certificate. The store belongs to one process:
 /// opening it fails while the service runs.
 pub fn doctor(config: &Config, merge: bool, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    let store = open_store(config).context("stop the service first")?;
+    let store = opening::open_store(config).context("stop the service first")?;
     let groups = duplicates::find(&store)?;
     writeln!(
         out,
