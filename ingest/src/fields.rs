@@ -47,15 +47,19 @@ fn confidence(labelled: bool, validated: bool, agrees: bool, quality: f32) -> f3
 /// loses.
 const CONTRADICTED: f32 = 0.2;
 
-/// The number in `format` inside a labelled value: as read, and as filed — with the
-/// lookalikes that keep it out of the format, or its suffix out of a format that spells
+/// How many of a page's labelled numbers a lookalike repair is tried on: a certificate has
+/// one or two, and a flood of them must not cost a repair search each.
+const REPAIRED_VALUES: usize = 4;
+
+/// The number in `format` inside a labelled value: as read, and as filed — with `repair`,
+/// the lookalikes that keep it out of the format, or its suffix out of a format that spells
 /// one out, put back (`numbers::fitted`).
-fn in_format(value: &str, format: &Regex) -> Option<(String, String)> {
+fn in_format(value: &str, format: &Regex, repair: bool) -> Option<(String, String)> {
     let (read, fits) = match format.find(value) {
         Some(m) => (whole(value, m).to_string(), true),
         None => (number_token(value)?, false),
     };
-    match numbers::fitted(&read, format) {
+    match repair.then(|| numbers::fitted(&read, format)).flatten() {
         Some(number) => Some((read, number)),
         None => fits.then(|| (read.clone(), read)),
     }
@@ -79,7 +83,10 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     // with the lookalikes that keep it out of the format put back. Each value is only as
     // sure as its least sure word.
     if let Some(re) = format
-        && let Some((read, number)) = values.iter().find_map(|(v, _)| in_format(v, re))
+        && let Some((read, number)) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, (v, _))| in_format(v, re, i < REPAIRED_VALUES))
     {
         let agrees = text.matches(number.as_str()).count() > 1;
         return Some(Field {

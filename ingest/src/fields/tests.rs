@@ -217,6 +217,26 @@ fn a_flood_of_labels_and_standards_is_read_in_bounded_passes() {
 }
 
 #[test]
+fn a_flood_of_numbers_out_of_their_bodys_format_is_not_repaired_one_by_one() {
+    let head = "NSF International Strategic Registrations\nISO 9001:2015\n";
+    // One number a lookalike keeps out of its body's format is put back.
+    let one = fields(
+        &format!("{head}Certificate No.: C0124155-1S1\n"),
+        "pdf-text",
+    );
+    assert_eq!(text(&one.certificate_number), Some("C0124155-IS1"));
+    // 10,000 labelled numbers of sixty lookalike characters that no repair fits: one is
+    // tried on the first few only, and each tries at most two swaps.
+    let mut page = String::from(head);
+    for _ in 0..10_000 {
+        page.push_str(&format!("Certificate No.: {}\n", "0".repeat(60)));
+    }
+    page.push_str("Certificate No.: C0124155-1S1\n");
+    let flood = fields(&page, "pdf-text");
+    assert_ne!(text(&flood.certificate_number), Some("C0124155-IS1"));
+}
+
+#[test]
 fn a_flood_of_misread_labels_in_an_ocr_page_is_read_in_bounded_passes() {
     // As much OCR text as the reader keeps (256 KiB), every line near a label with one
     // letter misread: tolerant matching walks each line once per label, no more.
