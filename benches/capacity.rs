@@ -270,6 +270,7 @@ fn sweep_twice(store: &Store) {
             store,
             cutoffs,
             std::time::SystemTime::now() - certwatch_store::ops::retention::FILE_GRACE,
+            |_| true,
         )
         .unwrap();
         println!(

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use certwatch_config::Config;
-use certwatch_store::{Store, engine::backup, ops::password_resets};
+use certwatch_store::engine::{backup, moving};
+use certwatch_store::{Store, ops::password_resets};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
@@ -192,6 +193,27 @@ pub fn reset_password(config: &Config, email: &str) -> anyhow::Result<String> {
     let link = reset_link(&store, email, &config.public_url())?;
     store.flush()?;
     Ok(link)
+}
+
+/// `certwatch migrate-store`: moves the sled store of the data directory `from`
+/// (`sled:DIR`) into the new PostgreSQL database `to`, with no server running on it.
+pub fn migrate_store(config: &Config, from: &str, to: &str) -> anyhow::Result<moving::Moved> {
+    let Some(dir) = from.strip_prefix("sled:") else {
+        anyhow::bail!("--from {from:?} must be sled:DIR, the sled store's data directory");
+    };
+    if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
+        anyhow::bail!("--to must be a postgres:// URL");
+    }
+    let dir = Path::new(dir);
+    if !dir.join("store").is_dir() {
+        anyhow::bail!("{} holds no sled store", dir.display());
+    }
+    // The open below would wait for the store's lock and then fail less clearly.
+    if UnixStream::connect(socket_path(dir)).is_ok() {
+        anyhow::bail!("a server is running on {}; stop it first", dir.display());
+    }
+    moving::sled_into_postgres(dir, config.secret_key_file.as_deref(), to)
+        .context("the store was not moved")
 }
 
 /// The store the configuration names, opened by this process (no server runs).

@@ -2,8 +2,9 @@
 
 mod backups;
 pub mod check;
+pub mod cluster;
 pub mod control;
-mod opening;
+pub mod opening;
 mod sweeper;
 
 use std::net::SocketAddr;
@@ -62,11 +63,18 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     if let Some(cfg) = config.backups.clone() {
         background.push(tokio::spawn(backups::run(store.clone(), cfg)));
     }
+    let joined = match &config.node {
+        Some(node) => Some(cluster::join(&store, node).await?),
+        None => None,
+    };
+    let actors = Actors::start(store, config.clone(), joined).await?;
+    if let Some(node) = &config.node {
+        background.push(tokio::spawn(cluster::renew(actors.clone(), node.clone())));
+    }
     background.push(tokio::spawn(sweeper::run(
-        store.clone(),
+        actors.clone(),
         config.retention.clone(),
     )));
-    let actors = Actors::start(store, config.clone()).await?;
     let routes = certwatch_http::routes(AppState::new(actors.clone(), config.clone(), duplicates));
 
     let (stop, stopped) = oneshot::channel::<()>();

@@ -43,6 +43,27 @@ enum Command {
     /// Print a one-hour link to choose a new password for the account of EMAIL, for an
     /// administrator locked out of the last admin account.
     ResetPassword { email: String },
+    /// Make or check the store's schema where CERTWATCH_STORE (or the data directory)
+    /// says, migrating an older sled store, and exit: run it once before starting the
+    /// nodes of a new release.
+    Migrate,
+    /// With the service stopped: copy every record of a sled store into a new PostgreSQL
+    /// database, in one transaction, and check the copy against the original. Uploaded
+    /// files and the key file stay in the data directory; serve with that
+    /// CERTWATCH_DATA_DIR and CERTWATCH_STORE set to the database.
+    MigrateStore {
+        /// `sled:DIR`, the data directory of the store to move.
+        #[arg(long, value_name = "sled:DIR")]
+        from: String,
+        /// `postgres://…`, a database holding no tenant's records yet.
+        #[arg(long, value_name = "postgres://…")]
+        to: String,
+    },
+    /// Several nodes sharing the PostgreSQL store (CERTWATCH_STORE).
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
     /// Read untrusted files for a running server (started by it; speaks on stdin/stdout).
     Worker,
     /// With the service stopped: list certificates that share a type and number (written
@@ -53,6 +74,13 @@ enum Command {
         #[arg(long)]
         merge: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// The nodes alive, the shards each holds, and every shard's lease: its node, epoch and
+    /// time left.
+    Status,
 }
 
 fn main() -> ExitCode {
@@ -135,6 +163,30 @@ fn main() -> ExitCode {
             println!("The link works once, for one hour. It ends the account's sign-in sessions.");
             Ok(())
         }),
+        Command::Migrate => offline(|| {
+            let store = certwatch::opening::open_store(&config)?;
+            let version = store.schema_version()?;
+            store.flush()?;
+            let place = match &config.store {
+                Some(_) => "PostgreSQL (CERTWATCH_STORE)".to_string(),
+                None => config.data_dir.join("store").display().to_string(),
+            };
+            println!("the store in {place} is at schema {version}");
+            Ok(())
+        }),
+        Command::MigrateStore { from, to } => offline(|| {
+            let moved = certwatch::control::migrate_store(&config, &from, &to)?;
+            println!(
+                "moved {} records into PostgreSQL (record checksum {}); serve with CERTWATCH_DATA_DIR={} and CERTWATCH_STORE set to the database",
+                moved.records,
+                moved.record_digest,
+                from.trim_start_matches("sled:")
+            );
+            Ok(())
+        }),
+        Command::Cluster {
+            command: ClusterCommand::Status,
+        } => offline(|| certwatch::cluster::status(&config, &mut std::io::stdout())),
         Command::Worker => unreachable!("handled before the configuration is read"),
     }
 }

@@ -6,7 +6,7 @@ use certwatch_store::Store;
 
 /// The store the configuration names: PostgreSQL (`CERTWATCH_STORE`) or sled in the data
 /// directory.
-pub(crate) fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     let key_file = config.secret_key_file.as_deref();
     Store::open_at(config.store.as_deref(), &config.data_dir, key_file).with_context(|| {
         match &config.store {

@@ -3,24 +3,30 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use certwatch_actors::Actors;
 use certwatch_config::Retention;
-use certwatch_store::Store;
 use certwatch_store::ops::retention::{self, Cutoffs, FILE_GRACE};
 
 /// The first sweep after start waits at most this long, so a server restarted more often
 /// than the interval still sweeps.
 const FIRST_SWEEP_AFTER: Duration = Duration::from_secs(300);
 
-pub async fn run(store: Store, cfg: Retention) {
+/// Sweeps on a timer the tenants `actors` runs (on a node of several, those of its shards).
+pub async fn run(actors: Actors, cfg: Retention) {
     let start = tokio::time::Instant::now() + cfg.sweep_interval.min(FIRST_SWEEP_AFTER);
     let mut ticks = tokio::time::interval_at(start, cfg.sweep_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let (store, cfg) = (store.clone(), cfg.clone());
+        let (runs, cfg) = (actors.clone(), cfg.clone());
         let began = Instant::now();
         match tokio::task::spawn_blocking(move || {
-            retention::sweep(&store, cutoffs(&cfg), SystemTime::now() - FILE_GRACE)
+            retention::sweep(
+                runs.store(),
+                cutoffs(&cfg),
+                SystemTime::now() - FILE_GRACE,
+                |tenant| runs.runs(tenant),
+            )
         })
         .await
         {

@@ -19,6 +19,7 @@ use crate::discoveries::Discoveries;
 use crate::mail::Mail;
 use crate::messages::mailer::MailerMsg;
 use crate::monitoring::fetch::Fetcher;
+use crate::placement::{Joined, NodeState, Placement};
 use crate::registers::Registers;
 
 pub(crate) const MAILER: &str = "mailer";
@@ -58,6 +59,10 @@ pub(crate) struct Context {
     pub registers: Arc<Registers>,
     /// The slot of the last overdue check scheduled, to spread catch-up checks.
     catch_up: Mutex<Option<DateTime<Utc>>>,
+    /// Which tenants this node runs.
+    pub placement: Placement,
+    /// This node, when it is one of several.
+    pub node: Option<Arc<NodeState>>,
 }
 
 /// The worker pool as configured; the worker program defaults to this very binary.
@@ -85,7 +90,11 @@ fn pool_config(config: &Config) -> PoolConfig {
 }
 
 impl Context {
-    pub fn new(store: Store, config: Arc<Config>) -> Arc<Context> {
+    pub fn new(store: Store, config: Arc<Config>, joined: Option<Joined>) -> Arc<Context> {
+        let (node, shards) = match joined {
+            Some(Joined { state, shards }) => (Some(state), Some(shards)),
+            None => (None, None),
+        };
         let webhook_client =
             crate::outbound::client(config.allow_private_targets, WEBHOOK_TIMEOUT, 0);
         Arc::new(Context {
@@ -103,6 +112,8 @@ impl Context {
             stopping: AtomicBool::new(false),
             restarts: AtomicU64::new(0),
             directory: Directory::default(),
+            placement: Placement::new(shards),
+            node,
         })
     }
 
@@ -154,8 +165,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let config = Arc::new(certwatch_config::Config::load_with(None, |_| None).unwrap());
-        let a = Context::new(store.clone(), config.clone());
-        let b = Context::new(store, config);
+        let a = Context::new(store.clone(), config.clone(), None);
+        let b = Context::new(store, config, None);
         let tenant = Uuid::new_v4();
         assert_eq!(a.tenant_of_name(&a.tenant_name(tenant)), Some(tenant));
         assert_eq!(b.tenant_of_name(&a.tenant_name(tenant)), None);

@@ -44,6 +44,9 @@ impl DeliverySupervisor {
         if let Some((_, actor)) = state.actors.get(&subscriber) {
             return Some(actor.clone());
         }
+        if !state.ctx.placement.owns(tenant) {
+            return None;
+        }
         let name = state.ctx.name(&format!("subscriber:{subscriber}"));
         let args = (state.ctx.clone(), tenant, subscriber);
         match spawn_child(name, SubscriberActor, args, myself.get_cell()).await {
@@ -106,6 +109,16 @@ impl Actor for DeliverySupervisor {
             DeliverySupervisorMsg::Reload { tenant, subscriber } => {
                 if let Some(actor) = Self::ensure(&myself, state, tenant, subscriber).await {
                     let _ = actor.cast(SubscriberMsg::Reload);
+                }
+            }
+            DeliverySupervisorMsg::Placed => {
+                for (tenant, actor) in state.actors.values() {
+                    if !state.ctx.placement.owns(*tenant) {
+                        actor.stop(Some("its shard moved to another node".into()));
+                    }
+                }
+                for sub in tables::subscribers::all(&state.ctx.store)? {
+                    Self::ensure(&myself, state, sub.tenant_id, sub.id).await;
                 }
             }
             DeliverySupervisorMsg::Retry {

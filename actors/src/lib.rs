@@ -27,6 +27,7 @@ mod messages;
 pub mod metrics;
 pub mod monitoring;
 pub mod outbound;
+pub mod placement;
 pub mod preview;
 pub mod registers;
 pub mod request_mail;
@@ -38,6 +39,7 @@ mod tenant;
 mod tenant_supervisor;
 mod timer;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -58,6 +60,7 @@ pub use messages::tenant::{
 };
 use messages::tenant_supervisor::TenantSupervisorMsg;
 pub use messages::{ActorError, Reply};
+pub use placement::{Joined, NodeState};
 
 /// How long shutdown waits for actors to finish what they hold.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -99,9 +102,15 @@ impl ActorHealth {
 }
 
 impl Actors {
-    /// Starts the supervision tree: mailer, accounts, and one actor per stored tenant.
-    pub async fn start(store: Store, config: Arc<Config>) -> Result<Actors, ActorError> {
-        let ctx = Context::new(store, config);
+    /// Starts the supervision tree: mailer, accounts, and one actor per stored tenant —
+    /// on a node of several, of the shards it `joined` with (`None`: the only node, every
+    /// tenant).
+    pub async fn start(
+        store: Store,
+        config: Arc<Config>,
+        joined: Option<Joined>,
+    ) -> Result<Actors, ActorError> {
+        let ctx = Context::new(store, config, joined);
         let (root, _) = Actor::spawn(Some(ctx.name("root")), root::Root, ctx.clone())
             .await
             .map_err(|e| ActorError::Unavailable(format!("actor tree did not start: {e}")))?;
@@ -156,6 +165,11 @@ impl Actors {
         tenant: Uuid,
         build: impl FnOnce(Reply<T>) -> M,
     ) -> Result<T, ActorError> {
+        if !self.ctx.placement.owns(tenant) {
+            return Err(ActorError::Unavailable(
+                "this tenant is served by another node of the cluster".into(),
+            ));
+        }
         let actor = match self.ctx.directory.tenant(tenant) {
             Some(actor) => actor,
             None => {
@@ -220,6 +234,33 @@ impl Actors {
             endpoint_actors,
             discoveries_running: self.ctx.discoveries.running(tenant),
         })
+    }
+
+    /// The shards this node holds from now on (a node of several): the supervisors start
+    /// the actors of tenants newly held and stop those of tenants no longer held.
+    pub fn place(&self, shards: BTreeSet<u16>) {
+        if !self.ctx.placement.set(shards) {
+            return;
+        }
+        if let Some(sup) = self.ctx.directory.tenant_supervisor().get() {
+            let _ = sup.cast(TenantSupervisorMsg::Placed);
+        }
+        delivery_supervisor::tell(&self.ctx, DeliverySupervisorMsg::Placed);
+    }
+
+    /// Whether this node runs `tenant` (its shard is this node's, or it is the only node).
+    pub fn runs(&self, tenant: Uuid) -> bool {
+        self.ctx.placement.owns(tenant)
+    }
+
+    /// How many shards this node holds; `None` for the only node.
+    pub fn shards_held(&self) -> Option<usize> {
+        self.ctx.placement.held()
+    }
+
+    /// This node, when it is one of several.
+    pub fn node(&self) -> Option<&Arc<NodeState>> {
+        self.ctx.node.as_ref()
     }
 
     pub async fn health(&self) -> ActorHealth {

@@ -1,5 +1,7 @@
-//! The tenant supervisor: one tenant actor per stored tenant, started at boot and on
-//! registration, and started again from the store whenever one fails.
+//! The tenant supervisor: one tenant actor per stored tenant this node runs (every one, or
+//! on a node of several those of its shards: `placement`), started at boot, on
+//! registration and when a shard comes to this node, and started again from the store
+//! whenever one fails.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,7 +40,9 @@ impl TenantSupervisor {
         if let Some(actor) = state.tenants.get(&tenant) {
             return Ok(Some(actor.clone()));
         }
-        if tables::tenants::get(&state.ctx.store, tenant)?.is_none() {
+        if !state.ctx.placement.owns(tenant)
+            || tables::tenants::get(&state.ctx.store, tenant)?.is_none()
+        {
             return Ok(None);
         }
         let name = state.ctx.tenant_name(tenant);
@@ -102,6 +106,17 @@ impl Actor for TenantSupervisor {
             TenantSupervisorMsg::CountRunning(reply) => {
                 let _ = reply.send(Ok(state.tenants.len()));
             }
+            TenantSupervisorMsg::Placed => {
+                // Stopped cleanly, so the supervision event below does not restart them.
+                for (tenant, actor) in &state.tenants {
+                    if !state.ctx.placement.owns(*tenant) {
+                        actor.stop(Some("its shard moved to another node".into()));
+                    }
+                }
+                for tenant in tables::tenants::ids(&state.ctx.store)? {
+                    Self::spawn_tenant(&myself, state, tenant).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -122,7 +137,7 @@ impl Actor for TenantSupervisor {
         };
         state.tenants.remove(&tenant);
         state.ctx.directory.set_tenant(tenant, None);
-        if state.ctx.stopping.load(Ordering::SeqCst) {
+        if state.ctx.stopping.load(Ordering::SeqCst) || !state.ctx.placement.owns(tenant) {
             return Ok(());
         }
         tracing::error!(%tenant, ?failure, "tenant actor stopped; restarting it from the store");

@@ -12,7 +12,7 @@ pub mod settings;
 mod source;
 
 pub use error::ConfigError;
-pub use model::{Backups, Config, LogFormat, MailIntake, Parsing, Registers, Retention};
+pub use model::{Backups, Config, LogFormat, MailIntake, Node, Parsing, Registers, Retention};
 
 #[cfg(test)]
 mod tests {
@@ -113,6 +113,27 @@ mod tests {
         assert_eq!(err.setting, "CERTWATCH_BACKUP_DIR");
         let ok = load(&[("CERTWATCH_STORE", "postgres://cw@127.0.0.1/cw")]).unwrap();
         assert_eq!(ok.store.as_deref(), Some("postgres://cw@127.0.0.1/cw"));
+        // Several nodes share a PostgreSQL store, each with a name and an internal address.
+        let pg = ("CERTWATCH_STORE", "postgres://cw@127.0.0.1/cw");
+        let id = ("CERTWATCH_NODE_ID", "node-1");
+        let internal = ("CERTWATCH_INTERNAL_LISTEN", "10.0.0.5:8081");
+        assert_eq!(
+            load(&[id, internal]).unwrap_err().setting,
+            "CERTWATCH_NODE_ID"
+        );
+        assert_eq!(
+            load(&[pg, id]).unwrap_err().setting,
+            "CERTWATCH_INTERNAL_LISTEN"
+        );
+        assert_eq!(
+            load(&[pg, internal]).unwrap_err().setting,
+            "CERTWATCH_NODE_ID"
+        );
+        let node = load(&[pg, id, internal]).unwrap().node.unwrap();
+        assert_eq!(
+            (node.id.as_str(), node.internal_listen.to_string().as_str()),
+            ("node-1", "10.0.0.5:8081")
+        );
     }
 
     #[test]

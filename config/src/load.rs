@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::ConfigError;
-use crate::model::{Backups, Config, MailIntake, Parsing, Registers, Retention};
+use crate::model::{Backups, Config, MailIntake, Node, Parsing, Registers, Retention};
 use crate::parse;
 use crate::settings;
 use crate::source::Source;
@@ -37,6 +37,34 @@ impl Config {
             .map(PathBuf::from)
             .ok_or_else(|| ConfigError::new(DATA_DIR.env, "must not be empty"))?;
         let store = src.optional(&STORE, parse::store_url)?;
+        let node = match (
+            src.optional(&NODE_ID, parse::node_id)?,
+            src.optional(&INTERNAL_LISTEN, parse::listen)?,
+        ) {
+            (None, None) => None,
+            (Some(_), _) | (_, Some(_)) if store.is_none() => {
+                return Err(ConfigError::new(
+                    NODE_ID.env,
+                    "several nodes share a PostgreSQL store: set CERTWATCH_STORE too",
+                ));
+            }
+            (Some(id), Some(internal_listen)) => Some(Node {
+                id,
+                internal_listen,
+            }),
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    NODE_ID.env,
+                    "must be set with CERTWATCH_INTERNAL_LISTEN",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    INTERNAL_LISTEN.env,
+                    "must be set with CERTWATCH_NODE_ID",
+                ));
+            }
+        };
         let backups = match src.optional(&BACKUP_DIR, |d| Ok(PathBuf::from(d)))? {
             Some(_) if store.is_some() => {
                 return Err(ConfigError::new(
@@ -55,6 +83,7 @@ impl Config {
             listen: src.parsed(&LISTEN, parse::listen)?,
             data_dir,
             store,
+            node,
             secret_key_file: src.optional(&SECRET_KEY_FILE, |p| Ok(PathBuf::from(p)))?,
             public_url: src.optional(&PUBLIC_URL, parse::http_url)?,
             smtp_url: src.optional(&SMTP_URL, parse::smtp_url)?,

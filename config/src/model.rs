@@ -16,6 +16,8 @@ pub struct Config {
     /// The PostgreSQL database holding the records (`CERTWATCH_STORE`); `None` is sled in
     /// the data directory.
     pub store: Option<String>,
+    /// This node of several sharing the PostgreSQL store; `None`: the only node.
+    pub node: Option<Node>,
     /// The key file that seals stored secrets (`CERTWATCH_SECRET_KEY_FILE`); `None` is
     /// `secret.key` in the data directory, made on first start.
     pub secret_key_file: Option<PathBuf>,
@@ -89,6 +91,14 @@ pub struct Registers {
     pub active_every: Duration,
     /// Time before any other answer (or a failed try) is checked again.
     pub doubtful_every: Duration,
+}
+
+/// A node of several sharing one PostgreSQL store (`CERTWATCH_NODE_ID`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub id: String,
+    /// Where the other nodes reach this one (`CERTWATCH_INTERNAL_LISTEN`).
+    pub internal_listen: SocketAddr,
 }
 
 /// Backups the server writes on its own.

@@ -49,6 +49,18 @@ pub(crate) fn store_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A node's name: what `certwatch cluster status` and the lease rows show.
+pub(crate) fn node_id(raw: &str) -> Result<String, String> {
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !raw.is_empty() && raw.len() <= 64 && raw.chars().all(fits) {
+        Ok(raw.to_string())
+    } else {
+        Err(format!(
+            "'{raw}' is not a node name (letters, digits, '.', '_', '-'; at most 64)"
+        ))
+    }
+}
+
 pub(crate) fn mail_from(raw: &str) -> Result<String, String> {
     if raw.contains('@') {
         Ok(raw.to_string())
@@ -118,5 +130,9 @@ mod tests {
         assert!(mail_from("nobody").is_err());
         assert!(store_url("postgres://cw@127.0.0.1:5432/cw").is_ok());
         assert!(store_url("sled:./data").is_err());
+        assert_eq!(node_id("node-1.eu").as_deref(), Ok("node-1.eu"));
+        for bad in ["", "node 1", "ä", &"n".repeat(65)] {
+            assert!(node_id(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -55,6 +55,20 @@ settings! {
         shown: "sled in `<data dir>/store`",
         doc: "`postgres://user@host:port/database`: keep the records in PostgreSQL instead (uploaded files and the key file stay in the data directory; see [docs/operations.md](operations.md))",
     }
+    NODE_ID {
+        env: "CERTWATCH_NODE_ID",
+        key: "node_id",
+        default: "",
+        shown: "unset",
+        doc: "This node's name when several nodes share one PostgreSQL store (letters, digits, `.`, `_`, `-`; at most 64); with `CERTWATCH_INTERNAL_LISTEN`, the node leases shards of tenants (see [docs/operations.md](operations.md)); unset: the only node",
+    }
+    INTERNAL_LISTEN {
+        env: "CERTWATCH_INTERNAL_LISTEN",
+        key: "internal_listen",
+        default: "",
+        shown: "unset",
+        doc: "With `CERTWATCH_NODE_ID`: the address the other nodes reach this one at (`10.0.0.5:8081`), recorded with its leases; it must not be reachable from outside the cluster",
+    }
     SECRET_KEY_FILE {
         env: "CERTWATCH_SECRET_KEY_FILE",
         key: "secret_key_file",

@@ -68,11 +68,49 @@ impl Server {
         server
     }
 
-    /// A server not started yet, on a fresh data directory `prepare` fills first.
+    /// [`Server::start_prepared`] with its store in sled in the data directory whatever
+    /// engine the suite runs on: for what only sled has (the service's own backups).
+    pub fn start_on_sled(env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Server {
+        let mut server = Server::configured_on(env, prepare, None);
+        server.spawn();
+        server
+    }
+
+    /// A server not started yet, on a fresh data directory `prepare` fills first, with its
+    /// store where the suite runs (see [`postgres::database_for_a_server`]) unless `env`
+    /// names one.
     fn configured(env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Server {
+        let database = if env.iter().any(|(k, _)| *k == "CERTWATCH_STORE") {
+            None
+        } else {
+            postgres::database_for_a_server()
+        };
+        Server::configured_on(env, prepare, database)
+    }
+
+    /// [`Server::configured`] with its store in `database` (`None`: as `env` says).
+    fn configured_on(
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&Path),
+        database: Option<String>,
+    ) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let data_dir = tmp.path().join("data");
         prepare(&data_dir);
+        if let Some(database) = &database
+            && data_dir.join("store").is_dir()
+        {
+            // A fixture is a sled store (a previous release's data directory): on
+            // PostgreSQL the server starts on it moved there, as an operator moves one.
+            let moved = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+                .arg("migrate-store")
+                .arg(format!("--from=sled:{}", data_dir.display()))
+                .arg(format!("--to={database}"))
+                .env("CERTWATCH_LOG", "warn")
+                .output()
+                .unwrap();
+            assert!(moved.status.success(), "migrate-store: {moved:?}");
+        }
         let mut env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -86,9 +124,7 @@ impl Server {
         if !env.iter().any(|(k, _)| k == "CERTWATCH_METRICS_TOKEN") {
             env.push(("CERTWATCH_METRICS_TOKEN".into(), METRICS_TOKEN.into()));
         }
-        if !env.iter().any(|(k, _)| k == "CERTWATCH_STORE")
-            && let Some(database) = postgres::database_for_a_server()
-        {
+        if let Some(database) = database {
             env.push(("CERTWATCH_STORE".into(), database));
         }
         Server {
@@ -192,6 +228,21 @@ impl Server {
         });
         self.base = addr;
         self.child = Some(child);
+    }
+
+    /// `certwatch` as an operator runs it beside this server: on its data directory and
+    /// its store.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+        command
+            .env("CERTWATCH_DATA_DIR", &self.data_dir)
+            .env("CERTWATCH_LOG", "warn");
+        for (key, value) in &self.env {
+            if key == "CERTWATCH_STORE" {
+                command.env(key, value);
+            }
+        }
+        command
     }
 
     /// SIGKILL: no shutdown code runs at all.

@@ -91,18 +91,28 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// The database a test server keeps its records in when the suite runs on PostgreSQL:
-/// `CERTWATCH_TEST_POSTGRES` names a server (`.ci/run` starts one) and each test server
-/// gets a database of its own there. `None`: the suite runs on sled.
-pub fn database_for_a_server() -> Option<String> {
-    let admin = std::env::var("CERTWATCH_TEST_POSTGRES").ok()?;
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let made = Command::new(bin_dir().join("psql"))
-        .arg(&admin)
+/// Makes the database `name` on the server `admin` (a URL) names: its URL.
+pub fn create_database(admin: &str, name: &str) -> String {
+    let made = client("psql")
+        .arg(admin)
         .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
         .status()
         .expect("psql runs");
     assert!(made.success(), "CREATE DATABASE {name}");
     let (base, _) = admin.rsplit_once('/').expect("a database URL");
-    Some(format!("{base}/{name}"))
+    format!("{base}/{name}")
+}
+
+/// One of PostgreSQL's client programs (psql, pg_dump, pg_restore).
+pub fn client(program: &str) -> Command {
+    Command::new(bin_dir().join(program))
+}
+
+/// The database a test server keeps its records in when the suite runs on PostgreSQL:
+/// `CERTWATCH_TEST_POSTGRES` names a server (`.ci/run` starts one with `.ci/on-postgres`)
+/// and each test server gets a database of its own there. `None`: the suite runs on sled.
+pub fn database_for_a_server() -> Option<String> {
+    let admin = std::env::var("CERTWATCH_TEST_POSTGRES").ok()?;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    Some(create_database(&admin, &name))
 }

@@ -66,7 +66,9 @@ async fn form_page(http: &reqwest::Client, url: &str, cookie: &str) -> (String, 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn what_the_server_writes_is_private_and_secrets_are_sealed_at_rest() {
-    let mut s = Server::start(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")]);
+    // On sled, whose store files and the service's own backup are read below for secrets;
+    // on PostgreSQL the same sealed values are written through the same engine boundary.
+    let mut s = Server::start_on_sled(&[("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")], |_| {});
     let (token, _) = s.signup("admin@private.example", "Private Buyer").await;
     // A reset link sits in the outbox: the mail other users must not read.
     let r = s

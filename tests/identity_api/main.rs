@@ -55,9 +55,9 @@ fn with_store<T: Send>(data: &Path, work: impl FnOnce(&certwatch_store::Store) -
     })
 }
 
-fn doctor(data_dir: &Path, merge: bool) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_certwatch"));
-    cmd.arg("doctor").env("CERTWATCH_DATA_DIR", data_dir);
+/// `certwatch doctor` run as `cmd` (on a server's store, or a data directory's).
+fn doctor(mut cmd: Command, merge: bool) -> String {
+    cmd.arg("doctor");
     if merge {
         cmd.arg("--merge");
     }

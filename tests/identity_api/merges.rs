@@ -73,11 +73,11 @@ async fn the_previous_releases_data_opens_and_its_duplicates_merge() {
 
     // With the service stopped, doctor lists and merges.
     assert!(s.terminate().success());
-    let listed = doctor(&s.data_dir, false);
+    let listed = doctor(s.command(), false);
     assert!(listed.starts_with("1 group(s)"), "{listed}");
-    let merged = doctor(&s.data_dir, true);
+    let merged = doctor(s.command(), true);
     assert!(merged.contains("merged into"), "{merged}");
-    assert!(doctor(&s.data_dir, false).starts_with("0 group(s)"));
+    assert!(doctor(s.command(), false).starts_with("0 group(s)"));
     s.start_again();
     let health = s.health().await;
     assert_eq!(health.body["store"]["duplicate_certificates"], 0);
@@ -195,7 +195,9 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
             "the index matches"
         );
     });
-    assert!(doctor(&data, true).contains("merged into"));
+    let mut on_data = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+    on_data.env("CERTWATCH_DATA_DIR", &data);
+    assert!(doctor(on_data, true).contains("merged into"));
     with_store(&data, |store| {
         assert!(duplicates::find(store).unwrap().is_empty());
         assert_eq!(store.tree(Tree::Certificates).len().unwrap(), GROUPS);

@@ -1,10 +1,12 @@
 //! Backups and restores: under writes, from a stopped or killed server, on a schedule.
+//! The service's own backups are sled's (a store on PostgreSQL is backed up with pg_dump,
+//! see `postgres`), so these servers run on sled whatever engine the suite runs on.
 
 use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_under_writes_restores_to_a_server_that_answers_the_same() {
-    let mut s = Server::start(&[]);
+    let mut s = Server::start_on_sled(&[], |_| {});
     let (token, _) = s.signup("ops@backup.example", "Backup Buyer").await;
     // A server that has run a while has been restarted: sled's sequence numbers move
     // ahead at each start, far past a new store's.
@@ -85,7 +87,7 @@ async fn a_backup_taken_under_writes_restores_to_a_server_that_answers_the_same(
     );
 
     let restored_dir = target.path().join("restored");
-    let r = Server::start_prepared(&[], |dir| {
+    let r = Server::start_on_sled(&[], |dir| {
         std::fs::rename(&restored_dir, dir).unwrap();
     });
     // The same account signs in; its token from before the backup still works too.
@@ -144,7 +146,7 @@ async fn a_backup_taken_under_writes_restores_to_a_server_that_answers_the_same(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_or_killed_server_is_backed_up_from_its_store() {
-    let mut s = Server::start(&[]);
+    let mut s = Server::start_on_sled(&[], |_| {});
     let (token, _) = s.signup("ops@offline.example", "Offline Buyer").await;
     create_supplier(&s, &token, "Kept").await.unwrap();
     // Killed: its control socket is left behind, and nobody answers on it.
@@ -205,11 +207,14 @@ async fn a_stopped_or_killed_server_is_backed_up_from_its_store() {
 #[tokio::test(flavor = "multi_thread")]
 async fn scheduled_backups_rotate() {
     let backups = tempfile::tempdir().unwrap();
-    let s = Server::start(&[
-        ("CERTWATCH_BACKUP_DIR", backups.path().to_str().unwrap()),
-        ("CERTWATCH_BACKUP_INTERVAL_SECS", "1"),
-        ("CERTWATCH_BACKUP_KEEP", "2"),
-    ]);
+    let s = Server::start_on_sled(
+        &[
+            ("CERTWATCH_BACKUP_DIR", backups.path().to_str().unwrap()),
+            ("CERTWATCH_BACKUP_INTERVAL_SECS", "1"),
+            ("CERTWATCH_BACKUP_KEEP", "2"),
+        ],
+        |_| {},
+    );
     let (token, _) = s.signup("ops@schedule.example", "Scheduled Buyer").await;
     create_supplier(&s, &token, "Scheduled").await.unwrap();
     let list = || {

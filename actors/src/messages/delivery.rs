@@ -20,6 +20,9 @@ pub enum DeliverySupervisorMsg {
         delivery: Uuid,
         reply: Reply<()>,
     },
+    /// The shards this node holds changed: start the subscribers of tenants newly held
+    /// (their pending deliveries resume), stop the others.
+    Placed,
 }
 
 pub enum SubscriberMsg {

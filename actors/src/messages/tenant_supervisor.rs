@@ -14,4 +14,6 @@ pub enum TenantSupervisorMsg {
     },
     Start(Uuid),
     CountRunning(Reply<usize>),
+    /// The shards this node holds changed: start the tenants newly held, stop the others.
+    Placed,
 }

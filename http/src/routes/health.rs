@@ -1,4 +1,5 @@
-//! `GET /api/health/` (public): up or down. The details (version, store, actors, OCR) are
+//! `GET /api/health/` (public): up or down. The details (version, store, actors, OCR, the
+//! node of several that answered) are
 //! for the operator's monitoring only, answered to the metrics token
 //! (`Authorization: Bearer <CERTWATCH_METRICS_TOKEN>`): an anonymous visitor learns nothing
 //! about the release, the data's size or the number of tenants.
@@ -28,6 +29,22 @@ pub struct Health {
     pub actors: Option<ActorsHealth>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ocr: Option<OcrHealth>,
+    /// On a node of several sharing a PostgreSQL store: which node answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<NodeHealth>,
+}
+
+/// A node of several: it is ready while its leases are current (a lease round succeeded
+/// within a lease's length); one that is not answers 503, so a load balancer stops
+/// sending it requests.
+#[derive(Serialize, ToSchema)]
+pub struct NodeHealth {
+    pub id: String,
+    pub ready: bool,
+    /// Shards of tenants it runs.
+    pub shards: usize,
+    /// Seconds since its last lease round succeeded.
+    pub renewed_secs_ago: Option<f64>,
 }
 
 /// OCR of scans in bulk uploads: without the `tesseract` program, images and PDFs without a
@@ -94,7 +111,13 @@ pub async fn health(state: State, authorization: Option<String>) -> Result<Respo
         tenants_running: a.tenants_running,
         restarts: a.restarts,
     };
-    let ok = store_health.ok && actors.ok;
+    let node = state.actors.node().map(|n| NodeHealth {
+        id: n.id.clone(),
+        ready: n.ready(),
+        shards: state.actors.shards_held().unwrap_or(0),
+        renewed_secs_ago: n.since_renewed().map(|d| d.as_secs_f64()),
+    });
+    let ok = store_health.ok && actors.ok && node.as_ref().is_none_or(|n| n.ready);
     let status = if ok { "ok" } else { "degraded" }.to_string();
     let body = if holds_metrics_token(&state, authorization.as_deref()) {
         Health {
@@ -105,6 +128,7 @@ pub async fn health(state: State, authorization: Option<String>) -> Result<Respo
             ocr: Some(OcrHealth {
                 available: state.actors.ocr_available(),
             }),
+            node,
         }
     } else {
         Health {
@@ -113,6 +137,7 @@ pub async fn health(state: State, authorization: Option<String>) -> Result<Respo
             store: None,
             actors: None,
             ocr: None,
+            node: None,
         }
     };
     let status = if ok {

@@ -16,11 +16,13 @@
 //! throughout, so the file collector cannot remove one the snapshot points at.
 
 use std::io::{Read, Write};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::engine::handle::ID_FLOOR_KEY;
+use crate::engine::kv::Kv;
 use crate::engine::migrations::SCHEMA_VERSION;
 use crate::engine::snapshot;
 use crate::engine::trees::{Tree, Trees};
@@ -74,8 +76,8 @@ pub struct Summary {
 }
 
 /// Whether a record takes part in the record digest: the id floor is the one value a
-/// restore sets anew.
-fn digested(tree: Tree, key: &[u8]) -> bool {
+/// restore (or a move into another engine) sets anew.
+pub(crate) fn digested(tree: Tree, key: &[u8]) -> bool {
     !(tree == Tree::Meta && key == ID_FLOOR_KEY)
 }
 
@@ -88,12 +90,13 @@ fn digest_record(digest: &mut Sha256, tree: Tree, key: &[u8], value: &[u8]) {
     digest.update(value);
 }
 
-/// The digest over every record of open trees (what a restore compares with the backup's).
-fn trees_digest(trees: &Trees) -> Result<(u64, String), StoreError> {
+/// The digest over every record of an engine's trees (what a restore compares with the
+/// backup's, and a move into PostgreSQL with the store it moved).
+pub(crate) fn records_digest(kv: &dyn Kv) -> Result<(u64, String), StoreError> {
     let mut digest = Sha256::new();
     let mut records = 0;
     for &tree in Tree::ALL {
-        for entry in trees.sled_tree(tree).iter() {
+        for entry in kv.scan(tree, Bound::Unbounded, Bound::Unbounded) {
             let (key, value) = entry?;
             if digested(tree, &key) {
                 digest_record(&mut digest, tree, &key, &value);
@@ -109,7 +112,7 @@ impl Store {
     /// The number of records and their digest, as a backup of this store would state them.
     pub fn record_digest(&self) -> Result<(u64, String), StoreError> {
         let _stopped = self.all_writes_stopped();
-        trees_digest(self.trees()?)
+        records_digest(self.trees()?)
     }
 }
 
@@ -221,7 +224,7 @@ fn restore_into(input: impl Read, dir: &Path) -> Result<Summary, BackupError> {
         .sled_tree(Tree::Meta)
         .insert(ID_FLOOR_KEY, &read.id_floor.to_be_bytes())?;
     db.flush()?;
-    let (records, record_digest) = trees_digest(&trees)?;
+    let (records, record_digest) = records_digest(&trees)?;
     if record_digest != read.summary.record_digest || records != read.summary.records {
         return Err(BackupError::Format(
             "the restored records differ from the ones backed up".into(),

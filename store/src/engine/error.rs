@@ -20,6 +20,13 @@ pub enum StoreError {
     /// A transaction the engine could not commit for other writes, after trying again.
     #[error("the write conflicted with others; try again")]
     Conflict,
+    /// A write for a tenant whose shard this node does not hold (another node owns it).
+    #[error("shard {0} is not held by this node")]
+    NotOwner(u16),
+    /// A write for a shard whose lease this node lost (expired or taken over) since it
+    /// last renewed: nothing was committed.
+    #[error("this node lost its lease of shard {0}; nothing was written")]
+    LeaseLost(u16),
     /// The key file, or a sealed secret that does not open with it.
     #[error("secrets: {0}")]
     Secrets(String),

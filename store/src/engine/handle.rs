@@ -200,6 +200,14 @@ impl Store {
         Ok(())
     }
 
+    /// The PostgreSQL engine, for what only it has (leases); `None` on sled.
+    pub fn postgres(&self) -> Option<&PgKv> {
+        match &self.inner.engine {
+            Engine::Postgres(pg) => Some(pg),
+            Engine::Sled { .. } => None,
+        }
+    }
+
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         match &self.inner.engine {
             Engine::Sled { db, .. } => Ok(db.size_on_disk()?),

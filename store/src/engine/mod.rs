@@ -5,7 +5,8 @@
 //! a table or an operation. The tables reach the engine only through `kv` (`Store::tree`'s
 //! `TreeRef`, `tx::transact`'s `Tx`), which sled implements in `sled_kv` and PostgreSQL in
 //! `pg_kv` (`Store::open_at` chooses). Migrations, backups, snapshots and group commit are
-//! sled's alone and use it directly, here and nowhere else.
+//! sled's alone and use it directly, here and nowhere else; `moving` copies a sled store
+//! into PostgreSQL.
 
 pub mod backup;
 pub(crate) mod codec;
@@ -15,9 +16,13 @@ pub mod files;
 pub(crate) mod handle;
 pub mod keys;
 pub mod kv;
+pub mod leases;
 pub(crate) mod migrations;
+pub mod moving;
 pub(crate) mod open;
+pub(crate) mod pg_fence;
 pub mod pg_kv;
+pub mod pg_leases;
 pub mod private;
 pub mod sealed_records;
 pub mod sealing;

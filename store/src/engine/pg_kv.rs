@@ -9,10 +9,13 @@
 //! (a `block_on` would panic there). Tested against a private server in
 //! `tests/operations/postgres.rs`.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
@@ -21,16 +24,25 @@ use tokio_postgres::types::ToSql;
 
 use crate::engine::error::StoreError;
 use crate::engine::kv::{Bytes, Entry, Kv, Scan, TxBody, TxEnd, TxFault, TxView};
+use crate::engine::pg_fence::{self, Fence, shard_of_key};
 use crate::engine::trees::Tree;
 
-/// The schema: one table for every tree, and the sequence ordered keys are drawn from.
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
+/// The schema: one table for every tree, and the sequence ordered keys are drawn from
+/// (the lease tables follow, `pg_leases`). Made under an advisory lock, so nodes starting
+/// together do not race to make it.
+const SCHEMA: &str = "SELECT pg_advisory_xact_lock(20261206);
+CREATE TABLE IF NOT EXISTS kv (
     tree text NOT NULL,
     key bytea NOT NULL,
     value bytea NOT NULL,
     PRIMARY KEY (tree, key)
 );
-CREATE SEQUENCE IF NOT EXISTS ids";
+CREATE SEQUENCE IF NOT EXISTS ids;";
+
+/// How long PostgreSQL lets a session sit inside a transaction without a statement before
+/// ending it: well under a lease (`leases::LEASE_TTL`), so a node paused mid-transaction
+/// cannot hold a lease row's lock, or commit, past its lease.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(5);
 
 /// A record's value.
 const GET: &str = "SELECT value FROM kv WHERE tree = $1 AND key = $2";
@@ -47,6 +59,13 @@ const REPLACE: &str = "WITH old AS (SELECT value FROM kv WHERE tree = $1 AND key
 
 /// Removes a record and answers its value.
 const DELETE: &str = "DELETE FROM kv WHERE tree = $1 AND key = $2 RETURNING value";
+
+/// Writes a batch of records: trees, keys and values as three arrays.
+const LOAD: &str = "INSERT INTO kv (tree, key, value)
+    SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])";
+
+/// Records written per round trip of [`PgKv::load`].
+pub const LOAD_BATCH: usize = 1_000;
 
 /// `$1` (a tree's name) and the byte arguments after it, as the driver takes them.
 fn params<'a>(name: &'a &'static str, args: &'a [Bytes]) -> Vec<&'a (dyn ToSql + Sync)> {
@@ -68,11 +87,22 @@ pub struct PgKv {
     pool: Pool,
     /// `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
+    /// The leases this node holds, once it takes part in leasing (`pg_fence`): every
+    /// write of a tenant's record is then checked against them.
+    fence: RwLock<Option<Fence>>,
 }
 
 /// A failure of the driver or the pool, as the store reports it.
-fn storage(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn storage(e: impl std::fmt::Display) -> StoreError {
     StoreError::Engine(e.to_string())
+}
+
+/// A failure inside a transaction no conflict retry is tried for, as the store reports it.
+fn from_fault(fault: TxFault) -> StoreError {
+    match fault {
+        TxFault::Conflict => StoreError::Conflict,
+        TxFault::Storage(e) => e,
+    }
 }
 
 /// A driver error inside a transaction: a conflict PostgreSQL asks to retry, or a failure.
@@ -91,7 +121,11 @@ fn fault(e: tokio_postgres::Error) -> TxFault {
 impl PgKv {
     /// Connects to `url` (`postgres://…`) and makes the schema.
     pub fn connect(url: &str) -> Result<PgKv, StoreError> {
-        let config: tokio_postgres::Config = url.parse().map_err(storage)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(storage)?;
+        config.options(format!(
+            "-c idle_in_transaction_session_timeout={}",
+            IDLE_IN_TRANSACTION.as_millis()
+        ));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("certwatch-postgres")
@@ -112,16 +146,18 @@ impl PgKv {
         let kv = PgKv {
             pool,
             runtime: Some(runtime),
+            fence: RwLock::new(None),
         };
+        let schema = format!("BEGIN; {SCHEMA} {} COMMIT;", pg_fence::schema());
         kv.run(|pool| async move {
             let client = pool.get().await.map_err(storage)?;
-            client.batch_execute(SCHEMA).await.map_err(storage)
+            client.batch_execute(&schema).await.map_err(storage)
         })?;
         Ok(kv)
     }
 
     /// Runs `work` on the engine's runtime and waits for its answer.
-    fn run<T, F, W>(&self, work: W) -> Result<T, StoreError>
+    pub(crate) fn run<T, F, W>(&self, work: W) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: Future<Output = Result<T, StoreError>> + Send + 'static,
@@ -157,18 +193,139 @@ impl PgKv {
             c.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE").await
         })
         .map_err(TxEnd::Fault)?;
-        body(&PgTx {
+        let tx = PgTx {
             kv: self,
             client,
             trees,
-        })?;
+            shards: RefCell::new(BTreeSet::new()),
+        };
+        body(&tx)?;
+        let shards = tx.shards.into_inner();
+        if let Some(fence) = self.fence().filter(|_| !shards.is_empty()) {
+            self.on_client(client, |c| pg_fence::check(c, fence, shards))
+                .map_err(TxEnd::Fault)?
+                .map_err(|e| TxEnd::Fault(TxFault::Storage(e)))?;
+        }
         self.on_client(client, |c| async move { c.batch_execute("COMMIT").await })
             .map_err(TxEnd::Fault)
+    }
+
+    /// The leases this node holds, when it takes part in leasing.
+    fn fence(&self) -> Option<Fence> {
+        self.fence.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_fence(&self, fence: Fence) {
+        *self.fence.write().unwrap_or_else(|e| e.into_inner()) = Some(fence);
+    }
+
+    /// Whether a single write of `tree`'s `key` must be a transaction, to pass the fence.
+    fn fenced(&self, tree: Tree, key: &[u8]) -> bool {
+        shard_of_key(tree, key).is_some() && self.fence().is_some()
+    }
+
+    /// A single write run as a transaction, so it passes the fence: the value it replaced.
+    fn fenced_write(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let old = std::sync::Mutex::new(None);
+        let ran = self.transact(&[tree], &|tx| {
+            let before = tx.get(tree, key).map_err(TxEnd::Fault)?;
+            match value {
+                Some(v) => tx.insert(tree, key, v),
+                None => tx.remove(tree, key).map(|_| ()),
+            }
+            .map_err(TxEnd::Fault)?;
+            *old.lock().unwrap_or_else(|e| e.into_inner()) = before;
+            Ok(())
+        });
+        match ran {
+            Ok(()) => Ok(old.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Err(TxEnd::Fault(TxFault::Storage(e))) => Err(e),
+            Err(_) => Err(StoreError::Conflict),
+        }
     }
 
     /// The next number of the database's sequence: monotonic for every node using it.
     pub fn next_id(&self) -> Result<u64, StoreError> {
         self.number("SELECT nextval('ids')")
+    }
+
+    /// Writes `records` (tree, key, value) into a database that holds no records of a
+    /// tenant yet, in one transaction, with the sequence raised so its next id is above
+    /// `ids_above`: all of them or, on any failure, none. The records come in batches of
+    /// [`LOAD_BATCH`], a round trip each.
+    pub fn load(
+        &self,
+        records: impl Iterator<Item = Result<(Tree, Bytes, Bytes), StoreError>>,
+        ids_above: u64,
+    ) -> Result<u64, StoreError> {
+        let client = Arc::new(self.run(|pool| async move { pool.get().await.map_err(storage) })?);
+        let loaded = self.load_on(&client, records, ids_above);
+        if loaded.is_err() {
+            let _ = self.on_client(
+                &client,
+                |c| async move { c.batch_execute("ROLLBACK").await },
+            );
+        }
+        loaded
+    }
+
+    fn load_on(
+        &self,
+        client: &Arc<Object>,
+        records: impl Iterator<Item = Result<(Tree, Bytes, Bytes), StoreError>>,
+        ids_above: u64,
+    ) -> Result<u64, StoreError> {
+        let statement = |sql: &'static str| {
+            self.on_client(client, move |c| async move { c.batch_execute(sql).await })
+                .map_err(from_fault)
+        };
+        statement("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+        let held = self
+            .on_client(client, |c| async move {
+                c.query_one("SELECT count(*) FROM kv WHERE tree <> 'meta'", &[])
+                    .await
+            })
+            .map_err(from_fault)?
+            .get::<_, i64>(0);
+        if held > 0 {
+            return Err(StoreError::Engine(format!(
+                "the database holds {held} records already; move into a new database"
+            )));
+        }
+        // A new database was stamped with this release's schema when it was opened; the
+        // moved store's own stamp replaces it.
+        statement("DELETE FROM kv WHERE tree = 'meta'")?;
+        let mut loaded = 0;
+        let mut batch: Vec<(Tree, Bytes, Bytes)> = Vec::with_capacity(LOAD_BATCH);
+        let mut records = records.peekable();
+        while records.peek().is_some() {
+            batch.clear();
+            for record in records.by_ref().take(LOAD_BATCH) {
+                batch.push(record?);
+            }
+            let names: Vec<&'static str> = batch.iter().map(|(t, _, _)| t.name()).collect();
+            let keys: Vec<Bytes> = batch.iter().map(|(_, k, _)| k.clone()).collect();
+            let values: Vec<Bytes> = batch.iter().map(|(_, _, v)| v.clone()).collect();
+            loaded += self
+                .on_client(client, move |c| async move {
+                    c.execute(LOAD, &[&names, &keys, &values]).await
+                })
+                .map_err(from_fault)?;
+        }
+        let next = i64::try_from(ids_above.max(1)).map_err(|_| {
+            StoreError::Corrupt(format!("id {ids_above} is past PostgreSQL's sequence"))
+        })?;
+        self.on_client(client, move |c| async move {
+            c.execute("SELECT setval('ids', $1)", &[&next]).await
+        })
+        .map_err(from_fault)?;
+        statement("COMMIT")?;
+        Ok(loaded)
     }
 
     /// The bytes the records take, indexes included.
@@ -285,10 +442,16 @@ impl Kv for PgKv {
     }
 
     fn insert(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        if self.fenced(tree, key) {
+            return self.fenced_write(tree, key, Some(value));
+        }
         self.value_of(REPLACE, tree, vec![key.to_vec(), value.to_vec()])
     }
 
     fn remove(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        if self.fenced(tree, key) {
+            return self.fenced_write(tree, key, None);
+        }
         self.value_of(DELETE, tree, vec![key.to_vec()])
     }
 
@@ -320,9 +483,18 @@ struct PgTx<'a> {
     kv: &'a PgKv,
     client: &'a Arc<Object>,
     trees: &'a [Tree],
+    /// The shards of the tenant records it writes, checked against the fence at commit.
+    shards: RefCell<BTreeSet<u16>>,
 }
 
 impl PgTx<'_> {
+    /// Notes the shard a write of `tree`'s `key` belongs to.
+    fn writes(&self, tree: Tree, key: &[u8]) {
+        if let Some(shard) = shard_of_key(tree, key) {
+            self.shards.borrow_mut().insert(shard);
+        }
+    }
+
     fn name(&self, tree: Tree) -> Result<&'static str, TxFault> {
         if self.trees.contains(&tree) {
             Ok(tree.name())
@@ -358,12 +530,14 @@ impl TxView for PgTx<'_> {
 
     fn insert(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), TxFault> {
         let (name, args) = (self.name(tree)?, vec![key.to_vec(), value.to_vec()]);
+        self.writes(tree, key);
         self.kv.on_client(self.client, |c| async move {
             c.execute(PUT, &params(&name, &args)).await.map(|_| ())
         })
     }
 
     fn remove(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, TxFault> {
+        self.writes(tree, key);
         self.value_of(DELETE, tree, vec![key.to_vec()])
     }
 }

@@ -83,6 +83,30 @@ trees! {
     MailMessages = "mail_messages",
 }
 
+impl Tree {
+    /// Whether the tree's keys start with a tenant's id (`keys`): its records belong to
+    /// that tenant's shard (`leases`). The others hold records of no one tenant — users,
+    /// sessions, the indexes from a token or key to its record — and the store's meta.
+    pub fn keyed_by_tenant(self) -> bool {
+        !matches!(
+            self,
+            Tree::Meta
+                | Tree::Users
+                | Tree::UsersByEmail
+                | Tree::MembershipsByUser
+                | Tree::Tokens
+                | Tree::Verifications
+                | Tree::PasswordResets
+                | Tree::InvitationsByToken
+                | Tree::RegistrationClaims
+                | Tree::DeliveriesDue
+                | Tree::ApiKeys
+                | Tree::CertRequestsByToken
+                | Tree::MailMessages
+        )
+    }
+}
+
 /// Every tree, opened.
 pub struct Trees(Vec<sled::Tree>);
 

@@ -47,15 +47,17 @@ pub struct Swept {
     pub expired_links: u64,
 }
 
-/// Removes the history older than `cutoffs` from every tenant and collects unreferenced
-/// files that were last changed before `files_before`.
+/// Removes the history older than `cutoffs` from every tenant this node runs (`runs`: on
+/// a node of several, those of its shards) and collects unreferenced files that were last
+/// changed before `files_before`.
 pub fn sweep(
     store: &Store,
     cutoffs: Cutoffs,
     files_before: SystemTime,
+    runs: impl Fn(Uuid) -> bool,
 ) -> Result<Swept, StoreError> {
     let mut swept = Swept::default();
-    for tenant in tenants::ids(store)? {
+    for tenant in tenants::ids(store)?.into_iter().filter(|t| runs(*t)) {
         swept.scrape_logs += old_scrape_logs(store, tenant, cutoffs.scrape_logs)?;
         swept.orphan_scrape_logs += orphan_scrape_logs(store, tenant)?;
         swept.deliveries += old_deliveries(store, tenant, cutoffs.deliveries)?;
@@ -325,7 +327,7 @@ mod tests {
             deliveries: now - Days::days(90),
             events: now - Days::days(365),
         };
-        let swept = sweep(&store, cutoffs, SystemTime::now() - FILE_GRACE).unwrap();
+        let swept = sweep(&store, cutoffs, SystemTime::now() - FILE_GRACE, |_| true).unwrap();
         assert_eq!(
             (
                 swept.events,
@@ -344,7 +346,7 @@ mod tests {
         assert!(crate::engine::files::file_path(dir.path(), &young).exists());
         assert!(!preview.exists());
         // A second sweep finds nothing more.
-        let again = sweep(&store, cutoffs, SystemTime::now() - FILE_GRACE).unwrap();
+        let again = sweep(&store, cutoffs, SystemTime::now() - FILE_GRACE, |_| true).unwrap();
         assert_eq!(again, Swept::default());
     }
 }
