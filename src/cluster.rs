@@ -12,6 +12,17 @@ use certwatch_store::Store;
 use certwatch_store::engine::leases::{LEASE_TTL, RENEW_EVERY};
 use certwatch_store::engine::pg_kv::PgKv;
 
+/// The configuration the internal listener serves with: every peer is a trusted proxy,
+/// as only another node's signed request gets past it (`certwatch_http::internal_routes`),
+/// so its `X-Forwarded-For` names the client as the first node saw it.
+pub fn internal_config(config: &Config) -> Config {
+    let everyone = ["0.0.0.0/0", "::/0"].map(|net| net.parse().expect("a network"));
+    Config {
+        trusted_proxies: everyone.to_vec(),
+        ..config.clone()
+    }
+}
+
 /// One lease round: the shards held afterwards.
 async fn round(store: &Store, node: &Node) -> anyhow::Result<BTreeSet<u16>> {
     let (store, id, address) = (

@@ -69,6 +69,15 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     };
     let actors = Actors::start(store, config.clone(), joined).await?;
     if let Some(node) = &config.node {
+        let internal = tokio::net::TcpListener::bind(node.internal_listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", node.internal_listen))?;
+        let routes = certwatch_http::internal_routes(AppState::new(
+            actors.clone(),
+            Arc::new(cluster::internal_config(&config)),
+            duplicates,
+        ));
+        background.push(tokio::spawn(warp::serve(routes).incoming(internal).run()));
         background.push(tokio::spawn(cluster::renew(actors.clone(), node.clone())));
     }
     background.push(tokio::spawn(sweeper::run(

@@ -239,9 +239,15 @@ impl Actors {
     /// The shards this node holds from now on (a node of several): the supervisors start
     /// the actors of tenants newly held and stop those of tenants no longer held.
     pub fn place(&self, shards: BTreeSet<u16>) {
-        if !self.ctx.placement.set(shards) {
+        let moved = self.ctx.placement.set(shards);
+        if moved.is_empty() {
             return;
         }
+        // What this node knew of a tenant of a shard that came or went is stale: another
+        // node wrote it meanwhile, or will.
+        self.ctx.store.forget_tenants(|tenant| {
+            moved.contains(&certwatch_store::engine::leases::shard_of(tenant))
+        });
         if let Some(sup) = self.ctx.directory.tenant_supervisor().get() {
             let _ = sup.cast(TenantSupervisorMsg::Placed);
         }

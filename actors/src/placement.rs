@@ -80,12 +80,16 @@ impl Placement {
         }
     }
 
-    /// The shards held from now on; whether that changed anything.
-    pub(crate) fn set(&self, shards: BTreeSet<u16>) -> bool {
+    /// The shards held from now on; the shards that came or went (all of them, for the
+    /// only node becoming one of several).
+    pub(crate) fn set(&self, shards: BTreeSet<u16>) -> BTreeSet<u16> {
         let mut held = self.shards.write().unwrap_or_else(|e| e.into_inner());
-        let changed = held.as_ref() != Some(&shards);
+        let moved = match held.as_ref() {
+            Some(before) => before.symmetric_difference(&shards).copied().collect(),
+            None => (0..certwatch_store::engine::leases::SHARDS).collect(),
+        };
         *held = Some(shards);
-        changed
+        moved
     }
 
     /// How many shards this node holds; `None` for the only node.

@@ -6,6 +6,7 @@ mod blocking;
 mod crud;
 mod error;
 mod extract;
+mod forward;
 mod input;
 mod metrics;
 mod openapi;
@@ -29,23 +30,47 @@ pub use error::ApiError;
 pub use state::{AppState, State};
 
 /// Every route of the API, with warp's own rejections mapped to JSON errors; a 405 says in
-/// `Allow` which methods the path takes (RFC 9110).
+/// `Allow` which methods the path takes (RFC 9110). On a node of several, a request for a
+/// tenant another node runs is sent on to it (`forward`).
 pub fn routes(state: State) -> BoxedFilter<(Response,)> {
+    served(
+        forward::filter(&state)
+            .or(everything(&state))
+            .unify()
+            .boxed(),
+        &state,
+    )
+}
+
+/// What a node's internal listener serves: the same routes, to the other nodes only (a
+/// request they sent on; `forward`), never sent on again.
+pub fn internal_routes(state: State) -> BoxedFilter<(Response,)> {
+    served(
+        forward::from_nodes(&state).and(everything(&state)).boxed(),
+        &state,
+    )
+}
+
+/// The API, the metrics, the OpenAPI document and the pages.
+fn everything(state: &State) -> BoxedFilter<(Response,)> {
+    routes::all(state)
+        .or(metrics::route(state))
+        .unify()
+        .or(openapi::route())
+        .unify()
+        .or(pages::routes(state))
+        .unify()
+        .boxed()
+}
+
+/// `routes` with warp's rejections answered as JSON errors, the request id, the secure
+/// headers and the answer logged.
+fn served(api: BoxedFilter<(Response,)>, state: &State) -> BoxedFilter<(Response,)> {
     metrics::register();
     let hsts = state.config.public_url().starts_with("https://");
     request_id::filter()
         .and(warp::path::full())
-        .and(
-            routes::all(&state)
-                .or(metrics::route(&state))
-                .unify()
-                .or(openapi::route())
-                .unify()
-                .or(pages::routes(&state))
-                .unify()
-                .recover(error::recover)
-                .unify(),
-        )
+        .and(api.recover(error::recover).unify())
         .map(
             move |id: String, path: warp::path::FullPath, mut response: Response| {
                 if response.status() == StatusCode::METHOD_NOT_ALLOWED

@@ -50,7 +50,7 @@ mod registers;
 mod reply;
 mod requests;
 mod requirements;
-mod session;
+pub(crate) mod session;
 mod shell;
 mod supplier_link;
 mod supplier_owes;

@@ -29,7 +29,7 @@ use crate::error::ApiError;
 use crate::state::State;
 
 /// The cookies' names over plain http and behind https (where browsers accept `__Host-`).
-const SESSION_COOKIE: [&str; 2] = ["cw_session", "__Host-cw_session"];
+pub(crate) const SESSION_COOKIE: [&str; 2] = ["cw_session", "__Host-cw_session"];
 const CSRF_COOKIE: [&str; 2] = ["cw_csrf", "__Host-cw_csrf"];
 /// A session lasts as long as its login token.
 const SESSION_MAX_AGE: i64 = certwatch_domain::accounts::LOGIN_TOKEN_TTL_DAYS * 24 * 3600;

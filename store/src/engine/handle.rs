@@ -133,6 +133,16 @@ impl Store {
         Ok(state)
     }
 
+    /// Drops the state built for the tenants `which` picks, to be built again from the
+    /// tables at its next use (a node of several, whose shard of them moved).
+    pub fn forget_tenants(&self, which: impl Fn(Uuid) -> bool) {
+        self.inner
+            .tenant_state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(tenant, _), _| !which(*tenant));
+    }
+
     /// sled's trees, for what only the sled engine does (snapshots and backups).
     pub(crate) fn trees(&self) -> Result<&Trees, StoreError> {
         match &self.inner.engine {

@@ -110,6 +110,23 @@ impl PgKv {
         Ok(held)
     }
 
+    /// The node holding `shard`'s lease now and its internal address, if one does.
+    pub fn owner(&self, shard: u16) -> Result<Option<(String, String)>, StoreError> {
+        let shard = i32::from(shard);
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(storage)?;
+            let row = client
+                .query_opt(
+                    "SELECT node, address FROM leases
+                     WHERE shard = $1 AND expires_at > clock_timestamp() AND node IS NOT NULL",
+                    &[&shard],
+                )
+                .await
+                .map_err(storage)?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
     /// The nodes that renewed within `ttl`, and every shard's lease.
     pub fn cluster(&self, ttl: Duration) -> Result<(Vec<NodeRow>, Vec<LeaseRow>), StoreError> {
         let secs = ttl.as_secs_f64();
