@@ -58,6 +58,7 @@ fn handle(msg: AccountsMsg, ctx: &Arc<Context>) -> Result<(), ActorProcessingErr
         } => {
             let key = new_token_key();
             let registration = Registration {
+                tenant_id: ctx.placement.new_tenant_id(),
                 email,
                 password_hash,
                 organization_name,

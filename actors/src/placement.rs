@@ -92,6 +92,23 @@ impl Placement {
         moved
     }
 
+    /// An id for a new tenant this node runs: one of its shards, so the node that takes
+    /// the registration can write it. A node holding no shard yet makes a random one, whose
+    /// writes the fence then refuses (the registration is answered 503, to try again).
+    pub(crate) fn new_tenant_id(&self) -> Uuid {
+        let held = self.shards.read().unwrap_or_else(|e| e.into_inner());
+        match held.as_ref() {
+            Some(shards) if !shards.is_empty() => loop {
+                // Each try lands in a held shard with probability held/64.
+                let id = Uuid::new_v4();
+                if shards.contains(&shard_of(id)) {
+                    return id;
+                }
+            },
+            _ => Uuid::new_v4(),
+        }
+    }
+
     /// How many shards this node holds; `None` for the only node.
     pub(crate) fn held(&self) -> Option<usize> {
         self.shards
@@ -121,5 +138,10 @@ mod tests {
             "nothing changed"
         );
         assert_eq!(node.held(), Some(1));
+        assert_eq!(
+            shard_of(node.new_tenant_id()),
+            other,
+            "a new tenant is this node's"
+        );
     }
 }

@@ -9,6 +9,7 @@ pub fn register(store: &Store, n: usize) -> uuid::Uuid {
     let (tenant, _) = certwatch_store::ops::accounts::register(
         store,
         certwatch_store::ops::accounts::Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             email: format!("admin{n}@capacity.example"),
             password_hash: "not-a-hash".into(),
             organization_name: format!("Buyer {n}"),

@@ -117,6 +117,7 @@ fn a_merge_killed_midway_leaves_every_group_whole_or_merged() {
         let (tenant, _) = accounts::register(
             store,
             Registration {
+                tenant_id: uuid::Uuid::new_v4(),
                 email: "q@old.example".into(),
                 password_hash: "x".into(),
                 organization_name: "Old".into(),

@@ -2,13 +2,15 @@
 //! spread over the nodes through leases, `certwatch cluster status` shows them, and the
 //! shards of a node killed with `kill -9` move to the others within the lease's bound.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use certwatch_store::engine::leases::shard_of;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::postgres::PrivatePostgres;
-use crate::common::{Server, eventually_within};
+use crate::common::{self, Server, eventually_within};
 use crate::{all, create_supplier};
 
 /// A free loopback address for a node's internal listener.
@@ -28,6 +30,8 @@ fn node(url: &str, id: &str, key: Option<&std::path::Path>) -> (Server, String) 
         ("CERTWATCH_STORE", url),
         ("CERTWATCH_NODE_ID", id),
         ("CERTWATCH_INTERNAL_LISTEN", internal.as_str()),
+        // The webhook receiver is on loopback.
+        ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true"),
     ];
     let server = Server::start_prepared(&env, |dir| {
         if let Some(key) = key {
@@ -140,5 +144,225 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     assert_eq!(
         names(all(&a, &token, "/api/organizations/").await),
         ["After the kill", "On the cluster", "Through a", "Through b"]
+    );
+}
+
+/// `field` of every record `path` lists, page after page (a page holds 500 at most),
+/// sorted.
+async fn every(s: &Server, token: &str, path: &str, field: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    for page in 1.. {
+        let r = s
+            .get(&format!("{path}?page_size=500&page={page}"), Some(token))
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        values.extend(
+            r.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o[field].as_str().unwrap().to_string()),
+        );
+        if r.body["next"].is_null() {
+            break;
+        }
+    }
+    values.sort();
+    values
+}
+
+/// Writers filing certificates of one supplier through every node in `via` until told to
+/// stop: the numbers the nodes acknowledged (201).
+struct Writers {
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<String>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Writers {
+    fn start(via: &[&Server], token: &str, org: &str, iso: &str) -> Writers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let tasks = via
+            .iter()
+            .enumerate()
+            .map(|(w, s)| {
+                let (base, token) = (s.base.clone(), token.to_string());
+                let (org, iso) = (org.to_string(), iso.to_string());
+                let (stop, acked) = (stop.clone(), acked.clone());
+                tokio::spawn(async move {
+                    let http = reqwest::Client::builder()
+                        .timeout(Duration::from_secs(60))
+                        .build()
+                        .unwrap();
+                    let mut i = 0;
+                    while !stop.load(Ordering::SeqCst) {
+                        i += 1;
+                        let name = format!("W{w}-{i}");
+                        let sent = http
+                            .post(format!("{base}/api/certificates/"))
+                            .header("Authorization", format!("Token {token}"))
+                            .json(&serde_json::json!({"organization": org,
+                                "certificate_type_id": iso, "certificate_number": name,
+                                "expiry_date": "2030-01-01"}))
+                            .send()
+                            .await;
+                        match sent {
+                            Ok(r) if r.status() == 201 => acked.lock().unwrap().push(name),
+                            _ => {
+                                // A node that is gone or moving: not too fast.
+                                tokio::time::sleep(Duration::from_millis(100)).await;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        Writers { stop, acked, tasks }
+    }
+
+    fn acked(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    async fn wait_for(&self, more: usize, what: &str) {
+        let target = self.acked() + more;
+        eventually_within(Duration::from_secs(120), what, async || {
+            (self.acked() >= target).then_some(())
+        })
+        .await;
+    }
+
+    /// Stops the writers: every name acknowledged.
+    async fn stop(self) -> Vec<String> {
+        self.stop.store(true, Ordering::SeqCst);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        self.acked.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_or_paused() {
+    let pg = PrivatePostgres::start();
+    let (a, _) = node(&pg.url, "node-a", None);
+    holds(&a, 64, "node-a holds all 64 shards").await;
+    let key = a.data_dir.join("secret.key");
+    let (b, _) = node(&pg.url, "node-b", Some(&key));
+    let (mut c, _) = node(&pg.url, "node-c", Some(&key));
+    // 64 shards over three nodes: 22, 22 and 20, whoever came first.
+    eventually_within(Duration::from_secs(90), "the shards spread", async || {
+        let mut held = Vec::new();
+        for s in [&a, &b, &c] {
+            held.push(node_health(s).await["shards"].as_u64().unwrap_or(0));
+        }
+        held.sort();
+        (held == [20, 22, 22]).then_some(())
+    })
+    .await;
+    let (token, _) = b.signup("ops@three.example", "Three Nodes").await;
+    let org = create_supplier(&b, &token, "Filed through three nodes")
+        .await
+        .unwrap();
+    let iso = b.type_id(&token, "ISO_9001").await;
+    let rx = common::receiver::subscribed(&b, &token, json!(["certificate.created"])).await;
+
+    let writers = Writers::start(&[&a, &b, &c], &token, &org, &iso);
+    writers
+        .wait_for(30, "30 writes through the three nodes")
+        .await;
+    // kill -9 of a node while the writes go on.
+    c.kill9();
+    eventually_within(
+        Duration::from_secs(90),
+        "a and b take c's shards",
+        async || {
+            let (x, y) = (node_health(&a).await, node_health(&b).await);
+            (x["shards"].as_u64().unwrap_or(0) + y["shards"].as_u64().unwrap_or(0) == 64)
+                .then_some(())
+        },
+    )
+    .await;
+    writers
+        .wait_for(30, "30 more certificates after the kill")
+        .await;
+
+    // SIGSTOP of b past its lease: a takes every shard; b, let go again, commits nothing
+    // for the shards it lost — the write it was sent while stopped is refused, or it was
+    // sent on to a and acknowledged: never acknowledged and missing, never written and
+    // refused.
+    let b_pid = rustix::process::Pid::from_raw(b.pid() as i32).unwrap();
+    rustix::process::kill_process(b_pid, rustix::process::Signal::STOP).unwrap();
+    let paused_write = {
+        let (base, token) = (b.base.clone(), token.clone());
+        let (paused_org, paused_iso) = (org.clone(), iso.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/certificates/"))
+                .header("Authorization", format!("Token {token}"))
+                .json(&serde_json::json!({"organization": paused_org, "certificate_type_id": paused_iso,
+                    "certificate_number": "PAUSED-1", "expiry_date": "2030-01-01"}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    holds(&a, 64, "a takes every shard while b is stopped").await;
+    rustix::process::kill_process(b_pid, rustix::process::Signal::CONT).unwrap();
+    let paused_status = paused_write.await.unwrap().unwrap_or(0);
+    // b comes back: it renews nothing (its leases moved at new epochs) and takes a share
+    // again.
+    holds(&b, 32, "b takes a share again").await;
+    writers
+        .wait_for(10, "10 more certificates after b came back")
+        .await;
+    let acked = writers.stop().await;
+
+    let path = "/api/certificates/";
+    let listed = every(&a, &token, path, "certificate_number").await;
+    for name in &acked {
+        assert!(
+            listed.contains(name),
+            "{name} was acknowledged and is missing"
+        );
+    }
+    let written = listed.iter().any(|n| n == "PAUSED-1");
+    assert_eq!(
+        written,
+        paused_status == 201,
+        "the paused node's write: answered {paused_status}, written {written}"
+    );
+    // Through b as through a.
+    assert_eq!(every(&b, &token, path, "certificate_number").await, listed);
+    // Every certificate acknowledged was announced at least once, with one webhook-id
+    // however often it was sent (a delivery cut off by the kill is sent again).
+    let announced = |received: &[common::receiver::Received]| {
+        let mut ids: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            Default::default();
+        for r in received {
+            let number = r.body["data"]["certificate_number"].as_str().unwrap_or("");
+            ids.entry(number.to_string())
+                .or_default()
+                .insert(r.id.clone());
+        }
+        ids
+    };
+    let ids = eventually_within(
+        Duration::from_secs(180),
+        "every certificate announced",
+        async || {
+            let ids = announced(&rx.received());
+            acked.iter().all(|n| ids.contains_key(n)).then_some(ids)
+        },
+    )
+    .await;
+    for (number, sent_as) in &ids {
+        assert_eq!(sent_as.len(), 1, "{number} was announced as {sent_as:?}");
+    }
+    eprintln!(
+        "{} certificates acknowledged, {} webhooks received; the paused node's write answered {paused_status}",
+        acked.len(),
+        rx.received().len()
     );
 }

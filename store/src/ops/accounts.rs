@@ -22,6 +22,8 @@ use crate::{AccountError, Store, StoreError};
 
 /// What registration writes, besides the ids it makes up.
 pub struct Registration {
+    /// The new tenant's id: on a node of several, one of a shard the node holds.
+    pub tenant_id: Uuid,
     pub email: String,
     pub password_hash: String,
     pub organization_name: String,
@@ -37,7 +39,7 @@ pub fn register(
     now: DateTime<Utc>,
 ) -> Result<(Tenant, User), AccountError> {
     let tenant = Tenant {
-        id: Uuid::new_v4(),
+        id: reg.tenant_id,
         name: reg.organization_name,
         created_at: now,
         public_listing: false,
@@ -249,6 +251,7 @@ mod tests {
 
     fn registration(email: &str) -> Registration {
         Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             email: email.into(),
             password_hash: "x".into(),
             organization_name: "Acme".into(),
@@ -291,11 +294,13 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let now = Utc::now();
         let squat = Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             password_hash: "squatter".into(),
             ..registration("a@x.de")
         };
         let (squat_tenant, user) = register(&store, squat, now).unwrap();
         let owner = Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             password_hash: "owner".into(),
             ..registration("a@x.de")
         };

@@ -120,6 +120,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let now = Utc::now();
         let reg = Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             email: "a@b.de".into(),
             password_hash: "x".into(),
             organization_name: "T".into(),

@@ -116,6 +116,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let now = Utc::now();
         let registration = Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             email: "a@x.de".into(),
             password_hash: "old".into(),
             organization_name: "Acme".into(),
@@ -205,6 +206,7 @@ mod tests {
 
     fn registration(email: &str) -> Registration {
         Registration {
+            tenant_id: uuid::Uuid::new_v4(),
             email: email.into(),
             password_hash: "old".into(),
             organization_name: "Acme".into(),

@@ -23,6 +23,7 @@ fn world(now: DateTime<Utc>, days: i64) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let reg = Registration {
+        tenant_id: uuid::Uuid::new_v4(),
         email: "buyer@example.com".into(),
         password_hash: "x".into(),
         organization_name: "Buyer".into(),
