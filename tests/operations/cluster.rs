@@ -123,8 +123,33 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     );
     assert!(status.contains("64 shard(s), 0 free"), "{status}");
 
+    // The tenant's supplier page, watched by its endpoint actor on b.
+    let site = common::site::Site::start().await;
+    site.serve("/certs", common::site::Resource::html("<p>ISO 9001</p>"));
+    let org = all(&a, &token, "/api/organizations/").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ep = a
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": org, "url": site.url("/certs")}),
+        )
+        .await;
+    assert_eq!(ep.status, 201, "{:?}", ep.body);
+    let ep = ep.body["id"].as_str().unwrap().to_string();
+    eventually_within(Duration::from_secs(60), "b checks the page", async || {
+        let e = a
+            .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
+            .await;
+        (!e.body["last_checked"].is_null()).then_some(())
+    })
+    .await;
+
     // Killed, the second node stops renewing: once its leases expire the first takes
     // its shards back (a lease lasts 10 s; the first looks every 3.3 s).
+    let checked_by_b = site.hits("/certs");
     let killed = std::time::Instant::now();
     b.kill9();
     holds(&a, 64, "node-a takes back node-b's shards").await;
@@ -132,6 +157,23 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         "shards moved {:.1} s after the kill",
         killed.elapsed().as_secs_f64()
     );
+    // The endpoint's actor runs on the node left: a check asked of it is made there, once.
+    let trigger = a
+        .post(
+            &format!("/api/monitoring/endpoints/{ep}/trigger_scrape/"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert!(trigger.status.is_success(), "{:?}", trigger.body);
+    eventually_within(Duration::from_secs(60), "a checks the page", async || {
+        let e = a
+            .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
+            .await;
+        (e.body["recent_scrape_logs"].as_array().map_or(0, Vec::len) == 2).then_some(())
+    })
+    .await;
+    assert_eq!(site.hits("/certs"), checked_by_b + 1, "checked once more");
     // The tenants' actors run on the one node left, whichever shard they are in.
     assert_eq!(a.health().await.body["actors"]["tenants_running"], n);
     assert!(
