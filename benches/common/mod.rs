@@ -97,7 +97,7 @@ pub struct Bench {
     pub key: String,
     pub tenant: uuid::Uuid,
     pub login: Value,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// Starts a server on a fresh data directory and signs up one account through the API.
@@ -109,21 +109,7 @@ pub async fn start() -> Bench {
 pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let config = certwatch_config::Config::load_with(None, |name| match name {
-        "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
-        "CERTWATCH_DATA_DIR" => Some(data.clone()),
-        "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("1000000".into()),
-        // In process, this executable is the bench: workers are the real binary.
-        "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
-        // `CERTWATCH_STORE=postgres://… cargo bench`: the same run on PostgreSQL.
-        "CERTWATCH_STORE" => std::env::var("CERTWATCH_STORE").ok(),
-        _ => settings
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string()),
-    })
-    .unwrap();
-    let server = certwatch::start(config).await.unwrap();
+    let server = start_server(&data, settings).await;
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
     let register =
@@ -150,8 +136,30 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
         key: body["token"].as_str().unwrap().to_string(),
         tenant: body["tenant_id"].as_str().unwrap().parse().unwrap(),
         login,
-        _dir: dir,
+        dir,
     }
+}
+
+/// A server on the data directory `data` with the bench's settings and `settings` (which
+/// win).
+pub async fn start_server(data: &str, settings: &[(&str, &str)]) -> certwatch::RunningServer {
+    let config = certwatch_config::Config::load_with(None, |name| {
+        if let Some((_, v)) = settings.iter().find(|(k, _)| *k == name) {
+            return Some(v.to_string());
+        }
+        match name {
+            "CERTWATCH_LISTEN" => Some("127.0.0.1:0".into()),
+            "CERTWATCH_DATA_DIR" => Some(data.to_string()),
+            "CERTWATCH_AUTH_RATE_PER_MINUTE" => Some("1000000".into()),
+            // In process, this executable is the bench: workers are the real binary.
+            "CERTWATCH_WORKER_PROGRAM" => Some(env!("CARGO_BIN_EXE_certwatch").into()),
+            // `CERTWATCH_STORE=postgres://… cargo bench`: the same run on PostgreSQL.
+            "CERTWATCH_STORE" => std::env::var("CERTWATCH_STORE").ok(),
+            _ => None,
+        }
+    })
+    .unwrap();
+    certwatch::start(config).await.unwrap()
 }
 
 /// Logs in with `login` (email and password): the login answer.
