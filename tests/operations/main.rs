@@ -57,6 +57,26 @@ async fn all(s: &Server, token: &str, path: &str) -> Vec<Value> {
     r.body["results"].as_array().unwrap().clone()
 }
 
+/// Revokes `cert` through `s`: its history lists the change before the creation, so what
+/// the server numbers in sequence now comes after what it was given (a restored or moved
+/// store's ordered keys).
+async fn revoked_history_comes_after(s: &Server, token: &str, cert: &str) {
+    let patched = s
+        .patch(
+            &format!("/api/certificates/{cert}/"),
+            Some(token),
+            json!({"status": "REVOKED"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    let history = all(s, token, &format!("/api/certificates/{cert}/history/")).await;
+    let actions: Vec<&str> = history
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["updated", "created"], "newest first");
+}
+
 /// Uploads one PDF of `lines` and waits for its batch: the file's bytes and its item's id.
 async fn upload_document(s: &Server, token: &str, name: &str, lines: &[&str]) -> (Vec<u8>, String) {
     let document = common::pdf::with_lines(lines);

@@ -18,7 +18,7 @@ use crate::common::PASSWORD;
 use crate::common::postgres::{PrivatePostgres, client, create_database};
 use crate::{
     Server, all, certificate_expiring_in, certwatch, checksum, create_supplier, download,
-    upload_document,
+    revoked_history_comes_after, upload_document,
 };
 
 fn keys(scan: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>>) -> Vec<String> {
@@ -267,20 +267,7 @@ async fn a_sled_data_directory_moves_into_postgresql_and_serves_the_same() {
     // What PostgreSQL numbers in sequence (a certificate's history) comes after what the
     // sled store had numbered.
     let cert = certificates[0]["id"].as_str().unwrap();
-    let patched = r
-        .patch(
-            &format!("/api/certificates/{cert}/"),
-            Some(&token),
-            json!({"status": "REVOKED"}),
-        )
-        .await;
-    assert_eq!(patched.status, 200, "{:?}", patched.body);
-    let history = all(&r, &token, &format!("/api/certificates/{cert}/history/")).await;
-    let actions: Vec<&str> = history
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["updated", "created"], "newest first");
+    revoked_history_comes_after(&r, &token, cert).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -338,20 +325,7 @@ async fn a_pg_dump_taken_under_a_running_server_restores_to_one_that_answers_the
     assert_eq!(download(&r, &token, &item).await, document);
     // The sequence came with the dump: what the restored server numbers comes after.
     let cert = certificates[0]["id"].as_str().unwrap();
-    let patched = r
-        .patch(
-            &format!("/api/certificates/{cert}/"),
-            Some(&token),
-            json!({"status": "REVOKED"}),
-        )
-        .await;
-    assert_eq!(patched.status, 200, "{:?}", patched.body);
-    let history = all(&r, &token, &format!("/api/certificates/{cert}/history/")).await;
-    let actions: Vec<&str> = history
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["updated", "created"], "newest first");
+    revoked_history_comes_after(&r, &token, cert).await;
 }
 
 /// A tenant id whose records belong to `shard`.
