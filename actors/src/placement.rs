@@ -131,12 +131,19 @@ mod tests {
         assert_eq!(alone.held(), None);
         let node = Placement::new(Some(BTreeSet::new()));
         assert!(!node.owns(tenant));
-        assert!(node.set(BTreeSet::from([shard_of(tenant)])));
+        let shard = shard_of(tenant);
+        assert_eq!(node.set(BTreeSet::from([shard])), BTreeSet::from([shard]));
         assert!(node.owns(tenant));
         assert!(
-            !node.set(BTreeSet::from([shard_of(tenant)])),
-            "nothing changed"
+            node.set(BTreeSet::from([shard])).is_empty(),
+            "nothing moved"
         );
+        let other = (shard + 1) % certwatch_store::engine::leases::SHARDS;
+        assert_eq!(
+            node.set(BTreeSet::from([other])),
+            BTreeSet::from([shard, other])
+        );
+        assert!(!node.owns(tenant));
         assert_eq!(node.held(), Some(1));
         assert_eq!(
             shard_of(node.new_tenant_id()),
