@@ -118,6 +118,19 @@ pub async fn health(state: State, authorization: Option<String>) -> Result<Respo
         renewed_secs_ago: n.since_renewed().map(|d| d.as_secs_f64()),
     });
     let ok = store_health.ok && actors.ok && node.as_ref().is_none_or(|n| n.ready);
+    if !ok {
+        // Said in the log, so a monitor's 503 can be explained afterwards.
+        tracing::warn!(
+            store_error = ?store_health.error,
+            actors_ok = actors.ok,
+            mailer = actors.mailer,
+            accounts = actors.accounts,
+            delivery_supervisor = actors.delivery_supervisor,
+            tenant_supervisor = actors.tenant_supervisor,
+            node_ready = ?node.as_ref().map(|n| n.ready),
+            "health: degraded"
+        );
+    }
     let status = if ok { "ok" } else { "degraded" }.to_string();
     let body = if holds_metrics_token(&state, authorization.as_deref()) {
         Health {
