@@ -76,8 +76,7 @@ async fn run(what: &str, store: Option<String>, nodes: usize) {
         }
         s
     };
-    let borrowed = |s: &[(&'static str, String)]| -> Vec<(&'static str, String)> { s.to_vec() };
-    let first = borrowed(&node_settings(0));
+    let first = node_settings(0);
     let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let b = common::start_with(&first).await;
     let data = b.dir.path().to_str().unwrap().to_string();
@@ -112,54 +111,46 @@ async fn run(what: &str, store: Option<String>, nodes: usize) {
         .collect();
     let auth = format!("Token {}", b.key);
 
-    let (urls, key) = (bases.clone(), auth.clone());
-    common::load(
+    spread(
         &format!("{what}: POST /api/organizations/ (durable), 32 clients"),
         32,
-        move |http, i| {
-            let (url, key) = (
-                format!("{}/api/organizations/", urls[i / 1_000_000 % urls.len()]),
-                key.clone(),
-            );
-            async move {
-                http.post(url)
-                    .header("Authorization", key)
-                    .json(&json!({"name": format!("Bench supplier {i}"), "vat_number": null}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }
+        &bases,
+        &auth,
+        |http, url, i| {
+            http.post(format!("{url}/api/organizations/"))
+                .json(&json!({"name": format!("Bench supplier {i}"), "vat_number": null}))
         },
     )
-    .await
-    .print();
-    let (urls, key) = (bases.clone(), auth.clone());
-    common::load(
+    .await;
+    spread(
         &format!("{what}: GET /api/organizations/ (list of 50), 8 clients"),
         8,
-        move |http, i| {
-            let (url, key) = (
-                format!(
-                    "{}/api/organizations/?page_size=50",
-                    urls[i / 1_000_000 % urls.len()]
-                ),
-                key.clone(),
-            );
-            async move {
-                http.get(url)
-                    .header("Authorization", key)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }
-        },
+        &bases,
+        &auth,
+        |http, url, _| http.get(format!("{url}/api/organizations/?page_size=50")),
     )
-    .await
-    .print();
+    .await;
     for s in others {
         s.shutdown().await.unwrap();
     }
     b.server.shutdown().await.unwrap();
+}
+
+/// Runs `clients` loops of the request `build` makes, client `c` sending to node
+/// `c % nodes` with the token, and prints the figures.
+async fn spread(
+    name: &str,
+    clients: usize,
+    bases: &[String],
+    auth: &str,
+    build: fn(&reqwest::Client, &str, usize) -> reqwest::RequestBuilder,
+) {
+    let (bases, auth) = (bases.to_vec(), auth.to_string());
+    common::load(name, clients, move |http, i| {
+        let request = build(&http, &bases[i / 1_000_000 % bases.len()], i)
+            .header("Authorization", auth.clone());
+        async move { request.send().await.unwrap().status() }
+    })
+    .await
+    .print();
 }

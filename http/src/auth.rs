@@ -31,20 +31,24 @@ impl Caller {
     }
 }
 
+/// The key of an `Authorization: Token <key>` header.
+pub(crate) fn token_key(header: &str) -> Option<&str> {
+    header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("token"))
+        .map(|(_, key)| key.trim())
+        .filter(|key| !key.is_empty())
+}
+
 /// Checks the token in `header`: it must exist, be unexpired, and its user must still be an
 /// active member of its tenant (the role is read fresh, so a role change applies at once).
 pub fn authenticate(store: &Store, header: Option<&str>) -> Result<Caller, ApiError> {
     let header = header.ok_or_else(|| {
         ApiError::Unauthorized("Authentication credentials were not provided.".into())
     })?;
-    let key = header
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("token"))
-        .map(|(_, key)| key.trim())
-        .filter(|key| !key.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("Use the header 'Authorization: Token <key>'.".into())
-        })?;
+    let key = token_key(header).ok_or_else(|| {
+        ApiError::Unauthorized("Use the header 'Authorization: Token <key>'.".into())
+    })?;
     let hash = key_hash(key);
     let invalid = || ApiError::Unauthorized("Invalid token.".into());
     let token = tables::tokens::get(store, &hash)?.ok_or_else(invalid)?;

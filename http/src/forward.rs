@@ -24,9 +24,11 @@ use warp::hyper::body::Bytes;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use crate::auth::token_key;
 use crate::error::ApiError;
 use crate::extract::{Client, client_addr};
 use crate::pages::session::SESSION_COOKIE;
+use crate::routes::v1::presented_key;
 use crate::state::State;
 
 /// The header a node's request to another carries.
@@ -53,28 +55,21 @@ enum Target {
 fn tenant_of(state: &State, headers: &HeaderMap) -> Option<Uuid> {
     let store = state.store();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let authorization = header("authorization").and_then(|h| h.split_once(' '));
-    let token = match authorization {
-        Some((scheme, key)) if scheme.eq_ignore_ascii_case("token") => Some(key.trim()),
-        _ => None,
-    };
+    let authorization = header("authorization");
     let cookie_token = header("cookie").and_then(|cookies| {
         cookies.split(';').find_map(|c| {
             let (name, value) = c.trim().split_once('=')?;
             SESSION_COOKIE.contains(&name).then_some(value)
         })
     });
-    if let Some(key) = token.or(cookie_token) {
+    if let Some(key) = authorization.and_then(token_key).or(cookie_token) {
         return tables::tokens::get(store, &key_hash(key))
             .ok()
             .flatten()
             .map(|t| t.tenant_id);
     }
-    let api_key = match authorization {
-        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Some(key.trim()),
-        _ => header("x-api-key").map(str::trim),
-    }?;
-    tables::api_keys::get(store, &key_hash(api_key))
+    let api_key = presented_key(authorization, header("x-api-key"))?;
+    tables::api_keys::get(store, &key_hash(&api_key))
         .ok()
         .flatten()
         .map(|k| k.tenant_id)

@@ -67,7 +67,10 @@ pub fn routes(state: &State) -> BoxedFilter<(Response,)> {
 }
 
 /// The `cw_` key from `Authorization: Bearer cw_…` or `X-API-Key: cw_…`.
-fn presented_key(authorization: Option<&str>, x_api_key: Option<&str>) -> Option<String> {
+pub(crate) fn presented_key(
+    authorization: Option<&str>,
+    x_api_key: Option<&str>,
+) -> Option<String> {
     let bearer = authorization
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
