@@ -64,6 +64,9 @@ pub use placement::{Joined, NodeState};
 
 /// How long shutdown waits for actors to finish what they hold.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long start waits for the supervisors to start every stored tenant and subscriber:
+/// generous, for a large store on a busy machine.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Handle to the running actor tree, shared by the HTTP layer.
 #[derive(Clone)]
@@ -114,7 +117,40 @@ impl Actors {
         let (root, _) = Actor::spawn(Some(ctx.name("root")), root::Root, ctx.clone())
             .await
             .map_err(|e| ActorError::Unavailable(format!("actor tree did not start: {e}")))?;
-        Ok(Actors { ctx, root })
+        let actors = Actors { ctx, root };
+        actors.until_running().await?;
+        Ok(actors)
+    }
+
+    /// Waits until every role's actor is running. `spawn` returns once an actor's
+    /// `pre_start` ran, but the supervisors start their tenants and subscribers in
+    /// `post_start` and count as running only after it: without this wait, health asked
+    /// right after start answered 503 on a store slow to list them (PostgreSQL).
+    async fn until_running(&self) -> Result<(), ActorError> {
+        let deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
+        while !self.roles().ok() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ActorError::Unavailable(format!(
+                    "the actors were not running {STARTUP_TIMEOUT:?} after start"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Whether each role's actor runs (`tenants_running` and `restarts` left at 0).
+    fn roles(&self) -> ActorHealth {
+        let directory = &self.ctx.directory;
+        ActorHealth {
+            root: self.root.get_status() == ActorStatus::Running,
+            mailer: directory.mailer().running(),
+            accounts: directory.accounts().running(),
+            delivery_supervisor: directory.delivery_supervisor().running(),
+            tenant_supervisor: directory.tenant_supervisor().running(),
+            tenants_running: 0,
+            restarts: 0,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -278,13 +314,9 @@ impl Actors {
             None => 0,
         };
         ActorHealth {
-            root: self.root.get_status() == ActorStatus::Running,
-            mailer: directory.mailer().running(),
-            accounts: directory.accounts().running(),
-            delivery_supervisor: directory.delivery_supervisor().running(),
-            tenant_supervisor: directory.tenant_supervisor().running(),
             tenants_running,
             restarts: self.restarts(),
+            ..self.roles()
         }
     }
 
