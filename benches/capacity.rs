@@ -10,6 +10,11 @@
 //! CAPACITY_CERTS (10 per supplier), CAPACITY_ENDPOINTS (500 per tenant), CAPACITY_OLD_LOGS
 //! (old scrape logs per endpoint, 10), CAPACITY_OLD_EVENTS (per tenant, 1,000),
 //! CAPACITY_SCRAPE_SECS (how long scrapes are watched, 120).
+//!
+//! With `CERTWATCH_BENCH_POSTGRES=postgres://user@host:port/postgres` (a server the bench may
+//! create databases on) the data directory, once built, is moved into a new database with
+//! `certwatch migrate-store` (timed) and the binary runs on PostgreSQL; the backup is then
+//! `pg_dump`'s job and is not measured here.
 
 mod common;
 #[path = "capacity/data.rs"]
@@ -98,7 +103,11 @@ async fn main() {
         size as f64 / 1e9
     );
 
-    let (mut child, base, pid) = boot(&data_dir).await;
+    // On PostgreSQL: the built directory moved there, as an operator moves one.
+    let postgres = std::env::var("CERTWATCH_BENCH_POSTGRES")
+        .ok()
+        .map(|admin| move_into_postgres(&data_dir, &admin));
+    let (mut child, base, pid) = boot(&data_dir, postgres.as_deref()).await;
     time_metrics(&base).await;
     let body = common::log_in(&base, &login).await;
     let key = body["token"].as_str().unwrap().to_string();
@@ -109,23 +118,49 @@ async fn main() {
     tokio::time::sleep(watch).await;
     println!("RSS after lists and scrapes: {:.0} MB", rss_mb(pid));
 
-    backup_while_writing(&base, &key, &data_dir).await;
+    if postgres.is_none() {
+        backup_while_writing(&base, &key, &data_dir).await;
+    }
     // The retention sweep over all of it, with the server stopped: once with the old
     // history to remove, once more as the next day's sweep finds it.
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
     child.wait().unwrap();
-    let store = Store::open(&data_dir).unwrap();
+    let store = Store::open_at(postgres.as_deref(), &data_dir, None).unwrap();
     print_lateness(&store, window, tenants * endpoints);
     sweep_twice(&store);
 }
 
-/// Boots the real binary on the data directory: the child, its address and its pid, once
-/// it answers and once it is idle.
-async fn boot(data_dir: &Path) -> (std::process::Child, String, u32) {
+/// Moves the sled store of `data_dir` into a new database on the server `admin` names,
+/// timed: the new database's URL.
+fn move_into_postgres(data_dir: &Path, admin: &str) -> String {
+    let url = common::database(admin, "bench_capacity");
+    let started = Instant::now();
+    let moved = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+        .arg("migrate-store")
+        .arg(format!("--from=sled:{}", data_dir.display()))
+        .arg(format!("--to={url}"))
+        .env("CERTWATCH_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(moved.status.success(), "migrate-store: {moved:?}");
+    println!(
+        "migrate-store into PostgreSQL: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    url
+}
+
+/// Boots the real binary on the data directory (its store in PostgreSQL at `postgres`, if
+/// given): the child, its address and its pid, once it answers and once it is idle.
+async fn boot(data_dir: &Path, postgres: Option<&str>) -> (std::process::Child, String, u32) {
     let booted = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_certwatch"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+    if let Some(url) = postgres {
+        command.env("CERTWATCH_STORE", url);
+    }
+    let mut child = command
         .arg("serve")
         .env("CERTWATCH_LISTEN", "127.0.0.1:0")
         .env("CERTWATCH_DATA_DIR", data_dir)

@@ -23,40 +23,19 @@ async fn main() {
         Ok(admin) => {
             run(
                 "one PostgreSQL node",
-                Some(database(&admin, "bench_one")),
+                Some(common::database(&admin, "bench_one")),
                 1,
             )
             .await;
             run(
                 "three PostgreSQL nodes",
-                Some(database(&admin, "bench_three")),
+                Some(common::database(&admin, "bench_three")),
                 3,
             )
             .await;
         }
         Err(_) => println!("(set CERTWATCH_BENCH_POSTGRES for the PostgreSQL runs)"),
     }
-}
-
-/// A new database on the server `admin` names: its URL.
-fn database(admin: &str, name: &str) -> String {
-    let bin = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()
-        .and_then(|d| d.filter_map(|e| e.ok().map(|e| e.path())).max())
-        .expect("PostgreSQL's client programs are installed")
-        .join("bin");
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        let done = std::process::Command::new(bin.join("psql"))
-            .args([admin, "-q", "-c", &sql])
-            .status()
-            .unwrap();
-        assert!(done.success(), "{sql}");
-    }
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
 }
 
 async fn run(what: &str, store: Option<String>, nodes: usize) {

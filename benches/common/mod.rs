@@ -264,3 +264,24 @@ pub fn load_registry(
         }
     }
 }
+
+/// A new database on the server `admin` names: its URL.
+pub fn database(admin: &str, name: &str) -> String {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|d| d.filter_map(|e| e.ok().map(|e| e.path())).max())
+        .expect("PostgreSQL's client programs are installed")
+        .join("bin");
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        let done = std::process::Command::new(bin.join("psql"))
+            .args([admin, "-q", "-c", &sql])
+            .status()
+            .unwrap();
+        assert!(done.success(), "{sql}");
+    }
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}

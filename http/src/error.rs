@@ -10,7 +10,7 @@ use certwatch_actors::ActorError;
 use certwatch_store::AccountError;
 use certwatch_store::RegistryError;
 use certwatch_store::StoreError;
-use serde_json::json;
+use serde_json::{Value, json};
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Rejection, Reply};
@@ -37,6 +37,31 @@ impl ApiError {
         let mut map = BTreeMap::new();
         map.insert(name.to_string(), vec![message.into()]);
         ApiError::Fields(map)
+    }
+
+    /// The error another node answered with (`status`, its JSON `body`), as the same error
+    /// here: the inverse of [`ApiError::into_response`], so a page shows a refusal made on
+    /// the tenant's node as it shows its own.
+    pub fn from_answer(status: StatusCode, body: Value, retry_after: Option<u64>) -> ApiError {
+        let message = body["error"].as_str().map(str::to_string);
+        match (status, message) {
+            (StatusCode::TOO_MANY_REQUESTS, _) => ApiError::TooManyRequests {
+                retry_after_secs: retry_after.unwrap_or(1),
+            },
+            (StatusCode::NOT_FOUND, _) => ApiError::NotFound,
+            (StatusCode::BAD_REQUEST, None) => serde_json::from_value(body).map_or_else(
+                |_| ApiError::Status(status, "Bad request.".into()),
+                ApiError::Fields,
+            ),
+            (StatusCode::BAD_REQUEST, Some(m)) => ApiError::BadRequest(m),
+            (StatusCode::UNAUTHORIZED, Some(m)) => ApiError::Unauthorized(m),
+            (StatusCode::FORBIDDEN, Some(m)) => ApiError::Forbidden(m),
+            (StatusCode::SERVICE_UNAVAILABLE, Some(m)) => ApiError::Unavailable(m),
+            (status, m) => ApiError::Status(
+                status,
+                m.unwrap_or_else(|| "The node serving this account failed.".into()),
+            ),
+        }
     }
 
     pub fn into_response(self) -> Response {

@@ -3,9 +3,11 @@
 //! its answer passed back unchanged. The owner serves it as it serves its own (a write is
 //! answered after its commit there), so the guarantees are the owner's.
 //!
-//! The tenant is known from the request's credential alone — a sign-in token (header or
-//! session cookie) or an API key — before the body is read; requests of no tenant (sign-in,
-//! sign-up, health, metrics) are served where they land. Between nodes a request carries
+//! The tenant is known before the body is read, from the request's credential — a sign-in
+//! token (header or session cookie) or an API key — or the supplier link's token in its path;
+//! bodies and answers stream through without being held here. An invitation's acceptance
+//! names its tenant only in its JSON body: its route asks [`on_owner`] once it has read it.
+//! Requests of no tenant (sign-in, sign-up, health, metrics) are served where they land. Between nodes a request carries
 //! `x-certwatch-node: <node>:<unix seconds>:<HMAC>`, the HMAC over the node, the time, the
 //! method and the path with the key file's key (which every node shares); the internal
 //! listener refuses any other request, and believes its `X-Forwarded-For` (the client's
@@ -22,7 +24,7 @@ use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, Method};
 use warp::hyper::body::Bytes;
 use warp::reply::Response;
-use warp::{Filter, Rejection};
+use warp::{Filter, Rejection, Reply};
 
 use crate::auth::token_key;
 use crate::error::ApiError;
@@ -51,9 +53,17 @@ enum Target {
     Nobody,
 }
 
-/// The tenant a request's credential belongs to, if it names one this store knows.
-fn tenant_of(state: &State, headers: &HeaderMap) -> Option<Uuid> {
+/// The tenant a request's credential belongs to, if it names one this store knows: its
+/// sign-in token or API key, or the token of the supplier link in its path.
+fn tenant_of(state: &State, path: &str, headers: &HeaderMap) -> Option<Uuid> {
     let store = state.store();
+    if let Some(link) = path.strip_prefix("/supplier/") {
+        let token = link.split('/').next().unwrap_or_default();
+        return tables::cert_requests::by_token(store, &key_hash(token))
+            .ok()
+            .flatten()
+            .map(|r| r.tenant_id);
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let authorization = header("authorization");
     let cookie_token = header("cookie").and_then(|cookies| {
@@ -81,7 +91,12 @@ fn target(state: &State, path: &str, headers: &HeaderMap) -> Option<Target> {
     if OWN_PATHS.contains(&path) {
         return None;
     }
-    let tenant = tenant_of(state, headers)?;
+    elsewhere(state, tenant_of(state, path, headers)?)
+}
+
+/// Where requests for `tenant` go, when this node is one of several and does not run it.
+fn elsewhere(state: &State, tenant: Uuid) -> Option<Target> {
+    state.actors.node()?;
     if state.actors.runs(tenant) {
         return None;
     }
@@ -146,27 +161,27 @@ fn path_and_query() -> impl Filter<Extract = (String,), Error = std::convert::In
         })
 }
 
-/// Headers not passed on: the connection's own, and what the forwarding node sets.
-const DROPPED: [&str; 7] = [
+/// Headers not passed on: the connection's own, and what the forwarding node sets. The
+/// length is passed on: the owner's routes refuse a JSON body without one.
+const DROPPED: [&str; 6] = [
     "host",
     "connection",
     "keep-alive",
     "transfer-encoding",
-    "content-length",
     "x-forwarded-for",
     NODE_HEADER,
 ];
 
-/// Sends the request on to `address` and answers with what the owner answered.
+/// Sends the request on to `address`: the owner's answer, its body still to be read.
 async fn send_on(
-    state: State,
-    address: String,
+    state: &State,
+    address: &str,
     method: Method,
-    path: String,
-    headers: HeaderMap,
-    client_address: Client,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+    path: &str,
+    headers: &HeaderMap,
+    client_address: &Client,
+    body: reqwest::Body,
+) -> Result<reqwest::Response, ApiError> {
     let node = state
         .actors
         .node()
@@ -179,7 +194,7 @@ async fn send_on(
             NODE_HEADER,
             format!(
                 "{node}:{secs}:{}",
-                signature(&state, &node, secs, &method, &path)
+                signature(state, &node, secs, &method, path)
             ),
         )
         .header(
@@ -187,52 +202,73 @@ async fn send_on(
             client_address.ip(&state.config).to_string(),
         )
         .body(body);
-    for (name, value) in &headers {
+    for (name, value) in headers {
         if !DROPPED.contains(&name.as_str()) {
             request = request.header(name, value);
         }
     }
-    let answer = request.send().await.map_err(|e| {
+    request.send().await.map_err(|e| {
         tracing::warn!(%address, error = %e, "the tenant's node did not answer");
         ApiError::Unavailable("The node serving this account did not answer; try again.".into())
-    })?;
-    let mut response = Response::new(Default::default());
-    *response.status_mut() = answer.status();
-    for (name, value) in answer.headers() {
+    })
+}
+
+/// The owner's answer as this node's, unchanged; its body passed on as it arrives.
+fn passed_back(answer: reqwest::Response) -> Response {
+    use futures_util::{SinkExt, StreamExt};
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    // A channel between the two: warp's body must be `Sync`, the driver's stream is not.
+    let (mut chunks, body) = futures_channel::mpsc::channel::<Result<Bytes, reqwest::Error>>(4);
+    tokio::spawn(async move {
+        let mut from_owner = std::pin::pin!(answer.bytes_stream());
+        while let Some(chunk) = from_owner.next().await {
+            if chunks.send(chunk).await.is_err() {
+                // The client went away.
+                return;
+            }
+        }
+    });
+    let mut response = warp::reply::stream(body).into_response();
+    *response.status_mut() = status;
+    for (name, value) in &headers {
         if !DROPPED.contains(&name.as_str()) {
             response.headers_mut().append(name, value.clone());
         }
     }
-    let bytes = answer.bytes().await.map_err(|e| {
-        ApiError::Unavailable(format!("The node serving this account broke off: {e}"))
-    })?;
-    *response.body_mut() = bytes.into();
-    Ok(response)
+    response
 }
 
-/// A request's body, read whole up to [`MAX_FORWARDED_BYTES`] (a longer one is refused), with
-/// or without a `Content-Length`.
-async fn capped(
-    body: impl futures_util::Stream<Item = Result<impl bytes::Buf, warp::Error>>,
-) -> Result<Bytes, ApiError> {
-    use bytes::BufMut;
-    use futures_util::TryStreamExt;
-    let mut body = std::pin::pin!(body);
-    let mut whole = bytes::BytesMut::new();
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("The request's body broke off: {e}")))?
-    {
-        if (whole.len() + chunk.remaining()) as u64 > MAX_FORWARDED_BYTES {
-            return Err(ApiError::Status(
-                warp::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "The request is too large.".into(),
-            ));
-        }
-        whole.put(chunk);
+/// A request's body as it arrives, sent on without being held here; refused past
+/// [`MAX_FORWARDED_BYTES`] — at once when its length says so, else when it gets there, which
+/// ends the request to the owner before it is complete (the owner commits nothing of it).
+fn streamed(
+    headers: &HeaderMap,
+    body: impl futures_util::Stream<Item = Result<impl bytes::Buf, warp::Error>> + Send + 'static,
+) -> Result<reqwest::Body, ApiError> {
+    use futures_util::StreamExt;
+    let too_large = || {
+        ApiError::Status(
+            warp::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "The request is too large.".into(),
+        )
+    };
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if length.is_some_and(|l| l > MAX_FORWARDED_BYTES) {
+        return Err(too_large());
     }
-    Ok(whole.freeze())
+    let mut seen = 0u64;
+    let chunks = body.map(move |chunk| {
+        let mut chunk = chunk.map_err(std::io::Error::other)?;
+        seen += chunk.remaining() as u64;
+        if seen > MAX_FORWARDED_BYTES {
+            return Err(std::io::Error::other("the request is too large"));
+        }
+        Ok(chunk.copy_to_bytes(chunk.remaining()))
+    });
+    Ok(reqwest::Body::wrap_stream(chunks))
 }
 
 /// The requests this node sends on to the tenant's node (and answers for them); every
@@ -260,24 +296,91 @@ pub fn filter(state: &State) -> BoxedFilter<(Response,)> {
                   body| {
                 let state = sending.clone();
                 async move {
-                    let answered = match target {
-                        Target::Node(address) => match capped(body).await {
-                            Ok(body) => {
-                                send_on(state, address, method, path, headers, client_address, body)
-                                    .await
-                            }
-                            Err(e) => Err(e),
-                        },
-                        Target::Nobody => Err(ApiError::Unavailable(
-                            "This account is moving between nodes; try again in a few seconds."
-                                .into(),
-                        )),
-                    };
+                    let answered = forwarded(
+                        &state,
+                        target,
+                        method,
+                        &path,
+                        &headers,
+                        &client_address,
+                        body,
+                    )
+                    .await;
                     Ok::<_, Rejection>(answered.unwrap_or_else(|e| e.into_response()))
                 }
             },
         )
         .boxed()
+}
+
+/// The request sent on to `target` and the owner's answer passed back.
+async fn forwarded(
+    state: &State,
+    target: Target,
+    method: Method,
+    path: &str,
+    headers: &HeaderMap,
+    client_address: &Client,
+    body: impl futures_util::Stream<Item = Result<impl bytes::Buf, warp::Error>> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let Target::Node(address) = target else {
+        return Err(moving());
+    };
+    let body = streamed(headers, body)?;
+    let answer = send_on(state, &address, method, path, headers, client_address, body).await?;
+    Ok(passed_back(answer))
+}
+
+/// The answer while no node holds a tenant's shard.
+fn moving() -> ApiError {
+    ApiError::Unavailable(
+        "This account is moving between nodes; try again in a few seconds.".into(),
+    )
+}
+
+/// For a request whose tenant only its JSON body names (an invitation's token), found once
+/// the route has read it: when another node runs `tenant`, the same request made there —
+/// its answer, or its refusal as this node gives refusals. `None`: the tenant is served here.
+pub async fn on_owner<T: serde::de::DeserializeOwned>(
+    state: &State,
+    tenant: Uuid,
+    path: &str,
+    body: &serde_json::Value,
+    client_address: &Client,
+) -> Result<Option<T>, ApiError> {
+    let address = match elsewhere(state, tenant) {
+        None => return Ok(None),
+        Some(Target::Nobody) => return Err(moving()),
+        Some(Target::Node(address)) => address,
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        warp::http::HeaderValue::from_static("application/json"),
+    );
+    let answer = send_on(
+        state,
+        &address,
+        Method::POST,
+        path,
+        &headers,
+        client_address,
+        reqwest::Body::from(body.to_string()),
+    )
+    .await?;
+    let status = answer.status();
+    let retry_after = answer
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let broke_off = |e: reqwest::Error| {
+        ApiError::Unavailable(format!("The node serving this account broke off: {e}"))
+    };
+    if status.is_success() {
+        return answer.json().await.map(Some).map_err(broke_off);
+    }
+    let refusal: serde_json::Value = answer.json().await.map_err(broke_off)?;
+    Err(ApiError::from_answer(status, refusal, retry_after))
 }
 
 /// What the internal listener accepts: requests another node signed; anything else is

@@ -122,6 +122,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         "{status}"
     );
     assert!(status.contains("64 shard(s), 0 free"), "{status}");
+    requests_named_by_a_token_reach_the_owner(&a, &b, &token).await;
 
     // The tenant's supplier page, watched by its endpoint actor on b.
     let site = common::site::Site::start().await;
@@ -187,6 +188,90 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         names(all(&a, &token, "/api/organizations/").await),
         ["After the kill", "On the cluster", "Through a", "Through b"]
     );
+}
+
+/// Requests sent to `via` that name their tenant (run by `owner`) only by a token in the
+/// path or the body reach the owner too: a supplier's link and upload, and an invitation's
+/// acceptance with its refusal. The owner mails the tokens, from its own outbox.
+async fn requests_named_by_a_token_reach_the_owner(via: &Server, owner: &Server, token: &str) {
+    let orgs = all(via, token, "/api/organizations/").await;
+    let org = orgs.iter().find(|o| o["name"] == "On the cluster").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let contact = via
+        .post(
+            &format!("/api/organizations/{org}/contacts/"),
+            Some(token),
+            json!({"name": "Quality Desk", "email": "qm@supplier.example", "language": "en"}),
+        )
+        .await;
+    assert_eq!(contact.status, 201, "{:?}", contact.body);
+    let iso = via.type_id(token, "ISO_9001").await;
+    let asked = via
+        .post(
+            "/api/certificate-requests/",
+            Some(token),
+            json!({"organization": org, "certificate_type": iso}),
+        )
+        .await;
+    assert_eq!(asked.status, 201, "{:?}", asked.body);
+    let link = owner
+        .mailed_token("qm@supplier.example", "/supplier/")
+        .await;
+    let page = via
+        .http
+        .get(format!("{}/supplier/{link}/", via.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("On the cluster"));
+    // The upload's body goes on to the owner as it arrives, with its length.
+    let document = common::pdf::with_lines(&[
+        "CERTIFICATE",
+        "On the cluster",
+        "ISO 9001:2015",
+        "Certificate No.: CL-2026-1",
+        "Valid until: 31.12.2029",
+    ]);
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(document).file_name("iso.pdf"),
+    );
+    let sent = via
+        .http
+        .post(format!("{}/supplier/{link}/documents/", via.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert!(sent.text().await.unwrap().contains("1 file(s) received"));
+    assert_eq!(all(via, token, "/api/bulk-upload/").await.len(), 1);
+
+    let invited = via
+        .post(
+            "/api/auth/invitations/",
+            Some(token),
+            json!({"email": "member@cluster.example", "role": "member"}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let invitation = owner
+        .mailed_token("member@cluster.example", "Invitation token: ")
+        .await;
+    let accept = json!({"token": invitation, "password": common::PASSWORD});
+    let accepted = via
+        .post("/api/auth/invite/accept/", None, accept.clone())
+        .await;
+    assert_eq!(accepted.status, 201, "{:?}", accepted.body);
+    let member = accepted.body["auth_token"].as_str().unwrap();
+    assert_eq!(all(via, member, "/api/organizations/").await.len(), 3);
+    // Used: the owner's refusal comes back as its own.
+    let again = via.post("/api/auth/invite/accept/", None, accept).await;
+    assert_eq!(again.status, 400, "{:?}", again.body);
+    assert!(again.body["error"].is_string(), "{:?}", again.body);
 }
 
 /// `field` of every record `path` lists, page after page (a page holds 500 at most),

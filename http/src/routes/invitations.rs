@@ -25,6 +25,7 @@ use crate::error::FieldErrors;
 use crate::extract::Client;
 use crate::extract::{Parsed, json};
 use crate::extract::{Query, client_addr, query};
+use crate::forward;
 use crate::pagination::{Page, PageParams, paginate_vec};
 use crate::passwords::{hash_password, verify_password};
 use crate::route::{any_of, route};
@@ -69,7 +70,7 @@ pub struct AcceptRequest {
     pub password: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct AcceptResponse {
     pub user_id: Uuid,
     pub tenant_id: Uuid,
@@ -210,9 +211,24 @@ pub async fn accept_invitation(
     }
     errors.finish()?;
 
-    let token = key_hash(&token);
+    let presented = token;
+    let token = key_hash(&presented);
     let invitation = invitations::pending(state.store(), &token, Utc::now())?
         .ok_or_else(|| ApiError::BadRequest("Invalid or expired invitation token.".into()))?;
+    // Only the token says whose invitation it is: on a node of several, another node may
+    // run that tenant, and the acceptance is made there.
+    let on_owner = serde_json::json!({ "token": presented, "password": password });
+    if let Some(accepted) = forward::on_owner(
+        &state,
+        invitation.tenant_id,
+        "/api/auth/invite/accept/",
+        &on_owner,
+        &client,
+    )
+    .await?
+    {
+        return Ok(accepted);
+    }
     let acceptor = match tables::users::by_email(state.store(), &invitation.email)? {
         // Registered but never verified: whoever registered it did not prove the mailbox;
         // the invitee just did, and chooses the password.
