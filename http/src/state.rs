@@ -10,8 +10,8 @@ use warp::Filter;
 
 use crate::error::ApiError;
 use crate::extract::Client;
-use crate::rate_limit::{IpLimiter, Limiter, TenantLimiter};
-use certwatch_store::engine::secrets::KeyHash;
+use crate::rate_limit::{self, Limiter};
+use certwatch_store::engine::secrets::{KeyHash, hex};
 
 /// Requests one supplier link may take per minute: a person uploading a few files, with
 /// room for reloads.
@@ -21,11 +21,14 @@ const LINK_REQUESTS_PER_MINUTE: u32 = 30;
 pub struct AppState {
     pub actors: Actors,
     pub config: Arc<Config>,
-    auth_limiter: IpLimiter,
-    search_limiter: IpLimiter,
+    /// Per endpoint and client address.
+    auth_limiter: Limiter,
+    /// Per client address.
+    search_limiter: Limiter,
     /// Requests per supplier link (by its token's hash).
-    link_limiter: Limiter<KeyHash>,
-    pub(crate) api_limiter: TenantLimiter,
+    link_limiter: Limiter,
+    /// The integration API's, per tenant.
+    pub(crate) api_limiter: Limiter,
     /// Certificates sharing an identity when the service started (written before the
     /// identity rule; `certwatch doctor` merges them with the service stopped).
     pub duplicates_at_start: usize,
@@ -35,12 +38,18 @@ pub type State = Arc<AppState>;
 
 impl AppState {
     pub fn new(actors: Actors, config: Arc<Config>, duplicates_at_start: usize) -> State {
+        let store = actors.store();
+        rate_limit::forget_full_budgets(store);
         Arc::new(AppState {
             duplicates_at_start,
-            auth_limiter: IpLimiter::per_minute(config.auth_rate_per_minute),
-            search_limiter: IpLimiter::per_minute(config.public_search_rate_per_minute),
-            link_limiter: Limiter::per_minute(LINK_REQUESTS_PER_MINUTE),
-            api_limiter: TenantLimiter::per_minute(config.api_rate_per_minute),
+            auth_limiter: Limiter::per_minute("auth", config.auth_rate_per_minute, store),
+            search_limiter: Limiter::per_minute(
+                "search",
+                config.public_search_rate_per_minute,
+                store,
+            ),
+            link_limiter: Limiter::per_minute("link", LINK_REQUESTS_PER_MINUTE, store),
+            api_limiter: Limiter::per_minute("api", config.api_rate_per_minute, store),
             actors,
             config,
         })
@@ -56,20 +65,21 @@ impl AppState {
 
     /// Counts a request to a throttled auth endpoint against the caller's IP.
     pub(crate) fn throttle(&self, endpoint: &'static str, client: &Client) -> Result<(), ApiError> {
-        self.auth_limiter.check(endpoint, client.ip(&self.config))
+        self.auth_limiter
+            .take_for(endpoint, client.ip(&self.config))
     }
 
     /// Counts a request of a supplier link against its token and the caller's IP.
     pub(crate) fn throttle_link(&self, token: &KeyHash, client: &Client) -> Result<(), ApiError> {
         self.auth_limiter
-            .check("supplier-link", client.ip(&self.config))?;
-        self.link_limiter.check_key(token)
+            .take_for("supplier-link", client.ip(&self.config))?;
+        self.link_limiter.take(&hex(token))
     }
 
     /// Counts a public certificate search against the caller's IP.
     pub(crate) fn throttle_search(&self, client: &Client) -> Result<(), ApiError> {
         self.search_limiter
-            .check("certificate-search", client.ip(&self.config))
+            .take_for("certificate-search", client.ip(&self.config))
     }
 }
 

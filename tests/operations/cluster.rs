@@ -32,6 +32,8 @@ fn node(url: &str, id: &str, key: Option<&std::path::Path>) -> (Server, String) 
         ("CERTWATCH_INTERNAL_LISTEN", internal.as_str()),
         // The webhook receiver is on loopback.
         ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true"),
+        // Small, so one client's budget over the nodes can be spent (see `one_budget`).
+        ("CERTWATCH_PUBLIC_SEARCH_RATE_PER_MINUTE", "6"),
     ];
     let server = Server::start_prepared(&env, |dir| {
         if let Some(key) = key {
@@ -123,6 +125,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     );
     assert!(status.contains("64 shard(s), 0 free"), "{status}");
     requests_named_by_a_token_reach_the_owner(&a, &b, &token).await;
+    one_budget_over_the_nodes(&a, &b).await;
 
     // The tenant's supplier page, watched by its endpoint actor on b.
     let site = common::site::Site::start().await;
@@ -188,6 +191,21 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         names(all(&a, &token, "/api/organizations/").await),
         ["After the kill", "On the cluster", "Through a", "Through b"]
     );
+}
+
+/// A client spreading its requests over the nodes has one budget, kept in PostgreSQL: six
+/// public searches a minute, three through each node, and the seventh is refused on
+/// either (on one node's count it would have been that node's fourth).
+async fn one_budget_over_the_nodes(a: &Server, b: &Server) {
+    for (i, node) in [a, b, a, b, a, b].into_iter().enumerate() {
+        let search = node.get("/api/certificates/search/?q=acme", None).await;
+        assert_eq!(search.status, 200, "search {i}: {:?}", search.body);
+    }
+    for node in [a, b] {
+        let refused = node.get("/api/certificates/search/?q=acme", None).await;
+        assert_eq!(refused.status, 429, "{:?}", refused.body);
+        assert!(refused.body["error"].is_string(), "{:?}", refused.body);
+    }
 }
 
 /// Requests sent to `via` that name their tenant (run by `owner`) only by a token in the

@@ -129,7 +129,11 @@ async fn lookup(
         .map_err(|e| (ApiError::from(e), None))?
         .ok_or_else(unauthorized)?;
     let tenant = api_key.tenant_id;
-    let remaining = match state.api_limiter.check(tenant) {
+    let budget = state
+        .api_limiter
+        .check(&tenant.to_string())
+        .map_err(|e| (e, None))?;
+    let remaining = match budget {
         Budget::Remaining(n) => n,
         Budget::Exhausted { retry_after_secs } => {
             return Err((ApiError::TooManyRequests { retry_after_secs }, Some(0)));

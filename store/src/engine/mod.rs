@@ -23,6 +23,7 @@ pub(crate) mod open;
 pub(crate) mod pg_fence;
 pub mod pg_kv;
 pub mod pg_leases;
+pub mod pg_limits;
 pub mod private;
 pub mod sealed_records;
 pub mod sealing;

@@ -25,10 +25,11 @@ use tokio_postgres::types::ToSql;
 use crate::engine::error::StoreError;
 use crate::engine::kv::{Bytes, Entry, Kv, Scan, TxBody, TxEnd, TxFault, TxView};
 use crate::engine::pg_fence::{self, Fence, shard_of_key};
+use crate::engine::pg_limits;
 use crate::engine::trees::Tree;
 
 /// The schema: one table for every tree, and the sequence ordered keys are drawn from
-/// (the lease tables follow, `pg_leases`). Made under an advisory lock, so nodes starting
+/// (the lease tables follow, `pg_leases`, and the rate limits', `pg_limits`). Made under an advisory lock, so nodes starting
 /// together do not race to make it.
 const SCHEMA: &str = "SELECT pg_advisory_xact_lock(20261206);
 CREATE TABLE IF NOT EXISTS kv (
@@ -148,7 +149,11 @@ impl PgKv {
             runtime: Some(runtime),
             fence: RwLock::new(None),
         };
-        let schema = format!("BEGIN; {SCHEMA} {} COMMIT;", pg_fence::schema());
+        let schema = format!(
+            "BEGIN; {SCHEMA} {} {} COMMIT;",
+            pg_fence::schema(),
+            pg_limits::SCHEMA
+        );
         kv.run(|pool| async move {
             let client = pool.get().await.map_err(storage)?;
             client.batch_execute(&schema).await.map_err(storage)
