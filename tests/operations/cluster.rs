@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::common::postgres::PrivatePostgres;
 use crate::common::{self, Server, eventually_within};
-use crate::{all, create_supplier};
+use crate::{all, certificate_expiring_in, create_supplier, digests_to};
 
 /// A free loopback address for a node's internal listener.
 fn internal_address() -> String {
@@ -151,6 +151,33 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     })
     .await;
 
+    // A second page whose first check b begins but does not finish: it is due, and still
+    // due, while b is down.
+    site.serve(
+        "/due",
+        common::site::Resource::html("<p>ISO 14001</p>").slow(Duration::from_secs(10)),
+    );
+    let due = a
+        .post(
+            "/api/monitoring/endpoints/",
+            Some(&token),
+            json!({"organization_id": org, "url": site.url("/due")}),
+        )
+        .await;
+    assert_eq!(due.status, 201, "{:?}", due.body);
+    let due = due.body["id"].as_str().unwrap().to_string();
+    eventually_within(
+        Duration::from_secs(60),
+        "b begins the due check",
+        async || (site.hits("/due") == 1).then_some(()),
+    )
+    .await;
+
+    // A certificate expiring within the digest's window: the digest falls due on b, which
+    // looks for it only every 15 minutes (it looked when it took the tenant, before this).
+    let admin = format!("ops{n}@cluster.example");
+    certificate_expiring_in(&a, &token, &org, "CL-DIGEST-5", 5).await;
+
     // Killed, the second node stops renewing: once its leases expire the first takes
     // its shards back (a lease lasts 10 s; the first looks every 3.3 s).
     let checked_by_b = site.hits("/certs");
@@ -161,6 +188,45 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         "shards moved {:.1} s after the kill",
         killed.elapsed().as_secs_f64()
     );
+    // The digest due while b was down is sent by a, whose tenant actor looks at its start:
+    // once, and not by b before it died.
+    let digest = eventually_within(Duration::from_secs(60), "a mails the digest", async || {
+        digests_to(&a, &admin).pop()
+    })
+    .await;
+    assert!(digest.contains("CL-DIGEST-5"), "{digest}");
+    assert!(digests_to(&b, &admin).is_empty());
+    // The check that fell due while its node was down runs on the new owner, once: one
+    // log (b's was cut off before it wrote one), one more fetch, the next a whole cycle on.
+    let logs_of = async |id: &str| {
+        let e = a
+            .get(&format!("/api/monitoring/endpoints/{id}/"), Some(&token))
+            .await;
+        e.body["recent_scrape_logs"].as_array().map_or(0, Vec::len)
+    };
+    eventually_within(
+        Duration::from_secs(90),
+        "a makes the due check",
+        async || (logs_of(&due).await == 1).then_some(()),
+    )
+    .await;
+    assert_eq!(site.hits("/due"), 2, "fetched by b, then once by a");
+    let after = a
+        .get(&format!("/api/monitoring/endpoints/{due}/"), Some(&token))
+        .await;
+    let next: chrono::DateTime<chrono::Utc> = after.body["next_check_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        next - chrono::Utc::now() > chrono::Duration::hours(1),
+        "{:?}",
+        after.body
+    );
+    let monitoring = a.get("/api/monitoring/health/", Some(&token)).await;
+    assert_eq!(monitoring.body["due"], 0, "{:?}", monitoring.body);
+    assert_eq!(digests_to(&a, &admin).len(), 1, "the digest is sent once");
     // The endpoint's actor runs on the node left: a check asked of it is made there, once.
     let trigger = a
         .post(
@@ -171,10 +237,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         .await;
     assert!(trigger.status.is_success(), "{:?}", trigger.body);
     eventually_within(Duration::from_secs(60), "a checks the page", async || {
-        let e = a
-            .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
-            .await;
-        (e.body["recent_scrape_logs"].as_array().map_or(0, Vec::len) == 2).then_some(())
+        (logs_of(&ep).await == 2).then_some(())
     })
     .await;
     assert_eq!(site.hits("/certs"), checked_by_b + 1, "checked once more");

@@ -148,7 +148,6 @@ fn import_batch(
     })
 }
 
-/// Time from `now` to the next sweep: five minutes past the next midnight UTC.
 /// Mails the tenant's digest if one is due. Its marks are written first and the mails go
 /// once they are durable, so a crash in between loses this digest instead of sending it
 /// twice.
@@ -174,6 +173,7 @@ fn send_digest(state: &TenantState, now: DateTime<Utc>) -> Result<(), ActorProce
     Ok(())
 }
 
+/// Time from `now` to the next sweep: five minutes past the next midnight UTC.
 fn until_next_sweep(now: DateTime<Utc>) -> std::time::Duration {
     let next = (now.date_naive() + Duration::days(1))
         .and_hms_opt(0, 5, 0)

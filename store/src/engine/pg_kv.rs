@@ -25,12 +25,12 @@ use tokio_postgres::types::ToSql;
 use crate::engine::error::StoreError;
 use crate::engine::kv::{Bytes, Entry, Kv, Scan, TxBody, TxEnd, TxFault, TxView};
 use crate::engine::pg_fence::{self, Fence, shard_of_key};
-use crate::engine::pg_limits;
 use crate::engine::trees::Tree;
 
-/// The schema: one table for every tree, and the sequence ordered keys are drawn from
-/// (the lease tables follow, `pg_leases`, and the rate limits', `pg_limits`). Made under an advisory lock, so nodes starting
-/// together do not race to make it.
+/// The schema: one table for every tree, the sequence ordered keys are drawn from, and the
+/// rate limits' budgets (`pg_limits`; UNLOGGED: a budget need not survive the database's
+/// crash); the lease tables follow (`pg_fence`). Made under an advisory lock, so nodes
+/// starting together do not race to make it.
 const SCHEMA: &str = "SELECT pg_advisory_xact_lock(20261206);
 CREATE TABLE IF NOT EXISTS kv (
     tree text NOT NULL,
@@ -38,7 +38,11 @@ CREATE TABLE IF NOT EXISTS kv (
     value bytea NOT NULL,
     PRIMARY KEY (tree, key)
 );
-CREATE SEQUENCE IF NOT EXISTS ids;";
+CREATE SEQUENCE IF NOT EXISTS ids;
+CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (
+    key text PRIMARY KEY,
+    tat timestamptz NOT NULL
+);";
 
 /// How long PostgreSQL lets a session sit inside a transaction without a statement before
 /// ending it: well under a lease (`leases::LEASE_TTL`), so a node paused mid-transaction
@@ -149,11 +153,7 @@ impl PgKv {
             runtime: Some(runtime),
             fence: RwLock::new(None),
         };
-        let schema = format!(
-            "BEGIN; {SCHEMA} {} {} COMMIT;",
-            pg_fence::schema(),
-            pg_limits::SCHEMA
-        );
+        let schema = format!("BEGIN; {SCHEMA} {} COMMIT;", pg_fence::schema());
         kv.run(|pool| async move {
             let client = pool.get().await.map_err(storage)?;
             client.batch_execute(&schema).await.map_err(storage)

@@ -5,7 +5,7 @@
 //! may take `n` at once, then one every `60/n` s. Its whole state is the theoretical arrival
 //! time (`tat`) of the next request; one statement moves it forward if the request fits.
 //! The table is UNLOGGED: a budget need not survive the database's crash (it starts full),
-//! and taking one costs no WAL flush.
+//! and taking one costs no WAL flush. The table is made with the store's schema (`pg_kv`).
 
 use crate::engine::error::StoreError;
 use crate::engine::pg_kv::{PgKv, storage};
@@ -16,12 +16,6 @@ pub enum Budget {
     Remaining(u32),
     Exhausted { retry_after_secs: u64 },
 }
-
-/// The budgets' table, made with the store's schema.
-pub(crate) const SCHEMA: &str = "CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (
-    key text PRIMARY KEY,
-    tat timestamptz NOT NULL
-);";
 
 /// Takes one request from the key's budget if it fits; answers the slack left in seconds.
 const TAKE: &str = "INSERT INTO rate_limits AS r (key, tat)
