@@ -177,6 +177,17 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     // looks for it only every 15 minutes (it looked when it took the tenant, before this).
     let admin = format!("ops{n}@cluster.example");
     certificate_expiring_in(&a, &token, &org, "CL-DIGEST-5", 5).await;
+    // A requirement every supplier now misses: the reminder pass that asks for it runs on
+    // b at start and then hourly, so the request falls due there and is not yet asked.
+    let ems = a.type_id(&token, "ISO_14001").await;
+    let required = a
+        .post(
+            "/api/requirements/",
+            Some(&token),
+            json!({"certificate_type": ems, "applies_to": {"all": true}}),
+        )
+        .await;
+    assert_eq!(required.status, 201, "{:?}", required.body);
 
     // Killed, the second node stops renewing: once its leases expire the first takes
     // its shards back (a lease lasts 10 s; the first looks every 3.3 s).
@@ -196,6 +207,21 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     .await;
     assert!(digest.contains("CL-DIGEST-5"), "{digest}");
     assert!(digests_to(&b, &admin).is_empty());
+    // The reminder pass due while b was down runs on a at the tenant's start: the supplier
+    // is asked for the missing certificate, once.
+    let asked_for_ems = |s: &Server| {
+        common::read_mails(&s.outbox())
+            .into_iter()
+            .filter(|m| m.contains("To: qm@supplier.example") && m.contains("14001"))
+            .count()
+    };
+    eventually_within(
+        Duration::from_secs(60),
+        "a asks for the missing certificate",
+        async || (asked_for_ems(&a) == 1).then_some(()),
+    )
+    .await;
+    assert_eq!(asked_for_ems(&b), 0);
     // The check that fell due while its node was down runs on the new owner, once: one
     // log (b's was cut off before it wrote one), one more fetch, the next a whole cycle on.
     let logs_of = async |id: &str| {
@@ -227,6 +253,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     let monitoring = a.get("/api/monitoring/health/", Some(&token)).await;
     assert_eq!(monitoring.body["due"], 0, "{:?}", monitoring.body);
     assert_eq!(digests_to(&a, &admin).len(), 1, "the digest is sent once");
+    assert_eq!(asked_for_ems(&a), 1, "the supplier is asked once");
     // The endpoint's actor runs on the node left: a check asked of it is made there, once.
     let trigger = a
         .post(
