@@ -43,8 +43,8 @@ enum Command {
     /// Print a one-hour link to choose a new password for the account of EMAIL, for an
     /// administrator locked out of the last admin account.
     ResetPassword { email: String },
-    /// Make or check the store's schema where CERTWATCH_STORE (or the data directory)
-    /// says, migrating an older sled store, and exit: run it once before starting the
+    /// Make the store's schema where CERTWATCH_STORE (or the data directory) says, or
+    /// migrate an older store to it, and exit: run it once before starting the
     /// nodes of a new release.
     Migrate,
     /// With the service stopped: copy every record of a sled store into a new PostgreSQL

@@ -19,6 +19,6 @@ pub mod tables;
 pub use engine::codec::{decode, encode};
 pub use engine::error::{AccountError, RegistryError, StoreError};
 pub use engine::handle::Store;
-pub(crate) use engine::handle::{digest_keys_where, record, records};
+pub(crate) use engine::handle::{digest_keys_where, record, records, records_at};
 pub use engine::migrations::SCHEMA_VERSION;
 pub use ops::fan_out::{Woke, Written};

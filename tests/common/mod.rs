@@ -368,6 +368,19 @@ pub async fn in_process(dir: &Path, more: &[(&str, &str)]) -> (certwatch::Runnin
     (server, handle)
 }
 
+/// Copies the directory `from` (a fixture) to `to`, made if missing.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// Every byte of every file under `dir`, for looking for what must not be there in clear.
 pub fn files_under(dir: &Path) -> Vec<u8> {
     let mut all = Vec::new();

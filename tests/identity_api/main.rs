@@ -16,23 +16,11 @@ use certwatch_store::{
 };
 use chrono::{Duration, Utc};
 use common::site::{Resource, Site};
-use common::{Server, eventually, pdf};
+use common::{Server, copy_dir, eventually, pdf};
 use serde_json::{Value, json};
 
 const FIXTURE_EMAIL: &str = "fixture@release.example";
 const FIXTURE_PASSWORD: &str = "quietHarbour4921";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// Runs `work` on the store of `data` in a runtime of its own, which is gone (and with it
 /// the store's lock) when this returns.

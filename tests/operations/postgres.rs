@@ -3,19 +3,21 @@
 //! real binary keeping every acknowledged write through `kill -9`, and a sled data
 //! directory moved into PostgreSQL (`certwatch migrate-store`).
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use certwatch_store::engine::keys;
 use certwatch_store::engine::leases::{Held, SHARDS, shard_of};
+use certwatch_store::engine::pg_kv::PgKv;
 use certwatch_store::engine::trees::Tree;
 use certwatch_store::engine::tx::{abort, transact};
 use certwatch_store::{SCHEMA_VERSION, Store, StoreError};
 
 use serde_json::json;
 
-use crate::common::PASSWORD;
 use crate::common::postgres::{PrivatePostgres, client, create_database};
+use crate::common::{PASSWORD, copy_dir};
 use crate::{
     Server, all, certificate_expiring_in, certwatch, checksum, create_supplier, download,
     revoked_history_comes_after, upload_document,
@@ -43,6 +45,23 @@ async fn records_scans_and_transactions_on_postgresql() {
     assert_eq!(events.insert("b", "y").unwrap().as_deref(), Some(&b"x"[..]));
     assert_eq!(events.get("b").unwrap().as_deref(), Some(&b"y"[..]));
     assert_eq!(events.len().unwrap(), 601);
+
+    // Several records in one read: in the order asked, a missing key as None, a key asked
+    // twice answered twice, and nothing of another tree with the same key.
+    let asked: Vec<Vec<u8>> = ["a0599", "zz", "a0001", "b", "a0599"]
+        .map(|k| k.as_bytes().to_vec())
+        .into();
+    assert_eq!(
+        events.get_many(&asked).unwrap(),
+        [
+            Some(vec![87]),
+            None,
+            Some(vec![1]),
+            Some(b"y".to_vec()),
+            Some(vec![87])
+        ]
+    );
+    assert_eq!(events.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
 
     let forward = keys(events.scan_prefix("a"));
     assert_eq!(forward.len(), 600);
@@ -104,6 +123,71 @@ async fn records_scans_and_transactions_on_postgresql() {
         601,
         "a0000…a0599 and c"
     );
+}
+
+/// Every record of `tree`, in key order.
+fn records_of(store: &Store, tree: Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
+    store.tree(tree).iter().map(Result::unwrap).collect()
+}
+
+/// A database an older release wrote is brought to this release's schema when a node opens
+/// it, by the same steps as a sled store and to the same records. The older database is
+/// the records of a schema-3 sled store (the fixture a release of 2026-11-23 wrote), loaded
+/// as they are; two nodes opening it at once migrate it once, under the migration lock.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_an_older_release_wrote_is_migrated_on_postgresql_as_on_sled() {
+    let pg = PrivatePostgres::start();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-2026-11-23");
+    let dir = tempfile::tempdir().unwrap();
+    let sled_dir = dir.path().join("sled");
+    copy_dir(&fixture, &sled_dir.join("store"));
+    let older: Vec<(Tree, Vec<u8>, Vec<u8>)> = {
+        let db = sled::open(sled_dir.join("store")).unwrap();
+        Tree::ALL
+            .iter()
+            .flat_map(|&tree| {
+                let records: Vec<_> = db.open_tree(tree.name()).unwrap().iter().collect();
+                records.into_iter().map(move |e| {
+                    let (key, value) = e.unwrap();
+                    (tree, key.to_vec(), value.to_vec())
+                })
+            })
+            .collect()
+    };
+    assert!(older.iter().any(|(tree, _, _)| *tree == Tree::Tenants));
+    PgKv::connect(&pg.url)
+        .unwrap()
+        .load(older.into_iter().map(Ok), 1_000_000)
+        .unwrap();
+
+    let on_sled = Store::open(&sled_dir).unwrap();
+    assert_eq!(on_sled.schema_version().unwrap(), SCHEMA_VERSION);
+    let key_file = sled_dir.join("secret.key");
+    let nodes: Vec<_> = (0..2)
+        .map(|i| {
+            let (url, data, key_file) = (
+                pg.url.clone(),
+                dir.path().join(format!("node-{i}")),
+                key_file.clone(),
+            );
+            tokio::task::spawn_blocking(move || Store::open_postgres(&url, &data, Some(&key_file)))
+        })
+        .collect();
+    let mut opened = Vec::new();
+    for node in nodes {
+        opened.push(node.await.unwrap().unwrap());
+    }
+    for on_pg in &opened {
+        assert_eq!(on_pg.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+    for &tree in Tree::ALL.iter().filter(|t| **t != Tree::Meta) {
+        assert_eq!(
+            records_of(&opened[0], tree),
+            records_of(&on_sled, tree),
+            "{} after migrating",
+            tree.name()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 
 use certwatch_actors::RegistryMsg;
 use certwatch_actors::{Reply, TenantMsg};
-use certwatch_domain::compliance::{self, State as ComplianceState};
+use certwatch_domain::compliance::{self, Rules, State as ComplianceState};
 use certwatch_domain::registry::{Change, OrgPatch, Organization};
 use certwatch_domain::rules;
 use certwatch_store::catalog::{OrgOrder, OrgQuery, Overview};
@@ -138,7 +138,8 @@ impl Resource for Organizations {
     }
 
     fn view(state: &State, _: Uuid, org: Organization) -> Result<OrganizationView, ApiError> {
-        organization_view(state, org, true)
+        let rules = rules(state, org.tenant_id)?;
+        organization_view(state, org, true, &rules)
     }
 
     fn edit(
@@ -177,18 +178,19 @@ pub fn overview(state: &State, caller: &Caller) -> Result<Overview, ApiError> {
         .overview(today))
 }
 
+/// The view of `org` under the tenant's `rules` (read once for a whole page).
 pub(crate) fn organization_view(
     state: &State,
     org: Organization,
     with_sites: bool,
+    rules: &Rules,
 ) -> Result<OrganizationView, ApiError> {
-    let rules = rules(state, org.tenant_id)?;
     let (counts, compliance) = {
         let catalog = state.store().catalog(org.tenant_id)?;
         let catalog = catalog.read();
         (
             catalog.org_counts(org.id, rules.today),
-            catalog.org_state(org.id, &rules),
+            catalog.org_state(org.id, rules),
         )
     };
     let sites = if with_sites {
@@ -267,12 +269,12 @@ pub async fn list_organizations(
         page.page_size,
     );
     page.check(ids.count)?;
-    let mut rows = Vec::with_capacity(ids.ids.len());
-    for id in ids.ids {
-        if let Some(org) = tables::organizations::get(state.store(), caller.tenant_id, id)? {
-            rows.push(organization_view(&state, org, false)?);
-        }
-    }
+    let rules = rules(&state, caller.tenant_id)?;
+    let rows = tables::organizations::get_many(state.store(), caller.tenant_id, &ids.ids)?
+        .into_iter()
+        .flatten()
+        .map(|org| organization_view(&state, org, false, &rules))
+        .collect::<Result<Vec<_>, _>>()?;
     let body = envelope(
         page,
         ids.count,

@@ -249,6 +249,18 @@ pub(crate) fn record<T: DeserializeOwned>(
     tree.get(key)?.map(|v| decode(&v)).transpose()
 }
 
+/// Reads and decodes the records at `keys` in one read, in the order of `keys`.
+pub(crate) fn records_at<T: DeserializeOwned>(
+    tree: TreeRef,
+    keys: impl IntoIterator<Item = impl AsRef<[u8]>>,
+) -> Result<Vec<Option<T>>, StoreError> {
+    let keys: Vec<Vec<u8>> = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
+    tree.get_many(&keys)?
+        .into_iter()
+        .map(|v| v.map(|v| decode(&v)).transpose())
+        .collect()
+}
+
 /// The 32-byte keys (token digests) of the records of `tree` that `keep` selects.
 pub(crate) fn digest_keys_where<T: DeserializeOwned>(
     tree: TreeRef,

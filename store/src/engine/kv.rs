@@ -45,6 +45,12 @@ pub type TxBody<'a> = dyn Fn(&dyn TxView) -> Result<(), TxEnd> + 'a;
 pub trait Kv: Send + Sync {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, StoreError>;
 
+    /// The records of `tree` at `keys`, in the order of `keys`. An engine that answers
+    /// over a network reads them in one round trip; one in memory reads them one by one.
+    fn get_many(&self, tree: Tree, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>, StoreError> {
+        keys.iter().map(|key| self.get(tree, key)).collect()
+    }
+
     /// The records of `tree` between the bounds, in key order (and in reverse from the
     /// back), read as the scan goes.
     fn scan(&self, tree: Tree, from: Bound<Bytes>, to: Bound<Bytes>) -> Scan<'_>;
@@ -121,6 +127,11 @@ impl<'a> TreeRef<'a> {
 
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, StoreError> {
         self.kv.get(self.tree, key.as_ref())
+    }
+
+    /// The records at `keys`, in that order (see [`Kv::get_many`]).
+    pub fn get_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>, StoreError> {
+        self.kv.get_many(self.tree, keys)
     }
 
     pub fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, StoreError> {

@@ -10,7 +10,7 @@ use crate::engine::codec::{
 };
 use crate::engine::error::StoreError;
 use crate::engine::kv::{Kv, TreeRef};
-use crate::engine::trees::{Tree, Trees};
+use crate::engine::trees::Tree;
 use crate::tables::certificates::number_key;
 use certwatch_domain::bulk::{Extracted, Field, Item, ItemStatus};
 
@@ -36,36 +36,20 @@ pub(crate) fn read_schema(meta: TreeRef) -> Result<Option<u32>, StoreError> {
     }
 }
 
-/// A store on an engine without migration steps (PostgreSQL: made by this release, or
-/// moved into from a sled store migrated first): stamped when new, refused when another
-/// release wrote it.
-pub(crate) fn stamp_or_check(kv: &dyn Kv) -> Result<(), StoreError> {
-    let meta = TreeRef::new(kv, Tree::Meta);
-    match read_schema(meta)? {
-        Some(SCHEMA_VERSION) => Ok(()),
-        Some(found) if found > SCHEMA_VERSION => Err(StoreError::NewerSchema {
-            found,
-            supported: SCHEMA_VERSION,
-        }),
-        Some(found) => Err(StoreError::Corrupt(format!(
-            "schema {found} on PostgreSQL; this release migrates only sled stores ({SCHEMA_VERSION})"
-        ))),
-        None if TreeRef::new(kv, Tree::Tenants).is_empty()? => {
-            meta.insert(SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes())?;
-            Ok(())
-        }
-        None => Err(StoreError::Corrupt(
-            "records without a schema version".into(),
-        )),
-    }
-}
+/// One migration step: brings every record of the schema it starts from to the next.
+type Step = fn(&dyn Kv) -> Result<(), StoreError>;
 
-/// Brings an older store up to [`SCHEMA_VERSION`], one step at a time; a new store is
-/// stamped. Each step is safe to run again: the version is written only after the step's
-/// writes are flushed, so a crash in the middle repeats the step at the next open.
-pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
-    let meta = trees.sled_tree(Tree::Meta);
-    let mut version = match read_schema(TreeRef::new(trees, Tree::Meta))? {
+/// Brings an older store up to [`SCHEMA_VERSION`], one step at a time, on either engine;
+/// a new store is stamped. Each step is safe to run again and the version is written after
+/// each step's writes are made durable (`flush`), so a crash in the middle repeats the step
+/// at the next open. On PostgreSQL the caller holds the migration lock, so nodes starting
+/// together migrate once (`PgKv::migrating`).
+pub(crate) fn migrate(
+    kv: &dyn Kv,
+    flush: &dyn Fn() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let meta = TreeRef::new(kv, Tree::Meta);
+    let mut version = match read_schema(meta)? {
         Some(found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {
                 found,
@@ -73,45 +57,44 @@ pub(crate) fn migrate(trees: &Trees) -> Result<(), StoreError> {
             });
         }
         Some(found) => found,
-        None if trees.sled_tree(Tree::Tenants).is_empty() => SCHEMA_VERSION,
+        None if TreeRef::new(kv, Tree::Tenants).is_empty()? => SCHEMA_VERSION,
         // Data without a stamp predates stamping: the first layout.
         None => 1,
     };
-    if version == 1 {
-        rebuild_number_index(trees)?;
-        version = 2;
+    let steps: [(u32, Step); 4] = [
+        (1, rebuild_number_index),
+        (2, list_other_standards),
+        (3, add_digest_settings),
+        (4, add_tags_and_reminders),
+    ];
+    for (from, step) in steps {
+        if version == from {
+            step(kv)?;
+            flush()?;
+            version = from + 1;
+            meta.insert(SCHEMA_KEY, version.to_be_bytes())?;
+        }
     }
-    if version == 2 {
-        list_other_standards(trees.sled_tree(Tree::BulkItems))?;
-        version = 3;
+    if read_schema(meta)? != Some(version) {
+        meta.insert(SCHEMA_KEY, version.to_be_bytes())?;
     }
-    if version == 3 {
-        add_digest_settings(trees)?;
-        version = 4;
-    }
-    if version == 4 {
-        add_tags_and_reminders(trees)?;
-        version = 5;
-    }
-    meta.insert(SCHEMA_KEY, &version.to_be_bytes())?;
-    meta.flush()?;
-    Ok(())
+    flush()
 }
 
 /// Schema 2: the certificate number index, keyed by each number's identity.
-fn rebuild_number_index(trees: &Trees) -> Result<(), StoreError> {
-    trees.sled_tree(Tree::CertsByNumber).clear()?;
-    let mut batch = sled::Batch::default();
-    for entry in trees.sled_tree(Tree::Certificates).iter() {
+fn rebuild_number_index(kv: &dyn Kv) -> Result<(), StoreError> {
+    let index = TreeRef::new(kv, Tree::CertsByNumber);
+    for key in index.iter().keys() {
+        index.remove(key?)?;
+    }
+    for entry in TreeRef::new(kv, Tree::Certificates).iter() {
         let (_, value) = entry?;
         let cert: certwatch_domain::registry::Certificate = decode(&value)?;
-        batch.insert(
+        index.insert(
             number_key(cert.tenant_id, &cert.certificate_number, cert.id),
-            &[],
-        );
+            [],
+        )?;
     }
-    trees.sled_tree(Tree::CertsByNumber).apply_batch(batch)?;
-    trees.sled_tree(Tree::CertsByNumber).flush()?;
     Ok(())
 }
 
@@ -161,7 +144,8 @@ mod schema2 {
 
 /// Schema 3: a bulk item's extraction lists the other standards a combined certificate
 /// names, and the item the certificates filed for them. Items read before knew of none.
-fn list_other_standards(items: &sled::Tree) -> Result<(), StoreError> {
+fn list_other_standards(kv: &dyn Kv) -> Result<(), StoreError> {
+    let items = TreeRef::new(kv, Tree::BulkItems);
     for entry in items.iter() {
         let (key, value) = entry?;
         if format_of(&value) != Some(LEGACY_FORMAT) {
@@ -204,7 +188,6 @@ fn list_other_standards(items: &sled::Tree) -> Result<(), StoreError> {
         };
         items.insert(key, encode(&item))?;
     }
-    items.flush()?;
     Ok(())
 }
 
@@ -235,13 +218,13 @@ mod schema3 {
 
 /// Schema 4: every tenant gets the default digest (daily, 30/7/1 days), and no member has
 /// asked for it yet (admins get it regardless).
-fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
+fn add_digest_settings(kv: &dyn Kv) -> Result<(), StoreError> {
     use certwatch_domain::accounts::{Membership, Tenant};
     use certwatch_domain::digest::{DEFAULT_WINDOWS, Frequency};
     use certwatch_domain::requests::ReminderSettings;
 
     // Written straight in the current layout, which step 5 then leaves alone.
-    rewrite(trees.sled_tree(Tree::Tenants), |old: schema3::Tenant| {
+    rewrite(TreeRef::new(kv, Tree::Tenants), |old: schema3::Tenant| {
         Tenant {
             id: old.id,
             name: old.name,
@@ -253,7 +236,7 @@ fn add_digest_settings(trees: &Trees) -> Result<(), StoreError> {
         }
     })?;
     rewrite(
-        trees.sled_tree(Tree::Memberships),
+        TreeRef::new(kv, Tree::Memberships),
         |old: schema3::Membership| Membership {
             tenant_id: old.tenant_id,
             user_id: old.user_id,
@@ -310,12 +293,12 @@ mod schema4 {
 /// Schema 5: organizations have no tags yet, every tenant gets the default reminders (on;
 /// 90, 60 and 30 days before expiry; weekly after it), and every batch so far was a
 /// person's upload.
-fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
+fn add_tags_and_reminders(kv: &dyn Kv) -> Result<(), StoreError> {
     use certwatch_domain::accounts::Tenant;
     use certwatch_domain::registry::Organization;
     use certwatch_domain::requests::ReminderSettings;
 
-    rewrite(trees.sled_tree(Tree::Tenants), |old: schema4::Tenant| {
+    rewrite(TreeRef::new(kv, Tree::Tenants), |old: schema4::Tenant| {
         Tenant {
             id: old.id,
             name: old.name,
@@ -327,7 +310,7 @@ fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
         }
     })?;
     rewrite(
-        trees.sled_tree(Tree::Organizations),
+        TreeRef::new(kv, Tree::Organizations),
         |old: schema4::Organization| Organization {
             id: old.id,
             tenant_id: old.tenant_id,
@@ -342,8 +325,9 @@ fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
             updated_at: old.updated_at,
         },
     )?;
-    rewrite(trees.sled_tree(Tree::BulkBatches), |old: schema4::Batch| {
-        certwatch_domain::bulk::Batch {
+    rewrite(
+        TreeRef::new(kv, Tree::BulkBatches),
+        |old: schema4::Batch| certwatch_domain::bulk::Batch {
             id: old.id,
             tenant_id: old.tenant_id,
             status: old.status,
@@ -351,15 +335,15 @@ fn add_tags_and_reminders(trees: &Trees) -> Result<(), StoreError> {
             origin: certwatch_domain::bulk::Origin::Upload,
             created_at: old.created_at,
             updated_at: old.updated_at,
-        }
-    })
+        },
+    )
 }
 
 /// Rewrites every record of `tree` an older release wrote, from its old layout `Old` to
 /// the current one. Records already current are left alone, so a step cut short by a
 /// crash resumes where it stopped.
 fn rewrite<Old: serde::de::DeserializeOwned, New: Serialize>(
-    tree: &sled::Tree,
+    tree: TreeRef,
     upgrade: impl Fn(Old) -> New,
 ) -> Result<(), StoreError> {
     for entry in tree.iter() {
@@ -369,7 +353,6 @@ fn rewrite<Old: serde::de::DeserializeOwned, New: Serialize>(
         }
         tree.insert(key, encode(&upgrade(decode_legacy(&value)?)))?;
     }
-    tree.flush()?;
     Ok(())
 }
 

@@ -51,7 +51,7 @@ pub fn sled_into_postgres(
              {expected} ({expected_digest}); drop the database and move again"
         )));
     }
-    migrations::stamp_or_check(&to)?;
+    to.migrating(|| migrations::migrate(&to, &|| Ok(())))?;
     Ok(Moved {
         records,
         record_digest,

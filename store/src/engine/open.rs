@@ -34,7 +34,7 @@ impl Store {
         };
         let db = open_db(&data_dir.join("store"))?;
         let trees = Trees::open(&db)?;
-        migrations::migrate(&trees)?;
+        migrations::migrate(&trees, &|| Ok(db.flush().map(|_| ())?))?;
         let store = Store::new(db, trees, data_dir, keyring)?;
         crate::tables::subscribers::reseal(&store)?;
         crate::tables::register_accounts::reseal(&store)?;
@@ -43,7 +43,7 @@ impl Store {
     }
 
     /// Opens the store in PostgreSQL at `url` (`postgres://…`), making its schema when the
-    /// database is new; uploaded files and the key file stay in `data_dir`.
+    /// database is new and migrating one an older release wrote; uploaded files and the key file stay in `data_dir`.
     pub fn open_postgres(
         url: &str,
         data_dir: &Path,
@@ -56,7 +56,8 @@ impl Store {
             None => Keyring::load(&data_dir.join(DEFAULT_KEY_FILE), true)?,
         };
         let pg = PgKv::connect(url)?;
-        migrations::stamp_or_check(&pg)?;
+        // Every write of PostgreSQL's is durable when it returns: nothing to flush.
+        pg.migrating(|| migrations::migrate(&pg, &|| Ok(())))?;
         let store = Store::new_postgres(pg, data_dir, keyring);
         crate::tables::subscribers::reseal(&store)?;
         crate::tables::register_accounts::reseal(&store)?;

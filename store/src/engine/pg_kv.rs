@@ -10,8 +10,8 @@
 //! `tests/operations/postgres.rs`.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock};
@@ -44,6 +44,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (
     tat timestamptz NOT NULL
 );";
 
+/// The advisory lock a node holds while it migrates the schema (`PgKv::migrating`).
+const MIGRATION_LOCK: i64 = 20_261_207;
+
 /// How long PostgreSQL lets a session sit inside a transaction without a statement before
 /// ending it: well under a lease (`leases::LEASE_TTL`), so a node paused mid-transaction
 /// cannot hold a lease row's lock, or commit, past its lease.
@@ -51,6 +54,9 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(5);
 
 /// A record's value.
 const GET: &str = "SELECT value FROM kv WHERE tree = $1 AND key = $2";
+
+/// The records at several keys (`$2`, an array), in no particular order.
+const GET_MANY: &str = "SELECT key, value FROM kv WHERE tree = $1 AND key = ANY($2::bytea[])";
 
 /// Writes a record.
 const PUT: &str = "INSERT INTO kv (tree, key, value) VALUES ($1, $2, $3)
@@ -254,6 +260,29 @@ impl PgKv {
         }
     }
 
+    /// Runs `work` (the schema's migration) holding the database's migration lock, so of
+    /// several nodes starting together one migrates and the others, once it is done, find
+    /// the store current. The lock is a session's: it ends with the connection if this
+    /// process dies.
+    pub(crate) fn migrating<T>(
+        &self,
+        work: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let client = Arc::new(self.run(|pool| async move { pool.get().await.map_err(storage) })?);
+        self.on_client(&client, |c| async move {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .await
+        })
+        .map_err(from_fault)?;
+        let done = work();
+        self.on_client(&client, |c| async move {
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .await
+        })
+        .map_err(from_fault)?;
+        done
+    }
+
     /// The next number of the database's sequence: monotonic for every node using it.
     pub fn next_id(&self) -> Result<u64, StoreError> {
         self.number("SELECT nextval('ids')")
@@ -420,6 +449,27 @@ impl Drop for PgKv {
 impl Kv for PgKv {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
         self.value_of(GET, tree, vec![key.to_vec()])
+    }
+
+    fn get_many(&self, tree: Tree, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (name, wanted) = (tree.name(), keys.to_vec());
+        let found: HashMap<Bytes, Bytes> = self.run(move |pool| async move {
+            let client = pool.get().await.map_err(storage)?;
+            let statement = client.prepare_cached(GET_MANY).await.map_err(storage)?;
+            let rows = client
+                .query(&statement, &[&name, &wanted])
+                .await
+                .map_err(storage)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
+                .collect())
+        })?;
+        // A key asked for twice gets its record twice.
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
     fn scan(&self, tree: Tree, from: Bound<Bytes>, to: Bound<Bytes>) -> Scan<'_> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::engine::trees::Tree;
 use crate::engine::tx::{Tx, TxResult};
-use crate::{Store, StoreError, decode, encode, engine::keys, record};
+use crate::{Store, StoreError, decode, encode, engine::keys, record, records_at};
 
 pub const TREES: &[Tree] = &[Tree::CertVerifications];
 
@@ -15,6 +15,18 @@ pub fn get(store: &Store, tenant: Uuid, cert: Uuid) -> Result<Option<Verificatio
     record(
         store.tree(Tree::CertVerifications),
         &keys::pair(tenant, cert),
+    )
+}
+
+/// The latest verifications of the certificates `certs`, in that order, in one read.
+pub fn get_many(
+    store: &Store,
+    tenant: Uuid,
+    certs: &[Uuid],
+) -> Result<Vec<Option<Verification>>, StoreError> {
+    records_at(
+        store.tree(Tree::CertVerifications),
+        certs.iter().map(|id| keys::pair(tenant, *id)),
     )
 }
 

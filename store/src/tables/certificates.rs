@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::engine::trees::Tree;
 use crate::engine::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, engine::keys, record, records};
+use crate::{Store, StoreError, encode, engine::keys, record, records, records_at};
 
 pub const TREES: &[Tree] = &[Tree::Certificates, Tree::CertsByOrg, Tree::CertsByNumber];
 
@@ -23,6 +23,18 @@ pub fn get(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Certificate>,
     record(store.tree(Tree::Certificates), &keys::pair(tenant, id))
 }
 
+/// The certificates `ids`, in that order, in one read.
+pub fn get_many(
+    store: &Store,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Option<Certificate>>, StoreError> {
+    records_at(
+        store.tree(Tree::Certificates),
+        ids.iter().map(|id| keys::pair(tenant, *id)),
+    )
+}
+
 /// Every certificate of the tenant, in id order.
 pub fn all(store: &Store, tenant: Uuid) -> Result<Vec<Certificate>, StoreError> {
     records(store.tree(Tree::Certificates), &keys::id(tenant))
@@ -30,17 +42,21 @@ pub fn all(store: &Store, tenant: Uuid) -> Result<Vec<Certificate>, StoreError> 
 
 /// Certificates of one organization.
 pub fn of_org(store: &Store, tenant: Uuid, org: Uuid) -> Result<Vec<Certificate>, StoreError> {
-    let mut out = Vec::new();
+    let mut ids = Vec::new();
     for key in store
         .tree(Tree::CertsByOrg)
         .scan_prefix(keys::pair(tenant, org))
         .keys()
     {
-        let id = keys::uuid_at(&key?, 32)
-            .ok_or_else(|| StoreError::Corrupt("certificate index".into()))?;
-        out.extend(get(store, tenant, id)?);
+        ids.push(
+            keys::uuid_at(&key?, 32)
+                .ok_or_else(|| StoreError::Corrupt("certificate index".into()))?,
+        );
     }
-    Ok(out)
+    Ok(get_many(store, tenant, &ids)?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// Certificates of the tenant with this number (compared as [`number_identity`]: case,
@@ -52,12 +68,17 @@ pub fn by_number(
 ) -> Result<Vec<Certificate>, StoreError> {
     let mut prefix = keys::text_key(tenant, &number_identity(number));
     prefix.push(0);
-    let mut out = Vec::new();
+    let mut ids = Vec::new();
     for key in store.tree(Tree::CertsByNumber).scan_prefix(&prefix).keys() {
-        let id = keys::uuid_at(&key?, prefix.len())
-            .ok_or_else(|| StoreError::Corrupt("number index".into()))?;
-        out.extend(get(store, tenant, id)?);
+        ids.push(
+            keys::uuid_at(&key?, prefix.len())
+                .ok_or_else(|| StoreError::Corrupt("number index".into()))?,
+        );
     }
+    let mut out: Vec<Certificate> = get_many(store, tenant, &ids)?
+        .into_iter()
+        .flatten()
+        .collect();
     out.sort_by_key(|c| c.created_at);
     Ok(out)
 }

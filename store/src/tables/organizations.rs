@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::engine::trees::Tree;
 use crate::engine::tx::{Tx, TxResult};
-use crate::{Store, StoreError, encode, engine::keys, record, records};
+use crate::{Store, StoreError, encode, engine::keys, record, records, records_at};
 
 pub const TREES: &[Tree] = &[Tree::Organizations, Tree::OrgByExternalId];
 
@@ -16,6 +16,18 @@ fn external_key(tenant: Uuid, external_id: &str) -> Vec<u8> {
 
 pub fn get(store: &Store, tenant: Uuid, id: Uuid) -> Result<Option<Organization>, StoreError> {
     record(store.tree(Tree::Organizations), &keys::pair(tenant, id))
+}
+
+/// The organizations `ids`, in that order, in one read.
+pub fn get_many(
+    store: &Store,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Option<Organization>>, StoreError> {
+    records_at(
+        store.tree(Tree::Organizations),
+        ids.iter().map(|id| keys::pair(tenant, *id)),
+    )
 }
 
 /// Every organization of the tenant, in id order.

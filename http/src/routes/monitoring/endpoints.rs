@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::input::{Input, Write};
 use crate::pagination::{Page, PageParams, PageRequest, paginate_vec};
+use crate::routes::compliance::rules;
 use crate::routes::organizations::{OrganizationView, organization_view};
 use crate::state::State;
 
@@ -97,7 +98,12 @@ fn endpoint_view(
     let (organization, recent_scrape_logs) = if detail {
         let org = match tables::organizations::get(state.store(), ep.tenant_id, ep.organization_id)?
         {
-            Some(org) => Some(organization_view(state, org, false)?),
+            Some(org) => Some(organization_view(
+                state,
+                org,
+                false,
+                &rules(state, ep.tenant_id)?,
+            )?),
             None => None,
         };
         let (logs, _) =
