@@ -85,6 +85,9 @@ fn params<'a>(name: &'a &'static str, args: &'a [Bytes]) -> Vec<&'a (dyn ToSql +
     params
 }
 
+/// One argument of a query, owned, as the driver takes it.
+type Arg = Box<dyn ToSql + Sync + Send>;
+
 /// Records fetched per round trip of a scan.
 const PAGE: i64 = 256;
 
@@ -421,14 +424,21 @@ impl PgKv {
         }
         let order = if back { "DESC" } else { "ASC" };
         sql.push_str(&format!(" ORDER BY key {order} LIMIT {PAGE}"));
-        let name = tree.name();
+        let mut args: Vec<Arg> = vec![Box::new(tree.name())];
+        args.extend(keys.into_iter().map(|k| Box::new(k) as Arg));
+        self.key_values(sql, args)
+    }
+
+    /// The (key, value) rows one query answers, with its arguments in order.
+    fn key_values(&self, sql: String, args: Vec<Arg>) -> Result<Vec<(Bytes, Bytes)>, StoreError> {
         self.run(move |pool| async move {
             let client = pool.get().await.map_err(storage)?;
             let statement = client.prepare_cached(&sql).await.map_err(storage)?;
-            let rows = client
-                .query(&statement, &params(&name, &keys))
-                .await
-                .map_err(storage)?;
+            let params: Vec<&(dyn ToSql + Sync)> = args
+                .iter()
+                .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            let rows = client.query(&statement, &params).await.map_err(storage)?;
             Ok(rows
                 .into_iter()
                 .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
@@ -455,19 +465,13 @@ impl Kv for PgKv {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let (name, wanted) = (tree.name(), keys.to_vec());
-        let found: HashMap<Bytes, Bytes> = self.run(move |pool| async move {
-            let client = pool.get().await.map_err(storage)?;
-            let statement = client.prepare_cached(GET_MANY).await.map_err(storage)?;
-            let rows = client
-                .query(&statement, &[&name, &wanted])
-                .await
-                .map_err(storage)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
-                .collect())
-        })?;
+        let found: HashMap<Bytes, Bytes> = self
+            .key_values(
+                GET_MANY.to_string(),
+                vec![Box::new(tree.name()), Box::new(keys.to_vec())],
+            )?
+            .into_iter()
+            .collect();
         // A key asked for twice gets its record twice.
         Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
