@@ -56,6 +56,8 @@ fn write_and_rotate(store: &Store, cfg: &Backups) -> anyhow::Result<(PathBuf, ba
         Ok::<_, anyhow::Error>(summary)
     })();
     match written {
+        // Rotation follows the rename, so a crash between them leaves one backup too many
+        // rather than one too few; for that moment the directory holds `keep + 1`.
         Ok(summary) => {
             rotate(&cfg.dir, cfg.keep)?;
             Ok((path, summary))
