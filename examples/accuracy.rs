@@ -4,8 +4,9 @@
 //! through the store's index, and decided as the server decides. Prints, for the tuning
 //! half and the held-out half, the totals and tables by language, layout, scan or text,
 //! supplier or stranger, and how the name was printed. `--details` lists what went wrong
-//! on the tuning half only: the held-out half is for measuring, not for reading. `--seed N`
-//! measures a corpus written from another seed, a development set.
+//! on the tuning half only, with what each reading of a scan made of its values: the
+//! held-out half is for measuring, not for reading. `--seed N` measures a corpus written
+//! from another seed, a development set, and `--details` lists both its halves.
 //!
 //! The readings (before calibration) are kept in `target/accuracy-readings-SEED.json`;
 //! `--reuse` decides from them instead of reading again, so a calibration or a decision
@@ -96,7 +97,7 @@ impl Tally {
             }
         };
         format!(
-            "| {name} | {} | {} | {} | {} ({}) | {} ({}) | {} |",
+            "| {name} | {} | {} | {} | {} ({}) | {} ({}) | {} ({} of {}) |",
             self.docs,
             self.strangers,
             self.wrong,
@@ -105,11 +106,13 @@ impl Tally {
             pct(self.supplier_scans_auto, self.supplier_scans),
             self.supplier_scans,
             pct(self.fields_right, self.fields),
+            self.fields_right,
+            self.fields,
         )
     }
 }
 
-const HEADER: &str = "| class | documents | strangers | wrong automatic matches | text PDFs of suppliers filed automatically (n) | scans of suppliers filed automatically (n) | fields right on automatic matches |\n|---|---|---|---|---|---|---|";
+const HEADER: &str = "| class | documents | strangers | wrong automatic matches | text PDFs of suppliers filed automatically (n) | scans of suppliers filed automatically (n) | fields right on automatic matches (right of filed) |\n|---|---|---|---|---|---|---|";
 
 /// Reads one document as the worker does, before calibration.
 fn reading(doc: &Doc, ocr: &Ocr) -> Result<Readings, Read> {
@@ -144,10 +147,23 @@ fn outcome(
         Ok(readings) => {
             // As the worker does: the reader's scores become confidences.
             let scored = scored(&readings.0, &doc);
+            // What each reading made of the values filing most often waits on (after the
+            // decision's reason, which the table of reasons counts).
+            let mut seen = Vec::new();
+            for ex in std::iter::once(&readings.0).chain(&readings.1) {
+                seen.push(format!(
+                    "reading: number {}, body {}, issued {}, expires {}",
+                    shown(&ex.certificate_number),
+                    shown(&ex.issuing_body),
+                    shown(&ex.issue_date),
+                    shown(&ex.expiry_date)
+                ));
+            }
             let ex = confidences(table, readings);
             let resolution = catalog.read().resolve_supplier(&Evidence::of(&ex));
             let (status, reason) = decide(&ex, &resolution);
             notes.extend(reason);
+            notes.extend(seen);
             held_otherwise = !matches!(resolution, Resolution::Matched { .. })
                 || ex.certificate_type_code.is_none()
                 || ex.certificate_number.is_none()
@@ -204,8 +220,16 @@ fn outcome(
     }
 }
 
-/// The tables of each half, and what went wrong on the tuning half with `details`.
-fn report(outcomes: &[Outcome], details: bool) {
+/// A value as one reading read it, with its score: `Q-1@0.93`, or `-`.
+fn shown<T: std::fmt::Display>(field: &Option<certwatch_domain::reading::Field<T>>) -> String {
+    field
+        .as_ref()
+        .map_or("-".into(), |f| format!("{}@{:.2}", f.value, f.confidence))
+}
+
+/// The tables of each half, and what went wrong on the tuning half with `details` (on a
+/// development set, both halves).
+fn report(outcomes: &[Outcome], details: bool, seed: u64) {
     for half in [Half::Tuning, Half::HeldOut] {
         let part: Vec<&Outcome> = outcomes.iter().filter(|o| o.doc.half == half).collect();
         println!("\n## {half:?} half ({} documents)", part.len());
@@ -237,8 +261,9 @@ fn report(outcomes: &[Outcome], details: bool) {
             thresholds(&part);
             sweep(&part);
         }
-        if details && half == Half::Tuning {
-            println!("\n### Tuning-half documents not filed right\n");
+        // A development set (`--seed`) is read whole: neither of its halves is measured.
+        if details && (half == Half::Tuning || seed != SEED) {
+            println!("\n### {half:?}-half documents not filed right\n");
             for o in &part {
                 let right_org = o.filed_under.as_deref() == o.doc.label.organization;
                 let auto = o.status == ItemStatus::Matched;
@@ -549,7 +574,7 @@ fn main() {
         .into_iter()
         .map(|(doc, read)| outcome(doc, read, &table, &catalog, &names))
         .collect();
-    report(&outcomes, details);
+    report(&outcomes, details, seed);
 }
 
 /// Every document of the corpus from `seed` with its reading: read now (on every core), or

@@ -191,9 +191,18 @@ fn name_of(value: &str) -> Option<String> {
         .collect::<Vec<_>>()
         .join(", ");
     let name = clean(&trim_to_name(&name));
-    (name.chars().filter(|c| c.is_alphabetic()).count() >= 2 && dates(&name).is_empty())
-        .then_some(name)
+    (name.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && dates(&name).is_empty()
+        && !name.contains(DEBRIS))
+    .then_some(name)
 }
+
+/// Characters no organisation's name holds: where OCR printed them into one ("RAREST eG?
+/// Rrorden AB" for a smudged letterhead), the letters around them are debris too, and a
+/// body read from them would be filed as sure as the line's other words.
+const DEBRIS: &[char] = &[
+    '?', '!', '|', '{', '}', '[', ']', '<', '>', '@', '#', '$', '%', '^', '*', '=', '~', '\\', ';',
+];
 
 /// The body the page names by label: a known body first (its filed name), else the value
 /// of a body label, else what stands before "… certifies that".
@@ -446,5 +455,8 @@ mod tests {
         assert_eq!(letterhead(&company_first, None), None);
         let footer = page(&["CERTIFICATE", "Muster GmbH", "Page vi ."]);
         assert_eq!(letterhead(&footer, Some("Muster GmbH")), None);
+        // A letterhead OCR smudged into debris names no body.
+        let smudged = page(&["RAREST eG? Rrorden AB", "CERTIFICATE", "Muster GmbH"]);
+        assert_eq!(letterhead(&smudged, Some("Muster GmbH")), None);
     }
 }

@@ -10,12 +10,14 @@ use crate::labels::{Folded, Found, Label, find, find_read};
 use crate::numbers::number_token;
 
 /// A line as it was read: its text (words separated by single spaces, as OCR gives them)
-/// and how well each word was read (OCR's confidences, 0 to 1, in order); none for a text
-/// layer, which is read exactly.
+/// and how well each word and each character was read (OCR's confidences, 0 to 1, in
+/// order; `chars` one per `char` of the text, or none where OCR gave only words' — then a
+/// span is as sure as its words); none for a text layer, which is read exactly.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadLine<'a> {
     pub text: &'a str,
     pub words: Vec<f32>,
+    pub chars: Vec<f32>,
 }
 
 impl<'a> ReadLine<'a> {
@@ -24,6 +26,7 @@ impl<'a> ReadLine<'a> {
         ReadLine {
             text,
             words: Vec::new(),
+            chars: Vec::new(),
         }
     }
 }
@@ -38,14 +41,29 @@ pub(crate) struct Line<'a> {
     pub quality: f32,
     /// Each word's confidence, in order (empty for a text layer).
     words: Vec<f32>,
+    /// Each character's confidence, one per `char` of the text (empty for a text layer,
+    /// or where OCR gave only words').
+    chars: Vec<f32>,
 }
 
 impl Line<'_> {
-    /// How well the words of `text[start..end]` were read: the least confidence among
-    /// them, as one misread character makes a value wrong (1 for a text layer).
+    /// How well `text[start..end]` was read: the least confidence among its characters,
+    /// as one misread character makes a value wrong — or among its words, where OCR gave
+    /// no characters' (1 for a text layer). A word's confidence is about the word as OCR
+    /// cut it, label punctuation glued on included; the characters' are the value's own.
     pub(crate) fn quality_of(&self, start: usize, end: usize) -> f32 {
         if self.words.is_empty() {
             return self.quality;
+        }
+        if !self.chars.is_empty() {
+            let first = self.text[..start].chars().count();
+            return self.text[start..end]
+                .chars()
+                .zip(self.chars.iter().skip(first))
+                .filter(|(c, _)| !c.is_whitespace())
+                .map(|(_, q)| *q)
+                .reduce(f32::min)
+                .unwrap_or(self.quality);
         }
         let mid_word = start > 0 && !self.text[..start].ends_with(char::is_whitespace);
         let first = self.text[..start].split_whitespace().count() - usize::from(mid_word);
@@ -92,7 +110,7 @@ impl<'a> Page<'a> {
         Page {
             lines: lines
                 .into_iter()
-                .map(|ReadLine { text, words }| {
+                .map(|ReadLine { text, words, chars }| {
                     let folded = Folded::new(text);
                     // OCR's lines may misread a letter of a label; a text layer's are exact.
                     let found = if words.is_empty() {
@@ -112,6 +130,7 @@ impl<'a> Page<'a> {
                         labels,
                         quality,
                         words,
+                        chars,
                     }
                 })
                 .collect(),
@@ -121,14 +140,16 @@ impl<'a> Page<'a> {
     /// How well `needle` was read where it first stands on the page (1 when it is not
     /// on a line, as a value joined from two lines).
     pub(crate) fn quality_of(&self, needle: &str) -> f32 {
-        self.lines
-            .iter()
-            .find_map(|l| {
-                l.text
-                    .find(needle)
-                    .map(|at| l.quality_of(at, at + needle.len()))
-            })
-            .unwrap_or(1.0)
+        self.quality_where(needle).unwrap_or(1.0)
+    }
+
+    /// How well `needle` was read where it first stands on the page, if it is on a line.
+    pub(crate) fn quality_where(&self, needle: &str) -> Option<f32> {
+        self.lines.iter().find_map(|l| {
+            l.text
+                .find(needle)
+                .map(|at| l.quality_of(at, at + needle.len()))
+        })
     }
 
     pub(crate) fn text(&self) -> String {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::calibration;
 use crate::certificate_page::{ReadLine, certificate_page_index};
 use crate::fields::fields_of_lines;
+use crate::hocr::{self, OcrLine};
 use crate::limits::Limits;
 use crate::pdf;
 use crate::second_reading::{self, Readings};
@@ -81,55 +82,25 @@ impl Ocr {
         self.tesseract_runs
     }
 
-    /// OCR of an image file: its lines, each with its words' confidences (tesseract's TSV
-    /// output, 0 to 1).
+    /// OCR of an image file: its lines, with each word's and each character's confidence
+    /// (tesseract's hOCR output with character boxes; `hocr`).
     fn read(&self, image: &Path) -> Result<Vec<OcrLine>, Unread> {
         let path = image.to_string_lossy();
         run(
             &self.tesseract,
-            &[&path, "stdout", "-l", &self.languages, "tsv"],
+            &[
+                &path,
+                "stdout",
+                "-l",
+                &self.languages,
+                "-c",
+                "hocr_char_boxes=1",
+                "hocr",
+            ],
         )
-        .map(|out| ocr_lines(&String::from_utf8_lossy(&out)))
+        .map(|out| hocr::lines(&String::from_utf8_lossy(&out)))
         .map_err(Unread::Failed)
     }
-}
-
-/// A line as OCR read it: its words joined by single spaces, and each word's confidence.
-type OcrLine = (String, Vec<f32>);
-
-/// Lines of tesseract's TSV: its words (level 5) grouped by block, paragraph and line, in
-/// reading order, with their confidences.
-fn ocr_lines(tsv: &str) -> Vec<OcrLine> {
-    /// A line being gathered: its (block, paragraph, line), text, words' confidences.
-    type Gathering = ((u32, u32, u32), String, Vec<f32>);
-    let mut lines: Vec<Gathering> = Vec::new();
-    for row in tsv.lines().skip(1) {
-        let cols: Vec<&str> = row.split('\t').collect();
-        if cols.len() < 12 || cols[0] != "5" {
-            continue;
-        }
-        let num = |i: usize| cols[i].parse::<u32>().unwrap_or(0);
-        let key = (num(2), num(3), num(4));
-        // One word as tesseract read it; a word never holds a space, so the line's words
-        // and their confidences stay in step.
-        let word: String = cols[11].split_whitespace().collect();
-        let conf = cols[10].parse::<f32>().unwrap_or(0.0).max(0.0) / 100.0;
-        if word.is_empty() {
-            continue;
-        }
-        match lines.last_mut() {
-            Some((k, text, words)) if *k == key => {
-                text.push(' ');
-                text.push_str(&word);
-                words.push(conf);
-            }
-            _ => lines.push((key, word, vec![conf])),
-        }
-    }
-    lines
-        .into_iter()
-        .map(|(_, text, words)| (text, words))
-        .collect()
 }
 
 /// Runs a program; its standard output, or why it failed. Tesseract is kept to one thread:
@@ -265,12 +236,12 @@ fn bounded(pages: Pages, max: usize) -> Pages {
     let mut out = Vec::new();
     for page in pages {
         let mut kept = Vec::new();
-        for (line, q) in page {
-            if line.len() > left {
+        for line in page {
+            if line.text.len() > left {
                 break;
             }
-            left -= line.len();
-            kept.push((line, q));
+            left -= line.text.len();
+            kept.push(line);
         }
         out.push(kept);
     }
@@ -357,7 +328,7 @@ fn read_text(
                     p.lines()
                         .map(str::trim)
                         .filter(|l| !l.is_empty())
-                        .map(|l| (l.to_string(), Vec::new()))
+                        .map(OcrLine::exact)
                         .collect()
                 })
                 .collect();
@@ -391,7 +362,7 @@ fn read_text(
         let mut chars = 0;
         for page in pages {
             let lines = ocr.read(&page)?;
-            chars += lines.iter().map(|(l, _)| l.len()).sum::<usize>();
+            chars += lines.iter().map(|l| l.text.len()).sum::<usize>();
             read.push(lines);
             if chars >= limits.max_text_chars {
                 break;
@@ -494,9 +465,10 @@ fn fields_of(pages: &Pages, method: &str) -> (Extracted, Option<usize>) {
         .iter()
         .map(|p| {
             p.iter()
-                .map(|(text, words)| ReadLine {
-                    text,
-                    words: words.clone(),
+                .map(|line| ReadLine {
+                    text: &line.text,
+                    words: line.words.clone(),
+                    chars: line.chars.clone(),
                 })
                 .collect()
         })
@@ -572,21 +544,6 @@ pub fn readings(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ocr_lines_gather_words_with_their_confidences() {
-        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
-            5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tValid\n\
-            5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t70\tuntil:\n\
-            4\t1\t1\t1\t2\t0\t0\t0\t1\t1\t-1\t\n\
-            5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t-1\t \n\
-            5\t1\t2\t1\t1\t1\t0\t0\t1\t1\t50\tQ-1\n";
-        let lines = ocr_lines(tsv);
-        let texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(texts, ["Valid until:", "Q-1"]);
-        assert_eq!(lines[0].1, [0.9, 0.7]);
-        assert_eq!(lines[1].1, [0.5]);
-    }
 
     #[test]
     fn a_scanned_pdf_is_as_large_as_its_largest_image() {

@@ -19,12 +19,12 @@ struct StandardAt {
     start: usize,
 }
 
-/// A standard's name: "ISO" and its number as OCR may read them too ("1SO", "IS0", a speck
+/// A standard's name: "ISO" and its number as OCR may read them too ("1SO", "IS0", "!SO", a speck
 /// between read as a dot or an apostrophe: "ISO.50001", "ISO’ 45001"; "IATF" losing its
 /// thin "I").
 static STANDARD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:(?:DIN\s+)?(?:EN\s+)?[I1l]S[O0](?:\s*/\s*(?:IEC|TS))?[\s\-.,:;'’‘_]*(\d{4,5})\b|[I1l|]?ATF[\s\-.,:;'’‘_]*(16949)\b|ISCC[\s\-]*(EU|PLUS)\b)",
+        r"(?i)(?:\b(?:DIN\s+)?(?:EN\s+)?[I1l]|[|!])S[O0](?:\s*/\s*(?:IEC|TS))?[\s\-.,:;'’‘_]*(\d{4,5})\b|\b(?:[I1l|]?ATF[\s\-.,:;'’‘_]*(16949)\b|ISCC[\s\-]*(EU|PLUS)\b)",
     )
     .expect("valid regex")
 });
@@ -362,8 +362,16 @@ mod tests {
         );
         // As OCR reads them off a scan.
         assert_eq!(
-            standards_in_order("nach ISO’ 45001:2018, volgens ISO.50001:2018, 1S0 9001, ATF 16949"),
-            ["ISO_45001", "ISO_50001", "ISO_9001", "IATF_16949"]
+            standards_in_order(
+                "nach ISO’ 45001:2018, volgens ISO.50001:2018, 1S0 9001, ATF 16949, karsilamaktadir !SO 22000:2018"
+            ),
+            [
+                "ISO_45001",
+                "ISO_50001",
+                "ISO_9001",
+                "IATF_16949",
+                "ISO_22000"
+            ]
         );
         // A number that only looks like one is not a standard.
         assert!(standards_in_order("Postfach 9001, PLZ 14001 Berlin, MISO 9001").is_empty());

@@ -60,8 +60,8 @@ fn in_format(value: &str, format: &Regex, repair: bool) -> Option<(String, Strin
         None => (number_token(value)?, false),
     };
     match repair.then(|| numbers::fitted(&read, format)).flatten() {
-        Some(number) => Some((read, number)),
-        None => fits.then(|| (read.clone(), read)),
+        Some(number) => Some((read, numbers::as_filed(&number))),
+        None => fits.then(|| (read.clone(), numbers::as_filed(&read))),
     }
 }
 
@@ -102,7 +102,7 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     {
         let q = page.quality_of(m);
         return Some(Field {
-            value: m.to_string(),
+            value: numbers::as_filed(m),
             confidence: confidence(false, true, !values.is_empty(), q),
         });
     }
@@ -140,14 +140,19 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     })
 }
 
-/// A date after one of its labels, with the line's quality.
+/// A date after one of its labels, with how well it was read.
 fn labelled_date(page: &Page, label: Label) -> Option<(NaiveDate, f32)> {
-    page.values(label)
-        .into_iter()
-        .find_map(|(v, q)| dates(&v).first().map(|d| (d.date, q)))
+    page.values(label).into_iter().find_map(|(v, line)| {
+        dates(&v).first().map(|d| {
+            // As sure as its own characters, as a number is; the line's words (its label
+            // and what else it holds) where the date is not on one line as read.
+            let q = page.quality_where(&v[d.start..d.end]).unwrap_or(line);
+            (d.date, q)
+        })
+    })
 }
 
-/// A validity date: its value, whether its label was found, and its line's quality.
+/// A validity date: its value, whether its label was found, and how well it was read.
 type DateRead = (NaiveDate, bool, f32);
 
 /// Issue and expiry dates: after their labels, else as the rules for unlabelled text read
@@ -272,7 +277,7 @@ pub(crate) fn fields_of_lines(pages_lines: &[Vec<ReadLine>], method: &str) -> Ex
         vat_id.as_ref(),
     );
     // "Muster GmbH, Industriestraße 1, 70565 Stuttgart": the name, then its address.
-    // The name is as sure as its least sure word; OCR's predictable misreads of
+    // The name is as sure as its least sure character; OCR's predictable misreads of
     // punctuation are put back after that is measured on the name as printed.
     let (company, address_after) = match company(&page, body_line) {
         Some((value, labelled, q)) => {

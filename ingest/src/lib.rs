@@ -12,6 +12,7 @@ pub mod document;
 pub mod extract;
 pub mod fair;
 pub mod fields;
+mod hocr;
 pub mod labels;
 pub mod limits;
 pub mod mail;

@@ -42,16 +42,26 @@ pub(crate) fn other_identifier(token: &str, not: &NotNumbers) -> bool {
         || !dates(token).is_empty()
 }
 
-/// Suffixes joined to a number by `-`, `/` or `.`.
-static SUFFIXES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[\-/.][A-Za-z0-9]+)+").expect("valid regex"));
+/// Suffixes joined to a number by `-`, `/` or `.` — or by `:` or `,` before a digit, as
+/// OCR reads a small dot ("PL59/64820:00"; `as_filed` puts the dot back). A comma or
+/// colon that ends a number is punctuation: a space or a letter follows it.
+static SUFFIXES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[\-/.][A-Za-z0-9]+|[:,]\d[A-Za-z0-9]*)+").expect("valid regex")
+});
 
 /// A number found at `m` in `text`, whole: with the suffixes joined to it
-/// ("C519167-IC1-ISO-NOR", "LRQ9410579/A", "PL19/65862.00"). A body's format says how a
-/// number starts; a certificate's identity is all of it.
+/// ("C519167-IC1-ISO-NOR", "LRQ9410579/A", "PL19/65862.00"), as printed. A body's format
+/// says how a number starts; a certificate's identity is all of it.
 pub(crate) fn whole<'t>(text: &'t str, m: regex::Match<'t>) -> &'t str {
     let tail = SUFFIXES.find(&text[m.end()..]).map_or(0, |s| s.end());
     &text[m.start()..m.end() + tail]
+}
+
+/// A number `whole` read, as it is filed: no body's number holds a colon or a comma, so
+/// one joining a suffix is a dot OCR read small or smudged. Dropping the suffix instead
+/// would file another certificate's identity.
+pub(crate) fn as_filed(number: &str) -> String {
+    number.replace([':', ','], ".")
 }
 
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -263,6 +273,26 @@ mod tests {
         // Kiwa's "K" then digits: a B read for an 8.
         let kiwa = format(r"\bK\d{4,6}/\d{2}\b");
         assert_eq!(fitted("K12B45/2l", &kiwa).as_deref(), Some("K12845/21"));
+    }
+
+    #[test]
+    fn a_number_is_whole_with_its_suffixes_and_a_misread_dot_put_back() {
+        let sgs = format(r"\b[A-Z]{2}\d{2}/\d{4,6}\b");
+        let read = |text: &str| as_filed(whole(text, sgs.find(text).unwrap()));
+        assert_eq!(read("Nr: PL19/65862.00 issued"), "PL19/65862.00");
+        // OCR's colon or comma for the dot of SGS Polska's ".00".
+        assert_eq!(read("Sertifika No: PL59/64820:00"), "PL59/64820.00");
+        assert_eq!(read("Sertifika No: PL59/64820,00"), "PL59/64820.00");
+        // Punctuation after a number is not a suffix.
+        assert_eq!(read("No. PL59/64820, issued 2025"), "PL59/64820");
+        assert_eq!(read("No: PL59/64820: valid"), "PL59/64820");
+        assert_eq!(read("PL59/64820,Warszawa"), "PL59/64820");
+        let lrqa = format(r"\bLRQ\s?\d{6,8}\b");
+        let text = "Approval Certificate No: LRQ9410579/A.";
+        assert_eq!(
+            as_filed(whole(text, lrqa.find(text).unwrap())),
+            "LRQ9410579/A"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ fn ocr<'a>(lines: &[(&'a str, f32)]) -> Vec<ReadLine<'a>> {
         .map(|(text, q)| ReadLine {
             text,
             words: vec![*q; text.split_whitespace().count()],
+            chars: Vec::new(),
         })
         .collect()
 }
@@ -263,10 +264,12 @@ fn a_values_own_words_set_its_confidence_not_its_line() {
             ReadLine {
                 text: "ISO 9001:2015",
                 words: vec![0.96, 0.96],
+                chars: Vec::new(),
             },
             ReadLine {
                 text: "Certificate No.: Q-77/1",
                 words: vec![0.97, 0.97, number_conf],
+                chars: Vec::new(),
             },
         ];
         fields_of_lines(&[lines], "ocr")
@@ -282,6 +285,76 @@ fn a_values_own_words_set_its_confidence_not_its_line() {
         doubted.confidence < 0.5 * sure.confidence,
         "{doubted:?} {sure:?}"
     );
+}
+
+/// A number glued to its label's punctuation in one OCR word ("n.::MC-8132-Q", word
+/// confidence 0.33) is as sure as its own characters, not as the word: the punctuation's
+/// doubt is not the number's. A doubted character of the number still lowers it.
+#[test]
+fn a_values_own_characters_set_its_confidence_where_ocr_gives_them() {
+    let read = |q_of_8: f32| {
+        let text = "Certificato n.::MC-8132-Q";
+        let chars: Vec<f32> = text
+            .chars()
+            .map(|c| match c {
+                ':' => 0.6,
+                '8' => q_of_8,
+                _ => 0.97,
+            })
+            .collect();
+        let lines = vec![
+            ReadLine::exact("ISO 9001:2015"),
+            ReadLine {
+                text,
+                words: vec![0.96, 0.33],
+                chars,
+            },
+        ];
+        fields_of_lines(&[lines], "ocr")
+            .certificate_number
+            .expect("the number is read")
+    };
+    let (sure, doubted) = (read(0.97), read(0.41));
+    assert_eq!(sure.value, "MC-8132-Q");
+    assert!(sure.confidence >= 0.6 * 0.97, "{sure:?}");
+    assert!(
+        doubted.confidence < 0.5 * sure.confidence,
+        "{doubted:?} {sure:?}"
+    );
+}
+
+/// A labelled date is as sure as its own characters: a smudged label does not make it
+/// doubtful, a doubted digit does.
+#[test]
+fn a_dates_own_characters_set_its_confidence() {
+    let read = |label_q: f32, digit_q: f32| {
+        let text = "Gecerlilik Tarihi: 27.11.2028";
+        let at = text.find("27.").unwrap();
+        let chars: Vec<f32> = text
+            .char_indices()
+            .map(|(i, _)| match i {
+                i if i < at => label_q,
+                i if i == at + 1 => digit_q,
+                _ => 0.98,
+            })
+            .collect();
+        let lines = vec![
+            ReadLine::exact("ISO 9001:2015"),
+            ReadLine {
+                text,
+                words: vec![label_q, label_q, 0.98],
+                chars,
+            },
+        ];
+        fields_of_lines(&[lines], "ocr")
+            .expiry_date
+            .expect("the expiry is read")
+    };
+    let smudged_label = read(0.4, 0.98);
+    assert_eq!(smudged_label.value.to_string(), "2028-11-27");
+    assert!(smudged_label.confidence >= 0.9, "{smudged_label:?}");
+    let doubted_digit = read(0.98, 0.4);
+    assert!(doubted_digit.confidence < 0.5, "{doubted_digit:?}");
 }
 
 #[test]
