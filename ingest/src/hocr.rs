@@ -46,6 +46,7 @@ fn confidence(element: &ElementRef, key: &str) -> f32 {
             title
                 .split(';')
                 .find_map(|part| part.trim().strip_prefix(key)?.trim().parse::<f32>().ok())
+                .filter(|c| c.is_finite())
         })
         .map_or(0.0, |c| (c / 100.0).clamp(0.0, 1.0))
 }
@@ -128,5 +129,29 @@ mod tests {
             [991.0, 910.0, 905.0, 980.0, 1000.0, 710.0]
         );
         assert!(super::lines("<html>garbage").is_empty());
+    }
+
+    /// Tesseract's output is the server's own, but of a hostile image: a flood of words,
+    /// output cut short, titles that say nothing. It is read in one pass, never panics, and
+    /// a confidence it cannot read is 0 (doubted), never 1.
+    #[test]
+    fn a_flood_truncation_or_nonsense_reads_without_harm() {
+        let word = "<span class='ocrx_word' title='bbox 1 1 2 2; x_wconf 91'>\
+            <span class='ocrx_cinfo' title='x_conf 91'>W</span></span> ";
+        let flood = format!(
+            "<html><body><span class='ocr_line'>{}</span></body></html>",
+            word.repeat(100_000)
+        );
+        let read = lines(&flood);
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].words.len(), 100_000);
+        assert_eq!(read[0].chars.len(), read[0].text.chars().count());
+        let cut = &flood[..flood.len() / 2 + 17];
+        let read = lines(cut);
+        assert_eq!(read[0].chars.len(), read[0].text.chars().count());
+        let nonsense = "<span class='ocr_line'><span class='ocrx_word' title='x_wconf NaN; x_wconf'>\
+            <span class='ocrx_cinfo' title='x_conf -7e99'>A</span></span></span>";
+        let read = lines(nonsense);
+        assert_eq!((read[0].words[0], read[0].chars[0]), (0.0, 0.0));
     }
 }
