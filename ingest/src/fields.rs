@@ -81,7 +81,7 @@ fn number(page: &Page, body: Option<&str>, vat: Option<&VatId>) -> Option<Field<
     };
     // The body's format inside a labelled value ("n.2 FM 985332." as OCR reads "n.º"),
     // with the lookalikes that keep it out of the format put back. Each value is only as
-    // sure as its least sure word.
+    // sure as its least sure character (`Page::quality_of`).
     if let Some(re) = format
         && let Some((read, number)) = values
             .iter()
@@ -236,7 +236,8 @@ fn split_address(value: &str) -> (String, Option<String>) {
 }
 
 /// Fields of a certificate document's text, read as `method` (`pdf-text` or `ocr`), each
-/// line with its reading quality (from OCR's word confidences; 1 for a text layer).
+/// line with its reading quality (from OCR's word and character confidences; 1 for a text
+/// layer).
 pub(crate) fn fields_of_lines(pages_lines: &[Vec<ReadLine>], method: &str) -> Extracted {
     let page = certificate_page(pages_lines);
     let text = page.text();

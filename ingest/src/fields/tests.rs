@@ -255,8 +255,8 @@ fn a_flood_of_misread_labels_in_an_ocr_page_is_read_in_bounded_passes() {
     assert_eq!(text(&ex.certificate_number), Some("Q-1000"));
 }
 
-/// A value is as sure as its least sure word: the label's words read well do not vouch
-/// for a number OCR doubted.
+/// Where OCR gives only words' confidences, a value is as sure as its least sure word: the
+/// label's words read well do not vouch for a number OCR doubted.
 #[test]
 fn a_values_own_words_set_its_confidence_not_its_line() {
     let read = |number_conf: f32| {
