@@ -1,6 +1,6 @@
 //! What every actor of one running instance shares.
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use certwatch_config::Config;
@@ -21,6 +21,7 @@ use crate::messages::mailer::MailerMsg;
 use crate::monitoring::fetch::Fetcher;
 use crate::placement::{Joined, NodeState, Placement};
 use crate::registers::Registers;
+use crate::spawn::Ending;
 
 pub(crate) const MAILER: &str = "mailer";
 pub(crate) const ACCOUNTS: &str = "accounts";
@@ -150,6 +151,39 @@ impl Context {
         slot
     }
 
+    /// Whether `child`, an actor of `tenant` that ended so, is started again here, from the
+    /// store. Not while the node stops, nor for a tenant another node runs now. A failure is
+    /// logged as an error and counted; a write the fence refused is not a failure: the
+    /// node lost the tenant's shard, or its lease lapsed and the next round renews it (then
+    /// the child goes on here; else that round stops it).
+    pub fn restart_after(&self, tenant: Uuid, ending: Ending, child: &str) -> bool {
+        let here = !self.stopping.load(Ordering::SeqCst) && self.placement.owns(tenant);
+        match ending {
+            Ending::Clean => false,
+            Ending::NotOwner => {
+                tracing::info!(child, "stopped: its tenant's shard moved to another node");
+                false
+            }
+            Ending::LeaseLost => {
+                tracing::info!(child, "stopped: this node's lease of its shard lapsed");
+                here
+            }
+            Ending::Failed(error) if here => {
+                tracing::error!(child, error, "failed; restarting it from the store");
+                self.restarts.fetch_add(1, Ordering::SeqCst);
+                true
+            }
+            Ending::Failed(error) => {
+                tracing::info!(
+                    child,
+                    error,
+                    "failed; not restarted: its tenant is not run here"
+                );
+                false
+            }
+        }
+    }
+
     /// The tenant id in a tenant actor's name, if `name` is one.
     pub fn tenant_of_name(&self, name: &str) -> Option<Uuid> {
         name.strip_prefix(&self.name("tenant:"))?.parse().ok()
@@ -171,5 +205,42 @@ mod tests {
         assert_eq!(a.tenant_of_name(&a.tenant_name(tenant)), Some(tenant));
         assert_eq!(b.tenant_of_name(&a.tenant_name(tenant)), None);
         assert_eq!(a.tenant_of_name(&a.name(MAILER)), None);
+    }
+
+    #[tokio::test]
+    async fn failed_actors_restart_only_for_tenants_run_here_and_not_while_stopping() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let config = Arc::new(certwatch_config::Config::load_with(None, |_| None).unwrap());
+        let tenant = Uuid::new_v4();
+        let alone = Context::new(store.clone(), config.clone(), None);
+        let failed = || Ending::Failed("a panic".into());
+        assert!(alone.restart_after(tenant, failed(), "a"));
+        alone.stopping.store(true, Ordering::SeqCst);
+        assert!(
+            !alone.restart_after(tenant, failed(), "a"),
+            "not while the node stops"
+        );
+        let shard = certwatch_store::engine::leases::shard_of(tenant);
+        let joined = crate::placement::Joined {
+            state: Arc::new(crate::placement::NodeState::new("node-a")),
+            shards: [shard].into(),
+        };
+        let node = Context::new(store, config, Some(joined));
+        assert!(node.restart_after(tenant, failed(), "a"));
+        assert!(
+            node.restart_after(tenant, Ending::LeaseLost, "a"),
+            "the round decides"
+        );
+        assert!(!node.restart_after(tenant, Ending::NotOwner, "a"));
+        assert!(!node.restart_after(tenant, Ending::Clean, "a"));
+        assert_eq!(node.restarts.load(Ordering::SeqCst), 1, "failures only");
+        node.placement.set(Default::default());
+        for ending in [failed(), Ending::LeaseLost] {
+            assert!(
+                !node.restart_after(tenant, ending, "a"),
+                "not once its shard moved away"
+            );
+        }
     }
 }

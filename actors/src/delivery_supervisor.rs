@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use certwatch_store::tables;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -147,15 +146,14 @@ impl Actor for DeliverySupervisor {
         event: SupervisionEvent,
         state: &mut DeliveryState,
     ) -> Result<(), ActorProcessingErr> {
-        let Some((subscriber, (tenant, _), failed)) =
+        let Some((subscriber, (tenant, _), ending)) =
             take_stopped(&mut state.actors, &event, |(_, a)| a.get_cell())
         else {
             return Ok(());
         };
         // A clean stop means the subscriber was deleted; a failure is restarted from the store.
-        if failed && !state.ctx.stopping.load(Ordering::SeqCst) {
-            tracing::error!(%subscriber, ?event, "subscriber actor failed; restarting it");
-            state.ctx.restarts.fetch_add(1, Ordering::SeqCst);
+        let child = format!("subscriber {subscriber}");
+        if state.ctx.restart_after(tenant, ending, &child) {
             Self::ensure(&myself, state, tenant, subscriber).await;
         }
         Ok(())

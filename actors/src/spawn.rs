@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
+use certwatch_store::{RegistryError, StoreError};
 use ractor::{Actor, ActorCell, ActorRef, SpawnErr, SupervisionEvent};
 
 /// How long starting a child waits for its name to be free.
@@ -104,23 +105,89 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// How a child actor ended, as its supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Stopped as told, or done.
+    Clean,
+    /// Failed: an error or a panic, as it said.
+    Failed(String),
+    /// Its write was refused because this node lost the lease of its tenant's shard since
+    /// the last lease round: the next round says whether the node holds the shard still.
+    LeaseLost,
+    /// Its write was refused because the last lease round left the shard to another node,
+    /// which runs the tenant now.
+    NotOwner,
+}
+
+impl Ending {
+    /// The child a supervision event is about, and how it ended; `None` for other events.
+    pub(crate) fn of(event: &SupervisionEvent) -> Option<(&ActorCell, Ending)> {
+        match event {
+            SupervisionEvent::ActorFailed(cell, err) => Some((cell, Ending::of_failure(&**err))),
+            SupervisionEvent::ActorTerminated(cell, _, _) => Some((cell, Ending::Clean)),
+            _ => None,
+        }
+    }
+
+    /// A failure's error, or any error it was caused by, may be the fence's refusal.
+    fn of_failure(err: &(dyn std::error::Error + 'static)) -> Ending {
+        let fenced = |store: &StoreError| match store {
+            StoreError::LeaseLost(_) => Some(Ending::LeaseLost),
+            StoreError::NotOwner(_) => Some(Ending::NotOwner),
+            _ => None,
+        };
+        std::iter::successors(Some(err), |e| e.source())
+            .find_map(|e| {
+                e.downcast_ref::<StoreError>().and_then(fenced).or_else(|| {
+                    match e.downcast_ref::<RegistryError>() {
+                        Some(RegistryError::Store(store)) => fenced(store),
+                        _ => None,
+                    }
+                })
+            })
+            .unwrap_or_else(|| Ending::Failed(err.to_string()))
+    }
+}
+
 /// The child a supervision event reports stopped, taken out of `children` (keyed by what
-/// the child owns), and whether it failed rather than stopped cleanly. `None` for other
-/// events and for children not in the map (already removed when they were told to stop).
+/// the child owns), and how it ended. `None` for other events and for children not in
+/// the map (already removed when they were told to stop).
 pub(crate) fn take_stopped<K: Copy + Eq + Hash, V>(
     children: &mut HashMap<K, V>,
     event: &SupervisionEvent,
     cell_of: impl Fn(&V) -> ActorCell,
-) -> Option<(K, V, bool)> {
-    let (cell, failed) = match event {
-        SupervisionEvent::ActorFailed(cell, _) => (cell, true),
-        SupervisionEvent::ActorTerminated(cell, _, _) => (cell, false),
-        _ => return None,
-    };
+) -> Option<(K, V, Ending)> {
+    let (cell, ending) = Ending::of(event)?;
     let key = *children
         .iter()
         .find(|(_, v)| cell_of(v).get_id() == cell.get_id())?
         .0;
     let value = children.remove(&key)?;
-    Some((key, value, failed))
+    Some((key, value, ending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_the_fence_caused_is_told_apart_from_other_failures() {
+        let of = |err: ractor::ActorProcessingErr| Ending::of_failure(&*err);
+        assert_eq!(of(Box::new(StoreError::LeaseLost(3))), Ending::LeaseLost);
+        assert_eq!(of(Box::new(StoreError::NotOwner(3))), Ending::NotOwner);
+        assert_eq!(
+            of(Box::new(RegistryError::Store(StoreError::NotOwner(3)))),
+            Ending::NotOwner,
+            "inside a refused write of tenant data"
+        );
+        assert_eq!(
+            of(Box::new(StoreError::Conflict)),
+            Ending::Failed(StoreError::Conflict.to_string())
+        );
+        assert_eq!(
+            of("a panic while parsing".into()),
+            Ending::Failed("a panic while parsing".into())
+        );
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use certwatch_store::tables;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -14,7 +13,7 @@ use uuid::Uuid;
 use crate::context::Context;
 use crate::messages::tenant::TenantMsg;
 use crate::messages::tenant_supervisor::TenantSupervisorMsg;
-use crate::spawn::spawn_child;
+use crate::spawn::{Ending, spawn_child};
 use crate::tenant::TenantActor;
 
 pub(crate) struct TenantSupervisor;
@@ -127,22 +126,26 @@ impl Actor for TenantSupervisor {
         event: SupervisionEvent,
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
-        let (cell, failure) = match &event {
-            SupervisionEvent::ActorFailed(cell, err) => (cell, Some(err.to_string())),
-            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, None),
-            _ => return Ok(()),
+        let Some((cell, ending)) = Ending::of(&event) else {
+            return Ok(());
         };
         let Some(tenant) = cell.get_name().and_then(|n| state.ctx.tenant_of_name(&n)) else {
             return Ok(());
         };
         state.tenants.remove(&tenant);
         state.ctx.directory.set_tenant(tenant, None);
-        if state.ctx.stopping.load(Ordering::SeqCst) || !state.ctx.placement.owns(tenant) {
-            return Ok(());
+        // Only this supervisor stops a tenant's actor, when its shard moved (and so not
+        // restarted): any other ending is a failure.
+        let ending = match ending {
+            Ending::Clean => Ending::Failed("stopped unasked".into()),
+            ending => ending,
+        };
+        if state
+            .ctx
+            .restart_after(tenant, ending, &format!("tenant {tenant}"))
+        {
+            Self::spawn_tenant(&myself, state, tenant).await?;
         }
-        tracing::error!(%tenant, ?failure, "tenant actor stopped; restarting it from the store");
-        state.ctx.restarts.fetch_add(1, Ordering::SeqCst);
-        Self::spawn_tenant(&myself, state, tenant).await?;
         Ok(())
     }
 }

@@ -126,6 +126,28 @@ static MAILBOXES_FAILING: LazyLock<IntGauge> = LazyLock::new(|| {
     )
 });
 
+/// On a node of several: how many shards it holds, whether it is ready, and how long ago
+/// its last lease round succeeded (what `/api/health/` says, for a monitoring system).
+static NODE_SHARDS: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_node_shards",
+        "Shards of tenants this node holds leases on (a node of several)",
+    )
+});
+static NODE_READY: LazyLock<IntGauge> = LazyLock::new(|| {
+    gauge(
+        "certwatch_node_ready",
+        "1 while this node's leases are current, else 0 (a node of several)",
+    )
+});
+static NODE_RENEWED: LazyLock<prometheus::Gauge> = LazyLock::new(|| {
+    prometheus::register_gauge!(
+        "certwatch_node_lease_renewed_seconds_ago",
+        "Seconds since this node's last successful lease round (a node of several)"
+    )
+    .expect("registered once")
+});
+
 static RESTARTS: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
         "certwatch_actor_restarts_total",
@@ -287,6 +309,11 @@ async fn metrics(state: State, authorization: Option<String>) -> Result<Response
     let st = state.clone();
     blocking(move || read_state(&st)).await??;
     let actors = &state.actors;
+    if let Some(node) = actors.node() {
+        NODE_SHARDS.set(actors.shards_held().unwrap_or(0) as i64);
+        NODE_READY.set(i64::from(node.ready()));
+        NODE_RENEWED.set(node.since_renewed().map_or(-1.0, |d| d.as_secs_f64()));
+    }
     mirror(&RESTARTS, actors.restarts());
     for (lane, name) in LANES {
         PARSING_RUNNING
@@ -317,18 +344,30 @@ fn mirror(counter: &IntCounter, count: u64) {
 }
 
 /// Sets the gauges read from the store: its size and free space, the queues, the
-/// certificates by status.
+/// certificates by status. What belongs to tenants counts the tenants this node runs: all
+/// of them on the only node, its shards' on a node of several — so each node's figures are
+/// its own, the cluster's are their sum, and no node builds the catalogs of tenants it
+/// does not run.
 fn read_state(state: &State) -> Result<(), ApiError> {
     let store = state.store();
+    let runs = |tenant: &uuid::Uuid| state.actors.runs(*tenant);
     STORE_SIZE.set(store.size_on_disk()? as i64);
     if let Ok(fs) = rustix::fs::statvfs(store.data_dir()) {
         DISK_FREE.set((fs.f_bavail * fs.f_frsize) as i64);
     }
-    DELIVERIES_DUE.set(store.tree(Tree::DeliveriesDue).len()? as i64);
+    let mut deliveries_due = 0;
+    for entry in store.tree(Tree::DeliveriesDue).iter().values() {
+        let tenant = certwatch_store::engine::keys::uuid_at(&entry?, 0);
+        deliveries_due += usize::from(tenant.is_some_and(|t| runs(&t)));
+    }
+    DELIVERIES_DUE.set(deliveries_due as i64);
     let now = chrono::Utc::now();
     let (mut due, mut failing) = (0, 0);
     let mut by_status = [0usize; CertStatus::ALL.len()];
-    let tenants = tables::tenants::ids(store)?;
+    let tenants: Vec<uuid::Uuid> = tables::tenants::ids(store)?
+        .into_iter()
+        .filter(runs)
+        .collect();
     TENANTS.set(tenants.len() as i64);
     for tenant in tenants {
         let counts = certwatch_store::ops::endpoints::counts(store, tenant, now)?;
@@ -348,14 +387,17 @@ fn read_state(state: &State) -> Result<(), ApiError> {
     }
     let paused = tables::register_accounts::paused(store)?;
     for provider in Provider::ALL.into_iter().filter(|p| p.has_api()) {
-        let paused = paused.iter().filter(|p| **p == provider).count();
+        let paused = paused
+            .iter()
+            .filter(|(tenant, p)| *p == provider && runs(tenant))
+            .count();
         REGISTERS_PAUSED
             .with_label_values(&[provider.as_str()])
             .set(paused as i64);
     }
     let failing = tables::mail_accounts::all(store)?
         .iter()
-        .filter(|a| a.enabled && a.failures > 0)
+        .filter(|a| a.enabled && a.failures > 0 && runs(&a.tenant_id))
         .count();
     MAILBOXES_FAILING.set(failing as i64);
     Ok(())

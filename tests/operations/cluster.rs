@@ -1,6 +1,9 @@
 //! Several nodes sharing one PostgreSQL store (`CERTWATCH_NODE_ID`): shards of tenants
-//! spread over the nodes through leases, `certwatch cluster status` shows them, and the
-//! shards of a node killed with `kill -9` move to the others within the lease's bound.
+//! spread over the nodes through leases, `certwatch cluster status` and each node's
+//! `/metrics` show them, the shards of a node killed with `kill -9` move to the others within
+//! the lease's bound, and under writes through three nodes a node killed or paused loses
+//! nothing acknowledged, commits nothing after its lease moved, and its tenant's webhooks and
+//! checks go on on the new owner.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +14,10 @@ use serde_json::{Value, json};
 
 use crate::common::postgres::PrivatePostgres;
 use crate::common::{self, Server, eventually_within};
-use crate::{all, certificate_expiring_in, create_supplier, digests_to};
+use crate::metrics::{sample, scraped};
+use crate::{
+    all, certificate_expiring_in, create_supplier, digests_to, monitored_page, watched_page,
+};
 
 /// A free loopback address for a node's internal listener.
 fn internal_address() -> String {
@@ -47,6 +53,28 @@ fn node(url: &str, id: &str, key: Option<&std::path::Path>) -> (Server, String) 
 async fn node_health(s: &Server) -> Value {
     let health = s.health().await;
     health.body["node"].clone()
+}
+
+/// How many scrape logs the endpoint `id` shows.
+async fn scrape_logs(s: &Server, token: &str, id: &str) -> usize {
+    let e = s
+        .get(&format!("/api/monitoring/endpoints/{id}/"), Some(token))
+        .await;
+    e.body["recent_scrape_logs"].as_array().map_or(0, Vec::len)
+}
+
+/// The node holding the lease on `tenant`'s shard, as `certwatch cluster status` says.
+fn owner_of(s: &Server, tenant: uuid::Uuid) -> String {
+    let status = s.command().args(["cluster", "status"]).output().unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let status = String::from_utf8_lossy(&status.stdout);
+    let line = format!("shard {:>2}: ", shard_of(tenant));
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&line))
+        .and_then(|rest| rest.split_once(" (epoch"))
+        .map(|(node, _)| node.to_string())
+        .unwrap_or_else(|| panic!("no owner of {tenant} in {status}"))
 }
 
 /// Waits until `s` holds `shards` shards.
@@ -88,6 +116,15 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     // The second takes half: the first gives back its upper 32 at its next round.
     holds(&b, 32, "node-b takes half of the shards").await;
     holds(&a, 32, "node-a keeps the other half").await;
+    // Each node's /metrics is its own: its shards, and the tenants it runs (together, all).
+    let (on_a, on_b) = (scraped(&a).await, scraped(&b).await);
+    for on in [&on_a, &on_b] {
+        assert_eq!(sample(on, "certwatch_node_shards", &[]), Some(32.0));
+        assert_eq!(sample(on, "certwatch_node_ready", &[]), Some(1.0));
+    }
+    let tenants = |on| sample(on, "certwatch_tenants", &[]).unwrap();
+    assert!(tenants(&on_b) >= 1.0, "b runs the tenant of the upper half");
+    assert_eq!(tenants(&on_a) + tenants(&on_b), n as f64);
 
     // Any node answers for any tenant: one of the two sends the request on to the other.
     for (via, name) in [(&a, "Through a"), (&b, "Through b")] {
@@ -134,44 +171,10 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         .as_str()
         .unwrap()
         .to_string();
-    let ep = a
-        .post(
-            "/api/monitoring/endpoints/",
-            Some(&token),
-            json!({"organization_id": org, "url": site.url("/certs")}),
-        )
-        .await;
-    assert_eq!(ep.status, 201, "{:?}", ep.body);
-    let ep = ep.body["id"].as_str().unwrap().to_string();
-    eventually_within(Duration::from_secs(60), "b checks the page", async || {
-        let e = a
-            .get(&format!("/api/monitoring/endpoints/{ep}/"), Some(&token))
-            .await;
-        (!e.body["last_checked"].is_null()).then_some(())
-    })
-    .await;
-
+    let ep = watched_page(&a, &token, &org, &site.url("/certs")).await;
     // A second page whose first check b begins but does not finish: it is due, and still
     // due, while b is down.
-    site.serve(
-        "/due",
-        common::site::Resource::html("<p>ISO 14001</p>").slow(Duration::from_secs(10)),
-    );
-    let due = a
-        .post(
-            "/api/monitoring/endpoints/",
-            Some(&token),
-            json!({"organization_id": org, "url": site.url("/due")}),
-        )
-        .await;
-    assert_eq!(due.status, 201, "{:?}", due.body);
-    let due = due.body["id"].as_str().unwrap().to_string();
-    eventually_within(
-        Duration::from_secs(60),
-        "b begins the due check",
-        async || (site.hits("/due") == 1).then_some(()),
-    )
-    .await;
+    let due = begun_check(&a, &token, &org, &site).await;
 
     // A certificate expiring within the digest's window: the digest falls due on b, which
     // looks for it only every 15 minutes (it looked when it took the tenant, before this).
@@ -224,19 +227,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     assert_eq!(asked_for_ems(&b), 0);
     // The check that fell due while its node was down runs on the new owner, once: one
     // log (b's was cut off before it wrote one), one more fetch, the next a whole cycle on.
-    let logs_of = async |id: &str| {
-        let e = a
-            .get(&format!("/api/monitoring/endpoints/{id}/"), Some(&token))
-            .await;
-        e.body["recent_scrape_logs"].as_array().map_or(0, Vec::len)
-    };
-    eventually_within(
-        Duration::from_secs(90),
-        "a makes the due check",
-        async || (logs_of(&due).await == 1).then_some(()),
-    )
-    .await;
-    assert_eq!(site.hits("/due"), 2, "fetched by b, then once by a");
+    due_check_made_once(&a, &token, &due, &site).await;
     let after = a
         .get(&format!("/api/monitoring/endpoints/{due}/"), Some(&token))
         .await;
@@ -264,7 +255,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         .await;
     assert!(trigger.status.is_success(), "{:?}", trigger.body);
     eventually_within(Duration::from_secs(60), "a checks the page", async || {
-        (logs_of(&ep).await == 2).then_some(())
+        (scrape_logs(&a, &token, &ep).await == 2).then_some(())
     })
     .await;
     assert_eq!(site.hits("/certs"), checked_by_b + 1, "checked once more");
@@ -280,6 +271,39 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     assert_eq!(
         names(all(&a, &token, "/api/organizations/").await),
         ["After the kill", "On the cluster", "Through a", "Through b"]
+    );
+}
+
+/// A page (`/due`, answered slowly) whose first check the tenant's node begins but has
+/// not finished when this returns: the check stays due if that node dies now.
+async fn begun_check(via: &Server, token: &str, org: &str, site: &common::site::Site) -> String {
+    site.serve(
+        "/due",
+        common::site::Resource::html("<p>ISO 14001</p>").slow(Duration::from_secs(10)),
+    );
+    let due = monitored_page(via, token, org, &site.url("/due")).await;
+    eventually_within(
+        Duration::from_secs(60),
+        "the owner begins the due check",
+        async || (site.hits("/due") == 1).then_some(()),
+    )
+    .await;
+    due
+}
+
+/// The check [`begun_check`] began, cut off by its node's death, is made by the new owner
+/// once: one log, one more fetch.
+async fn due_check_made_once(via: &Server, token: &str, due: &str, site: &common::site::Site) {
+    eventually_within(
+        Duration::from_secs(90),
+        "the new owner makes the due check",
+        async || (scrape_logs(via, token, due).await == 1).then_some(()),
+    )
+    .await;
+    assert_eq!(
+        site.hits("/due"),
+        2,
+        "fetched by the old owner, then once by the new"
     );
 }
 
@@ -496,18 +520,27 @@ async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_o
         (held == [20, 22, 22]).then_some(())
     })
     .await;
-    let (token, _) = b.signup("ops@three.example", "Three Nodes").await;
-    let org = create_supplier(&b, &token, "Filed through three nodes")
+    // Registered on c, the tenant is c's: the node killed below.
+    let (token, tenant) = c.signup("ops@three.example", "Three Nodes").await;
+    let tenant: uuid::Uuid = tenant.parse().unwrap();
+    assert_eq!(owner_of(&a, tenant), "node-c");
+    let org = create_supplier(&a, &token, "Filed through three nodes")
         .await
         .unwrap();
     let iso = b.type_id(&token, "ISO_9001").await;
     let rx = common::receiver::subscribed(&b, &token, json!(["certificate.created"])).await;
+    // The supplier's page, checked by the tenant's endpoint actor on c.
+    let site = common::site::Site::start().await;
+    site.serve("/certs", common::site::Resource::html("<p>ISO 9001</p>"));
+    let ep = watched_page(&a, &token, &org, &site.url("/certs")).await;
 
     let writers = Writers::start(&[&a, &b, &c], &token, &org, &iso);
     writers
         .wait_for(30, "30 writes through the three nodes")
         .await;
-    // kill -9 of a node while the writes go on.
+    // kill -9 of the tenant's node while the writes go on, in the middle of a check.
+    let due = begun_check(&b, &token, &org, &site).await;
+    let killed = std::time::Instant::now();
     c.kill9();
     eventually_within(
         Duration::from_secs(90),
@@ -519,18 +552,46 @@ async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_o
         },
     )
     .await;
+    eprintln!(
+        "c's shards moved {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
     writers
         .wait_for(30, "30 more certificates after the kill")
         .await;
+    // The endpoint's checks go on on the tenant's new node: the one cut off by the kill is
+    // made once, and a check asked for is made.
+    due_check_made_once(&a, &token, &due, &site).await;
+    let checked = site.hits("/certs");
+    let trigger = b
+        .post(
+            &format!("/api/monitoring/endpoints/{ep}/trigger_scrape/"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert!(trigger.status.is_success(), "{:?}", trigger.body);
+    eventually_within(
+        Duration::from_secs(60),
+        "the new owner checks",
+        async || (scrape_logs(&a, &token, &ep).await == 2).then_some(()),
+    )
+    .await;
+    assert_eq!(site.hits("/certs"), checked + 1, "checked once more");
 
-    // SIGSTOP of b past its lease: a takes every shard; b, let go again, commits nothing
-    // for the shards it lost — the write it was sent while stopped is refused, or it was
-    // sent on to a and acknowledged: never acknowledged and missing, never written and
-    // refused.
-    let b_pid = rustix::process::Pid::from_raw(b.pid() as i32).unwrap();
-    rustix::process::kill_process(b_pid, rustix::process::Signal::STOP).unwrap();
+    // SIGSTOP of the tenant's new node past its lease: the other takes every shard; the
+    // paused node, let go again, commits nothing for the shards it lost — the write it was
+    // sent while stopped is refused, or it was sent on and acknowledged: never
+    // acknowledged and missing, never written and refused.
+    let (paused, other) = match owner_of(&a, tenant).as_str() {
+        "node-a" => (&a, &b),
+        "node-b" => (&b, &a),
+        owner => panic!("the tenant moved to {owner}"),
+    };
+    let paused_pid = rustix::process::Pid::from_raw(paused.pid() as i32).unwrap();
+    rustix::process::kill_process(paused_pid, rustix::process::Signal::STOP).unwrap();
     let paused_write = {
-        let (base, token) = (b.base.clone(), token.clone());
+        let (base, token) = (paused.base.clone(), token.clone());
         let (paused_org, paused_iso) = (org.clone(), iso.clone());
         tokio::spawn(async move {
             reqwest::Client::new()
@@ -543,14 +604,14 @@ async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_o
                 .map(|r| r.status().as_u16())
         })
     };
-    holds(&a, 64, "a takes every shard while b is stopped").await;
-    rustix::process::kill_process(b_pid, rustix::process::Signal::CONT).unwrap();
+    holds(other, 64, "the other node takes every shard").await;
+    rustix::process::kill_process(paused_pid, rustix::process::Signal::CONT).unwrap();
     let paused_status = paused_write.await.unwrap().unwrap_or(0);
-    // b comes back: it renews nothing (its leases moved at new epochs) and takes a share
-    // again.
-    holds(&b, 32, "b takes a share again").await;
+    // The paused node comes back: it renews nothing (its leases moved at new epochs) and
+    // takes a share again.
+    holds(paused, 32, "the paused node takes a share again").await;
     writers
-        .wait_for(10, "10 more certificates after b came back")
+        .wait_for(10, "10 more certificates after the paused node came back")
         .await;
     let acked = writers.stop().await;
 
@@ -595,6 +656,11 @@ async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_o
     for (number, sent_as) in &ids {
         assert_eq!(sent_as.len(), 1, "{number} was announced as {sent_as:?}");
     }
+    // No actor failed on the node that took the tenants over. (On the paused node one may
+    // have: PostgreSQL ends the session a paused node held in a transaction, and that
+    // actor's next call fails — the failure the pause made.)
+    let restarts = sample(&scraped(other).await, "certwatch_actor_restarts_total", &[]);
+    assert_eq!(restarts, Some(0.0));
     eprintln!(
         "{} certificates acknowledged, {} webhooks received; the paused node's write answered {paused_status}",
         acked.len(),

@@ -112,8 +112,8 @@ async fn download(s: &Server, token: &str, item: &str) -> Vec<u8> {
     resp.bytes().await.unwrap().to_vec()
 }
 
-/// Monitors `url` for the supplier and waits for its first check: the endpoint's id.
-async fn watched_page(s: &Server, token: &str, org: &str, url: &str) -> String {
+/// Monitors `url` for the supplier, every 12 hours: the endpoint's id.
+async fn monitored_page(s: &Server, token: &str, org: &str, url: &str) -> String {
     let ep = s
         .post(
             "/api/monitoring/endpoints/",
@@ -122,7 +122,12 @@ async fn watched_page(s: &Server, token: &str, org: &str, url: &str) -> String {
         )
         .await;
     assert_eq!(ep.status, 201, "{:?}", ep.body);
-    let ep = ep.body["id"].as_str().unwrap().to_string();
+    ep.body["id"].as_str().unwrap().to_string()
+}
+
+/// Monitors `url` for the supplier and waits for its first check: the endpoint's id.
+async fn watched_page(s: &Server, token: &str, org: &str, url: &str) -> String {
+    let ep = monitored_page(s, token, org, url).await;
     eventually_within(
         Duration::from_secs(60),
         "the endpoint to be checked",

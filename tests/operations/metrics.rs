@@ -3,7 +3,11 @@
 use super::*;
 
 /// A sample's value, from a scrape parsed by a Prometheus text parser.
-fn sample(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn sample(
+    scrape: &prometheus_parse::Scrape,
+    metric: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
     scrape
         .samples
         .iter()
@@ -15,6 +19,12 @@ fn sample(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str
             prometheus_parse::Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
             prometheus_parse::Value::Summary(_) => f64::NAN,
         })
+}
+
+/// `/metrics` of `s`, parsed.
+pub(crate) async fn scraped(s: &Server) -> prometheus_parse::Scrape {
+    let text = s.metrics().await;
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap()
 }
 
 async fn scrape(s: &Server, token: Option<&str>) -> (u16, String) {

@@ -108,42 +108,40 @@ impl Actor for TenantActor {
         event: SupervisionEvent,
         state: &mut TenantState,
     ) -> Result<(), ActorProcessingErr> {
-        if let Some((batch, _, failed)) = take_stopped(&mut state.batches, &event, |a| a.get_cell())
+        if let Some((batch, _, ending)) = take_stopped(&mut state.batches, &event, |a| a.get_cell())
         {
             // A completed batch stops cleanly; a failed one starts again from the store.
-            if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                tracing::error!(%batch, ?event, "batch actor failed; restarting it");
+            if state
+                .ctx
+                .restart_after(state.tenant, ending, &format!("batch {batch}"))
+            {
                 bulk::start_batch(&myself, state, batch).await;
             }
             return Ok(());
         }
-        if let Some((account, _, failed)) =
+        if let Some((account, _, ending)) =
             take_stopped(&mut state.mailboxes, &event, |a| a.get_cell())
         {
             // A clean stop means the account was disabled or removed; a failed one starts
             // again from the store, after the wait its recorded failure sets.
-            if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                tracing::error!(%account, ?event, "mailbox actor failed; restarting it");
-                state
-                    .ctx
-                    .restarts
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if state
+                .ctx
+                .restart_after(state.tenant, ending, &format!("mailbox {account}"))
+            {
                 mail::ensure_mailbox(&myself, state, account).await;
             }
             return Ok(());
         }
-        let Some((id, _, failed)) = take_stopped(&mut state.endpoints, &event, |a| a.get_cell())
+        let Some((id, _, ending)) = take_stopped(&mut state.endpoints, &event, |a| a.get_cell())
         else {
             return Ok(());
         };
         // A clean stop means the endpoint was paused or deleted; a failure (a panic while
         // parsing a page) restarts only that endpoint's actor, from the store.
-        if failed && !state.ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-            tracing::error!(endpoint = %id, ?event, "endpoint actor failed; restarting it");
-            state
-                .ctx
-                .restarts
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if state
+            .ctx
+            .restart_after(state.tenant, ending, &format!("endpoint {id}"))
+        {
             monitoring::ensure_endpoint(&myself, state, id, StdDuration::ZERO).await;
         }
         Ok(())

@@ -51,14 +51,14 @@ pub fn of_tenant(store: &Store, tenant: Uuid) -> Result<Vec<ProviderAccount>, St
     sealed_records::scan(store, Tree::RegisterAccounts, &keys::id(tenant))
 }
 
-/// The provider of every paused account of every tenant, for the metrics; no key is
-/// opened for it.
-pub fn paused(store: &Store) -> Result<Vec<Provider>, StoreError> {
+/// The tenant and provider of every paused account, for the metrics; no key is opened
+/// for it.
+pub fn paused(store: &Store) -> Result<Vec<(Uuid, Provider)>, StoreError> {
     let mut out = Vec::new();
     for entry in store.tree(Tree::RegisterAccounts).iter() {
         let account: ProviderAccount = decode(&entry?.1)?;
         if account.paused.is_some() {
-            out.push(account.provider);
+            out.push((account.tenant_id, account.provider));
         }
     }
     Ok(out)
