@@ -28,9 +28,21 @@ fn internal_address() -> String {
         .to_string()
 }
 
-/// A node of the cluster on `url`, sharing `key` (the key file every node needs), and its
-/// internal address.
-fn node(url: &str, id: &str, key: Option<&std::path::Path>) -> (Server, String) {
+/// The directory the nodes share for uploaded files, as `files/` of each data directory.
+/// On another file system than the nodes' own `tmp/` where it can be (tmpfs), as a
+/// network file system would be: a file is then copied into it, not renamed.
+fn shared_files() -> tempfile::TempDir {
+    tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap())
+}
+
+/// A node of the cluster on `url`, with `files` as its file store and sharing `key` (the
+/// key file every node needs), and its internal address.
+fn node(
+    url: &str,
+    files: &std::path::Path,
+    id: &str,
+    key: Option<&std::path::Path>,
+) -> (Server, String) {
     let internal = internal_address();
     let env = [
         ("CERTWATCH_STORE", url),
@@ -42,8 +54,9 @@ fn node(url: &str, id: &str, key: Option<&std::path::Path>) -> (Server, String) 
         ("CERTWATCH_PUBLIC_SEARCH_RATE_PER_MINUTE", "6"),
     ];
     let server = Server::start_prepared(&env, |dir| {
+        std::fs::create_dir_all(dir).unwrap();
+        std::os::unix::fs::symlink(files, dir.join("files")).unwrap();
         if let Some(key) = key {
-            std::fs::create_dir_all(dir).unwrap();
             std::fs::copy(key, dir.join("secret.key")).unwrap();
         }
     });
@@ -89,7 +102,8 @@ async fn holds(s: &Server, shards: u64, what: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     let pg = PrivatePostgres::start();
-    let (a, _) = node(&pg.url, "node-a", None);
+    let files = shared_files();
+    let (a, _) = node(&pg.url, files.path(), "node-a", None);
     // Alone, the first node holds every shard and runs every tenant.
     holds(&a, 64, "node-a holds all 64 shards").await;
     // A tenant of the upper half of the shards, which the next node will take.
@@ -112,7 +126,12 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     assert_eq!(all(&a, &token, "/api/organizations/").await.len(), 1);
     assert_eq!(a.health().await.body["node"]["id"], "node-a");
 
-    let (mut b, b_internal) = node(&pg.url, "node-b", Some(&a.data_dir.join("secret.key")));
+    let (mut b, b_internal) = node(
+        &pg.url,
+        files.path(),
+        "node-b",
+        Some(&a.data_dir.join("secret.key")),
+    );
     // The second takes half: the first gives back its upper 32 at its next round.
     holds(&b, 32, "node-b takes half of the shards").await;
     holds(&a, 32, "node-a keeps the other half").await;
@@ -161,7 +180,7 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
         "{status}"
     );
     assert!(status.contains("64 shard(s), 0 free"), "{status}");
-    requests_named_by_a_token_reach_the_owner(&a, &b, &token).await;
+    let (document, batch) = requests_named_by_a_token_reach_the_owner(&a, &b, &token).await;
     one_budget_over_the_nodes(&a, &b).await;
 
     // The tenant's supplier page, watched by its endpoint actor on b.
@@ -259,6 +278,13 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     })
     .await;
     assert_eq!(site.hits("/certs"), checked_by_b + 1, "checked once more");
+    // The document the supplier uploaded through b is in the file store the nodes share:
+    // a serves it.
+    a.completed_batch(&token, &batch, Duration::from_secs(120))
+        .await;
+    let items = all(&a, &token, &format!("/api/bulk-upload/{batch}/items/")).await;
+    let item = items[0]["id"].as_str().unwrap();
+    assert_eq!(crate::download(&a, &token, item).await, document);
     // The tenants' actors run on the one node left, whichever shard they are in.
     assert_eq!(a.health().await.body["actors"]["tenants_running"], n);
     assert!(
@@ -324,8 +350,13 @@ async fn one_budget_over_the_nodes(a: &Server, b: &Server) {
 
 /// Requests sent to `via` that name their tenant (run by `owner`) only by a token in the
 /// path or the body reach the owner too: a supplier's link and upload, and an invitation's
-/// acceptance with its refusal. The owner mails the tokens, from its own outbox.
-async fn requests_named_by_a_token_reach_the_owner(via: &Server, owner: &Server, token: &str) {
+/// acceptance with its refusal. The owner mails the tokens, from its own outbox. The
+/// document the supplier uploaded, and its batch.
+async fn requests_named_by_a_token_reach_the_owner(
+    via: &Server,
+    owner: &Server,
+    token: &str,
+) -> (Vec<u8>, String) {
     let orgs = all(via, token, "/api/organizations/").await;
     let org = orgs.iter().find(|o| o["name"] == "On the cluster").unwrap()["id"]
         .as_str()
@@ -369,7 +400,7 @@ async fn requests_named_by_a_token_reach_the_owner(via: &Server, owner: &Server,
     ]);
     let form = reqwest::multipart::Form::new().part(
         "files",
-        reqwest::multipart::Part::bytes(document).file_name("iso.pdf"),
+        reqwest::multipart::Part::bytes(document.clone()).file_name("iso.pdf"),
     );
     let sent = via
         .http
@@ -380,7 +411,9 @@ async fn requests_named_by_a_token_reach_the_owner(via: &Server, owner: &Server,
         .unwrap();
     assert_eq!(sent.status(), 200);
     assert!(sent.text().await.unwrap().contains("1 file(s) received"));
-    assert_eq!(all(via, token, "/api/bulk-upload/").await.len(), 1);
+    let batches = all(via, token, "/api/bulk-upload/").await;
+    assert_eq!(batches.len(), 1);
+    let batch = batches[0]["id"].as_str().unwrap().to_string();
 
     let invited = via
         .post(
@@ -404,6 +437,7 @@ async fn requests_named_by_a_token_reach_the_owner(via: &Server, owner: &Server,
     let again = via.post("/api/auth/invite/accept/", None, accept).await;
     assert_eq!(again.status, 400, "{:?}", again.body);
     assert!(again.body["error"].is_string(), "{:?}", again.body);
+    (document, batch)
 }
 
 /// `field` of every record `path` lists, page after page (a page holds 500 at most),
@@ -505,11 +539,12 @@ impl Writers {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_or_paused() {
     let pg = PrivatePostgres::start();
-    let (a, _) = node(&pg.url, "node-a", None);
+    let files = shared_files();
+    let (a, _) = node(&pg.url, files.path(), "node-a", None);
     holds(&a, 64, "node-a holds all 64 shards").await;
     let key = a.data_dir.join("secret.key");
-    let (b, _) = node(&pg.url, "node-b", Some(&key));
-    let (mut c, _) = node(&pg.url, "node-c", Some(&key));
+    let (b, _) = node(&pg.url, files.path(), "node-b", Some(&key));
+    let (mut c, _) = node(&pg.url, files.path(), "node-c", Some(&key));
     // 64 shards over three nodes: 22, 22 and 20, whoever came first.
     eventually_within(Duration::from_secs(90), "the shards spread", async || {
         let mut held = Vec::new();

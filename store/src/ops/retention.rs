@@ -186,8 +186,9 @@ fn collect_files(store: &Store, before: SystemTime, swept: &mut Swept) -> Result
     Ok(())
 }
 
-/// Previews (and refusal notes) of files that no longer exist, and `.upload` files in
-/// `tmp/` left by an upload that never finished.
+/// Previews (and refusal notes) of files that no longer exist, `.upload` files in `tmp/`
+/// left by an upload that never finished, and `.partial` copies in `files/` left by a crash
+/// while one was copied into the file store from another file system.
 fn remove_derived(data_dir: &Path, before: SystemTime) -> std::io::Result<u64> {
     let mut removed = 0;
     if let Ok(shards) = std::fs::read_dir(data_dir.join("previews")) {
@@ -208,10 +209,13 @@ fn remove_derived(data_dir: &Path, before: SystemTime) -> std::io::Result<u64> {
             }
         }
     }
-    if let Ok(entries) = std::fs::read_dir(data_dir.join("tmp")) {
+    for (dir, leftover) in [("tmp", "upload"), ("files", crate::engine::files::PARTIAL)] {
+        let Ok(entries) = std::fs::read_dir(data_dir.join(dir)) else {
+            continue;
+        };
         for entry in entries {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "upload") && older_than(&path, before) {
+            if path.extension().is_some_and(|e| e == leftover) && older_than(&path, before) {
                 std::fs::remove_file(&path)?;
                 removed += 1;
             }
@@ -321,6 +325,16 @@ mod tests {
         let preview = crate::engine::files::preview_path(dir.path(), &orphan);
         std::fs::create_dir_all(preview.parent().unwrap()).unwrap();
         std::fs::write(&preview, b"png").unwrap();
+        // Copies into the file store a crash cut off, one old, one perhaps still being made.
+        let partial = |name: &str, age: Duration| {
+            let path = dir.path().join("files").join(name);
+            std::fs::write(&path, b"half a docu").unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(SystemTime::now() - age).unwrap();
+            path
+        };
+        let cut_off = partial("1.partial", 2 * hour);
+        let copying = partial("2.partial", Duration::ZERO);
 
         let cutoffs = Cutoffs {
             scrape_logs: now - Days::days(90),
@@ -337,7 +351,11 @@ mod tests {
             ),
             (2, 2, 0, 1)
         );
-        assert_eq!(swept.derived, 1, "the orphan's preview");
+        assert_eq!(
+            swept.derived, 2,
+            "the orphan's preview, the old partial copy"
+        );
+        assert!(!cut_off.exists() && copying.exists());
         assert_eq!(events::all(&store, tenant).unwrap().len(), 1);
         for tree in scrape_logs::TREES {
             assert!(store.tree(*tree).is_empty().unwrap(), "{tree:?}");
