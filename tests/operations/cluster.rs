@@ -265,19 +265,12 @@ async fn shards_spread_over_the_nodes_and_move_when_one_is_killed() {
     assert_eq!(digests_to(&a, &admin).len(), 1, "the digest is sent once");
     assert_eq!(asked_for_ems(&a), 1, "the supplier is asked once");
     // The endpoint's actor runs on the node left: a check asked of it is made there, once.
-    let trigger = a
-        .post(
-            &format!("/api/monitoring/endpoints/{ep}/trigger_scrape/"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert!(trigger.status.is_success(), "{:?}", trigger.body);
-    eventually_within(Duration::from_secs(60), "a checks the page", async || {
-        (scrape_logs(&a, &token, &ep).await == 2).then_some(())
-    })
-    .await;
-    assert_eq!(site.hits("/certs"), checked_by_b + 1, "checked once more");
+    assert_eq!(
+        site.hits("/certs"),
+        checked_by_b,
+        "not checked again on taking over"
+    );
+    checked_on_request(&a, &token, &ep, &site).await;
     // The document the supplier uploaded through b is in the file store the nodes share:
     // a serves it.
     a.completed_batch(&token, &batch, Duration::from_secs(120))
@@ -331,6 +324,25 @@ async fn due_check_made_once(via: &Server, token: &str, due: &str, site: &common
         2,
         "fetched by the old owner, then once by the new"
     );
+}
+
+/// A check of `ep` (watching `/certs`, checked once so far) asked through `via` is made by
+/// the node that runs the tenant now, once: one more fetch, a second log.
+async fn checked_on_request(via: &Server, token: &str, ep: &str, site: &common::site::Site) {
+    let before = site.hits("/certs");
+    let trigger = via
+        .post(
+            &format!("/api/monitoring/endpoints/{ep}/trigger_scrape/"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert!(trigger.status.is_success(), "{:?}", trigger.body);
+    eventually_within(Duration::from_secs(60), "the page checked", async || {
+        (scrape_logs(via, token, ep).await == 2).then_some(())
+    })
+    .await;
+    assert_eq!(site.hits("/certs"), before + 1, "checked once more");
 }
 
 /// A client spreading its requests over the nodes has one budget, kept in PostgreSQL: six
@@ -597,22 +609,7 @@ async fn three_nodes_under_writes_lose_nothing_acknowledged_when_one_is_killed_o
     // The endpoint's checks go on on the tenant's new node: the one cut off by the kill is
     // made once, and a check asked for is made.
     due_check_made_once(&a, &token, &due, &site).await;
-    let checked = site.hits("/certs");
-    let trigger = b
-        .post(
-            &format!("/api/monitoring/endpoints/{ep}/trigger_scrape/"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert!(trigger.status.is_success(), "{:?}", trigger.body);
-    eventually_within(
-        Duration::from_secs(60),
-        "the new owner checks",
-        async || (scrape_logs(&a, &token, &ep).await == 2).then_some(()),
-    )
-    .await;
-    assert_eq!(site.hits("/certs"), checked + 1, "checked once more");
+    checked_on_request(&b, &token, &ep, &site).await;
 
     // SIGSTOP of the tenant's new node past its lease: the other takes every shard; the
     // paused node, let go again, commits nothing for the shards it lost — the write it was
