@@ -20,9 +20,8 @@ mod common;
 #[path = "capacity/data.rs"]
 mod data;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use certwatch_store::Store;
@@ -156,38 +155,16 @@ fn move_into_postgres(data_dir: &Path, admin: &str) -> String {
 /// given): the child, its address and its pid, once it answers and once it is idle.
 async fn boot(data_dir: &Path, postgres: Option<&str>) -> (std::process::Child, String, u32) {
     let booted = Instant::now();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_certwatch"));
+    let mut settings = vec![
+        ("CERTWATCH_DATA_DIR", data_dir.to_str().unwrap()),
+        ("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true"),
+        ("CERTWATCH_AUTH_RATE_PER_MINUTE", "1000000"),
+        ("CERTWATCH_METRICS_TOKEN", "capacity-bench-metrics"),
+    ];
     if let Some(url) = postgres {
-        command.env("CERTWATCH_STORE", url);
+        settings.push(("CERTWATCH_STORE", url));
     }
-    let mut child = command
-        .arg("serve")
-        .env("CERTWATCH_LISTEN", "127.0.0.1:0")
-        .env("CERTWATCH_DATA_DIR", data_dir)
-        .env("CERTWATCH_LOG", "warn")
-        .env("CERTWATCH_ALLOW_PRIVATE_TARGETS", "true")
-        .env("CERTWATCH_AUTH_RATE_PER_MINUTE", "1000000")
-        .env("CERTWATCH_METRICS_TOKEN", "capacity-bench-metrics")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("the address").unwrap();
-        if let Some(url) = line.strip_prefix("CertWatch listening on ") {
-            break url.to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let http = reqwest::Client::new();
-    loop {
-        if let Ok(r) = http.get(format!("{base}/api/health/")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (child, base) = common::spawn_binary(&settings).await;
     let boot = booted.elapsed();
     let pid = child.id();
     println!(

@@ -111,25 +111,7 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
     let data = dir.path().to_str().unwrap().to_string();
     let server = start_server(&data, settings).await;
     let base = format!("http://{}", server.addr);
-    let http = reqwest::Client::new();
-    let register =
-        json!({"email": "bench@example.com", "password": PASSWORD, "organization_name": "Bench"});
-    let r = http
-        .post(format!("{base}/api/auth/register/"))
-        .json(&register)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let token = verification_token(&dir.path().join("outbox"));
-    let r = http
-        .get(format!("{base}/api/auth/verify-email/?token={token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let login = json!({"email": "bench@example.com", "password": PASSWORD});
-    let body = log_in(&base, &login).await;
+    let (login, body) = sign_up(&base, dir.path(), "bench@example.com").await;
     Bench {
         server,
         base,
@@ -138,6 +120,64 @@ pub async fn start_with(settings: &[(&str, &str)]) -> Bench {
         login,
         dir,
     }
+}
+
+/// Registers `email` (a tenant of its own) at the server `base` whose data directory is
+/// `data` (its outbox has the verification mail), verifies and logs in: the login (email
+/// and password) and the login answer.
+pub async fn sign_up(base: &str, data: &std::path::Path, email: &str) -> (Value, Value) {
+    let http = reqwest::Client::new();
+    let register = json!({"email": email, "password": PASSWORD, "organization_name": "Bench"});
+    let r = http
+        .post(format!("{base}/api/auth/register/"))
+        .json(&register)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = verification_token(&data.join("outbox"), email);
+    let r = http
+        .get(format!("{base}/api/auth/verify-email/?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let login = json!({"email": email, "password": PASSWORD});
+    let body = log_in(base, &login).await;
+    (login, body)
+}
+
+/// Starts the real binary, `certwatch serve` with `settings` (as `CERTWATCH_*` name and
+/// value) on a loopback port, logging warnings only: the child and its address, once it
+/// answers.
+pub async fn spawn_binary(settings: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_certwatch"))
+        .arg("serve")
+        .env("CERTWATCH_LISTEN", "127.0.0.1:0")
+        .env("CERTWATCH_LOG", "warn")
+        .envs(settings.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("the address").unwrap();
+        if let Some(url) = line.strip_prefix("CertWatch listening on ") {
+            break url.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let http = reqwest::Client::new();
+    loop {
+        if let Ok(r) = http.get(format!("{base}/api/health/")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (child, base)
 }
 
 /// A server on the data directory `data` with the bench's settings and `settings` (which
@@ -175,10 +215,14 @@ pub async fn log_in(base: &str, login: &Value) -> Value {
         .unwrap()
 }
 
-fn verification_token(outbox: &std::path::Path) -> String {
+/// The token of the verification mail to `email` in `outbox`.
+fn verification_token(outbox: &std::path::Path, email: &str) -> String {
     for _ in 0..400 {
         for entry in std::fs::read_dir(outbox).into_iter().flatten().flatten() {
             let mail = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if !mail.contains(&format!("To: {email}")) {
+                continue;
+            }
             if let Some(rest) = mail.split("Verification token: ").nth(1) {
                 return rest
                     .chars()
